@@ -1,0 +1,20 @@
+//! The availability model of calgate: calendar events as a source reports them, and what an
+//! operator must see at any instant. Pure: no I/O, no async, no HTTP, no XML.
+//!
+//! Everything inside is an instant in UTC (`jiff::Timestamp`); local time appears only where a
+//! person's working hours or the site's day boundaries need it.
+
+pub mod availability;
+pub mod busy;
+pub mod status;
+pub mod tz;
+
+pub use availability::{
+    Availability, CalendarEvent, OutOfOffice, SourceError, Weekday, WorkingHours, WorkingPeriod,
+};
+pub use busy::BusyType;
+pub use status::{
+    EventView, OperatorState, OperatorStatus, Privacy, StatusOptions, StatusRules, TentativeRule,
+    WorkingElsewhereRule, compute_status,
+};
+pub use tz::{SerializableTimeZone, TimeChange, WorkTimeZone};

@@ -1,0 +1,82 @@
+//! Test kit: where the shared material lives, the pinned third-party clients, the EWS schema
+//! validator, and (as they land) `spawn_sim()` / `spawn_gateway()` on port 0 with a temp data dir.
+//!
+//! Prerequisites that are missing make a test fail with a message naming `cargo xtask test`;
+//! they never make it pass silently.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The read-only shared material beside the project (`../shared`), or `CALGATE_SHARED_DIR`.
+pub fn shared_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CALGATE_SHARED_DIR") {
+        return PathBuf::from(dir);
+    }
+    workspace_root().join("..").join("shared")
+}
+
+/// The Python of the test venv holding exchangelib, msal and O365 (made by `cargo xtask test`).
+///
+/// # Panics
+/// When the venv is missing: the conformance checks must not pass without running.
+pub fn python() -> PathBuf {
+    let path = std::env::var_os("CALGATE_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/test-venv/bin/python"));
+    assert!(
+        path.exists(),
+        "test venv python not found at {}; run `cargo xtask setup` (or `cargo xtask test`)",
+        path.display()
+    );
+    path
+}
+
+/// Which root element the EWS validator expects.
+#[derive(Debug, Clone, Copy)]
+pub enum EwsDocument {
+    /// A full SOAP 1.1 envelope, Header and Body children checked strictly.
+    Envelope,
+    /// A bare operation element such as `m:GetUserAvailabilityRequest`.
+    Body,
+}
+
+/// Validates XML against Microsoft's EWS schema with `shared/ews-validate/validate.sh`.
+/// Returns xmllint's complaint on failure.
+///
+/// # Panics
+/// When xmllint is not installed (`cargo xtask setup` installs it).
+pub fn validate_ews(kind: EwsDocument, xml: &str) -> Result<(), String> {
+    let script = shared_dir().join("ews-validate/validate.sh");
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = dir.path().join("doc.xml");
+    std::fs::write(&file, xml).map_err(|e| e.to_string())?;
+    let mode = match kind {
+        EwsDocument::Envelope => "env",
+        EwsDocument::Body => "body",
+    };
+    let out = Command::new("sh")
+        .arg(&script)
+        .arg(mode)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !stderr.contains("xmllint: not found") && !stderr.contains("xmllint: command not found"),
+        "xmllint is missing; run `cargo xtask setup`"
+    );
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(stderr)
+    }
+}

@@ -1,0 +1,1 @@
+//! calgate-ews against the simulator and the schema.

@@ -1,0 +1,6 @@
+//! The one integration-test binary: real simulator, real clients, real HTTP.
+//! Add a module here rather than a new file under `tests/` (each binary costs a link on 2 cores).
+
+mod ews_client;
+mod sim_conformance;
+mod testkit_selfcheck;

@@ -1,0 +1,1 @@
+//! calgate-sim driven by unmodified third-party clients.
