@@ -1,0 +1,284 @@
+//! The live status board: per person the last availability, the status computed from it, and
+//! the stream of status changes (numbered, so a client can resume from the last one it saw).
+//!
+//! Statuses change at meeting boundaries without any request to the source: each person's
+//! `next_change` is kept in a timer set, and [`StatusBoard::tick`] recomputes those that are due.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use calgate_core::{Availability, OperatorStatus, StatusOptions, compute_status};
+
+/// How many past changes are kept for `Last-Event-ID` resumption.
+const HISTORY: usize = 16_384;
+
+/// How trustworthy a person's data is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Freshness {
+    /// Never fetched yet.
+    Pending,
+    Fresh,
+    /// Older than the refresh interval allows; shown with its age, `unknown` past the limit.
+    Stale,
+    /// The source reported an error for this mailbox.
+    Error,
+}
+
+/// One status change, as pushed to stream clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    pub seq: u64,
+    pub email: String,
+    pub status: OperatorStatus,
+    pub at: Timestamp,
+}
+
+/// What the board knows of one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonEntry {
+    pub availability: Option<Availability>,
+    pub status: OperatorStatus,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    people: HashMap<String, PersonEntry>,
+    timers: BTreeSet<(Timestamp, String)>,
+    seq: u64,
+    history: VecDeque<StatusChange>,
+}
+
+/// The board. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct StatusBoard {
+    inner: Mutex<Inner>,
+    options: Mutex<StatusOptions>,
+    tx: broadcast::Sender<StatusChange>,
+}
+
+impl StatusBoard {
+    pub fn new(options: StatusOptions) -> StatusBoard {
+        let (tx, _) = broadcast::channel(4096);
+        StatusBoard {
+            inner: Mutex::new(Inner::default()),
+            options: Mutex::new(options),
+            tx,
+        }
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the map half-updated in a way that matters
+        // more than stopping the service would.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn options(&self) -> StatusOptions {
+        *self.options.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the status options (privacy, rules, limits) and recomputes everyone.
+    pub fn set_options(&self, options: StatusOptions, now: Timestamp) {
+        *self.options.lock().unwrap_or_else(|e| e.into_inner()) = options;
+        let emails: Vec<String> = self.inner().people.keys().cloned().collect();
+        for email in emails {
+            self.recompute(&email, now);
+        }
+    }
+
+    /// Subscribes to changes published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<StatusChange> {
+        self.tx.subscribe()
+    }
+
+    /// The sequence number of the last published change.
+    pub fn last_seq(&self) -> u64 {
+        self.inner().seq
+    }
+
+    /// Changes after `seq`, or `None` when they are no longer all kept (send a snapshot then).
+    pub fn changes_since(&self, seq: u64) -> Option<Vec<StatusChange>> {
+        let inner = self.inner();
+        if seq >= inner.seq {
+            return Some(Vec::new());
+        }
+        let oldest = inner.history.front().map(|c| c.seq)?;
+        if seq + 1 < oldest {
+            return None;
+        }
+        Some(
+            inner
+                .history
+                .iter()
+                .filter(|c| c.seq > seq)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Makes sure a person is on the board (as unknown until fetched).
+    pub fn watch(&self, email: &str, now: Timestamp) {
+        let known = self.inner().people.contains_key(email);
+        if !known {
+            let status = compute_status(None, now, &self.options());
+            self.inner().people.insert(
+                email.to_string(),
+                PersonEntry {
+                    availability: None,
+                    status,
+                },
+            );
+        }
+    }
+
+    /// Removes a person from the board.
+    pub fn unwatch(&self, email: &str) {
+        let mut inner = self.inner();
+        if let Some(entry) = inner.people.remove(email)
+            && let Some(at) = entry.status.next_change
+        {
+            inner.timers.remove(&(at, email.to_string()));
+        }
+    }
+
+    /// Stores a freshly fetched availability and publishes the status if it changed.
+    pub fn update(&self, availability: Availability, now: Timestamp) {
+        let email = availability.mailbox.clone();
+        let options = self.options();
+        let status = compute_status(Some(&availability), now, &options);
+        self.store(&email, Some(availability), status, now);
+    }
+
+    /// Recomputes every person whose `next_change` has come. Returns how many changed.
+    pub fn tick(&self, now: Timestamp) -> usize {
+        let due: Vec<String> = {
+            let inner = self.inner();
+            inner
+                .timers
+                .iter()
+                .take_while(|(at, _)| *at <= now)
+                .map(|(_, e)| e.clone())
+                .collect()
+        };
+        due.iter().filter(|e| self.recompute(e, now)).count()
+    }
+
+    /// The earliest pending status change.
+    pub fn next_timer(&self) -> Option<Timestamp> {
+        self.inner().timers.first().map(|(at, _)| *at)
+    }
+
+    /// One person's entry.
+    pub fn get(&self, email: &str) -> Option<PersonEntry> {
+        self.inner().people.get(email).cloned()
+    }
+
+    /// Every person's status, with the sequence number it is consistent with.
+    pub fn snapshot(&self) -> (u64, Vec<(String, OperatorStatus)>) {
+        let inner = self.inner();
+        let mut all: Vec<(String, OperatorStatus)> = inner
+            .people
+            .iter()
+            .map(|(e, p)| (e.clone(), p.status.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        (inner.seq, all)
+    }
+
+    /// When each watched person's data was fetched (`None`: never).
+    pub fn fetched_at(&self, email: &str) -> Option<Timestamp> {
+        self.inner()
+            .people
+            .get(email)
+            .and_then(|p| p.availability.as_ref().map(|a| a.fetched_at))
+    }
+
+    /// Counts of people by freshness at `now` given the staleness age.
+    pub fn freshness_counts(&self, now: Timestamp, stale_age: jiff::SignedDuration) -> [usize; 4] {
+        let inner = self.inner();
+        let mut counts = [0usize; 4];
+        for p in inner.people.values() {
+            let f = freshness(p.availability.as_ref(), now, stale_age);
+            counts[f as usize] += 1;
+        }
+        counts
+    }
+
+    fn recompute(&self, email: &str, now: Timestamp) -> bool {
+        let availability = match self.inner().people.get(email) {
+            Some(p) => p.availability.clone(),
+            None => return false,
+        };
+        let status = compute_status(availability.as_ref(), now, &self.options());
+        self.store(email, availability, status, now)
+    }
+
+    fn store(
+        &self,
+        email: &str,
+        availability: Option<Availability>,
+        status: OperatorStatus,
+        now: Timestamp,
+    ) -> bool {
+        let mut inner = self.inner();
+        let previous = inner.people.get(email).map(|p| p.status.clone());
+        if let Some(at) = previous.as_ref().and_then(|s| s.next_change) {
+            inner.timers.remove(&(at, email.to_string()));
+        }
+        if let Some(at) = status.next_change {
+            inner.timers.insert((at, email.to_string()));
+        }
+        let changed = previous.as_ref().is_none_or(|p| visible_change(p, &status));
+        inner.people.insert(
+            email.to_string(),
+            PersonEntry {
+                availability,
+                status: status.clone(),
+            },
+        );
+        if changed {
+            inner.seq += 1;
+            let change = StatusChange {
+                seq: inner.seq,
+                email: email.to_string(),
+                status,
+                at: now,
+            };
+            inner.history.push_back(change.clone());
+            if inner.history.len() > HISTORY {
+                inner.history.pop_front();
+            }
+            // No receivers is fine: nobody is listening.
+            let _ = self.tx.send(change);
+        }
+        changed
+    }
+}
+
+/// Whether an operator would see a difference (`next_change` alone is internal).
+fn visible_change(a: &OperatorStatus, b: &OperatorStatus) -> bool {
+    a.state != b.state
+        || a.since != b.since
+        || a.until != b.until
+        || a.next_free != b.next_free
+        || a.event != b.event
+        || a.unknown_reason != b.unknown_reason
+}
+
+/// The freshness verdict for one person's data.
+pub fn freshness(
+    availability: Option<&Availability>,
+    now: Timestamp,
+    stale_age: jiff::SignedDuration,
+) -> Freshness {
+    match availability {
+        None => Freshness::Pending,
+        Some(a) if a.error.is_some() => Freshness::Error,
+        Some(a) if now.duration_since(a.fetched_at) > stale_age => Freshness::Stale,
+        Some(_) => Freshness::Fresh,
+    }
+}
