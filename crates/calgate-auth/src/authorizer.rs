@@ -1,0 +1,176 @@
+//! The `Authorization` header of an EWS or Graph request, for whichever sign-in is configured.
+//!
+//! The transport asks [`Authorizer::authorize`] before each request and reports how the server
+//! took it: [`Authorizer::accepted`] or [`Authorizer::refused`] on HTTP 401. Basic credentials
+//! are quarantined on the first 401; a bearer token is fetched again once, and a second 401 is a
+//! credential failure (SPEC §6).
+
+use std::fmt;
+use std::sync::Arc;
+
+use reqwest::header::HeaderValue;
+use secrecy::ExposeSecret;
+
+use crate::credentials::BasicCredential;
+use crate::failure::SignInFailure;
+use crate::guard::{Attempt, AttemptKind, CredentialFingerprint, LockoutGuard};
+use crate::scopes::Resource;
+use crate::tokens::{AccessToken, AuthError, Refusal, TokenSource};
+
+/// Basic credentials watched by the lockout guard.
+pub struct BasicSignIn {
+    credential: BasicCredential,
+    guard: Arc<LockoutGuard>,
+    fingerprint: CredentialFingerprint,
+    label: String,
+}
+
+impl fmt::Debug for BasicSignIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicSignIn")
+            .field("username", &self.credential.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BasicSignIn {
+    /// Watches `credential` with `guard`.
+    pub fn new(credential: BasicCredential, guard: Arc<LockoutGuard>) -> Self {
+        let fingerprint = guard.fingerprint(
+            "basic",
+            &[
+                credential.username.to_ascii_lowercase().as_bytes(),
+                credential.password.expose_secret().as_bytes(),
+            ],
+        );
+        let label = format!("password of {}", credential.username);
+        Self {
+            credential,
+            guard,
+            fingerprint,
+            label,
+        }
+    }
+
+    /// The fingerprint the lockout guard knows this credential by.
+    pub fn fingerprint(&self) -> &CredentialFingerprint {
+        &self.fingerprint
+    }
+}
+
+/// Whichever sign-in a source uses.
+#[derive(Debug, Clone)]
+pub enum Authorizer {
+    /// HTTP Basic (on-premises Exchange; Exchange Online refuses it).
+    Basic(Arc<BasicSignIn>),
+    /// Entra ID bearer tokens.
+    OAuth(Arc<TokenSource>),
+}
+
+/// One request's `Authorization` header and what is needed to report the server's verdict.
+/// `Debug` shows no secret.
+pub struct Authorization {
+    header: HeaderValue,
+    grant: Granted,
+}
+
+enum Granted {
+    Basic(Option<Attempt>),
+    Bearer(AccessToken),
+}
+
+impl fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = match &self.grant {
+            Granted::Basic(_) => "Basic",
+            Granted::Bearer(_) => "Bearer",
+        };
+        f.debug_struct("Authorization")
+            .field("scheme", &scheme)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authorization {
+    /// The header value, marked sensitive so HTTP stacks do not print it.
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.header
+    }
+}
+
+fn sensitive(value: &str) -> Result<HeaderValue, AuthError> {
+    let mut header = HeaderValue::from_str(value).map_err(|_| {
+        AuthError::Settings(crate::entra::GrantError::Settings(
+            "the credential contains characters a header cannot carry".into(),
+        ))
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+impl Authorizer {
+    /// The header for one request to `resource`.
+    pub async fn authorize(&self, resource: Resource) -> Result<Authorization, AuthError> {
+        match self {
+            Self::Basic(basic) => {
+                let attempt = basic.guard.admit(&basic.fingerprint, &basic.label)?;
+                let header = sensitive(basic.credential.header_value().expose_secret())?;
+                // Normal requests need no bookkeeping; a probe or retry must report its verdict.
+                let attempt = (attempt.kind() != AttemptKind::Normal).then_some(attempt);
+                Ok(Authorization {
+                    header,
+                    grant: Granted::Basic(attempt),
+                })
+            }
+            Self::OAuth(source) => {
+                let token = source.access_token(resource).await?;
+                let header = sensitive(&format!("Bearer {}", token.token.expose_secret()))?;
+                Ok(Authorization {
+                    header,
+                    grant: Granted::Bearer(token),
+                })
+            }
+        }
+    }
+
+    /// The server accepted the request.
+    pub fn accepted(&self, authorization: Authorization) {
+        match (self, authorization.grant) {
+            (Self::Basic(_), Granted::Basic(Some(attempt))) => attempt.succeeded(),
+            (Self::OAuth(source), Granted::Bearer(token)) => source.accepted(&token),
+            _ => {}
+        }
+    }
+
+    /// The server answered 401 (`service` names it in the stable code: `EWS`, `GRAPH`).
+    pub fn refused(&self, authorization: Authorization, service: &str, status: u16) -> Refusal {
+        match (self, authorization.grant) {
+            (Self::Basic(basic), Granted::Basic(attempt)) => {
+                let failure = SignInFailure::refused_by_resource(service, status);
+                match attempt {
+                    Some(attempt) => attempt.failed(failure),
+                    None => basic
+                        .guard
+                        .report_refusal(&basic.fingerprint, &basic.label, failure),
+                }
+                match basic.guard.check(&basic.fingerprint) {
+                    Err(failed) => Refusal::Stop(failed),
+                    Ok(()) => Refusal::RetryWithNewToken,
+                }
+            }
+            (Self::OAuth(source), Granted::Bearer(token)) => {
+                source.refused(&token, service, status)
+            }
+            // A header from another authorizer: nothing of ours was refused.
+            _ => Refusal::RetryWithNewToken,
+        }
+    }
+
+    /// The fingerprint of the credential in use.
+    pub fn fingerprint(&self) -> &CredentialFingerprint {
+        match self {
+            Self::Basic(basic) => basic.fingerprint(),
+            Self::OAuth(source) => source.fingerprint(),
+        }
+    }
+}
