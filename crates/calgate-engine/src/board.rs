@@ -120,18 +120,13 @@ impl StatusBoard {
         )
     }
 
-    /// Makes sure a person is on the board (as unknown until fetched).
+    /// Makes sure a person is on the board (as unknown until fetched); a new person's first
+    /// status is published like any change, so stream clients learn of them.
     pub fn watch(&self, email: &str, now: Timestamp) {
         let known = self.inner().people.contains_key(email);
         if !known {
             let status = compute_status(None, now, &self.options());
-            self.inner().people.insert(
-                email.to_string(),
-                PersonEntry {
-                    availability: None,
-                    status,
-                },
-            );
+            self.store(email, None, status, now);
         }
     }
 

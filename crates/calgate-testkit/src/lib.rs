@@ -4,6 +4,8 @@
 //! Prerequisites that are missing make a test fail with a message naming `cargo xtask test`;
 //! they never make it pass silently.
 
+pub mod gateway;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -5,7 +5,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "calgate", version, about = "Calendar availability for telephone attendant consoles")]
+#[command(
+    name = "calgate",
+    version,
+    about = "Calendar availability for telephone attendant consoles"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -2,5 +2,6 @@
 //! Add a module here rather than a new file under `tests/` (each binary costs a link on 2 cores).
 
 mod ews_client;
+mod gateway_api;
 mod sim_conformance;
 mod testkit_selfcheck;

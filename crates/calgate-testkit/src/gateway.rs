@@ -1,0 +1,109 @@
+//! Starting a gateway on port 0 and talking to it over real HTTP, including its event stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use calgate::gateway::{GatewayConfig, RunningGateway, start};
+use calgate_engine::{CalendarSource, EngineOptions};
+
+/// Starts a gateway on 127.0.0.1:0 with the given source and refresh interval.
+pub async fn spawn_gateway(
+    source: Option<Arc<dyn CalendarSource>>,
+    options: EngineOptions,
+) -> RunningGateway {
+    let config = GatewayConfig {
+        listen: "127.0.0.1:0".parse().expect("loopback address"),
+        engine: options,
+    };
+    start(config, source).await.expect("gateway starts")
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    pub event: String,
+    pub id: Option<String>,
+    pub data: String,
+}
+
+impl SseEvent {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.data).expect("event data is JSON")
+    }
+}
+
+/// A connected event-stream client.
+pub struct SseClient {
+    stream: futures::stream::BoxStream<'static, reqwest::Result<Vec<u8>>>,
+    buffer: String,
+}
+
+impl std::fmt::Debug for SseClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SseClient").finish_non_exhaustive()
+    }
+}
+
+impl SseClient {
+    /// Connects to `url`, resuming after `last_event_id` when given.
+    pub async fn connect(
+        client: &reqwest::Client,
+        url: &str,
+        last_event_id: Option<&str>,
+    ) -> SseClient {
+        let mut req = client.get(url).header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id);
+        }
+        let resp = req.send().await.expect("stream request");
+        assert!(
+            resp.status().is_success(),
+            "stream status {}",
+            resp.status()
+        );
+        SseClient {
+            stream: resp.bytes_stream().map(|r| r.map(|b| b.to_vec())).boxed(),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (comments and keep-alives skipped), or `None` after `timeout`.
+    pub async fn next(&mut self, timeout: Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(pos) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..pos + 2).collect();
+                let mut event = SseEvent {
+                    event: "message".into(),
+                    id: None,
+                    data: String::new(),
+                };
+                let mut has_data = false;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event.event = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        event.id = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        if has_data {
+                            event.data.push('\n');
+                        }
+                        event.data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                        has_data = true;
+                    }
+                }
+                if has_data {
+                    return Some(event);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.stream.next()).await;
+            match chunk {
+                Ok(Some(Ok(bytes))) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The gateway's REST API and event stream over real HTTP.
+
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+
+use calgate_engine::EngineOptions;
+use calgate_testkit::gateway::{SseClient, spawn_gateway};
+
+#[tokio::test]
+async fn watch_list_round_trip_and_unknown_until_fetched() {
+    let gw = spawn_gateway(
+        None,
+        EngineOptions::with_interval(SignedDuration::from_secs(300)),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let base = gw.url();
+
+    let put = http
+        .put(format!("{base}/api/v1/people"))
+        .json(&json!([
+            {"email": " Anna.Rossi@Contoso.com ", "name": "Anna Rossi", "extension": "2041"},
+            {"email": "bob@contoso.com", "name": "Bob", "extension": "2042"}
+        ]))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(put.status(), 200);
+    let body: Value = put.json().await.expect("json");
+    assert_eq!(body["watched"], 2);
+
+    let anna: Value = http
+        .get(format!("{base}/api/v1/people/anna.rossi@contoso.com"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(anna["name"], "Anna Rossi");
+    assert_eq!(anna["extension"], "2041");
+    // No source: the truth is unknown, and unknown is never free.
+    assert_eq!(anna["status"]["state"], "unknown");
+    assert_eq!(anna["freshness"], "pending");
+
+    let found: Value = http
+        .get(format!("{base}/api/v1/people?query=2042"))
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(found.as_array().map(Vec::len), Some(1));
+    assert_eq!(found[0]["email"], "bob@contoso.com");
+
+    let health: Value = http
+        .get(format!("{base}/api/v1/health"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["source"]["state"], "disabled");
+    assert_eq!(health["mailboxes"]["pending"], 2);
+
+    let del = http
+        .delete(format!("{base}/api/v1/people/bob@contoso.com"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(del.status(), 204);
+    let gone = http
+        .get(format!("{base}/api/v1/people/bob@contoso.com"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(gone.status(), 404);
+    let gone_body: Value = gone.json().await.expect("json");
+    assert_eq!(gone_body["code"], "not_found");
+}
+
+#[tokio::test]
+async fn invalid_people_are_refused_whole_with_field_errors() {
+    let gw = spawn_gateway(
+        None,
+        EngineOptions::with_interval(SignedDuration::from_secs(300)),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let resp = http
+        .put(format!("{}/api/v1/people", gw.url()))
+        .json(&json!([{"email": "ok@contoso.com"}, {"email": "not an address"}]))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(resp.status(), 422);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["code"], "invalid_people");
+    assert!(body["fields"]["[1].email"].is_string());
+    let list: Value = http
+        .get(format!("{}/api/v1/people", gw.url()))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "nothing saved");
+}
+
+#[tokio::test]
+async fn stream_starts_with_a_snapshot_and_resumes_by_event_id() {
+    let gw = spawn_gateway(
+        None,
+        EngineOptions::with_interval(SignedDuration::from_secs(300)),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let base = gw.url();
+    http.put(format!("{base}/api/v1/people"))
+        .json(&json!([{"email": "a@contoso.com"}]))
+        .send()
+        .await
+        .expect("put");
+    // The board learns of the person asynchronously; wait until the snapshot shows them.
+    let mut snapshot = Value::Null;
+    let mut last_id = String::new();
+    for _ in 0..50 {
+        let mut client = SseClient::connect(&http, &format!("{base}/api/v1/stream"), None).await;
+        let ev = client
+            .next(Duration::from_secs(5))
+            .await
+            .expect("snapshot event");
+        assert_eq!(ev.event, "snapshot");
+        snapshot = ev.json();
+        last_id = ev.id.clone().expect("snapshot id");
+        if snapshot["people"].as_array().is_some_and(|p| !p.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(snapshot["people"][0]["email"], "a@contoso.com");
+    assert_eq!(snapshot["people"][0]["status"]["state"], "unknown");
+
+    // Resuming from the snapshot's id: nothing missed, so no snapshot is repeated; a new
+    // person's first status arrives as a change with the next id.
+    let mut resumed =
+        SseClient::connect(&http, &format!("{base}/api/v1/stream"), Some(&last_id)).await;
+    http.put(format!("{base}/api/v1/people"))
+        .json(&json!([{"email": "b@contoso.com"}]))
+        .send()
+        .await
+        .expect("put");
+    let ev = resumed
+        .next(Duration::from_secs(5))
+        .await
+        .expect("change event");
+    assert_eq!(ev.event, "status");
+    assert_eq!(ev.json()["email"], "b@contoso.com");
+    let id: u64 = ev
+        .id
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .expect("numeric id");
+    assert_eq!(id, last_id.parse::<u64>().expect("numeric") + 1);
+}

@@ -1,0 +1,154 @@
+//! The watch list and the person records.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::api::ApiError;
+use crate::app::AppState;
+use crate::view::{Person, PersonView, StatusView, person_view};
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PersonSummary {
+    pub email: String,
+    pub name: Option<String>,
+    pub extension: Option<String>,
+    pub status: StatusView,
+}
+
+/// `GET /api/v1/people?query=`: watched people whose email, name or extension matches.
+pub async fn list(
+    State(app): State<Arc<AppState>>,
+    Query(q): Query<ListQuery>,
+) -> Json<Vec<PersonSummary>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let people = app.search_people(q.query.as_deref().unwrap_or(""), limit);
+    let board = app.engine().board();
+    let now = Timestamp::now();
+    let out = people
+        .into_iter()
+        .map(|p| {
+            let entry = board.get(&p.email);
+            let view = person_view(
+                &p,
+                entry.as_ref(),
+                app.privacy(),
+                app.today(now),
+                now,
+                app.stale_age(),
+            );
+            PersonSummary {
+                email: p.email,
+                name: p.name,
+                extension: p.extension,
+                status: view.status,
+            }
+        })
+        .collect();
+    Json(out)
+}
+
+/// `GET /api/v1/people/{email}`: the full record; refreshes old data on demand.
+pub async fn get(
+    State(app): State<Arc<AppState>>,
+    Path(email): Path<String>,
+) -> Result<Json<PersonView>, ApiError> {
+    let email = email.trim().to_ascii_lowercase();
+    let person = app
+        .person(&email)
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    app.engine().refresh_if_old(&email);
+    let now = Timestamp::now();
+    let entry = app.engine().board().get(&email);
+    Ok(Json(person_view(
+        &person,
+        entry.as_ref(),
+        app.privacy(),
+        app.today(now),
+        now,
+        app.stale_age(),
+    )))
+}
+
+#[derive(Debug, Serialize)]
+pub struct UpsertResult {
+    pub upserted: usize,
+    pub watched: usize,
+}
+
+/// `PUT /api/v1/people`: bulk upsert of the watch list.
+pub async fn upsert(
+    State(app): State<Arc<AppState>>,
+    Json(people): Json<Vec<Person>>,
+) -> Result<Json<UpsertResult>, ApiError> {
+    let mut clean = Vec::with_capacity(people.len());
+    let mut errors = std::collections::BTreeMap::new();
+    for (i, p) in people.into_iter().enumerate() {
+        let email = p.email.trim().to_ascii_lowercase();
+        if !looks_like_email(&email) {
+            errors.insert(format!("[{i}].email"), "not an email address".to_string());
+            continue;
+        }
+        clean.push(Person {
+            email,
+            name: p
+                .name
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty()),
+            extension: p
+                .extension
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty()),
+        });
+    }
+    if !errors.is_empty() {
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_people",
+            "some entries are invalid; nothing was saved",
+        );
+        e.fields = errors;
+        return Err(e);
+    }
+    let upserted = clean.len();
+    let watched = app.upsert_people(clean).await?;
+    Ok(Json(UpsertResult { upserted, watched }))
+}
+
+/// `DELETE /api/v1/people/{email}`.
+pub async fn delete(
+    State(app): State<Arc<AppState>>,
+    Path(email): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let email = email.trim().to_ascii_lowercase();
+    if app.delete_person(&email).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("person"))
+    }
+}
+
+/// A plain shape check: one `@`, something on both sides, no spaces or control characters.
+pub fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && s.len() <= 320
+        && s.chars().all(|c| !c.is_whitespace() && !c.is_control())
+}
