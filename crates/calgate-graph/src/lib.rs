@@ -1,0 +1,28 @@
+//! Microsoft Graph wire format for what calgate reads: `calendar/getSchedule` (free/busy and
+//! schedule items), `getMailTips` (automatic replies), the `users` listing, and Graph's JSON
+//! error bodies with the action the engine must take. Both halves live here: the client's
+//! request writers and response readers, and the writers and readers calgate-sim serves with,
+//! so that the simulator speaks exactly the dialect the client parses.
+//!
+//! No network: bytes in, typed values out, and back. Nothing read from the network can panic;
+//! anything unreadable becomes a typed error, and a mailbox whose calendar cannot be read is
+//! `unknown`, never free.
+
+pub mod error;
+mod lenient;
+pub mod mailtips;
+pub mod schedule;
+pub mod time;
+pub mod users;
+
+pub use error::{ErrorAction, ErrorBody, ErrorCode, ServiceError, parse_retry_after};
+pub use mailtips::{GetMailTips, GetMailTipsBody, MailTips, MailTipsResponse, MailTipsResult};
+pub use schedule::{
+    GetSchedule, GetScheduleBody, OutputZone, ReadError, RequestError, ScheduleInformation,
+    ScheduleItem, ScheduleLimit, ScheduleResponse, availability_view,
+};
+pub use time::{DateTimeTimeZone, resolve_zone};
+pub use users::{User, UserPage};
+
+#[cfg(test)]
+mod tests;
