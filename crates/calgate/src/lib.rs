@@ -5,3 +5,4 @@ pub mod app;
 pub mod gateway;
 pub mod metrics;
 pub mod view;
+pub mod logging;
