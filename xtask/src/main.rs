@@ -7,11 +7,14 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
+mod windows_zones;
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("setup") => setup().map(|_| ()),
+        Some("gen-windows-zones") => windows_zones::generate(&root(), &args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  test [ARGS]   install test prerequisites, check formatting and lints, run all tests\n  setup         install test prerequisites only"

@@ -44,7 +44,9 @@ impl BusyType {
             BusyType::Busy
         } else if t.eq_ignore_ascii_case("oof") {
             BusyType::Oof
-        } else if t.eq_ignore_ascii_case("workingelsewhere") || t.eq_ignore_ascii_case("working_elsewhere") {
+        } else if t.eq_ignore_ascii_case("workingelsewhere")
+            || t.eq_ignore_ascii_case("working_elsewhere")
+        {
             BusyType::WorkingElsewhere
         } else {
             BusyType::NoData

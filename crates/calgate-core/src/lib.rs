@@ -8,13 +8,18 @@ pub mod availability;
 pub mod busy;
 pub mod status;
 pub mod tz;
+pub mod working_hours;
 
 pub use availability::{
     Availability, CalendarEvent, OutOfOffice, SourceError, Weekday, WorkingHours, WorkingPeriod,
 };
 pub use busy::BusyType;
 pub use status::{
-    EventView, OperatorState, OperatorStatus, Privacy, StatusOptions, StatusRules, TentativeRule,
-    WorkingElsewhereRule, compute_status,
+    EventView, Freshness, OperatorState, OperatorStatus, PRIVATE_SUBJECT, Privacy, StatusOptions,
+    StatusRules, TentativeRule, TimelineEntry, WorkingElsewhereRule, compute_status, day_window,
+    freshness, today,
 };
-pub use tz::{SerializableTimeZone, TimeChange, WorkTimeZone};
+pub use tz::{
+    LocalZone, SerializableTimeZone, TimeChange, TzError, WorkTimeZone, iana_to_windows,
+    windows_to_iana,
+};

@@ -1,11 +1,821 @@
-//! Microsoft Graph endpoints under `/v1.0`.
+//! Microsoft Graph endpoints under `/v1.0`: `calendar/getSchedule` and `getMailTips` on
+//! `/users/{id}` or `/me`, and the `/users` listing with `$top` / `@odata.nextLink` paging.
+//!
+//! Bodies are written with calgate-graph's types, the same ones calgate's client reads, so the
+//! simulator cannot drift into a dialect of its own. Every request is authenticated with a Graph
+//! Bearer token (401 with Graph's error body otherwise), checked for the permission the
+//! operation needs (403), throttled through the shared policy (429/503 with `Retry-After`) and
+//! counted in the statistics.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use calgate_core::{CalendarEvent, OutOfOffice};
+use calgate_graph::ErrorBody;
+use calgate_graph::mailtips::{GetMailTipsBody, MailTips, MailTipsResponse};
+use calgate_graph::schedule::{
+    DEFAULT_INTERVAL_MINUTES, DEFAULT_SCHEDULE_LIMIT, GetScheduleBody, MAX_INTERVAL_MINUTES,
+    MAX_SCHEDULE_LIMIT, MIN_INTERVAL_MINUTES, OutputZone, ScheduleInformation, ScheduleResponse,
+};
+use calgate_graph::users::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, User, UserPage};
+use jiff::{SignedDuration, Timestamp};
 
-use crate::state::SimState;
+use crate::state::{SimState, Throttle};
+use crate::stats::Outcome;
+use crate::tokens::{Audience, BearerError, TokenClaims, verify_bearer};
 
 pub fn router() -> Router<Arc<SimState>> {
     Router::new()
+        .route(
+            "/v1.0/users/{id}/calendar/getSchedule",
+            post(get_schedule_for_user),
+        )
+        .route("/v1.0/me/calendar/getSchedule", post(get_schedule_for_me))
+        .route("/v1.0/users/{id}/getMailTips", post(mail_tips_for_user))
+        .route("/v1.0/me/getMailTips", post(mail_tips_for_me))
+        .route("/v1.0/users", get(list_users))
+}
+
+/// Graph settings that are not part of the shared realism policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphSettings {
+    /// Schedules per getSchedule request (Graph documents 20).
+    pub schedule_limit: usize,
+}
+
+impl Default for GraphSettings {
+    fn default() -> GraphSettings {
+        GraphSettings {
+            schedule_limit: DEFAULT_SCHEDULE_LIMIT,
+        }
+    }
+}
+
+/// The Graph settings in force.
+pub fn settings(state: &SimState) -> GraphSettings {
+    state
+        .extensions
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get::<GraphSettings>()
+        .copied()
+        .unwrap_or_default()
+}
+
+/// Changes the schedule limit (1–100), e.g. to serve a gateway configured for 100 per request.
+pub fn set_schedule_limit(state: &SimState, limit: usize) -> bool {
+    if !(1..=MAX_SCHEDULE_LIMIT).contains(&limit) {
+        return false;
+    }
+    state
+        .extensions
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(GraphSettings {
+            schedule_limit: limit,
+        });
+    true
+}
+
+/// The stable id the directory gives the person at `index` (Graph user ids are GUIDs).
+pub fn user_id(index: usize) -> String {
+    format!("00000000-0000-4000-8000-{:012x}", index + 1)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    GetSchedule,
+    GetMailTips,
+    ListUsers,
+}
+
+impl Operation {
+    fn stat_name(self) -> &'static str {
+        match self {
+            Operation::GetSchedule => "graph.getSchedule",
+            Operation::GetMailTips => "graph.getMailTips",
+            Operation::ListUsers => "graph.users",
+        }
+    }
+
+    /// Permissions (application roles or delegated scopes) any one of which allows the call.
+    fn permissions(self) -> &'static [&'static str] {
+        match self {
+            Operation::GetSchedule => &[
+                "Calendars.ReadBasic",
+                "Calendars.ReadBasic.All",
+                "Calendars.Read",
+                "Calendars.Read.Shared",
+                "Calendars.ReadWrite",
+                "Calendars.ReadWrite.Shared",
+            ],
+            Operation::GetMailTips => &["Mail.Read", "Mail.Read.Shared", "Mail.ReadWrite"],
+            Operation::ListUsers => &[
+                "User.ReadBasic.All",
+                "User.Read.All",
+                "User.ReadWrite.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ],
+        }
+    }
+}
+
+/// Which mailbox the call is made on.
+enum Target {
+    User(String),
+    Me,
+    None,
+}
+
+async fn get_schedule_for_user(
+    State(state): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(
+        &state,
+        Operation::GetSchedule,
+        Target::User(id),
+        &headers,
+        &body,
+        None,
+    )
+    .await
+}
+
+async fn get_schedule_for_me(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(
+        &state,
+        Operation::GetSchedule,
+        Target::Me,
+        &headers,
+        &body,
+        None,
+    )
+    .await
+}
+
+async fn mail_tips_for_user(
+    State(state): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(
+        &state,
+        Operation::GetMailTips,
+        Target::User(id),
+        &headers,
+        &body,
+        None,
+    )
+    .await
+}
+
+async fn mail_tips_for_me(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(
+        &state,
+        Operation::GetMailTips,
+        Target::Me,
+        &headers,
+        &body,
+        None,
+    )
+    .await
+}
+
+async fn list_users(
+    State(state): State<Arc<SimState>>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    serve(
+        &state,
+        Operation::ListUsers,
+        Target::None,
+        &headers,
+        &[],
+        Some(query),
+    )
+    .await
+}
+
+/// One answer before headers: status, JSON body, how the statistics count it.
+struct Answer {
+    status: StatusCode,
+    body: String,
+    outcome: Outcome,
+    retry_after: Option<String>,
+    preference_applied: Option<String>,
+}
+
+impl Answer {
+    fn ok(body: String, outcome: Outcome) -> Answer {
+        Answer {
+            status: StatusCode::OK,
+            body,
+            outcome,
+            retry_after: None,
+            preference_applied: None,
+        }
+    }
+
+    fn error(
+        status: StatusCode,
+        code: &str,
+        message: &str,
+        request_id: &str,
+        outcome: Outcome,
+    ) -> Answer {
+        Answer {
+            status,
+            body: ErrorBody::new(code, message, request_id, Timestamp::now()).to_json(),
+            outcome,
+            retry_after: None,
+            preference_applied: None,
+        }
+    }
+
+    fn bad_request(code: &str, message: &str, request_id: &str) -> Answer {
+        Answer::error(
+            StatusCode::BAD_REQUEST,
+            code,
+            message,
+            request_id,
+            Outcome::Error,
+        )
+    }
+}
+
+async fn serve(
+    state: &SimState,
+    op: Operation,
+    target: Target,
+    headers: &HeaderMap,
+    body: &[u8],
+    query: Option<Vec<(String, String)>>,
+) -> Response {
+    let _in_flight = state.stats.enter();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (answer, credential) = answer(state, op, target, headers, body, query, &request_id).await;
+    state
+        .stats
+        .record(op.stat_name(), credential.as_deref(), answer.outcome);
+    state.record_response(
+        op.stat_name(),
+        answer.status.as_u16(),
+        answer.body.as_bytes(),
+    );
+    respond(answer, &request_id, headers)
+}
+
+async fn answer(
+    state: &SimState,
+    op: Operation,
+    target: Target,
+    headers: &HeaderMap,
+    body: &[u8],
+    query: Option<Vec<(String, String)>>,
+    request_id: &str,
+) -> (Answer, Option<String>) {
+    let claims = match authenticate(state, headers) {
+        Ok(c) => c,
+        Err(message) => {
+            let a = Answer::error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                message,
+                request_id,
+                Outcome::AuthFailed,
+            );
+            return (a, None);
+        }
+    };
+    // Throttling budgets and statistics are per credential: the signed-in user for delegated
+    // tokens, the application for app-only ones.
+    let credential = claims.upn.clone().unwrap_or_else(|| claims.app_id.clone());
+    if !allowed(&claims, op) {
+        let (code, message) = match op {
+            Operation::ListUsers => (
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            ),
+            _ => (
+                "ErrorAccessDenied",
+                "Access is denied. Check credentials and try again.",
+            ),
+        };
+        return (
+            Answer::error(
+                StatusCode::FORBIDDEN,
+                code,
+                message,
+                request_id,
+                Outcome::AuthFailed,
+            ),
+            Some(credential),
+        );
+    }
+    let policy = state.policy();
+    if policy.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(policy.latency_ms)).await;
+    }
+    if let Some(t) = state.throttle_check(&credential, Timestamp::now()) {
+        return (throttled(t, request_id), Some(credential));
+    }
+    if state.roll(policy.error_rate) {
+        return (
+            Answer::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "An internal server error occurred.",
+                request_id,
+                Outcome::Fault,
+            ),
+            Some(credential),
+        );
+    }
+    if let Err(refusal) = check_target(state, &claims, target, request_id) {
+        return (refusal, Some(credential));
+    }
+    let answer = match op {
+        Operation::GetSchedule => get_schedule(state, headers, body, request_id, &policy),
+        Operation::GetMailTips => get_mail_tips(state, body, request_id),
+        Operation::ListUsers => users_page(state, query.unwrap_or_default(), request_id),
+    };
+    (answer, Some(credential))
+}
+
+fn authenticate(state: &SimState, headers: &HeaderMap) -> Result<TokenClaims, &'static str> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => return Err("Access token is empty."),
+    };
+    if token.is_empty() {
+        return Err("Access token is empty.");
+    }
+    verify_bearer(state, token, Audience::Graph).map_err(|e| match e {
+        BearerError::Expired => "Lifetime validation failed, the token is expired.",
+        BearerError::WrongAudience => "Access token validation failure. Invalid audience.",
+        BearerError::BadSignature => "Signature verification failed.",
+        BearerError::Malformed => "IDX14100: JWT is not well formed.",
+    })
+}
+
+fn allowed(claims: &TokenClaims, op: Operation) -> bool {
+    let wanted = op.permissions();
+    claims.roles.iter().chain(claims.scopes.iter()).any(|p| {
+        // Delegated scopes may arrive with the resource prefix.
+        let p = p.rsplit('/').next().unwrap_or(p);
+        wanted.iter().any(|w| w.eq_ignore_ascii_case(p))
+    })
+}
+
+/// Checks that the mailbox in the path exists (or that `/me` has a user behind it).
+fn check_target(
+    state: &SimState,
+    claims: &TokenClaims,
+    target: Target,
+    request_id: &str,
+) -> Result<(), Answer> {
+    let id = match target {
+        Target::None => return Ok(()),
+        Target::Me => claims.upn.clone().ok_or_else(|| {
+            Answer::bad_request(
+                "BadRequest",
+                "/me request is only valid with delegated authentication flow.",
+                request_id,
+            )
+        })?,
+        Target::User(id) => id,
+    };
+    let is_service_account = state
+        .service_account
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case(&id));
+    let known = is_service_account || {
+        let tenant = state.tenant();
+        tenant.find(&id).is_some()
+            || (0..tenant.people.len()).any(|i| user_id(i).eq_ignore_ascii_case(&id))
+    };
+    if known {
+        Ok(())
+    } else {
+        Err(Answer::error(
+            StatusCode::NOT_FOUND,
+            "ErrorInvalidUser",
+            &format!("The requested user '{id}' is invalid."),
+            request_id,
+            Outcome::Error,
+        ))
+    }
+}
+
+fn throttled(t: Throttle, request_id: &str) -> Answer {
+    let (status, retry_after) = match t {
+        Throttle::RetryAfter { status, seconds } => (status, seconds.to_string()),
+        // The every-n-requests budget is expressed in milliseconds; Graph speaks seconds,
+        // fractional where needed (2.5).
+        Throttle::ServerBusy { backoff_ms } => (429, fractional_seconds(backoff_ms)),
+    };
+    let (status, code, message) = if status == 503 {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Please retry later.",
+        )
+    } else {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Please retry again later.",
+        )
+    };
+    let mut a = Answer::error(status, code, message, request_id, Outcome::Throttled);
+    a.retry_after = Some(retry_after);
+    a
+}
+
+fn fractional_seconds(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        (ms / 1000).to_string()
+    } else {
+        let s = format!("{}.{:03}", ms / 1000, ms % 1000);
+        s.trim_end_matches('0').to_owned()
+    }
+}
+
+fn get_schedule(
+    state: &SimState,
+    headers: &HeaderMap,
+    body: &[u8],
+    request_id: &str,
+    policy: &crate::policy::Policy,
+) -> Answer {
+    let request: GetScheduleBody = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => {
+            return Answer::bad_request(
+                "RequestBodyRead",
+                &format!("The request body could not be read: {e}"),
+                request_id,
+            );
+        }
+    };
+    let limit = settings(state).schedule_limit;
+    if request.schedules.is_empty() {
+        return Answer::bad_request(
+            "ErrorInvalidParameter",
+            "Schedules must not be empty.",
+            request_id,
+        );
+    }
+    if request.schedules.len() > limit {
+        return Answer::bad_request(
+            "ErrorInvalidParameter",
+            &format!(
+                "The number of schedules ({}) exceeds the limit of {limit}.",
+                request.schedules.len()
+            ),
+            request_id,
+        );
+    }
+    let (start, end) = match (
+        request.start_time.to_timestamp(),
+        request.end_time.to_timestamp(),
+    ) {
+        (Ok(s), Ok(e)) => (s, e),
+        (Err(e), _) | (_, Err(e)) => {
+            return Answer::bad_request(
+                "ErrorInvalidParameter",
+                &format!("Invalid time: {e}"),
+                request_id,
+            );
+        }
+    };
+    let max_days = i64::from(policy.max_window_days.max(1));
+    if end <= start {
+        return Answer::bad_request(
+            "ErrorInvalidTimeInterval",
+            "The end time must be after the start time.",
+            request_id,
+        );
+    }
+    if end.duration_since(start) >= SignedDuration::from_hours(24 * max_days) {
+        return Answer::bad_request(
+            "ErrorInvalidTimeInterval",
+            &format!("The time interval must be less than {max_days} days."),
+            request_id,
+        );
+    }
+    let interval = request
+        .availability_view_interval
+        .unwrap_or(DEFAULT_INTERVAL_MINUTES);
+    if !(MIN_INTERVAL_MINUTES..=MAX_INTERVAL_MINUTES).contains(&interval) {
+        return Answer::bad_request(
+            "ErrorInvalidParameter",
+            &format!(
+                "availabilityViewInterval must be between {MIN_INTERVAL_MINUTES} and {MAX_INTERVAL_MINUTES}."
+            ),
+            request_id,
+        );
+    }
+    let prefer = prefer_header(headers);
+    let zone = match OutputZone::from_prefer(&prefer) {
+        None => OutputZone::utc(),
+        Some(Ok(z)) => z,
+        Some(Err(name)) => {
+            return Answer::bad_request(
+                "TimeZoneNotSupportedException",
+                &format!(
+                    "A valid TimeZone value must be specified. The following TimeZone value is not supported: '{name}'."
+                ),
+                request_id,
+            );
+        }
+    };
+    let tenant = state.tenant();
+    let mut any_failed = false;
+    let infos: Vec<ScheduleInformation> = request
+        .schedules
+        .iter()
+        .map(|id| {
+            let found = tenant
+                .find(id)
+                .and_then(|i| Some((tenant.people.get(i)?, tenant.mailboxes.get(i)?)));
+            match found {
+                Some((person, mailbox)) => {
+                    let visible: Vec<CalendarEvent> = mailbox
+                        .events
+                        .iter()
+                        .filter(|e| e.start < end && e.end > start)
+                        .map(as_seen_by_others)
+                        .collect();
+                    ScheduleInformation::build(
+                        id,
+                        &visible,
+                        start,
+                        end,
+                        interval,
+                        &zone,
+                        Some(&person.working_hours),
+                    )
+                }
+                None => {
+                    any_failed = true;
+                    ScheduleInformation::failed(
+                        id,
+                        "ErrorMailRecipientNotFound",
+                        &format!("Failed to resolve {id}."),
+                    )
+                }
+            }
+        })
+        .collect();
+    drop(tenant);
+    let outcome = if any_failed {
+        Outcome::Error
+    } else {
+        Outcome::Success
+    };
+    let mut a = Answer::ok(ScheduleResponse::new(infos).to_json(), outcome);
+    if !prefer.is_empty() && zone.name() != "UTC" {
+        a.preference_applied = Some(format!("outlook.timezone=\"{}\"", zone.name()));
+    }
+    a
+}
+
+/// What a colleague (or an app with `Calendars.ReadBasic`) sees of an event: no subject or
+/// location for private ones.
+fn as_seen_by_others(e: &CalendarEvent) -> CalendarEvent {
+    let mut seen = e.clone();
+    if seen.is_private {
+        seen.subject = None;
+        seen.location = None;
+    }
+    seen
+}
+
+fn prefer_header(headers: &HeaderMap) -> String {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The automatic reply in force now: a message, and a schedule (if any) that covers now.
+fn active_oof(oof: Option<&OutOfOffice>, now: Timestamp) -> Option<&OutOfOffice> {
+    oof.filter(|o| {
+        o.message.as_deref().is_some_and(|m| !m.trim().is_empty())
+            && o.start.is_none_or(|s| s <= now)
+            && o.end.is_none_or(|e| now < e)
+    })
+}
+
+fn get_mail_tips(state: &SimState, body: &[u8], request_id: &str) -> Answer {
+    let request: GetMailTipsBody = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => {
+            return Answer::bad_request(
+                "RequestBodyRead",
+                &format!("The request body could not be read: {e}"),
+                request_id,
+            );
+        }
+    };
+    if request.email_addresses.is_empty() || request.email_addresses.len() > MAX_SCHEDULE_LIMIT {
+        return Answer::bad_request(
+            "ErrorInvalidParameter",
+            &format!("EmailAddresses must hold 1 to {MAX_SCHEDULE_LIMIT} addresses."),
+            request_id,
+        );
+    }
+    let wants_replies = request.wants_automatic_replies();
+    let now = Timestamp::now();
+    let tenant = state.tenant();
+    let mut any_failed = false;
+    let tips: Vec<MailTips> = request
+        .email_addresses
+        .iter()
+        .map(|address| {
+            let found = tenant
+                .find(address)
+                .and_then(|i| Some((tenant.people.get(i)?, tenant.mailboxes.get(i)?)));
+            match found {
+                Some((person, mailbox)) => {
+                    let mut tips = MailTips::automatic_replies_for(
+                        address,
+                        Some(&person.name),
+                        active_oof(mailbox.oof.as_ref(), now),
+                    );
+                    if !wants_replies {
+                        tips.automatic_replies = None;
+                    }
+                    tips
+                }
+                None => {
+                    any_failed = true;
+                    MailTips::failed(
+                        address,
+                        "ErrorMailRecipientNotFound",
+                        "The recipient could not be found.",
+                    )
+                }
+            }
+        })
+        .collect();
+    drop(tenant);
+    let outcome = if any_failed {
+        Outcome::Error
+    } else {
+        Outcome::Success
+    };
+    Answer::ok(MailTipsResponse::new(tips).to_json(), outcome)
+}
+
+fn users_page(state: &SimState, query: Vec<(String, String)>, request_id: &str) -> Answer {
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let top = match param("$top") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            _ => {
+                return Answer::bad_request(
+                    "Request_UnsupportedQuery",
+                    &format!(
+                        "Invalid page size specified: '{v}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive."
+                    ),
+                    request_id,
+                );
+            }
+        },
+    };
+    let skip = match param("$skiptoken") {
+        None => 0,
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) => n,
+            Err(_) => {
+                return Answer::bad_request(
+                    "Directory_ExpiredPageToken",
+                    "The specified page token value has expired and can no longer be included in your request.",
+                    request_id,
+                );
+            }
+        },
+    };
+    let tenant = state.tenant();
+    let users: Vec<User> = tenant
+        .people
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .take(top)
+        .map(|(i, p)| User {
+            id: Some(user_id(i)),
+            display_name: Some(p.name.clone()),
+            mail: Some(p.email.clone()),
+            user_principal_name: Some(p.email.clone()),
+        })
+        .collect();
+    let next = skip.saturating_add(top);
+    let next_link = (next < tenant.people.len())
+        .then(|| format!("{}/v1.0/users?$top={top}&$skiptoken={next}", state.base_url));
+    drop(tenant);
+    Answer::ok(UserPage::new(users, next_link).to_json(), Outcome::Success)
+}
+
+fn respond(answer: Answer, request_id: &str, request_headers: &HeaderMap) -> Response {
+    let mut response = (answer.status, answer.body).into_response();
+    let h = response.headers_mut();
+    let content_type = if answer.status.is_success() {
+        "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("request-id", v);
+    }
+    let client_request_id = request_headers
+        .get("client-request-id")
+        .cloned()
+        .or_else(|| HeaderValue::from_str(request_id).ok());
+    if let Some(v) = client_request_id {
+        h.insert("client-request-id", v);
+    }
+    if let Some(v) = answer
+        .retry_after
+        .and_then(|s| HeaderValue::from_str(&s).ok())
+    {
+        h.insert(header::RETRY_AFTER, v);
+    }
+    if let Some(v) = answer
+        .preference_applied
+        .and_then(|s| HeaderValue::from_str(&s).ok())
+    {
+        h.insert("preference-applied", v);
+    }
+    if answer.status == StatusCode::UNAUTHORIZED {
+        h.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(
+                "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
+            ),
+        );
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_are_fractional_when_needed() {
+        assert_eq!(fractional_seconds(2500), "2.5");
+        assert_eq!(fractional_seconds(2000), "2");
+        assert_eq!(fractional_seconds(2128), "2.128");
+        assert_eq!(fractional_seconds(50), "0.05");
+    }
+
+    #[test]
+    fn private_events_lose_their_details() {
+        let at: Timestamp = "2025-06-02T08:00:00Z".parse().expect("ts");
+        let mut e = CalendarEvent::new(at, at, calgate_core::BusyType::Busy);
+        e.subject = Some("Doctor".into());
+        e.location = Some("Clinic".into());
+        e.is_private = true;
+        let seen = as_seen_by_others(&e);
+        assert_eq!(
+            (seen.subject, seen.location, seen.is_private),
+            (None, None, true)
+        );
+    }
 }
