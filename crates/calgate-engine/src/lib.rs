@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod board;
 pub mod engine;
+pub mod ews_transport;
 pub mod health;
 pub mod source;
 

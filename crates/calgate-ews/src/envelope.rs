@@ -173,6 +173,15 @@ pub(crate) fn open_response(body: &[u8]) -> Result<OpenedResponse<'_>, EwsError>
     Err(EwsError::malformed("no SOAP Body"))
 }
 
+/// The typed error of a body that is a SOAP fault; `None` when the body is anything else (an
+/// HTML error page, an operation response, garbage).
+pub fn read_soap_fault(body: &[u8]) -> Option<EwsError> {
+    match open_response(body) {
+        Err(EwsError::Malformed { .. }) | Ok(_) => None,
+        Err(e) => Some(e),
+    }
+}
+
 /// Reads a SOAP 1.1 fault (the cursor is inside `Fault`) into its typed error.
 fn read_fault(cur: &mut Cursor<'_>) -> Result<EwsError, EwsError> {
     let mut faultcode = String::new();

@@ -1,0 +1,542 @@
+//! EWS over HTTP: posts the envelopes calgate-ews writes and hands the bodies back to its readers.
+//!
+//! One `reqwest` client (rustls) per source, so connections are reused; a timeout per request; an
+//! optional extra CA bundle for on-premises servers with a private CA; redirects are not followed
+//! (credentials must not travel to another host). The `Authorization` header comes from a
+//! [`CredentialProvider`], which hears back whether the server accepted it. HTTP statuses become
+//! the typed [`EwsError`]s of calgate-ews, and [`EwsSource`] offers the whole thing to the
+//! scheduler as a [`CalendarSource`]. No header value, password or token is ever logged or put in
+//! an error or `Debug` output.
+
+use std::fmt;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use calgate_core::Availability;
+use calgate_ews::{
+    Action, AuthChallenge, AvailabilityRequest, EwsError, EwsRequest, ExchangeVersion,
+    Impersonation, MAX_BODY_BYTES, MAX_MAILBOXES_PER_REQUEST, MailTipsRequest, MailTipsResponse,
+    MailboxBatch, RequestedView, ResolveNamesRequest, ResolveNamesResponse, RetryAfter, SoapHeader,
+    read_availability_response, read_mail_tips_response, read_resolve_names_response,
+};
+use futures::future::BoxFuture;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+
+use crate::source::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
+
+/// Supplies the `Authorization` header for each request and learns how the server took it.
+/// The auth crate implements it for Entra ID tokens; [`BasicCredentials`] and [`BearerToken`]
+/// cover fixed credentials.
+pub trait CredentialProvider: Send + Sync + 'static {
+    /// Whatever the provider needs back with the verdict (the token that was used, say).
+    type Grant: Send;
+
+    /// The header value for one request; mark it sensitive.
+    fn authorize(
+        &self,
+    ) -> impl Future<Output = Result<(HeaderValue, Self::Grant), EwsError>> + Send;
+
+    /// The server did not answer 401 to this credential.
+    fn accepted(&self, grant: Self::Grant);
+
+    /// The server answered 401 with this challenge.
+    fn refused(&self, grant: Self::Grant, challenge: &AuthChallenge);
+}
+
+fn sensitive(value: &str) -> Result<HeaderValue, EwsError> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| EwsError::Credential {
+        reason: "the credential contains characters a header cannot carry".into(),
+        permanent: true,
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// RFC 4648 base64 (the engine needs it for one header only).
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let idx = ((n >> (18 - 6 * i)) & 63) as usize;
+                out.push(char::from(ALPHABET.get(idx).copied().unwrap_or(b'A')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Fixed HTTP Basic credentials (on-premises Exchange).
+pub struct BasicCredentials {
+    username: String,
+    header: HeaderValue,
+}
+
+impl BasicCredentials {
+    pub fn new(username: &str, password: &str) -> Result<BasicCredentials, EwsError> {
+        let header = sensitive(&format!(
+            "Basic {}",
+            base64(format!("{username}:{password}").as_bytes())
+        ))?;
+        Ok(BasicCredentials {
+            username: username.to_string(),
+            header,
+        })
+    }
+}
+
+impl fmt::Debug for BasicCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicCredentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CredentialProvider for BasicCredentials {
+    type Grant = ();
+
+    fn authorize(&self) -> impl Future<Output = Result<(HeaderValue, ()), EwsError>> + Send {
+        std::future::ready(Ok((self.header.clone(), ())))
+    }
+
+    fn accepted(&self, _grant: ()) {}
+
+    fn refused(&self, _grant: (), _challenge: &AuthChallenge) {}
+}
+
+/// A fixed bearer token.
+pub struct BearerToken {
+    header: HeaderValue,
+}
+
+impl BearerToken {
+    pub fn new(token: &str) -> Result<BearerToken, EwsError> {
+        Ok(BearerToken {
+            header: sensitive(&format!("Bearer {token}"))?,
+        })
+    }
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BearerToken { .. }")
+    }
+}
+
+impl CredentialProvider for BearerToken {
+    type Grant = ();
+
+    fn authorize(&self) -> impl Future<Output = Result<(HeaderValue, ()), EwsError>> + Send {
+        std::future::ready(Ok((self.header.clone(), ())))
+    }
+
+    fn accepted(&self, _grant: ()) {}
+
+    fn refused(&self, _grant: (), _challenge: &AuthChallenge) {}
+}
+
+/// How to reach one EWS endpoint.
+#[derive(Clone)]
+pub struct TransportConfig {
+    /// `https://host/EWS/Exchange.asmx`.
+    pub endpoint: reqwest::Url,
+    pub version: ExchangeVersion,
+    /// For app-only tokens: the service mailbox to act as (also sent as `X-AnchorMailbox`).
+    pub impersonation: Option<Impersonation>,
+    /// The whole request, body included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// PEM certificates trusted in addition to the system roots.
+    pub extra_ca_pem: Option<Vec<u8>>,
+    /// Bodies above this are refused (and never fully read).
+    pub max_body_bytes: usize,
+}
+
+impl TransportConfig {
+    pub fn new(endpoint: reqwest::Url, version: ExchangeVersion) -> TransportConfig {
+        TransportConfig {
+            endpoint,
+            version,
+            impersonation: None,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            extra_ca_pem: None,
+            max_body_bytes: MAX_BODY_BYTES,
+        }
+    }
+}
+
+impl fmt::Debug for TransportConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportConfig")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("version", &self.version)
+            .field("impersonation", &self.impersonation)
+            .field("timeout", &self.timeout)
+            .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(|p| p.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Posts EWS requests to one endpoint with one credential.
+pub struct EwsTransport<C> {
+    client: reqwest::Client,
+    endpoint: reqwest::Url,
+    header: SoapHeader,
+    timeout: Duration,
+    max_body_bytes: usize,
+    credentials: C,
+}
+
+impl<C> fmt::Debug for EwsTransport<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EwsTransport")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("version", &self.header.version)
+            .finish_non_exhaustive()
+    }
+}
+
+fn reqwest_error(e: reqwest::Error) -> EwsError {
+    if e.is_timeout() {
+        return EwsError::Timeout;
+    }
+    // The URL is configuration, not a secret, but keep messages short and uniform.
+    let e = e.without_url();
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        reason.push_str(": ");
+        reason.push_str(&s.to_string());
+        source = s.source();
+    }
+    EwsError::Connect { reason }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(RetryAfter::parse_header)
+}
+
+impl<C: CredentialProvider> EwsTransport<C> {
+    pub fn new(config: TransportConfig, credentials: C) -> Result<EwsTransport<C>, EwsError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(4)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("calgate/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &config.extra_ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                EwsError::InvalidRequest {
+                    reason: format!("extra CA bundle is not usable PEM: {}", e.without_url()),
+                }
+            })?;
+            if certs.is_empty() {
+                return Err(EwsError::InvalidRequest {
+                    reason: "extra CA bundle holds no certificate".into(),
+                });
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder.build().map_err(reqwest_error)?;
+        let mut header = SoapHeader::new(config.version);
+        if let Some(i) = config.impersonation {
+            header = header.impersonating(i);
+        }
+        Ok(EwsTransport {
+            client,
+            endpoint: config.endpoint,
+            header,
+            timeout: config.timeout,
+            max_body_bytes: config.max_body_bytes.min(MAX_BODY_BYTES),
+            credentials,
+        })
+    }
+
+    /// The SOAP headers every request of this transport carries.
+    pub fn soap_header(&self) -> &SoapHeader {
+        &self.header
+    }
+
+    /// Posts one request. A 200 gives the body; everything else is a typed error (a SOAP fault
+    /// in a 500 is read into its own error).
+    pub async fn send(&self, request: &EwsRequest) -> Result<Vec<u8>, EwsError> {
+        let started = Instant::now();
+        let (authorization, grant) = self.credentials.authorize().await?;
+        let mut post = self
+            .client
+            .post(self.endpoint.clone())
+            .timeout(self.timeout)
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .body(request.body.clone());
+        if let Some(anchor) = &request.anchor_mailbox {
+            post = post.header("X-AnchorMailbox", anchor.as_str());
+        }
+        let mut response = post.send().await.map_err(reqwest_error)?;
+        let status = response.status();
+        tracing::debug!(
+            operation = request.operation,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "ews request"
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            let headers = response.headers();
+            let challenge = AuthChallenge::parse(
+                headers
+                    .get_all(reqwest::header::WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            )
+            .with_diagnostics(
+                headers
+                    .get("x-ms-diagnostics")
+                    .and_then(|v| v.to_str().ok()),
+            );
+            self.credentials.refused(grant, &challenge);
+            return Err(EwsError::Unauthorized { challenge });
+        }
+        self.credentials.accepted(grant);
+        match status {
+            StatusCode::OK => self.read_body(&mut response).await,
+            StatusCode::FORBIDDEN => Err(EwsError::Forbidden),
+            StatusCode::TOO_MANY_REQUESTS => Err(EwsError::TooManyRequests {
+                retry_after: retry_after(response.headers()),
+            }),
+            StatusCode::SERVICE_UNAVAILABLE => Err(EwsError::Unavailable {
+                retry_after: retry_after(response.headers()),
+            }),
+            StatusCode::INTERNAL_SERVER_ERROR => {
+                // Exchange sends SOAP faults as 500; anything else in a 500 is a plain 5xx.
+                let body = self.read_body(&mut response).await?;
+                Err(calgate_ews::envelope::read_soap_fault(&body)
+                    .unwrap_or(EwsError::HttpStatus { status: 500 }))
+            }
+            other => Err(EwsError::HttpStatus {
+                status: other.as_u16(),
+            }),
+        }
+    }
+
+    async fn read_body(&self, response: &mut reqwest::Response) -> Result<Vec<u8>, EwsError> {
+        let limit = self.max_body_bytes;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(EwsError::BodyTooLarge { limit });
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        return Err(EwsError::BodyTooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) if e.is_timeout() => return Err(EwsError::Timeout),
+                Err(e) => {
+                    return Err(EwsError::Malformed {
+                        reason: format!("body cut short: {}", e.without_url()),
+                    });
+                }
+            }
+        }
+    }
+
+    /// GetUserAvailability for one batch: one `Availability` per mailbox, in batch order.
+    pub async fn get_user_availability(
+        &self,
+        request: &AvailabilityRequest,
+        fetched_at: Timestamp,
+    ) -> Result<Vec<Availability>, EwsError> {
+        let body = self.send(&request.to_request(&self.header)?).await?;
+        read_availability_response(&body)?.into_availabilities(request, fetched_at)
+    }
+
+    /// GetMailTips (automatic replies) for one chunk of recipients.
+    pub async fn get_mail_tips(
+        &self,
+        request: &MailTipsRequest,
+    ) -> Result<MailTipsResponse, EwsError> {
+        let body = self.send(&request.to_request(&self.header)?).await?;
+        read_mail_tips_response(&body)
+    }
+
+    /// ResolveNames for one name.
+    pub async fn resolve_name(
+        &self,
+        request: &ResolveNamesRequest,
+    ) -> Result<ResolveNamesResponse, EwsError> {
+        let body = self.send(&request.to_request(&self.header)).await?;
+        read_resolve_names_response(&body)
+    }
+}
+
+/// The scheduler's view of an EWS error.
+pub fn source_failure(error: &EwsError) -> SourceFailure {
+    let action = match error.action() {
+        Action::RetryAfter(r) => FailureAction::RetryAfter(
+            SignedDuration::try_from(r.delay_from(Timestamp::now())).unwrap_or(SignedDuration::MAX),
+        ),
+        Action::LowerConcurrency { .. } => FailureAction::LowerConcurrency,
+        Action::BackOff => FailureAction::Transient,
+        Action::RefreshCredential | Action::StopCredential => {
+            FailureAction::CredentialFailure { next_attempt: None }
+        }
+        Action::Reconfigure => FailureAction::Misconfigured,
+        // A mailbox error never reaches here as a request failure; if it does, do not hammer.
+        Action::RecordForMailbox { .. } => FailureAction::Transient,
+    };
+    let mut failure = SourceFailure::new(error.code(), error.to_string(), action);
+    failure.unreachable = matches!(error, EwsError::Timeout | EwsError::Connect { .. });
+    failure
+}
+
+/// EWS as a [`CalendarSource`]: batches of at most 100 mailboxes, one request per batch.
+pub struct EwsSource<C> {
+    transport: EwsTransport<C>,
+    view: RequestedView,
+    max_in_flight: usize,
+}
+
+impl<C> fmt::Debug for EwsSource<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EwsSource")
+            .field("transport", &self.transport)
+            .field("view", &self.view)
+            .finish()
+    }
+}
+
+impl<C: CredentialProvider> EwsSource<C> {
+    pub fn new(transport: EwsTransport<C>, view: RequestedView) -> EwsSource<C> {
+        EwsSource {
+            transport,
+            view,
+            max_in_flight: 2,
+        }
+    }
+
+    pub fn transport(&self) -> &EwsTransport<C> {
+        &self.transport
+    }
+
+    async fn fetch_all(
+        &self,
+        mailboxes: &[String],
+        window: Window,
+    ) -> Result<Vec<Availability>, EwsError> {
+        let fetched_at = Timestamp::now();
+        let mut out = Vec::with_capacity(mailboxes.len());
+        for batch in MailboxBatch::split(mailboxes.iter().cloned())? {
+            let request = AvailabilityRequest::new(batch, window.start, window.end, self.view);
+            out.extend(
+                self.transport
+                    .get_user_availability(&request, fetched_at)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+impl<C: CredentialProvider> CalendarSource for EwsSource<C> {
+    fn name(&self) -> &'static str {
+        "ews"
+    }
+
+    fn limits(&self) -> SourceLimits {
+        SourceLimits {
+            batch_size: MAX_MAILBOXES_PER_REQUEST,
+            max_in_flight: self.max_in_flight,
+        }
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        mailboxes: &'a [String],
+        window: Window,
+    ) -> BoxFuture<'a, Result<Vec<Availability>, SourceFailure>> {
+        Box::pin(async move {
+            self.fetch_all(mailboxes, window)
+                .await
+                .map_err(|e| source_failure(&e))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), want);
+        }
+        // The pair exchangelib sent in the captures.
+        assert_eq!(
+            base64(b"alice@example.com:Passw0rd!"),
+            "YWxpY2VAZXhhbXBsZS5jb206UGFzc3cwcmQh"
+        );
+    }
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let basic = BasicCredentials::new("alice@example.com", "Passw0rd!").expect("valid");
+        let shown = format!("{basic:?}");
+        assert!(!shown.contains("Passw0rd") && !shown.contains("UGFzc3cwcmQh"));
+        let bearer = BearerToken::new("eyJ0eXAiOiJKV1Qi.secret").expect("valid");
+        assert!(!format!("{bearer:?}").contains("secret"));
+        assert!(BearerToken::new("bad\nvalue").is_err());
+    }
+
+    #[test]
+    fn failures_map_to_scheduler_actions() {
+        let busy = source_failure(&EwsError::ServerBusy {
+            back_off: Some(Duration::from_millis(297_749)),
+        });
+        assert_eq!(busy.code, "EWS_SERVER_BUSY");
+        assert_eq!(
+            busy.action,
+            FailureAction::RetryAfter(SignedDuration::from_millis(297_749))
+        );
+        let denied = source_failure(&EwsError::Unauthorized {
+            challenge: AuthChallenge::default(),
+        });
+        assert_eq!(
+            denied.action,
+            FailureAction::CredentialFailure { next_attempt: None }
+        );
+        assert!(source_failure(&EwsError::Timeout).unreachable);
+        assert_eq!(
+            source_failure(&EwsError::InvalidServerVersion).action,
+            FailureAction::Misconfigured
+        );
+    }
+}
