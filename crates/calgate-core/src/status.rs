@@ -317,13 +317,9 @@ fn counted_events(availability: &Availability, rules: &StatusRules) -> Vec<Count
         .collect()
 }
 
-/// The event that decides the state at `at`: the highest level covering it, then the earliest
-/// start, then the first listed.
-fn deciding_event<'a>(
-    availability: &'a Availability,
-    counted: &[Counted],
-    at: Timestamp,
-) -> Option<&'a CalendarEvent> {
+/// The position (in the source list) of the event that decides the state at `at`: the highest
+/// level covering it, then the earliest start, then the first listed.
+fn deciding_event(counted: &[Counted], at: Timestamp) -> Option<usize> {
     counted
         .iter()
         .filter(|c| c.start <= at && at < c.end)
@@ -333,7 +329,7 @@ fn deciding_event<'a>(
                 .then(b.start.cmp(&a.start))
                 .then(b.index.cmp(&a.index))
         })
-        .and_then(|c| availability.events.get(c.index))
+        .map(|c| c.index)
 }
 
 fn unknown(
@@ -421,10 +417,13 @@ pub fn compute_status(
         return unknown(REASON_OUTSIDE_WINDOW, None, None, Some(stale_at));
     };
 
-    let view_at = |at: Timestamp| {
-        deciding_event(availability, &counted, at).and_then(|e| EventView::of(e, options.privacy))
+    let view_of = |index: Option<usize>| {
+        index
+            .and_then(|i| availability.events.get(i))
+            .and_then(|e| EventView::of(e, options.privacy))
     };
-    let event = view_at(now);
+    let deciding = deciding_event(&counted, now);
+    let event = view_of(deciding);
     let mut next_change = current.end.min(stale_at);
     if options.privacy != Privacy::StatusOnly {
         let mut boundaries: Vec<Timestamp> = counted
@@ -434,7 +433,12 @@ pub fn compute_status(
             .collect();
         boundaries.sort_unstable();
         boundaries.dedup();
-        if let Some(t) = boundaries.into_iter().find(|t| view_at(*t) != event) {
+        // The same deciding event shows the same; only another event can change the view.
+        let changes = |t: &Timestamp| {
+            let other = deciding_event(&counted, *t);
+            other != deciding && view_of(other) != event
+        };
+        if let Some(t) = boundaries.into_iter().find(changes) {
             next_change = t;
         }
     }

@@ -429,3 +429,23 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Rules derived for a year reproduce jiff's offsets at any instant of that year.
+    #[test]
+    fn rules_from_iana_agree_with_jiff(
+        zone in prop::sample::select(RULE_ZONES.to_vec()),
+        year in 2024i16..2040,
+        probes in prop::collection::vec(0i64..365 * 86_400, 50),
+    ) {
+        let tz = TimeZone::get(zone).expect("zone");
+        let rules = SerializableTimeZone::from_iana(zone, year).expect("rules");
+        let start = date(year, 1, 1).to_datetime(Time::midnight()).to_zoned_datetime(TimeZone::UTC).expect("start").timestamp();
+        for s in probes {
+            let at = start.checked_add(SignedDuration::from_secs(s)).expect("probe");
+            prop_assert_eq!(rules.offset_at(at), Ok(tz.to_offset(at)), "{} at {}", zone, at);
+            // Wall-clock time through the rules equals jiff's.
+            prop_assert_eq!(LocalZone::Rules(rules.clone()).to_civil(at), tz.to_datetime(at));
+        }
+    }
+}

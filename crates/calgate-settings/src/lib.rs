@@ -1,0 +1,28 @@
+//! The one schema of calgate's calendar settings (SPEC §3, §5.1): the fields, their labels and
+//! help text, which providers they apply to, the validation rules with their field errors, and the
+//! warnings with stable codes. The API, the portal form, the store and the docs all read from here.
+//!
+//! Pure: no I/O. Secrets are `secrecy::SecretString`; no type here prints or serializes a secret
+//! in clear — the read-back view only says whether each one is set.
+
+mod domain;
+pub mod fields;
+mod model;
+mod pem;
+mod update;
+mod validate;
+
+pub use fields::{FieldId, FieldKind, FieldSpec, docs_markdown, field, fields};
+pub use model::{
+    CalendarSettings, CalendarSettingsView, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT,
+    DEFAULT_REFRESH_INTERVAL_S, EwsAuth, GraphSignIn, OFFICE365_EWS_URL, Provider, SecretField,
+    SettingsSecrets, changed_fields,
+};
+pub use update::{CalendarSettingsUpdate, Patch, StatusRulesPatch};
+pub use validate::{
+    FieldErrors, INVALID_SETTINGS_CODE, MAX_REFRESH_INTERVAL_S, MIN_REFRESH_INTERVAL_S,
+    RECOMMENDED_MIN_REFRESH_INTERVAL_S, Warning, WarningCode, validate, validate_json,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,513 @@
+//! Every rule of SPEC §3 in one place: a settings update plus the current settings give either
+//! new settings with warnings, or field errors. Nothing here touches the network; identifiers
+//! and URLs are checked locally so an administrator sees a mistake before any sign-in is tried.
+
+use std::collections::BTreeMap;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use crate::domain;
+use crate::fields::{self, FieldId};
+use crate::model::{
+    CalendarSettings, EwsAuth, Provider, default_authority_host, default_graph_endpoint,
+};
+use crate::pem;
+use crate::update::{CalendarSettingsUpdate, Patch};
+
+/// The API's error code for a refused settings update (HTTP 422).
+pub const INVALID_SETTINGS_CODE: &str = "invalid_settings";
+pub const MIN_REFRESH_INTERVAL_S: u32 = 10;
+pub const MAX_REFRESH_INTERVAL_S: u32 = 86_400;
+/// Below this a save warns of throttling and lockouts.
+pub const RECOMMENDED_MIN_REFRESH_INTERVAL_S: u32 = 60;
+
+/// The longest secret or username accepted; longer input is a paste accident.
+const MAX_SECRET_LEN: usize = 16 * 1024;
+const MAX_USERNAME_LEN: usize = 256;
+
+/// A stable warning code: the same spelling in the API, the portal and the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    BothAuthEnabled,
+    BasicAuthExchangeOnline,
+    EwsOnlineRetirement,
+    RefreshIntervalLow,
+    InsecureHttp,
+    EwsUrlUnusualPath,
+}
+
+impl WarningCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningCode::BothAuthEnabled => "both_auth_enabled",
+            WarningCode::BasicAuthExchangeOnline => "basic_auth_exchange_online",
+            WarningCode::EwsOnlineRetirement => "ews_online_retirement",
+            WarningCode::RefreshIntervalLow => "refresh_interval_low",
+            WarningCode::InsecureHttp => "insecure_http",
+            WarningCode::EwsUrlUnusualPath => "ews_url_unusual_path",
+        }
+    }
+}
+
+/// A saved-but-noteworthy condition: `{"code": "...", "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub code: WarningCode,
+    pub message: String,
+}
+
+/// Field name → what is wrong with it. Messages never quote a submitted value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(transparent)]
+#[error("{}", self.summary())]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    /// Records a problem; the first message for a field wins.
+    pub fn insert(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_string())
+            .or_insert_with(|| message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// One line for the API's `message` and for logs.
+    pub fn summary(&self) -> String {
+        let names: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        match names.len() {
+            1 => format!("the settings were not saved: {} is invalid", names.join("")),
+            _ => format!(
+                "the settings were not saved: {} are invalid",
+                names.join(", ")
+            ),
+        }
+    }
+
+    /// The body of the API's 422 answer: `{"code": "invalid_settings", "message", "fields"}`.
+    pub fn api_body(&self) -> Value {
+        serde_json::json!({
+            "code": INVALID_SETTINGS_CODE,
+            "message": self.summary(),
+            "fields": self.0,
+        })
+    }
+}
+
+/// Reads a JSON update and validates it against `current` in one step.
+pub fn validate_json(
+    update: &Value,
+    current: &CalendarSettings,
+) -> Result<(CalendarSettings, Vec<Warning>), FieldErrors> {
+    validate(&CalendarSettingsUpdate::from_json(update)?, current)
+}
+
+/// Applies `update` to `current` and checks every rule of SPEC §3 on the result. Absent fields
+/// keep their current value; cleared secrets are dropped.
+pub fn validate(
+    update: &CalendarSettingsUpdate,
+    current: &CalendarSettings,
+) -> Result<(CalendarSettings, Vec<Warning>), FieldErrors> {
+    let mut s = current.clone();
+    let mut errors = FieldErrors::default();
+    let mut warnings = Vec::new();
+
+    // Plain values.
+    if let Some(p) = update.provider {
+        s.provider = p;
+    }
+    if let Some(b) = update.grant_basic_auth {
+        s.grant_basic_auth = b;
+    }
+    if let Some(b) = update.grant_modern_auth {
+        s.grant_modern_auth = b;
+    }
+    if let Some(v) = update.exchange_version {
+        s.exchange_version = v;
+    }
+    if let Some(p) = update.privacy {
+        s.privacy = p;
+    }
+    if let Some(b) = update.allow_insecure_http {
+        s.allow_insecure_http = b;
+    }
+    if let Some(rules) = update.status_rules {
+        if let Some(t) = rules.tentative {
+            s.status_rules.tentative = t;
+        }
+        if let Some(w) = rules.working_elsewhere {
+            s.status_rules.working_elsewhere = w;
+        }
+        if let Some(i) = rules.ignore_all_day_free {
+            s.status_rules.ignore_all_day_free = i;
+        }
+    }
+    if let Some(n) = update.refresh_interval_s {
+        match u32::try_from(n) {
+            Ok(n) if (MIN_REFRESH_INTERVAL_S..=MAX_REFRESH_INTERVAL_S).contains(&n) => {
+                s.refresh_interval_s = n
+            }
+            _ => errors.insert(
+                "refresh_interval_s",
+                format!(
+                    "must be between {MIN_REFRESH_INTERVAL_S} and {MAX_REFRESH_INTERVAL_S} seconds"
+                ),
+            ),
+        }
+    }
+
+    // Identifiers, checked locally.
+    match &update.tenant_id {
+        Patch::Keep => {}
+        Patch::Clear => s.tenant_id = None,
+        Patch::Set(raw) => match domain::guid(raw).or_else(|| domain::domain_name(raw)) {
+            Some(t) => s.tenant_id = Some(t),
+            None => errors.insert(
+                "tenant_id",
+                "must be the tenant's GUID or one of its domain names (contoso.onmicrosoft.com)",
+            ),
+        },
+    }
+    match &update.client_id {
+        Patch::Keep => {}
+        Patch::Clear => s.client_id = None,
+        Patch::Set(raw) => match domain::guid(raw) {
+            Some(c) => s.client_id = Some(c),
+            None => errors.insert(
+                "client_id",
+                "must be a GUID such as 9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+            ),
+        },
+    }
+    match &update.username {
+        Patch::Keep => {}
+        Patch::Clear => s.username = None,
+        Patch::Set(raw) => {
+            if raw.chars().count() > MAX_USERNAME_LEN {
+                errors.insert(
+                    "username",
+                    format!("must be at most {MAX_USERNAME_LEN} characters"),
+                );
+            } else if raw.chars().any(char::is_control) {
+                errors.insert("username", "must not contain control characters");
+            } else {
+                s.username = Some(raw.clone());
+            }
+        }
+    }
+
+    // Secrets: the values are never quoted back.
+    apply_secret(&mut s.password, &update.password, "password", &mut errors);
+    apply_secret(
+        &mut s.client_secret,
+        &update.client_secret,
+        "client_secret",
+        &mut errors,
+    );
+    apply_secret(
+        &mut s.client_certificate_pem,
+        &update.client_certificate_pem,
+        "client_certificate_pem",
+        &mut errors,
+    );
+    if let Patch::Set(pem_text) = &update.client_certificate_pem
+        && let Err(message) = check_client_certificate(pem_text)
+    {
+        errors.insert("client_certificate_pem", message);
+    }
+    match &update.extra_ca_pem {
+        Patch::Keep => {}
+        Patch::Clear => s.extra_ca_pem = None,
+        Patch::Set(text) => match check_ca_bundle(text) {
+            Ok(()) => s.extra_ca_pem = Some(text.clone()),
+            Err(message) => errors.insert("extra_ca_pem", message),
+        },
+    }
+
+    // URLs: parsed here, then checked against allow_insecure_http as finally set.
+    match &update.ews_url {
+        Patch::Keep => {}
+        Patch::Clear => s.ews_url = None,
+        Patch::Set(raw) => match parse_url(raw) {
+            Ok(u) => s.ews_url = Some(u),
+            Err(message) => errors.insert("ews_url", message),
+        },
+    }
+    match &update.authority_host {
+        Patch::Keep => {}
+        Patch::Clear => s.authority_host = default_authority_host(),
+        Patch::Set(raw) => match parse_url(raw) {
+            Ok(u) => s.authority_host = u,
+            Err(message) => errors.insert("authority_host", message),
+        },
+    }
+    match &update.graph_endpoint {
+        Patch::Keep => {}
+        Patch::Clear => s.graph_endpoint = default_graph_endpoint(),
+        Patch::Set(raw) => match parse_url(raw) {
+            Ok(u) => s.graph_endpoint = u,
+            Err(message) => errors.insert("graph_endpoint", message),
+        },
+    }
+    check_schemes(&s, &mut errors, &mut warnings);
+    if let Some(url) = &s.ews_url {
+        let path = url.path();
+        if s.provider.uses_ews() && !path.to_ascii_lowercase().ends_with("/ews/exchange.asmx") {
+            warnings.push(Warning {
+                code: WarningCode::EwsUrlUnusualPath,
+                message: format!(
+                    "The EWS URL's path {path} does not end in /EWS/Exchange.asmx. It is saved; \
+                     check that it is the Exchange Web Services endpoint."
+                ),
+            });
+        }
+    }
+
+    check_provider_rules(&s, &mut errors, &mut warnings);
+
+    if s.refresh_interval_s < RECOMMENDED_MIN_REFRESH_INTERVAL_S
+        && errors.get("refresh_interval_s").is_none()
+    {
+        warnings.push(Warning {
+            code: WarningCode::RefreshIntervalLow,
+            message: format!(
+                "A refresh interval of {} s is below {RECOMMENDED_MIN_REFRESH_INTERVAL_S} s: \
+                 Exchange may throttle calgate, and with a wrong password the service account can \
+                 be locked out within seconds.",
+                s.refresh_interval_s
+            ),
+        });
+    }
+
+    if errors.is_empty() {
+        Ok((s, warnings))
+    } else {
+        Err(errors)
+    }
+}
+
+fn apply_secret(
+    slot: &mut Option<SecretString>,
+    patch: &Patch<SecretString>,
+    name: &str,
+    errors: &mut FieldErrors,
+) {
+    match patch {
+        Patch::Keep => {}
+        Patch::Clear => *slot = None,
+        Patch::Set(value) => {
+            if value.expose_secret().len() > MAX_SECRET_LEN {
+                errors.insert(name, format!("must be at most {MAX_SECRET_LEN} bytes"));
+            } else {
+                *slot = Some(value.clone());
+            }
+        }
+    }
+}
+
+fn check_client_certificate(pem_text: &SecretString) -> Result<(), String> {
+    let summary = pem::summarize(pem_text.expose_secret()).map_err(|p| p.message().to_string())?;
+    if summary.encrypted_keys > 0 {
+        return Err("the private key is encrypted; paste it without a passphrase".to_string());
+    }
+    if summary.certificates == 0 {
+        return Err("no certificate found (-----BEGIN CERTIFICATE-----)".to_string());
+    }
+    if summary.private_keys == 0 {
+        return Err("no private key found (-----BEGIN PRIVATE KEY-----)".to_string());
+    }
+    Ok(())
+}
+
+fn check_ca_bundle(text: &str) -> Result<(), String> {
+    let summary = pem::summarize(text).map_err(|p| p.message().to_string())?;
+    if summary.private_keys + summary.encrypted_keys > 0 {
+        return Err("holds a private key; paste only the CA certificates".to_string());
+    }
+    if summary.certificates == 0 {
+        return Err("no certificate found (-----BEGIN CERTIFICATE-----)".to_string());
+    }
+    Ok(())
+}
+
+fn parse_url(raw: &str) -> Result<Url, String> {
+    let url =
+        Url::parse(raw).map_err(|_| "must be an absolute URL such as https://…".to_string())?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err("must start with https://".to_string());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".to_string());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Credentials belong in their own (encrypted) fields, never inside a URL.
+        return Err("must not contain a user name or password".to_string());
+    }
+    if url.fragment().is_some() {
+        return Err("must not contain a #fragment".to_string());
+    }
+    Ok(url)
+}
+
+/// `http://` only with `allow_insecure_http`, and then with a warning — for the URLs that the
+/// chosen provider actually uses.
+fn check_schemes(s: &CalendarSettings, errors: &mut FieldErrors, warnings: &mut Vec<Warning>) {
+    let urls = [
+        (FieldId::EwsUrl, s.ews_url.as_ref()),
+        (FieldId::AuthorityHost, Some(&s.authority_host)),
+        (FieldId::GraphEndpoint, Some(&s.graph_endpoint)),
+    ];
+    let mut insecure = Vec::new();
+    for (id, url) in urls {
+        let spec = fields::spec(id);
+        let Some(url) = url else { continue };
+        if url.scheme() != "http" || !spec.applies_to(s.provider) || errors.get(spec.name).is_some()
+        {
+            continue;
+        }
+        if id == FieldId::AuthorityHost && !uses_entra(s) {
+            continue;
+        }
+        if s.allow_insecure_http {
+            insecure.push(spec.label);
+        } else {
+            errors.insert(
+                spec.name,
+                "must use https:// (http:// needs allow_insecure_http)",
+            );
+        }
+    }
+    if !insecure.is_empty() {
+        warnings.push(Warning {
+            code: WarningCode::InsecureHttp,
+            message: format!(
+                "{} use{} plain http://: the password, tokens and calendar data travel \
+                 unencrypted. Use it only in a test lab.",
+                insecure.join(", "),
+                if insecure.len() == 1 { "s" } else { "" }
+            ),
+        });
+    }
+}
+
+fn uses_entra(s: &CalendarSettings) -> bool {
+    s.provider == Provider::Microsoft365 || s.grant_modern_auth
+}
+
+fn check_provider_rules(
+    s: &CalendarSettings,
+    errors: &mut FieldErrors,
+    warnings: &mut Vec<Warning>,
+) {
+    if s.provider == Provider::Office365 && !s.grant_basic_auth && !s.grant_modern_auth {
+        let message = "office365 needs modern authentication (recommended) or Basic granted";
+        errors.insert("grant_modern_auth", message);
+        errors.insert("grant_basic_auth", message);
+    }
+    if s.provider == Provider::Microsoft365 && s.grant_basic_auth {
+        errors.insert(
+            "grant_basic_auth",
+            "Microsoft Graph does not accept Basic authentication; turn it off for microsoft365",
+        );
+    }
+
+    if uses_entra(s) {
+        let why = if s.provider == Provider::Microsoft365 {
+            "is required for microsoft365"
+        } else {
+            "is required for modern authentication"
+        };
+        if s.tenant_id.is_none() {
+            errors.insert(
+                "tenant_id",
+                format!("{} {why}", fields::spec(FieldId::TenantId).label),
+            );
+        }
+        if s.client_id.is_none() {
+            errors.insert(
+                "client_id",
+                format!("{} {why}", fields::spec(FieldId::ClientId).label),
+            );
+        }
+    }
+
+    let basic_in_use = matches!(
+        s.ews_auth(),
+        Some(EwsAuth::Basic | EwsAuth::ModernPreferred)
+    );
+    if basic_in_use {
+        if s.username.is_none() {
+            errors.insert(
+                "username",
+                "the service account's username is required for Basic authentication",
+            );
+        }
+        if s.password.is_none() {
+            errors.insert(
+                "password",
+                "the service account's password is required for Basic authentication",
+            );
+        }
+    }
+
+    if s.provider == Provider::Exchange && s.ews_url.is_none() {
+        errors.insert(
+            "ews_url",
+            "is required for exchange (such as https://mail.contoso.com/EWS/Exchange.asmx)",
+        );
+    }
+
+    if s.provider == Provider::Microsoft365 && s.graph_sign_in().is_none() {
+        errors.insert(
+            "client_secret",
+            "app-only access needs a client secret or a client certificate (or grant modern \
+             authentication for a delegated sign-in)",
+        );
+    }
+
+    if s.provider.uses_ews() && s.grant_basic_auth && s.grant_modern_auth {
+        warnings.push(Warning {
+            code: WarningCode::BothAuthEnabled,
+            message: "Both Basic and modern authentication are granted. Modern authentication is \
+                      used; Basic only when the server does not offer Bearer sign-in at all, \
+                      never after a credential failure."
+                .to_string(),
+        });
+    }
+    if s.provider == Provider::Office365 && s.grant_basic_auth {
+        warnings.push(Warning {
+            code: WarningCode::BasicAuthExchangeOnline,
+            message:
+                "Exchange Online has refused Basic authentication since Microsoft switched it \
+                      off in 2022; grant modern authentication instead."
+                    .to_string(),
+        });
+    }
+    if s.provider == Provider::Office365 {
+        warnings.push(Warning {
+            code: WarningCode::EwsOnlineRetirement,
+            message: "Exchange Online blocks EWS by default from 1 October 2026 and switches it off \
+                      on 1 April 2027. Switch to the microsoft365 provider (Microsoft Graph) before \
+                      then."
+                .to_string(),
+        });
+    }
+}
