@@ -113,6 +113,21 @@ fn each_busy_type_under_each_rule() {
 }
 
 #[test]
+fn overlap_precedence_matches_busy_type_rank() {
+    let rules = StatusRules::default();
+    let level = |b: BusyType| rules.level(&CalendarEvent::new(at("09:00"), at("10:00"), b));
+    for a in BUSY_TYPES {
+        for b in BUSY_TYPES {
+            assert_eq!(
+                level(a).cmp(&level(b)),
+                a.rank().cmp(&b.rank()),
+                "{a:?} vs {b:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn spans_merge_back_to_back_and_overlapping_events() {
     use BusyType as B;
     // (events, now, state, since, until)
