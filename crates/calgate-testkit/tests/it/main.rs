@@ -3,5 +3,6 @@
 
 mod ews_client;
 mod gateway_api;
+mod graph;
 mod sim_conformance;
 mod testkit_selfcheck;

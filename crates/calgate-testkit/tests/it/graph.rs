@@ -1,0 +1,677 @@
+//! calgate-sim's Graph side, driven over HTTPS by unmodified O365 for Python and by
+//! calgate-graph's own request writers and response readers; every answer is compared with the
+//! simulator's ground truth (the tenant's mailboxes).
+
+use std::process::Command;
+use std::time::Duration;
+
+use calgate_core::{Availability, BusyType, CalendarEvent, OutOfOffice};
+use calgate_graph::schedule::status_name;
+use calgate_graph::{ErrorAction, GetMailTips, GetSchedule, ScheduleLimit, ServiceError, UserPage};
+use calgate_sim::{Running, SimConfig};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+
+const SECRET: &str = "graph-test-client-secret";
+
+async fn start_sim(people: usize) -> Running {
+    let config = SimConfig {
+        people,
+        seed: 9,
+        client_secret: Some(SECRET.to_owned()),
+        ..SimConfig::default()
+    };
+    calgate_sim::spawn(config).await.expect("simulator starts")
+}
+
+fn https_client(running: &Running) -> reqwest::Client {
+    let ca = running
+        .urls
+        .ca_cert_pem_path
+        .as_ref()
+        .expect("simulator runs with TLS");
+    let pem = std::fs::read(ca).expect("CA readable");
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).expect("CA is PEM");
+    reqwest::Client::builder()
+        .tls_certs_merge(certs)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client builds")
+}
+
+/// An app-only Graph token from the simulator's Entra endpoint (client credentials).
+async fn app_token(client: &reqwest::Client, running: &Running) -> String {
+    let config = SimConfig::default();
+    let response = client
+        .post(format!("{}/oauth2/v2.0/token", running.urls.authority))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", config.client_id.as_str()),
+            ("client_secret", SECRET),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .expect("token endpoint answers");
+    let status = response.status();
+    let body: Value = response.json().await.expect("token answer is JSON");
+    assert!(status.is_success(), "token request failed: {status} {body}");
+    body["access_token"]
+        .as_str()
+        .expect("access_token present")
+        .to_owned()
+}
+
+/// A window on whole hours around now, where the generated tenant has its events.
+fn window() -> (Timestamp, Timestamp) {
+    let now = Timestamp::now().as_second();
+    let start = Timestamp::from_second(now - now.rem_euclid(3600) - 2 * 3600).expect("ts");
+    (start, start + SignedDuration::from_hours(10))
+}
+
+fn event(start: Timestamp, from_h: f64, to_h: f64, busy: BusyType) -> CalendarEvent {
+    let at = |h: f64| start + SignedDuration::from_secs_f64(h * 3600.0);
+    CalendarEvent::new(at(from_h), at(to_h), busy)
+}
+
+/// Scripts three mailboxes with known content (whatever the generator made for them is
+/// replaced) so that every status, privacy and the window's edges are exercised.
+fn script(running: &Running, start: Timestamp) -> Vec<String> {
+    let mut tenant = running.state.tenant_mut();
+    let emails: Vec<String> = tenant
+        .people
+        .iter()
+        .take(3)
+        .map(|p| p.email.clone())
+        .collect();
+    let mut standup = event(start, 1.0, 1.5, BusyType::Busy);
+    standup.subject = Some("Standup".into());
+    standup.location = Some("Room 1".into());
+    standup.is_meeting = true;
+    standup.is_recurring = true;
+    let mut doctor = event(start, 5.0, 6.0, BusyType::Busy);
+    doctor.subject = Some("Doctor".into());
+    doctor.location = Some("Clinic".into());
+    doctor.is_private = true;
+    let scripted = [
+        vec![
+            standup,
+            event(start, 3.0, 4.0, BusyType::Tentative),
+            doctor,
+            event(start, 20.0, 21.0, BusyType::Busy),
+        ],
+        vec![
+            event(start, -24.0, 48.0, BusyType::Oof),
+            event(start, 2.0, 3.0, BusyType::WorkingElsewhere),
+        ],
+        vec![event(start, -3.0, -1.0, BusyType::Busy)],
+    ];
+    for (email, events) in emails.iter().zip(scripted) {
+        if let Some(m) = tenant.mailbox_mut(email) {
+            m.events = events;
+        }
+    }
+    emails
+}
+
+/// The events of a mailbox inside the window, as a colleague sees them (private ones without
+/// subject and location, and without the all-day flag Graph does not carry): the simulator's
+/// ground truth.
+fn ground_truth(
+    running: &Running,
+    email: &str,
+    start: Timestamp,
+    end: Timestamp,
+) -> Vec<CalendarEvent> {
+    let tenant = running.state.tenant();
+    let mailbox = tenant.mailbox(email).expect("mailbox exists");
+    mailbox
+        .events
+        .iter()
+        .filter(|e| e.start < end && e.end > start)
+        .map(|e| {
+            let mut e = e.clone();
+            if e.is_private {
+                e.subject = None;
+                e.location = None;
+            }
+            // Graph's scheduleItem has no all-day flag.
+            e.is_all_day = false;
+            e
+        })
+        .collect()
+}
+
+/// The strongest status in a slot, written independently of the simulator's view builder.
+fn slot_status(events: &[CalendarEvent], from: Timestamp, to: Timestamp) -> BusyType {
+    let order = [
+        BusyType::Oof,
+        BusyType::NoData,
+        BusyType::Busy,
+        BusyType::WorkingElsewhere,
+        BusyType::Tentative,
+    ];
+    order
+        .into_iter()
+        .find(|b| {
+            events
+                .iter()
+                .any(|e| e.busy_type == *b && e.start < to && e.end > from)
+        })
+        .unwrap_or(BusyType::Free)
+}
+
+fn o365_view_name(b: BusyType) -> &'static str {
+    match b {
+        BusyType::Free => "free",
+        BusyType::Tentative => "tentative",
+        BusyType::Busy => "busy",
+        BusyType::Oof => "out of office",
+        BusyType::WorkingElsewhere => "working elsewhere",
+        // O365's own spelling for digits it does not know.
+        BusyType::NoData => "unkknown",
+    }
+}
+
+fn parse_instant(v: &Value) -> Timestamp {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an ISO instant with offset: {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn o365_get_schedule_matches_ground_truth() {
+    let python = calgate_testkit::python();
+    let running = start_sim(200).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let (start, end) = window();
+    let scripted = script(&running, start);
+    let mut people: Vec<String> = running
+        .state
+        .tenant()
+        .people
+        .iter()
+        .take(19)
+        .map(|p| p.email.clone())
+        .collect();
+    let unknown = format!("nobody@{}", SimConfig::default().domain);
+    people.push(unknown.clone());
+    assert!(scripted.iter().all(|s| people.contains(s)));
+
+    // O365 sends the window in its protocol zone (Europe/Copenhagen → "Romance Standard Time").
+    let copenhagen = TimeZone::get("Europe/Copenhagen").expect("tzdb has Copenhagen");
+    let local = |t: Timestamp| copenhagen.to_datetime(t).to_string();
+    let base = running.urls.graph_url.trim_end_matches("/v1.0").to_owned();
+    let script_path =
+        calgate_testkit::workspace_root().join("crates/calgate-testkit/python/o365_schedule.py");
+    let ca = running.urls.ca_cert_pem_path.clone().expect("TLS");
+    let mut args: Vec<String> = vec![
+        script_path.display().to_string(),
+        "--base".into(),
+        base,
+        "--resource".into(),
+        people[0].clone(),
+        "--start".into(),
+        local(start),
+        "--end".into(),
+        local(end),
+        "--tz".into(),
+        "Europe/Copenhagen".into(),
+        "--interval".into(),
+        "30".into(),
+    ];
+    args.extend(people.iter().cloned());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(&args)
+            .env("CALGATE_GRAPH_TOKEN", token)
+            .env("REQUESTS_CA_BUNDLE", ca)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("python runs");
+    assert!(
+        output.status.success(),
+        "O365 driver failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_slice(&output.stdout).expect("driver prints JSON");
+    let schedules = result["schedules"].as_array().expect("schedules array");
+    assert_eq!(schedules.len(), people.len(), "one answer per schedule");
+
+    let slots = (end.as_second() - start.as_second()) / 1800;
+    let mut items_seen = 0;
+    for (email, s) in people.iter().zip(schedules) {
+        assert_eq!(s["scheduleId"].as_str(), Some(email.as_str()));
+        if *email == unknown {
+            assert_eq!(s["error"]["responseCode"], "ErrorMailRecipientNotFound");
+            assert!(s.get("scheduleItems").is_none());
+            continue;
+        }
+        let truth = ground_truth(&running, email, start, end);
+        let items = s["scheduleItems"].as_array().expect("items");
+        assert_eq!(items.len(), truth.len(), "{email}: item count");
+        items_seen += items.len();
+        for (item, want) in items.iter().zip(&truth) {
+            assert_eq!(parse_instant(&item["start"]), want.start, "{email}");
+            assert_eq!(parse_instant(&item["end"]), want.end, "{email}");
+            assert_eq!(
+                item["status"].as_str(),
+                Some(status_name(want.busy_type)),
+                "{email}"
+            );
+            assert_eq!(item["subject"].as_str(), want.subject.as_deref(), "{email}");
+            assert_eq!(
+                item["location"].as_str(),
+                want.location.as_deref(),
+                "{email}"
+            );
+            assert_eq!(
+                item["isPrivate"].as_bool(),
+                Some(want.is_private),
+                "{email}"
+            );
+        }
+        let view: Vec<&str> = s["availabilityView"]
+            .as_array()
+            .expect("O365 turns the view into a list of names")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let want: Vec<&str> = (0..slots)
+            .map(|i| {
+                let from = start + SignedDuration::from_mins(30 * i);
+                o365_view_name(slot_status(
+                    &truth,
+                    from,
+                    from + SignedDuration::from_mins(30),
+                ))
+            })
+            .collect();
+        assert_eq!(view, want, "{email}: availabilityView");
+    }
+    // The scripted mailboxes alone carry 5 items; the private one came without its details.
+    assert!(items_seen >= 5, "only {items_seen} items seen");
+    let first = &schedules[0]["scheduleItems"];
+    assert_eq!(first[2]["isPrivate"], true);
+    assert!(first[2].get("subject").is_none());
+    let stats: Value = client
+        .get(format!("{}/stats", running.urls.control_url))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("stats JSON");
+    assert_eq!(stats["requests"]["graph.getSchedule"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calgate_graph_round_trips_200_mailboxes() {
+    let running = start_sim(200).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let (start, end) = window();
+    script(&running, start);
+
+    // The directory, through `$top` paging.
+    let mut addresses = Vec::new();
+    let mut next = Some(format!("{}/users?$top=64", running.urls.graph_url));
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        let body = client
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("users answers")
+            .bytes()
+            .await
+            .expect("body");
+        let page = UserPage::read(&body).expect("page reads");
+        addresses.extend(
+            page.value
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|u| u.mail),
+        );
+        next = page.next_link;
+        pages += 1;
+    }
+    assert_eq!(pages, 4, "200 people in pages of 64");
+    let directory: Vec<String> = running
+        .state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| p.email.clone())
+        .collect();
+    assert_eq!(addresses, directory);
+
+    let fetched_at = Timestamp::now();
+    let mut results: Vec<Availability> = Vec::new();
+    for batch in addresses.chunks(20) {
+        let request = GetSchedule::new(batch.to_vec(), start, end, 15, ScheduleLimit::default())
+            .expect("valid request");
+        let response = client
+            .post(format!(
+                "{}/users/{}/calendar/getSchedule",
+                running.urls.graph_url, batch[0]
+            ))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(request.to_json())
+            .send()
+            .await
+            .expect("getSchedule answers");
+        assert_eq!(response.status(), 200);
+        let body = response.bytes().await.expect("body");
+        results.extend(
+            request
+                .read_response(&body, fetched_at)
+                .expect("answer reads"),
+        );
+    }
+    assert_eq!(results.len(), 200);
+    let mut events = 0;
+    for (a, email) in results.iter().zip(&addresses) {
+        assert_eq!(&a.mailbox, email);
+        assert_eq!(a.error, None, "{email}");
+        assert_eq!(
+            a.events,
+            ground_truth(&running, email, start, end),
+            "{email}"
+        );
+        let person_hours = running
+            .state
+            .tenant()
+            .person(email)
+            .map(|p| p.working_hours.clone());
+        assert_eq!(a.working_hours, person_hours, "{email}");
+        events += a.events.len();
+    }
+    assert!(events >= 5);
+    let stats: Value = client
+        .get(format!("{}/stats", running.urls.control_url))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("stats JSON");
+    assert_eq!(stats["requests"]["graph.getSchedule"], 10);
+    assert_eq!(stats["requests"]["graph.users"], 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_refusals_limits_and_time_zones() {
+    let running = start_sim(120).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let (start, end) = window();
+    script(&running, start);
+    let people: Vec<String> = running
+        .state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| p.email.clone())
+        .collect();
+    let url = format!(
+        "{}/users/{}/calendar/getSchedule",
+        running.urls.graph_url, people[0]
+    );
+    let body_for = |n: usize, limit: usize| {
+        GetSchedule::new(
+            people[..n].to_vec(),
+            start,
+            end,
+            30,
+            ScheduleLimit::new(limit).expect("limit"),
+        )
+        .expect("valid")
+    };
+
+    // No token, a malformed token: 401 with Graph's body; the engine refreshes once.
+    for auth in [None, Some("Bearer not-a-jwt")] {
+        let mut req = client.post(&url).body(body_for(1, 20).to_json());
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let r = req.send().await.expect("answers");
+        assert_eq!(r.status(), 401);
+        assert!(r.headers().contains_key("www-authenticate"));
+        let e = ServiceError::read(401, None, &r.bytes().await.expect("body"));
+        assert_eq!(e.graph_code.as_deref(), Some("InvalidAuthenticationToken"));
+        assert!(e.request_id.is_some());
+        assert_eq!(e.action(false), ErrorAction::RefreshToken);
+    }
+
+    // 21 schedules exceed Graph's 20; 100 pass once the simulator allows them.
+    let r = client
+        .post(&url)
+        .bearer_auth(&token)
+        .body(body_for(21, 100).to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 400);
+    assert!(calgate_sim::graph::set_schedule_limit(&running.state, 100));
+    let request = body_for(100, 100);
+    let r = client
+        .post(&url)
+        .bearer_auth(&token)
+        .body(request.to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200);
+    let avs = request
+        .read_response(&r.bytes().await.expect("body"), Timestamp::now())
+        .expect("reads");
+    assert_eq!(avs.len(), 100);
+    assert!(avs.iter().all(|a| a.error.is_none()));
+
+    // Window and interval limits.
+    let mut wire = body_for(1, 20).body();
+    wire.end_time =
+        calgate_graph::DateTimeTimeZone::request_utc(start + SignedDuration::from_hours(24 * 62));
+    let r = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&wire)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 400, "a 62-day window is refused");
+    let mut wire = body_for(1, 20).body();
+    wire.availability_view_interval = Some(4);
+    let r = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&wire)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 400, "a 4-minute interval is refused");
+
+    // Prefer: outlook.timezone answers in that zone; the instants are the same.
+    let request = body_for(3, 20);
+    let r = client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("prefer", "outlook.timezone=\"Tokyo Standard Time\"")
+        .body(request.to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200);
+    let body = r.bytes().await.expect("body");
+    let raw: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(
+        raw["value"][0]["scheduleItems"][0]["start"]["timeZone"],
+        "Tokyo Standard Time"
+    );
+    let avs = request
+        .read_response(&body, Timestamp::now())
+        .expect("reads");
+    assert_eq!(
+        avs[0].events,
+        ground_truth(&running, &people[0], start, end)
+    );
+
+    // Automatic replies: set for one person, absent for another, an unknown address errs.
+    let oof = OutOfOffice {
+        message: Some("<p>Away until Monday</p>".into()),
+        start: Some(start - SignedDuration::from_hours(24)),
+        end: Some(start + SignedDuration::from_hours(72)),
+    };
+    if let Some(m) = running.state.tenant_mut().mailbox_mut(&people[1]) {
+        m.oof = Some(oof.clone());
+    }
+    if let Some(m) = running.state.tenant_mut().mailbox_mut(&people[2]) {
+        m.oof = None;
+    }
+    let tips = GetMailTips::automatic_replies(vec![
+        people[1].clone(),
+        people[2].clone(),
+        "ghost@nowhere.example".into(),
+    ])
+    .expect("valid");
+    let r = client
+        .post(format!(
+            "{}/users/{}/getMailTips",
+            running.urls.graph_url, people[0]
+        ))
+        .bearer_auth(&token)
+        .body(tips.to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200);
+    let results = tips
+        .read_response(&r.bytes().await.expect("body"))
+        .expect("reads");
+    assert_eq!(results[0].automatic_replies, Ok(Some(oof)));
+    assert_eq!(results[1].automatic_replies, Ok(None));
+    assert_eq!(
+        results[2]
+            .automatic_replies
+            .as_ref()
+            .map_err(|e| e.code.as_str()),
+        Err("GRAPH_ERROR_MAIL_RECIPIENT_NOT_FOUND")
+    );
+
+    // An unknown mailbox in the path is a 404; /me needs a delegated token.
+    let r = client
+        .post(format!(
+            "{}/users/ghost@nowhere.example/calendar/getSchedule",
+            running.urls.graph_url
+        ))
+        .bearer_auth(&token)
+        .body(body_for(1, 20).to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 404);
+    let r = client
+        .post(format!(
+            "{}/me/calendar/getSchedule",
+            running.urls.graph_url
+        ))
+        .bearer_auth(&token)
+        .body(body_for(1, 20).to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_sends_fractional_retry_after_and_counts_violations() {
+    let running = start_sim(20).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let (start, end) = window();
+    let people: Vec<String> = running
+        .state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| p.email.clone())
+        .collect();
+    let request = GetSchedule::new(
+        people[..5].to_vec(),
+        start,
+        end,
+        30,
+        ScheduleLimit::default(),
+    )
+    .expect("valid");
+    let url = format!(
+        "{}/users/{}/calendar/getSchedule",
+        running.urls.graph_url, people[0]
+    );
+    let mut policy = running.state.policy();
+    policy.busy_every_n_requests = 2;
+    policy.busy_backoff_ms = 2500;
+    running.state.set_policy(policy).expect("policy applies");
+    // Count from here: the token request must not shift the every-second-request pattern.
+    running.state.reset_budgets();
+
+    let first = client
+        .post(&url)
+        .bearer_auth(&token)
+        .body(request.to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(first.status(), 200);
+    let second = client
+        .post(&url)
+        .bearer_auth(&token)
+        .body(request.to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(second.status(), 429);
+    let retry_after = second
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert_eq!(retry_after.as_deref(), Some("2.5"));
+    let e = ServiceError::read(
+        429,
+        retry_after.as_deref(),
+        &second.bytes().await.expect("body"),
+    );
+    assert_eq!(e.graph_code.as_deref(), Some("TooManyRequests"));
+    assert_eq!(
+        e.action(false),
+        ErrorAction::RetryAfter(Duration::from_millis(2500))
+    );
+
+    // A request inside the advertised 2.5 s is a violation the simulator counts.
+    let early = client
+        .post(&url)
+        .bearer_auth(&token)
+        .body(request.to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(early.status(), 200);
+    let stats: Value = client
+        .get(format!("{}/stats", running.urls.control_url))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("stats JSON");
+    assert_eq!(stats["backoff_violations"], 1);
+    assert_eq!(stats["outcomes"]["graph.getSchedule"]["throttled"], 1);
+}
