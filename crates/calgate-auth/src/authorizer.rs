@@ -4,6 +4,13 @@
 //! took it: [`Authorizer::accepted`] or [`Authorizer::refused`] on HTTP 401. Basic credentials
 //! are quarantined on the first 401; a bearer token is fetched again once, and a second 401 is a
 //! credential failure (SPEC §6).
+//!
+//! calgate-engine's `ews_transport::CredentialProvider` is defined downstream of this crate, so
+//! the engine implements it for [`Authorizer`]: `authorize()` →
+//! `Authorizer::authorize(Resource::Ews)` returning `(header_value().clone(), authorization)`,
+//! `accepted` → [`Authorizer::accepted`], `refused` → [`Authorizer::refused`] with `"EWS"` and
+//! 401, mapping [`AuthError`] to `EwsError::Credential` (`permanent` unless `Unavailable`). After
+//! a [`Refusal::RetryWithNewToken`] the request may be repeated once.
 
 use std::fmt;
 use std::sync::Arc;

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::{SignedDuration, Timestamp};
@@ -158,6 +158,9 @@ pub enum AuthError {
     /// The settings cannot work (bad authority, unreadable certificate).
     #[error(transparent)]
     Settings(GrantError),
+    /// New credentials replaced these; they are never sent again.
+    #[error("the credentials were replaced")]
+    Retired,
 }
 
 impl AuthError {
@@ -166,6 +169,7 @@ impl AuthError {
         match self {
             Self::AuthFailed(f) => f.code().to_string(),
             Self::Unavailable(e) | Self::Settings(e) => e.code(),
+            Self::Retired => "AUTH_CREDENTIALS_REPLACED".into(),
         }
     }
 
@@ -234,6 +238,7 @@ pub struct TokenSource {
     single_flight: tokio::sync::Mutex<()>,
     generation: AtomicU64,
     token_requests: AtomicU64,
+    retired: AtomicBool,
 }
 
 impl fmt::Debug for TokenSource {
@@ -334,6 +339,7 @@ impl TokenSource {
             single_flight: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
             token_requests: AtomicU64::new(0),
+            retired: AtomicBool::new(false),
         })
     }
 
@@ -367,6 +373,14 @@ impl TokenSource {
         self.guard.retry_now(&self.fingerprint);
     }
 
+    /// New credentials were saved (SPEC §3: the old ones are never used again): from now on
+    /// every call fails with [`AuthError::Retired`], including callers already waiting for a
+    /// token, and the cached tokens are dropped.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::SeqCst);
+        self.drop_tokens();
+    }
+
     /// A valid access token for `resource`, from the cache or from Entra.
     pub async fn access_token(&self, resource: Resource) -> Result<AccessToken, AuthError> {
         if let Some(token) = self.cached(resource)? {
@@ -376,6 +390,11 @@ impl TokenSource {
         // Whoever held the lock before us may have fetched the token, or failed for good.
         if let Some(token) = self.cached(resource)? {
             return Ok(token);
+        }
+        // Checked last before the network: a caller that waited while the settings changed
+        // must not send the old secret.
+        if self.retired.load(Ordering::SeqCst) {
+            return Err(AuthError::Retired);
         }
         let attempt = self.guard.admit(&self.fingerprint, &self.label)?;
         let result = self.fetch(resource).await;
@@ -450,6 +469,9 @@ impl TokenSource {
     }
 
     fn cached(&self, resource: Resource) -> Result<Option<AccessToken>, AuthError> {
+        if self.retired.load(Ordering::SeqCst) {
+            return Err(AuthError::Retired);
+        }
         if let Err(failed) = self.guard.check(&self.fingerprint) {
             // Quarantined: no token is handed out, and only the caller that may probe goes on.
             self.drop_tokens();

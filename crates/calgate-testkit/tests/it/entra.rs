@@ -995,3 +995,120 @@ async fn no_secret_reaches_the_logs_or_debug_output() {
         );
     }
 }
+
+/// GET /v1.0/users with the authorizer's header; the HTTP status.
+async fn list_users(sim: &Sim, authorization: &calgate_auth::Authorization) -> u16 {
+    sim.http
+        .get(format!("{}/users?$top=2", sim.running.urls.graph_url))
+        .header(
+            reqwest::header::AUTHORIZATION,
+            authorization.header_value().clone(),
+        )
+        .send()
+        .await
+        .expect("graph answers")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_refusing_a_token_gets_one_new_token_and_a_second_refusal_stops_the_credential() {
+    let sim = Sim::start().await;
+    // Tokens live one second, but calgate's clock stands still: it believes them valid, so only
+    // Graph's 401 tells it otherwise.
+    sim.entra_settings(|s| s.access_token_lifetime_s = Some(1));
+    let clock = clock();
+    let secret = SignIn::App(AppSecret::ClientSecret(SecretString::from(CLIENT_SECRET)));
+    let (source, _, _) = sim.source(secret, &clock);
+    let authorizer = calgate_auth::Authorizer::OAuth(Arc::new(source));
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(2100));
+
+    let first = authorizer.authorize(Resource::Graph).await.expect("token");
+    pause().await;
+    assert_eq!(list_users(&sim, &first).await, 401, "expired at Graph");
+    assert!(matches!(
+        authorizer.refused(first, "GRAPH", 401),
+        Refusal::RetryWithNewToken
+    ));
+    let second = authorizer
+        .authorize(Resource::Graph)
+        .await
+        .expect("new token");
+    assert_eq!(list_users(&sim, &second).await, 200);
+    authorizer.accepted(second);
+    assert_eq!(sim.requests("entra.token.client_credentials"), 2);
+
+    // Later the token is refused again: one new token (the earlier refusal was forgiven by the
+    // success), refused as well → the credential is stopped.
+    let third = authorizer
+        .authorize(Resource::Graph)
+        .await
+        .expect("cached token");
+    pause().await;
+    assert_eq!(list_users(&sim, &third).await, 401);
+    assert!(matches!(
+        authorizer.refused(third, "GRAPH", 401),
+        Refusal::RetryWithNewToken
+    ));
+    let fourth = authorizer
+        .authorize(Resource::Graph)
+        .await
+        .expect("new token");
+    pause().await;
+    assert_eq!(list_users(&sim, &fourth).await, 401);
+    match authorizer.refused(fourth, "GRAPH", 401) {
+        Refusal::Stop(failed) => assert_eq!(failed.code(), "GRAPH_HTTP_401"),
+        other => panic!("expected a stop, got {other:?}"),
+    }
+    assert!(matches!(
+        authorizer.authorize(Resource::Graph).await,
+        Err(AuthError::AuthFailed(_))
+    ));
+    assert_eq!(
+        sim.requests("entra.token.client_credentials"),
+        3,
+        "nothing sent after the stop"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replaced_credentials_are_never_sent_again_even_by_callers_already_waiting() {
+    let sim = Sim::start().await;
+    let clock = clock();
+    let (old, _, _) = sim.source(password_sign_in("Old-Passw0rd-1"), &clock);
+    let old = Arc::new(old);
+    let waiting: Vec<_> = (0..50)
+        .map(|_| {
+            let old = old.clone();
+            tokio::spawn(async move { old.access_token(Resource::Ews).await })
+        })
+        .collect();
+    // The admin saves new credentials while those requests are in flight.
+    old.retire();
+    let (new, _, _) = sim.source(password_sign_in(PASSWORD), &clock);
+    let sent_before_change = old.token_requests();
+    assert!(
+        sent_before_change <= 1,
+        "at most the one request already on the wire"
+    );
+    let mut retired = 0;
+    for w in waiting {
+        if let Err(AuthError::Retired) = w.await.expect("task") {
+            retired += 1;
+        }
+    }
+    assert!(retired >= 49, "{retired} callers refused");
+    assert!(matches!(
+        old.access_token(Resource::Ews).await,
+        Err(AuthError::Retired)
+    ));
+    assert_eq!(
+        old.token_requests(),
+        sent_before_change,
+        "the old password is never sent after the change"
+    );
+    new.access_token(Resource::Ews)
+        .await
+        .expect("new credentials work at once");
+    assert_eq!(sim.count("entra.token.password", "success"), 1);
+}
