@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
 use crate::lenient;
-use crate::time::{DateTimeTimeZone, clip, iana_to_windows, resolve_zone};
+use crate::time::{DateTimeTimeZone, clip, resolve_zone};
 
 /// Schedules per request unless configured otherwise (Graph's documented limit).
 pub const DEFAULT_SCHEDULE_LIMIT: usize = 20;
@@ -891,7 +891,9 @@ impl GraphTimeZone {
             },
             // Graph names zones the Windows way; an IANA name outside the table goes as is.
             WorkTimeZone::Iana(name) => GraphTimeZone {
-                name: Some(iana_to_windows(name).map_or_else(|| name.clone(), str::to_owned)),
+                name: Some(
+                    calgate_core::iana_to_windows(name).map_or_else(|| name.clone(), str::to_owned),
+                ),
                 ..GraphTimeZone::default()
             },
             WorkTimeZone::Rules(rules) => GraphTimeZone {

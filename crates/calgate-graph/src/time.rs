@@ -1,5 +1,6 @@
 //! Graph's `dateTimeTimeZone` (a wall-clock time plus a zone name) and the zone names Graph
-//! speaks: `UTC`, Windows names such as `Romance Standard Time`, and IANA names.
+//! speaks: `UTC`, Windows names such as `Romance Standard Time` (through calgate-core's CLDR
+//! table), and IANA names.
 //!
 //! calgate always asks in UTC, but a server may still answer in another zone (a `Prefer:
 //! outlook.timezone` header set by someone else, a proxy), so readers resolve any zone they
@@ -110,7 +111,7 @@ pub fn resolve_zone(name: &str) -> Option<TimeZone> {
     if is_utc_name(name) {
         return Some(TimeZone::UTC);
     }
-    if let Some(iana) = windows_to_iana(name) {
+    if let Some(iana) = calgate_core::windows_to_iana(name) {
         return TimeZone::get(iana).ok();
     }
     // IANA names always contain a slash (apart from a few legacy aliases nobody sends); refusing
@@ -132,63 +133,6 @@ fn is_utc_name(name: &str) -> bool {
     .iter()
     .any(|u| u.eq_ignore_ascii_case(name))
 }
-
-/// Windows zone name → the IANA zone CLDR maps it to (territory "001"). A subset: the zones of
-/// the tenants calgate serves and the simulator generates. Unknown names are refused.
-pub fn windows_to_iana(name: &str) -> Option<&'static str> {
-    WINDOWS_ZONES
-        .iter()
-        .find(|(w, _)| w.eq_ignore_ascii_case(name))
-        .map(|(_, iana)| *iana)
-}
-
-/// IANA zone → its Windows name, for the zones in the table (first match).
-pub fn iana_to_windows(iana: &str) -> Option<&'static str> {
-    WINDOWS_ZONES
-        .iter()
-        .find(|(_, i)| i.eq_ignore_ascii_case(iana))
-        .map(|(w, _)| *w)
-}
-
-const WINDOWS_ZONES: &[(&str, &str)] = &[
-    ("UTC", "Etc/UTC"),
-    ("GMT Standard Time", "Europe/London"),
-    ("Greenwich Standard Time", "Atlantic/Reykjavik"),
-    ("W. Europe Standard Time", "Europe/Berlin"),
-    ("Romance Standard Time", "Europe/Paris"),
-    ("Central Europe Standard Time", "Europe/Budapest"),
-    ("Central European Standard Time", "Europe/Warsaw"),
-    ("E. Europe Standard Time", "Europe/Chisinau"),
-    ("FLE Standard Time", "Europe/Kiev"),
-    ("GTB Standard Time", "Europe/Bucharest"),
-    ("Russian Standard Time", "Europe/Moscow"),
-    ("Turkey Standard Time", "Europe/Istanbul"),
-    ("Israel Standard Time", "Asia/Jerusalem"),
-    ("South Africa Standard Time", "Africa/Johannesburg"),
-    ("Arabian Standard Time", "Asia/Dubai"),
-    ("India Standard Time", "Asia/Calcutta"),
-    ("China Standard Time", "Asia/Shanghai"),
-    ("Singapore Standard Time", "Asia/Singapore"),
-    ("Tokyo Standard Time", "Asia/Tokyo"),
-    ("Korea Standard Time", "Asia/Seoul"),
-    ("AUS Eastern Standard Time", "Australia/Sydney"),
-    ("E. Australia Standard Time", "Australia/Brisbane"),
-    ("W. Australia Standard Time", "Australia/Perth"),
-    ("New Zealand Standard Time", "Pacific/Auckland"),
-    ("Eastern Standard Time", "America/New_York"),
-    ("Central Standard Time", "America/Chicago"),
-    ("Mountain Standard Time", "America/Denver"),
-    ("US Mountain Standard Time", "America/Phoenix"),
-    ("Pacific Standard Time", "America/Los_Angeles"),
-    ("Alaskan Standard Time", "America/Anchorage"),
-    ("Hawaiian Standard Time", "Pacific/Honolulu"),
-    ("Atlantic Standard Time", "America/Halifax"),
-    ("Canada Central Standard Time", "America/Regina"),
-    ("E. South America Standard Time", "America/Sao_Paulo"),
-    ("Argentina Standard Time", "America/Buenos_Aires"),
-    ("SA Pacific Standard Time", "America/Bogota"),
-    ("Central Standard Time (Mexico)", "America/Mexico_City"),
-];
 
 #[cfg(test)]
 mod tests {
@@ -272,12 +216,20 @@ mod tests {
     }
 
     #[test]
-    fn every_table_zone_resolves() {
-        for (windows, iana) in WINDOWS_ZONES {
-            assert!(
-                TimeZone::get(iana).is_ok(),
-                "{windows} → {iana} missing from tzdb"
-            );
+    fn zone_names_graph_sends() {
+        for name in [
+            "UTC",
+            "Pacific Standard Time",
+            "W. Europe Standard Time",
+            "Tokyo Standard Time",
+            "India Standard Time",
+            "Europe/Berlin",
+            "tzone://Microsoft/Utc",
+        ] {
+            assert!(resolve_zone(name).is_some(), "{name}");
+        }
+        for name in ["", "Romance Time", "GMT+1", "Mars/Olympus"] {
+            assert!(resolve_zone(name).is_none(), "{name}");
         }
     }
 }

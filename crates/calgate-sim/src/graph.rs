@@ -87,6 +87,15 @@ pub fn user_id(index: usize) -> String {
     format!("00000000-0000-4000-8000-{:012x}", index + 1)
 }
 
+/// The inverse of [`user_id`].
+fn user_index(id: &str) -> Option<usize> {
+    let hex = id.get(24..).filter(|_| {
+        id.get(..24)
+            .is_some_and(|p| p.eq_ignore_ascii_case("00000000-0000-4000-8000-"))
+    })?;
+    usize::from_str_radix(hex, 16).ok()?.checked_sub(1)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
     GetSchedule,
@@ -415,8 +424,7 @@ fn check_target(
         .is_some_and(|s| s.eq_ignore_ascii_case(&id));
     let known = is_service_account || {
         let tenant = state.tenant();
-        tenant.find(&id).is_some()
-            || (0..tenant.people.len()).any(|i| user_id(i).eq_ignore_ascii_case(&id))
+        tenant.find(&id).is_some() || user_index(&id).is_some_and(|i| i < tenant.people.len())
     };
     if known {
         Ok(())
@@ -803,6 +811,17 @@ mod tests {
         assert_eq!(fractional_seconds(2000), "2");
         assert_eq!(fractional_seconds(2128), "2.128");
         assert_eq!(fractional_seconds(50), "0.05");
+    }
+
+    #[test]
+    fn user_ids_map_back_to_people() {
+        for i in [0, 1, 199, 9999] {
+            assert_eq!(user_index(&user_id(i)), Some(i));
+        }
+        assert_eq!(user_index("00000000-0000-4000-8000-000000000000"), None);
+        assert_eq!(user_index("alice@contoso.com"), None);
+        assert_eq!(user_index("00000000-0000-4000-8000-zz"), None);
+        assert_eq!(user_index("é"), None);
     }
 
     #[test]

@@ -319,6 +319,7 @@ async fn calgate_graph_round_trips_200_mailboxes() {
 
     // The directory, through `$top` paging.
     let mut addresses = Vec::new();
+    let mut ids = Vec::new();
     let mut next = Some(format!("{}/users?$top=64", running.urls.graph_url));
     let mut pages = 0;
     while let Some(url) = next.take() {
@@ -332,12 +333,10 @@ async fn calgate_graph_round_trips_200_mailboxes() {
             .await
             .expect("body");
         let page = UserPage::read(&body).expect("page reads");
-        addresses.extend(
-            page.value
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|u| u.mail),
-        );
+        for user in page.value.unwrap_or_default() {
+            addresses.extend(user.mail);
+            ids.extend(user.id);
+        }
         next = page.next_link;
         pages += 1;
     }
@@ -353,13 +352,15 @@ async fn calgate_graph_round_trips_200_mailboxes() {
 
     let fetched_at = Timestamp::now();
     let mut results: Vec<Availability> = Vec::new();
-    for batch in addresses.chunks(20) {
+    assert_eq!(ids.len(), 200);
+    // The mailbox the call is made on is named by its directory id, as Graph allows.
+    for (batch, on) in addresses.chunks(20).zip(ids.iter().step_by(20)) {
         let request = GetSchedule::new(batch.to_vec(), start, end, 15, ScheduleLimit::default())
             .expect("valid request");
         let response = client
             .post(format!(
-                "{}/users/{}/calendar/getSchedule",
-                running.urls.graph_url, batch[0]
+                "{}/users/{on}/calendar/getSchedule",
+                running.urls.graph_url
             ))
             .bearer_auth(&token)
             .header("content-type", "application/json")
