@@ -1,7 +1,7 @@
 //! The lockout guard (SPEC §6): a credential that was refused once is not used again on its own.
 //!
 //! Every sign-in attempt asks the guard first. After a credential failure the secret is
-//! quarantined, keyed by a salted hash (never the secret itself): callers get
+//! quarantined, keyed by a keyed hash (never the secret itself): callers get
 //! [`AuthFailed`] at once, without touching the network, and the only automatic attempts left are
 //! single probes 30 min, 2 h and then every 8 h after the last failure, at most three in any 24 h.
 //! A new secret has a new fingerprint and is tried at once; "retry now" allows exactly one attempt.
@@ -140,6 +140,8 @@ type ChangeListener = Arc<dyn Fn(&GuardState) + Send + Sync>;
 pub struct LockoutGuard {
     clock: Arc<dyn Clock>,
     state: Mutex<GuardState>,
+    /// Secret key of the fingerprints, kept apart from the persisted state (see `restore_keyed`).
+    fingerprint_key: Option<secrecy::SecretSlice<u8>>,
     /// Probes or manual retries running now; others are refused meanwhile. Not persisted.
     running: Mutex<HashSet<CredentialFingerprint>>,
     listener: Mutex<Option<ChangeListener>>,
@@ -165,9 +167,30 @@ impl LockoutGuard {
 
     /// A guard resuming persisted state.
     pub fn restore(state: GuardState, clock: Arc<dyn Clock>) -> Arc<Self> {
+        Self::build(state, clock, None)
+    }
+
+    /// A guard resuming persisted state whose fingerprints are also keyed by `key`, a secret the
+    /// store keeps beside its encryption key. A fast hash of a password with only a stored salt
+    /// could be used to test password guesses offline by whoever reads the persisted state; with
+    /// the key it cannot.
+    pub fn restore_keyed(
+        state: GuardState,
+        clock: Arc<dyn Clock>,
+        key: secrecy::SecretSlice<u8>,
+    ) -> Arc<Self> {
+        Self::build(state, clock, Some(key))
+    }
+
+    fn build(
+        state: GuardState,
+        clock: Arc<dyn Clock>,
+        fingerprint_key: Option<secrecy::SecretSlice<u8>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             clock,
             state: Mutex::new(state),
+            fingerprint_key,
             running: Mutex::new(HashSet::new()),
             listener: Mutex::new(None),
         })
@@ -188,12 +211,17 @@ impl LockoutGuard {
         &self.clock
     }
 
-    /// The fingerprint of a secret: a salted SHA-256 over `kind` and length-prefixed `parts`
-    /// (say tenant, client ID, username and password), so equal secrets of different accounts
-    /// differ and no part can run into the next.
+    /// The fingerprint of a secret: a salted (and, with `restore_keyed`, keyed) SHA-256 over
+    /// `kind` and length-prefixed `parts` (say tenant, client ID, username and password), so
+    /// equal secrets of different accounts differ and no part can run into the next.
     pub fn fingerprint(&self, kind: &str, parts: &[&[u8]]) -> CredentialFingerprint {
         let salt = lock(&self.state).salt.clone();
         let mut hash = Sha256::new();
+        if let Some(key) = &self.fingerprint_key {
+            let key = secrecy::ExposeSecret::expose_secret(key);
+            hash.update((key.len() as u64).to_be_bytes());
+            hash.update(key);
+        }
         hash.update(salt.as_bytes());
         for part in std::iter::once(kind.as_bytes()).chain(parts.iter().copied()) {
             hash.update((part.len() as u64).to_be_bytes());
