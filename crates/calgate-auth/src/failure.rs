@@ -172,6 +172,9 @@ impl SignInFailure {
 
     /// Plain-language reason and fix for the administrator.
     pub fn admin_message(&self) -> String {
+        if self.code == "ENTRA_NO_REFRESH_TOKEN" {
+            return "There is no stored sign-in for this account: sign in again by device code in the portal.".into();
+        }
         let first_known = self.error_codes.iter().find_map(|&c| message_of_code(c));
         if let Some(text) = first_known {
             return text.to_string();

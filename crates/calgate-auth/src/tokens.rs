@@ -529,9 +529,7 @@ impl TokenSource {
                 let scopes = scopes::join(&resource.delegated_scopes());
                 match self.refresh(resource).await {
                     Some(Ok(grant)) => return Ok(grant),
-                    Some(Err(GrantError::Refused(f)))
-                        if f.class == FailureClass::RefreshTokenExpired =>
-                    {
+                    Some(Err(GrantError::Refused(f))) if refresh_token_is_dead(&f) => {
                         tracing::info!(code = %f.code, "refresh token no longer valid; signing in with the password once");
                     }
                     Some(Err(other)) => return Err(other),
@@ -582,7 +580,7 @@ impl TokenSource {
             .await;
         match &result {
             Ok(grant) => self.keep_refresh_token(grant),
-            Err(GrantError::Refused(f)) if f.class != FailureClass::Transient => {
+            Err(GrantError::Refused(f)) if refresh_token_is_dead(f) => {
                 self.store.discard(&self.account)
             }
             Err(_) => {}
@@ -611,5 +609,23 @@ impl TokenSource {
             .split(' ')
             .any(|s| s.starts_with(resource.identifier()))
             .then(|| self.remember(resource, grant))
+    }
+}
+
+/// Whether a refused refresh grant means the refresh token itself is unusable (expired, revoked,
+/// unknown to Entra) rather than the account or the registration being refused: only then is the
+/// stored token discarded and, with a stored password, the password grant tried once. A locked,
+/// disabled or MFA-bound account is not asked again with the password.
+fn refresh_token_is_dead(failure: &SignInFailure) -> bool {
+    match failure.class {
+        FailureClass::RefreshTokenExpired => true,
+        FailureClass::Credential => {
+            failure.error.as_deref() == Some("invalid_grant")
+                && failure
+                    .error_codes
+                    .iter()
+                    .all(|&c| crate::failure::class_of_code(c).is_none())
+        }
+        FailureClass::Configuration | FailureClass::Transient => false,
     }
 }
