@@ -687,6 +687,33 @@ mod tests {
     }
 
     #[test]
+    fn every_change_reaches_the_listener_for_persistence() {
+        let (clock, guard, fp) = setup();
+        let seen = Arc::new(Mutex::new(Vec::<GuardState>::new()));
+        let sink = seen.clone();
+        guard.on_change(move |state| lock(&sink).push(state.clone()));
+        guard
+            .admit(&fp, "pw")
+            .expect("fresh")
+            .failed(wrong_password());
+        clock.advance(SignedDuration::from_mins(30));
+        guard.admit(&fp, "pw").expect("probe").succeeded();
+        let states = lock(&seen);
+        // Quarantined, probe taken (the attempt is persisted before it is made), lifted.
+        assert_eq!(states.len(), 3);
+        assert_eq!(states[0].quarantined.len(), 1);
+        assert_eq!(
+            states[1]
+                .quarantined
+                .values()
+                .next()
+                .map(|q| q.automatic_attempts.len()),
+            Some(1)
+        );
+        assert!(states[2].quarantined.is_empty());
+    }
+
+    #[test]
     fn transient_failures_never_quarantine_and_late_failures_do_not_reschedule() {
         let (clock, guard, fp) = setup();
         let busy = SignInFailure::from_http_status(503, None);
