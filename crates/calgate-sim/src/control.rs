@@ -1,19 +1,386 @@
-//! The control API under `/_sim/` (JSON): ground truth, policies and statistics for tests,
-//! demos and benchmarks.
+//! The control API under `/_sim/` (JSON): the ground truth tests compare with, and the knobs
+//! they turn (SPEC §5.1). Addresses in paths are matched case-insensitively.
+//!
+//! - `GET /_sim/people`; `GET/PUT /_sim/mailboxes/{smtp}/events` (PUT on an unknown address
+//!   creates a scripted mailbox); `GET/PUT/DELETE /_sim/mailboxes/{smtp}/oof`;
+//!   `PUT /_sim/mailboxes/{smtp}/access`
+//! - `PUT /_sim/accounts/{upn}/password`, `GET /_sim/accounts/{upn}`
+//! - `GET/PUT /_sim/policy` (PUT takes any subset of the fields)
+//! - `GET/DELETE /_sim/stats`, `GET /_sim/responses` (bodies kept when `record_responses` > 0)
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
 use axum::{Json, Router};
+use calgate_core::{BusyType, CalendarEvent, OutOfOffice};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
-use crate::state::SimState;
+use crate::policy::Policy;
+use crate::state::{RecordedResponse, SimState};
 use crate::stats::StatsSnapshot;
+use crate::tenant::{FreeBusyAccess, Mailbox, Tenant};
 
 pub fn router() -> Router<Arc<SimState>> {
-    Router::new().route("/_sim/stats", get(stats))
+    Router::new()
+        .route("/_sim/people", get(people))
+        .route(
+            "/_sim/mailboxes/{smtp}/events",
+            get(get_events).put(put_events),
+        )
+        .route(
+            "/_sim/mailboxes/{smtp}/oof",
+            get(get_oof).put(put_oof).delete(delete_oof),
+        )
+        .route("/_sim/mailboxes/{smtp}/access", put(put_access))
+        .route("/_sim/accounts/{upn}/password", put(put_password))
+        .route("/_sim/accounts/{upn}", get(get_account))
+        .route("/_sim/policy", get(get_policy).put(put_policy))
+        .route("/_sim/stats", get(stats).delete(reset_stats))
+        .route("/_sim/responses", get(responses))
+}
+
+/// A control-API error: `{"code": …, "message": …}`.
+#[derive(Debug, Serialize)]
+struct ApiError {
+    code: &'static str,
+    message: String,
+}
+
+fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ApiError {
+            code,
+            message: message.into(),
+        }),
+    )
+        .into_response()
+}
+
+fn not_found(what: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no such {what}"),
+    )
+}
+
+/// One entry of `GET /_sim/people`.
+#[derive(Debug, Serialize)]
+struct PersonView<'a> {
+    email: &'a str,
+    name: &'a str,
+    time_zone: &'a str,
+    iana_time_zone: &'a str,
+    is_room: bool,
+    free_busy_access: FreeBusyAccess,
+}
+
+async fn people(State(state): State<Arc<SimState>>) -> Response {
+    let tenant = state.tenant();
+    let list: Vec<PersonView> = tenant
+        .people
+        .iter()
+        .map(|p| PersonView {
+            email: &p.email,
+            name: &p.name,
+            time_zone: &p.time_zone,
+            iana_time_zone: &p.iana_time_zone,
+            is_room: p.is_room,
+            free_busy_access: p.free_busy_access,
+        })
+        .collect();
+    Json(list).into_response()
+}
+
+/// An event as the control API shows and takes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventJson {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub busy_type: BusyType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub all_day: bool,
+    #[serde(default)]
+    pub recurring: bool,
+    #[serde(default)]
+    pub meeting: bool,
+}
+
+impl From<&CalendarEvent> for EventJson {
+    fn from(e: &CalendarEvent) -> EventJson {
+        EventJson {
+            start: e.start,
+            end: e.end,
+            busy_type: e.busy_type,
+            subject: e.subject.clone(),
+            location: e.location.clone(),
+            private: e.is_private,
+            all_day: e.is_all_day,
+            recurring: e.is_recurring,
+            meeting: e.is_meeting,
+        }
+    }
+}
+
+impl From<EventJson> for CalendarEvent {
+    fn from(e: EventJson) -> CalendarEvent {
+        CalendarEvent {
+            start: e.start,
+            end: e.end,
+            busy_type: e.busy_type,
+            subject: e.subject,
+            location: e.location,
+            is_private: e.private,
+            is_all_day: e.all_day,
+            is_recurring: e.recurring,
+            is_meeting: e.meeting,
+        }
+    }
+}
+
+async fn get_events(State(state): State<Arc<SimState>>, Path(smtp): Path<String>) -> Response {
+    let tenant = state.tenant();
+    match tenant.mailbox(&smtp) {
+        Some(m) => Json(m.events.iter().map(EventJson::from).collect::<Vec<_>>()).into_response(),
+        None => not_found("mailbox"),
+    }
+}
+
+async fn put_events(
+    State(state): State<Arc<SimState>>,
+    Path(smtp): Path<String>,
+    body: Result<Json<Vec<EventJson>>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(list) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_events",
+                e.body_text(),
+            );
+        }
+    };
+    if let Some(bad) = list.iter().position(|e| e.end <= e.start) {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_events",
+            format!("event {bad} ends before it starts"),
+        );
+    }
+    if !smtp.contains('@') {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_address",
+            "not an SMTP address",
+        );
+    }
+    let mut events: Vec<CalendarEvent> = list.into_iter().map(CalendarEvent::from).collect();
+    events.sort_by_key(|e| (e.start, e.end));
+    let mut tenant = state.tenant_mut();
+    match tenant.mailbox_mut(&smtp) {
+        Some(m) => m.events = events,
+        None => {
+            let person = Tenant::scripted_person(&smtp.to_ascii_lowercase());
+            state
+                .accounts
+                .set_password(&person.email, &state.people_password);
+            tenant.push(person, Mailbox { events, oof: None });
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Out-of-office as the control API takes it.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct OofJson {
+    message: String,
+    #[serde(default)]
+    start: Option<Timestamp>,
+    #[serde(default)]
+    end: Option<Timestamp>,
+}
+
+async fn get_oof(State(state): State<Arc<SimState>>, Path(smtp): Path<String>) -> Response {
+    let tenant = state.tenant();
+    match tenant.mailbox(&smtp) {
+        Some(m) => Json(m.oof.clone()).into_response(),
+        None => not_found("mailbox"),
+    }
+}
+
+async fn put_oof(
+    State(state): State<Arc<SimState>>,
+    Path(smtp): Path<String>,
+    body: Result<Json<OofJson>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(oof) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_oof",
+                e.body_text(),
+            );
+        }
+    };
+    let mut tenant = state.tenant_mut();
+    match tenant.mailbox_mut(&smtp) {
+        Some(m) => {
+            m.oof = Some(OutOfOffice {
+                message: Some(oof.message),
+                start: oof.start,
+                end: oof.end,
+            });
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => not_found("mailbox"),
+    }
+}
+
+async fn delete_oof(State(state): State<Arc<SimState>>, Path(smtp): Path<String>) -> Response {
+    let mut tenant = state.tenant_mut();
+    match tenant.mailbox_mut(&smtp) {
+        Some(m) => {
+            m.oof = None;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => not_found("mailbox"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessJson {
+    free_busy_access: FreeBusyAccess,
+}
+
+async fn put_access(
+    State(state): State<Arc<SimState>>,
+    Path(smtp): Path<String>,
+    body: Result<Json<AccessJson>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(access) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_access",
+                e.body_text(),
+            );
+        }
+    };
+    let mut tenant = state.tenant_mut();
+    match tenant.person_mut(&smtp) {
+        Some(p) => {
+            p.free_busy_access = access.free_busy_access;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => not_found("mailbox"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordJson {
+    password: String,
+}
+
+// Hand-written: the password never reaches a log line.
+impl std::fmt::Debug for PasswordJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordJson { password: <redacted> }")
+    }
+}
+
+async fn put_password(
+    State(state): State<Arc<SimState>>,
+    Path(upn): Path<String>,
+    body: Result<Json<PasswordJson>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(p) = match body {
+        Ok(b) => b,
+        Err(_) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_password",
+                "expected {\"password\": \"…\"}",
+            );
+        }
+    };
+    state.accounts.set_password(&upn, &p.password);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_account(State(state): State<Arc<SimState>>, Path(upn): Path<String>) -> Response {
+    match state.accounts.view(&upn, Timestamp::now()) {
+        Some(v) => Json(v).into_response(),
+        None => not_found("account"),
+    }
+}
+
+async fn get_policy(State(state): State<Arc<SimState>>) -> Json<Policy> {
+    Json(state.policy())
+}
+
+async fn put_policy(
+    State(state): State<Arc<SimState>>,
+    body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(patch) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_policy",
+                e.body_text(),
+            );
+        }
+    };
+    let merged = match state.policy().merged(&patch) {
+        Ok(p) => p,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_policy",
+                e.to_string(),
+            );
+        }
+    };
+    if let Err(e) = state.set_policy(merged.clone()) {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_policy",
+            e.to_string(),
+        );
+    }
+    // A new throttling policy starts every credential's budget afresh.
+    state.reset_budgets();
+    Json(merged).into_response()
 }
 
 async fn stats(State(state): State<Arc<SimState>>) -> Json<StatsSnapshot> {
     Json(state.stats.snapshot(state.accounts.lockouts()))
+}
+
+async fn reset_stats(State(state): State<Arc<SimState>>) -> StatusCode {
+    state.stats.reset();
+    StatusCode::NO_CONTENT
+}
+
+async fn responses(State(state): State<Arc<SimState>>) -> Json<Vec<RecordedResponse>> {
+    Json(state.recorded_responses())
 }

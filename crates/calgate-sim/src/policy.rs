@@ -36,9 +36,11 @@ pub struct Policy {
     pub max_concurrency: u32,
     /// EWS answers 403, as Exchange Online does after the 2026 shutdown.
     pub ews_disabled: bool,
-    /// `RequestServerVersion` values newer than this are refused; the `ServerVersionInfo` shape.
+    /// The Exchange build presented (`exchange2010_sp2`, `exchange2013_sp1`, `exchange2016`,
+    /// `exchange2019`, `exchange_online`): its `ServerVersionInfo`, and the newest
+    /// `RequestServerVersion` it accepts (newer ones get ErrorInvalidServerVersion).
     pub server_version: String,
-    /// Windows longer than this (days) are refused with ErrorInvalidTimeInterval... as Exchange does.
+    /// Availability windows longer than this (days) get ErrorTimeIntervalTooBig.
     pub max_window_days: u32,
     /// How many of the most recent EWS response bodies are kept for `GET /_sim/responses`.
     pub record_responses: usize,
@@ -61,7 +63,7 @@ impl Default for Policy {
             reset_rate: 0.0,
             max_concurrency: 27,
             ews_disabled: false,
-            server_version: "Exchange2013_SP1".to_owned(),
+            server_version: "exchange2019".to_owned(),
             max_window_days: 62,
             record_responses: 0,
         }
@@ -107,7 +109,7 @@ impl Policy {
                 "retry_after_status must be 429 or 503".to_owned(),
             ));
         }
-        if calgate_ews::ExchangeVersion::parse(&self.server_version).is_none() {
+        if calgate_ews::server::find_build(&self.server_version).is_none() {
             return Err(PolicyError(format!(
                 "unknown server_version {:?}",
                 self.server_version

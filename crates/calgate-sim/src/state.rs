@@ -50,6 +50,8 @@ pub struct SimState {
     pub service_account: Option<String>,
     pub domain: String,
     pub seed: u64,
+    /// The password given to generated and scripted people's accounts.
+    pub people_password: String,
     pub tenant: RwLock<Tenant>,
     pub accounts: Accounts,
     pub stats: Stats,
@@ -102,6 +104,7 @@ impl SimState {
             service_account: config.service_account.as_ref().map(|(upn, _)| upn.clone()),
             domain: config.domain.clone(),
             seed: config.seed,
+            people_password: config.people_password.clone(),
             tenant: RwLock::new(tenant),
             accounts,
             stats: Stats::default(),
