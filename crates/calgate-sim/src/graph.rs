@@ -27,6 +27,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::state::{SimState, Throttle};
 use crate::stats::Outcome;
+use crate::tenant::FreeBusyAccess;
 use crate::tokens::{Audience, BearerError, TokenClaims, verify_bearer};
 
 pub fn router() -> Router<Arc<SimState>> {
@@ -572,12 +573,21 @@ fn get_schedule(
                 .find(id)
                 .and_then(|i| Some((tenant.people.get(i)?, tenant.mailboxes.get(i)?)));
             match found {
+                Some((person, _)) if person.free_busy_access == FreeBusyAccess::None => {
+                    any_failed = true;
+                    ScheduleInformation::failed(
+                        id,
+                        "ErrorNoFreeBusyAccess",
+                        &format!("The caller does not have free/busy access to {id}."),
+                    )
+                }
                 Some((person, mailbox)) => {
+                    let details = person.free_busy_access == FreeBusyAccess::Detailed;
                     let visible: Vec<CalendarEvent> = mailbox
                         .events
                         .iter()
                         .filter(|e| e.start < end && e.end > start)
-                        .map(as_seen_by_others)
+                        .map(|e| as_seen_by_others(e, details))
                         .collect();
                     ScheduleInformation::build(
                         id,
@@ -614,10 +624,10 @@ fn get_schedule(
 }
 
 /// What a colleague (or an app with `Calendars.ReadBasic`) sees of an event: no subject or
-/// location for private ones.
-fn as_seen_by_others(e: &CalendarEvent) -> CalendarEvent {
+/// location for private ones, nor for anyone whose calendar shares times only.
+fn as_seen_by_others(e: &CalendarEvent, details: bool) -> CalendarEvent {
     let mut seen = e.clone();
-    if seen.is_private {
+    if seen.is_private || !details {
         seen.subject = None;
         seen.location = None;
     }
@@ -831,10 +841,14 @@ mod tests {
         e.subject = Some("Doctor".into());
         e.location = Some("Clinic".into());
         e.is_private = true;
-        let seen = as_seen_by_others(&e);
+        let seen = as_seen_by_others(&e, true);
         assert_eq!(
             (seen.subject, seen.location, seen.is_private),
             (None, None, true)
         );
+        e.is_private = false;
+        let seen = as_seen_by_others(&e, false);
+        assert_eq!((seen.subject, seen.location), (None, None));
+        assert_eq!(as_seen_by_others(&e, true), e);
     }
 }

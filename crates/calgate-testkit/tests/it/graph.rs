@@ -63,6 +63,31 @@ async fn app_token(client: &reqwest::Client, running: &Running) -> String {
         .to_owned()
 }
 
+/// A delegated Graph token for the service account (password grant) with the given scopes.
+async fn user_token(client: &reqwest::Client, running: &Running, scope: &str) -> String {
+    let config = SimConfig::default();
+    let (upn, password) = config.service_account.clone().expect("service account");
+    let response = client
+        .post(format!("{}/oauth2/v2.0/token", running.urls.authority))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", config.client_id.as_str()),
+            ("username", upn.as_str()),
+            ("password", password.as_str()),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .expect("token endpoint answers");
+    let status = response.status();
+    let body: Value = response.json().await.expect("token answer is JSON");
+    assert!(status.is_success(), "token request failed: {status} {body}");
+    body["access_token"]
+        .as_str()
+        .expect("access_token present")
+        .to_owned()
+}
+
 /// A window on whole hours around now, where the generated tenant has its events.
 fn window() -> (Timestamp, Timestamp) {
     let now = Timestamp::now().as_second();
@@ -75,14 +100,16 @@ fn event(start: Timestamp, from_h: f64, to_h: f64, busy: BusyType) -> CalendarEv
     CalendarEvent::new(at(from_h), at(to_h), busy)
 }
 
-/// Scripts three mailboxes with known content (whatever the generator made for them is
-/// replaced) so that every status, privacy and the window's edges are exercised.
-fn script(running: &Running, start: Timestamp) -> Vec<String> {
-    let mut tenant = running.state.tenant_mut();
-    let emails: Vec<String> = tenant
+/// Scripts four mailboxes through the control API (whatever the generator made for them is
+/// replaced) so that every status, privacy, the detail levels and the window's edges are
+/// exercised: detailed, detailed, times only, no access.
+async fn script(client: &reqwest::Client, running: &Running, start: Timestamp) -> Vec<String> {
+    let emails: Vec<String> = running
+        .state
+        .tenant()
         .people
         .iter()
-        .take(3)
+        .take(4)
         .map(|p| p.email.clone())
         .collect();
     let mut standup = event(start, 1.0, 1.5, BusyType::Busy);
@@ -94,53 +121,126 @@ fn script(running: &Running, start: Timestamp) -> Vec<String> {
     doctor.subject = Some("Doctor".into());
     doctor.location = Some("Clinic".into());
     doctor.is_private = true;
+    let mut home = event(start, 2.0, 3.0, BusyType::WorkingElsewhere);
+    home.subject = Some("Home office".into());
     let scripted = [
-        vec![
-            standup,
-            event(start, 3.0, 4.0, BusyType::Tentative),
-            doctor,
-            event(start, 20.0, 21.0, BusyType::Busy),
-        ],
-        vec![
-            event(start, -24.0, 48.0, BusyType::Oof),
-            event(start, 2.0, 3.0, BusyType::WorkingElsewhere),
-        ],
-        vec![event(start, -3.0, -1.0, BusyType::Busy)],
+        (
+            "detailed",
+            vec![
+                standup,
+                event(start, 3.0, 4.0, BusyType::Tentative),
+                doctor,
+                event(start, 20.0, 21.0, BusyType::Busy),
+            ],
+        ),
+        ("detailed", vec![event(start, -3.0, -1.0, BusyType::Busy)]),
+        (
+            "free_busy",
+            vec![event(start, -24.0, 48.0, BusyType::Oof), home],
+        ),
+        ("none", vec![event(start, 1.0, 2.0, BusyType::Busy)]),
     ];
-    for (email, events) in emails.iter().zip(scripted) {
-        if let Some(m) = tenant.mailbox_mut(email) {
-            m.events = events;
-        }
+    for (email, (access, events)) in emails.iter().zip(scripted) {
+        let body: Vec<Value> = events
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "start": e.start, "end": e.end, "busy_type": e.busy_type,
+                    "subject": e.subject, "location": e.location, "private": e.is_private,
+                    "recurring": e.is_recurring, "meeting": e.is_meeting,
+                })
+            })
+            .collect();
+        let r = client
+            .put(format!(
+                "{}/mailboxes/{email}/events",
+                running.urls.control_url
+            ))
+            .json(&body)
+            .send()
+            .await
+            .expect("control API answers");
+        assert!(r.status().is_success(), "scripting {email}: {}", r.status());
+        let r = client
+            .put(format!(
+                "{}/mailboxes/{email}/access",
+                running.urls.control_url
+            ))
+            .json(&serde_json::json!({ "free_busy_access": access }))
+            .send()
+            .await
+            .expect("control API answers");
+        assert!(r.status().is_success(), "access of {email}: {}", r.status());
     }
     emails
 }
 
-/// The events of a mailbox inside the window, as a colleague sees them (private ones without
-/// subject and location, and without the all-day flag Graph does not carry): the simulator's
-/// ground truth.
-fn ground_truth(
+/// What Graph must answer for a mailbox, from the control API's ground truth.
+#[derive(Debug, PartialEq)]
+enum Truth {
+    /// The events inside the window as the caller may see them: private ones and those of
+    /// times-only calendars without subject and location, none with the all-day flag Graph
+    /// does not carry.
+    Events(Vec<CalendarEvent>),
+    /// The calendar shares nothing (`ErrorNoFreeBusyAccess`).
+    NoAccess,
+}
+
+async fn ground_truth(
+    client: &reqwest::Client,
     running: &Running,
-    email: &str,
     start: Timestamp,
     end: Timestamp,
-) -> Vec<CalendarEvent> {
-    let tenant = running.state.tenant();
-    let mailbox = tenant.mailbox(email).expect("mailbox exists");
-    mailbox
-        .events
-        .iter()
-        .filter(|e| e.start < end && e.end > start)
-        .map(|e| {
-            let mut e = e.clone();
-            if e.is_private {
-                e.subject = None;
-                e.location = None;
-            }
-            // Graph's scheduleItem has no all-day flag.
-            e.is_all_day = false;
-            e
-        })
-        .collect()
+) -> std::collections::HashMap<String, Truth> {
+    let control = &running.urls.control_url;
+    let get = |url: String| async move {
+        client
+            .get(url)
+            .send()
+            .await
+            .expect("control API answers")
+            .json::<Value>()
+            .await
+            .expect("control API speaks JSON")
+    };
+    let people = get(format!("{control}/people")).await;
+    let mut truth = std::collections::HashMap::new();
+    for person in people.as_array().expect("people array") {
+        let email = person["email"].as_str().expect("email").to_owned();
+        let access = person["free_busy_access"].as_str().expect("access");
+        if access == "none" {
+            truth.insert(email, Truth::NoAccess);
+            continue;
+        }
+        let events = get(format!("{control}/mailboxes/{email}/events")).await;
+        let seen: Vec<CalendarEvent> = events
+            .as_array()
+            .expect("events array")
+            .iter()
+            .map(|e| {
+                let instant = |k: &str| -> Timestamp {
+                    e[k].as_str().and_then(|s| s.parse().ok()).expect("instant")
+                };
+                let flag = |k: &str| e[k].as_bool().unwrap_or(false);
+                let text = |k: &str| e[k].as_str().map(str::to_owned);
+                let details = access == "detailed" && !flag("private");
+                CalendarEvent {
+                    start: instant("start"),
+                    end: instant("end"),
+                    busy_type: serde_json::from_value(e["busy_type"].clone()).expect("busy type"),
+                    subject: text("subject").filter(|_| details),
+                    location: text("location").filter(|_| details),
+                    is_private: flag("private"),
+                    is_all_day: false,
+                    is_recurring: flag("recurring"),
+                    is_meeting: flag("meeting"),
+                }
+            })
+            .filter(|e| e.start < end && e.end > start)
+            .collect();
+        truth.insert(email, Truth::Events(seen));
+    }
+    truth
 }
 
 /// The strongest status in a slot, written independently of the simulator's view builder.
@@ -187,7 +287,7 @@ async fn o365_get_schedule_matches_ground_truth() {
     let client = https_client(&running);
     let token = app_token(&client, &running).await;
     let (start, end) = window();
-    let scripted = script(&running, start);
+    let scripted = script(&client, &running, start).await;
     let mut people: Vec<String> = running
         .state
         .tenant()
@@ -242,8 +342,10 @@ async fn o365_get_schedule_matches_ground_truth() {
     let schedules = result["schedules"].as_array().expect("schedules array");
     assert_eq!(schedules.len(), people.len(), "one answer per schedule");
 
+    let truth = ground_truth(&client, &running, start, end).await;
     let slots = (end.as_second() - start.as_second()) / 1800;
     let mut items_seen = 0;
+    let mut no_access = 0;
     for (email, s) in people.iter().zip(schedules) {
         assert_eq!(s["scheduleId"].as_str(), Some(email.as_str()));
         if *email == unknown {
@@ -251,11 +353,22 @@ async fn o365_get_schedule_matches_ground_truth() {
             assert!(s.get("scheduleItems").is_none());
             continue;
         }
-        let truth = ground_truth(&running, email, start, end);
+        let truth = match truth.get(email) {
+            Some(Truth::Events(events)) => events,
+            Some(Truth::NoAccess) => {
+                assert_eq!(
+                    s["error"]["responseCode"], "ErrorNoFreeBusyAccess",
+                    "{email}"
+                );
+                no_access += 1;
+                continue;
+            }
+            None => panic!("{email} is not in the control API's directory"),
+        };
         let items = s["scheduleItems"].as_array().expect("items");
         assert_eq!(items.len(), truth.len(), "{email}: item count");
         items_seen += items.len();
-        for (item, want) in items.iter().zip(&truth) {
+        for (item, want) in items.iter().zip(truth) {
             assert_eq!(parse_instant(&item["start"]), want.start, "{email}");
             assert_eq!(parse_instant(&item["end"]), want.end, "{email}");
             assert_eq!(
@@ -285,7 +398,7 @@ async fn o365_get_schedule_matches_ground_truth() {
             .map(|i| {
                 let from = start + SignedDuration::from_mins(30 * i);
                 o365_view_name(slot_status(
-                    &truth,
+                    truth,
                     from,
                     from + SignedDuration::from_mins(30),
                 ))
@@ -293,11 +406,17 @@ async fn o365_get_schedule_matches_ground_truth() {
             .collect();
         assert_eq!(view, want, "{email}: availabilityView");
     }
-    // The scripted mailboxes alone carry 5 items; the private one came without its details.
+    // The scripted mailboxes alone carry 5 items; the private one came without its details,
+    // the times-only calendar without any.
     assert!(items_seen >= 5, "only {items_seen} items seen");
+    assert!(no_access >= 1);
     let first = &schedules[0]["scheduleItems"];
+    assert_eq!(first[0]["subject"], "Standup");
     assert_eq!(first[2]["isPrivate"], true);
     assert!(first[2].get("subject").is_none());
+    let times_only = &schedules[2]["scheduleItems"];
+    assert_eq!(times_only[1]["status"], "workingElsewhere");
+    assert!(times_only[1].get("subject").is_none());
     let stats: Value = client
         .get(format!("{}/stats", running.urls.control_url))
         .send()
@@ -315,7 +434,7 @@ async fn calgate_graph_round_trips_200_mailboxes() {
     let client = https_client(&running);
     let token = app_token(&client, &running).await;
     let (start, end) = window();
-    script(&running, start);
+    script(&client, &running, start).await;
 
     // The directory, through `$top` paging.
     let mut addresses = Vec::new();
@@ -377,15 +496,25 @@ async fn calgate_graph_round_trips_200_mailboxes() {
         );
     }
     assert_eq!(results.len(), 200);
+    let truth = ground_truth(&client, &running, start, end).await;
     let mut events = 0;
+    let mut no_access = 0;
     for (a, email) in results.iter().zip(&addresses) {
         assert_eq!(&a.mailbox, email);
-        assert_eq!(a.error, None, "{email}");
-        assert_eq!(
-            a.events,
-            ground_truth(&running, email, start, end),
-            "{email}"
-        );
+        match truth.get(email) {
+            Some(Truth::Events(want)) => {
+                assert_eq!(a.error, None, "{email}");
+                assert_eq!(&a.events, want, "{email}");
+            }
+            Some(Truth::NoAccess) => {
+                let code = a.error.as_ref().map(|e| e.code.as_str());
+                assert_eq!(code, Some("GRAPH_ERROR_NO_FREE_BUSY_ACCESS"), "{email}");
+                assert!(a.events.is_empty());
+                no_access += 1;
+                continue;
+            }
+            None => panic!("{email} is not in the control API's directory"),
+        }
         let person_hours = running
             .state
             .tenant()
@@ -394,7 +523,8 @@ async fn calgate_graph_round_trips_200_mailboxes() {
         assert_eq!(a.working_hours, person_hours, "{email}");
         events += a.events.len();
     }
-    assert!(events >= 5);
+    assert!(events >= 4, "only {events} events");
+    assert!(no_access >= 1);
     let stats: Value = client
         .get(format!("{}/stats", running.urls.control_url))
         .send()
@@ -413,7 +543,8 @@ async fn graph_refusals_limits_and_time_zones() {
     let client = https_client(&running);
     let token = app_token(&client, &running).await;
     let (start, end) = window();
-    script(&running, start);
+    script(&client, &running, start).await;
+    let truth = ground_truth(&client, &running, start, end).await;
     let people: Vec<String> = running
         .state
         .tenant()
@@ -451,6 +582,43 @@ async fn graph_refusals_limits_and_time_zones() {
         assert_eq!(e.action(false), ErrorAction::RefreshToken);
     }
 
+    // A delegated token without a calendar permission: 403, and retrying cannot help.
+    let weak = user_token(&client, &running, "https://graph.microsoft.com/User.Read").await;
+    let r = client
+        .post(&url)
+        .bearer_auth(&weak)
+        .body(body_for(1, 20).to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 403);
+    let e = ServiceError::read(403, None, &r.bytes().await.expect("body"));
+    assert_eq!(e.graph_code.as_deref(), Some("ErrorAccessDenied"));
+    assert_eq!(e.action(false), ErrorAction::PermissionMissing);
+    // With Calendars.ReadBasic the same user may ask on its own mailbox (/me).
+    let delegated = user_token(
+        &client,
+        &running,
+        "https://graph.microsoft.com/Calendars.ReadBasic",
+    )
+    .await;
+    let request = body_for(5, 20);
+    let r = client
+        .post(format!(
+            "{}/me/calendar/getSchedule",
+            running.urls.graph_url
+        ))
+        .bearer_auth(&delegated)
+        .body(request.to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200);
+    let avs = request
+        .read_response(&r.bytes().await.expect("body"), Timestamp::now())
+        .expect("reads");
+    assert_eq!(avs.len(), 5);
+
     // 21 schedules exceed Graph's 20; 100 pass once the simulator allows them.
     let r = client
         .post(&url)
@@ -474,7 +642,10 @@ async fn graph_refusals_limits_and_time_zones() {
         .read_response(&r.bytes().await.expect("body"), Timestamp::now())
         .expect("reads");
     assert_eq!(avs.len(), 100);
-    assert!(avs.iter().all(|a| a.error.is_none()));
+    for a in &avs {
+        let refused = matches!(truth.get(&a.mailbox), Some(Truth::NoAccess));
+        assert_eq!(a.error.is_some(), refused, "{}", a.mailbox);
+    }
 
     // Window and interval limits.
     let mut wire = body_for(1, 20).body();
@@ -520,8 +691,8 @@ async fn graph_refusals_limits_and_time_zones() {
         .read_response(&body, Timestamp::now())
         .expect("reads");
     assert_eq!(
-        avs[0].events,
-        ground_truth(&running, &people[0], start, end)
+        truth.get(&people[0]),
+        Some(&Truth::Events(avs[0].events.clone()))
     );
 
     // Automatic replies: set for one person, absent for another, an unknown address errs.
