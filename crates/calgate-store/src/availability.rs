@@ -1,0 +1,68 @@
+//! The last availability fetched per mailbox, so a restarted gateway serves what it knew — with
+//! its true age, turning `unknown` when too old — instead of nothing.
+
+use calgate_core::Availability;
+
+use crate::Store;
+use crate::error::{Result, StoreError};
+
+impl Store {
+    /// Stores availabilities in one transaction. An entry older than the stored one for the same
+    /// mailbox is ignored, so a late batch cannot roll a mailbox back.
+    pub async fn save_availability(&self, items: &[Availability]) -> Result<()> {
+        let mut rows = Vec::with_capacity(items.len());
+        for a in items {
+            let json = serde_json::to_string(a)
+                .map_err(|e| StoreError::corrupt_json("availability", &e))?;
+            rows.push((
+                a.mailbox.trim().to_lowercase(),
+                json,
+                a.fetched_at.as_millisecond(),
+            ));
+        }
+        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
+        for (mailbox, json, fetched_at_ms) in &rows {
+            sqlx::query(
+                "INSERT INTO last_availability (mailbox, availability_json, fetched_at_ms) \
+                 VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (mailbox) DO UPDATE SET availability_json = excluded.availability_json, \
+                 fetched_at_ms = excluded.fetched_at_ms \
+                 WHERE excluded.fetched_at_ms >= last_availability.fetched_at_ms",
+            )
+            .bind(mailbox)
+            .bind(json)
+            .bind(fetched_at_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every stored availability (for a warm restart).
+    pub async fn load_availability(&self) -> Result<Vec<Availability>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT mailbox, availability_json FROM last_availability ORDER BY mailbox",
+        )
+        .fetch_all(self.sqlite())
+        .await?;
+        rows.into_iter()
+            .map(|(mailbox, json)| {
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::corrupt_json(format!("availability of {mailbox}"), &e))
+            })
+            .collect()
+    }
+
+    pub async fn load_availability_for(&self, mailbox: &str) -> Result<Option<Availability>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT availability_json FROM last_availability WHERE mailbox = ?1")
+                .bind(mailbox.trim().to_lowercase())
+                .fetch_optional(self.sqlite())
+                .await?;
+        row.map(|(json,)| {
+            serde_json::from_str(&json).map_err(|e| StoreError::corrupt_json("availability", &e))
+        })
+        .transpose()
+    }
+}

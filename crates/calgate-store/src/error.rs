@@ -1,0 +1,95 @@
+//! The store's errors. None of them carries a secret: database messages come from SQLite (which
+//! does not quote bound values), and JSON problems are reported by position only.
+
+use std::path::PathBuf;
+
+/// Anything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the key file {} is accessible to other users (mode {mode:o}); restrict it with chmod 600",
+        path.display()
+    )]
+    KeyFilePermissions { path: PathBuf, mode: u32 },
+    #[error("the key file {} must hold exactly 32 bytes, it holds {len}", path.display())]
+    KeyFileInvalid { path: PathBuf, len: u64 },
+    #[error(
+        "the key file {} is missing, but the database holds secrets sealed with key {key_id}; \
+         restore the key file from a backup (a new key cannot open them)",
+        path.display()
+    )]
+    KeyFileMissing { path: PathBuf, key_id: String },
+    #[error(
+        "the key file {} holds key {found}, but the database's secrets are sealed with key \
+         {expected}; restore the matching key file",
+        path.display()
+    )]
+    WrongKey {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+    #[error(
+        "the stored secret {slot} cannot be opened (damaged, moved, or sealed with another key)"
+    )]
+    Undecryptable { slot: String },
+    /// SQLite reported `SQLITE_FULL`: the disk (or the database's size limit) is full. The write
+    /// was rolled back; what was saved before is intact.
+    #[error("the disk is full; the change was not saved ({0})")]
+    DiskFull(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the stored {what} is unreadable: {reason}")]
+    Corrupt { what: String, reason: String },
+    #[error("invalid {what}: {reason}")]
+    InvalidInput { what: &'static str, reason: String },
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
+    #[error("a background task failed: {0}")]
+    Task(String),
+}
+
+/// SQLite's primary result code for a full disk (`SQLITE_FULL`).
+const SQLITE_FULL: i64 = 13;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        let full = e
+            .as_database_error()
+            .and_then(|db| db.code())
+            .and_then(|code| code.parse::<i64>().ok())
+            // Extended result codes keep the primary code in the low byte.
+            .is_some_and(|code| code & 0xff == SQLITE_FULL);
+        if full {
+            StoreError::DiskFull(e)
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+impl StoreError {
+    /// A JSON column that does not parse, described without quoting its content.
+    pub(crate) fn corrupt_json(what: impl Into<String>, e: &serde_json::Error) -> StoreError {
+        StoreError::Corrupt {
+            what: what.into(),
+            reason: format!(
+                "{:?} error at line {} column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

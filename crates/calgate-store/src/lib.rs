@@ -1,0 +1,255 @@
+//! calgate's persistence: one SQLite database in the data directory (WAL, foreign keys, a busy
+//! timeout, migrations embedded from `migrations/sqlite/`), and secrets sealed with a key kept in
+//! its own 0600 file beside it.
+//!
+//! [`Store`] is the only way in. It holds the calendar settings (non-secret JSON plus sealed
+//! secrets, saved together with an audit row in one transaction), the lockout guard's state, rotated
+//! refresh tokens, the watch list, API tokens (hashed), the administrator (Argon2id), and the
+//! last-known availability per mailbox for a warm restart. Its backend is an enum so PostgreSQL
+//! can join later with its own migrations folder, as the research recommends.
+
+mod admin;
+mod availability;
+mod credentials;
+mod error;
+mod people;
+mod seal;
+mod settings;
+mod tokens;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::{Result, StoreError};
+pub use people::WatchedPerson;
+pub use settings::{AuditEntry, SettingsSaved, StoredCalendarSettings};
+pub use tokens::{ApiRole, ApiToken, NewApiToken};
+
+use seal::{KeyFile, Sealer};
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "calgate.db";
+/// The secret key file's name inside the data directory.
+pub const KEY_FILE: &str = "secret.key";
+
+/// How long a writer waits for another writer before giving up with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Readers run in parallel under WAL; writes serialize on SQLite's lock anyway.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// AAD of the check value that tells a wrong key file from damaged data.
+const KEY_CHECK_AAD: &str = "calgate/v1/store_meta/key_check";
+const KEY_CHECK_PLAINTEXT: &[u8] = b"calgate key check";
+
+/// The storage backends. Only SQLite exists today; PostgreSQL would be a second variant with
+/// its own pool and `migrations/postgres/`, matched in each method.
+enum Backend {
+    Sqlite(SqlitePool),
+}
+
+/// The gateway's persistent state. Cheap to share behind an `Arc`; every method is a short
+/// transaction.
+pub struct Store {
+    backend: Backend,
+    sealer: Sealer,
+    data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("data_dir", &self.data_dir)
+            .field("key_id", &self.sealer.key_id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Knobs for tests that need SQLite to produce faults it really produces.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct OpenOptions {
+    /// `PRAGMA max_page_count`: a database size limit, which makes SQLite answer `SQLITE_FULL`.
+    pub max_page_count: Option<u32>,
+}
+
+impl Store {
+    /// Opens (or creates) `<data_dir>/calgate.db` and `<data_dir>/secret.key`, and runs the
+    /// migrations. A database that holds secrets refuses to open with a missing or different
+    /// key file rather than start with secrets nobody can read.
+    pub async fn open(data_dir: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(data_dir.as_ref(), OpenOptions::default()).await
+    }
+
+    pub(crate) async fn open_with(data_dir: &Path, options: OpenOptions) -> Result<Store> {
+        create_private_dir(data_dir)?;
+        let key_path = data_dir.join(KEY_FILE);
+        let key = seal::read_key_file(&key_path)?;
+
+        let db_path = data_dir.join(DB_FILE);
+        let mut connect = SqliteConnectOptions::new()
+            .filename(&db_path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before the call returns (settings, refresh tokens).
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        if let Some(pages) = options.max_page_count {
+            connect = connect.pragma("max_page_count", pages.to_string());
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(connect)
+            .await?;
+        restrict_file(&db_path)?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+
+        let sealer = attach_key(&pool, key, &key_path).await?;
+        Ok(Store {
+            backend: Backend::Sqlite(pool),
+            sealer,
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+
+    /// The data directory this store lives in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The public id of the key sealing this store's secrets (for diagnostics).
+    pub fn key_id(&self) -> &str {
+        self.sealer.key_id()
+    }
+
+    /// SQLite's own consistency check: `Ok(vec!["ok"])` when the database is sound.
+    pub async fn integrity_check(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_all(self.sqlite())
+            .await?;
+        Ok(rows.into_iter().map(|(line,)| line).collect())
+    }
+
+    /// Waits for in-flight statements and closes the database (graceful shutdown).
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(pool) => pool.close().await,
+        }
+    }
+
+    fn sqlite(&self) -> &SqlitePool {
+        match &self.backend {
+            Backend::Sqlite(pool) => pool,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pool_for_tests(&self) -> &SqlitePool {
+        self.sqlite()
+    }
+}
+
+/// Pairs the key file with the database: on first start records the key's id and a sealed check
+/// value; later, proves the key file is the one the secrets were sealed with.
+async fn attach_key(pool: &SqlitePool, key: KeyFile, key_path: &Path) -> Result<Sealer> {
+    let stored: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "SELECT k.value, c.value FROM store_meta k, store_meta c \
+         WHERE k.name = 'key_id' AND c.name = 'key_check'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let sealer = match (key, stored) {
+        (KeyFile::Missing(path), Some((key_id, _))) => {
+            return Err(StoreError::KeyFileMissing {
+                path,
+                key_id: String::from_utf8_lossy(&key_id).into_owned(),
+            });
+        }
+        (KeyFile::Missing(_), None) => match seal::create_key_file(key_path)? {
+            KeyFile::Created(sealer) | KeyFile::Existing(sealer) => sealer,
+            KeyFile::Missing(path) => {
+                return Err(StoreError::KeyFileMissing {
+                    path,
+                    key_id: String::new(),
+                });
+            }
+        },
+        (KeyFile::Existing(sealer) | KeyFile::Created(sealer), Some((key_id, check))) => {
+            if sealer.open(KEY_CHECK_AAD, &check).is_err() {
+                return Err(StoreError::WrongKey {
+                    path: key_path.to_path_buf(),
+                    expected: String::from_utf8_lossy(&key_id).into_owned(),
+                    found: sealer.key_id().to_string(),
+                });
+            }
+            return Ok(sealer);
+        }
+        (KeyFile::Existing(sealer) | KeyFile::Created(sealer), None) => sealer,
+    };
+    let check = sealer.seal(KEY_CHECK_AAD, KEY_CHECK_PLAINTEXT)?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    for (name, value) in [
+        ("key_id", sealer.key_id().as_bytes().to_vec()),
+        ("key_check", check),
+    ] {
+        sqlx::query("INSERT OR REPLACE INTO store_meta (name, value) VALUES (?1, ?2)")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(sealer)
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|source| StoreError::Io {
+        action: "create",
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// The database holds hashes and personal data: owner-only, like the key. SQLite gives its WAL
+/// and shared-memory files the database file's permissions.
+fn restrict_file(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+            |source| StoreError::Io {
+                action: "restrict",
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+pub(crate) fn now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
+pub(crate) fn timestamp(ms: i64, what: &str) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|_| StoreError::Corrupt {
+        what: what.to_string(),
+        reason: "timestamp out of range".to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1026 @@
+//! The store against a real SQLite file in a temporary directory: round trips for every table,
+//! secrets sealed at rest and bound to their slot, key-file faults, durability across reopen,
+//! a real `SQLITE_FULL`, and `PRAGMA integrity_check`.
+
+use std::path::Path;
+
+use calgate_core::{Availability, BusyType, CalendarEvent, OutOfOffice};
+use calgate_settings::{CalendarSettings, validate_json};
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use tempfile::TempDir;
+
+use crate::*;
+
+const PASSWORD: &str = "Svc-Pa55-4e1f-in-clear-never";
+const CLIENT_SECRET: &str = "Client-Secret-9c2d-never-clear";
+const REFRESH_TOKEN: &str = "0.ARrefresh-token-7b3e-never-clear";
+const ADMIN_PASSWORD: &str = "Admin-Pw-51aa-never-clear";
+
+fn data_dir() -> TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn settings_with_secrets() -> CalendarSettings {
+    let (s, _) = validate_json(
+        &json!({
+            "provider": "microsoft365",
+            "tenant_id": "4b6c0d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e",
+            "client_id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+            "username": "attendant@contoso.com",
+            "password": PASSWORD,
+            "client_secret": CLIENT_SECRET,
+            "refresh_interval_s": 120,
+        }),
+        &CalendarSettings::default(),
+    )
+    .expect("valid settings");
+    s
+}
+
+fn person(email: &str, name: &str, ext: Option<&str>) -> WatchedPerson {
+    WatchedPerson {
+        email: email.to_string(),
+        display_name: name.to_string(),
+        extension: ext.map(str::to_string),
+        source: "api".to_string(),
+    }
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("timestamp")
+}
+
+fn availability(mailbox: &str, fetched_at: &str) -> Availability {
+    let mut event = CalendarEvent::new(
+        ts("2026-11-27T09:00:00Z"),
+        ts("2026-11-27T10:00:00Z"),
+        BusyType::Busy,
+    );
+    event.subject = Some("Budget review".to_string());
+    Availability {
+        mailbox: mailbox.to_string(),
+        window_start: ts("2026-11-27T00:00:00Z"),
+        window_end: ts("2026-11-28T00:00:00Z"),
+        events: vec![event],
+        working_hours: None,
+        out_of_office: Some(OutOfOffice {
+            message: Some("Back Monday".to_string()),
+            start: None,
+            end: None,
+        }),
+        fetched_at: ts(fetched_at),
+        error: None,
+    }
+}
+
+/// Every byte the store wrote except the key file.
+fn database_bytes(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.file_name().and_then(|n| n.to_str()) != Some(KEY_FILE) && path.is_file() {
+            all.extend(std::fs::read(&path).expect("read file"));
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[tokio::test]
+async fn first_open_creates_a_private_key_and_database() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    let key = dir.path().join(KEY_FILE);
+    assert_eq!(std::fs::metadata(&key).expect("key file").len(), 32);
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&key), 0o600);
+        assert_eq!(mode(&dir.path().join(DB_FILE)), 0o600);
+    }
+    assert_eq!(
+        store.integrity_check().await.expect("check"),
+        vec!["ok".to_string()]
+    );
+    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(store.pool_for_tests())
+        .await
+        .expect("pragma");
+    assert_eq!(journal, "wal");
+    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+        .fetch_one(store.pool_for_tests())
+        .await
+        .expect("pragma");
+    assert_eq!(fk, 1);
+    assert!(
+        store
+            .load_calendar_settings()
+            .await
+            .expect("load")
+            .is_none()
+    );
+    // Debug output names the directory and key id, never the key.
+    let debug = format!("{store:?}");
+    assert!(debug.contains(store.key_id()));
+}
+
+#[tokio::test]
+async fn settings_round_trip_with_audit_and_revisions() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    let first = settings_with_secrets();
+    let saved = store
+        .save_calendar_settings(&first, "admin")
+        .await
+        .expect("save");
+    assert_eq!(saved.revision, 1);
+    assert!(saved.changed_fields.contains(&"password".to_string()));
+    assert!(saved.changed_fields.contains(&"provider".to_string()));
+
+    let loaded = store
+        .load_calendar_settings()
+        .await
+        .expect("load")
+        .expect("present");
+    assert_eq!(loaded.revision, 1);
+    assert_eq!(loaded.updated_by, "admin");
+    assert_eq!(loaded.settings.view(), first.view());
+    assert_eq!(
+        loaded.settings.password.as_ref().map(|p| p.expose_secret()),
+        Some(PASSWORD)
+    );
+    assert_eq!(
+        loaded
+            .settings
+            .client_secret
+            .as_ref()
+            .map(|p| p.expose_secret()),
+        Some(CLIENT_SECRET)
+    );
+    assert!(calgate_settings::changed_fields(&first, &loaded.settings).is_empty());
+
+    // Clearing the client secret and changing the interval: only those two are audited.
+    let (second, _) = validate_json(
+        &json!({"client_secret": null, "grant_modern_auth": true, "refresh_interval_s": 600}),
+        &loaded.settings,
+    )
+    .expect("valid");
+    let saved = store
+        .save_calendar_settings(&second, "api-token:ops")
+        .await
+        .expect("save");
+    assert_eq!(saved.revision, 2);
+    assert_eq!(
+        saved.changed_fields,
+        vec!["grant_modern_auth", "client_secret", "refresh_interval_s"]
+    );
+    let loaded = store
+        .load_calendar_settings()
+        .await
+        .expect("load")
+        .expect("present");
+    assert!(loaded.settings.client_secret.is_none());
+    assert_eq!(loaded.settings.refresh_interval_s, 600);
+    assert_eq!(
+        loaded.settings.password.as_ref().map(|p| p.expose_secret()),
+        Some(PASSWORD)
+    );
+    let (secrets,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM secrets")
+        .fetch_one(store.pool_for_tests())
+        .await
+        .expect("count");
+    assert_eq!(secrets, 1, "a cleared secret leaves no sealed value behind");
+
+    let audit = store.recent_audit(10).await.expect("audit");
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0].revision, 2);
+    assert_eq!(audit[0].actor, "api-token:ops");
+    assert_eq!(
+        audit[0].fields,
+        vec!["grant_modern_auth", "client_secret", "refresh_interval_s"]
+    );
+    assert_eq!(audit[1].actor, "admin");
+    let audit_text = format!("{audit:?}");
+    assert!(!audit_text.contains(PASSWORD) && !audit_text.contains(CLIENT_SECRET));
+
+    assert!(matches!(
+        store.save_calendar_settings(&second, " ").await,
+        Err(StoreError::InvalidInput { what: "actor", .. })
+    ));
+}
+
+#[tokio::test]
+async fn concurrent_saves_each_get_their_own_revision_and_audit_row() {
+    let dir = data_dir();
+    let store = std::sync::Arc::new(Store::open(dir.path()).await.expect("open"));
+    let base = settings_with_secrets();
+    let mut tasks = Vec::new();
+    for i in 0..16u32 {
+        let store = store.clone();
+        let (s, _) = validate_json(&json!({"refresh_interval_s": 100 + i}), &base).expect("valid");
+        tasks.push(tokio::spawn(async move {
+            store
+                .save_calendar_settings(&s, &format!("actor-{i}"))
+                .await
+        }));
+    }
+    let mut revisions = Vec::new();
+    for t in tasks {
+        revisions.push(t.await.expect("task").expect("save").revision);
+    }
+    revisions.sort_unstable();
+    assert_eq!(revisions, (1..=16).collect::<Vec<i64>>());
+    let audit = store.recent_audit(100).await.expect("audit");
+    assert_eq!(audit.len(), 16);
+    let last = store
+        .load_calendar_settings()
+        .await
+        .expect("load")
+        .expect("present");
+    assert_eq!(last.revision, 16);
+    assert_eq!(audit[0].actor, last.updated_by);
+}
+
+#[tokio::test]
+async fn secrets_are_not_in_clear_in_the_database_files() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    store
+        .save_calendar_settings(&settings_with_secrets(), "admin")
+        .await
+        .expect("save");
+    store
+        .save_refresh_token("cred-1", &SecretString::from(REFRESH_TOKEN))
+        .await
+        .expect("token");
+    let api = store
+        .create_api_token(ApiRole::Admin, "ops")
+        .await
+        .expect("api token");
+    store
+        .set_admin_password("admin", &SecretString::from(ADMIN_PASSWORD))
+        .await
+        .expect("admin");
+    // Readable through the store...
+    assert!(
+        store
+            .verify_api_token(api.secret.expose_secret())
+            .await
+            .expect("verify")
+            .is_some()
+    );
+    // ...but in neither the database file nor its WAL.
+    let bytes = database_bytes(dir.path());
+    assert!(!bytes.is_empty());
+    for secret in [
+        PASSWORD,
+        CLIENT_SECRET,
+        REFRESH_TOKEN,
+        ADMIN_PASSWORD,
+        api.secret.expose_secret(),
+    ] {
+        assert!(!contains(&bytes, secret), "a secret is stored in clear");
+    }
+    // The non-secret settings are there, which shows the search itself works.
+    assert!(contains(&bytes, "attendant@contoso.com"));
+    store.close().await;
+    let bytes = database_bytes(dir.path());
+    for secret in [
+        PASSWORD,
+        CLIENT_SECRET,
+        REFRESH_TOKEN,
+        ADMIN_PASSWORD,
+        api.secret.expose_secret(),
+    ] {
+        assert!(
+            !contains(&bytes, secret),
+            "a secret is stored in clear after checkpoint"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_the_key_file_secrets_stay_sealed() {
+    let dir = data_dir();
+    {
+        let store = Store::open(dir.path()).await.expect("open");
+        store
+            .save_calendar_settings(&settings_with_secrets(), "admin")
+            .await
+            .expect("save");
+        store.close().await;
+    }
+    let key_path = dir.path().join(KEY_FILE);
+    let original_key = std::fs::read(&key_path).expect("key");
+    std::fs::remove_file(&key_path).expect("remove key");
+    let err = Store::open(dir.path())
+        .await
+        .expect_err("must refuse without the key");
+    assert!(matches!(err, StoreError::KeyFileMissing { .. }), "{err}");
+    assert!(
+        !key_path.exists(),
+        "a new key must not be made for a database with secrets"
+    );
+
+    // A different key: a clear error naming both key ids.
+    write_key(&key_path, &[7u8; 32]);
+    let err = Store::open(dir.path())
+        .await
+        .expect_err("must refuse a wrong key");
+    let StoreError::WrongKey {
+        expected, found, ..
+    } = &err
+    else {
+        panic!("expected WrongKey, got {err}")
+    };
+    assert_ne!(expected, found);
+    assert!(err.to_string().contains("restore the matching key file"));
+
+    // The right key again: everything opens.
+    std::fs::remove_file(&key_path).expect("remove key");
+    write_key(&key_path, &original_key);
+    let store = Store::open(dir.path())
+        .await
+        .expect("open with the right key");
+    let loaded = store
+        .load_calendar_settings()
+        .await
+        .expect("load")
+        .expect("present");
+    assert_eq!(
+        loaded.settings.password.as_ref().map(|p| p.expose_secret()),
+        Some(PASSWORD)
+    );
+}
+
+fn write_key(path: &Path, key: &[u8]) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    options
+        .open(path)
+        .expect("create key")
+        .write_all(key)
+        .expect("write key");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_key_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = data_dir();
+    Store::open(dir.path()).await.expect("open").close().await;
+    let key_path = dir.path().join(KEY_FILE);
+    std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let err = Store::open(dir.path()).await.expect_err("refused");
+    assert!(
+        matches!(err, StoreError::KeyFilePermissions { mode: 0o644, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("chmod 600"));
+    std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    Store::open(dir.path()).await.expect("open again");
+}
+
+#[tokio::test]
+async fn a_truncated_key_file_is_refused() {
+    let dir = data_dir();
+    std::fs::create_dir_all(dir.path()).expect("dir");
+    write_key(&dir.path().join(KEY_FILE), &[1u8; 16]);
+    let err = Store::open(dir.path()).await.expect_err("refused");
+    assert!(
+        matches!(err, StoreError::KeyFileInvalid { len: 16, .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_sealed_value_opens_only_in_its_own_slot() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    store
+        .save_calendar_settings(&settings_with_secrets(), "admin")
+        .await
+        .expect("save");
+    let pool = store.pool_for_tests();
+    // Move the password's ciphertext into the client-secret slot.
+    sqlx::query(
+        "UPDATE secrets SET sealed = (SELECT sealed FROM secrets WHERE slot = 'calendar_settings.password') \
+         WHERE slot = 'calendar_settings.client_secret'",
+    )
+    .execute(pool)
+    .await
+    .expect("swap");
+    let err = store
+        .load_calendar_settings()
+        .await
+        .expect_err("must not open");
+    assert!(
+        matches!(&err, StoreError::Undecryptable { slot } if slot.contains("client_secret")),
+        "{err}"
+    );
+    assert!(!err.to_string().contains(PASSWORD));
+
+    // A flipped bit is refused as well.
+    store
+        .save_refresh_token("cred-1", &SecretString::from(REFRESH_TOKEN))
+        .await
+        .expect("save");
+    let (mut sealed,): (Vec<u8>,) =
+        sqlx::query_as("SELECT sealed FROM refresh_tokens WHERE fingerprint = 'cred-1'")
+            .fetch_one(pool)
+            .await
+            .expect("row");
+    if let Some(last) = sealed.last_mut() {
+        *last ^= 0x01;
+    }
+    sqlx::query("UPDATE refresh_tokens SET sealed = ?1 WHERE fingerprint = 'cred-1'")
+        .bind(sealed)
+        .execute(pool)
+        .await
+        .expect("tamper");
+    let err = store
+        .load_refresh_token("cred-1")
+        .await
+        .expect_err("must not open");
+    assert!(matches!(err, StoreError::Undecryptable { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn guard_state_and_refresh_tokens_round_trip() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    let state =
+        json!({"failures": 2, "next_probe": "2026-11-27T12:00:00Z", "reason": "ENTRA_AADSTS50126"});
+    store.save_guard_state("fp-a", &state).await.expect("save");
+    store
+        .save_guard_state("fp-b", &json!({"failures": 0}))
+        .await
+        .expect("save");
+    assert_eq!(
+        store.load_guard_state("fp-a").await.expect("load"),
+        Some(state.clone())
+    );
+    let updated = json!({"failures": 3});
+    store
+        .save_guard_state("fp-a", &updated)
+        .await
+        .expect("save");
+    let all = store.load_guard_states().await.expect("all");
+    assert_eq!(
+        all,
+        vec![
+            ("fp-a".to_string(), updated),
+            ("fp-b".to_string(), json!({"failures": 0}))
+        ]
+    );
+    assert!(store.delete_guard_state("fp-b").await.expect("delete"));
+    assert!(!store.delete_guard_state("fp-b").await.expect("delete"));
+    assert_eq!(store.load_guard_state("fp-b").await.expect("load"), None);
+    assert!(store.save_guard_state("", &state).await.is_err());
+
+    assert!(
+        store
+            .load_refresh_token("fp-a")
+            .await
+            .expect("load")
+            .is_none()
+    );
+    store
+        .save_refresh_token("fp-a", &SecretString::from("first"))
+        .await
+        .expect("save");
+    store
+        .save_refresh_token("fp-a", &SecretString::from(REFRESH_TOKEN))
+        .await
+        .expect("rotate");
+    let token = store
+        .load_refresh_token("fp-a")
+        .await
+        .expect("load")
+        .expect("present");
+    assert_eq!(token.expose_secret(), REFRESH_TOKEN);
+    assert!(store.delete_refresh_token("fp-a").await.expect("delete"));
+    assert!(
+        store
+            .load_refresh_token("fp-a")
+            .await
+            .expect("load")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_watch_list_upserts_searches_and_deletes() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    let n = store
+        .upsert_people(&[
+            person("Anna.Rossi@Contoso.com", "Anna Rossi", Some("2041")),
+            person("bruno.bianchi@contoso.com", "Bruno Bianchi", Some("2042")),
+            person("carla.verdi@contoso.com", "Carla Verdi", Some("3100")),
+            person("d_100%@contoso.com", "", None),
+        ])
+        .await
+        .expect("upsert");
+    assert_eq!(n, 4);
+    assert_eq!(store.count_people().await.expect("count"), 4);
+    let anna = store
+        .get_person("anna.rossi@contoso.com")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(
+        anna.email, "anna.rossi@contoso.com",
+        "emails are stored lower-cased"
+    );
+    assert_eq!(anna.extension.as_deref(), Some("2041"));
+    let d = store
+        .get_person("D_100%@contoso.com")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(
+        d.display_name, "d_100%@contoso.com",
+        "an empty name falls back to the email"
+    );
+
+    let emails =
+        |people: Vec<WatchedPerson>| people.into_iter().map(|p| p.email).collect::<Vec<_>>();
+    assert_eq!(
+        emails(store.search_people("anna", 10).await.expect("s")),
+        vec!["anna.rossi@contoso.com"]
+    );
+    assert_eq!(
+        emails(store.search_people("ROSSI", 10).await.expect("s")),
+        vec!["anna.rossi@contoso.com"],
+        "last name, any case"
+    );
+    assert_eq!(
+        emails(store.search_people("bruno.b", 10).await.expect("s")),
+        vec!["bruno.bianchi@contoso.com"]
+    );
+    assert_eq!(
+        emails(store.search_people("204", 10).await.expect("s")),
+        vec!["anna.rossi@contoso.com", "bruno.bianchi@contoso.com"]
+    );
+    assert!(
+        store.search_people("ossi", 10).await.expect("s").is_empty(),
+        "prefixes only"
+    );
+    assert!(
+        store.search_people("%", 10).await.expect("s").is_empty(),
+        "wildcards are literal"
+    );
+    assert_eq!(
+        emails(store.search_people("d_1", 10).await.expect("s")),
+        vec!["d_100%@contoso.com"]
+    );
+    assert_eq!(
+        store.search_people("", 2).await.expect("s").len(),
+        2,
+        "limit applies"
+    );
+
+    // Upsert updates in place.
+    store
+        .upsert_people(&[person(
+            "anna.rossi@contoso.com",
+            "Anna Rossi-Neri",
+            Some("2099"),
+        )])
+        .await
+        .expect("update");
+    let anna = store
+        .get_person("anna.rossi@contoso.com")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(
+        (anna.display_name.as_str(), anna.extension.as_deref()),
+        ("Anna Rossi-Neri", Some("2099"))
+    );
+    assert_eq!(store.count_people().await.expect("count"), 4);
+
+    // A bad entry refuses the whole batch.
+    let err = store
+        .upsert_people(&[
+            person("eve@contoso.com", "Eve", None),
+            person("not-an-address", "X", None),
+        ])
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&err, StoreError::InvalidInput { reason, .. } if reason.starts_with("entry 1")),
+        "{err}"
+    );
+    assert!(
+        store
+            .get_person("eve@contoso.com")
+            .await
+            .expect("get")
+            .is_none()
+    );
+
+    assert!(
+        store
+            .delete_person("BRUNO.BIANCHI@contoso.com")
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !store
+            .delete_person("bruno.bianchi@contoso.com")
+            .await
+            .expect("delete")
+    );
+    assert_eq!(
+        emails(store.list_people().await.expect("list")),
+        vec![
+            "anna.rossi@contoso.com",
+            "carla.verdi@contoso.com",
+            "d_100%@contoso.com"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn api_tokens_are_stored_hashed_and_verify_by_role() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    let admin = store
+        .create_api_token(ApiRole::Admin, "ops laptop")
+        .await
+        .expect("create");
+    let console = store
+        .create_api_token(ApiRole::Console, "reception")
+        .await
+        .expect("create");
+    assert!(admin.secret.expose_secret().starts_with("cgt_"));
+    assert_ne!(admin.secret.expose_secret(), console.secret.expose_secret());
+    assert!(!format!("{admin:?}").contains(admin.secret.expose_secret()));
+
+    let verified = store
+        .verify_api_token(admin.secret.expose_secret())
+        .await
+        .expect("verify")
+        .expect("valid");
+    assert_eq!(verified.role, ApiRole::Admin);
+    assert_eq!(verified.id, admin.token.id);
+    assert!(verified.last_used_at.is_some());
+    let verified = store
+        .verify_api_token(console.secret.expose_secret())
+        .await
+        .expect("verify")
+        .expect("valid");
+    assert_eq!(verified.role, ApiRole::Console);
+
+    // A near miss and garbage do not verify.
+    let mut near = admin.secret.expose_secret().to_string();
+    near.pop();
+    near.push('x');
+    assert!(
+        store
+            .verify_api_token(&near)
+            .await
+            .expect("verify")
+            .is_none()
+    );
+    assert!(store.verify_api_token("").await.expect("verify").is_none());
+
+    // Only the hash is stored.
+    let (hash,): (Vec<u8>,) = sqlx::query_as("SELECT token_sha256 FROM api_tokens WHERE id = ?1")
+        .bind(admin.token.id.to_string())
+        .fetch_one(store.pool_for_tests())
+        .await
+        .expect("row");
+    use sha2::Digest;
+    assert_eq!(
+        hash,
+        sha2::Sha256::digest(admin.secret.expose_secret().as_bytes()).to_vec()
+    );
+
+    assert_eq!(store.list_api_tokens().await.expect("list").len(), 2);
+    assert!(
+        store
+            .revoke_api_token(admin.token.id)
+            .await
+            .expect("revoke")
+    );
+    assert!(
+        store
+            .verify_api_token(admin.secret.expose_secret())
+            .await
+            .expect("verify")
+            .is_none()
+    );
+    assert!(
+        !store
+            .revoke_api_token(admin.token.id)
+            .await
+            .expect("revoke twice")
+    );
+    let live = store.list_api_tokens().await.expect("list");
+    assert_eq!(
+        live.iter().map(|t| t.label.as_str()).collect::<Vec<_>>(),
+        vec!["reception"]
+    );
+}
+
+#[tokio::test]
+async fn the_admin_password_is_argon2id_and_verifies() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    let pw = SecretString::from(ADMIN_PASSWORD);
+    assert!(
+        !store
+            .verify_admin_password("admin", &pw)
+            .await
+            .expect("verify"),
+        "no admin yet"
+    );
+    assert_eq!(store.admin_username().await.expect("name"), None);
+    store.set_admin_password("admin", &pw).await.expect("set");
+    assert_eq!(
+        store.admin_username().await.expect("name").as_deref(),
+        Some("admin")
+    );
+    assert!(
+        store
+            .verify_admin_password("admin", &pw)
+            .await
+            .expect("verify")
+    );
+    assert!(
+        !store
+            .verify_admin_password("admin", &SecretString::from("wrong"))
+            .await
+            .expect("verify")
+    );
+    assert!(
+        !store
+            .verify_admin_password("root", &pw)
+            .await
+            .expect("verify")
+    );
+    let (phc,): (String,) = sqlx::query_as("SELECT password_hash FROM admin_user")
+        .fetch_one(store.pool_for_tests())
+        .await
+        .expect("row");
+    assert!(phc.starts_with("$argon2id$"), "PHC string of Argon2id");
+
+    let new_pw = SecretString::from("another long passphrase");
+    store
+        .set_admin_password("admin", &new_pw)
+        .await
+        .expect("replace");
+    assert!(
+        !store
+            .verify_admin_password("admin", &pw)
+            .await
+            .expect("verify"),
+        "the old password is gone"
+    );
+    assert!(
+        store
+            .verify_admin_password("admin", &new_pw)
+            .await
+            .expect("verify")
+    );
+    assert!(
+        store
+            .set_admin_password("admin", &SecretString::from(""))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn last_known_availability_round_trips_and_never_rolls_back() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    let newer = availability("anna.rossi@contoso.com", "2026-11-27T08:05:00Z");
+    let other = availability("bruno.bianchi@contoso.com", "2026-11-27T08:00:00Z");
+    store
+        .save_availability(&[newer.clone(), other.clone()])
+        .await
+        .expect("save");
+    assert_eq!(
+        store.load_availability().await.expect("load"),
+        vec![newer.clone(), other.clone()]
+    );
+
+    // A late, older result is ignored; a newer one replaces.
+    let older = availability("anna.rossi@contoso.com", "2026-11-27T08:00:00Z");
+    store.save_availability(&[older]).await.expect("save");
+    assert_eq!(
+        store
+            .load_availability_for("Anna.Rossi@contoso.com")
+            .await
+            .expect("load"),
+        Some(newer)
+    );
+    let newest = Availability {
+        events: Vec::new(),
+        ..availability("anna.rossi@contoso.com", "2026-11-27T08:10:00Z")
+    };
+    store
+        .save_availability(std::slice::from_ref(&newest))
+        .await
+        .expect("save");
+    assert_eq!(
+        store
+            .load_availability_for("anna.rossi@contoso.com")
+            .await
+            .expect("load"),
+        Some(newest)
+    );
+
+    // Removing a person from the watch list drops what was cached for them.
+    store
+        .upsert_people(&[person("bruno.bianchi@contoso.com", "Bruno", None)])
+        .await
+        .expect("upsert");
+    store
+        .delete_person("bruno.bianchi@contoso.com")
+        .await
+        .expect("delete");
+    assert_eq!(
+        store
+            .load_availability_for("bruno.bianchi@contoso.com")
+            .await
+            .expect("load"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn reopening_keeps_everything() {
+    let dir = data_dir();
+    let settings = settings_with_secrets();
+    let (console_secret, key_id) = {
+        let store = Store::open(dir.path()).await.expect("open");
+        store
+            .save_calendar_settings(&settings, "admin")
+            .await
+            .expect("save");
+        store
+            .save_guard_state("fp", &json!({"failures": 1}))
+            .await
+            .expect("guard");
+        store
+            .save_refresh_token("fp", &SecretString::from(REFRESH_TOKEN))
+            .await
+            .expect("refresh");
+        store
+            .upsert_people(&[person("anna.rossi@contoso.com", "Anna Rossi", Some("2041"))])
+            .await
+            .expect("people");
+        let token = store
+            .create_api_token(ApiRole::Console, "reception")
+            .await
+            .expect("token");
+        store
+            .set_admin_password("admin", &SecretString::from(ADMIN_PASSWORD))
+            .await
+            .expect("admin");
+        store
+            .save_availability(&[availability(
+                "anna.rossi@contoso.com",
+                "2026-11-27T08:00:00Z",
+            )])
+            .await
+            .expect("avail");
+        let key_id = store.key_id().to_string();
+        // Dropped without close(): as after a crash, the WAL holds the latest commits.
+        drop(store);
+        (token.secret, key_id)
+    };
+    let store = Store::open(dir.path()).await.expect("reopen");
+    assert_eq!(store.key_id(), key_id);
+    let loaded = store
+        .load_calendar_settings()
+        .await
+        .expect("load")
+        .expect("present");
+    assert!(calgate_settings::changed_fields(&settings, &loaded.settings).is_empty());
+    assert_eq!(
+        store.load_guard_state("fp").await.expect("guard"),
+        Some(json!({"failures": 1}))
+    );
+    assert_eq!(
+        store
+            .load_refresh_token("fp")
+            .await
+            .expect("refresh")
+            .map(|t| t.expose_secret().to_string())
+            .as_deref(),
+        Some(REFRESH_TOKEN)
+    );
+    assert_eq!(store.count_people().await.expect("people"), 1);
+    assert!(
+        store
+            .verify_api_token(console_secret.expose_secret())
+            .await
+            .expect("token")
+            .is_some()
+    );
+    assert!(
+        store
+            .verify_admin_password("admin", &SecretString::from(ADMIN_PASSWORD))
+            .await
+            .expect("admin")
+    );
+    assert_eq!(store.load_availability().await.expect("avail").len(), 1);
+    assert_eq!(store.recent_audit(10).await.expect("audit").len(), 1);
+    assert_eq!(
+        store.integrity_check().await.expect("check"),
+        vec!["ok".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn a_full_disk_is_its_own_error_and_loses_nothing_saved() {
+    let dir = data_dir();
+    {
+        let store = Store::open(dir.path()).await.expect("open");
+        store
+            .save_calendar_settings(&settings_with_secrets(), "admin")
+            .await
+            .expect("save");
+        store.close().await;
+    }
+    let (pages,): (i64,) = {
+        let store = Store::open(dir.path()).await.expect("open");
+        let n = sqlx::query_as("PRAGMA page_count")
+            .fetch_one(store.pool_for_tests())
+            .await
+            .expect("pages");
+        store.close().await;
+        n
+    };
+    // A size limit a few pages above the current size: SQLite answers SQLITE_FULL beyond it.
+    let limit = u32::try_from(pages).expect("pages") + 4;
+    let store = Store::open_with(
+        dir.path(),
+        OpenOptions {
+            max_page_count: Some(limit),
+        },
+    )
+    .await
+    .expect("open");
+    let crowd: Vec<WatchedPerson> = (0..5_000)
+        .map(|i| {
+            person(
+                &format!("person{i:05}@contoso.com"),
+                &format!("Person Number {i:05} With A Longer Name"),
+                Some("1000"),
+            )
+        })
+        .collect();
+    let err = store
+        .upsert_people(&crowd)
+        .await
+        .expect_err("the database is full");
+    assert!(
+        matches!(err, StoreError::DiskFull(_)),
+        "expected DiskFull, got {err:?}"
+    );
+    assert!(err.to_string().contains("disk is full"));
+    // The failed batch was rolled back as a whole; what was saved before is intact.
+    assert_eq!(store.count_people().await.expect("count"), 0);
+    let loaded = store
+        .load_calendar_settings()
+        .await
+        .expect("load")
+        .expect("present");
+    assert_eq!(
+        loaded.settings.password.as_ref().map(|p| p.expose_secret()),
+        Some(PASSWORD)
+    );
+    assert_eq!(
+        store.integrity_check().await.expect("check"),
+        vec!["ok".to_string()]
+    );
+}
