@@ -1112,3 +1112,52 @@ async fn replaced_credentials_are_never_sent_again_even_by_callers_already_waiti
         .expect("new credentials work at once");
     assert_eq!(sim.count("entra.token.password", "success"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_refresh_token_falls_back_to_the_password_once_but_a_locked_account_does_not() {
+    let sim = Sim::start_with(Policy {
+        lockout_threshold: 3,
+        ..Policy::default()
+    })
+    .await;
+    let clock = clock();
+    let (source, _, store) = sim.source(password_sign_in(PASSWORD), &clock);
+    // A refresh token Entra does not know (a damaged store, another tenant's token).
+    store.save(
+        source.account_key(),
+        &SecretString::from("0.sim.not-a-token"),
+    );
+    source
+        .access_token(Resource::Ews)
+        .await
+        .expect("password grant after the refresh failed");
+    assert_eq!(sim.count("entra.token.refresh_token", "auth_failed"), 1);
+    assert_eq!(sim.count("entra.token.password", "success"), 1);
+
+    // The account gets locked by someone else's guesses; the next refresh is refused with
+    // AADSTS50053, and the stored password is not tried on a locked account.
+    for guess in ["guess-1", "guess-2", "guess-3"] {
+        let _ = sim.state().accounts.check_password(
+            UPN,
+            guess,
+            calgate_sim::LockoutMode::EntraSmart,
+            Timestamp::now(),
+        );
+    }
+    assert!(sim.account_locked());
+    clock.advance(SignedDuration::from_hours(2));
+    let err = source
+        .access_token(Resource::Ews)
+        .await
+        .expect_err("locked");
+    assert_eq!(err.code(), "ENTRA_AADSTS50053");
+    assert_eq!(
+        sim.requests("entra.token.password"),
+        1,
+        "no password attempt against a locked account"
+    );
+    assert!(
+        store.load(source.account_key()).is_some(),
+        "the refresh token is kept for after the lockout"
+    );
+}
