@@ -2,7 +2,9 @@
 
 pub mod api;
 pub mod app;
+pub mod config;
+pub mod demo;
 pub mod gateway;
+pub mod logging;
 pub mod metrics;
 pub mod view;
-pub mod logging;

@@ -2,6 +2,7 @@
 //! Add a module here rather than a new file under `tests/` (each binary costs a link on 2 cores).
 
 mod entra;
+mod engine_ews;
 mod ews_client;
 mod gateway_api;
 mod graph;

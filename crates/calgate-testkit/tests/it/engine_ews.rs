@@ -1,0 +1,225 @@
+//! The refresh engine over EWS against the simulator: every watched person's status equals the
+//! simulator's ground truth, a full refresh costs ceil(N / 100) requests, and a status change at a
+//! meeting boundary is pushed without asking Exchange again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use calgate_core::{Availability, CalendarEvent, StatusOptions, compute_status};
+use calgate_engine::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
+use calgate_engine::{CalendarSource, EngineOptions};
+use calgate_ews::ExchangeVersion;
+use calgate_ews::availability::RequestedView;
+use calgate_sim::{SimConfig, tenant::FreeBusyAccess};
+use calgate_testkit::gateway::{SseClient, spawn_gateway};
+
+async fn ews_source(sim: &calgate_sim::Running, config: &SimConfig) -> Arc<dyn CalendarSource> {
+    let (upn, password) = config.service_account.clone().expect("service account");
+    let mut transport = TransportConfig::new(
+        sim.urls.ews_url.parse().expect("EWS URL"),
+        ExchangeVersion::Exchange2013Sp1,
+    );
+    let ca = sim.urls.ca_cert_pem_path.as_ref().expect("TLS simulator");
+    transport.extra_ca_pem = Some(std::fs::read(ca).expect("CA file"));
+    let transport = EwsTransport::new(transport, BasicCredentials::new(&upn, &password).expect("basic"))
+        .expect("transport");
+    Arc::new(EwsSource::new(transport, RequestedView::Detailed))
+}
+
+async fn stats(http: &reqwest::Client, sim: &calgate_sim::Running) -> Value {
+    http.get(format!("{}/stats", sim.urls.control_url.trim_end_matches('/')))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("stats json")
+}
+
+fn sim_client(sim: &calgate_sim::Running) -> reqwest::Client {
+    let ca = std::fs::read(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
+    reqwest::Client::builder()
+        .tls_certs_merge([reqwest::Certificate::from_pem(&ca).expect("PEM")])
+        .build()
+        .expect("client")
+}
+
+async fn wait_fresh(http: &reqwest::Client, base: &str, n: u64) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let health: Value = http
+            .get(format!("{base}/api/v1/health"))
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("json");
+        let done = health["mailboxes"]["fresh"].as_u64().unwrap_or(0)
+            + health["mailboxes"]["error"].as_u64().unwrap_or(0);
+        if done >= n {
+            return health;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all mailboxes fetched in time: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The status the simulator's own events give at `at`, through the same rules.
+fn truth(
+    sim: &calgate_sim::Running,
+    email: &str,
+    window: (Timestamp, Timestamp),
+    at: Timestamp,
+) -> Option<calgate_core::OperatorStatus> {
+    let tenant = sim.state.tenant();
+    let person = tenant.person(email)?;
+    if matches!(person.free_busy_access, FreeBusyAccess::None) {
+        return None;
+    }
+    let events: Vec<CalendarEvent> = tenant
+        .mailbox(email)?
+        .events
+        .iter()
+        .filter(|e| e.start < window.1 && e.end > window.0)
+        .cloned()
+        .collect();
+    let availability = Availability {
+        mailbox: email.to_string(),
+        window_start: window.0,
+        window_end: window.1,
+        events,
+        working_hours: None,
+        out_of_office: None,
+        fetched_at: at,
+        error: None,
+    };
+    Some(compute_status(Some(&availability), at, &StatusOptions::default()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
+    let config = SimConfig {
+        people: 250,
+        ..SimConfig::default()
+    };
+    let sim = calgate_sim::spawn(config.clone()).await.expect("simulator");
+    let source = ews_source(&sim, &config).await;
+    let options = EngineOptions::with_interval(SignedDuration::from_secs(300));
+    let window = options.window(Timestamp::now());
+    let gw = spawn_gateway(Some(source), options).await;
+    let http = reqwest::Client::new();
+    let base = gw.url();
+    let people: Vec<String> = sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| p.email.clone())
+        .collect();
+    let n = people.len() as u64;
+    assert_eq!(n, 250);
+    let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
+    http.put(format!("{base}/api/v1/people"))
+        .json(&list)
+        .send()
+        .await
+        .expect("put people");
+
+    let health = wait_fresh(&http, &base, n).await;
+    assert_eq!(health["source"]["state"].as_str().map(|s| s == "ok" || s == "degraded"), Some(true), "{health}");
+    let sim_http = sim_client(&sim);
+    let s = stats(&sim_http, &sim).await;
+    assert_eq!(s["requests"]["GetUserAvailability"], n.div_ceil(100), "{s}");
+
+    let mut compared = 0;
+    for email in &people {
+        let before = Timestamp::now();
+        let record: Value = http
+            .get(format!("{base}/api/v1/people/{email}"))
+            .send()
+            .await
+            .expect("person")
+            .json()
+            .await
+            .expect("json");
+        let after = Timestamp::now();
+        let got = record["status"]["state"].as_str().unwrap_or("");
+        match (truth(&sim, email, (window.start, window.end), before), truth(&sim, email, (window.start, window.end), after)) {
+            (Some(a), Some(b)) => {
+                let want_a = serde_json::to_value(a.state).expect("state");
+                let want_b = serde_json::to_value(b.state).expect("state");
+                assert!(
+                    got == want_a || got == want_b,
+                    "{email}: gateway says {got}, simulator truth {want_a}/{want_b}"
+                );
+                compared += 1;
+            }
+            _ => assert_eq!(got, "unknown", "{email}: no free/busy access must be unknown"),
+        }
+    }
+    assert!(compared > 200, "most people have readable calendars ({compared})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meeting_boundaries_are_pushed_without_asking_exchange() {
+    let config = SimConfig {
+        people: 20,
+        ..SimConfig::default()
+    };
+    let sim = calgate_sim::spawn(config.clone()).await.expect("simulator");
+    let sim_http = sim_client(&sim);
+    let email = sim.state.tenant().people[0].email.clone();
+    let start = Timestamp::now() + SignedDuration::from_secs(3);
+    let end = start + SignedDuration::from_secs(2);
+    let control = sim.urls.control_url.trim_end_matches('/').to_string();
+    let resp = sim_http
+        .put(format!("{control}/mailboxes/{email}/events"))
+        .json(&json!([{
+            "start": start.to_string(), "end": end.to_string(), "busy_type": "busy",
+            "subject": "Short call", "location": "Room 1", "private": false, "all_day": false
+        }]))
+        .send()
+        .await
+        .expect("script events");
+    assert!(resp.status().is_success(), "control API: {}", resp.status());
+
+    let source = ews_source(&sim, &config).await;
+    let gw = spawn_gateway(
+        Some(source),
+        EngineOptions::with_interval(SignedDuration::from_secs(3600)),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let base = gw.url();
+    http.put(format!("{base}/api/v1/people"))
+        .json(&json!([{"email": email}]))
+        .send()
+        .await
+        .expect("put");
+    wait_fresh(&http, &base, 1).await;
+    let before = stats(&sim_http, &sim).await["requests"]["GetUserAvailability"].clone();
+
+    let mut stream = SseClient::connect(&http, &format!("{base}/api/v1/stream"), None).await;
+    let snapshot = stream.next(Duration::from_secs(5)).await.expect("snapshot");
+    assert_eq!(snapshot.event, "snapshot");
+    assert_eq!(snapshot.json()["people"][0]["status"]["state"], "free");
+
+    let busy = stream.next(Duration::from_secs(10)).await.expect("busy change");
+    let at_busy = Timestamp::now();
+    assert_eq!(busy.json()["status"]["state"], "busy", "{}", busy.data);
+    assert!(at_busy >= start, "not before the meeting starts");
+    assert!(at_busy.duration_since(start) < SignedDuration::from_millis(1500), "pushed at the start");
+    let free = stream.next(Duration::from_secs(10)).await.expect("free change");
+    assert_eq!(free.json()["status"]["state"], "free", "{}", free.data);
+    assert!(Timestamp::now() >= end);
+
+    let after = stats(&sim_http, &sim).await["requests"]["GetUserAvailability"].clone();
+    assert_eq!(before, after, "no request to the source for a boundary");
+}

@@ -1,0 +1,118 @@
+//! The bootstrap configuration: where to listen, where the data lives, the site's time zone.
+//! Operational settings (provider, credentials, refresh interval) live in the database and are
+//! edited in the portal; this file holds only what is needed before the database is open.
+//!
+//! Sources, later ones winning: built-in defaults, the TOML file (`--config`), environment
+//! variables `CALGATE_LISTEN`, `CALGATE_DATA_DIR`, `CALGATE_SITE_TIME_ZONE`, then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// The bootstrap configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// IANA name; the operator's "today" and the fetch window start at its local midnight.
+    pub site_time_zone: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    site_time_zone: Option<String>,
+}
+
+/// The platform's conventional data directory: `$XDG_DATA_HOME/calgate`, else
+/// `~/.local/share/calgate`, else `./calgate-data`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("calgate");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home).join(".local/share/calgate");
+    }
+    PathBuf::from("calgate-data")
+}
+
+impl BootConfig {
+    /// Loads defaults < file < environment < flags.
+    pub fn load(
+        file: Option<&Path>,
+        listen_flag: Option<&str>,
+        data_dir_flag: Option<&Path>,
+    ) -> anyhow::Result<BootConfig> {
+        let from_file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let listen = listen_flag
+            .map(str::to_string)
+            .or_else(|| env("CALGATE_LISTEN"))
+            .or(from_file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        let listen: SocketAddr = listen
+            .parse()
+            .with_context(|| format!("listen address {listen:?} is not HOST:PORT"))?;
+        let data_dir = data_dir_flag
+            .map(Path::to_path_buf)
+            .or_else(|| env("CALGATE_DATA_DIR").map(PathBuf::from))
+            .or(from_file.data_dir)
+            .unwrap_or_else(default_data_dir);
+        let site_time_zone = env("CALGATE_SITE_TIME_ZONE")
+            .or(from_file.site_time_zone)
+            .unwrap_or_else(|| "UTC".to_string());
+        if jiff::tz::TimeZone::get(&site_time_zone).is_err() {
+            bail!("site_time_zone {site_time_zone:?} is not a known IANA time zone");
+        }
+        Ok(BootConfig {
+            listen,
+            data_dir,
+            site_time_zone,
+        })
+    }
+
+    pub fn time_zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.site_time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_and_bad_values_are_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("calgate.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nsite_time_zone = \"Europe/Rome\"\n",
+        )
+        .expect("write");
+        let c =
+            BootConfig::load(Some(&file), Some("127.0.0.1:9100"), Some(dir.path())).expect("loads");
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.site_time_zone, "Europe/Rome");
+        assert_eq!(c.data_dir, dir.path());
+
+        std::fs::write(&file, "site_time_zone = \"Mars/Olympus\"\n").expect("write");
+        let err = BootConfig::load(Some(&file), None, Some(dir.path())).expect_err("refused");
+        assert!(err.to_string().contains("Mars/Olympus"), "{err}");
+
+        std::fs::write(&file, "colour = \"blue\"\n").expect("write");
+        let err = BootConfig::load(Some(&file), None, Some(dir.path())).expect_err("refused");
+        assert!(format!("{err:#}").contains("colour"), "{err:#}");
+    }
+}
