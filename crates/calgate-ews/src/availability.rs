@@ -373,8 +373,8 @@ fn read_view(cur: &mut Cursor<'_>) -> Result<Result<FreeBusyView, EwsError>, Ews
             continue;
         }
         match el.local() {
-            "FreeBusyViewType" => view.view_type = FreeBusyViewType::parse(&cur.text()?),
-            "MergedFreeBusy" => view.merged_free_busy = Some(cur.text()?.trim().to_string()),
+            "FreeBusyViewType" => view.view_type = FreeBusyViewType::parse(&cur.text_cow()?),
+            "MergedFreeBusy" => view.merged_free_busy = Some(cur.text_cow()?.trim().to_string()),
             "CalendarEventArray" => {
                 view.has_event_array = true;
                 while let Some(ev) = cur.child()? {
@@ -402,7 +402,7 @@ fn parse_bool(s: &str) -> bool {
     matches!(s.trim(), "true" | "1")
 }
 
-fn non_empty(s: String) -> Option<String> {
+fn non_empty(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())
 }
@@ -418,9 +418,9 @@ fn read_event(cur: &mut Cursor<'_>) -> Result<Result<CalendarEvent, &'static str
             continue;
         }
         match el.local() {
-            "StartTime" => start = Some(read_instant(&cur.text()?)),
-            "EndTime" => end = Some(read_instant(&cur.text()?)),
-            "BusyType" => busy = BusyType::parse_lenient(&cur.text()?),
+            "StartTime" => start = Some(read_instant(&cur.text_cow()?)),
+            "EndTime" => end = Some(read_instant(&cur.text_cow()?)),
+            "BusyType" => busy = BusyType::parse_lenient(&cur.text_cow()?),
             "CalendarEventDetails" => {
                 while let Some(d) = cur.child()? {
                     if d.ns != Ns::Types {
@@ -428,17 +428,17 @@ fn read_event(cur: &mut Cursor<'_>) -> Result<Result<CalendarEvent, &'static str
                         continue;
                     }
                     match d.local() {
-                        "Subject" => event.subject = non_empty(cur.text()?),
-                        "Location" => event.location = non_empty(cur.text()?),
-                        "IsMeeting" => event.is_meeting = parse_bool(&cur.text()?),
-                        "IsRecurring" => event.is_recurring = parse_bool(&cur.text()?),
-                        "IsPrivate" => event.is_private = parse_bool(&cur.text()?),
+                        "Subject" => event.subject = non_empty(&cur.text_cow()?),
+                        "Location" => event.location = non_empty(&cur.text_cow()?),
+                        "IsMeeting" => event.is_meeting = parse_bool(&cur.text_cow()?),
+                        "IsRecurring" => event.is_recurring = parse_bool(&cur.text_cow()?),
+                        "IsPrivate" => event.is_private = parse_bool(&cur.text_cow()?),
                         _ => cur.skip()?,
                     }
                 }
             }
             // Some Exchange 2007 samples put IsPrivate beside the details instead of inside.
-            "IsPrivate" => event.is_private = parse_bool(&cur.text()?),
+            "IsPrivate" => event.is_private = parse_bool(&cur.text_cow()?),
             _ => cur.skip()?,
         }
     }
@@ -489,9 +489,9 @@ fn read_working_period(cur: &mut Cursor<'_>) -> Result<Option<WorkingPeriod>, Ew
     let mut end = None;
     while let Some(el) = cur.child()? {
         match (el.ns, el.local()) {
-            (Ns::Types, "DayOfWeek") => days = parse_days(&cur.text()?),
-            (Ns::Types, "StartTimeInMinutes") => start = cur.text()?.trim().parse::<u16>().ok(),
-            (Ns::Types, "EndTimeInMinutes") => end = cur.text()?.trim().parse::<u16>().ok(),
+            (Ns::Types, "DayOfWeek") => days = parse_days(&cur.text_cow()?),
+            (Ns::Types, "StartTimeInMinutes") => start = cur.text_cow()?.trim().parse::<u16>().ok(),
+            (Ns::Types, "EndTimeInMinutes") => end = cur.text_cow()?.trim().parse::<u16>().ok(),
             _ => cur.skip()?,
         }
     }
@@ -514,7 +514,7 @@ fn parse_days(s: &str) -> Vec<Weekday> {
             "Day" => &Weekday::ALL,
             "Weekday" => &Weekday::ALL[..5],
             "WeekendDay" => &Weekday::ALL[5..],
-            other => match Weekday::parse(other) {
+            other => match crate::time::read_weekday(other) {
                 Some(d) => {
                     if !days.contains(&d) {
                         days.push(d);
@@ -579,7 +579,7 @@ fn merged_to_events(
 impl FreeBusyView {
     /// The events this view stands for. A view without a `CalendarEventArray` but with merged
     /// digits (MergedOnly, a distribution list) is expanded from the digits.
-    pub fn events_for(&self, request: &AvailabilityRequest) -> Vec<CalendarEvent> {
+    pub fn into_events(self, request: &AvailabilityRequest) -> Vec<CalendarEvent> {
         match (&self.merged_free_busy, self.has_event_array) {
             (Some(digits), false) if !digits.is_empty() => merged_to_events(
                 digits,
@@ -587,7 +587,7 @@ impl FreeBusyView {
                 request.window_end,
                 request.merged_interval_minutes,
             ),
-            _ => self.events.clone(),
+            _ => self.events,
         }
     }
 }
@@ -633,12 +633,12 @@ impl AvailabilityResponse {
             .into_iter()
             .zip(request.batch.addresses())
             .map(|(slot, mailbox)| match slot {
-                Ok(view) => Availability {
+                Ok(mut view) => Availability {
                     mailbox: mailbox.clone(),
                     window_start: request.window_start,
                     window_end: request.window_end,
-                    events: view.events_for(request),
-                    working_hours: view.working_hours,
+                    working_hours: view.working_hours.take(),
+                    events: view.into_events(request),
                     out_of_office: None,
                     fetched_at,
                     error: None,

@@ -122,7 +122,7 @@ pub struct ServerVersionInfo {
 /// An opened response: the cursor sits inside the operation's response element.
 pub(crate) struct OpenedResponse<'a> {
     pub cursor: Cursor<'a>,
-    pub root: Elem,
+    pub root: Elem<'a>,
     pub server_version: Option<ServerVersionInfo>,
 }
 
@@ -244,7 +244,7 @@ impl ResponseStatus {
     }
 
     /// Consumes `el` if it is one of the status children; returns false otherwise.
-    pub fn take(&mut self, cur: &mut Cursor<'_>, el: &Elem) -> Result<bool, EwsError> {
+    pub fn take(&mut self, cur: &mut Cursor<'_>, el: &Elem<'_>) -> Result<bool, EwsError> {
         if el.ns != Ns::Messages {
             return Ok(false);
         }

@@ -256,8 +256,8 @@ fn read_out_of_office(cur: &mut Cursor<'_>) -> Result<OutOfOffice, EwsError> {
             (Ns::Types, "Duration") => {
                 while let Some(d) = cur.child()? {
                     match (d.ns, d.local()) {
-                        (Ns::Types, "StartTime") => oof.start = read_instant(&cur.text()?),
-                        (Ns::Types, "EndTime") => oof.end = read_instant(&cur.text()?),
+                        (Ns::Types, "StartTime") => oof.start = read_instant(&cur.text_cow()?),
+                        (Ns::Types, "EndTime") => oof.end = read_instant(&cur.text_cow()?),
                         _ => cur.skip()?,
                     }
                 }

@@ -19,13 +19,105 @@ pub(crate) fn write_instant(t: Timestamp) -> String {
 /// wall-clock time in the request's zone, which calgate always sends as UTC.
 pub(crate) fn read_instant(s: &str) -> Option<Timestamp> {
     let s = s.trim();
-    if let Ok(t) = s.parse::<Timestamp>() {
+    // Look for `Z` or an offset after the time part first: a failed parse is costly and most
+    // answers carry naive times.
+    let has_offset =
+        s.ends_with(['Z', 'z']) || s.get(11..).is_some_and(|time| time.contains(['+', '-']));
+    if has_offset {
+        return s.parse::<Timestamp>().ok();
+    }
+    if let Some(t) = read_naive_fast(s) {
         return Some(t);
     }
     let dt: DateTime = s.parse().ok()?;
     dt.to_zoned_datetime(TimeZone::UTC)
         .ok()
         .map(|z| z.timestamp())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]` read as UTC without a general-purpose parser: answers carry
+/// thousands of these and the general parser dominated the read time. Anything else is left to
+/// jiff.
+fn read_naive_fast(s: &str) -> Option<Timestamp> {
+    let b = s.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let mut n = 0i64;
+        for &c in b.get(r)? {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + i64::from(c - b'0');
+        }
+        Some(n)
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut nanos = 0i64;
+    match b.get(19) {
+        None => {}
+        Some(b'.') => {
+            let frac = b.get(20..)?;
+            if frac.is_empty() || frac.len() > 9 || !frac.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            for i in 0..9 {
+                nanos = nanos * 10 + frac.get(i).map_or(0, |c| i64::from(c - b'0'));
+            }
+        }
+        Some(_) => return None,
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Reject 31 February and friends the same way jiff would.
+    jiff::civil::Date::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(month).ok()?,
+        i8::try_from(day).ok()?,
+    )
+    .ok()?;
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    Timestamp::new(secs, i32::try_from(nanos).ok()?).ok()
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// EWS day names (`Monday`…) without allocating; other spellings go to `Weekday::parse`.
+pub(crate) fn read_weekday(s: &str) -> Option<Weekday> {
+    let s = s.trim();
+    const NAMES: [(&str, Weekday); 7] = [
+        ("Monday", Weekday::Mon),
+        ("Tuesday", Weekday::Tue),
+        ("Wednesday", Weekday::Wed),
+        ("Thursday", Weekday::Thu),
+        ("Friday", Weekday::Fri),
+        ("Saturday", Weekday::Sat),
+        ("Sunday", Weekday::Sun),
+    ];
+    NAMES
+        .iter()
+        .find(|(name, _)| s.eq_ignore_ascii_case(name))
+        .map(|(_, d)| *d)
+        .or_else(|| Weekday::parse(s))
 }
 
 /// The UTC zone as EWS wants it: bias 0 and two dummy transitions that change nothing (the 2007
@@ -42,7 +134,7 @@ pub(crate) fn read_time_zone(
     let mut daylight = None;
     while let Some(el) = cur.child()? {
         match (el.ns, el.local()) {
-            (Ns::Types, "Bias") => bias = cur.text()?.trim().parse::<i32>().ok(),
+            (Ns::Types, "Bias") => bias = cur.text_cow()?.trim().parse::<i32>().ok(),
             (Ns::Types, "StandardTime") => standard = read_time_change(cur)?,
             (Ns::Types, "DaylightTime") => daylight = read_time_change(cur)?,
             _ => cur.skip()?,
@@ -70,12 +162,12 @@ fn read_time_change(cur: &mut Cursor<'_>) -> Result<Option<TimeChange>, EwsError
             continue;
         }
         match el.local() {
-            "Bias" => bias = cur.text()?.trim().parse::<i32>().ok(),
-            "Time" => time = parse_time_of_day(&cur.text()?),
-            "DayOrder" => day_order = cur.text()?.trim().parse::<u8>().ok(),
-            "Month" => month = cur.text()?.trim().parse::<u8>().ok(),
-            "DayOfWeek" => day_of_week = Weekday::parse(&cur.text()?),
-            "Year" => year = cur.text()?.trim().parse::<i16>().ok(),
+            "Bias" => bias = cur.text_cow()?.trim().parse::<i32>().ok(),
+            "Time" => time = parse_time_of_day(&cur.text_cow()?),
+            "DayOrder" => day_order = cur.text_cow()?.trim().parse::<u8>().ok(),
+            "Month" => month = cur.text_cow()?.trim().parse::<u8>().ok(),
+            "DayOfWeek" => day_of_week = read_weekday(&cur.text_cow()?),
+            "Year" => year = cur.text_cow()?.trim().parse::<i16>().ok(),
             _ => cur.skip()?,
         }
     }
@@ -122,6 +214,26 @@ mod tests {
         let zulu = read_instant("2025-06-02T08:00:00.5Z").expect("zulu");
         assert_eq!(zulu.to_string(), "2025-06-02T08:00:00.5Z");
         assert_eq!(read_instant("yesterday"), None);
+        assert_eq!(read_instant("2025-02-30T00:00:00"), None);
+        assert_eq!(read_instant("2025-13-01T00:00:00"), None);
+        assert_eq!(
+            read_instant("2024-02-29T23:59:59.123").map(|t| t.to_string()),
+            Some("2024-02-29T23:59:59.123Z".to_string())
+        );
+        // The fast path and jiff agree across eras.
+        for s in [
+            "1969-12-31T23:59:59",
+            "2000-03-01T00:00:00",
+            "2099-12-31T12:30:00.5",
+            "1601-01-01T00:00:00",
+        ] {
+            let slow: DateTime = s.parse().expect("jiff parses");
+            let slow = slow
+                .to_zoned_datetime(TimeZone::UTC)
+                .expect("utc")
+                .timestamp();
+            assert_eq!(read_naive_fast(s), Some(slow), "{s}");
+        }
         assert_eq!(read_instant(""), None);
         assert_eq!(write_instant(offset), "2006-10-16T13:00:00");
     }

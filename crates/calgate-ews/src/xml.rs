@@ -1,15 +1,20 @@
 //! A hardened, namespace-aware pull cursor over a response body: the only place that touches
 //! quick-xml when reading.
 //!
-//! Elements are identified by namespace URI and local name, never by prefix. The cursor refuses
+//! Elements are identified by namespace URI and local name, never by prefix. Prefixes are
+//! resolved here, on top of quick-xml's plain `Reader`: declarations are rare in EWS answers, so
+//! attributes are only scanned when a tag contains `xmlns`, and each binding maps its URI to
+//! [`Ns`] once. (quick-xml's `NsReader` resolves every tag in full and alone costs about 1.8×
+//! the tokenizer; see the `parse` benchmark.) The cursor refuses
 //! a DOCTYPE (so no entity can be declared, let alone expanded), bodies over
 //! [`MAX_BODY_BYTES`], nesting deeper than [`MAX_DEPTH`], and anything that is not well-formed
 //! UTF-8 XML; it never panics on input. Unknown elements are skipped, text between elements
 //! is ignored: leniency lives here so the readers stay short.
 
+use std::borrow::Cow;
+
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::{NsReader, XmlVersion};
+use quick_xml::{Reader, XmlVersion};
 
 use crate::error::EwsError;
 use crate::ns;
@@ -35,6 +40,7 @@ pub(crate) enum Ns {
 impl Ns {
     fn from_uri(uri: &str) -> Ns {
         match uri {
+            "" => Ns::None,
             ns::MESSAGES => Ns::Messages,
             ns::TYPES => Ns::Types,
             ns::ERRORS => Ns::Errors,
@@ -48,34 +54,42 @@ impl Ns {
     }
 }
 
-const NAME_CAP: usize = 48;
-
-/// An opened element: namespace plus local name (copied inline; longer names read as "").
+/// An opened element: namespace plus local name (borrowed from the body).
 #[derive(Clone, Copy)]
-pub(crate) struct Elem {
+pub(crate) struct Elem<'a> {
     pub ns: Ns,
-    name: [u8; NAME_CAP],
-    len: u8,
+    local: &'a str,
 }
 
-impl Elem {
-    pub fn local(&self) -> &str {
-        std::str::from_utf8(&self.name[..usize::from(self.len)]).unwrap_or("")
+impl<'a> Elem<'a> {
+    pub fn local(&self) -> &'a str {
+        self.local
     }
 
     pub fn is(&self, ns: Ns, local: &str) -> bool {
-        self.ns == ns && self.local() == local
+        self.ns == ns && self.local == local
     }
 }
 
-impl std::fmt::Debug for Elem {
+impl std::fmt::Debug for Elem<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}:{}", self.ns, self.local())
+        write!(f, "{:?}:{}", self.ns, self.local)
     }
+}
+
+/// One `xmlns`/`xmlns:p` declaration in scope.
+struct Binding {
+    prefix: Box<str>,
+    ns: Ns,
+    /// The depth of the element that declared it; it goes out of scope when that element ends.
+    depth: usize,
 }
 
 pub(crate) struct Cursor<'a> {
-    reader: NsReader<&'a [u8]>,
+    /// The whole body, to borrow element names from.
+    text: &'a str,
+    reader: Reader<&'a [u8]>,
+    bindings: Vec<Binding>,
     /// Elements opened and not yet closed.
     depth: usize,
     /// The last opened element was `<x/>`: it closes on the next read.
@@ -98,48 +112,102 @@ impl<'a> Cursor<'a> {
             return Err(EwsError::malformed("empty body"));
         }
         Ok(Cursor {
-            reader: NsReader::from_str(text),
+            text,
+            reader: Reader::from_str(text),
+            bindings: Vec::new(),
             depth: 0,
             empty_pending: false,
             last: None,
         })
     }
 
-    fn next(&mut self) -> Result<(Ns, Event<'a>), EwsError> {
-        let (res, ev) = self
+    fn next(&mut self) -> Result<Event<'a>, EwsError> {
+        let ev = self
             .reader
-            .read_resolved_event()
+            .read_event()
             .map_err(|e| EwsError::malformed(format!("not well-formed XML: {e}")))?;
-        let ns = match res {
-            ResolveResult::Bound(n) => Ns::from_uri(n.0),
-            ResolveResult::Unbound => Ns::None,
-            ResolveResult::Unknown(_) => Ns::Other,
-        };
         if matches!(ev, Event::DocType(_)) {
             return Err(EwsError::Doctype);
         }
-        Ok((ns, ev))
+        Ok(ev)
     }
 
-    fn open(&mut self, ns: Ns, start: BytesStart<'a>, empty: bool) -> Result<Elem, EwsError> {
+    /// Records the declarations of an element just opened at `self.depth`.
+    fn declare(&mut self, start: &BytesStart<'a>) -> Result<(), EwsError> {
+        if !start.attributes_raw().contains("xmlns") {
+            return Ok(());
+        }
+        for a in start.attributes().with_checks(false).flatten() {
+            let key: &str = a.key.as_ref();
+            let prefix = if key == "xmlns" {
+                ""
+            } else if let Some(p) = key.strip_prefix("xmlns:") {
+                p
+            } else {
+                continue;
+            };
+            let uri = a
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|e| EwsError::malformed(format!("bad namespace declaration: {e}")))?;
+            if self.bindings.len() >= 4 * MAX_DEPTH {
+                return Err(EwsError::malformed("too many namespace declarations"));
+            }
+            self.bindings.push(Binding {
+                prefix: prefix.into(),
+                ns: Ns::from_uri(uri.trim()),
+                depth: self.depth,
+            });
+        }
+        Ok(())
+    }
+
+    /// The namespace and local name of a qualified name under the bindings in scope.
+    fn resolve<'q>(&self, qname: &'q str) -> (Ns, &'q str) {
+        let (prefix, local) = match qname.as_bytes().iter().position(|&b| b == b':') {
+            Some(i) => (
+                qname.get(..i).unwrap_or(""),
+                qname.get(i + 1..).unwrap_or(""),
+            ),
+            None => ("", qname),
+        };
+        let found = self
+            .bindings
+            .iter()
+            .rev()
+            .find(|b| &*b.prefix == prefix)
+            .map(|b| b.ns);
+        let ns = match (found, prefix) {
+            (Some(ns), _) => ns,
+            (None, "") => Ns::None,
+            (None, _) => Ns::Other,
+        };
+        (ns, local)
+    }
+
+    /// `part` (a slice of an event borrowed from the body) as a slice of the body itself, so it
+    /// outlives the event. Computed from addresses, so no `unsafe`; "" if it is not in the body.
+    fn in_body(&self, part: &str) -> &'a str {
+        let offset = (part.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+        self.text
+            .get(offset..offset.wrapping_add(part.len()))
+            .unwrap_or("")
+    }
+
+    fn open(&mut self, start: BytesStart<'a>, empty: bool) -> Result<Elem<'a>, EwsError> {
         if self.depth >= MAX_DEPTH {
             return Err(EwsError::TooDeep { limit: MAX_DEPTH });
         }
         self.depth += 1;
         self.empty_pending = empty;
-        let mut elem = Elem {
-            ns,
-            name: [0; NAME_CAP],
-            len: 0,
-        };
-        {
-            let local = start.local_name();
-            let bytes = local.as_ref().as_bytes();
-            if bytes.len() <= NAME_CAP {
-                elem.name[..bytes.len()].copy_from_slice(bytes);
-                elem.len = u8::try_from(bytes.len()).unwrap_or(0);
+        self.declare(&start)?;
+        let elem = {
+            let qname = start.name();
+            let (ns, local) = self.resolve(qname.as_ref());
+            Elem {
+                ns,
+                local: self.in_body(local),
             }
-        }
+        };
         self.last = Some(start);
         Ok(elem)
     }
@@ -149,22 +217,24 @@ impl<'a> Cursor<'a> {
             .depth
             .checked_sub(1)
             .ok_or_else(|| EwsError::malformed("unbalanced end tag"))?;
+        while self.bindings.last().is_some_and(|b| b.depth > self.depth) {
+            self.bindings.pop();
+        }
         Ok(())
     }
 
     /// The next child element of the current one, or `None` once the current element has ended
     /// (its end tag is consumed). At the top level, `None` means the document ended.
-    pub fn child(&mut self) -> Result<Option<Elem>, EwsError> {
+    pub fn child(&mut self) -> Result<Option<Elem<'a>>, EwsError> {
         if self.empty_pending {
             self.empty_pending = false;
             self.close()?;
             return Ok(None);
         }
         loop {
-            let (ns, ev) = self.next()?;
-            match ev {
-                Event::Start(e) => return self.open(ns, e, false).map(Some),
-                Event::Empty(e) => return self.open(ns, e, true).map(Some),
+            match self.next()? {
+                Event::Start(e) => return self.open(e, false).map(Some),
+                Event::Empty(e) => return self.open(e, true).map(Some),
                 Event::End(_) => {
                     self.close()?;
                     return Ok(None);
@@ -179,14 +249,45 @@ impl<'a> Cursor<'a> {
     /// The text of the current element, entities resolved, with any child elements skipped;
     /// consumes its end tag.
     pub fn text(&mut self) -> Result<String, EwsError> {
-        let mut out = String::new();
+        self.text_cow().map(Cow::into_owned)
+    }
+
+    /// Like [`Cursor::text`], but borrows from the body in the common case of one plain text
+    /// node (no allocation for times, numbers and codes).
+    pub fn text_cow(&mut self) -> Result<Cow<'a, str>, EwsError> {
         if self.empty_pending {
             self.empty_pending = false;
             self.close()?;
-            return Ok(out);
+            return Ok(Cow::Borrowed(""));
         }
+        match self.next()? {
+            Event::End(_) => {
+                self.close()?;
+                Ok(Cow::Borrowed(""))
+            }
+            Event::Text(t) => {
+                let first = t.xml10_content();
+                let ev2 = self.next()?;
+                if let Event::End(_) = ev2 {
+                    self.close()?;
+                    return Ok(first);
+                }
+                let mut out = first.into_owned();
+                self.text_rest(&mut out, ev2)?;
+                Ok(Cow::Owned(out))
+            }
+            other => {
+                let mut out = String::new();
+                self.text_rest(&mut out, other)?;
+                Ok(Cow::Owned(out))
+            }
+        }
+    }
+
+    /// Appends `ev` and everything up to the current element's end tag to `out`.
+    fn text_rest(&mut self, out: &mut String, ev: Event<'a>) -> Result<(), EwsError> {
+        let mut ev = ev;
         loop {
-            let (ns, ev) = self.next()?;
             match ev {
                 Event::Text(t) => out.push_str(&t.xml10_content()),
                 Event::CData(c) => out.push_str(&c.xml10_content()),
@@ -203,17 +304,14 @@ impl<'a> Cursor<'a> {
                     }
                 }
                 Event::Start(e) => {
-                    self.open(ns, e, false)?;
+                    self.open(e, false)?;
                     self.skip()?;
                 }
-                Event::Empty(_) => {}
-                Event::End(_) => {
-                    self.close()?;
-                    return Ok(out);
-                }
+                Event::End(_) => return self.close(),
                 Event::Eof => return Err(EwsError::malformed("body ends inside an element")),
                 _ => {}
             }
+            ev = self.next()?;
         }
     }
 
@@ -228,8 +326,7 @@ impl<'a> Cursor<'a> {
             .checked_sub(1)
             .ok_or_else(|| EwsError::malformed("skip outside an element"))?;
         loop {
-            let (_, ev) = self.next()?;
-            match ev {
+            match self.next()? {
                 Event::Start(_) => {
                     if self.depth >= MAX_DEPTH {
                         return Err(EwsError::TooDeep { limit: MAX_DEPTH });
