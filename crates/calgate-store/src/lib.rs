@@ -126,6 +126,12 @@ impl Store {
         self.sealer.key_id()
     }
 
+    /// A secret for keying credential fingerprints (`LockoutGuard::restore_keyed`), derived from
+    /// the key file: stable across restarts, never stored, useless without the key file.
+    pub fn fingerprint_key(&self) -> secrecy::SecretSlice<u8> {
+        secrecy::SecretSlice::from(self.sealer.fingerprint_key().to_vec())
+    }
+
     /// SQLite's own consistency check: `Ok(vec!["ok"])` when the database is sound.
     pub async fn integrity_check(&self) -> Result<Vec<String>> {
         let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")

@@ -24,6 +24,7 @@ const KEY_LEN: usize = 32;
 pub(crate) struct Sealer {
     cipher: XChaCha20Poly1305,
     key_id: String,
+    fingerprint_key: Zeroizing<[u8; KEY_LEN]>,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -39,15 +40,26 @@ impl Sealer {
         let digest = Sha256::digest(key);
         // A short public id of the key: enough to tell keys apart in messages, useless to guess it.
         let key_id = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        // A second key for the lockout guard's credential fingerprints, derived under its own
+        // label so it reveals nothing about the sealing key.
+        let mut derive = Sha256::new();
+        derive.update(b"calgate/v1/fingerprint-key\0");
+        derive.update(key);
+        let fingerprint_key = Zeroizing::new(derive.finalize().into());
         let key = Key::<XChaCha20Poly1305>::from(*key);
         Sealer {
             cipher: XChaCha20Poly1305::new(&key),
             key_id,
+            fingerprint_key,
         }
     }
 
     pub fn key_id(&self) -> &str {
         &self.key_id
+    }
+
+    pub fn fingerprint_key(&self) -> &[u8; KEY_LEN] {
+        &self.fingerprint_key
     }
 
     /// `FORMAT_V1 || nonce || ciphertext+tag`, bound to `aad`.

@@ -109,6 +109,12 @@ async fn first_open_creates_a_private_key_and_database() {
     let store = Store::open(dir.path()).await.expect("open");
     let key = dir.path().join(KEY_FILE);
     assert_eq!(std::fs::metadata(&key).expect("key file").len(), 32);
+    let fingerprint_key = store.fingerprint_key();
+    assert_eq!(fingerprint_key.expose_secret().len(), 32);
+    assert_ne!(
+        fingerprint_key.expose_secret(),
+        std::fs::read(&key).expect("key").as_slice()
+    );
     #[cfg(unix)]
     {
         assert_eq!(mode(&key), 0o600);
@@ -879,6 +885,7 @@ async fn last_known_availability_round_trips_and_never_rolls_back() {
 async fn reopening_keeps_everything() {
     let dir = data_dir();
     let settings = settings_with_secrets();
+    let fingerprint_key;
     let (console_secret, key_id) = {
         let store = Store::open(dir.path()).await.expect("open");
         store
@@ -913,12 +920,17 @@ async fn reopening_keeps_everything() {
             .await
             .expect("avail");
         let key_id = store.key_id().to_string();
+        fingerprint_key = store.fingerprint_key().expose_secret().to_vec();
         // Dropped without close(): as after a crash, the WAL holds the latest commits.
         drop(store);
         (token.secret, key_id)
     };
     let store = Store::open(dir.path()).await.expect("reopen");
     assert_eq!(store.key_id(), key_id);
+    assert_eq!(
+        store.fingerprint_key().expose_secret(),
+        fingerprint_key.as_slice()
+    );
     let loaded = store
         .load_calendar_settings()
         .await
