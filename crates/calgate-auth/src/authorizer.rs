@@ -5,6 +5,11 @@
 //! are quarantined on the first 401; a bearer token is fetched again once, and a second 401 is a
 //! credential failure (SPEC §6).
 //!
+//! Basic credentials travel with every request, so a wrong password would be counted once per
+//! request already in flight. Until the server has accepted a Basic credential once, it is used
+//! by one request at a time: a wrong password costs exactly one failed attempt, however many
+//! requests wanted to go.
+//!
 //! calgate-engine's `ews_transport::CredentialProvider` is defined downstream of this crate, so
 //! the engine implements it for [`Authorizer`]: `authorize()` →
 //! `Authorizer::authorize(Resource::Ews)` returning `(header_value().clone(), authorization)`,
@@ -14,6 +19,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::header::HeaderValue;
 use secrecy::ExposeSecret;
@@ -30,6 +36,10 @@ pub struct BasicSignIn {
     guard: Arc<LockoutGuard>,
     fingerprint: CredentialFingerprint,
     label: String,
+    /// The server accepted this credential since it was configured or last refused.
+    proven: AtomicBool,
+    /// Held by the one request that may use an unproven credential.
+    first_use: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl fmt::Debug for BasicSignIn {
@@ -56,7 +66,14 @@ impl BasicSignIn {
             guard,
             fingerprint,
             label,
+            proven: AtomicBool::new(false),
+            first_use: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+
+    /// Whether the server has accepted the credential since it was configured or last refused.
+    pub fn proven(&self) -> bool {
+        self.proven.load(Ordering::SeqCst)
     }
 
     /// The fingerprint the lockout guard knows this credential by.
@@ -82,14 +99,19 @@ pub struct Authorization {
 }
 
 enum Granted {
-    Basic(Option<Attempt>),
+    Basic {
+        /// A probe or retry whose verdict the guard waits for.
+        attempt: Option<Attempt>,
+        /// Sole use of a credential the server has not accepted yet.
+        _first_use: Option<tokio::sync::OwnedMutexGuard<()>>,
+    },
     Bearer(AccessToken),
 }
 
 impl fmt::Debug for Authorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = match &self.grant {
-            Granted::Basic(_) => "Basic",
+            Granted::Basic { .. } => "Basic",
             Granted::Bearer(_) => "Bearer",
         };
         f.debug_struct("Authorization")
@@ -120,13 +142,28 @@ impl Authorizer {
     pub async fn authorize(&self, resource: Resource) -> Result<Authorization, AuthError> {
         match self {
             Self::Basic(basic) => {
+                // Refuse at once while quarantined, without queueing behind the first use.
+                if !basic.guard.attempt_due(&basic.fingerprint) {
+                    basic.guard.check(&basic.fingerprint)?;
+                }
+                let first_use = if basic.proven() {
+                    None
+                } else {
+                    let permit = Arc::clone(&basic.first_use).lock_owned().await;
+                    // Whoever went first may have proven it (go freely) or been refused (the
+                    // guard now says no).
+                    (!basic.proven()).then_some(permit)
+                };
                 let attempt = basic.guard.admit(&basic.fingerprint, &basic.label)?;
                 let header = sensitive(basic.credential.header_value().expose_secret())?;
                 // Normal requests need no bookkeeping; a probe or retry must report its verdict.
                 let attempt = (attempt.kind() != AttemptKind::Normal).then_some(attempt);
                 Ok(Authorization {
                     header,
-                    grant: Granted::Basic(attempt),
+                    grant: Granted::Basic {
+                        attempt,
+                        _first_use: first_use,
+                    },
                 })
             }
             Self::OAuth(source) => {
@@ -143,7 +180,12 @@ impl Authorizer {
     /// The server accepted the request.
     pub fn accepted(&self, authorization: Authorization) {
         match (self, authorization.grant) {
-            (Self::Basic(_), Granted::Basic(Some(attempt))) => attempt.succeeded(),
+            (Self::Basic(basic), Granted::Basic { attempt, .. }) => {
+                basic.proven.store(true, Ordering::SeqCst);
+                if let Some(attempt) = attempt {
+                    attempt.succeeded();
+                }
+            }
             (Self::OAuth(source), Granted::Bearer(token)) => source.accepted(&token),
             _ => {}
         }
@@ -152,7 +194,8 @@ impl Authorizer {
     /// The server answered 401 (`service` names it in the stable code: `EWS`, `GRAPH`).
     pub fn refused(&self, authorization: Authorization, service: &str, status: u16) -> Refusal {
         match (self, authorization.grant) {
-            (Self::Basic(basic), Granted::Basic(attempt)) => {
+            (Self::Basic(basic), Granted::Basic { attempt, .. }) => {
+                basic.proven.store(false, Ordering::SeqCst);
                 let failure = SignInFailure::refused_by_resource(service, status);
                 match attempt {
                     Some(attempt) => attempt.failed(failure),
