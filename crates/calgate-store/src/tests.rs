@@ -1036,3 +1036,109 @@ async fn a_full_disk_is_its_own_error_and_loses_nothing_saved() {
         vec!["ok".to_string()]
     );
 }
+
+/// Set for the child process of the kill test: the data directory to save into.
+const KILL_TEST_DIR_ENV: &str = "CALGATE_STORE_KILL_TEST_DIR";
+
+/// Not a test on its own: the child process of the kill test below. It saves settings as fast as
+/// it can and prints each acknowledged revision with the refresh interval it saved.
+#[tokio::test]
+#[ignore = "run as a child process by kill_9_during_a_burst_of_saves_keeps_the_last_acknowledged_one"]
+async fn child_saving_settings_until_killed() {
+    let Ok(dir) = std::env::var(KILL_TEST_DIR_ENV) else {
+        return;
+    };
+    let store = Store::open(Path::new(&dir)).await.expect("open");
+    let base = settings_with_secrets();
+    for i in 0u32.. {
+        let (s, _) =
+            validate_json(&json!({"refresh_interval_s": 10 + i % 80_000}), &base).expect("valid");
+        let saved = store
+            .save_calendar_settings(&s, "burst")
+            .await
+            .expect("save");
+        // `println!` flushes at the newline: the parent sees an ACK only after the commit.
+        println!("ACK {} {}", saved.revision, s.refresh_interval_s);
+    }
+}
+
+#[test]
+fn kill_9_during_a_burst_of_saves_keeps_the_last_acknowledged_one() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = data_dir();
+    let exe = std::env::current_exe().expect("test binary");
+    let mut child = Command::new(exe)
+        .args([
+            "--exact",
+            "tests::child_saving_settings_until_killed",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(KILL_TEST_DIR_ENV, dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the saving child");
+    let stdout = child.stdout.take().expect("child stdout");
+    let mut acks = 0u32;
+    let mut last: Option<(i64, u32)> = None;
+    let mut killed = false;
+    // Read every line, including those already in the pipe when the kill lands: each is an
+    // acknowledged save.
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let Some(rest) = line.strip_prefix("ACK ") else {
+            continue;
+        };
+        let mut parts = rest.split(' ');
+        let revision = parts.next().and_then(|r| r.parse().ok()).expect("revision");
+        let interval = parts.next().and_then(|r| r.parse().ok()).expect("interval");
+        last = Some((revision, interval));
+        acks += 1;
+        if acks == 60 && !killed {
+            // SIGKILL on Unix: no destructors, no checkpoint, mid-transaction.
+            child.kill().expect("kill -9");
+            killed = true;
+        }
+    }
+    child.wait().expect("reap");
+    assert!(
+        killed,
+        "the child stopped before 60 saves ({acks} acknowledged)"
+    );
+    let (acked_revision, acked_interval) = last.expect("at least one acknowledged save");
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = Store::open(dir.path()).await.expect("reopen after kill -9");
+        assert_eq!(
+            store.integrity_check().await.expect("check"),
+            vec!["ok".to_string()]
+        );
+        let loaded = store
+            .load_calendar_settings()
+            .await
+            .expect("load")
+            .expect("present");
+        // The last acknowledged save is there; at most one more committed without being reported.
+        assert!(
+            loaded.revision == acked_revision || loaded.revision == acked_revision + 1,
+            "acknowledged revision {acked_revision}, found {}",
+            loaded.revision
+        );
+        if loaded.revision == acked_revision {
+            assert_eq!(loaded.settings.refresh_interval_s, acked_interval);
+        }
+        assert_eq!(
+            loaded.settings.password.as_ref().map(|p| p.expose_secret()),
+            Some(PASSWORD)
+        );
+        // Settings and audit were written together: one audit row per surviving revision.
+        let audit = store.recent_audit(10_000).await.expect("audit");
+        assert_eq!(audit.len() as i64, loaded.revision);
+        assert_eq!(audit[0].revision, loaded.revision);
+    });
+}
