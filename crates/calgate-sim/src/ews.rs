@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine;
@@ -189,11 +189,17 @@ enum AuthOutcome {
 
 /// Basic (checked against the accounts with the EWS lockout mode) or Bearer (checked by the
 /// sign-in side). `Some(app_only)` is returned for Bearer callers.
-fn authenticate(state: &SimState, headers: &HeaderMap, now: Timestamp) -> AuthOutcome {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| h.split(':').next().unwrap_or(h).to_owned())
+fn authenticate(state: &SimState, uri: &Uri, headers: &HeaderMap, now: Timestamp) -> AuthOutcome {
+    // HTTP/2 requests carry the host in the URI authority, HTTP/1.1 ones in `Host`.
+    let host = uri
+        .host()
+        .map(str::to_owned)
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(|h| h.split(':').next().unwrap_or(h).to_owned())
+        })
         .unwrap_or_else(|| "localhost".to_owned());
     let Some(value) = headers
         .get(header::AUTHORIZATION)
@@ -265,7 +271,12 @@ fn broken_body(body: Vec<u8>, keep: usize) -> Body {
     Body::from_stream(futures::stream::iter(chunks))
 }
 
-async fn handle(State(state): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(state): State<Arc<SimState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let in_flight = state.stats.enter();
     let policy = state.policy();
     if policy.latency_ms > 0 {
@@ -284,7 +295,7 @@ async fn handle(State(state): State<Arc<SimState>>, headers: HeaderMap, body: By
             .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1024"));
         return resp;
     }
-    let (caller, app_only) = match authenticate(&state, &headers, now) {
+    let (caller, app_only) = match authenticate(&state, &uri, &headers, now) {
         AuthOutcome::Ok(caller, app_only) => (caller, app_only),
         AuthOutcome::Denied(resp) => return resp,
     };
@@ -377,6 +388,9 @@ fn answer(
                     "The element '{name}' is not an operation this server supports."
                 )),
             );
+        }
+        Err(RequestError::Schema(violation)) => {
+            return (sniff_operation(body), schema_fault(&violation));
         }
         Err(e) => return (sniff_operation(body), schema_fault(&e.to_string())),
     };

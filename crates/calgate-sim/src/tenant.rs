@@ -249,9 +249,12 @@ const DAYS_AFTER: i64 = 8;
 fn slug(s: &str) -> String {
     s.chars()
         .filter_map(|c| match c {
-            'ü' => Some('u'),
+            'ü' | 'ú' => Some('u'),
             'í' => Some('i'),
-            'á' => Some('a'),
+            'á' | 'ä' | 'å' => Some('a'),
+            'ó' | 'ö' | 'ø' => Some('o'),
+            'é' | 'è' => Some('e'),
+            'ñ' => Some('n'),
             c if c.is_ascii_alphanumeric() => Some(c.to_ascii_lowercase()),
             ' ' | '-' => Some('-'),
             _ => None,
