@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
+mod fuzz;
 mod windows_zones;
 
 fn main() -> ExitCode {
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("setup") => setup().map(|_| ()),
+        Some("fuzz") => fuzz::run(&root(), &args[1..]),
         Some("gen-windows-zones") => windows_zones::generate(&root(), &args[1..]),
         _ => {
             eprintln!(
