@@ -184,6 +184,15 @@ impl StatusBoard {
         (inner.seq, all)
     }
 
+    /// Every person's last availability (for persistence).
+    pub fn availabilities(&self) -> Vec<Availability> {
+        self.inner()
+            .people
+            .values()
+            .filter_map(|p| p.availability.clone())
+            .collect()
+    }
+
     /// When each watched person's data was fetched (`None`: never).
     pub fn fetched_at(&self, email: &str) -> Option<Timestamp> {
         self.inner()

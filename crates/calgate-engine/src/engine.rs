@@ -73,6 +73,7 @@ enum Command {
     RefreshIfOld(String),
     RetryNow,
     Replace(Option<Arc<dyn CalendarSource>>, Box<EngineOptions>),
+    Misconfigured(String, String, Box<EngineOptions>),
 }
 
 /// Counters for metrics and benchmarks.
@@ -170,6 +171,15 @@ impl Engine {
 
     /// Hot-swaps the source (new settings or credentials). Requests in flight with the old one
     /// are dropped and their answers ignored; the old credentials are not used again.
+    /// Stops using any source because the settings cannot work; health says why.
+    pub fn misconfigure(&self, code: &str, message: &str, options: EngineOptions) {
+        let _ = self.commands.send(Command::Misconfigured(
+            code.to_string(),
+            message.to_string(),
+            Box::new(options),
+        ));
+    }
+
     pub fn replace_source(&self, source: Option<Arc<dyn CalendarSource>>, options: EngineOptions) {
         let _ = self
             .commands
@@ -281,6 +291,16 @@ impl Runner {
                 self.backoff.reset();
                 self.paused_for_credentials = false;
                 self.next_slot = now;
+            }
+            Command::Misconfigured(code, message, options) => {
+                self.command(Command::Replace(None, options));
+                self.set_health(
+                    SourceState::Misconfigured,
+                    Some(code),
+                    Some(message),
+                    None,
+                    now,
+                );
             }
             Command::Replace(source, options) => {
                 // Drop everything sent with the old source; its answers are ignored by generation.

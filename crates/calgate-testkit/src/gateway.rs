@@ -5,19 +5,78 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use calgate::gateway::{GatewayConfig, RunningGateway, start};
+use calgate::app::SourceMode;
+use calgate::gateway::{GatewayConfig, RunningGateway, create_token, start};
 use calgate_engine::{CalendarSource, EngineOptions};
+use calgate_store::ApiRole;
 
-/// Starts a gateway on 127.0.0.1:0 with the given source and refresh interval.
+/// A gateway on port 0 with a temp data dir, and clients holding its API tokens.
+#[derive(Debug)]
+pub struct TestGateway {
+    pub gateway: RunningGateway,
+    pub data_dir: tempfile::TempDir,
+    /// Sends the admin token with every request.
+    pub admin: reqwest::Client,
+    /// Sends the console token with every request.
+    pub console: reqwest::Client,
+    pub admin_token: String,
+    pub console_token: String,
+}
+
+impl TestGateway {
+    pub fn url(&self) -> String {
+        self.gateway.url()
+    }
+}
+
+fn client_with(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .expect("token is a header value");
+    value.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// Starts a gateway on 127.0.0.1:0 with a fixed source (or none) and fixed engine options.
 pub async fn spawn_gateway(
     source: Option<Arc<dyn CalendarSource>>,
     options: EngineOptions,
-) -> RunningGateway {
-    let config = GatewayConfig {
-        listen: "127.0.0.1:0".parse().expect("loopback address"),
-        engine: options,
-    };
-    start(config, source).await.expect("gateway starts")
+) -> TestGateway {
+    spawn_gateway_with(SourceMode::Fixed(source), Some(options)).await
+}
+
+/// Starts a gateway whose source comes from the settings saved through its API.
+pub async fn spawn_gateway_from_settings() -> TestGateway {
+    spawn_gateway_with(SourceMode::FromSettings, None).await
+}
+
+async fn spawn_gateway_with(source: SourceMode, options: Option<EngineOptions>) -> TestGateway {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = GatewayConfig::new(
+        "127.0.0.1:0".parse().expect("loopback address"),
+        data_dir.path().to_path_buf(),
+    );
+    config.source = source;
+    config.engine_override = options;
+    let gateway = start(config).await.expect("gateway starts");
+    let admin_token = create_token(&gateway.app.store, ApiRole::Admin, "test admin")
+        .await
+        .expect("admin token");
+    let console_token = create_token(&gateway.app.store, ApiRole::Console, "test console")
+        .await
+        .expect("console token");
+    TestGateway {
+        admin: client_with(&admin_token),
+        console: client_with(&console_token),
+        gateway,
+        data_dir,
+        admin_token,
+        console_token,
+    }
 }
 
 /// One server-sent event.

@@ -1,19 +1,16 @@
 //! `calgate demo`: the gateway plus an in-process simulated tenant, configured against each
 //! other, ready to click through.
 
-use std::sync::Arc;
-
 use anyhow::Context;
-use jiff::SignedDuration;
+use secrecy::SecretString;
+use serde_json::json;
 
-use calgate_engine::EngineOptions;
-use calgate_engine::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
-use calgate_ews::ExchangeVersion;
-use calgate_ews::availability::RequestedView;
+use calgate_settings::validate_json;
 use calgate_sim::SimConfig;
+use calgate_store::ApiRole;
 
 use crate::config::BootConfig;
-use crate::gateway::{GatewayConfig, RunningGateway, start};
+use crate::gateway::{GatewayConfig, RunningGateway, create_token, start};
 use crate::view::Person;
 
 /// What `calgate demo` started.
@@ -22,9 +19,15 @@ pub struct Demo {
     pub sim: calgate_sim::Running,
     pub gateway: RunningGateway,
     pub people: usize,
+    pub console_token: String,
+    pub admin_token: String,
 }
 
-/// Starts the simulator with `people` people and a gateway watching all of them.
+/// The demo's admin password (the demo is local and throw-away).
+pub const DEMO_ADMIN_PASSWORD: &str = "calgate-demo";
+
+/// Starts the simulator with `people` people and a gateway configured against it through the
+/// same settings path an administrator uses.
 pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo> {
     let sim_config = SimConfig {
         people,
@@ -39,30 +42,36 @@ pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo
     let sim = calgate_sim::spawn(sim_config)
         .await
         .context("starting the simulated tenant")?;
-    let mut transport = TransportConfig::new(
-        sim.urls
-            .ews_url
-            .parse()
-            .context("the simulator's EWS URL")?,
-        ExchangeVersion::Exchange2013Sp1,
-    );
-    if let Some(ca) = &sim.urls.ca_cert_pem_path {
-        transport.extra_ca_pem =
-            Some(std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?);
-    }
-    let credentials = BasicCredentials::new(&upn, &password).context("demo credentials")?;
-    let transport = EwsTransport::new(transport, credentials).context("EWS client")?;
-    let source = Arc::new(EwsSource::new(transport, RequestedView::Detailed));
-    let mut options = EngineOptions::with_interval(SignedDuration::from_secs(60));
-    options.site_time_zone = boot.time_zone();
-    let gateway = start(
-        GatewayConfig {
-            listen: boot.listen,
-            engine: options,
-        },
-        Some(source),
-    )
-    .await?;
+    let ca = match &sim.urls.ca_cert_pem_path {
+        Some(path) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut config = GatewayConfig::new(boot.listen, boot.data_dir.clone());
+    config.site_time_zone = boot.time_zone();
+    config.admin_password = Some(SecretString::from(DEMO_ADMIN_PASSWORD));
+    let gateway = start(config).await?;
+    let app = &gateway.app;
+    let update = json!({
+        "provider": "exchange",
+        "grant_basic_auth": true,
+        "grant_modern_auth": false,
+        "username": upn,
+        "password": password,
+        "exchange_version": "exchange2013_sp1",
+        "ews_url": sim.urls.ews_url,
+        "refresh_interval_s": 60,
+        "privacy": "subject_and_location",
+        "extra_ca_pem": ca,
+    });
+    let (settings, _warnings) = validate_json(&update, &app.settings())
+        .map_err(|e| anyhow::anyhow!("demo settings: {e}"))?;
+    app.store
+        .save_calendar_settings(&settings, "demo")
+        .await
+        .context("saving the demo settings")?;
+    app.apply_settings(settings);
     let directory: Vec<Person> = sim
         .state
         .tenant()
@@ -77,15 +86,17 @@ pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo
         })
         .collect();
     let count = directory.len();
-    gateway
-        .app
-        .upsert_people(directory)
+    app.upsert_people(directory)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let console_token = create_token(&app.store, ApiRole::Console, "demo console").await?;
+    let admin_token = create_token(&app.store, ApiRole::Admin, "demo admin").await?;
     Ok(Demo {
         sim,
         gateway,
         people: count,
+        console_token,
+        admin_token,
     })
 }
 
@@ -108,11 +119,17 @@ pub fn banner(demo: &Demo) -> String {
          \x20 Live stream (SSE): {base}/api/v1/stream\n\
          \x20 Source health:     {base}/api/v1/health\n\
          \x20 Metrics:           {base}/metrics\n\n\
+         \x20 Console API token: {console}\n\
+         \x20 Admin API token:   {admin}\n\
+         \x20 (send as `Authorization: Bearer TOKEN`; try\n\
+         \x20  curl -H 'Authorization: Bearer {console}' {base}/api/v1/people/{first})\n\n\
          \x20 Simulated EWS:     {ews}\n\
          \x20 Simulator control: {control}\n\n\
          Press Ctrl-C to stop.",
         people = demo.people,
         ews = demo.sim.urls.ews_url,
         control = demo.sim.urls.control_url,
+        console = demo.console_token,
+        admin = demo.admin_token,
     )
 }

@@ -1,22 +1,51 @@
-//! Starting and stopping the gateway: bind, build the state, serve until told to stop.
+//! Starting and stopping the gateway: open the store, restore what it knew, build the source from
+//! the saved settings, serve until told to stop.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use calgate_engine::{CalendarSource, Engine, EngineOptions};
+use calgate_engine::{Engine, EngineOptions};
+use calgate_store::Store;
 
-use crate::app::{AppState, router};
+use crate::app::{AppState, SourceMode, engine_options, router};
+
+/// The admin account's name.
+pub const ADMIN_USER: &str = "admin";
 
 /// How to start a gateway.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
     pub listen: SocketAddr,
-    pub engine: EngineOptions,
+    pub data_dir: PathBuf,
+    pub site_time_zone: jiff::tz::TimeZone,
+    pub source: SourceMode,
+    /// Fixed engine options instead of those derived from the saved settings (tests).
+    pub engine_override: Option<EngineOptions>,
+    /// Sets the admin password at start (`CALGATE_ADMIN_PASSWORD`); otherwise one is generated
+    /// on first start and reported once in [`RunningGateway::generated_admin_password`].
+    pub admin_password: Option<SecretString>,
+}
+
+impl GatewayConfig {
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> GatewayConfig {
+        GatewayConfig {
+            listen,
+            data_dir,
+            site_time_zone: jiff::tz::TimeZone::UTC,
+            source: SourceMode::FromSettings,
+            engine_override: None,
+            admin_password: None,
+        }
+    }
 }
 
 /// A running gateway. Dropping it stops the server.
@@ -24,8 +53,11 @@ pub struct GatewayConfig {
 pub struct RunningGateway {
     pub addr: SocketAddr,
     pub app: Arc<AppState>,
+    /// The admin password generated on first start, to print once.
+    pub generated_admin_password: Option<SecretString>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    persist: JoinHandle<()>,
 }
 
 impl RunningGateway {
@@ -34,7 +66,7 @@ impl RunningGateway {
         format!("http://{}", self.addr)
     }
 
-    /// Waits until the server ends (after [`RunningGateway::stop`] or a fatal error).
+    /// Waits until the server ends.
     pub async fn wait(mut self) {
         let task = std::mem::replace(&mut self.task, tokio::spawn(async {}));
         let _ = task.await;
@@ -51,20 +83,71 @@ impl Drop for RunningGateway {
     fn drop(&mut self) {
         self.stop();
         self.task.abort();
+        self.persist.abort();
     }
 }
 
-/// Starts the gateway with an optional calendar source.
-pub async fn start(
-    config: GatewayConfig,
-    source: Option<Arc<dyn CalendarSource>>,
-) -> anyhow::Result<RunningGateway> {
+fn random_password() -> SecretString {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let s: String = (0..20)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    SecretString::from(s)
+}
+
+/// Starts the gateway.
+pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = Store::open(&config.data_dir)
+        .await
+        .context("opening the database")?;
+
+    let mut generated_admin_password = None;
+    match (&config.admin_password, store.admin_username().await?) {
+        (Some(pw), _) => store.set_admin_password(ADMIN_USER, pw).await?,
+        (None, None) => {
+            let pw = random_password();
+            store.set_admin_password(ADMIN_USER, &pw).await?;
+            generated_admin_password = Some(pw);
+        }
+        (None, Some(_)) => {}
+    }
+
+    let settings = store
+        .load_calendar_settings()
+        .await?
+        .map(|s| s.settings)
+        .unwrap_or_default();
+    let options = config
+        .engine_override
+        .clone()
+        .unwrap_or_else(|| engine_options(&settings, &config.site_time_zone));
+    let engine = Engine::start(None, options);
+    // Warm restart: last-known data is served (as stale, by its age) until fresh data arrives.
+    let now = Timestamp::now();
+    for availability in store.load_availability().await? {
+        engine.board().update(availability, now);
+    }
+    let people = store.list_people().await?;
+    engine.set_watch_list(people.into_iter().map(|p| p.email).collect());
+
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    let engine = Engine::start(source, config.engine.clone());
-    let app = Arc::new(AppState::new(engine, config.engine));
+    let app = Arc::new(AppState::new(
+        store,
+        engine,
+        settings.clone(),
+        config.site_time_zone.clone(),
+        config.source.clone(),
+        config.engine_override.clone(),
+    ));
+    app.apply_settings(settings);
+    let persist = tokio::spawn(persist_availability(app.clone()));
     let routes = router(app.clone());
     let (tx, rx) = oneshot::channel::<()>();
     app.set_ready(true);
@@ -76,10 +159,49 @@ pub async fn start(
             tracing::error!(error = %e, "the HTTP server stopped");
         }
     });
+    tracing::info!(%addr, "gateway listening");
     Ok(RunningGateway {
         addr,
         app,
+        generated_admin_password,
         stop: Some(tx),
         task,
+        persist,
     })
+}
+
+/// Saves newly fetched availability every few seconds, for a warm restart.
+async fn persist_availability(app: Arc<AppState>) {
+    let mut saved: std::collections::HashMap<String, Timestamp> = Default::default();
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let changed: Vec<calgate_core::Availability> = app
+            .engine()
+            .board()
+            .availabilities()
+            .into_iter()
+            .filter(|a| saved.get(&a.mailbox) != Some(&a.fetched_at))
+            .collect();
+        if changed.is_empty() {
+            continue;
+        }
+        match app.store.save_availability(&changed).await {
+            Ok(()) => {
+                for a in changed {
+                    saved.insert(a.mailbox.clone(), a.fetched_at);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not save last-known availability"),
+        }
+    }
+}
+
+/// Creates an API token and returns its secret (shown once).
+pub async fn create_token(
+    store: &Store,
+    role: calgate_store::ApiRole,
+    label: &str,
+) -> anyhow::Result<String> {
+    let token = store.create_api_token(role, label).await?;
+    Ok(token.secret.expose_secret().to_string())
 }

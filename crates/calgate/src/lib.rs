@@ -2,9 +2,11 @@
 
 pub mod api;
 pub mod app;
+pub mod check;
 pub mod config;
 pub mod demo;
 pub mod gateway;
 pub mod logging;
 pub mod metrics;
+pub mod sources;
 pub mod view;

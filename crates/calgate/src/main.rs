@@ -1,8 +1,14 @@
 //! The calgate command line: the gateway, the demo, connection checks and admin tasks.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+use calgate::config::BootConfig;
+use calgate::gateway::{ADMIN_USER, GatewayConfig, create_token, start};
+use calgate_store::{ApiRole, Store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,10 +27,27 @@ enum Role {
     Console,
 }
 
+/// Where the gateway keeps its data and listens.
+#[derive(Debug, clap::Args)]
+struct Location {
+    /// A TOML file with `listen`, `data_dir`, `site_time_zone`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The data directory (database, key file, logs).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the gateway.
-    Serve,
+    Serve {
+        #[command(flatten)]
+        location: Location,
+        /// Where to listen (HOST:PORT).
+        #[arg(long)]
+        listen: Option<String>,
+    },
     /// Run the gateway with a built-in simulated tenant, ready to click through.
     Demo {
         /// Where to listen.
@@ -32,15 +55,19 @@ enum Command {
         listen: String,
         /// Data directory (default: a temporary one, removed on exit).
         #[arg(long)]
-        data_dir: Option<std::path::PathBuf>,
+        data_dir: Option<PathBuf>,
         /// People in the simulated tenant.
         #[arg(long, default_value_t = 300)]
         people: usize,
     },
-    /// Test the configured connection for one mailbox.
+    /// Test the configured connection for one mailbox (exit code 0 when it works).
     Check {
+        #[command(flatten)]
+        location: Location,
+        /// The mailbox to look up (default: the service account).
         #[arg(long)]
         mailbox: Option<String>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -58,25 +85,28 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum TokenCommand {
-    /// Print a new API token.
+    /// Print a new API token (shown once).
     Create {
+        #[command(flatten)]
+        location: Location,
         #[arg(long, value_enum)]
         role: Role,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        label: String,
     },
 }
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
-    /// Set the admin password.
-    SetPassword,
+    /// Set the admin password (read from CALGATE_ADMIN_PASSWORD, or from standard input).
+    SetPassword {
+        #[command(flatten)]
+        location: Location,
+    },
 }
 
-fn not_available(what: &str) -> ExitCode {
-    eprintln!("calgate: `{what}` is not available yet in this build");
-    ExitCode::from(2)
-}
-
-fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+fn run_async(fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -85,7 +115,7 @@ fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> Exit
         }
     };
     match runtime.block_on(fut) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("calgate: {e:#}");
             ExitCode::FAILURE
@@ -93,11 +123,43 @@ fn run_async(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> Exit
     }
 }
 
+fn boot(location: &Location, listen: Option<&str>) -> anyhow::Result<BootConfig> {
+    BootConfig::load(
+        location.config.as_deref(),
+        listen,
+        location.data_dir.as_deref(),
+    )
+}
+
+async fn serve(location: Location, listen: Option<String>) -> anyhow::Result<ExitCode> {
+    let boot = boot(&location, listen.as_deref())?;
+    let _log_guard = calgate::logging::init(&boot.data_dir)?;
+    let mut config = GatewayConfig::new(boot.listen, boot.data_dir.clone());
+    config.site_time_zone = boot.time_zone();
+    config.admin_password = std::env::var("CALGATE_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(SecretString::from);
+    let gateway = start(config).await?;
+    println!("calgate listening on {}", gateway.url());
+    if let Some(pw) = &gateway.generated_admin_password {
+        println!(
+            "First start: the portal's admin account is `{ADMIN_USER}` with password {} (shown once; change it with `calgate admin set-password`).",
+            pw.expose_secret()
+        );
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => eprintln!("calgate: stopping"),
+        () = gateway.wait() => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn demo(
     listen: String,
-    data_dir: Option<std::path::PathBuf>,
+    data_dir: Option<PathBuf>,
     people: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ExitCode> {
     let temp = match &data_dir {
         Some(_) => None,
         None => Some(tempfile::tempdir()?),
@@ -105,26 +167,120 @@ async fn demo(
     let dir = data_dir
         .or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()))
         .unwrap_or_default();
-    let boot = calgate::config::BootConfig::load(None, Some(&listen), Some(&dir))?;
+    let boot = BootConfig::load(None, Some(&listen), Some(&dir))?;
     let _log_guard = calgate::logging::init(&boot.data_dir)?;
     let demo = calgate::demo::start_demo(&boot, people).await?;
     println!("{}", calgate::demo::banner(&demo));
     tokio::signal::ctrl_c().await?;
     eprintln!("calgate: stopping");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn check(
+    location: Location,
+    mailbox: Option<String>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let boot = boot(&location, None)?;
+    let store = Store::open(&boot.data_dir).await?;
+    let settings = store
+        .load_calendar_settings()
+        .await?
+        .map(|s| s.settings)
+        .unwrap_or_default();
+    let Some(mailbox) = mailbox.or_else(|| settings.username.clone()) else {
+        anyhow::bail!("no mailbox given and no service account configured; pass --mailbox");
+    };
+    let options = calgate::app::engine_options(&settings, &boot.time_zone());
+    let answer = calgate::check::run(&settings, &options, &mailbox.to_ascii_lowercase()).await;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else if answer.ok {
+        let state = answer
+            .status
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s.state).ok())
+            .unwrap_or_default();
+        println!(
+            "OK: {} via {} is {} ({} events today, {} ms)",
+            answer.mailbox,
+            answer.provider,
+            state.as_str().unwrap_or("?"),
+            answer.events_today.unwrap_or(0),
+            answer.elapsed_ms
+        );
+    } else {
+        println!(
+            "FAILED: {} via {}: {} — {}",
+            answer.mailbox,
+            answer.provider,
+            answer.code.as_deref().unwrap_or("?"),
+            answer.message.as_deref().unwrap_or("")
+        );
+    }
+    Ok(if answer.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn token_create(location: Location, role: Role, label: String) -> anyhow::Result<ExitCode> {
+    let boot = boot(&location, None)?;
+    let store = Store::open(&boot.data_dir).await?;
+    let role = match role {
+        Role::Admin => ApiRole::Admin,
+        Role::Console => ApiRole::Console,
+    };
+    println!("{}", create_token(&store, role, &label).await?);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn set_password(location: Location) -> anyhow::Result<ExitCode> {
+    let boot = boot(&location, None)?;
+    let password = match std::env::var("CALGATE_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.chars().count() < 12 {
+        anyhow::bail!("the admin password must have at least 12 characters");
+    }
+    let store = Store::open(&boot.data_dir).await?;
+    store
+        .set_admin_password(ADMIN_USER, &SecretString::from(password))
+        .await?;
+    println!("admin password set");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve => not_available("serve"),
+        Command::Serve { location, listen } => run_async(serve(location, listen)),
         Command::Demo {
             listen,
             data_dir,
             people,
         } => run_async(demo(listen, data_dir, people)),
-        Command::Check { .. } => not_available("check"),
-        Command::Token { .. } => not_available("token create"),
-        Command::Admin { .. } => not_available("admin set-password"),
+        Command::Check {
+            location,
+            mailbox,
+            json,
+        } => run_async(check(location, mailbox, json)),
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    location,
+                    role,
+                    label,
+                },
+        } => run_async(token_create(location, role, label)),
+        Command::Admin {
+            command: AdminCommand::SetPassword { location },
+        } => run_async(set_password(location)),
     }
 }

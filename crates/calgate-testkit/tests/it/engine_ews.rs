@@ -24,19 +24,25 @@ async fn ews_source(sim: &calgate_sim::Running, config: &SimConfig) -> Arc<dyn C
     );
     let ca = sim.urls.ca_cert_pem_path.as_ref().expect("TLS simulator");
     transport.extra_ca_pem = Some(std::fs::read(ca).expect("CA file"));
-    let transport = EwsTransport::new(transport, BasicCredentials::new(&upn, &password).expect("basic"))
-        .expect("transport");
+    let transport = EwsTransport::new(
+        transport,
+        BasicCredentials::new(&upn, &password).expect("basic"),
+    )
+    .expect("transport");
     Arc::new(EwsSource::new(transport, RequestedView::Detailed))
 }
 
 async fn stats(http: &reqwest::Client, sim: &calgate_sim::Running) -> Value {
-    http.get(format!("{}/stats", sim.urls.control_url.trim_end_matches('/')))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("stats json")
+    http.get(format!(
+        "{}/stats",
+        sim.urls.control_url.trim_end_matches('/')
+    ))
+    .send()
+    .await
+    .expect("stats")
+    .json()
+    .await
+    .expect("stats json")
 }
 
 fn sim_client(sim: &calgate_sim::Running) -> reqwest::Client {
@@ -100,7 +106,11 @@ fn truth(
         fetched_at: at,
         error: None,
     };
-    Some(compute_status(Some(&availability), at, &StatusOptions::default()))
+    Some(compute_status(
+        Some(&availability),
+        at,
+        &StatusOptions::default(),
+    ))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,7 +124,7 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
     let options = EngineOptions::with_interval(SignedDuration::from_secs(300));
     let window = options.window(Timestamp::now());
     let gw = spawn_gateway(Some(source), options).await;
-    let http = reqwest::Client::new();
+    let http = gw.admin.clone();
     let base = gw.url();
     let people: Vec<String> = sim
         .state
@@ -133,7 +143,13 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
         .expect("put people");
 
     let health = wait_fresh(&http, &base, n).await;
-    assert_eq!(health["source"]["state"].as_str().map(|s| s == "ok" || s == "degraded"), Some(true), "{health}");
+    assert_eq!(
+        health["source"]["state"]
+            .as_str()
+            .map(|s| s == "ok" || s == "degraded"),
+        Some(true),
+        "{health}"
+    );
     let sim_http = sim_client(&sim);
     let s = stats(&sim_http, &sim).await;
     assert_eq!(s["requests"]["GetUserAvailability"], n.div_ceil(100), "{s}");
@@ -151,7 +167,10 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
             .expect("json");
         let after = Timestamp::now();
         let got = record["status"]["state"].as_str().unwrap_or("");
-        match (truth(&sim, email, (window.start, window.end), before), truth(&sim, email, (window.start, window.end), after)) {
+        match (
+            truth(&sim, email, (window.start, window.end), before),
+            truth(&sim, email, (window.start, window.end), after),
+        ) {
             (Some(a), Some(b)) => {
                 let want_a = serde_json::to_value(a.state).expect("state");
                 let want_b = serde_json::to_value(b.state).expect("state");
@@ -161,10 +180,16 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
                 );
                 compared += 1;
             }
-            _ => assert_eq!(got, "unknown", "{email}: no free/busy access must be unknown"),
+            _ => assert_eq!(
+                got, "unknown",
+                "{email}: no free/busy access must be unknown"
+            ),
         }
     }
-    assert!(compared > 200, "most people have readable calendars ({compared})");
+    assert!(
+        compared > 200,
+        "most people have readable calendars ({compared})"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,7 +221,7 @@ async fn meeting_boundaries_are_pushed_without_asking_exchange() {
         EngineOptions::with_interval(SignedDuration::from_secs(3600)),
     )
     .await;
-    let http = reqwest::Client::new();
+    let http = gw.admin.clone();
     let base = gw.url();
     http.put(format!("{base}/api/v1/people"))
         .json(&json!([{"email": email}]))
@@ -211,12 +236,21 @@ async fn meeting_boundaries_are_pushed_without_asking_exchange() {
     assert_eq!(snapshot.event, "snapshot");
     assert_eq!(snapshot.json()["people"][0]["status"]["state"], "free");
 
-    let busy = stream.next(Duration::from_secs(10)).await.expect("busy change");
+    let busy = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("busy change");
     let at_busy = Timestamp::now();
     assert_eq!(busy.json()["status"]["state"], "busy", "{}", busy.data);
     assert!(at_busy >= start, "not before the meeting starts");
-    assert!(at_busy.duration_since(start) < SignedDuration::from_millis(1500), "pushed at the start");
-    let free = stream.next(Duration::from_secs(10)).await.expect("free change");
+    assert!(
+        at_busy.duration_since(start) < SignedDuration::from_millis(1500),
+        "pushed at the start"
+    );
+    let free = stream
+        .next(Duration::from_secs(10))
+        .await
+        .expect("free change");
     assert_eq!(free.json()["status"]["state"], "free", "{}", free.data);
     assert!(Timestamp::now() >= end);
 

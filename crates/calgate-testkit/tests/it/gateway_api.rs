@@ -15,7 +15,7 @@ async fn watch_list_round_trip_and_unknown_until_fetched() {
         EngineOptions::with_interval(SignedDuration::from_secs(300)),
     )
     .await;
-    let http = reqwest::Client::new();
+    let http = gw.admin.clone();
     let base = gw.url();
 
     let put = http
@@ -90,7 +90,7 @@ async fn invalid_people_are_refused_whole_with_field_errors() {
         EngineOptions::with_interval(SignedDuration::from_secs(300)),
     )
     .await;
-    let http = reqwest::Client::new();
+    let http = gw.admin.clone();
     let resp = http
         .put(format!("{}/api/v1/people", gw.url()))
         .json(&json!([{"email": "ok@contoso.com"}, {"email": "not an address"}]))
@@ -119,7 +119,7 @@ async fn stream_starts_with_a_snapshot_and_resumes_by_event_id() {
         EngineOptions::with_interval(SignedDuration::from_secs(300)),
     )
     .await;
-    let http = reqwest::Client::new();
+    let http = gw.admin.clone();
     let base = gw.url();
     http.put(format!("{base}/api/v1/people"))
         .json(&json!([{"email": "a@contoso.com"}]))
@@ -167,4 +167,153 @@ async fn stream_starts_with_a_snapshot_and_resumes_by_event_id() {
         .and_then(|s| s.parse().ok())
         .expect("numeric id");
     assert_eq!(id, last_id.parse::<u64>().expect("numeric") + 1);
+}
+
+#[tokio::test]
+async fn api_needs_a_token_and_the_right_role() {
+    let gw = spawn_gateway(
+        None,
+        EngineOptions::with_interval(SignedDuration::from_secs(300)),
+    )
+    .await;
+    let base = gw.url();
+    let anonymous = reqwest::Client::new();
+    let resp = anonymous
+        .get(format!("{base}/api/v1/people"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["code"], "unauthorized");
+    let wrong = anonymous
+        .get(format!("{base}/api/v1/people"))
+        .bearer_auth("cg_not-a-real-token")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(wrong.status(), 401);
+
+    // A console token reads but cannot change the watch list or the settings.
+    let read = gw
+        .console
+        .get(format!("{base}/api/v1/people"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(read.status(), 200);
+    let write = gw
+        .console
+        .put(format!("{base}/api/v1/people"))
+        .json(&json!([{"email": "a@contoso.com"}]))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(write.status(), 403);
+    let settings = gw
+        .console
+        .get(format!("{base}/api/v1/settings/calendar"))
+        .send()
+        .await
+        .expect("settings");
+    assert_eq!(settings.status(), 403);
+
+    // Liveness, readiness and metrics are open.
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let r = anonymous
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn settings_are_validated_saved_with_warnings_and_never_echo_secrets() {
+    let gw = spawn_gateway(
+        None,
+        EngineOptions::with_interval(SignedDuration::from_secs(300)),
+    )
+    .await;
+    let base = gw.url();
+    let url = format!("{base}/api/v1/settings/calendar");
+
+    let bad = gw
+        .admin
+        .put(&url)
+        .json(
+            &json!({"provider": "office365", "grant_basic_auth": false, "grant_modern_auth": true,
+                      "tenant_id": "not a tenant!", "client_id": "nope", "refresh_interval_s": 5}),
+        )
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(bad.status(), 422);
+    let body: Value = bad.json().await.expect("json");
+    assert_eq!(body["code"], "invalid_settings");
+    for field in ["tenant_id", "client_id", "refresh_interval_s"] {
+        assert!(body["fields"][field].is_string(), "{field}: {body}");
+    }
+
+    let secret = "S3cret-Passw0rd-never-echoed";
+    let good = gw
+        .admin
+        .put(&url)
+        .json(
+            &json!({"provider": "office365", "grant_basic_auth": true, "grant_modern_auth": true,
+                      "tenant_id": "4b6c0d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e",
+                      "client_id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+                      "username": "attendant@contoso.com", "password": secret,
+                      "refresh_interval_s": 30}),
+        )
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(good.status(), 200);
+    let text = good.text().await.expect("text");
+    assert!(!text.contains(secret), "a secret came back: {text}");
+    let body: Value = serde_json::from_str(&text).expect("json");
+    let codes: Vec<&str> = body["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
+    for code in [
+        "both_auth_enabled",
+        "basic_auth_exchange_online",
+        "ews_online_retirement",
+        "refresh_interval_low",
+    ] {
+        assert!(codes.contains(&code), "missing warning {code}: {codes:?}");
+    }
+    assert_eq!(body["settings"]["password_set"], true);
+
+    let read = gw
+        .admin
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    assert!(!read.contains(secret));
+    let read: Value = serde_json::from_str(&read).expect("json");
+    assert_eq!(read["settings"]["provider"], "office365");
+    assert_eq!(read["settings"]["refresh_interval_s"], 30);
+
+    // Saved to the database: a restart would find it (the audit trail names the field, not the value).
+    let audit = gw.gateway.app.store.recent_audit(10).await.expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.fields.iter().any(|f| f == "password"))
+    );
+    let db = std::fs::read(gw.data_dir.path().join("calgate.db")).expect("db file");
+    assert!(
+        !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the password is not stored in clear"
+    );
 }

@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod people;
+pub mod settings;
 pub mod stream;
 
 use std::collections::BTreeMap;

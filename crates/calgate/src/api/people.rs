@@ -32,9 +32,11 @@ pub struct PersonSummary {
 pub async fn list(
     State(app): State<Arc<AppState>>,
     Query(q): Query<ListQuery>,
-) -> Json<Vec<PersonSummary>> {
+) -> Result<Json<Vec<PersonSummary>>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
-    let people = app.search_people(q.query.as_deref().unwrap_or(""), limit);
+    let people = app
+        .search_people(q.query.as_deref().unwrap_or(""), limit)
+        .await?;
     let board = app.engine().board();
     let now = Timestamp::now();
     let out = people
@@ -57,7 +59,7 @@ pub async fn list(
             }
         })
         .collect();
-    Json(out)
+    Ok(Json(out))
 }
 
 /// `GET /api/v1/people/{email}`: the full record; refreshes old data on demand.
@@ -68,6 +70,7 @@ pub async fn get(
     let email = email.trim().to_ascii_lowercase();
     let person = app
         .person(&email)
+        .await?
         .ok_or_else(|| ApiError::not_found("person"))?;
     app.engine().refresh_if_old(&email);
     let now = Timestamp::now();

@@ -1,0 +1,133 @@
+//! `GET/PUT /api/v1/settings/calendar` and `POST /api/v1/settings/calendar/test`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use calgate_settings::{CalendarSettingsView, Warning, validate_json};
+use calgate_store::ApiToken;
+
+use crate::api::ApiError;
+use crate::app::{AppState, store_error};
+
+#[derive(Debug, Serialize)]
+pub struct SettingsAnswer {
+    pub settings: CalendarSettingsView,
+    pub warnings: Vec<Warning>,
+}
+
+/// `GET /api/v1/settings/calendar`: every field, secrets as `*_set` flags.
+pub async fn get(State(app): State<Arc<AppState>>) -> Json<SettingsAnswer> {
+    Json(SettingsAnswer {
+        settings: app.settings().view(),
+        warnings: Vec::new(),
+    })
+}
+
+/// `PUT /api/v1/settings/calendar`: validates, saves with an audit row, applies at once.
+pub async fn put(
+    State(app): State<Arc<AppState>>,
+    Extension(token): Extension<ApiToken>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let current = app.settings();
+    let (settings, warnings) = match validate_json(&body, &current) {
+        Ok(ok) => ok,
+        Err(fields) => {
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(fields.api_body())).into_response());
+        }
+    };
+    let actor = format!("api-token:{}", token.label);
+    let saved = app
+        .store
+        .save_calendar_settings(&settings, &actor)
+        .await
+        .map_err(store_error)?;
+    tracing::info!(
+        revision = saved.revision,
+        fields = ?saved.changed_fields,
+        actor = %actor,
+        "calendar settings saved"
+    );
+    app.apply_settings(settings.clone());
+    Ok(Json(SettingsAnswer {
+        settings: settings.view(),
+        warnings,
+    })
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TestRequest {
+    pub mailbox: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestAnswer {
+    pub ok: bool,
+    pub mailbox: String,
+    pub provider: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::view::StatusView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_today: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// `POST /api/v1/settings/calendar/test`: one real request for one mailbox with the saved
+/// settings, and exactly what happened.
+pub async fn test(
+    State(app): State<Arc<AppState>>,
+    Json(req): Json<TestRequest>,
+) -> Result<Json<TestAnswer>, ApiError> {
+    let mailbox = req.mailbox.trim().to_ascii_lowercase();
+    if !crate::api::people::looks_like_email(&mailbox) {
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "mailbox must be an email address",
+        );
+        e.fields
+            .insert("mailbox".into(), "not an email address".into());
+        return Err(e);
+    }
+    let settings = app.settings();
+    Ok(Json(
+        crate::check::run(&settings, &app.options(), &mailbox).await,
+    ))
+}
+
+impl TestAnswer {
+    pub fn failed(
+        mailbox: &str,
+        provider: &str,
+        code: &str,
+        message: &str,
+        started: Timestamp,
+    ) -> TestAnswer {
+        TestAnswer {
+            ok: false,
+            mailbox: mailbox.to_string(),
+            provider: provider.to_string(),
+            status: None,
+            events_today: None,
+            code: Some(code.to_string()),
+            message: Some(message.to_string()),
+            elapsed_ms: elapsed_ms(started),
+        }
+    }
+}
+
+pub fn elapsed_ms(started: Timestamp) -> u64 {
+    u64::try_from(Timestamp::now().duration_since(started).as_millis()).unwrap_or(0)
+}

@@ -1,0 +1,66 @@
+//! The connection test behind `calgate check` and the portal's "Test connection": one real
+//! request for one mailbox with the given settings, and exactly what happened.
+
+use jiff::Timestamp;
+
+use calgate_core::compute_status;
+use calgate_engine::EngineOptions;
+use calgate_settings::CalendarSettings;
+
+use crate::api::settings::{TestAnswer, elapsed_ms};
+use crate::view::StatusView;
+
+/// Runs the test. Never panics on what the server answers; every failure has a stable code.
+pub async fn run(
+    settings: &CalendarSettings,
+    options: &EngineOptions,
+    mailbox: &str,
+) -> TestAnswer {
+    let started = Timestamp::now();
+    let provider = settings.provider.as_str();
+    let source = match crate::sources::build(settings) {
+        Ok(s) => s,
+        Err(why) => return TestAnswer::failed(mailbox, provider, why.code, &why.message, started),
+    };
+    let window = options.window(started);
+    let mailboxes = [mailbox.to_string()];
+    match source.fetch(&mailboxes, window).await {
+        Err(failure) => {
+            TestAnswer::failed(mailbox, provider, &failure.code, &failure.message, started)
+        }
+        Ok(mut answers) => match answers.pop() {
+            None => TestAnswer::failed(
+                mailbox,
+                provider,
+                "SOURCE_MISSING_ANSWER",
+                "the server answered without this mailbox",
+                started,
+            ),
+            Some(availability) => {
+                if let Some(err) = &availability.error {
+                    return TestAnswer::failed(mailbox, provider, &err.code, &err.message, started);
+                }
+                let now = Timestamp::now();
+                let status = compute_status(Some(&availability), now, &options.status);
+                let mut day = options.clone();
+                day.window_days = 1;
+                let w = day.window(now);
+                let events_today = availability
+                    .events
+                    .iter()
+                    .filter(|e| e.start < w.end && e.end > w.start)
+                    .count();
+                TestAnswer {
+                    ok: true,
+                    mailbox: mailbox.to_string(),
+                    provider: provider.to_string(),
+                    status: Some(StatusView::from(&status)),
+                    events_today: Some(events_today),
+                    code: None,
+                    message: None,
+                    elapsed_ms: elapsed_ms(started),
+                }
+            }
+        },
+    }
+}
