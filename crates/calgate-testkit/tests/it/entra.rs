@@ -1161,3 +1161,138 @@ async fn a_dead_refresh_token_falls_back_to_the_password_once_but_a_locked_accou
         "the refresh token is kept for after the lockout"
     );
 }
+
+const SERVER_TIME_ZONES: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
+  <soap:Header><t:RequestServerVersion Version="Exchange2013_SP1"/></soap:Header>
+  <soap:Body><m:GetServerTimeZones ReturnFullTimeZoneData="false"/></soap:Body>
+</soap:Envelope>"#;
+
+/// One EWS request with whatever header the authorizer gives, reporting the verdict back.
+/// `None` when the authorizer refused to give a header (quarantined).
+async fn ews_request(
+    sim: &Sim,
+    authorizer: &calgate_auth::Authorizer,
+    resource: Resource,
+) -> Option<u16> {
+    let authorization = authorizer.authorize(resource).await.ok()?;
+    let status = sim
+        .http
+        .post(&sim.running.urls.ews_url)
+        .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .header(
+            reqwest::header::AUTHORIZATION,
+            authorization.header_value().clone(),
+        )
+        .body(SERVER_TIME_ZONES)
+        .send()
+        .await
+        .expect("EWS answers")
+        .status()
+        .as_u16();
+    if status == 401 {
+        let _ = authorizer.refused(authorization, "EWS", 401);
+    } else {
+        authorizer.accepted(authorization);
+    }
+    Some(status)
+}
+
+async fn ews_crowd(
+    sim: &Arc<Sim>,
+    authorizer: &calgate_auth::Authorizer,
+    callers: usize,
+) -> Vec<Option<u16>> {
+    let tasks: Vec<_> = (0..callers)
+        .map(|_| {
+            let (sim, authorizer) = (sim.clone(), authorizer.clone());
+            tokio::spawn(async move { ews_request(&sim, &authorizer, Resource::Ews).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("task"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_wrong_password_at_ews_costs_one_failed_attempt_however_many_requests_wanted_to_go() {
+    // Active Directory counts every failed attempt; three lock the account.
+    let sim = Arc::new(
+        Sim::start_with(Policy {
+            lockout_threshold: 3,
+            ..Policy::default()
+        })
+        .await,
+    );
+    let clock = clock();
+    let guard = LockoutGuard::new(Arc::new(clock.clone()));
+    let wrong = calgate_auth::Authorizer::Basic(Arc::new(calgate_auth::BasicSignIn::new(
+        calgate_auth::BasicCredential::new(UPN, SecretString::from("Stale-Passw0rd")),
+        guard.clone(),
+    )));
+    let answers = ews_crowd(&sim, &wrong, 50).await;
+    assert_eq!(
+        answers.iter().filter(|a| **a == Some(401)).count(),
+        1,
+        "{answers:?}"
+    );
+    assert_eq!(
+        answers.iter().filter(|a| a.is_none()).count(),
+        49,
+        "the others never sent the password"
+    );
+    let view = sim
+        .state()
+        .accounts
+        .view(UPN, Timestamp::now())
+        .expect("account");
+    assert_eq!((view.failed_attempts, view.locked), (1, false));
+    match wrong.authorize(Resource::Ews).await {
+        Err(AuthError::AuthFailed(failed)) => assert_eq!(failed.code(), "EWS_HTTP_401"),
+        other => panic!("expected auth_failed, got {other:?}"),
+    }
+    // Half an hour later exactly one probe goes out.
+    clock.advance(SignedDuration::from_mins(30));
+    let answers = ews_crowd(&sim, &wrong, 50).await;
+    assert_eq!(
+        answers.iter().filter(|a| a.is_some()).count(),
+        1,
+        "{answers:?}"
+    );
+    let view = sim
+        .state()
+        .accounts
+        .view(UPN, Timestamp::now())
+        .expect("account");
+    assert_eq!((view.failed_attempts, view.locked), (2, false));
+
+    // The right password: the first request goes alone, then everyone.
+    let right = calgate_auth::Authorizer::Basic(Arc::new(calgate_auth::BasicSignIn::new(
+        calgate_auth::BasicCredential::new(UPN, SecretString::from(PASSWORD)),
+        guard,
+    )));
+    let answers = ews_crowd(&sim, &right, 50).await;
+    assert!(
+        answers.iter().all(|a| matches!(a, Some(s) if *s != 401)),
+        "{answers:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ews_accepts_calgate_tokens_for_its_audience_only() {
+    let sim = Arc::new(Sim::start().await);
+    let clock = clock();
+    let (source, _, _) = sim.source(password_sign_in(PASSWORD), &clock);
+    let authorizer = calgate_auth::Authorizer::OAuth(Arc::new(source));
+    let status = ews_request(&sim, &authorizer, Resource::Ews)
+        .await
+        .expect("token");
+    assert_ne!(status, 401, "an EWS token is accepted by EWS");
+    // A Graph token carries the wrong audience for EWS.
+    let status = ews_request(&sim, &authorizer, Resource::Graph)
+        .await
+        .expect("token");
+    assert_eq!(status, 401);
+}
