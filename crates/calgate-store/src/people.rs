@@ -2,6 +2,7 @@
 //! an operator searches by.
 
 use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Sqlite};
 
 use crate::error::{Result, StoreError};
 use crate::{Store, now_ms};
@@ -20,6 +21,8 @@ const MAX_EMAIL: usize = 320;
 const MAX_NAME: usize = 256;
 const MAX_EXTENSION: usize = 32;
 const MAX_SOURCE: usize = 64;
+/// Rows per multi-row statement: 5 bound values each stays far below SQLite's variable limit.
+const PEOPLE_PER_STATEMENT: usize = 500;
 
 impl WatchedPerson {
     /// The normalized form the store keeps, or why the entry is refused.
@@ -73,20 +76,26 @@ impl WatchedPerson {
     }
 }
 
-/// `LIKE` pattern text with its wildcards escaped (escape character `\`).
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+/// The words of a display name, for word-prefix search ("Rossi-Neri" gives "Rossi" and "Neri").
+fn name_words(name: &str) -> Vec<&str> {
+    let mut words: Vec<&str> = name
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+/// The exclusive upper bound of all strings starting with `prefix` (under the ASCII-folding
+/// NOCASE collation): the prefix followed by the highest code point.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}{}", char::MAX)
 }
 
 impl Store {
-    /// Inserts or updates people by email, all or nothing. Returns how many were written.
+    /// Inserts or updates people by email, all or nothing. Returns how many distinct people were
+    /// written.
     pub async fn upsert_people(&self, people: &[WatchedPerson]) -> Result<u64> {
         let mut normalized = Vec::with_capacity(people.len());
         for (i, p) in people.iter().enumerate() {
@@ -95,26 +104,67 @@ impl Store {
                 reason: format!("entry {i}: {reason}"),
             })?);
         }
+        // The last entry for an email wins, as if the batch were applied in order.
+        let mut last_index = std::collections::HashMap::new();
+        for (i, p) in normalized.iter().enumerate() {
+            last_index.insert(p.email.clone(), i);
+        }
+        let unique: Vec<&WatchedPerson> = normalized
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| last_index.get(&p.email) == Some(i))
+            .map(|(_, p)| p)
+            .collect();
         let now = now_ms();
         let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
-        for p in &normalized {
-            sqlx::query(
-                "INSERT INTO people (email, display_name, extension, source, updated_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
+        // Multi-row statements: one round through SQLite per chunk instead of per person.
+        for chunk in unique.chunks(PEOPLE_PER_STATEMENT) {
+            let mut upsert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO people (email, display_name, extension, source, updated_at_ms) ",
+            );
+            upsert.push_values(chunk, |mut row, p| {
+                row.push_bind(p.email.clone())
+                    .push_bind(p.display_name.clone())
+                    .push_bind(p.extension.clone())
+                    .push_bind(p.source.clone())
+                    .push_bind(now);
+            });
+            upsert.push(
+                " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
                  extension = excluded.extension, source = excluded.source, \
                  updated_at_ms = excluded.updated_at_ms",
-            )
-            .bind(&p.email)
-            .bind(&p.display_name)
-            .bind(&p.extension)
-            .bind(&p.source)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            );
+            upsert.build().execute(&mut *tx).await?;
+
+            let mut forget =
+                QueryBuilder::<Sqlite>::new("DELETE FROM people_name_words WHERE email IN (");
+            let mut emails = forget.separated(", ");
+            for p in chunk {
+                emails.push_bind(p.email.clone());
+            }
+            forget.push(")");
+            forget.build().execute(&mut *tx).await?;
+
+            let words: Vec<(String, String)> = chunk
+                .iter()
+                .flat_map(|p| {
+                    name_words(&p.display_name)
+                        .into_iter()
+                        .map(|w| (w.to_string(), p.email.clone()))
+                })
+                .collect();
+            for words in words.chunks(PEOPLE_PER_STATEMENT * 2) {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT OR IGNORE INTO people_name_words (word, email) ",
+                );
+                insert.push_values(words, |mut row, (word, email)| {
+                    row.push_bind(word.clone()).push_bind(email.clone());
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
         }
         tx.commit().await?;
-        Ok(normalized.len() as u64)
+        Ok(unique.len() as u64)
     }
 
     /// Removes a person (and their cached availability). Returns whether they were watched.
@@ -144,21 +194,34 @@ impl Store {
         Ok(row.map(into_person))
     }
 
-    /// People whose email, name (any word of it) or extension starts with `query`, ignoring
-    /// ASCII case, ordered by name. An empty query lists everyone up to `limit`.
+    /// People whose email, name (or any word of it) or extension starts with `query`, ignoring
+    /// ASCII case, ordered by name. Every branch is an index range, so a search costs the same
+    /// with ten people or a hundred thousand. An empty query lists everyone up to `limit`.
     pub async fn search_people(&self, query: &str, limit: u32) -> Result<Vec<WatchedPerson>> {
-        let q = like_escape(query.trim());
-        let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT email, display_name, extension, source FROM people \
-             WHERE email LIKE ?1 ESCAPE '\\' OR display_name LIKE ?1 ESCAPE '\\' \
-                OR display_name LIKE ?2 ESCAPE '\\' OR extension LIKE ?1 ESCAPE '\\' \
-             ORDER BY display_name, email LIMIT ?3",
-        )
-        .bind(format!("{q}%"))
-        .bind(format!("% {q}%"))
-        .bind(i64::from(limit))
-        .fetch_all(self.sqlite())
-        .await?;
+        let query = query.trim();
+        let rows: Vec<(String, String, Option<String>, String)> = if query.is_empty() {
+            sqlx::query_as(
+                "SELECT email, display_name, extension, source FROM people \
+                 ORDER BY display_name, email LIMIT ?1",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(self.sqlite())
+            .await?
+        } else {
+            sqlx::query_as(
+                "SELECT email, display_name, extension, source FROM people WHERE email IN ( \
+                     SELECT email FROM people WHERE email >= ?1 AND email < ?2 \
+                     UNION SELECT email FROM people WHERE display_name >= ?1 AND display_name < ?2 \
+                     UNION SELECT email FROM people_name_words WHERE word >= ?1 AND word < ?2 \
+                     UNION SELECT email FROM people WHERE extension >= ?1 AND extension < ?2) \
+                 ORDER BY display_name, email LIMIT ?3",
+            )
+            .bind(query)
+            .bind(prefix_end(query))
+            .bind(i64::from(limit))
+            .fetch_all(self.sqlite())
+            .await?
+        };
         Ok(rows.into_iter().map(into_person).collect())
     }
 

@@ -628,6 +628,74 @@ async fn the_watch_list_upserts_searches_and_deletes() {
         ("Anna Rossi-Neri", Some("2099"))
     );
     assert_eq!(store.count_people().await.expect("count"), 4);
+    assert_eq!(
+        emails(store.search_people("neri", 10).await.expect("s")),
+        vec!["anna.rossi@contoso.com"]
+    );
+    assert_eq!(
+        emails(store.search_people("2099", 10).await.expect("s")),
+        vec!["anna.rossi@contoso.com"]
+    );
+    assert!(
+        store.search_people("2041", 10).await.expect("s").is_empty(),
+        "the old extension is gone"
+    );
+    store
+        .upsert_people(&[person("carla.verdi@contoso.com", "Carla Blu", Some("3100"))])
+        .await
+        .expect("rename");
+    assert!(
+        store
+            .search_people("verdi", 10)
+            .await
+            .expect("s")
+            .is_empty(),
+        "the old name's words are gone"
+    );
+    assert!(
+        !store
+            .search_people("carla.v", 10)
+            .await
+            .expect("s")
+            .is_empty(),
+        "the email still matches"
+    );
+    assert_eq!(
+        emails(store.search_people("blu", 10).await.expect("s")),
+        vec!["carla.verdi@contoso.com"]
+    );
+
+    // Within one batch the last entry for an email wins.
+    let n = store
+        .upsert_people(&[
+            person("eva.neri@contoso.com", "Eva First", None),
+            person("EVA.NERI@contoso.com", "Eva Second", Some("7")),
+        ])
+        .await
+        .expect("upsert");
+    assert_eq!(n, 1);
+    let eva = store
+        .get_person("eva.neri@contoso.com")
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(
+        (eva.display_name.as_str(), eva.extension.as_deref()),
+        ("Eva Second", Some("7"))
+    );
+    assert!(
+        store
+            .search_people("first", 10)
+            .await
+            .expect("s")
+            .is_empty()
+    );
+    assert!(
+        store
+            .delete_person("eva.neri@contoso.com")
+            .await
+            .expect("delete")
+    );
 
     // A bad entry refuses the whole batch.
     let err = store
@@ -669,6 +737,13 @@ async fn the_watch_list_upserts_searches_and_deletes() {
             "d_100%@contoso.com"
         ]
     );
+    let (words,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM people_name_words WHERE email = 'bruno.bianchi@contoso.com'",
+    )
+    .fetch_one(store.pool_for_tests())
+    .await
+    .expect("count");
+    assert_eq!(words, 0, "deleting a person deletes their name words");
 }
 
 #[tokio::test]
