@@ -322,6 +322,8 @@ async fn put_password(
         }
     };
     state.accounts.set_password(&upn, &p.password);
+    // Entra revokes a user's refresh tokens when the password changes.
+    crate::entra::revoke_refresh_tokens(&state, &upn);
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -12,7 +12,7 @@ use calgate_auth::{
     LockoutGuard, ManualClock, MemoryRefreshTokens, OAuthSettings, Refusal, Resource, SignIn,
     TokenSource,
 };
-use calgate_sim::entra::{EntraSettings, revoke_refresh_tokens, set_settings, settings};
+use calgate_sim::entra::{EntraSettings, set_settings, settings};
 use calgate_sim::tokens::{Audience, verify_bearer};
 use calgate_sim::{Policy, Running, SimConfig};
 use jiff::{SignedDuration, Timestamp};
@@ -740,10 +740,17 @@ async fn password_changed_elsewhere_stops_everything_after_one_failure() {
     assert_eq!(crowd(&source, 50).await, 0);
 
     // The password changes in the directory; Entra revokes the refresh tokens with it.
-    sim.state()
-        .accounts
-        .set_password(UPN, "Changed-Elsewhere-1");
-    assert_eq!(revoke_refresh_tokens(sim.state(), UPN), 1);
+    let changed = sim
+        .http
+        .put(format!(
+            "{}/accounts/{UPN}/password",
+            sim.running.urls.control_url
+        ))
+        .json(&serde_json::json!({"password": "Changed-Elsewhere-1"}))
+        .send()
+        .await
+        .expect("control API");
+    assert_eq!(changed.status(), 204);
     clock.advance(SignedDuration::from_mins(90));
     assert_eq!(crowd(&source, 50).await, 50);
     // The revoked refresh token, then the stored (stale) password once — and nothing more.
