@@ -134,6 +134,12 @@ async fn first_open_creates_a_private_key_and_database() {
         .await
         .expect("pragma");
     assert_eq!(fk, 1);
+    // 2 = FULL: a commit is on disk before the call returns.
+    let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+        .fetch_one(store.pool_for_tests())
+        .await
+        .expect("pragma");
+    assert_eq!(synchronous, 2);
     assert!(
         store
             .load_calendar_settings()

@@ -94,10 +94,11 @@ impl Store {
         }
         let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
         rand::rng().fill_bytes(bytes.as_mut_slice());
-        let clear = format!(
-            "{TOKEN_PREFIX}{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_slice())
-        );
+        // Encoded straight into its final buffer, so no stray copy of the token is left behind.
+        let mut clear = String::with_capacity(TOKEN_PREFIX.len() + 43);
+        clear.push_str(TOKEN_PREFIX);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode_string(bytes.as_slice(), &mut clear);
         let secret = SecretString::from(clear);
         let id = Uuid::new_v4();
         let now = now_ms();
