@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -281,17 +281,58 @@ async fn serve(
     query: Option<Vec<(String, String)>>,
 ) -> Response {
     let _in_flight = state.stats.enter();
+    let policy = state.policy();
+    // A connection dropped before any answer, as the policy's reset rate asks.
+    if state.roll(policy.reset_rate) {
+        state.stats.record(op.stat_name(), None, Outcome::Fault);
+        let mut response = Response::new(cut_body(Vec::new(), 0));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1024"));
+        return response;
+    }
     let request_id = uuid::Uuid::new_v4().to_string();
     let (answer, credential) = answer(state, op, target, headers, body, query, &request_id).await;
+    // A body cut off halfway, as the policy's truncation rate asks.
+    let truncate = answer.status == StatusCode::OK && state.roll(policy.truncate_rate);
+    let outcome = if truncate {
+        Outcome::Fault
+    } else {
+        answer.outcome
+    };
     state
         .stats
-        .record(op.stat_name(), credential.as_deref(), answer.outcome);
+        .record(op.stat_name(), credential.as_deref(), outcome);
     state.record_response(
         op.stat_name(),
         answer.status.as_u16(),
         answer.body.as_bytes(),
     );
-    respond(answer, &request_id, headers)
+    if truncate {
+        let bytes = answer.body.clone().into_bytes();
+        let len = bytes.len();
+        let mut response = respond(answer, &request_id, headers);
+        *response.body_mut() = cut_body(bytes, len / 2);
+        if let Ok(v) = HeaderValue::from_str(&len.to_string()) {
+            response.headers_mut().insert(header::CONTENT_LENGTH, v);
+        }
+        response
+    } else {
+        respond(answer, &request_id, headers)
+    }
+}
+
+/// A body that sends its first `keep` bytes and then fails as a reset connection would.
+fn cut_body(body: Vec<u8>, keep: usize) -> Body {
+    let head = Bytes::from(body).slice(..keep);
+    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(head),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated connection reset",
+        )),
+    ];
+    Body::from_stream(futures::stream::iter(chunks))
 }
 
 async fn answer(

@@ -10,7 +10,8 @@ because O365 would otherwise sign in at login.microsoftonline.com. Everything af
 body, time zones, parsing) is O365's. Trust for a private CA comes from REQUESTS_CA_BUNDLE.
 
 Prints one JSON document: {"schedules": [...]} with O365's parsed results, datetimes as ISO 8601
-with their offset.
+with their offset, or {"http_error": status, "retry_after": header} when O365 raised on an error
+answer.
 """
 import argparse
 import datetime as dt
@@ -18,6 +19,8 @@ import json
 import os
 import sys
 from zoneinfo import ZoneInfo
+
+import requests
 
 from O365 import Account
 from O365.connection import MSGraphProtocol
@@ -50,7 +53,15 @@ def main() -> int:
     start = dt.datetime.fromisoformat(a.start).replace(tzinfo=tz)
     end = dt.datetime.fromisoformat(a.end).replace(tzinfo=tz)
     schedule = account.schedule(resource=a.resource)
-    result = schedule.get_availability(a.schedules, start, end, interval=a.interval)
+    try:
+        result = schedule.get_availability(a.schedules, start, end, interval=a.interval)
+    except requests.HTTPError as e:
+        # O365 raises on 4xx/5xx after its own retry policy; report what the server said.
+        response = e.response
+        json.dump({"http_error": response.status_code if response is not None else None,
+                   "retry_after": response.headers.get("Retry-After") if response is not None else None},
+                  sys.stdout)
+        return 0
 
     def plain(value):
         if isinstance(value, dt.datetime):

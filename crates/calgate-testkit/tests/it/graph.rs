@@ -280,27 +280,17 @@ fn parse_instant(v: &Value) -> Timestamp {
         .unwrap_or_else(|| panic!("not an ISO instant with offset: {v}"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn o365_get_schedule_matches_ground_truth() {
+/// Runs the O365 driver (getSchedule on the first person's mailbox for all of `people`) and
+/// returns what it printed. O365 sends the window in its protocol zone, Europe/Copenhagen, which
+/// it names "Romance Standard Time".
+async fn run_o365(
+    running: &Running,
+    token: &str,
+    people: &[String],
+    start: Timestamp,
+    end: Timestamp,
+) -> Value {
     let python = calgate_testkit::python();
-    let running = start_sim(200).await;
-    let client = https_client(&running);
-    let token = app_token(&client, &running).await;
-    let (start, end) = window();
-    let scripted = script(&client, &running, start).await;
-    let mut people: Vec<String> = running
-        .state
-        .tenant()
-        .people
-        .iter()
-        .take(19)
-        .map(|p| p.email.clone())
-        .collect();
-    let unknown = format!("nobody@{}", SimConfig::default().domain);
-    people.push(unknown.clone());
-    assert!(scripted.iter().all(|s| people.contains(s)));
-
-    // O365 sends the window in its protocol zone (Europe/Copenhagen → "Romance Standard Time").
     let copenhagen = TimeZone::get("Europe/Copenhagen").expect("tzdb has Copenhagen");
     let local = |t: Timestamp| copenhagen.to_datetime(t).to_string();
     let base = running.urls.graph_url.trim_end_matches("/v1.0").to_owned();
@@ -323,6 +313,7 @@ async fn o365_get_schedule_matches_ground_truth() {
         "30".into(),
     ];
     args.extend(people.iter().cloned());
+    let token = token.to_owned();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
             .args(&args)
@@ -338,7 +329,40 @@ async fn o365_get_schedule_matches_ground_truth() {
         "O365 driver failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let result: Value = serde_json::from_slice(&output.stdout).expect("driver prints JSON");
+    serde_json::from_slice(&output.stdout).expect("driver prints JSON")
+}
+
+async fn sim_stats(client: &reqwest::Client, running: &Running) -> Value {
+    client
+        .get(format!("{}/stats", running.urls.control_url))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("stats JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn o365_get_schedule_matches_ground_truth() {
+    let running = start_sim(200).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let (start, end) = window();
+    let scripted = script(&client, &running, start).await;
+    let mut people: Vec<String> = running
+        .state
+        .tenant()
+        .people
+        .iter()
+        .take(19)
+        .map(|p| p.email.clone())
+        .collect();
+    let unknown = format!("nobody@{}", SimConfig::default().domain);
+    people.push(unknown.clone());
+    assert!(scripted.iter().all(|s| people.contains(s)));
+
+    let result = run_o365(&running, &token, &people, start, end).await;
     let schedules = result["schedules"].as_array().expect("schedules array");
     assert_eq!(schedules.len(), people.len(), "one answer per schedule");
 
@@ -417,14 +441,7 @@ async fn o365_get_schedule_matches_ground_truth() {
     let times_only = &schedules[2]["scheduleItems"];
     assert_eq!(times_only[1]["status"], "workingElsewhere");
     assert!(times_only[1].get("subject").is_none());
-    let stats: Value = client
-        .get(format!("{}/stats", running.urls.control_url))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("stats JSON");
+    let stats = sim_stats(&client, &running).await;
     assert_eq!(stats["requests"]["graph.getSchedule"], 1);
 }
 
@@ -525,14 +542,7 @@ async fn calgate_graph_round_trips_200_mailboxes() {
     }
     assert!(events >= 4, "only {events} events");
     assert!(no_access >= 1);
-    let stats: Value = client
-        .get(format!("{}/stats", running.urls.control_url))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("stats JSON");
+    let stats = sim_stats(&client, &running).await;
     assert_eq!(stats["requests"]["graph.getSchedule"], 10);
     assert_eq!(stats["requests"]["graph.users"], 4);
 }
@@ -836,14 +846,110 @@ async fn throttling_sends_fractional_retry_after_and_counts_violations() {
         .await
         .expect("answers");
     assert_eq!(early.status(), 200);
-    let stats: Value = client
-        .get(format!("{}/stats", running.urls.control_url))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("stats JSON");
+    let stats = sim_stats(&client, &running).await;
     assert_eq!(stats["backoff_violations"], 1);
     assert_eq!(stats["outcomes"]["graph.getSchedule"]["throttled"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn o365_meets_a_429_once_and_does_not_retry() {
+    let running = start_sim(10).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let (start, end) = window();
+    let people: Vec<String> = running
+        .state
+        .tenant()
+        .people
+        .iter()
+        .take(3)
+        .map(|p| p.email.clone())
+        .collect();
+    let mut policy = running.state.policy();
+    policy.retry_after_s = 2;
+    running.state.set_policy(policy).expect("policy applies");
+    running.state.reset_budgets();
+    let result = run_o365(&running, &token, &people, start, end).await;
+    assert_eq!(result["http_error"], 429, "{result}");
+    assert_eq!(result["retry_after"], "2");
+    // O365 does not retry a POST: one request, no back-off violation (clients.md 4.3).
+    let stats = sim_stats(&client, &running).await;
+    assert_eq!(stats["requests"]["graph.getSchedule"], 1);
+    assert_eq!(stats["backoff_violations"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_faults_from_the_policy() {
+    let running = start_sim(10).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let (start, end) = window();
+    let people: Vec<String> = running
+        .state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| p.email.clone())
+        .collect();
+    let request = GetSchedule::new(
+        people[..3].to_vec(),
+        start,
+        end,
+        30,
+        ScheduleLimit::default(),
+    )
+    .expect("valid");
+    let url = format!(
+        "{}/users/{}/calendar/getSchedule",
+        running.urls.graph_url, people[0]
+    );
+    let send = || {
+        client
+            .post(&url)
+            .bearer_auth(&token)
+            .body(request.to_json())
+            .send()
+    };
+    let set = |patch: fn(&mut calgate_sim::Policy)| {
+        let mut policy = running.state.policy();
+        patch(&mut policy);
+        running.state.set_policy(policy).expect("policy applies");
+    };
+
+    set(|p| p.error_rate = 1.0);
+    let r = send().await.expect("answers");
+    assert_eq!(r.status(), 500);
+    let e = ServiceError::read(500, None, &r.bytes().await.expect("body"));
+    assert_eq!(e.code.as_str(), "GRAPH_ERROR_SERVER");
+    assert_eq!(e.action(false), ErrorAction::BackOff);
+
+    set(|p| {
+        p.error_rate = 0.0;
+        p.truncate_rate = 1.0;
+    });
+    // Over HTTP/2 the cut may reach the client before the headers do.
+    let cut = match send().await {
+        Err(_) => true,
+        Ok(r) => r.status() == 200 && r.bytes().await.is_err(),
+    };
+    assert!(cut, "a cut body must fail to read");
+
+    set(|p| {
+        p.truncate_rate = 0.0;
+        p.reset_rate = 1.0;
+    });
+    let broken = match send().await {
+        Err(_) => true,
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(broken, "a reset connection yields no body");
+
+    set(|p| p.reset_rate = 0.0);
+    let r = send().await.expect("answers");
+    let avs = request
+        .read_response(&r.bytes().await.expect("body"), Timestamp::now())
+        .expect("reads");
+    assert_eq!(avs.len(), 3);
+    let stats = sim_stats(&client, &running).await;
+    assert_eq!(stats["outcomes"]["graph.getSchedule"]["fault"], 3);
 }
