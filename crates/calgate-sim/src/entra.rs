@@ -11,7 +11,7 @@
 //! public key, `aud` = this token endpoint). Errors are Entra's JSON shape with `error_codes`,
 //! `trace_id`, `correlation_id` and `timestamp`; HTTP 400, or 401 for `invalid_client`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -71,8 +71,14 @@ pub struct EntraSettings {
     pub slow_down_polls: u32,
     /// Answer this many further token requests with 503 `temporarily_unavailable`.
     pub unavailable_requests: u32,
-    /// Accounts that must use multi-factor sign-in (password grant → AADSTS50076).
-    pub mfa_required: Vec<String>,
+    /// Accounts whose sign-in is blocked after the password check, by UPN, with the AADSTS code
+    /// Entra would answer: 50055 password expired, 50057 disabled, 50076 MFA required, 50079 MFA
+    /// enrollment required, 53003 Conditional Access. Applies to password, refresh and
+    /// device-code grants alike.
+    pub blocked_accounts: BTreeMap<String, u32>,
+    /// Delegated permissions without admin consent (`EWS.AccessAsUser.All`…): asking for one is
+    /// AADSTS65001.
+    pub unconsented_permissions: Vec<String>,
 }
 
 impl Default for EntraSettings {
@@ -85,7 +91,8 @@ impl Default for EntraSettings {
             public_client_flows: true,
             slow_down_polls: 0,
             unavailable_requests: 0,
-            mfa_required: Vec::new(),
+            blocked_accounts: BTreeMap::new(),
+            unconsented_permissions: Vec::new(),
         }
     }
 }
@@ -95,6 +102,9 @@ struct RefreshGrant {
     upn: String,
     client_id: String,
     revoked: bool,
+    /// The sign-in behind it satisfied multi-factor authentication (device code in a browser);
+    /// a password sign-in did not, so a later MFA requirement stops its refresh tokens.
+    mfa: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -419,6 +429,7 @@ fn user_tokens(
     client_id: &str,
     scopes: &ScopeRequest,
     client_info: bool,
+    mfa: bool,
 ) -> Result<Value, EntraError> {
     let settings = lock(&book.settings).clone();
     let now = Timestamp::now().as_second();
@@ -466,6 +477,7 @@ fn user_tokens(
                 upn: upn.to_ascii_lowercase(),
                 client_id: client_id.to_owned(),
                 revoked: false,
+                mfa,
             },
         );
         body["refresh_token"] = Value::String(refresh);
@@ -721,17 +733,59 @@ fn password_grant(
             ));
         }
     }
-    if lock(&book.settings)
-        .mfa_required
+    account_policy(book, upn, &scopes, false)?;
+    user_tokens(state, book, upn, client_id, &scopes, client_info, false)
+}
+
+/// What Entra checks after the password (or for a refresh token, instead of it): account state,
+/// Conditional Access and consent.
+fn account_policy(
+    book: &EntraBook,
+    upn: &str,
+    scopes: &ScopeRequest,
+    mfa_done: bool,
+) -> Result<(), EntraError> {
+    let settings = lock(&book.settings).clone();
+    let blocked = settings
+        .blocked_accounts
         .iter()
-        .any(|u| u.eq_ignore_ascii_case(upn))
-    {
+        .find(|(u, _)| u.eq_ignore_ascii_case(upn))
+        .map(|(_, code)| *code)
+        .filter(|code| !(mfa_done && matches!(code, 50076 | 50079)));
+    if let Some(code) = blocked {
+        let (error, text) = match code {
+            50055 => ("invalid_grant", "The password is expired."),
+            50057 => ("invalid_grant", "The user account is disabled."),
+            50076 => (
+                "invalid_grant",
+                "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.",
+            ),
+            50079 => (
+                "invalid_grant",
+                "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access the resource.",
+            ),
+            53003 => (
+                "invalid_grant",
+                "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+            ),
+            _ => ("invalid_grant", "The sign-in was blocked."),
+        };
+        return Err(EntraError::new(StatusCode::BAD_REQUEST, error, code, text));
+    }
+    if let Some(missing) = scopes.permissions.iter().find(|p| {
+        settings
+            .unconsented_permissions
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(p))
+    }) {
         return Err(EntraError::grant(
-            50076,
-            "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.",
+            65001,
+            format!(
+                "The user or administrator has not consented to use the application for the permission '{missing}'. Send an interactive authorization request for this user and resource."
+            ),
         ));
     }
-    user_tokens(state, book, upn, client_id, &scopes, client_info)
+    Ok(())
 }
 
 fn refresh_grant(
@@ -808,7 +862,18 @@ fn refresh_grant(
         offline_access: true,
         ..scopes
     };
-    let result = user_tokens(state, book, &upn, client_id, &scopes, client_info);
+    if let Err(e) = account_policy(book, &upn, &scopes, grant.mfa) {
+        return (Some(upn), Err(e));
+    }
+    let result = user_tokens(
+        state,
+        book,
+        &upn,
+        client_id,
+        &scopes,
+        client_info,
+        grant.mfa,
+    );
     (Some(upn), result)
 }
 
@@ -901,7 +966,9 @@ fn device_code_grant(
         }
     };
     let scopes = parse_scopes(&scopes)?;
-    user_tokens(state, book, &upn, client_id, &scopes, client_info)
+    // The admin signed in through a browser, MFA included.
+    account_policy(book, &upn, &scopes, true)?;
+    user_tokens(state, book, &upn, client_id, &scopes, client_info, true)
 }
 
 fn client_credentials(

@@ -483,6 +483,9 @@ async fn device_code_sign_in_respects_interval_and_slow_down_then_lives_on_refre
     source
         .adopt_device_code_grant(Resource::Ews, grant)
         .expect("EWS token kept");
+    // MFA becomes mandatory for the account: the admin satisfied it in the browser, so the
+    // device-code sign-in's refresh tokens keep working (a password sign-in's would not).
+    sim.entra_settings(|s| s.blocked_accounts = [(UPN.to_owned(), 50076)].into());
     let graph = source
         .access_token(Resource::Graph)
         .await
@@ -871,16 +874,40 @@ async fn each_error_class_is_classified_from_the_wire() {
         ("ENTRA_AADSTS90002", FailureClass::Configuration)
     );
 
-    sim.entra_settings(|s| s.mfa_required = vec![UPN.to_owned()]);
+    // The password is right but the account may not sign in: each answer keeps its code, is a
+    // credential failure, and tells the admin what to do.
+    for (code, words) in [
+        (50055, "expired"),
+        (50057, "disabled"),
+        (50076, "multi-factor"),
+        (50079, "multi-factor"),
+        (53003, "Conditional Access"),
+    ] {
+        sim.entra_settings(|s| s.blocked_accounts = [(UPN.to_owned(), code)].into());
+        let f = refused(entra.password(&client_id, UPN, &secret, &scopes).await);
+        assert_eq!(
+            (f.code.clone(), f.class),
+            (format!("ENTRA_AADSTS{code}"), FailureClass::Credential)
+        );
+        assert!(
+            f.admin_message().contains(words),
+            "{code}: {}",
+            f.admin_message()
+        );
+    }
+    sim.entra_settings(|s| {
+        s.blocked_accounts.clear();
+        s.unconsented_permissions = vec!["EWS.AccessAsUser.All".to_owned()];
+    });
     let f = refused(entra.password(&client_id, UPN, &secret, &scopes).await);
     assert_eq!(
         (f.code.as_str(), f.class),
-        ("ENTRA_AADSTS50076", FailureClass::Credential)
+        ("ENTRA_AADSTS65001", FailureClass::Credential)
     );
-    assert!(f.admin_message().contains("multi-factor"));
+    assert!(f.admin_message().contains("consent"));
 
     sim.entra_settings(|s| {
-        s.mfa_required.clear();
+        s.unconsented_permissions.clear();
         s.public_client_flows = false;
     });
     let f = refused(entra.password(&client_id, UPN, &secret, &scopes).await);
