@@ -367,6 +367,25 @@ async fn o365_get_schedule_matches_ground_truth() {
     assert_eq!(schedules.len(), people.len(), "one answer per schedule");
 
     let truth = ground_truth(&client, &running, start, end).await;
+    let people_json: Value = client
+        .get(format!("{}/people", running.urls.control_url))
+        .send()
+        .await
+        .expect("control API answers")
+        .json()
+        .await
+        .expect("people JSON");
+    let zones: std::collections::HashMap<String, String> = people_json
+        .as_array()
+        .expect("people array")
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p["email"].as_str()?.to_owned(),
+                p["time_zone"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
     let slots = (end.as_second() - start.as_second()) / 1800;
     let mut items_seen = 0;
     let mut no_access = 0;
@@ -429,6 +448,13 @@ async fn o365_get_schedule_matches_ground_truth() {
             })
             .collect();
         assert_eq!(view, want, "{email}: availabilityView");
+        let hours = &s["workingHours"];
+        assert_eq!(
+            hours["timeZone"]["name"].as_str(),
+            zones.get(email).map(String::as_str),
+            "{email}: working-hours zone"
+        );
+        assert!(hours["startTime"].as_str().is_some_and(|t| t.len() >= 5));
     }
     // The scripted mailboxes alone carry 5 items; the private one came without its details,
     // the times-only calendar without any.
@@ -704,6 +730,19 @@ async fn graph_refusals_limits_and_time_zones() {
         truth.get(&people[0]),
         Some(&Truth::Events(avs[0].events.clone()))
     );
+
+    // An IANA name is accepted too; a zone nobody knows is refused.
+    for (zone, status) in [("Asia/Tokyo", 200), ("Atlantis Standard Time", 400)] {
+        let r = client
+            .post(&url)
+            .bearer_auth(&token)
+            .header("prefer", format!("outlook.timezone=\"{zone}\""))
+            .body(request.to_json())
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(r.status(), status, "{zone}");
+    }
 
     // Automatic replies: set for one person, absent for another, an unknown address errs.
     let oof = OutOfOffice {
