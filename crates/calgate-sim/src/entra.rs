@@ -1247,3 +1247,51 @@ async fn put_settings(State(state): State<Arc<SimState>>, Json(patch): Json<Valu
 async fn revoke_user(State(state): State<Arc<SimState>>, Path(upn): Path<String>) -> Json<Value> {
     Json(json!({ "revoked": revoke_refresh_tokens(&state, &upn) }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_name_one_resource() {
+        let ews = parse_scopes(
+            "https://outlook.office365.com/EWS.AccessAsUser.All offline_access openid profile",
+        )
+        .map_err(|e| e.code)
+        .expect("valid");
+        assert_eq!(ews.audience, Audience::Ews);
+        assert_eq!(ews.permissions, vec!["EWS.AccessAsUser.All".to_owned()]);
+        assert!(ews.offline_access && ews.openid);
+        let two = parse_scopes(
+            "https://outlook.office365.com/EWS.AccessAsUser.All https://graph.microsoft.com/Mail.Read",
+        );
+        assert_eq!(two.map(|_| ()).map_err(|e| e.code), Err(28000));
+        assert_eq!(
+            parse_scopes("offline_access")
+                .map(|_| ())
+                .map_err(|e| e.code),
+            Err(70011)
+        );
+        assert_eq!(
+            parse_scopes("https://example.com/x")
+                .map(|_| ())
+                .map_err(|e| e.code),
+            Err(70011)
+        );
+    }
+
+    #[test]
+    fn error_bodies_have_entra_shape() {
+        let response = EntraError::grant(50126, "Error validating credentials.").into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let client = EntraError::client(7000218, "x").into_response();
+        assert_eq!(client.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    #[test]
+    fn secrets_compare_in_constant_time_and_exactly() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+}

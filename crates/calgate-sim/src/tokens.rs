@@ -136,3 +136,77 @@ pub fn verify_bearer(
         expires_at: claims.exp,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SimConfig;
+
+    fn state() -> SimState {
+        let config = SimConfig {
+            people: 2,
+            ..SimConfig::default()
+        };
+        SimState::new(&config, "https://127.0.0.1:1".to_owned())
+    }
+
+    fn claims(aud: &str, exp_in: i64) -> AccessClaims {
+        let now = jiff::Timestamp::now().as_second();
+        AccessClaims {
+            aud: aud.to_owned(),
+            iss: "https://sts.windows.net/t/".to_owned(),
+            iat: now,
+            nbf: now,
+            exp: now + exp_in,
+            tid: "t".to_owned(),
+            appid: "app".to_owned(),
+            upn: Some("ann@contoso.com".to_owned()),
+            oid: None,
+            scp: Some("EWS.AccessAsUser.All".to_owned()),
+            roles: Vec::new(),
+            uti: "u".to_owned(),
+        }
+    }
+
+    #[test]
+    fn tokens_are_checked_for_signature_audience_and_expiry() {
+        let s = state();
+        let ews = sign(&s, &claims(Audience::Ews.uri(), 600)).expect("signed");
+        let ok = verify_bearer(&s, &ews, Audience::Ews).expect("valid");
+        assert_eq!(ok.upn.as_deref(), Some("ann@contoso.com"));
+        assert_eq!(ok.scopes, vec!["EWS.AccessAsUser.All".to_owned()]);
+        assert_eq!(
+            verify_bearer(&s, &ews, Audience::Graph),
+            Err(BearerError::WrongAudience)
+        );
+        let old = sign(&s, &claims(Audience::Ews.uri(), -5)).expect("signed");
+        assert_eq!(
+            verify_bearer(&s, &old, Audience::Ews),
+            Err(BearerError::Expired)
+        );
+        // Another run's key: the signature does not verify.
+        let other = sign(&state(), &claims(Audience::Ews.uri(), 600)).expect("signed");
+        assert_eq!(
+            verify_bearer(&s, &other, Audience::Ews),
+            Err(BearerError::BadSignature)
+        );
+        assert_eq!(
+            verify_bearer(&s, "not.a.jwt", Audience::Ews),
+            Err(BearerError::Malformed)
+        );
+    }
+
+    #[test]
+    fn the_resource_of_a_scope() {
+        assert_eq!(
+            Audience::of_scope("https://graph.microsoft.com/Calendars.ReadBasic"),
+            Some(Audience::Graph)
+        );
+        assert_eq!(Audience::of_scope("https://outlook.office365.com/"), None);
+        assert_eq!(
+            Audience::of_scope("https://outlook.office365.com.evil/x"),
+            None
+        );
+        assert_eq!(Audience::of_scope("offline_access"), None);
+    }
+}
