@@ -121,6 +121,7 @@ impl<'a> Cursor<'a> {
         })
     }
 
+    #[inline]
     fn next(&mut self) -> Result<Event<'a>, EwsError> {
         let ev = self
             .reader
@@ -133,6 +134,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Records the declarations of an element just opened at `self.depth`.
+    #[inline]
     fn declare(&mut self, start: &BytesStart<'a>) -> Result<(), EwsError> {
         if !start.attributes_raw().contains("xmlns") {
             return Ok(());
@@ -162,6 +164,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The namespace and local name of a qualified name under the bindings in scope.
+    #[inline]
     fn resolve<'q>(&self, qname: &'q str) -> (Ns, &'q str) {
         let (prefix, local) = match qname.as_bytes().iter().position(|&b| b == b':') {
             Some(i) => (
@@ -186,6 +189,7 @@ impl<'a> Cursor<'a> {
 
     /// `part` (a slice of an event borrowed from the body) as a slice of the body itself, so it
     /// outlives the event. Computed from addresses, so no `unsafe`; "" if it is not in the body.
+    #[inline]
     fn in_body(&self, part: &str) -> &'a str {
         let offset = (part.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
         self.text
@@ -193,6 +197,7 @@ impl<'a> Cursor<'a> {
             .unwrap_or("")
     }
 
+    #[inline]
     fn open(&mut self, start: BytesStart<'a>, empty: bool) -> Result<Elem<'a>, EwsError> {
         if self.depth >= MAX_DEPTH {
             return Err(EwsError::TooDeep { limit: MAX_DEPTH });
@@ -212,6 +217,7 @@ impl<'a> Cursor<'a> {
         Ok(elem)
     }
 
+    #[inline]
     fn close(&mut self) -> Result<(), EwsError> {
         self.depth = self
             .depth
@@ -225,6 +231,7 @@ impl<'a> Cursor<'a> {
 
     /// The next child element of the current one, or `None` once the current element has ended
     /// (its end tag is consumed). At the top level, `None` means the document ended.
+    #[inline]
     pub fn child(&mut self) -> Result<Option<Elem<'a>>, EwsError> {
         if self.empty_pending {
             self.empty_pending = false;
@@ -254,6 +261,7 @@ impl<'a> Cursor<'a> {
 
     /// Like [`Cursor::text`], but borrows from the body in the common case of one plain text
     /// node (no allocation for times, numbers and codes).
+    #[inline]
     pub fn text_cow(&mut self) -> Result<Cow<'a, str>, EwsError> {
         if self.empty_pending {
             self.empty_pending = false;
