@@ -315,6 +315,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(api::openapi::openapi))
         .merge(console)
         .merge(admin)
         .with_state(app)

@@ -2,6 +2,7 @@
 //! stable codes.
 
 pub mod health;
+pub mod openapi;
 pub mod people;
 pub mod settings;
 pub mod stream;
