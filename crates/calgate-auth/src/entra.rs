@@ -178,7 +178,9 @@ pub struct EntraClient {
 
 impl EntraClient {
     /// `authority` is the sign-in host (`https://login.microsoftonline.com`) and `tenant` the
-    /// Directory ID or verified domain. The HTTP client carries TLS trust and timeouts.
+    /// Directory ID or verified domain. The HTTP client carries TLS trust and timeouts; build it
+    /// with `redirect::Policy::none()`, because a 307/308 redirect would carry the form — the
+    /// password — to wherever it points (a redirect then shows as a configuration failure).
     pub fn new(
         http: reqwest::Client,
         authority: &Url,

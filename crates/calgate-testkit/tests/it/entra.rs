@@ -78,6 +78,7 @@ impl Sim {
         let http = reqwest::Client::builder()
             .tls_certs_merge([reqwest::Certificate::from_pem(&ca).expect("CA PEM")])
             .timeout(std::time::Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
         Sim {
