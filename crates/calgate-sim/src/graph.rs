@@ -47,12 +47,16 @@ pub fn router() -> Router<Arc<SimState>> {
 pub struct GraphSettings {
     /// Schedules per getSchedule request (Graph documents 20).
     pub schedule_limit: usize,
+    /// getSchedule windows must be shorter than this many days (Graph documents 62; EWS's own
+    /// limit lives in the shared policy and is not Graph's).
+    pub max_window_days: u32,
 }
 
 impl Default for GraphSettings {
     fn default() -> GraphSettings {
         GraphSettings {
             schedule_limit: DEFAULT_SCHEDULE_LIMIT,
+            max_window_days: 62,
         }
     }
 }
@@ -68,18 +72,28 @@ pub fn settings(state: &SimState) -> GraphSettings {
         .unwrap_or_default()
 }
 
+/// Replaces the Graph settings.
+pub fn set_settings(state: &SimState, settings: GraphSettings) {
+    state
+        .extensions
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(settings);
+}
+
 /// Changes the schedule limit (1–100), e.g. to serve a gateway configured for 100 per request.
 pub fn set_schedule_limit(state: &SimState, limit: usize) -> bool {
     if !(1..=MAX_SCHEDULE_LIMIT).contains(&limit) {
         return false;
     }
-    state
-        .extensions
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(GraphSettings {
+    let current = settings(state);
+    set_settings(
+        state,
+        GraphSettings {
             schedule_limit: limit,
-        });
+            ..current
+        },
+    );
     true
 }
 
@@ -405,7 +419,7 @@ async fn answer(
         return (refusal, Some(credential));
     }
     let answer = match op {
-        Operation::GetSchedule => get_schedule(state, headers, body, request_id, &policy),
+        Operation::GetSchedule => get_schedule(state, headers, body, request_id),
         Operation::GetMailTips => get_mail_tips(state, body, request_id),
         Operation::ListUsers => users_page(state, query.unwrap_or_default(), request_id),
     };
@@ -515,13 +529,7 @@ fn fractional_seconds(ms: u64) -> String {
     }
 }
 
-fn get_schedule(
-    state: &SimState,
-    headers: &HeaderMap,
-    body: &[u8],
-    request_id: &str,
-    policy: &crate::policy::Policy,
-) -> Answer {
+fn get_schedule(state: &SimState, headers: &HeaderMap, body: &[u8], request_id: &str) -> Answer {
     let request: GetScheduleBody = match serde_json::from_slice(body) {
         Ok(r) => r,
         Err(e) => {
@@ -563,7 +571,7 @@ fn get_schedule(
             );
         }
     };
-    let max_days = i64::from(policy.max_window_days.max(1));
+    let max_days = i64::from(settings(state).max_window_days.max(1));
     if end <= start {
         return Answer::bad_request(
             "ErrorInvalidTimeInterval",

@@ -695,6 +695,21 @@ async fn graph_refusals_limits_and_time_zones() {
         .await
         .expect("answers");
     assert_eq!(r.status(), 400, "a 62-day window is refused");
+    // Graph's limit is its own: EWS's 42 days in the shared policy do not shorten it.
+    let mut policy = running.state.policy();
+    policy.max_window_days = 42;
+    running.state.set_policy(policy).expect("policy applies");
+    let mut wire = body_for(1, 20).body();
+    wire.end_time =
+        calgate_graph::DateTimeTimeZone::request_utc(start + SignedDuration::from_hours(24 * 61));
+    let r = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&wire)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200, "a 61-day window is served");
     let mut wire = body_for(1, 20).body();
     wire.availability_view_interval = Some(4);
     let r = client
