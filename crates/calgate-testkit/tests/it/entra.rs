@@ -1049,14 +1049,14 @@ async fn list_users(sim: &Sim, authorization: &calgate_auth::Authorization) -> u
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graph_refusing_a_token_gets_one_new_token_and_a_second_refusal_stops_the_credential() {
     let sim = Sim::start().await;
-    // Tokens live one second, but calgate's clock stands still: it believes them valid, so only
+    // Tokens live two seconds, but calgate's clock stands still: it believes them valid, so only
     // Graph's 401 tells it otherwise.
-    sim.entra_settings(|s| s.access_token_lifetime_s = Some(1));
+    sim.entra_settings(|s| s.access_token_lifetime_s = Some(2));
     let clock = clock();
     let secret = SignIn::App(AppSecret::ClientSecret(SecretString::from(CLIENT_SECRET)));
     let (source, _, _) = sim.source(secret, &clock);
     let authorizer = calgate_auth::Authorizer::OAuth(Arc::new(source));
-    let pause = || tokio::time::sleep(std::time::Duration::from_millis(2100));
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(3100));
 
     let first = authorizer.authorize(Resource::Graph).await.expect("token");
     pause().await;
