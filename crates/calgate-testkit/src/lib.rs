@@ -82,3 +82,32 @@ pub fn validate_ews(kind: EwsDocument, xml: &str) -> Result<(), String> {
         Err(stderr)
     }
 }
+
+/// A simulator on `127.0.0.1`, port 0, HTTPS with its generated CA (the config's `listen` and
+/// `tls` are kept as given; everything else too).
+///
+/// # Panics
+/// When the simulator cannot start: every test that needs one must fail loudly.
+pub async fn spawn_sim(config: calgate_sim::SimConfig) -> calgate_sim::Running {
+    calgate_sim::spawn(config)
+        .await
+        .unwrap_or_else(|e| panic!("calgate-sim did not start: {e:#}"))
+}
+
+/// An HTTP client that trusts the simulator's CA (plain HTTP works too).
+///
+/// # Panics
+/// When the CA file cannot be read.
+pub fn sim_http_client(sim: &calgate_sim::Running) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
+    if let Some(path) = &sim.urls.ca_cert_pem_path {
+        let pem = std::fs::read(path)
+            .unwrap_or_else(|e| panic!("cannot read the simulator CA {}: {e}", path.display()));
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .unwrap_or_else(|e| panic!("the simulator CA is not PEM: {e}"));
+        builder = builder.tls_certs_merge([cert]);
+    }
+    builder
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build an HTTP client: {e}"))
+}
