@@ -5,9 +5,11 @@
 //! simulator cannot drift into a dialect of its own. Every request is authenticated with a Graph
 //! Bearer token (401 with Graph's error body otherwise), checked for the permission the
 //! operation needs (403), throttled through the shared policy (429/503 with `Retry-After`) and
-//! counted in the statistics.
+//! Graph's limit of four requests in flight per application and mailbox, and counted in the
+//! statistics.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -50,6 +52,9 @@ pub struct GraphSettings {
     /// getSchedule windows must be shorter than this many days (Graph documents 62; EWS's own
     /// limit lives in the shared policy and is not Graph's).
     pub max_window_days: u32,
+    /// Requests one application (or user) may have in flight on one mailbox; more get 429
+    /// `ApplicationThrottled` (Graph documents 4 for Outlook resources). 0 is unlimited.
+    pub max_concurrency_per_mailbox: u32,
 }
 
 impl Default for GraphSettings {
@@ -57,6 +62,7 @@ impl Default for GraphSettings {
         GraphSettings {
             schedule_limit: DEFAULT_SCHEDULE_LIMIT,
             max_window_days: 62,
+            max_concurrency_per_mailbox: 4,
         }
     }
 }
@@ -95,6 +101,54 @@ pub fn set_schedule_limit(state: &SimState, limit: usize) -> bool {
         },
     );
     true
+}
+
+/// Requests in flight per credential and mailbox, shared through the state's extensions.
+#[derive(Debug, Clone, Default)]
+struct MailboxSlots(Arc<Mutex<HashMap<String, u32>>>);
+
+/// Holds one slot until the request is answered.
+#[derive(Debug)]
+struct MailboxSlot {
+    slots: MailboxSlots,
+    key: String,
+}
+
+impl Drop for MailboxSlot {
+    fn drop(&mut self) {
+        let mut map = self.slots.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Takes a slot for `credential` on `mailbox`; `None` when the limit is reached.
+fn take_slot(state: &SimState, credential: &str, mailbox: &str, limit: u32) -> Option<MailboxSlot> {
+    let slots = {
+        let mut ext = state.extensions.lock().unwrap_or_else(|p| p.into_inner());
+        match ext.get::<MailboxSlots>() {
+            Some(s) => s.clone(),
+            None => {
+                let s = MailboxSlots::default();
+                ext.insert(s.clone());
+                s
+            }
+        }
+    };
+    let key = format!("{}|{}", credential.to_lowercase(), mailbox.to_lowercase());
+    {
+        let mut map = slots.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(key.clone()).or_default();
+        if limit > 0 && *n >= limit {
+            return None;
+        }
+        *n += 1;
+    }
+    Some(MailboxSlot { slots, key })
 }
 
 /// The stable id the directory gives the person at `index` (Graph user ids are GUIDs).
@@ -396,6 +450,32 @@ async fn answer(
             Some(credential),
         );
     }
+    // Graph limits concurrency per application and mailbox (the one in the path).
+    let mailbox = match &target {
+        Target::User(id) => Some(id.clone()),
+        Target::Me => claims.upn.clone(),
+        Target::None => None,
+    };
+    let _slot = match mailbox {
+        Some(m) => {
+            let limit = settings(state).max_concurrency_per_mailbox;
+            match take_slot(state, &credential, &m, limit) {
+                Some(slot) => Some(slot),
+                None => {
+                    let mut a = Answer::error(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "ApplicationThrottled",
+                        "Application is over its MailboxConcurrency limit.",
+                        request_id,
+                        Outcome::Throttled,
+                    );
+                    a.retry_after = Some("1".to_owned());
+                    return (a, Some(credential));
+                }
+            }
+        }
+        None => None,
+    };
     let policy = state.policy();
     if policy.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(policy.latency_ms)).await;

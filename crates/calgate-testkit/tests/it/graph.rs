@@ -1007,3 +1007,64 @@ async fn graph_faults_from_the_policy() {
     let stats = sim_stats(&client, &running).await;
     assert_eq!(stats["outcomes"]["graph.getSchedule"]["fault"], 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifth_request_in_flight_on_one_mailbox_is_throttled() {
+    let running = start_sim(10).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let (start, end) = window();
+    let people: Vec<String> = running
+        .state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| p.email.clone())
+        .collect();
+    let request = GetSchedule::new(
+        people[..2].to_vec(),
+        start,
+        end,
+        30,
+        ScheduleLimit::default(),
+    )
+    .expect("valid");
+    // Every answer takes 1.5 s, so six requests sent together overlap.
+    let mut policy = running.state.policy();
+    policy.latency_ms = 1500;
+    running.state.set_policy(policy).expect("policy applies");
+    let url = format!(
+        "{}/users/{}/calendar/getSchedule",
+        running.urls.graph_url, people[0]
+    );
+    let sends = (0..6).map(|_| {
+        client
+            .post(&url)
+            .bearer_auth(&token)
+            .body(request.to_json())
+            .send()
+    });
+    let mut statuses: Vec<u16> = futures::future::join_all(sends)
+        .await
+        .into_iter()
+        .map(|r| r.expect("answers").status().as_u16())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![200, 200, 200, 200, 429, 429]);
+    // Another mailbox has its own four.
+    let other = format!(
+        "{}/users/{}/calendar/getSchedule",
+        running.urls.graph_url, people[1]
+    );
+    let r = client
+        .post(&other)
+        .bearer_auth(&token)
+        .body(request.to_json())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200);
+    let stats = sim_stats(&client, &running).await;
+    assert_eq!(stats["outcomes"]["graph.getSchedule"]["throttled"], 2);
+    assert!(stats["max_in_flight"].as_u64().is_some_and(|n| n >= 4));
+}
