@@ -140,13 +140,25 @@ pub(crate) fn read_time_zone(
             _ => cur.skip()?,
         }
     }
-    Ok(bias
-        .filter(|b| b.abs() <= 24 * 60)
-        .map(|bias_minutes| SerializableTimeZone {
-            bias_minutes,
-            standard,
-            daylight,
-        }))
+    let Some(bias_minutes) = bias.filter(|b| b.abs() <= 24 * 60) else {
+        return Ok(None);
+    };
+    // Zones without daylight saving still send both transitions (the schema wants them), with
+    // equal biases: they change nothing, so the zone is a fixed offset.
+    if let (Some(s), Some(d)) = (&standard, &daylight)
+        && s.bias_minutes == d.bias_minutes
+    {
+        return Ok(Some(SerializableTimeZone {
+            bias_minutes: bias_minutes + s.bias_minutes,
+            standard: None,
+            daylight: None,
+        }));
+    }
+    Ok(Some(SerializableTimeZone {
+        bias_minutes,
+        standard,
+        daylight,
+    }))
 }
 
 fn read_time_change(cur: &mut Cursor<'_>) -> Result<Option<TimeChange>, EwsError> {
@@ -236,6 +248,43 @@ mod tests {
         }
         assert_eq!(read_instant(""), None);
         assert_eq!(write_instant(offset), "2006-10-16T13:00:00");
+    }
+
+    #[test]
+    fn zones_whose_transitions_change_nothing_are_fixed_offsets() {
+        let read = |xml: &str| {
+            let doc = format!(
+                r#"<t:TimeZone xmlns:t="{}">{xml}</t:TimeZone>"#,
+                crate::ns::TYPES
+            );
+            let mut cur = Cursor::new(doc.as_bytes()).expect("cursor");
+            cur.child().expect("root").expect("element");
+            read_time_zone(&mut cur).expect("reads")
+        };
+        let change = |bias: i32, month: u8| {
+            format!(
+                "<t:Bias>{bias}</t:Bias><t:Time>02:00:00</t:Time><t:DayOrder>1</t:DayOrder><t:Month>{month}</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek>"
+            )
+        };
+        let india = read(&format!(
+            "<t:Bias>-330</t:Bias><t:StandardTime>{}</t:StandardTime><t:DaylightTime>{}</t:DaylightTime>",
+            change(0, 1),
+            change(0, 12)
+        ))
+        .expect("zone");
+        assert_eq!(
+            (india.bias_minutes, india.standard, india.daylight),
+            (-330, None, None)
+        );
+        let cet = read(&format!(
+            "<t:Bias>-60</t:Bias><t:StandardTime>{}</t:StandardTime><t:DaylightTime>{}</t:DaylightTime>",
+            change(0, 10),
+            change(-60, 3)
+        ))
+        .expect("zone");
+        assert_eq!(cet.bias_minutes, -60);
+        assert_eq!(cet.daylight.map(|d| d.bias_minutes), Some(-60));
+        assert_eq!(read("<t:StandardTime/>"), None, "no bias, no zone");
     }
 
     #[test]

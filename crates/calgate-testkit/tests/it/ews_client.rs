@@ -469,3 +469,209 @@ async fn https_needs_the_extra_ca_and_works_with_it() {
     bad.extra_ca_pem = Some(b"not a certificate".to_vec());
     assert!(EwsTransport::new(bad, creds()).is_err());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Against the simulator.
+
+async fn tls_sim(people: usize) -> (calgate_sim::Running, TransportConfig) {
+    let sim = calgate_sim::spawn(calgate_sim::SimConfig {
+        people,
+        ..calgate_sim::SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let mut config = TransportConfig::new(
+        sim.urls.ews_url.parse().expect("url"),
+        ExchangeVersion::Exchange2013Sp1,
+    );
+    config.extra_ca_pem = Some(
+        std::fs::read(
+            sim.urls
+                .ca_cert_pem_path
+                .as_ref()
+                .expect("tls sim has a CA"),
+        )
+        .expect("ca"),
+    );
+    (sim, config)
+}
+
+fn attendant() -> BasicCredentials {
+    BasicCredentials::new("attendant@contoso.com", "Attendant-Passw0rd").expect("creds")
+}
+
+/// 1 000 mailboxes in 10 GetUserAvailability requests (through the engine's source) match the
+/// simulator's own calendars event for event, with details only where the access allows and
+/// the per-mailbox refusals in their own slots.
+#[tokio::test]
+async fn a_thousand_mailboxes_in_ten_requests_match_the_ground_truth() {
+    use calgate_engine::ews_transport::EwsSource;
+    use calgate_engine::{CalendarSource, Window};
+    use calgate_sim::tenant::FreeBusyAccess;
+
+    let (sim, config) = tls_sim(1000).await;
+    let emails: Vec<String> = sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| p.email.clone())
+        .collect();
+    assert_eq!(emails.len(), 1000);
+    // Whole seconds: the wire carries no fractions.
+    let now = Timestamp::from_second(Timestamp::now().as_second() / 3600 * 3600).expect("hour");
+    let window = Window {
+        start: now - jiff::SignedDuration::from_hours(12),
+        end: now + jiff::SignedDuration::from_hours(36),
+    };
+    let source = EwsSource::new(
+        EwsTransport::new(config, attendant()).expect("transport"),
+        RequestedView::Detailed,
+    );
+    let got = source.fetch(&emails, window).await.expect("fetch");
+    let requests = sim.state.stats.snapshot(0).requests;
+    assert_eq!(
+        requests.get("GetUserAvailability"),
+        Some(&10),
+        "requests seen: {requests:?}"
+    );
+    assert_eq!(got.len(), emails.len());
+
+    let tenant = sim.state.tenant();
+    let (mut events_compared, mut detailed, mut refused) = (0, 0, 0);
+    for (availability, email) in got.iter().zip(&emails) {
+        assert_eq!(&availability.mailbox, email, "answers in request order");
+        let person = tenant.person(email).expect("person");
+        let mailbox = tenant.mailbox(email).expect("mailbox");
+        if person.free_busy_access == FreeBusyAccess::None {
+            let err = availability.error.as_ref().expect("refused slot");
+            assert_eq!(err.code, "EWS_NO_FREE_BUSY_ACCESS", "{email}");
+            assert!(availability.events.is_empty());
+            refused += 1;
+            continue;
+        }
+        assert!(
+            availability.error.is_none(),
+            "{email}: {:?}",
+            availability.error
+        );
+        let want: Vec<_> = mailbox
+            .overlapping(window.start, window.end)
+            .map(|(_, e)| e)
+            .collect();
+        assert_eq!(
+            availability.events.len(),
+            want.len(),
+            "{email}: event count"
+        );
+        let details = person.free_busy_access == FreeBusyAccess::Detailed;
+        for (got, want) in availability.events.iter().zip(want) {
+            assert_eq!(
+                (got.start, got.end, got.busy_type),
+                (want.start, want.end, want.busy_type),
+                "{email}"
+            );
+            if details && !want.is_private {
+                assert_eq!(got.subject, want.subject, "{email}");
+                assert_eq!(got.location, want.location, "{email}");
+                assert_eq!(got.is_meeting, want.is_meeting, "{email}");
+                assert_eq!(got.is_recurring, want.is_recurring, "{email}");
+                detailed += 1;
+            } else {
+                assert_eq!(
+                    got.subject, None,
+                    "{email}: no subject without detail rights"
+                );
+                assert_eq!(got.location, None, "{email}");
+            }
+            assert_eq!(got.is_private, details && want.is_private, "{email}");
+            events_compared += 1;
+        }
+        let wh = availability.working_hours.as_ref().expect("working hours");
+        assert_eq!(
+            wh.time_zone,
+            calgate_core::WorkTimeZone::Rules(person.zone_rules.clone()),
+            "{email}"
+        );
+        assert_eq!(wh.periods, person.working_hours.periods, "{email}");
+    }
+    eprintln!(
+        "compared {events_compared} events ({detailed} with details); {refused} mailboxes refused"
+    );
+    // The comparison is only as good as what it covered.
+    assert!(
+        events_compared > 1000,
+        "only {events_compared} events compared"
+    );
+    assert!(detailed > 100, "only {detailed} detailed events compared");
+    assert!(refused > 0, "no refused mailbox in the tenant");
+}
+
+/// The simulator's throttling and sign-in refusals arrive as the typed errors the engine acts on.
+#[tokio::test]
+async fn simulator_throttling_and_refusals_are_typed() {
+    let (sim, config) = tls_sim(20).await;
+    let email = sim.state.tenant().people[0].email.clone();
+    let request = AvailabilityRequest::new(
+        MailboxBatch::try_from_addresses([email]).expect("batch"),
+        Timestamp::now(),
+        Timestamp::now() + jiff::SignedDuration::from_hours(8),
+        RequestedView::FreeBusy,
+    );
+    let transport = EwsTransport::new(config.clone(), attendant()).expect("transport");
+    transport
+        .get_user_availability(&request, Timestamp::now())
+        .await
+        .expect("quiet simulator answers");
+
+    let policy = |f: &dyn Fn(&mut calgate_sim::Policy)| {
+        let mut p = sim.state.policy();
+        f(&mut p);
+        sim.state.set_policy(p).expect("policy");
+    };
+    policy(&|p| {
+        p.busy_every_n_requests = 1;
+        p.busy_backoff_ms = 4321;
+    });
+    let busy = transport
+        .get_user_availability(&request, Timestamp::now())
+        .await
+        .expect_err("busy");
+    assert_eq!(busy.code(), "EWS_SERVER_BUSY", "{busy:?}");
+    assert_eq!(
+        busy.action(),
+        Action::RetryAfter(RetryAfter::Delay(Duration::from_millis(4321)))
+    );
+
+    policy(&|p| {
+        p.busy_every_n_requests = 0;
+        p.retry_after_s = 7;
+        p.retry_after_status = 429;
+    });
+    let throttled = transport
+        .get_user_availability(&request, Timestamp::now())
+        .await
+        .expect_err("429");
+    assert_eq!(throttled.code(), "EWS_HTTP_429", "{throttled:?}");
+    assert_eq!(
+        throttled.action(),
+        Action::RetryAfter(RetryAfter::Delay(Duration::from_secs(7)))
+    );
+
+    policy(&|p| p.retry_after_s = 0);
+    let wrong = EwsTransport::new(
+        config,
+        BasicCredentials::new("attendant@contoso.com", "wrong").expect("creds"),
+    )
+    .expect("transport");
+    let denied = wrong
+        .get_user_availability(&request, Timestamp::now())
+        .await
+        .expect_err("401");
+    assert_eq!(denied.code(), "EWS_HTTP_401", "{denied:?}");
+    assert_eq!(denied.action(), Action::StopCredential);
+    match &denied {
+        EwsError::Unauthorized { challenge } => assert!(challenge.basic, "{challenge:?}"),
+        other => panic!("{other:?}"),
+    }
+}
