@@ -12,6 +12,7 @@
 //!   probes.
 //! * An access token refused by EWS or Graph is dropped and fetched again once; a refusal of the
 //!   token fetched after a refusal is a credential failure.
+//! * A `Retry-After` from Entra (429, 503) is honoured: no token request before it has passed.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -239,6 +240,8 @@ pub struct TokenSource {
     generation: AtomicU64,
     token_requests: AtomicU64,
     retired: AtomicBool,
+    /// Entra asked us (`Retry-After`) not to come back before this instant.
+    not_before: Mutex<Option<(Timestamp, Box<SignInFailure>)>>,
 }
 
 impl fmt::Debug for TokenSource {
@@ -340,6 +343,7 @@ impl TokenSource {
             generation: AtomicU64::new(0),
             token_requests: AtomicU64::new(0),
             retired: AtomicBool::new(false),
+            not_before: Mutex::new(None),
         })
     }
 
@@ -396,6 +400,12 @@ impl TokenSource {
         if self.retired.load(Ordering::SeqCst) {
             return Err(AuthError::Retired);
         }
+        if let Some((until, failure)) = lock(&self.not_before).as_ref()
+            && self.clock.now() < *until
+        {
+            // Entra's Retry-After has not passed: no request before it does.
+            return Err(AuthError::Unavailable(GrantError::Refused(failure.clone())));
+        }
         let attempt = self.guard.admit(&self.fingerprint, &self.label)?;
         let result = self.fetch(resource).await;
         match result {
@@ -418,6 +428,13 @@ impl TokenSource {
             Err(e) => {
                 // Busy, unreachable or a strange answer: no verdict on the credential.
                 drop(attempt);
+                if let GrantError::Refused(failure) = &e
+                    && let Some(seconds) = failure.retry_after_secs
+                {
+                    let wait = SignedDuration::try_from_secs_f64(seconds.min(3600.0))
+                        .unwrap_or(SignedDuration::from_secs(1));
+                    *lock(&self.not_before) = Some((self.clock.now() + wait, failure.clone()));
+                }
                 Err(AuthError::Unavailable(e))
             }
         }
