@@ -86,7 +86,7 @@ impl SoapHeader {
 /// A request ready to send: the body and the headers that must go with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EwsRequest {
-    /// The operation name, for the `SOAPAction` header and logs.
+    /// The operation name, for logs.
     pub operation: &'static str,
     pub body: String,
     /// `X-AnchorMailbox`, when impersonating.
@@ -100,11 +100,6 @@ impl EwsRequest {
             body: header.wrap(body),
             anchor_mailbox: header.anchor_mailbox().map(str::to_string),
         }
-    }
-
-    /// The `SOAPAction` header value.
-    pub fn soap_action(&self) -> String {
-        format!("{}/{}", ns::MESSAGES, self.operation)
     }
 }
 

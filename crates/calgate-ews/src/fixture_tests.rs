@@ -12,7 +12,7 @@ use crate::{
     read_mail_tips_response, read_resolve_names_response,
 };
 
-fn shared_dir() -> PathBuf {
+pub(crate) fn shared_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CALGATE_SHARED_DIR") {
         return PathBuf::from(dir);
     }

@@ -431,6 +431,78 @@ mod tests {
         );
     }
 
+    /// Every element of a document, depth first, as this cursor resolves it.
+    fn elements_mine(xml: &[u8]) -> Result<Vec<(Ns, String)>, EwsError> {
+        fn rec(c: &mut Cursor<'_>, out: &mut Vec<(Ns, String)>) -> Result<(), EwsError> {
+            while let Some(el) = c.child()? {
+                out.push((el.ns, el.local().to_string()));
+                rec(c, out)?;
+            }
+            Ok(())
+        }
+        let mut c = Cursor::new(xml)?;
+        let mut out = Vec::new();
+        rec(&mut c, &mut out)?;
+        Ok(out)
+    }
+
+    /// The same, as quick-xml's `NsReader` resolves it.
+    fn elements_ns_reader(xml: &[u8]) -> Option<Vec<(Ns, String)>> {
+        use quick_xml::name::ResolveResult;
+        let text = std::str::from_utf8(xml).ok()?;
+        let mut r = quick_xml::NsReader::from_str(text.strip_prefix('\u{feff}').unwrap_or(text));
+        let mut out = Vec::new();
+        loop {
+            let (res, ev) = r.read_resolved_event().ok()?;
+            let ns = match res {
+                ResolveResult::Bound(n) => Ns::from_uri(n.0),
+                ResolveResult::Unbound => Ns::None,
+                ResolveResult::Unknown(_) => Ns::Other,
+            };
+            match ev {
+                Event::Start(e) | Event::Empty(e) => {
+                    out.push((ns, e.local_name().as_ref().to_string()))
+                }
+                Event::Eof => return Some(out),
+                _ => {}
+            }
+        }
+    }
+
+    /// The cursor's own prefix resolution agrees with quick-xml's `NsReader` on every recorded
+    /// document and on the awkward cases (shadowing, undeclaring, declarations on empty tags).
+    #[test]
+    fn namespace_resolution_agrees_with_ns_reader() {
+        let shared = crate::fixture_tests::shared_dir();
+        let mut docs: Vec<Vec<u8>> = Vec::new();
+        for dir in ["ews-fixtures", "ews-validate", "captures/exchangelib"] {
+            for entry in std::fs::read_dir(shared.join(dir)).expect("shared dir") {
+                let path = entry.expect("entry").path();
+                if path.extension().is_some_and(|e| e == "xml") {
+                    docs.push(std::fs::read(&path).expect("read"));
+                }
+            }
+        }
+        let (m, t) = (ns::MESSAGES, ns::TYPES);
+        for tricky in [
+            format!(r#"<a xmlns="{m}"><b xmlns="{t}"><c/></b><d xmlns=""><e/></d><f/></a>"#),
+            format!(r#"<p:a xmlns:p="{m}"><p:b xmlns:p="{t}"><p:c/></p:b><p:d/></p:a>"#),
+            format!(r#"<a xmlns:p="{m}"><p:b xmlns:p="{t}"/><p:c/><q:d/></a>"#),
+            format!(r#"<a><x:b xmlns:x="{t}" xmlns="{m}"><c/></x:b><c/></a>"#),
+        ] {
+            docs.push(tricky.into_bytes());
+        }
+        let mut compared = 0;
+        for doc in &docs {
+            let (Ok(mine), Some(theirs)) = (elements_mine(doc), elements_ns_reader(doc)) else {
+                continue;
+            };
+            assert_eq!(mine, theirs, "{}", String::from_utf8_lossy(doc));
+            compared += 1;
+        }
+        assert!(compared > 100, "only {compared} documents compared");
+    }
+
     #[test]
     fn doctype_entities_depth_and_truncation_are_refused() {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx">]><a><leaf>&x;</leaf></a>"#;
