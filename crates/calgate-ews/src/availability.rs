@@ -749,6 +749,121 @@ mod tests {
         );
     }
 
+    fn envelope(slots: &str) -> String {
+        format!(
+            r#"<?xml version="1.0"?><S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Header><v:ServerVersionInfo xmlns:v="{t}" Version="V2018_01_08" MajorVersion="15" Unknown="x"/></S:Header><S:Body><GetUserAvailabilityResponse xmlns="{m}" extra="1"><Surprise/><FreeBusyResponseArray>{slots}</FreeBusyResponseArray></GetUserAvailabilityResponse></S:Body></S:Envelope>"#,
+            t = crate::ns::TYPES,
+            m = crate::ns::MESSAGES
+        )
+    }
+
+    fn slot(view: &str) -> String {
+        format!(
+            r#"<FreeBusyResponse><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><FreeBusyView><x:FreeBusyViewType xmlns:x="{t}">{view}</x:FreeBusyViewType></FreeBusyView></FreeBusyResponse>"#,
+            t = crate::ns::TYPES
+        )
+    }
+
+    fn request(n: usize) -> AvailabilityRequest {
+        let batch = MailboxBatch::try_from_addresses((0..n).map(|i| format!("m{i}@contoso.com")))
+            .expect("batch");
+        AvailabilityRequest::new(
+            batch,
+            ts("2026-11-27T08:00:00Z"),
+            ts("2026-11-27T10:00:00Z"),
+            RequestedView::FreeBusyMerged,
+        )
+    }
+
+    #[test]
+    fn lenient_where_harmless_strict_where_it_matters() {
+        let t = crate::ns::TYPES;
+        let events = format!(
+            r#"<FreeBusyResponse><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><FreeBusyView><FreeBusyViewType xmlns="{t}">FreeBusy</FreeBusyViewType><CalendarEventArray xmlns="{t}"><CalendarEvent><StartTime>2026-11-27T08:00:00Z</StartTime><EndTime>2026-11-27T09:00:00+01:00</EndTime><BusyType>Elsewhere</BusyType><Mood>calm</Mood></CalendarEvent></CalendarEventArray></FreeBusyView></FreeBusyResponse>"#
+        );
+        let bad_time = events.replace("2026-11-27T08:00:00Z", "soon");
+        let merged_only = format!(
+            r#"<FreeBusyResponse><ResponseMessage ResponseClass="Success"/><FreeBusyView><FreeBusyViewType xmlns="{t}">MergedOnly</FreeBusyViewType><MergedFreeBusy xmlns="{t}">0320</MergedFreeBusy></FreeBusyView></FreeBusyResponse>"#
+        );
+        let body = envelope(&format!("{events}{bad_time}{merged_only}{}", slot("None")));
+        let r = read_availability_response(body.as_bytes()).expect("reads");
+        assert_eq!(
+            r.server_version.as_ref().and_then(|v| v.version.as_deref()),
+            Some("V2018_01_08")
+        );
+        let got = r
+            .into_availabilities(&request(4), ts("2026-11-27T12:00:00Z"))
+            .expect("4 slots");
+        // An unknown busy type is no data, never free; an unknown child is ignored; offsets count.
+        assert_eq!(
+            got[0].events,
+            vec![CalendarEvent::new(
+                ts("2026-11-27T08:00:00Z"),
+                ts("2026-11-27T08:00:00Z"),
+                BusyType::NoData
+            )]
+        );
+        // An unreadable time makes that mailbox unknown instead of dropping a busy event.
+        assert_eq!(
+            got[1].error.as_ref().map(|e| e.code.as_str()),
+            Some("EWS_MAILBOX_BAD_DATA")
+        );
+        // A merged-only view becomes events from its digits.
+        assert_eq!(
+            got[2].events,
+            vec![
+                CalendarEvent::new(
+                    ts("2026-11-27T08:15:00Z"),
+                    ts("2026-11-27T08:30:00Z"),
+                    BusyType::Oof
+                ),
+                CalendarEvent::new(
+                    ts("2026-11-27T08:30:00Z"),
+                    ts("2026-11-27T08:45:00Z"),
+                    BusyType::Busy
+                ),
+                CalendarEvent::new(
+                    ts("2026-11-27T09:00:00Z"),
+                    ts("2026-11-27T10:00:00Z"),
+                    BusyType::NoData
+                ),
+            ]
+        );
+        // A success with view None says nothing: unknown, not free.
+        assert_eq!(
+            got[3].error.as_ref().map(|e| e.code.as_str()),
+            Some("EWS_MAILBOX_BAD_DATA")
+        );
+
+        let two = envelope(&format!("{}{}", slot("FreeBusy"), slot("FreeBusy")));
+        let r = read_availability_response(two.as_bytes()).expect("reads");
+        assert_eq!(
+            r.into_availabilities(&request(3), ts("2026-11-27T12:00:00Z")),
+            Err(EwsError::CountMismatch {
+                sent: 3,
+                received: 2
+            })
+        );
+        let wrong_root = envelope("").replace("GetUserAvailabilityResponse", "GetMailTipsResponse");
+        assert!(matches!(
+            read_availability_response(wrong_root.as_bytes()),
+            Err(EwsError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn every_slot_busy_is_a_throttle_not_a_mailbox_problem() {
+        let busy = r#"<FreeBusyResponse><ResponseMessage ResponseClass="Error"><ResponseCode>ErrorServerBusy</ResponseCode><MessageXml><Value xmlns="http://schemas.microsoft.com/exchange/services/2006/types" Name="BackOffMilliseconds">900</Value></MessageXml></ResponseMessage></FreeBusyResponse>"#;
+        let body = envelope(&busy.repeat(2));
+        let r = read_availability_response(body.as_bytes()).expect("reads");
+        assert_eq!(
+            r.into_availabilities(&request(2), ts("2026-11-27T12:00:00Z")),
+            Err(EwsError::ServerBusy {
+                back_off: Some(Duration::from_millis(900))
+            })
+        );
+    }
+
     #[test]
     fn day_lists() {
         assert_eq!(
