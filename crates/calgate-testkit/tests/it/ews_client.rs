@@ -675,3 +675,81 @@ async fn simulator_throttling_and_refusals_are_typed() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Automatic replies through GetMailTips (in chunks) and names through ResolveNames match the
+/// simulator's directory.
+#[tokio::test]
+async fn mail_tips_and_resolve_names_match_the_simulator() {
+    let (sim, config) = tls_sim(200).await;
+    let now = Timestamp::now();
+    let (with_oof, without): (Vec<_>, Vec<_>) = {
+        let tenant = sim.state.tenant();
+        tenant
+            .people
+            .iter()
+            .zip(&tenant.mailboxes)
+            .map(|(p, m)| (p.email.clone(), m.oof_at(now).cloned()))
+            .partition(|(_, oof)| oof.is_some())
+    };
+    assert!(!with_oof.is_empty(), "the tenant has nobody out of office");
+    let chosen: Vec<_> = with_oof
+        .into_iter()
+        .take(15)
+        .chain(without.into_iter().take(10))
+        .collect();
+    let transport = EwsTransport::new(config, attendant()).expect("transport");
+    let requests = MailTipsRequest::chunked(
+        "attendant@contoso.com",
+        chosen.iter().map(|(e, _)| e.clone()),
+        10,
+    )
+    .expect("chunks");
+    assert_eq!(requests.len(), chosen.len().div_ceil(10));
+    let mut answers = Vec::new();
+    for request in &requests {
+        let response = transport.get_mail_tips(request).await.expect("mail tips");
+        answers.extend(
+            response
+                .for_request(request)
+                .expect("one tip per recipient"),
+        );
+    }
+    assert_eq!(answers.len(), chosen.len());
+    for ((email, want), (asked, tip)) in chosen.iter().zip(&answers) {
+        assert_eq!(email, asked);
+        assert!(tip.error.is_none(), "{email}: {:?}", tip.error);
+        let got = tip.out_of_office.as_ref().expect("OutOfOffice requested");
+        let want_message = want
+            .as_ref()
+            .and_then(|o| o.message.as_deref())
+            .map(str::trim)
+            .filter(|m| !m.is_empty());
+        assert_eq!(got.message.as_deref(), want_message, "{email}");
+        if let Some(w) = want
+            && let (Some(s), Some(e)) = (w.start, w.end)
+        {
+            assert_eq!((got.start, got.end), (Some(s), Some(e)), "{email}");
+        }
+    }
+
+    let (email, name) = {
+        let tenant = sim.state.tenant();
+        let p = &tenant.people[3];
+        (p.email.clone(), p.name.clone())
+    };
+    let found = transport
+        .resolve_name(&ResolveNamesRequest::new(email.clone()).expect("entry"))
+        .await
+        .expect("resolve");
+    assert_eq!(found.candidates.len(), 1, "{found:?}");
+    assert_eq!(
+        found.candidates[0].email_address.as_deref(),
+        Some(email.as_str())
+    );
+    assert_eq!(found.candidates[0].name.as_deref(), Some(name.as_str()));
+    let none = transport
+        .resolve_name(&ResolveNamesRequest::new("zz-nobody-by-this-name").expect("entry"))
+        .await
+        .expect("no results is an answer");
+    assert!(none.candidates.is_empty() && !none.ambiguous);
+}
