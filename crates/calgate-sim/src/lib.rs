@@ -4,6 +4,20 @@
 //! EWS endpoint (`/EWS/Exchange.asmx`), the Entra ID v2 endpoints, the Graph endpoints and the
 //! JSON control API (`/_sim/`). All of them share one [`SimState`]: the synthetic tenant, the
 //! accounts with their lockout model, the realism policy and the statistics.
+//!
+//! Choices where Exchange's behaviour is undocumented or where clients disagree with the schema
+//! (each one is what the EWS side answers, and what the conformance tests hold it to):
+//! - Strict like Exchange: GetMailTips without `m:MailTipsRequested` (stock exchangelib) and
+//!   ResolveNames with several `m:UnresolvedEntry` elements get `ErrorSchemaValidation`.
+//! - MergedFreeBusy digits: 0 free, 1 tentative, 2 busy, 3 OOF, 4 working elsewhere; per
+//!   interval the strongest type wins (OOF > busy > working elsewhere > tentative > free).
+//! - A dates-only window (midnight times, no body `t:TimeZone`, zone in `TimeZoneContext`)
+//!   covers whole days through the end date, so `StartTime == EndTime` asks for one day.
+//! - Per-mailbox detail levels come from the mailbox's default permission
+//!   ([`tenant::FreeBusyAccess`]), the same for every caller.
+//! - ConvertId reports every id malformed: the simulator issues no ids clients convert, and
+//!   exchangelib only uses the call to learn the server version.
+//! - GetUserOofSettings answers for any mailbox (real Exchange needs rights on it).
 
 pub mod accounts;
 pub mod control;

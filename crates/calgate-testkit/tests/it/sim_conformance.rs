@@ -583,6 +583,15 @@ async fn exchangelib_sees_401_and_server_busy_as_against_exchange() {
         stats["backoff_violations"], 0,
         "exchangelib honours BackOffMilliseconds: {stats}"
     );
+    let mine = &stats["credentials"][SERVICE_UPN];
+    assert!(
+        mine["throttled"].as_u64().unwrap_or_default() >= 2,
+        "{stats}"
+    );
+    assert!(
+        mine["auth_failures"].as_u64().unwrap_or_default() >= 2,
+        "{stats}"
+    );
     assert!(
         stats["throttled"].as_u64().unwrap_or_default() >= 2,
         "{stats}"
@@ -757,7 +766,7 @@ async fn limits_request_styles_and_faults_answer_with_exchanges_codes() {
             context,
             &gua(
                 "",
-                &[target.email.clone()],
+                std::slice::from_ref(&target.email),
                 &day,
                 &day,
                 60,
@@ -860,7 +869,110 @@ async fn limits_request_styles_and_faults_answer_with_exchanges_codes() {
         !sim.body_arrives(&body).await,
         "a reset connection must not give a body"
     );
-    sim.put("/policy", json!({"reset_rate": 0.0})).await;
+    sim.put("/policy", json!({"reset_rate": 0.0, "error_rate": 1.0}))
+        .await;
+    let (status, c, _) = sim.call(body.clone()).await;
+    assert_eq!(
+        (status, c.as_deref()),
+        (500, Some("ErrorInternalServerError"))
+    );
+    sim.put("/policy", json!({"error_rate": 0.0})).await;
     assert_eq!(sim.soap(u, p, body).await.status(), 200);
     sim.validate_recorded().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_tokens_from_the_simulated_entra_open_ews_with_exchanges_401_shapes() {
+    let running = spawn_sim(SimConfig {
+        people: 20,
+        seed: 17,
+        client_secret: Some("client-secret-for-tests".to_owned()),
+        ..SimConfig::default()
+    })
+    .await;
+    let sim = Sim {
+        http: sim_http_client(&running),
+        running,
+    };
+    let token_url = format!("{}/oauth2/v2.0/token", sim.running.urls.authority);
+    let token = |form: Vec<(&'static str, String)>| {
+        let (http, url) = (sim.http.clone(), token_url.clone());
+        async move {
+            let v: Value = http
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .expect("token request")
+                .json()
+                .await
+                .expect("token JSON");
+            v["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no token: {v}"))
+                .to_owned()
+        }
+    };
+    let client_id = SimConfig::default().client_id;
+    let delegated = |scope: &'static str| {
+        vec![
+            ("grant_type", "password".to_owned()),
+            ("client_id", client_id.clone()),
+            ("username", SERVICE_UPN.to_owned()),
+            ("password", SERVICE_PASSWORD.to_owned()),
+            ("scope", scope.to_owned()),
+        ]
+    };
+    let ews_token = token(delegated(
+        "https://outlook.office365.com/EWS.AccessAsUser.All",
+    ))
+    .await;
+    let graph_token = token(delegated("https://graph.microsoft.com/Calendars.Read")).await;
+    let app_token = token(vec![
+        ("grant_type", "client_credentials".to_owned()),
+        ("client_id", client_id.clone()),
+        ("client_secret", "client-secret-for-tests".to_owned()),
+        ("scope", "https://outlook.office365.com/.default".to_owned()),
+    ])
+    .await;
+
+    let post = |token: String, header: &'static str| {
+        let (http, url) = (sim.http.clone(), sim.running.urls.ews_url.clone());
+        async move {
+            http.post(url)
+                .bearer_auth(token)
+                .header("Content-Type", "text/xml; charset=utf-8")
+                .body(envelope("Exchange2016", header, "<m:GetServerTimeZones/>"))
+                .send()
+                .await
+                .expect("EWS request")
+        }
+    };
+    let impersonation = "<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>attendant@contoso.com</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>";
+
+    assert_eq!(post(ews_token.clone(), "").await.status(), 200);
+    for (token, diagnostic) in [
+        (graph_token, "2000008"),
+        ("not.a.token".to_owned(), "2000001"),
+    ] {
+        let r = post(token, "").await;
+        assert_eq!(r.status(), 401);
+        let challenge = r.headers()["www-authenticate"].to_str().expect("ASCII");
+        assert!(challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""));
+        let diag = r.headers()["x-ms-diagnostics"].to_str().expect("ASCII");
+        assert!(diag.starts_with(diagnostic), "{diag}");
+        assert!(r.headers().get("connection").is_none());
+    }
+    // App-only tokens must impersonate; delegated ones must not.
+    let r = post(app_token.clone(), "").await;
+    assert_eq!(r.status(), 500);
+    let text = r.text().await.expect("body");
+    assert_eq!(
+        fault_code(&text).as_deref(),
+        Some("ErrorInvalidExchangeImpersonationHeaderData")
+    );
+    assert_eq!(post(app_token, impersonation).await.status(), 200);
+    assert_eq!(post(ews_token, impersonation).await.status(), 500);
+    let stats = sim.stats().await;
+    assert_eq!(stats["auth_failures"], 2, "{stats}");
 }
