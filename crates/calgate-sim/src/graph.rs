@@ -42,10 +42,16 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/v1.0/users/{id}/getMailTips", post(mail_tips_for_user))
         .route("/v1.0/me/getMailTips", post(mail_tips_for_me))
         .route("/v1.0/users", get(list_users))
+        .route(
+            "/_sim/graph",
+            get(get_graph_settings).put(put_graph_settings),
+        )
 }
 
-/// Graph settings that are not part of the shared realism policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Graph settings that are not part of the shared realism policy; `GET/PUT /_sim/graph` (a PUT
+/// may name any subset of the fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GraphSettings {
     /// Schedules per getSchedule request (Graph documents 20).
     pub schedule_limit: usize,
@@ -85,6 +91,46 @@ pub fn set_settings(state: &SimState, settings: GraphSettings) {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(settings);
+}
+
+async fn get_graph_settings(State(state): State<Arc<SimState>>) -> Response {
+    axum::Json(settings(&state)).into_response()
+}
+
+async fn put_graph_settings(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    let refuse = |message: String| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::json!({"code": "invalid_graph_settings", "message": message})),
+        )
+            .into_response()
+    };
+    let patch: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(serde_json::Value::Object(patch)) => serde_json::Value::Object(patch),
+        Ok(_) => return refuse("the settings must be a JSON object".to_owned()),
+        Err(e) => return refuse(e.to_string()),
+    };
+    let mut merged = match serde_json::to_value(settings(&state)) {
+        Ok(v) => v,
+        Err(e) => return refuse(e.to_string()),
+    };
+    if let (Some(base), Some(patch)) = (merged.as_object_mut(), patch.as_object()) {
+        for (k, v) in patch {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    let new: GraphSettings = match serde_json::from_value(merged) {
+        Ok(s) => s,
+        Err(e) => return refuse(e.to_string()),
+    };
+    if !(1..=MAX_SCHEDULE_LIMIT).contains(&new.schedule_limit) {
+        return refuse(format!("schedule_limit must be 1–{MAX_SCHEDULE_LIMIT}"));
+    }
+    if new.max_window_days == 0 {
+        return refuse("max_window_days must be at least 1".to_owned());
+    }
+    set_settings(&state, new);
+    axum::Json(new).into_response()
 }
 
 /// Changes the schedule limit (1–100), e.g. to serve a gateway configured for 100 per request.

@@ -664,7 +664,26 @@ async fn graph_refusals_limits_and_time_zones() {
         .await
         .expect("answers");
     assert_eq!(r.status(), 400);
-    assert!(calgate_sim::graph::set_schedule_limit(&running.state, 100));
+    let put = |body: Value| {
+        client
+            .put(format!("{}/graph", running.urls.control_url))
+            .json(&body)
+            .send()
+    };
+    let r = put(serde_json::json!({"schedule_limit": 101}))
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 422);
+    let r = put(serde_json::json!({"schedule_limit": 100}))
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200);
+    let now: Value = r.json().await.expect("settings JSON");
+    assert_eq!(now["schedule_limit"], 100);
+    assert_eq!(
+        now["max_concurrency_per_mailbox"], 4,
+        "other fields keep their values"
+    );
     let request = body_for(100, 100);
     let r = client
         .post(&url)
