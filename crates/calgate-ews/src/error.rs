@@ -111,9 +111,10 @@ impl AuthChallenge {
                 let token_end = piece
                     .find(|c: char| c.is_whitespace() || c == '=')
                     .unwrap_or(piece.len());
-                let opens_scheme = !piece[token_end..].trim_start().starts_with('=');
+                let (token, after) = piece.split_at_checked(token_end).unwrap_or((piece, ""));
+                let opens_scheme = !after.trim_start().starts_with('=');
                 let param = if opens_scheme {
-                    scheme = piece[..token_end].to_ascii_lowercase();
+                    scheme = token.to_ascii_lowercase();
                     match scheme.as_str() {
                         "basic" => out.basic = true,
                         "bearer" => out.bearer = true,
@@ -121,7 +122,7 @@ impl AuthChallenge {
                         "ntlm" => out.ntlm = true,
                         _ => {}
                     }
-                    piece[token_end..].trim()
+                    after.trim()
                 } else {
                     piece
                 };
@@ -176,13 +177,13 @@ fn split_top_level(s: &str, sep: char) -> Vec<&str> {
             '\\' if in_quotes => escaped = true,
             '"' => in_quotes = !in_quotes,
             c if c == sep && !in_quotes => {
-                parts.push(&s[start..i]);
+                parts.push(s.get(start..i).unwrap_or_default());
                 start = i + c.len_utf8();
             }
             _ => {}
         }
     }
-    parts.push(&s[start..]);
+    parts.push(s.get(start..).unwrap_or_default());
     parts
 }
 
@@ -437,8 +438,9 @@ fn back_off_from_values(values: &[(String, String)]) -> Option<Duration> {
     if let Some(ms) = value(values, "BackOffMilliseconds").and_then(|v| v.parse::<u64>().ok()) {
         return Some(clamp(ms));
     }
+    const HINT: &str = "Suggested backoff time";
     let text = value(values, "ErrorMessage")?;
-    let rest = &text[text.find("Suggested backoff time")? + "Suggested backoff time".len()..];
+    let rest = text.get(text.find(HINT)? + HINT.len()..)?;
     let digits: String = rest
         .trim_start()
         .chars()

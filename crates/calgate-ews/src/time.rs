@@ -40,12 +40,12 @@ pub(crate) fn read_instant(s: &str) -> Option<Timestamp> {
 /// jiff.
 fn read_naive_fast(s: &str) -> Option<Timestamp> {
     let b = s.as_bytes();
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
-        || b[13] != b':'
-        || b[16] != b':'
+    let at = |i: usize| b.get(i).copied();
+    if at(4) != Some(b'-')
+        || at(7) != Some(b'-')
+        || !matches!(at(10), Some(b'T' | b't'))
+        || at(13) != Some(b':')
+        || at(16) != Some(b':')
     {
         return None;
     }
