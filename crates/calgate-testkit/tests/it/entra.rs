@@ -938,7 +938,8 @@ async fn each_error_class_is_classified_from_the_wire() {
     );
     assert_eq!(f.class, FailureClass::Credential, "{f:?}");
 
-    // A transient failure through the token source: no quarantine, the next call succeeds.
+    // A transient failure through the token source: no quarantine, no request before the
+    // Retry-After has passed, and then it works.
     sim.entra_settings(|s| s.unavailable_requests = 1);
     let (source, guard, _) = sim.source(password_sign_in(PASSWORD), &clock);
     let err = source.access_token(Resource::Ews).await.expect_err("busy");
@@ -947,6 +948,18 @@ async fn each_error_class_is_classified_from_the_wire() {
         "{err:?}"
     );
     assert!(guard.quarantine_of(source.fingerprint()).is_none());
+    let sent = sim.requests("entra.token.password");
+    let early = source
+        .access_token(Resource::Ews)
+        .await
+        .expect_err("Retry-After not over");
+    assert!(matches!(early, AuthError::Unavailable(_)), "{early:?}");
+    assert_eq!(
+        sim.requests("entra.token.password"),
+        sent,
+        "nothing sent before Retry-After"
+    );
+    clock.advance(SignedDuration::from_secs(1));
     source
         .access_token(Resource::Ews)
         .await
