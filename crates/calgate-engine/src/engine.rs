@@ -40,8 +40,10 @@ pub struct EngineOptions {
 impl EngineOptions {
     /// Defaults for a refresh interval: data turns unknown after three missed refreshes.
     pub fn with_interval(refresh_interval: SignedDuration) -> EngineOptions {
-        let mut status = StatusOptions::default();
-        status.stale_after = (refresh_interval * 3).max(SignedDuration::from_mins(15));
+        let status = StatusOptions {
+            stale_after: (refresh_interval * 3).max(SignedDuration::from_mins(15)),
+            ..StatusOptions::default()
+        };
         EngineOptions {
             refresh_interval,
             on_demand_after: (refresh_interval / 2).max(SignedDuration::from_secs(30)),
