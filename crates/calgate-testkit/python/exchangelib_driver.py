@@ -14,6 +14,7 @@ Commands:
                                     one get_free_busy_info() call for all addresses
   mailtips --sender EMAIL EMAIL...  GetMailTips with the MailTipsRequested workaround
   mailtips-stock                    account.mail_tips, as exchangelib ships it
+  oof EMAIL                         Account(EMAIL).oof_settings (GetUserOofSettings)
   resolve NAME...                   one resolve_names() call per name
   resolve-together NAME...          one resolve_names() call for all names (as exchangelib batches)
 
@@ -151,6 +152,15 @@ def cmd_mailtips_stock(a):
     return {"mail_tips": repr(acc.mail_tips)}
 
 
+def cmd_oof(a):
+    acc = account(a)
+    other = Account(a.email, config=acc.protocol.config, autodiscover=False, access_type=DELEGATE,
+                    default_timezone=EWSTimeZone("UTC"))
+    s = other.oof_settings
+    return {"state": s.state, "start": iso(s.start), "end": iso(s.end),
+            "internal_reply": s.internal_reply}
+
+
 def resolution_json(r):
     if isinstance(r, Exception):
         return failure(r)
@@ -194,6 +204,8 @@ def main():
     mt.add_argument("--sender", required=True)
     mt.add_argument("emails", nargs="+")
     sub.add_parser("mailtips-stock")
+    oo = sub.add_parser("oof")
+    oo.add_argument("email")
     rs = sub.add_parser("resolve")
     rs.add_argument("--full", action="store_true")
     rs.add_argument("names", nargs="+")
@@ -205,6 +217,7 @@ def main():
         "freebusy": cmd_freebusy,
         "mailtips": cmd_mailtips,
         "mailtips-stock": cmd_mailtips_stock,
+        "oof": cmd_oof,
         "resolve": cmd_resolve,
         "resolve-together": cmd_resolve_together,
     }

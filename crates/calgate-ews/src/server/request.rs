@@ -469,6 +469,25 @@ mod tests {
     }
 
     #[test]
+    fn every_truncation_of_a_request_is_an_error_not_a_panic() {
+        for end in 0..CAPTURED_GUA.len() {
+            if let Some(prefix) = CAPTURED_GUA.get(..end) {
+                assert!(
+                    read_request(prefix).is_err(),
+                    "prefix of {end} bytes parsed"
+                );
+            }
+        }
+        let mangled = CAPTURED_GUA
+            .replace("2025-06-02T00:00:00Z", "yesterday")
+            .replace("<t:Bias>0</t:Bias>", "<t:Bias>x</t:Bias>");
+        assert!(matches!(
+            read_request(&mangled),
+            Err(RequestError::Schema(_))
+        ));
+    }
+
+    #[test]
     fn refuses_dtds_and_schema_breaking_requests() {
         let dtd = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>"#;
         assert!(matches!(read_request(dtd), Err(RequestError::NotXml(_))));

@@ -457,6 +457,16 @@ async fn exchangelib_mail_tips_with_the_workaround_report_out_of_office() {
             "no reply expected: {tip}"
         );
     }
+    // The same reply through GetUserOofSettings.
+    let settings = sim
+        .exchangelib(SERVICE_PASSWORD, "failfast", &["oof", away])
+        .await;
+    assert_eq!(settings["state"], "Scheduled", "{settings}");
+    assert_eq!(settings["internal_reply"], message, "{settings}");
+    let settings = sim
+        .exchangelib(SERVICE_PASSWORD, "failfast", &["oof", here])
+        .await;
+    assert_eq!(settings["state"], "Disabled", "{settings}");
     // Stock exchangelib writes the requested tips as stray text; Exchange refuses that.
     let stock = sim
         .exchangelib(SERVICE_PASSWORD, "failfast", &["mailtips-stock"])
@@ -465,6 +475,10 @@ async fn exchangelib_mail_tips_with_the_workaround_report_out_of_office() {
     let ops = sim.validate_recorded().await;
     assert!(ops.iter().any(|(op, s)| op == "GetMailTips" && *s == 200));
     assert!(ops.iter().any(|(op, s)| op == "GetMailTips" && *s == 500));
+    assert!(
+        ops.iter()
+            .any(|(op, s)| op == "GetUserOofSettings" && *s == 200)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -975,4 +989,91 @@ async fn bearer_tokens_from_the_simulated_entra_open_ews_with_exchanges_401_shap
     assert_eq!(post(ews_token, impersonation).await.status(), 500);
     let stats = sim.stats().await;
     assert_eq!(stats["auth_failures"], 2, "{stats}");
+}
+
+/// Runs `freebusy` through exchangelib for `emails` and checks every view against the ground
+/// truth: event instants and busy types (when the view has events), and the merged string.
+async fn check_free_busy(sim: &Sim, emails: &[String], tz: &str, view: &str, hours: i64) {
+    let start = today_utc_midnight();
+    let end = start.checked_add(hours.hours()).expect("end");
+    let (s, e) = (start.to_string(), end.to_string());
+    let mut args = vec![
+        "freebusy",
+        "--start",
+        &s,
+        "--end",
+        &e,
+        "--tz",
+        tz,
+        "--view",
+        view,
+        "--interval",
+        "60",
+    ];
+    args.extend(emails.iter().map(String::as_str));
+    let out = sim.exchangelib(SERVICE_PASSWORD, "failfast", &args).await;
+    let views = out["views"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{tz} {view}: {out}"));
+    assert_eq!(views.len(), emails.len());
+    let people = sim.people().await;
+    for (email, got) in emails.iter().zip(views) {
+        let person = people.iter().find(|p| &p.email == email).expect("known");
+        let truth = sim.events(email).await;
+        let truth: Vec<&EventJson> = truth
+            .iter()
+            .filter(|e| e.end > start && e.start < end)
+            .collect();
+        let detailed = person.free_busy_access == "detailed";
+        let served = match (view, detailed) {
+            ("Detailed", false) => "FreeBusy",
+            (v, _) => v,
+        };
+        assert_eq!(got["view_type"], served, "{email} {tz}");
+        if view == "MergedOnly" {
+            assert_eq!(
+                got["merged"].as_str().unwrap_or_default(),
+                expected_merged(&truth, start, end, 60),
+                "{email} {tz}"
+            );
+            assert!(got["events"].as_array().is_none_or(Vec::is_empty));
+            continue;
+        }
+        let events = got["events"].as_array().expect("events");
+        assert_eq!(events.len(), truth.len(), "{email} {tz}: {got}");
+        for (g, t) in events.iter().zip(&truth) {
+            let gs: Timestamp = g["start"].as_str().expect("start").parse().expect("ts");
+            let ge: Timestamp = g["end"].as_str().expect("end").parse().expect("ts");
+            assert_eq!((gs, ge), (t.start, t.end), "{email} {tz}");
+            assert_eq!(g["busy_type"], ews_busy_name(&t.busy_type));
+            assert_eq!(
+                g["details"].is_null(),
+                !served.starts_with("Detailed"),
+                "{email} {tz}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exchangelib_views_hold_in_other_time_zones() {
+    let sim = Sim::start(120, 18, json!({})).await;
+    let people = sim.people().await;
+    let emails: Vec<String> = people
+        .iter()
+        .filter(|p| p.free_busy_access != "none")
+        .take(12)
+        .map(|p| p.email.clone())
+        .collect();
+    check_free_busy(&sim, &emails, "America/New_York", "FreeBusy", 48).await;
+    check_free_busy(&sim, &emails, "Australia/Sydney", "Detailed", 72).await;
+    check_free_busy(&sim, &emails, "Asia/Kolkata", "MergedOnly", 24).await;
+    check_free_busy(&sim, &emails, "Europe/London", "FreeBusyMerged", 24).await;
+    let ops = sim.validate_recorded().await;
+    assert!(
+        ops.iter()
+            .filter(|(op, _)| op == "GetServerTimeZones")
+            .count()
+            >= 4
+    );
 }
