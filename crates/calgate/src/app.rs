@@ -47,10 +47,13 @@ pub struct AppState {
     options: RwLock<EngineOptions>,
     site_time_zone: jiff::tz::TimeZone,
     source_mode: SourceMode,
+    pub sign_in: crate::sources::SignInContext,
     /// Fixed engine options (tests), instead of options derived from the settings.
     options_override: Option<EngineOptions>,
     ready: AtomicBool,
     pub metrics: Arc<GatewayMetrics>,
+    /// The web pages' sign-in sessions.
+    pub portal: crate::portal::Sessions,
 }
 
 /// Engine options for `settings` at the site's time zone.
@@ -72,6 +75,7 @@ impl AppState {
         site_time_zone: jiff::tz::TimeZone,
         source_mode: SourceMode,
         options_override: Option<EngineOptions>,
+        sign_in: crate::sources::SignInContext,
     ) -> AppState {
         let options = options_override
             .clone()
@@ -83,9 +87,11 @@ impl AppState {
             options: RwLock::new(options),
             site_time_zone,
             source_mode,
+            sign_in,
             options_override,
             ready: AtomicBool::new(false),
             metrics: Arc::new(GatewayMetrics::default()),
+            portal: crate::portal::Sessions::default(),
         }
     }
 
@@ -142,7 +148,7 @@ impl AppState {
         *self.options.write().unwrap_or_else(|e| e.into_inner()) = options.clone();
         match &self.source_mode {
             SourceMode::Fixed(source) => self.engine.replace_source(source.clone(), options),
-            SourceMode::FromSettings => match crate::sources::build(&settings) {
+            SourceMode::FromSettings => match crate::sources::build(&settings, &self.sign_in) {
                 Ok(source) => self.engine.replace_source(Some(source), options),
                 Err(why) => self.engine.misconfigure(why.code, &why.message, options),
             },
@@ -270,6 +276,10 @@ async fn require(
 
 async fn console_auth(State(app): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let token = bearer(&req);
+    // The operator page reads the same API with its sign-in cookie (no token in a URL).
+    if token.is_none() && app.portal.signed_in(req.headers()).is_some() {
+        return next.run(req).await;
+    }
     match require(&app, token, false).await {
         Ok(token) => {
             req.extensions_mut().insert(token);
@@ -318,5 +328,6 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/api/v1/openapi.json", get(api::openapi::openapi))
         .merge(console)
         .merge(admin)
+        .merge(crate::portal::router(app.clone()))
         .with_state(app)
 }

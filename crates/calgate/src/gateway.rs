@@ -145,6 +145,7 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         config.site_time_zone.clone(),
         config.source.clone(),
         config.engine_override.clone(),
+        crate::sources::SignInContext::in_memory(),
     ));
     app.apply_settings(settings);
     let persist = tokio::spawn(persist_availability(app.clone()));

@@ -8,5 +8,6 @@ pub mod demo;
 pub mod gateway;
 pub mod logging;
 pub mod metrics;
+pub mod portal;
 pub mod sources;
 pub mod view;

@@ -192,7 +192,9 @@ async fn check(
         anyhow::bail!("no mailbox given and no service account configured; pass --mailbox");
     };
     let options = calgate::app::engine_options(&settings, &boot.time_zone());
-    let answer = calgate::check::run(&settings, &options, &mailbox.to_ascii_lowercase()).await;
+    let sign_in = calgate::sources::SignInContext::in_memory();
+    let answer =
+        calgate::check::run(&settings, &sign_in, &options, &mailbox.to_ascii_lowercase()).await;
     if json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else if answer.ok {

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 
+use calgate_auth::{LockoutGuard, MemoryRefreshTokens, RefreshTokenStore, SystemClock};
+
 use calgate_engine::CalendarSource;
 use calgate_engine::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
 use calgate_ews::availability::RequestedView;
@@ -25,8 +27,31 @@ impl NotConfigured {
     }
 }
 
+/// What every source shares across settings changes: the lockout guard (one for the gateway,
+/// so its state persists in one piece and a credential quarantined before a change stays
+/// quarantined) and where refresh tokens are kept.
+#[derive(Debug, Clone)]
+pub struct SignInContext {
+    pub guard: Arc<LockoutGuard>,
+    pub refresh_tokens: Arc<dyn RefreshTokenStore>,
+}
+
+impl SignInContext {
+    /// A context with a fresh guard and refresh tokens in memory.
+    pub fn in_memory() -> SignInContext {
+        SignInContext {
+            guard: LockoutGuard::new(Arc::new(SystemClock)),
+            refresh_tokens: Arc::new(MemoryRefreshTokens::default()),
+        }
+    }
+}
+
 /// Builds the source the settings describe.
-pub fn build(settings: &CalendarSettings) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
+pub fn build(
+    settings: &CalendarSettings,
+    sign_in: &SignInContext,
+) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
+    let _ = sign_in;
     match settings.provider {
         Provider::Exchange | Provider::Office365 => ews(settings),
         Provider::Microsoft365 => Err(NotConfigured::new(

@@ -1,0 +1,50 @@
+//! The operator console page: a directory with instant search, each person's state as colour,
+//! icon and words, and a detail pane. The page itself is a shell; its script reads the JSON API
+//! (`/api/v1/people`, `/api/v1/people/{email}`) and the live stream with the session cookie.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::IntoResponse;
+
+use calgate_core::OperatorState;
+
+use super::{AnySession, Chrome};
+use crate::app::AppState;
+
+/// The words for a state, as the console and the connection test show it.
+pub fn state_words(state: OperatorState) -> &'static str {
+    match state {
+        OperatorState::Free => "Free",
+        OperatorState::Tentative => "Tentative",
+        OperatorState::Busy => "In a meeting",
+        OperatorState::Oof => "Out of office",
+        OperatorState::WorkingElsewhere => "Working elsewhere",
+        OperatorState::Unknown => "Unknown — calendar unavailable",
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console.html")]
+pub struct ConsolePage {
+    chrome: Chrome,
+    site_time_zone: String,
+}
+
+/// `GET /console`.
+pub async fn page(
+    State(app): State<Arc<AppState>>,
+    AnySession(s): AnySession,
+) -> impl IntoResponse {
+    ConsolePage {
+        chrome: Chrome::new(&s, "console"),
+        site_time_zone: app
+            .options()
+            .site_time_zone
+            .iana_name()
+            .unwrap_or("UTC")
+            .to_string(),
+    }
+}

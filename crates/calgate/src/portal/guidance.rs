@@ -1,0 +1,142 @@
+//! Plain-language causes and fixes for the error codes an administrator meets, and the short
+//! explanation shown under each settings warning. The seed's troubleshooting chapter (an account
+//! locked after too frequent refreshes or a changed password) is the `auth` case here.
+
+use calgate_settings::WarningCode;
+
+/// What probably happened and what to do about it.
+#[derive(Debug, Clone)]
+pub struct Guidance {
+    pub cause: &'static str,
+    pub fix: &'static str,
+}
+
+/// The three likely reasons behind a refused service account, from the seed's troubleshooting
+/// notes, written as things to check.
+pub const AUTH_FAILED_CAUSES: &[(&str, &str)] = &[
+    (
+        "The account's policy does not allow calendar reads this often.",
+        "Raise the Data refresh interval (300 s is a safe start) or ask for the account to be \
+         exempted from the throttling/lockout policy, then press Retry now.",
+    ),
+    (
+        "Someone changed the service account's password, so the stored one is no longer valid.",
+        "Enter the new password under Calendar Integration Settings and save; calgate stops \
+         using the old one at once.",
+    ),
+    (
+        "The credentials were changed while calgate was running, and repeated attempts with the \
+         old ones got the account locked.",
+        "calgate holds further attempts (the lockout guard) so the lock can expire. Save the \
+         correct credentials, wait for the lock to clear, then press Retry now.",
+    ),
+];
+
+/// Guidance for an error code from a connection test or the source's health.
+pub fn for_code(code: &str) -> Guidance {
+    let auth = Guidance {
+        cause: "The server refused the service account's credentials (wrong or changed \
+                password, locked account, or the sign-in method is not allowed).",
+        fix: "Check the username and password (or the tenant, client ID and secret), save them \
+              again, and test. If the account was locked, wait for the lock to clear first.",
+    };
+    match code {
+        "EWS_HTTP_401"
+        | "ENTRA_AADSTS50126"
+        | "GRAPH_ERROR_UNAUTHORIZED"
+        | "SETTINGS_CREDENTIALS_INVALID"
+        | "EWS_CREDENTIAL_UNAVAILABLE" => auth,
+        c if c.starts_with("ENTRA_AADSTS5005") => Guidance {
+            cause: "Entra ID reports the account as locked, disabled or blocked by policy.",
+            fix: "Ask your Microsoft 365 administrator to unlock or enable the service account, \
+                  or to exempt it from the conditional-access policy that blocks it.",
+        },
+        c if c.starts_with("ENTRA_AADSTS65001") => Guidance {
+            cause: "The app registration has not been granted admin consent.",
+            fix: "In Entra ID, open the app registration's API permissions and grant admin \
+                  consent, then test again.",
+        },
+        c if c.starts_with("ENTRA_") => Guidance {
+            cause: "Entra ID refused the sign-in.",
+            fix: "Check the Directory (tenant) ID, the Application (client) ID and the account; \
+                  the code names Entra ID's reason (look it up as AADSTS followed by the number).",
+        },
+        "EWS_CONNECT" | "EWS_TIMEOUT" | "SOURCE_GRAPH_UNAVAILABLE" => Guidance {
+            cause: "calgate could not reach the server (name, firewall, proxy or TLS).",
+            fix: "Check the EWS URL or Graph endpoint, that this machine can reach it, and that \
+                  its certificate is trusted (add a private CA under Advanced).",
+        },
+        "EWS_SERVER_BUSY"
+        | "EWS_HTTP_429"
+        | "GRAPH_ERROR_THROTTLED"
+        | "EWS_HTTP_503"
+        | "EWS_MAILBOX_SERVER_BUSY"
+        | "EWS_EXCEEDED_CONNECTION_COUNT" => Guidance {
+            cause: "The server is throttling calgate: too many requests for the account.",
+            fix: "calgate backs off on its own. If it happens often, raise the Data refresh \
+                  interval or watch fewer people with this account.",
+        },
+        "EWS_MAIL_RECIPIENT_NOT_FOUND"
+        | "GRAPH_ERROR_MAIL_RECIPIENT_NOT_FOUND"
+        | "EWS_INVALID_SMTP_ADDRESS"
+        | "GRAPH_ERROR_NOT_FOUND" => Guidance {
+            cause: "The server does not know this mailbox.",
+            fix: "Check the email address (the primary SMTP address, not an alias).",
+        },
+        "EWS_NO_FREE_BUSY_ACCESS"
+        | "GRAPH_ERROR_NO_FREE_BUSY_ACCESS"
+        | "GRAPH_ERROR_FORBIDDEN"
+        | "EWS_HTTP_403" => Guidance {
+            cause: "The service account may not read this calendar's free/busy information.",
+            fix: "Grant the account free/busy (or Calendars.Read) access to the mailbox, or \
+                  the application permission for Graph app-only access.",
+        },
+        "EWS_INVALID_SERVER_VERSION" | "EWS_UNSUPPORTED_BY_VERSION" | "EWS_SCHEMA_VALIDATION" => {
+            Guidance {
+                cause: "The server does not accept requests in the chosen Exchange version.",
+                fix: "Choose the oldest Exchange version among your servers under Version.",
+            }
+        }
+        c if c.starts_with("SETTINGS_") => Guidance {
+            cause: "The saved settings are incomplete for the chosen provider.",
+            fix: "Fill in the fields the message names and save again.",
+        },
+        _ => Guidance {
+            cause: "The server answered in a way calgate could not use.",
+            fix: "See the message and the Logs page for details; test again after fixing.",
+        },
+    }
+}
+
+/// Why a settings warning matters, in a sentence.
+pub fn warning_explanation(code: WarningCode) -> &'static str {
+    match code {
+        WarningCode::BothAuthEnabled => {
+            "If you keep both authentications enabled, a warning is displayed once configuration \
+             is saved: modern authentication is used, and Basic only when the server offers no \
+             Bearer sign-in at all — never after a credential failure. Uncheck Basic unless \
+             you need that fallback."
+        }
+        WarningCode::BasicAuthExchangeOnline => {
+            "Exchange Online refuses Basic authentication, so this grant will not work there. \
+             Keep it unchecked."
+        }
+        WarningCode::EwsOnlineRetirement => {
+            "Microsoft is retiring EWS in Exchange Online. Plan the move to Microsoft 365 \
+             (Graph) before the dates above."
+        }
+        WarningCode::RefreshIntervalLow => {
+            "Refreshing this often can get the service account throttled or locked — the \
+             first cause in the troubleshooting notes. Meeting starts and ends are shown at \
+             the second anyway."
+        }
+        WarningCode::InsecureHttp => {
+            "Passwords and calendar data travel unencrypted over http://. Use it in a test lab \
+             only."
+        }
+        WarningCode::EwsUrlUnusualPath => {
+            "EWS URLs normally end in /EWS/Exchange.asmx; check the address if the connection \
+             test fails."
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! *Health* (the source's state, its timings, mailboxes by freshness, recent errors, "Retry now"
+//! and the troubleshooting guidance next to `auth_failed`) and *Logs* (recent entries, level
+//! filter, download).
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use calgate_engine::SourceState;
+
+use super::guidance::{self, AUTH_FAILED_CAUSES, Guidance};
+use super::text::{relative, when};
+use super::{AdminSession, Chrome};
+use crate::app::AppState;
+
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    pub time: String,
+    pub level: String,
+    pub message: String,
+    pub fields: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "health.html")]
+pub struct HealthPage {
+    chrome: Chrome,
+    state: String,
+    state_words: &'static str,
+    since: String,
+    code: String,
+    message: String,
+    last_success: String,
+    next_attempt: String,
+    guard_holding: bool,
+    pending: usize,
+    fresh: usize,
+    stale: usize,
+    error: usize,
+    auth_failed: bool,
+    causes: &'static [(&'static str, &'static str)],
+    guidance: Option<Guidance>,
+    errors: Vec<LogLine>,
+    retried: bool,
+}
+
+fn state_words(state: SourceState) -> &'static str {
+    match state {
+        SourceState::Starting => "Starting: no answer from the server yet",
+        SourceState::Ok => "OK: calendars are being read",
+        SourceState::Degraded => "Degraded: some mailboxes fail",
+        SourceState::Throttled => "Throttled: the server asked calgate to wait",
+        SourceState::AuthFailed => "Authentication failed: the credentials were refused",
+        SourceState::Unreachable => "Unreachable: the server cannot be reached",
+        SourceState::Misconfigured => "Misconfigured: the settings cannot work",
+        SourceState::Disabled => "Disabled: no calendar source is configured",
+    }
+}
+
+fn state_name(state: SourceState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// A JSON log line as a row; unknown shapes still show their raw text.
+fn log_line(v: &serde_json::Value) -> LogLine {
+    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let fields = v.get("fields");
+    let message = fields
+        .and_then(|f| f.get("message"))
+        .and_then(|m| m.as_str())
+        .unwrap_or("")
+        .to_string();
+    let rest = fields
+        .and_then(|f| f.as_object())
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| k.as_str() != "message")
+                .map(|(k, v)| match v.as_str() {
+                    Some(s) => format!("{k}={s}"),
+                    None => format!("{k}={v}"),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
+    LogLine {
+        time: field("timestamp"),
+        level: field("level"),
+        message,
+        fields: rest,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HealthQuery {
+    #[serde(default)]
+    retried: Option<String>,
+}
+
+/// `GET /portal/health`.
+pub async fn page(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Query(q): Query<HealthQuery>,
+) -> impl IntoResponse {
+    let now = Timestamp::now();
+    let tz = app.options().site_time_zone;
+    let h = app.engine().health();
+    let [pending, fresh, stale, error] =
+        app.engine().board().freshness_counts(now, app.stale_age());
+    let errors = crate::logging::recent(app.store.data_dir(), 400)
+        .iter()
+        .map(log_line)
+        .filter(|l| l.level == "ERROR" || l.level == "WARN")
+        .rev()
+        .take(20)
+        .collect();
+    let auth_failed = h.state == SourceState::AuthFailed;
+    HealthPage {
+        chrome: Chrome::new(&s, "health"),
+        state: state_name(h.state),
+        state_words: state_words(h.state),
+        since: when(Some(h.since), &tz, now),
+        code: h.code.clone().unwrap_or_default(),
+        message: h.message.clone().unwrap_or_default(),
+        last_success: h
+            .last_success
+            .map(|t| when(Some(t), &tz, now))
+            .unwrap_or_else(|| "never".to_string()),
+        next_attempt: h
+            .next_attempt
+            .map(|t| {
+                if t > now {
+                    when(Some(t), &tz, now)
+                } else {
+                    format!("now (was due {})", relative(t, now))
+                }
+            })
+            .unwrap_or_else(|| "on the regular schedule".to_string()),
+        guard_holding: auth_failed && h.next_attempt.is_some_and(|t| t > now),
+        pending,
+        fresh,
+        stale,
+        error,
+        auth_failed,
+        causes: AUTH_FAILED_CAUSES,
+        guidance: h.code.as_deref().map(guidance::for_code),
+        errors,
+        retried: q.retried.is_some(),
+    }
+}
+
+/// `POST /portal/health/retry`: forget the back-off and try once now.
+pub async fn retry(State(app): State<Arc<AppState>>, AdminSession(s): AdminSession) -> Response {
+    tracing::info!(user = %s.user, "retry now requested from the portal");
+    app.engine().retry_now();
+    Redirect::to("/portal/health?retried=1").into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "logs.html")]
+pub struct LogsPage {
+    chrome: Chrome,
+    level: String,
+    levels: Vec<(&'static str, bool)>,
+    lines: Vec<LogLine>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogsQuery {
+    #[serde(default)]
+    level: Option<String>,
+}
+
+fn severity(level: &str) -> u8 {
+    match level {
+        "ERROR" => 4,
+        "WARN" => 3,
+        "INFO" => 2,
+        "DEBUG" => 1,
+        _ => 0,
+    }
+}
+
+/// `GET /portal/logs?level=`: the newest entries at or above a level, newest first.
+pub async fn logs(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Query(q): Query<LogsQuery>,
+) -> impl IntoResponse {
+    let level = q
+        .level
+        .map(|l| l.to_ascii_uppercase())
+        .filter(|l| severity(l) > 0)
+        .unwrap_or_else(|| "INFO".to_string());
+    let min = severity(&level);
+    let lines = crate::logging::recent(app.store.data_dir(), 2000)
+        .iter()
+        .map(log_line)
+        .filter(|l| severity(&l.level) >= min)
+        .rev()
+        .take(300)
+        .collect();
+    LogsPage {
+        chrome: Chrome::new(&s, "logs"),
+        levels: ["ERROR", "WARN", "INFO", "DEBUG"]
+            .into_iter()
+            .map(|l| (l, l == level))
+            .collect(),
+        level,
+        lines,
+    }
+}
+
+/// `GET /portal/logs/download`: every retained log file, oldest first, as one JSON-lines file.
+pub async fn download(State(app): State<Arc<AppState>>, AdminSession(_): AdminSession) -> Response {
+    let dir = crate::logging::log_dir(app.store.data_dir());
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut body = Vec::new();
+    for f in files {
+        if let Ok(bytes) = std::fs::read(&f) {
+            body.extend_from_slice(&bytes);
+        }
+    }
+    let name = format!(
+        "attachment; filename=\"calgate-logs-{}.jsonl\"",
+        Timestamp::now().strftime("%Y%m%dT%H%M%SZ")
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        body,
+    )
+        .into_response()
+}

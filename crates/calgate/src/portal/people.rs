@@ -1,0 +1,266 @@
+//! *Watch list*: search, add, remove, and a pasted import (`email,name,extension` per line) with
+//! a preview and per-row errors before anything is saved.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::text::url_encode;
+use super::{AdminSession, Chrome};
+use crate::api::people::looks_like_email;
+use crate::app::AppState;
+use crate::view::Person;
+
+/// People listed at once on the page.
+const PAGE_SIZE: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub line: usize,
+    pub email: String,
+    pub name: String,
+    pub extension: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "people.html")]
+pub struct PeoplePage {
+    chrome: Chrome,
+    query: String,
+    people: Vec<Person>,
+    total: u64,
+    notice: Option<String>,
+    error: Option<String>,
+    import_text: String,
+    preview: Vec<ImportRow>,
+    preview_ok: usize,
+    preview_bad: usize,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PeopleQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+impl PeoplePage {
+    async fn build(app: &AppState, s: &super::Session, query: &str) -> PeoplePage {
+        PeoplePage {
+            chrome: Chrome::new(s, "people"),
+            query: query.to_string(),
+            people: app
+                .search_people(query, PAGE_SIZE)
+                .await
+                .unwrap_or_default(),
+            total: app.store.count_people().await.unwrap_or(0),
+            notice: None,
+            error: None,
+            import_text: String::new(),
+            preview: Vec::new(),
+            preview_ok: 0,
+            preview_bad: 0,
+        }
+    }
+}
+
+/// `GET /portal/people?q=`.
+pub async fn page(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Query(q): Query<PeopleQuery>,
+) -> impl IntoResponse {
+    let mut page = PeoplePage::build(&app, &s, q.q.as_deref().unwrap_or("")).await;
+    page.notice = q.notice;
+    page
+}
+
+fn clean(s: Option<&String>) -> Option<String> {
+    s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// `POST /portal/people/add`.
+pub async fn add(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let email = form
+        .get("email")
+        .map(|e| e.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !looks_like_email(&email) {
+        let mut page = PeoplePage::build(&app, &s, "").await;
+        page.error = Some("Not an email address: enter the person's mailbox address.".into());
+        return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+    }
+    let person = Person {
+        email: email.clone(),
+        name: clean(form.get("name")),
+        extension: clean(form.get("extension")),
+    };
+    match app.upsert_people(vec![person]).await {
+        Ok(_) => Redirect::to(&format!(
+            "/portal/people?notice={}",
+            url_encode(&format!("Added {email}."))
+        ))
+        .into_response(),
+        Err(e) => {
+            let mut page = PeoplePage::build(&app, &s, "").await;
+            page.error = Some(e.message);
+            (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
+        }
+    }
+}
+
+/// `POST /portal/people/remove`.
+pub async fn remove(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let email = form
+        .get("email")
+        .map(|e| e.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match app.delete_person(&email).await {
+        Ok(true) => Redirect::to(&format!(
+            "/portal/people?notice={}",
+            url_encode(&format!("Removed {email}."))
+        ))
+        .into_response(),
+        Ok(false) => Redirect::to(&format!(
+            "/portal/people?notice={}",
+            url_encode(&format!("{email} was not on the watch list."))
+        ))
+        .into_response(),
+        Err(e) => {
+            let mut page = PeoplePage::build(&app, &s, "").await;
+            page.error = Some(e.message);
+            (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
+        }
+    }
+}
+
+/// Reads pasted lines: `email,name,extension` (also `;` or tab separated; name and extension
+/// optional; a header line starting with `email` is skipped).
+pub fn parse_import(text: &str) -> Vec<ImportRow> {
+    let mut seen = std::collections::HashSet::new();
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .filter(|(i, l)| !(*i == 0 && l.trim().to_ascii_lowercase().starts_with("email")))
+        .map(|(i, line)| {
+            let sep = [',', ';', '\t']
+                .into_iter()
+                .find(|c| line.contains(*c))
+                .unwrap_or(',');
+            let mut cells = line.split(sep).map(|c| c.trim().trim_matches('"').trim());
+            let email = cells.next().unwrap_or("").to_ascii_lowercase();
+            let name = cells.next().unwrap_or("").to_string();
+            let extension = cells.next().unwrap_or("").to_string();
+            let extra = cells.any(|c| !c.is_empty());
+            let error = if !looks_like_email(&email) {
+                Some("not an email address".to_string())
+            } else if extra {
+                Some("more than three columns (email, name, extension)".to_string())
+            } else if extension.chars().any(|c| c.is_whitespace()) {
+                Some("the extension has spaces".to_string())
+            } else if !seen.insert(email.clone()) {
+                Some("listed twice".to_string())
+            } else {
+                None
+            };
+            ImportRow {
+                line: i + 1,
+                email,
+                name,
+                extension,
+                error,
+            }
+        })
+        .collect()
+}
+
+/// `POST /portal/people/import`: `_action=preview` shows what would happen; `_action=import`
+/// saves the valid rows (when every row is valid, or when told to skip the invalid ones).
+pub async fn import(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let text = form.get("rows").cloned().unwrap_or_default();
+    let rows = parse_import(&text);
+    let bad = rows.iter().filter(|r| r.error.is_some()).count();
+    let ok = rows.len() - bad;
+    let importing = form.get("_action").map(String::as_str) == Some("import");
+    let skip_bad = form.contains_key("skip_invalid");
+    if importing && ok > 0 && (bad == 0 || skip_bad) {
+        let people: Vec<Person> = rows
+            .into_iter()
+            .filter(|r| r.error.is_none())
+            .map(|r| Person {
+                email: r.email,
+                name: (!r.name.is_empty()).then_some(r.name),
+                extension: (!r.extension.is_empty()).then_some(r.extension),
+            })
+            .collect();
+        return match app.upsert_people(people).await {
+            Ok(total) => Redirect::to(&format!(
+                "/portal/people?notice={}",
+                url_encode(&format!(
+                    "Imported {ok} people; {total} on the watch list now."
+                ))
+            ))
+            .into_response(),
+            Err(e) => {
+                let mut page = PeoplePage::build(&app, &s, "").await;
+                page.error = Some(e.message);
+                (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
+            }
+        };
+    }
+    let mut page = PeoplePage::build(&app, &s, "").await;
+    if importing && bad > 0 && !skip_bad {
+        page.error = Some(format!(
+            "Nothing was imported: {bad} row{} need{} fixing (or tick \"skip invalid rows\").",
+            if bad == 1 { "" } else { "s" },
+            if bad == 1 { "s" } else { "" }
+        ));
+    } else if rows.is_empty() {
+        page.error = Some("Paste one person per line: email, name, extension.".into());
+    }
+    page.import_text = text;
+    page.preview = rows;
+    page.preview_ok = ok;
+    page.preview_bad = bad;
+    page.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_lines_are_checked_one_by_one() {
+        let rows = parse_import(
+            "email,name,extension\nann@contoso.com, Ann Lee ,2001\nnot-an-email,X,1\n\
+             bob@contoso.com;Bob;2002\nann@contoso.com,Ann again,2003\n",
+        );
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0].name, "Ann Lee");
+        assert!(rows[0].error.is_none());
+        assert_eq!(rows[1].error.as_deref(), Some("not an email address"));
+        assert_eq!(rows[2].extension, "2002");
+        assert_eq!(rows[3].error.as_deref(), Some("listed twice"));
+    }
+}

@@ -1,0 +1,577 @@
+//! *Calendar Integration Settings*: the form, built row by row from the settings crate's field
+//! table, saved through the same validator as the API, with inline field errors and the
+//! warnings explained; and *Test connection* for one mailbox.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
+
+use calgate_settings::{FieldId, FieldKind, FieldSpec, Provider, fields, validate_json};
+
+use super::guidance::{self, Guidance};
+use super::text::{choice_label, when};
+use super::{AdminSession, Chrome};
+use crate::api::settings::TestAnswer;
+use crate::app::AppState;
+
+/// One choice of a select.
+#[derive(Debug, Clone)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// One input of the form.
+#[derive(Debug, Clone)]
+pub struct FieldRow {
+    /// The form name (the JSON name, or `status_rules.member`).
+    pub name: String,
+    pub label: String,
+    pub help: String,
+    /// `select`, `checkbox`, `text`, `number`, `secret`, `textarea` or `secret_textarea`.
+    pub widget: &'static str,
+    pub value: String,
+    pub checked: bool,
+    pub options: Vec<Opt>,
+    pub error: Option<String>,
+    /// Space-separated providers the row applies to (the script shows and hides by this).
+    pub providers: String,
+    pub shown: bool,
+    /// For write-only fields: a value is stored.
+    pub is_set: bool,
+    pub placeholder: String,
+}
+
+/// A titled part of the form.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub title: &'static str,
+    pub advanced: bool,
+    pub rows: Vec<FieldRow>,
+    /// The Office 365 device-code sign-in goes at the end of the authentication group.
+    pub device_code_slot: bool,
+    pub device_code_shown: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct WarningView {
+    pub code: &'static str,
+    pub message: String,
+    pub explanation: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestView {
+    pub ok: bool,
+    pub mailbox: String,
+    pub provider: String,
+    pub state: String,
+    pub until: String,
+    pub events_today: String,
+    pub code: String,
+    pub message: String,
+    pub guidance: Option<Guidance>,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    chrome: Chrome,
+    provider: String,
+    groups: Vec<Group>,
+    errors_summary: Option<String>,
+    other_errors: Vec<(String, String)>,
+    saved: bool,
+    warnings: Vec<WarningView>,
+    test: Option<TestView>,
+    test_mailbox: String,
+    mailboxes: Vec<String>,
+}
+
+/// The groups of the form, in order, by field.
+const GROUPS: &[(&str, bool, &[FieldId])] = &[
+    ("Calendar source", false, &[FieldId::Provider]),
+    (
+        "Authentication",
+        false,
+        &[
+            FieldId::GrantBasicAuth,
+            FieldId::GrantModernAuth,
+            FieldId::TenantId,
+            FieldId::ClientId,
+            FieldId::Username,
+            FieldId::Password,
+            FieldId::ClientSecret,
+            FieldId::ClientCertificatePem,
+        ],
+    ),
+    (
+        "Exchange server",
+        false,
+        &[FieldId::ExchangeVersion, FieldId::EwsUrl],
+    ),
+    (
+        "Refresh and privacy",
+        false,
+        &[
+            FieldId::RefreshIntervalS,
+            FieldId::Privacy,
+            FieldId::StatusRules,
+        ],
+    ),
+    (
+        "Advanced connection settings",
+        true,
+        &[
+            FieldId::AllowInsecureHttp,
+            FieldId::AuthorityHost,
+            FieldId::GraphEndpoint,
+            FieldId::ExtraCaPem,
+        ],
+    ),
+];
+
+/// Exchange Online always speaks the newest request format, so the Version list is shown for
+/// on-premises Exchange only (the seed's Office 365 section has no Version) and office365 saves
+/// `exchange2013_sp1`.
+const OFFICE365_VERSION: &str = "exchange2013_sp1";
+
+/// Whether the portal shows `spec` for `provider`.
+pub fn shown_for(spec: &FieldSpec, provider: Provider) -> bool {
+    spec.applies_to(provider)
+        && !(spec.id == FieldId::ExchangeVersion && provider == Provider::Office365)
+}
+
+fn providers_attr(spec: &FieldSpec) -> String {
+    Provider::ALL
+        .iter()
+        .filter(|p| shown_for(spec, **p))
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The form's values as strings (checkboxes as "on"), from the saved settings.
+fn values_from_settings(app: &AppState) -> (HashMap<String, String>, HashMap<String, bool>) {
+    let view = app.settings().view();
+    let json = serde_json::to_value(&view).unwrap_or(Value::Null);
+    let mut values = HashMap::new();
+    let mut set = HashMap::new();
+    if let Value::Object(map) = json {
+        for (k, v) in map {
+            if let Some(secret) = k.strip_suffix("_set") {
+                set.insert(secret.to_string(), v.as_bool().unwrap_or(false));
+                continue;
+            }
+            match v {
+                Value::Object(rules) if k == "status_rules" => {
+                    for (member, mv) in rules {
+                        let s = match mv {
+                            Value::Bool(true) => "on".to_string(),
+                            Value::Bool(false) => continue,
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        values.insert(format!("status_rules.{member}"), s);
+                    }
+                }
+                Value::Bool(true) => {
+                    values.insert(k, "on".to_string());
+                }
+                Value::Bool(false) | Value::Null => {}
+                Value::String(s) => {
+                    values.insert(k, s);
+                }
+                other => {
+                    values.insert(k, other.to_string());
+                }
+            }
+        }
+    }
+    (values, set)
+}
+
+fn rows_for(
+    spec: &FieldSpec,
+    provider: Provider,
+    values: &HashMap<String, String>,
+    set: &HashMap<String, bool>,
+    errors: &BTreeMap<String, String>,
+) -> Vec<FieldRow> {
+    let value = |name: &str| values.get(name).cloned().unwrap_or_default();
+    let base = FieldRow {
+        name: spec.name.to_string(),
+        label: spec.label.to_string(),
+        help: spec.help.to_string(),
+        widget: "text",
+        value: value(spec.name),
+        checked: values.contains_key(spec.name),
+        options: Vec::new(),
+        error: errors.get(spec.name).cloned(),
+        providers: providers_attr(spec),
+        shown: shown_for(spec, provider),
+        is_set: set.get(spec.name).copied().unwrap_or(false),
+        placeholder: String::new(),
+    };
+    let select = |name: &str, choices: &[&str], current: &str| -> Vec<Opt> {
+        choices
+            .iter()
+            .map(|c| Opt {
+                value: (*c).to_string(),
+                label: choice_label(name, c),
+                selected: *c == current,
+            })
+            .collect()
+    };
+    match spec.kind {
+        FieldKind::Choice { choices } => {
+            let current = base.value.clone();
+            vec![FieldRow {
+                widget: "select",
+                options: select(spec.name, choices, &current),
+                ..base
+            }]
+        }
+        FieldKind::Bool => vec![FieldRow {
+            widget: "checkbox",
+            ..base
+        }],
+        FieldKind::Seconds { min, max, .. } => vec![FieldRow {
+            widget: "number",
+            placeholder: format!("{min}–{max}"),
+            ..base
+        }],
+        FieldKind::Secret => vec![FieldRow {
+            widget: "secret",
+            value: String::new(),
+            ..base
+        }],
+        FieldKind::SecretPem => vec![FieldRow {
+            widget: "secret_textarea",
+            value: String::new(),
+            ..base
+        }],
+        FieldKind::Pem => vec![FieldRow {
+            widget: "textarea",
+            placeholder: "-----BEGIN CERTIFICATE-----".to_string(),
+            ..base
+        }],
+        FieldKind::Guid => vec![FieldRow {
+            placeholder: "00000000-0000-0000-0000-000000000000".to_string(),
+            ..base
+        }],
+        FieldKind::GuidOrDomain => vec![FieldRow {
+            placeholder: "GUID or contoso.onmicrosoft.com".to_string(),
+            ..base
+        }],
+        FieldKind::Url => vec![FieldRow {
+            placeholder: "https://".to_string(),
+            ..base
+        }],
+        FieldKind::Text => vec![base],
+        FieldKind::StatusRules => {
+            let tentative = value("status_rules.tentative");
+            let elsewhere = value("status_rules.working_elsewhere");
+            vec![
+                FieldRow {
+                    name: "status_rules.tentative".to_string(),
+                    label: "Tentative events show as".to_string(),
+                    widget: "select",
+                    options: select("", &["tentative", "busy", "free"], &tentative),
+                    help: spec.help.to_string(),
+                    ..base.clone()
+                },
+                FieldRow {
+                    name: "status_rules.working_elsewhere".to_string(),
+                    label: "Working elsewhere shows as".to_string(),
+                    widget: "select",
+                    options: select("", &["working_elsewhere", "free", "busy"], &elsewhere),
+                    help: String::new(),
+                    error: None,
+                    ..base.clone()
+                },
+                FieldRow {
+                    name: "status_rules.ignore_all_day_free".to_string(),
+                    label: "Ignore all-day events marked free".to_string(),
+                    widget: "checkbox",
+                    checked: values.contains_key("status_rules.ignore_all_day_free"),
+                    help: String::new(),
+                    error: None,
+                    ..base
+                },
+            ]
+        }
+    }
+}
+
+fn groups(
+    provider: Provider,
+    values: &HashMap<String, String>,
+    set: &HashMap<String, bool>,
+    errors: &BTreeMap<String, String>,
+) -> Vec<Group> {
+    GROUPS
+        .iter()
+        .map(|(title, advanced, ids)| Group {
+            title,
+            advanced: *advanced,
+            rows: fields()
+                .iter()
+                .filter(|f| ids.contains(&f.id))
+                .flat_map(|f| rows_for(f, provider, values, set, errors))
+                .collect(),
+            device_code_slot: *title == "Authentication",
+            device_code_shown: provider != Provider::Exchange,
+        })
+        .collect()
+}
+
+impl SettingsPage {
+    async fn build(
+        app: &AppState,
+        session: &super::Session,
+        provider: Provider,
+        values: HashMap<String, String>,
+        errors: BTreeMap<String, String>,
+    ) -> SettingsPage {
+        let (_, set) = values_from_settings(app);
+        let known: Vec<String> = fields()
+            .iter()
+            .map(|f| f.name.to_string())
+            .chain(std::iter::once("status_rules".to_string()))
+            .collect();
+        let other_errors = errors
+            .iter()
+            .filter(|(k, _)| !known.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mailboxes = app
+            .search_people("", 50)
+            .await
+            .map(|people| people.into_iter().map(|p| p.email).collect())
+            .unwrap_or_default();
+        SettingsPage {
+            chrome: Chrome::new(session, "settings"),
+            provider: provider.as_str().to_string(),
+            groups: groups(provider, &values, &set, &errors),
+            errors_summary: None,
+            other_errors,
+            saved: false,
+            warnings: Vec::new(),
+            test: None,
+            test_mailbox: String::new(),
+            mailboxes,
+        }
+    }
+}
+
+/// `GET /portal/settings`.
+pub async fn page(State(app): State<Arc<AppState>>, AdminSession(s): AdminSession) -> Response {
+    let (values, _) = values_from_settings(&app);
+    let provider = app.settings().provider;
+    SettingsPage::build(&app, &s, provider, values, BTreeMap::new())
+        .await
+        .into_response()
+}
+
+/// The submitted form as a settings update, for the fields shown for its provider. Fields of
+/// other providers are left as they are (their inputs may still be in the page, hidden).
+fn update_from_form(
+    form: &HashMap<String, String>,
+    provider: Provider,
+) -> (Value, BTreeMap<String, String>) {
+    let mut update = Map::new();
+    let mut errors = BTreeMap::new();
+    let text = |name: &str| form.get(name).cloned().unwrap_or_default();
+    for spec in fields() {
+        if spec.id == FieldId::ExchangeVersion && provider == Provider::Office365 {
+            update.insert(spec.name.into(), json!(OFFICE365_VERSION));
+            continue;
+        }
+        if !shown_for(spec, provider) {
+            continue;
+        }
+        let value = match spec.kind {
+            FieldKind::Bool => json!(form.contains_key(spec.name)),
+            FieldKind::Secret | FieldKind::SecretPem => {
+                if form.contains_key(&format!("clear_{}", spec.name)) {
+                    Value::Null
+                } else {
+                    match form.get(spec.name) {
+                        Some(v) if !v.is_empty() => json!(v),
+                        _ => continue,
+                    }
+                }
+            }
+            FieldKind::Seconds { .. } => match text(spec.name).trim().parse::<i64>() {
+                Ok(n) => json!(n),
+                Err(_) => {
+                    errors.insert(
+                        spec.name.to_string(),
+                        "expected a whole number of seconds".to_string(),
+                    );
+                    continue;
+                }
+            },
+            FieldKind::StatusRules => json!({
+                "tentative": text("status_rules.tentative"),
+                "working_elsewhere": text("status_rules.working_elsewhere"),
+                "ignore_all_day_free": form.contains_key("status_rules.ignore_all_day_free"),
+            }),
+            _ => json!(text(spec.name)),
+        };
+        update.insert(spec.name.into(), value);
+    }
+    (Value::Object(update), errors)
+}
+
+/// The values to show again after a refused save: what was typed, never a secret.
+fn echo(form: &HashMap<String, String>) -> HashMap<String, String> {
+    form.iter()
+        .filter(|(k, _)| {
+            calgate_settings::field(k).is_none_or(|f| !f.secret) && k.as_str() != super::CSRF_FIELD
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `POST /portal/settings`: validate, save, apply; or show the field errors and save nothing.
+pub async fn save(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let provider = form
+        .get("provider")
+        .and_then(|p| Provider::parse(p))
+        .unwrap_or(app.settings().provider);
+    // Without script, "Show fields" re-renders the form for the chosen provider.
+    if form.get("_action").map(String::as_str) == Some("switch") {
+        return SettingsPage::build(&app, &s, provider, echo(&form), BTreeMap::new())
+            .await
+            .into_response();
+    }
+    let (update, mut errors) = update_from_form(&form, provider);
+    let current = app.settings();
+    let validated = match validate_json(&update, &current) {
+        Ok(ok) if errors.is_empty() => Ok(ok),
+        Ok(_) => Err(()),
+        Err(fields) => {
+            for (k, v) in fields.iter() {
+                errors.entry(k.to_string()).or_insert_with(|| v.to_string());
+            }
+            Err(())
+        }
+    };
+    let Ok((settings, warnings)) = validated else {
+        let count = errors.len();
+        let mut page = SettingsPage::build(&app, &s, provider, echo(&form), errors).await;
+        page.errors_summary = Some(format!(
+            "Nothing was saved: {count} field{} need{} attention.",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "s" } else { "" }
+        ));
+        return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+    };
+    let actor = format!("portal:{}", s.user);
+    match app.store.save_calendar_settings(&settings, &actor).await {
+        Ok(saved) => {
+            tracing::info!(
+                revision = saved.revision,
+                fields = ?saved.changed_fields,
+                actor = %actor,
+                "calendar settings saved"
+            );
+        }
+        Err(e) => {
+            let mut page =
+                SettingsPage::build(&app, &s, provider, echo(&form), BTreeMap::new()).await;
+            page.errors_summary = Some(format!("The database refused the save: {e}"));
+            return (StatusCode::SERVICE_UNAVAILABLE, page).into_response();
+        }
+    }
+    app.apply_settings(settings);
+    let (values, _) = values_from_settings(&app);
+    let mut page = SettingsPage::build(&app, &s, provider, values, BTreeMap::new()).await;
+    page.saved = true;
+    page.warnings = warnings
+        .iter()
+        .map(|w| WarningView {
+            code: w.code.as_str(),
+            message: w.message.clone(),
+            explanation: guidance::warning_explanation(w.code),
+        })
+        .collect();
+    page.into_response()
+}
+
+/// `POST /portal/settings/test`: one real request for one mailbox with the saved settings.
+pub async fn test(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mailbox = form
+        .get("mailbox")
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let (values, _) = values_from_settings(&app);
+    let settings = app.settings();
+    let mut page = SettingsPage::build(&app, &s, settings.provider, values, BTreeMap::new()).await;
+    page.test_mailbox = mailbox.clone();
+    let answer = if crate::api::people::looks_like_email(&mailbox) {
+        crate::check::run(&settings, &app.options(), &mailbox).await
+    } else {
+        TestAnswer::failed(
+            &mailbox,
+            settings.provider.as_str(),
+            "INVALID_MAILBOX",
+            "Enter the email address of a mailbox to test with.",
+            Timestamp::now(),
+        )
+    };
+    tracing::info!(
+        mailbox = %answer.mailbox,
+        ok = answer.ok,
+        code = answer.code.as_deref().unwrap_or(""),
+        elapsed_ms = answer.elapsed_ms,
+        "connection test"
+    );
+    let tz = app.options().site_time_zone;
+    let now = Timestamp::now();
+    page.test = Some(TestView {
+        ok: answer.ok,
+        mailbox: answer.mailbox.clone(),
+        provider: choice_label("provider", &answer.provider),
+        state: answer
+            .status
+            .as_ref()
+            .map(|st| super::console::state_words(st.state).to_string())
+            .unwrap_or_default(),
+        until: answer
+            .status
+            .as_ref()
+            .and_then(|st| st.until)
+            .map(|u| when(Some(u), &tz, now))
+            .unwrap_or_default(),
+        events_today: answer
+            .events_today
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        code: answer.code.clone().unwrap_or_default(),
+        message: answer.message.clone().unwrap_or_default(),
+        guidance: answer.code.as_deref().map(guidance::for_code),
+        elapsed_ms: answer.elapsed_ms,
+    });
+    page.into_response()
+}

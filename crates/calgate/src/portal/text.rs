@@ -1,0 +1,93 @@
+//! Small wording helpers shared by the pages: times in the site's zone, ages in plain words, and
+//! the human names of setting choices.
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+/// Percent-encodes a string for a query parameter.
+pub fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `14:30:05` when `at` is today in `tz`, otherwise `Fri 27 Nov 14:30`.
+pub fn clock(at: Timestamp, tz: &TimeZone, now: Timestamp) -> String {
+    let local = tz.to_datetime(at);
+    let today = tz.to_datetime(now);
+    if local.date() == today.date() {
+        local.strftime("%H:%M:%S").to_string()
+    } else {
+        local.strftime("%a %-d %b %H:%M").to_string()
+    }
+}
+
+/// "2 min ago", "in 40 s", "just now".
+pub fn relative(at: Timestamp, now: Timestamp) -> String {
+    let d: SignedDuration = at.duration_since(now);
+    let secs = d.as_secs();
+    let abs = secs.unsigned_abs();
+    let amount = if abs < 5 {
+        return "just now".to_string();
+    } else if abs < 90 {
+        format!("{abs} s")
+    } else if abs < 90 * 60 {
+        format!("{} min", (abs + 30) / 60)
+    } else if abs < 36 * 3600 {
+        format!("{} h", (abs + 1800) / 3600)
+    } else {
+        format!("{} days", (abs + 43_200) / 86_400)
+    };
+    if secs < 0 {
+        format!("{amount} ago")
+    } else {
+        format!("in {amount}")
+    }
+}
+
+/// `clock` and `relative` together: "14:30:05 (2 min ago)".
+pub fn when(at: Option<Timestamp>, tz: &TimeZone, now: Timestamp) -> String {
+    match at {
+        Some(at) => format!("{} ({})", clock(at, tz, now), relative(at, now)),
+        None => "—".to_string(),
+    }
+}
+
+/// The words a setting choice is shown with.
+pub fn choice_label(field: &str, value: &str) -> String {
+    let label = match (field, value) {
+        ("provider", "exchange") => "Exchange",
+        ("provider", "office365") => "Office 365 (EWS)",
+        ("provider", "microsoft365") => "Microsoft 365 (Graph)",
+        ("exchange_version", "exchange2007_sp1") => "Exchange 2007 SP1",
+        ("exchange_version", "exchange2010") => "Exchange 2010",
+        ("exchange_version", "exchange2010_sp1") => "Exchange 2010 SP1",
+        ("exchange_version", "exchange2010_sp2") => "Exchange 2010 SP2",
+        ("exchange_version", "exchange2013") => "Exchange 2013",
+        ("exchange_version", "exchange2013_sp1") => "Exchange 2013 SP1 or newer",
+        ("privacy", "status_only") => "Status only",
+        ("privacy", "subject") => "Subject",
+        ("privacy", "subject_and_location") => "Subject and location",
+        (_, "tentative") => "Tentative",
+        (_, "busy") => "Busy",
+        (_, "free") => "Free",
+        (_, "working_elsewhere") => "Working elsewhere",
+        _ => value,
+    };
+    label.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_words() {
+        let now: Timestamp = "2026-11-27T12:00:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let at = |s: i64| now + SignedDuration::from_secs(s);
+        assert_eq!(relative(at(-120), now), "2 min ago");
+        assert_eq!(relative(at(40), now), "in 40 s");
+        assert_eq!(relative(at(2), now), "just now");
+        assert_eq!(relative(at(-7200), now), "2 h ago");
+    }
+}
