@@ -103,7 +103,7 @@ pub async fn test(
     }
     let settings = app.settings();
     Ok(Json(
-        crate::check::run(&settings, &app.options(), &mailbox).await,
+        crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await,
     ))
 }
 

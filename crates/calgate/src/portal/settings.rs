@@ -530,7 +530,7 @@ pub async fn test(
     let mut page = SettingsPage::build(&app, &s, settings.provider, values, BTreeMap::new()).await;
     page.test_mailbox = mailbox.clone();
     let answer = if crate::api::people::looks_like_email(&mailbox) {
-        crate::check::run(&settings, &app.options(), &mailbox).await
+        crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await
     } else {
         TestAnswer::failed(
             &mailbox,
