@@ -224,3 +224,57 @@ impl Authorizer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use secrecy::SecretString;
+
+    fn send<T: Send>(_: &T) {}
+
+    #[tokio::test]
+    async fn basic_headers_are_sensitive_and_the_future_can_cross_threads() {
+        let guard = LockoutGuard::new(Arc::new(ManualClock::starting_now()));
+        let basic = Authorizer::Basic(Arc::new(BasicSignIn::new(
+            BasicCredential::new("svc", SecretString::from("pw")),
+            guard,
+        )));
+        // A transport on a multi-threaded runtime needs both to be Send.
+        let future = basic.authorize(Resource::Ews);
+        send(&future);
+        let authorization = future.await.expect("header");
+        send(&authorization);
+        assert!(authorization.header_value().is_sensitive());
+        assert_eq!(
+            authorization.header_value().to_str().ok(),
+            Some("Basic c3ZjOnB3")
+        );
+        assert!(!format!("{authorization:?}").contains("c3ZjOnB3"));
+        let source = TokenSource::new(
+            reqwest::Client::new(),
+            crate::tokens::OAuthSettings {
+                authority: "https://login.invalid".parse().expect("url"),
+                tenant: "contoso.com".into(),
+                client_id: "app".into(),
+                sign_in: crate::tokens::SignIn::App(crate::credentials::AppSecret::ClientSecret(
+                    SecretString::from("s"),
+                )),
+                renew_margin: crate::tokens::DEFAULT_RENEW_MARGIN,
+            },
+            LockoutGuard::new(Arc::new(ManualClock::starting_now())),
+            Arc::new(crate::tokens::MemoryRefreshTokens::default()),
+        )
+        .expect("source");
+        send(&Authorizer::OAuth(Arc::new(source)).authorize(Resource::Graph));
+        // A refusal quarantines the password at once.
+        assert!(matches!(
+            basic.refused(authorization, "EWS", 401),
+            Refusal::Stop(_)
+        ));
+        assert!(matches!(
+            basic.authorize(Resource::Ews).await,
+            Err(AuthError::AuthFailed(_))
+        ));
+    }
+}
