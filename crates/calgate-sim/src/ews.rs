@@ -258,17 +258,33 @@ fn authenticate(state: &SimState, uri: &Uri, headers: &HeaderMap, now: Timestamp
     }
 }
 
-/// A body that sends `keep` bytes of `body` and then fails, so the connection breaks mid-answer.
+/// A body that sends `keep` bytes of `body` and then fails, so the connection breaks
+/// mid-answer. With nothing to keep it fails at once and no status line is ever sent (a reset);
+/// otherwise it pauses after the first part so that the headers and the part reach the client.
 fn broken_body(body: Vec<u8>, keep: usize) -> Body {
-    let head = Bytes::from(body).slice(..keep);
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(head),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "simulated connection reset",
-        )),
-    ];
-    Body::from_stream(futures::stream::iter(chunks))
+    let bytes = Bytes::from(body);
+    let head = bytes.slice(..keep.min(bytes.len()));
+    let stream = futures::stream::unfold(0u8, move |step| {
+        let head = head.clone();
+        async move {
+            let reset = || {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "simulated connection reset",
+                ))
+            };
+            match step {
+                0 if !head.is_empty() => Some((Ok(head), 1)),
+                0 => Some((reset(), 2)),
+                1 => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Some((reset(), 2))
+                }
+                _ => None,
+            }
+        }
+    });
+    Body::from_stream(stream)
 }
 
 async fn handle(
