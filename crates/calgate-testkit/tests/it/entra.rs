@@ -1344,3 +1344,55 @@ async fn ews_accepts_calgate_tokens_for_its_audience_only() {
         .expect("token");
     assert_eq!(status, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_codes_end_when_declined_expired_or_unknown() {
+    let sim = Sim::start().await;
+    sim.entra_settings(|s| s.device_code_interval_s = 1);
+    let clock = clock();
+    let entra = sim.entra(&clock);
+    let client_id = sim.state().client_id.clone();
+    let scopes = calgate_auth::scopes::join(&Resource::Ews.delegated_scopes());
+
+    let declined = entra
+        .start_device_code(&client_id, &scopes)
+        .await
+        .expect("code");
+    let answer = sim
+        .http
+        .post(format!(
+            "{}/devicecode/{}/decline",
+            sim.running.urls.control_url, declined.user_code
+        ))
+        .send()
+        .await
+        .expect("decline");
+    assert_eq!(answer.status(), 204);
+    let ended = entra
+        .wait_for_device_code(&client_id, &declined)
+        .await
+        .expect_err("declined");
+    assert_eq!(ended.code(), "ENTRA_DEVICE_CODE_DECLINED");
+
+    sim.entra_settings(|s| s.device_code_expires_in_s = 1);
+    let expired = entra
+        .start_device_code(&client_id, &scopes)
+        .await
+        .expect("code");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    match entra.poll_device_code(&client_id, &expired).await {
+        Err(GrantError::DeviceCodeEnded(calgate_auth::DeviceCodeEnd::Expired)) => {}
+        other => panic!("expected expired_token, got {other:?}"),
+    }
+    // Approving a code nobody asked for is refused by the control API.
+    let unknown = sim
+        .http
+        .post(format!(
+            "{}/devicecode/NOSUCHCODE/approve",
+            sim.running.urls.control_url
+        ))
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(unknown.status(), 404);
+}
