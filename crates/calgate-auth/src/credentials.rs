@@ -147,23 +147,18 @@ impl ClientCertificate {
             .map_err(|e| {
                 GrantError::Settings(format!(
                     "cannot sign the client assertion: {}",
-                    e.kind_name()
+                    signing_failure(&e)
                 ))
             })
     }
 }
 
-trait KindName {
-    fn kind_name(&self) -> &'static str;
-}
-
-impl KindName for jsonwebtoken::errors::Error {
-    fn kind_name(&self) -> &'static str {
-        match self.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidKeyFormat => "invalid key format",
-            jsonwebtoken::errors::ErrorKind::InvalidRsaKey(_) => "invalid RSA key",
-            _ => "signing failed",
-        }
+/// A signing failure in words that cannot contain key material.
+fn signing_failure(e: &jsonwebtoken::errors::Error) -> &'static str {
+    match e.kind() {
+        jsonwebtoken::errors::ErrorKind::InvalidKeyFormat => "invalid key format",
+        jsonwebtoken::errors::ErrorKind::InvalidRsaKey(_) => "invalid RSA key",
+        _ => "signing failed",
     }
 }
 
