@@ -92,8 +92,33 @@ fn python_venv() -> Result<PathBuf> {
     Ok(python)
 }
 
+/// The pinned Playwright client library for the browser tests. It drives Debian's Chromium;
+/// no Playwright browser is ever downloaded.
+const PLAYWRIGHT_CORE: &str = "playwright-core@1.65.1";
+
+/// Installs (once) `playwright-core` under `target/browser-node`; returns the package directory.
+fn browser_node() -> Result<PathBuf> {
+    let dir = root().join("target").join("browser-node");
+    let package = dir.join("node_modules").join("playwright-core");
+    let stamp = dir.join("playwright.stamp");
+    if package.join("package.json").exists()
+        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(PLAYWRIGHT_CORE)
+    {
+        return Ok(package);
+    }
+    std::fs::create_dir_all(&dir).context("creating target/browser-node")?;
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
+        .arg(&dir)
+        .arg(PLAYWRIGHT_CORE)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
+    std::fs::write(&stamp, PLAYWRIGHT_CORE).context("writing the playwright stamp")?;
+    Ok(package)
+}
+
 fn setup() -> Result<PathBuf> {
-    apt_install(&[("xmllint", "libxml2-utils")])?;
+    apt_install(&[("xmllint", "libxml2-utils"), ("chromium", "chromium")])?;
+    browser_node()?;
     python_venv()
 }
 
@@ -110,6 +135,7 @@ fn test(extra: &[String]) -> Result<()> {
         .args(["test", "--workspace"])
         .args(extra)
         .env("CALGATE_TEST_PYTHON", &python)
+        .env("CALGATE_TEST_PLAYWRIGHT", browser_node()?)
         .env("CALGATE_REQUIRE_EXTERNAL", "1"))?;
     Ok(())
 }

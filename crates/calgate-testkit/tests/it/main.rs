@@ -6,5 +6,6 @@ mod engine_ews;
 mod ews_client;
 mod gateway_api;
 mod graph;
+mod pages;
 mod sim_conformance;
 mod testkit_selfcheck;

@@ -1,0 +1,697 @@
+//! The web pages in a real headless Chromium (Debian's, driven by playwright-core through
+//! `browser/driver.mjs`) against a real gateway watching the simulated tenant of `calgate demo`.
+//! One browser per test; the Rust side decides and asserts, the driver only acts on the page.
+//!
+//! Needs `cargo xtask setup` (installs chromium and playwright-core); fails, never skips, when
+//! either is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+use calgate::config::BootConfig;
+use calgate::demo::{DEMO_ADMIN_PASSWORD, Demo, start_demo};
+use calgate_core::{BusyType, CalendarEvent};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn screenshot_path(name: &str) -> String {
+    let dir = workspace_root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir.join(name).display().to_string()
+}
+
+/// One headless Chromium behind the JSON-lines driver.
+struct Browser {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: tokio::io::Lines<BufReader<ChildStdout>>,
+    base: String,
+}
+
+impl Browser {
+    async fn launch(base: &str) -> Browser {
+        let playwright = std::env::var_os("CALGATE_TEST_PLAYWRIGHT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                workspace_root().join("target/browser-node/node_modules/playwright-core")
+            });
+        assert!(
+            playwright.join("package.json").exists(),
+            "playwright-core is missing at {} — run `cargo xtask setup` (or set CALGATE_TEST_PLAYWRIGHT)",
+            playwright.display()
+        );
+        let chromium = std::env::var("CALGATE_TEST_CHROMIUM")
+            .unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+        assert!(
+            Path::new(&chromium).exists(),
+            "Chromium is missing at {chromium} — run `cargo xtask setup` (apt package chromium)"
+        );
+        let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/driver.mjs");
+        let mut child = Command::new("node")
+            .arg(&driver)
+            .env("CALGATE_TEST_PLAYWRIGHT", &playwright)
+            .env("CALGATE_TEST_CHROMIUM", &chromium)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node starts the browser driver");
+        let stdin = child.stdin.take().expect("driver stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("driver stdout")).lines();
+        Browser {
+            child,
+            stdin,
+            stdout,
+            base: base.to_string(),
+        }
+    }
+
+    /// Sends one command; returns its value or the driver's error.
+    async fn try_cmd(&mut self, cmd: Value) -> Result<Value, String> {
+        let line = format!("{cmd}\n");
+        self.stdin
+            .write_all(line.as_bytes())
+            .await
+            .map_err(|e| format!("driver stdin: {e}"))?;
+        self.stdin.flush().await.map_err(|e| e.to_string())?;
+        let answer = tokio::time::timeout(Duration::from_secs(60), self.stdout.next_line())
+            .await
+            .map_err(|_| format!("driver did not answer {cmd}"))?
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "the browser driver exited".to_string())?;
+        let v: Value = serde_json::from_str(&answer).map_err(|e| format!("{e}: {answer}"))?;
+        if v["ok"].as_bool() == Some(true) {
+            Ok(v["value"].clone())
+        } else {
+            Err(v["error"].as_str().unwrap_or("driver error").to_string())
+        }
+    }
+
+    async fn cmd(&mut self, cmd: Value) -> Value {
+        let shown = cmd.to_string();
+        match self.try_cmd(cmd).await {
+            Ok(v) => v,
+            Err(e) => {
+                // Leave what the page looked like next to the other screenshots.
+                let path = screenshot_path("failure.png");
+                let _ = self
+                    .try_cmd(json!({"op": "screenshot", "path": path}))
+                    .await;
+                let url = self.try_cmd(json!({"op": "url"})).await.unwrap_or_default();
+                let body = self
+                    .try_cmd(json!({"op": "text", "sel": "body"}))
+                    .await
+                    .unwrap_or_default();
+                panic!(
+                    "browser command {shown} failed: {e}\nat {url}\npage text: {body}\nscreenshot: {path}"
+                )
+            }
+        }
+    }
+
+    async fn goto(&mut self, path: &str) -> u64 {
+        let url = format!("{}{path}", self.base);
+        self.cmd(json!({"op": "goto", "url": url}))
+            .await
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    async fn url(&mut self) -> String {
+        self.cmd(json!({"op": "url"}))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn fill(&mut self, sel: &str, value: &str) {
+        self.cmd(json!({"op": "fill", "sel": sel, "value": value}))
+            .await;
+    }
+
+    async fn click(&mut self, sel: &str) {
+        self.cmd(json!({"op": "click", "sel": sel})).await;
+    }
+
+    /// Clicks and waits for the navigation it starts (a form post).
+    async fn submit(&mut self, sel: &str) {
+        self.cmd(json!({"op": "clickNav", "sel": sel})).await;
+    }
+
+    async fn text(&mut self, sel: &str) -> String {
+        self.cmd(json!({"op": "text", "sel": sel}))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn visible(&mut self, sel: &str) -> bool {
+        self.cmd(json!({"op": "visible", "sel": sel}))
+            .await
+            .as_bool()
+            == Some(true)
+    }
+
+    async fn wait(&mut self, sel: &str) {
+        self.cmd(json!({"op": "wait", "sel": sel})).await;
+    }
+
+    async fn screenshot(&mut self, name: &str) -> String {
+        let path = screenshot_path(name);
+        self.cmd(json!({"op": "screenshot", "path": path})).await;
+        path
+    }
+
+    /// The session cookie as a `Cookie` header value.
+    async fn session_cookie(&mut self) -> String {
+        let cookies = self.cmd(json!({"op": "cookies"})).await;
+        let c = cookies
+            .as_array()
+            .and_then(|all| all.iter().find(|c| c["name"] == "calgate_session"))
+            .expect("a session cookie after signing in");
+        assert_eq!(c["httpOnly"], true, "the session cookie is HttpOnly");
+        assert_eq!(
+            c["sameSite"], "Strict",
+            "the session cookie is SameSite=Strict"
+        );
+        format!("calgate_session={}", c["value"].as_str().unwrap_or(""))
+    }
+
+    /// Script errors and CSP refusals logged by the pages (HTTP error statuses such as the 401
+    /// of a refused sign-in are expected and left out).
+    async fn console_errors(&mut self) -> Vec<String> {
+        let all: Vec<String> =
+            serde_json::from_value(self.cmd(json!({"op": "consoleErrors"})).await)
+                .unwrap_or_default();
+        all.into_iter()
+            .filter(|e| !e.starts_with("Failed to load resource"))
+            .collect()
+    }
+
+    async fn sign_in(&mut self) {
+        self.goto("/portal/login").await;
+        self.fill("#username", "admin").await;
+        self.fill("#password", DEMO_ADMIN_PASSWORD).await;
+        self.submit("#login-submit").await;
+    }
+
+    async fn quit(mut self) {
+        let _ = self.stdin.write_all(b"{\"op\":\"quit\"}\n").await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+    }
+}
+
+async fn demo(people: usize) -> (Demo, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let boot = BootConfig {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: dir.path().to_path_buf(),
+        site_time_zone: "UTC".to_string(),
+    };
+    let demo = start_demo(&boot, people).await.expect("demo starts");
+    (demo, dir)
+}
+
+fn admin_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+async fn saved_settings(demo: &Demo) -> Value {
+    admin_client(&demo.admin_token)
+        .get(format!("{}/api/v1/settings/calendar", demo.gateway.url()))
+        .send()
+        .await
+        .expect("settings GET")
+        .json()
+        .await
+        .expect("settings JSON")
+}
+
+/// Polls a page until `sel` reads `want` (the health page is not live; an operator reloads it).
+async fn reload_until(
+    b: &mut Browser,
+    path: &str,
+    sel: &str,
+    want: &str,
+    within: Duration,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        b.goto(path).await;
+        if b.text(sel).await.trim() == want {
+            return true;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_portal_in_chromium() {
+    let (demo, _dir) = demo(20).await;
+    let base = demo.gateway.url();
+    let first = demo
+        .sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .find(|p| !p.is_room)
+        .map(|p| p.email.to_ascii_lowercase())
+        .expect("a person in the tenant");
+    let mut b = Browser::launch(&base).await;
+
+    // Not signed in: the portal sends the browser to the sign-in page.
+    b.goto("/portal/settings").await;
+    assert!(
+        b.url().await.contains("/portal/login"),
+        "redirected to sign in"
+    );
+
+    // A wrong password is refused.
+    b.fill("#username", "admin").await;
+    b.fill("#password", "not-the-password").await;
+    b.submit("#login-submit").await;
+    assert!(
+        b.text("#login-error")
+            .await
+            .contains("Wrong username or password")
+    );
+    assert!(b.url().await.contains("/portal/login"));
+
+    // The right one opens the settings page named as in the seed.
+    b.fill("#password", DEMO_ADMIN_PASSWORD).await;
+    b.submit("#login-submit").await;
+    assert!(
+        b.url().await.ends_with("/portal/settings"),
+        "back to the page asked for"
+    );
+    assert_eq!(b.text("h1").await, "Calendar Integration Settings");
+    assert_eq!(
+        b.text("#state-password .badge").await,
+        "set",
+        "the stored password shows as set, never as its value"
+    );
+    let html = b.cmd(json!({"op": "content"})).await;
+    assert!(
+        !html.as_str().unwrap_or("").contains("Attendant-Passw0rd"),
+        "the page never holds the password"
+    );
+    // Exchange: Version and EWS URL shown, the Office 365 grants not.
+    assert!(b.visible("#f-exchange_version").await);
+    assert!(b.visible("#f-ews_url").await);
+    assert!(
+        !b.visible("#f-client_secret").await,
+        "no Graph app-only secret for Exchange"
+    );
+    b.screenshot("settings-exchange.png").await;
+
+    // A POST without the form's CSRF token is refused, even with the session cookie.
+    let cookie = b.session_cookie().await;
+    let plain = reqwest::Client::new();
+    let refused = plain
+        .post(format!("{base}/portal/settings"))
+        .header("cookie", &cookie)
+        .form(&[("provider", "exchange"), ("refresh_interval_s", "10")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 403, "CSRF-less POST refused");
+    assert!(refused.headers().contains_key("content-security-policy"));
+    assert_eq!(
+        saved_settings(&demo).await["settings"]["refresh_interval_s"],
+        60
+    );
+    // And a page answer carries the strict CSP.
+    let page = plain
+        .get(format!("{base}/portal/settings"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+
+    // Office 365 shows the two grants with tenant and client IDs, and hides Exchange's Version.
+    b.cmd(json!({"op": "select", "sel": "#f-provider", "value": "office365"}))
+        .await;
+    assert!(b.visible("#f-grant_basic_auth").await);
+    assert!(b.visible("#f-grant_modern_auth").await);
+    assert!(b.visible("#f-tenant_id").await);
+    assert!(b.visible("#f-client_id").await);
+    assert!(
+        !b.visible("#f-exchange_version").await,
+        "no Version for Office 365"
+    );
+    assert!(
+        b.visible("#device-code").await,
+        "the device-code place is marked"
+    );
+    // Microsoft 365 (Graph) adds the app-only secret and certificate.
+    b.cmd(json!({"op": "select", "sel": "#f-provider", "value": "microsoft365"}))
+        .await;
+    assert!(b.visible("#f-client_secret").await);
+    assert!(!b.visible("#f-ews_url").await);
+    b.cmd(json!({"op": "select", "sel": "#f-provider", "value": "office365"}))
+        .await;
+
+    // An invalid tenant ID: an inline field error, and nothing saved.
+    b.cmd(json!({"op": "check", "sel": "#f-grant_basic_auth"}))
+        .await;
+    b.cmd(json!({"op": "check", "sel": "#f-grant_modern_auth"}))
+        .await;
+    b.fill("#f-tenant_id", "not a tenant!").await;
+    b.fill("#f-client_id", "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d")
+        .await;
+    b.submit("#save").await;
+    let error = b.text("#err-tenant_id").await;
+    assert!(!error.is_empty(), "tenant error shown inline");
+    assert!(
+        b.text("#errors-summary")
+            .await
+            .contains("Nothing was saved")
+    );
+    assert_eq!(
+        b.cmd(json!({"op": "attr", "sel": "#f-tenant_id", "name": "aria-invalid"}))
+            .await,
+        "true"
+    );
+    let after = saved_settings(&demo).await;
+    assert_eq!(after["settings"]["provider"], "exchange", "nothing saved");
+    assert_eq!(after["settings"]["tenant_id"], Value::Null);
+
+    // Both grants with valid IDs: saved, and the seed's warning shown with its explanation.
+    b.fill("#f-tenant_id", "4b6c0d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e")
+        .await;
+    b.submit("#save").await;
+    b.wait("#saved").await;
+    let warning = b.text("#warnings [data-code=both_auth_enabled]").await;
+    assert!(
+        warning.contains("If you keep both authentications enabled, a warning is displayed"),
+        "{warning}"
+    );
+    let after = saved_settings(&demo).await;
+    assert_eq!(after["settings"]["provider"], "office365");
+    assert_eq!(after["settings"]["grant_basic_auth"], true);
+    assert_eq!(after["settings"]["grant_modern_auth"], true);
+    assert_eq!(after["settings"]["exchange_version"], "exchange2013_sp1");
+    b.screenshot("settings-warnings.png").await;
+
+    // Back to on-premises Exchange with Basic, then test the connection against the simulator.
+    b.cmd(json!({"op": "select", "sel": "#f-provider", "value": "exchange"}))
+        .await;
+    b.submit("#save").await;
+    b.wait("#saved").await;
+    assert_eq!(
+        saved_settings(&demo).await["settings"]["provider"],
+        "exchange"
+    );
+    b.fill("#mailbox", &first).await;
+    b.submit("#run-test").await;
+    b.wait("#test-result.ok").await;
+    let state = b.text("#test-state").await;
+    assert!(!state.trim().is_empty(), "a sample status is shown");
+    b.screenshot("settings-test-ok.png").await;
+
+    // A wrong password: the test shows the auth error with guidance; the source goes auth_failed.
+    b.fill("#f-password", "Wrong-Passw0rd").await;
+    b.submit("#save").await;
+    b.wait("#saved").await;
+    b.fill("#mailbox", &first).await;
+    b.submit("#run-test").await;
+    b.wait("#test-result.fail").await;
+    let code = b.text("#test-code").await;
+    assert!(
+        code.contains("401") || code.contains("AADSTS"),
+        "auth code shown: {code}"
+    );
+    assert!(b.text("#test-result").await.contains("Likely cause"));
+    b.goto("/portal/health").await;
+    b.click("#retry-now").await;
+    assert!(
+        reload_until(
+            &mut b,
+            "/portal/health",
+            "#state",
+            "auth_failed",
+            Duration::from_secs(20)
+        )
+        .await,
+        "the health page reaches auth_failed"
+    );
+    let guidance = b.text("#auth-guidance").await;
+    assert!(
+        guidance.contains("changed the service account's password"),
+        "{guidance}"
+    );
+    assert!(guidance.contains("refresh"), "{guidance}");
+    b.screenshot("health-auth-failed.png").await;
+
+    // Watch list: a pasted import of 200 people with one bad row: preview, refusal, import.
+    let mut rows = String::from("email,name,extension\n");
+    for i in 0..200 {
+        rows.push_str(&format!(
+            "import{i:03}@contoso.com,Imported Person {i},{}\n",
+            5000 + i
+        ));
+    }
+    rows.push_str("broken-line,Nobody,1\n");
+    b.goto("/portal/people").await;
+    b.fill("#rows", &rows).await;
+    b.submit("#preview").await;
+    assert_eq!(
+        b.text("#preview-summary").await,
+        "200 valid, 1 with errors."
+    );
+    assert!(
+        b.text("#preview-table tr.bad")
+            .await
+            .contains("not an email address")
+    );
+    b.submit("#import").await;
+    assert!(
+        b.text("#people-error")
+            .await
+            .contains("Nothing was imported")
+    );
+    let count_before = demo.gateway.app.store.count_people().await.expect("count");
+    b.cmd(json!({"op": "check", "sel": "input[name=skip_invalid]"}))
+        .await;
+    b.submit("#import").await;
+    assert!(b.text("#notice").await.contains("Imported 200 people"));
+    let count_after = demo.gateway.app.store.count_people().await.expect("count");
+    assert_eq!(count_after, count_before + 200);
+    b.fill("#q", "import123").await;
+    b.submit("form[role=search] button").await;
+    assert!(
+        b.text("#people-table tbody")
+            .await
+            .contains("Imported Person 123")
+    );
+    b.screenshot("people.png").await;
+
+    // Logs page and download answer.
+    assert_eq!(b.goto("/portal/logs").await, 200);
+    b.screenshot("logs.png").await;
+    let download = plain
+        .get(format!("{base}/portal/logs/download"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(download.status(), 200);
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap_or("")
+            .contains("attachment")
+    );
+
+    // Signing out ends the session: the old cookie no longer opens a page.
+    b.goto("/portal/settings").await;
+    b.submit("button:has-text('Sign out')").await;
+    assert!(b.url().await.contains("/portal/login"));
+    let after_logout = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(format!("{base}/portal/settings"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(after_logout.status(), 303, "redirected to sign in");
+
+    let errors = b.console_errors().await;
+    assert!(
+        errors.is_empty(),
+        "no script or CSP errors in the pages: {errors:?}"
+    );
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_console_in_chromium() {
+    let (demo, _dir) = demo(20).await;
+    let base = demo.gateway.url();
+    let app = demo.gateway.app.clone();
+
+    // A scripted colleague with an empty calendar, and one the server does not know.
+    let live_email = "live.test@contoso.com";
+    demo.sim.state.tenant_mut().push(
+        calgate_sim::Tenant::scripted_person(live_email),
+        calgate_sim::tenant::Mailbox::default(),
+    );
+    app.upsert_people(vec![
+        calgate::view::Person {
+            email: live_email.into(),
+            name: Some("Lena Live".into()),
+            extension: Some("7001".into()),
+        },
+        calgate::view::Person {
+            email: "nobody.here@contoso.com".into(),
+            name: Some("Nora Nobody".into()),
+            extension: Some("7002".into()),
+        },
+    ])
+    .await
+    .expect("watch list");
+
+    let mut b = Browser::launch(&base).await;
+    b.sign_in().await;
+    b.goto("/console").await;
+    b.cmd(json!({"op": "waitText", "sel": "#live", "text": "live"}))
+        .await;
+    b.wait("#results li").await;
+
+    // Keyboard only: type the extension anywhere, Enter opens the person.
+    b.click("#detail .hint").await;
+    b.cmd(json!({"op": "type", "text": "7001"})).await;
+    b.cmd(json!({"op": "waitCount", "sel": "#results li", "count": 1}))
+        .await;
+    assert!(b.text("#results li").await.contains("Lena Live"));
+    b.cmd(json!({"op": "press", "key": "Enter"})).await;
+    b.cmd(json!({"op": "waitText", "sel": "#detail h2", "text": "Lena Live"}))
+        .await;
+    // Empty calendar: free once the engine has read it.
+    b.cmd(json!({"op": "waitAttr", "sel": "#detail-status", "name": "data-state", "value": "free", "timeout": 20000}))
+        .await;
+    assert!(b.text("#detail-status").await.starts_with("✓Free"));
+
+    // A meeting appears in the simulator starting in a few seconds; the open page turns busy
+    // at its start, without a reload.
+    let start = Timestamp::now() + SignedDuration::from_secs(4);
+    let mut meeting =
+        CalendarEvent::new(start, start + SignedDuration::from_mins(30), BusyType::Busy);
+    meeting.subject = Some("Quarterly <b>review</b>".into());
+    meeting.location = Some("Room 4".into());
+    if let Some(m) = demo.sim.state.tenant_mut().mailbox_mut(live_email) {
+        m.events.push(meeting);
+    }
+    app.engine().retry_now();
+    let waited = b
+        .cmd(json!({"op": "waitAttr", "sel": "#detail-status", "name": "data-state", "value": "busy", "timeout": 30000}))
+        .await;
+    let seen = Timestamp::now();
+    let lag = seen.duration_since(start);
+    println!(
+        "pages: busy shown {:.2} s after the meeting's start (waited {} ms in the page)",
+        lag.as_secs_f64(),
+        waited
+    );
+    let words = b.text("#detail-status").await;
+    assert!(words.contains("In a meeting until"), "{words}");
+    let detail = b.text("#detail").await;
+    assert!(
+        detail.contains("Quarterly <b>review</b>"),
+        "subject shown as text: {detail}"
+    );
+    let bold = b.cmd(json!({"op": "count", "sel": "#detail b"})).await;
+    assert_eq!(bold, 0, "calendar text is never markup");
+    assert_eq!(
+        b.cmd(json!({"op": "attr", "sel": "#results li", "name": "data-state"}))
+            .await,
+        "busy",
+        "the list row changed colour too"
+    );
+    b.screenshot("console-busy.png").await;
+
+    // Unknown is never shown like free: its own state, words and colour.
+    b.fill("#search", "7002").await;
+    b.cmd(json!({"op": "waitCount", "sel": "#results li", "count": 1}))
+        .await;
+    assert!(b.text("#results li").await.contains("Nora Nobody"));
+    b.cmd(json!({"op": "waitAttr", "sel": "#results li", "name": "data-state", "value": "unknown", "timeout": 20000}))
+        .await;
+    assert!(
+        b.text("#results li")
+            .await
+            .contains("Unknown — calendar unavailable")
+    );
+    assert_eq!(
+        b.cmd(json!({"op": "attr", "sel": "#results li", "name": "class"}))
+            .await,
+        "st-unknown"
+    );
+    b.cmd(json!({"op": "press", "key": "Enter"})).await;
+    b.cmd(json!({"op": "waitText", "sel": "#detail h2", "text": "Nora Nobody"}))
+        .await;
+    assert_eq!(
+        b.cmd(json!({"op": "attr", "sel": "#detail-status", "name": "data-state"}))
+            .await,
+        "unknown"
+    );
+
+    // The full directory with a demo person opened, for the eye (and the README).
+    b.fill("#search", "").await;
+    b.cmd(json!({"op": "waitText", "sel": "#results", "text": "Lena Live"}))
+        .await;
+    b.cmd(json!({"op": "press", "key": "ArrowDown"})).await;
+    b.cmd(json!({"op": "press", "key": "ArrowDown"})).await;
+    b.cmd(json!({"op": "press", "key": "Enter"})).await;
+    b.wait("#detail-status").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let shot = b.screenshot("console.png").await;
+    if std::env::var_os("CALGATE_UPDATE_DOCS_SCREENSHOTS").is_some() {
+        std::fs::copy(&shot, workspace_root().join("docs/screenshot-console.png")).expect("copy");
+    }
+    // A narrow window still shows the list and the detail.
+    b.cmd(json!({"op": "viewport", "width": 420, "height": 800}))
+        .await;
+    assert!(b.visible("#search").await && b.visible("#detail-status").await);
+    b.screenshot("console-narrow.png").await;
+
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "no script or CSP errors: {errors:?}");
+    b.quit().await;
+}

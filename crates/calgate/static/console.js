@@ -1,0 +1,260 @@
+// calgate operator console: instant search over the watch list, live status from the event
+// stream, and a detail pane. Everything is written with textContent (never as HTML), so names and
+// subjects from calendars cannot inject markup.
+(function () {
+  "use strict";
+  var search = document.getElementById("search");
+  var results = document.getElementById("results");
+  var empty = document.getElementById("empty");
+  var detail = document.getElementById("detail");
+  var live = document.getElementById("live");
+  var people = [];          // the current result list: {email, name, extension, status}
+  var statuses = {};        // email -> status, from the stream (newer than the search answer)
+  var selected = -1;
+  var opened = null;        // the person record shown in the detail pane
+  var searchSeq = 0;
+  var timer = null;
+
+  var ICONS = { free: "✓", busy: "●", tentative: "~", oof: "✈", working_elsewhere: "⌂", unknown: "?" };
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+  function sameDay(a, b) {
+    return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+  }
+  function hhmm(d) {
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+  }
+  function day(d) {
+    return d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" });
+  }
+  // "14:30" today, "Mon 3 Dec 09:00" another day.
+  function when(iso, dateOnly) {
+    if (!iso) { return ""; }
+    var d = new Date(iso);
+    if (sameDay(d, new Date())) { return hhmm(d); }
+    return dateOnly ? day(d) : day(d) + " " + hhmm(d);
+  }
+  function ago(iso) {
+    if (!iso) { return "never"; }
+    var s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+    if (s < 10) { return "just now"; }
+    if (s < 90) { return s + " s ago"; }
+    if (s < 5400) { return Math.round(s / 60) + " min ago"; }
+    return Math.round(s / 3600) + " h ago";
+  }
+  function words(st) {
+    var state = st ? st.state : "unknown";
+    var until = st && st.until;
+    switch (state) {
+      case "free": return until ? "Free until " + when(until) : "Free";
+      case "busy": return until ? "In a meeting until " + when(until) : "In a meeting";
+      case "tentative": return until ? "Tentative until " + when(until) : "Tentative";
+      case "oof": return until ? "Out of office until " + when(until, true) : "Out of office";
+      case "working_elsewhere": return until ? "Working elsewhere until " + when(until) : "Working elsewhere";
+      default: return "Unknown — calendar unavailable";
+    }
+  }
+  function stateOf(st) { return (st && st.state) || "unknown"; }
+
+  function statusFor(p) { return statuses[p.email] || p.status; }
+
+  function renderRow(li, p) {
+    var st = statusFor(p);
+    var state = stateOf(st);
+    li.className = "st-" + state;
+    li.setAttribute("data-state", state);
+    li.textContent = "";
+    var icon = el("span", "icon", ICONS[state] || "?");
+    icon.setAttribute("aria-hidden", "true");
+    li.appendChild(icon);
+    li.appendChild(el("span", "name", p.name || p.email));
+    li.appendChild(el("span", "ext", p.extension ? "☎ " + p.extension : ""));
+    li.appendChild(el("span", "words", words(st)));
+  }
+
+  function renderList() {
+    results.textContent = "";
+    people.forEach(function (p, i) {
+      var li = el("li");
+      li.id = "person-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("data-email", p.email);
+      li.setAttribute("aria-selected", i === selected ? "true" : "false");
+      renderRow(li, p);
+      li.addEventListener("click", function () { select(i); open(); });
+      results.appendChild(li);
+    });
+    empty.hidden = people.length > 0;
+  }
+
+  function select(i) {
+    if (people.length === 0) { selected = -1; return; }
+    selected = Math.max(0, Math.min(people.length - 1, i));
+    var items = results.children;
+    for (var k = 0; k < items.length; k++) {
+      items[k].setAttribute("aria-selected", k === selected ? "true" : "false");
+    }
+    var cur = items[selected];
+    if (cur) {
+      search.setAttribute("aria-activedescendant", cur.id);
+      cur.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function runSearch() {
+    var seq = ++searchSeq;
+    var q = search.value.trim();
+    fetch("/api/v1/people?limit=200&query=" + encodeURIComponent(q), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (list) {
+        if (seq !== searchSeq) { return; }
+        people = list;
+        selected = list.length > 0 ? 0 : -1;
+        renderList();
+        if (selected >= 0) { select(0); }
+      })
+      .catch(function (e) { live.textContent = "search failed: " + e.message; });
+  }
+
+  function open() {
+    if (selected < 0 || !people[selected]) { return; }
+    var email = people[selected].email;
+    fetch("/api/v1/people/" + encodeURIComponent(email), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (rec) { opened = rec; renderDetail(); })
+      .catch(function (e) { detail.textContent = "Could not load " + email + ": " + e.message; });
+  }
+
+  function row(dl, term, value, id) {
+    if (value === null || value === undefined || value === "") { return; }
+    dl.appendChild(el("dt", null, term));
+    var dd = el("dd", null, value);
+    if (id) { dd.id = id; }
+    dl.appendChild(dd);
+  }
+
+  function renderDetail() {
+    if (!opened) { return; }
+    var rec = opened;
+    var st = statuses[rec.email] || rec.status;
+    var state = stateOf(st);
+    detail.textContent = "";
+    detail.setAttribute("data-email", rec.email);
+    detail.appendChild(el("h2", null, rec.name || rec.email));
+    detail.appendChild(el("p", "sub", rec.email + (rec.extension ? " · extension " + rec.extension : "")));
+    var banner = el("div", "status-banner st-" + state);
+    banner.id = "detail-status";
+    banner.setAttribute("data-state", state);
+    var icon = el("span", "icon", ICONS[state] || "?");
+    icon.setAttribute("aria-hidden", "true");
+    banner.appendChild(icon);
+    banner.appendChild(el("span", "words", words(st)));
+    detail.appendChild(banner);
+    var dl = el("dl", "grid");
+    if (st && st.next_free && state !== "free") { row(dl, "Next free", when(st.next_free)); }
+    if (st && st.event) {
+      var ev = st.event;
+      var text = ev.private ? "Private appointment" : (ev.subject || "(subject hidden)");
+      if (ev.location) { text += " — " + ev.location; }
+      row(dl, "Now", text);
+    }
+    if (state === "unknown" && st && st.unknown_reason) { row(dl, "Why unknown", st.unknown_reason); }
+    var fresh = rec.freshness;
+    var freshText = "as of " + ago(rec.as_of);
+    if (fresh === "stale") { freshText += " — stale: the calendar could not be read recently"; }
+    if (fresh === "error") { freshText += " — error" + (rec.error ? ": " + rec.error.code + " " + rec.error.message : ""); }
+    if (fresh === "pending") { freshText = "not read yet"; }
+    var dt = el("dt", null, "Data");
+    var dd = el("dd", "freshness " + fresh, freshText);
+    dd.id = "detail-freshness";
+    dl.appendChild(dt); dl.appendChild(dd);
+    if (rec.out_of_office) {
+      var o = rec.out_of_office;
+      row(dl, "Out of office", (o.until ? "until " + when(o.until, true) + ". " : "") + (o.message || ""));
+    }
+    if (rec.working_hours) {
+      var w = rec.working_hours;
+      var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      row(dl, "Working hours", w.days.join(", ") + " " + w.start + "–" + w.end + " (" + w.time_zone + "; you are in " + tz + ")");
+    }
+    detail.appendChild(dl);
+    detail.appendChild(el("h3", null, "Today"));
+    var ul = el("ul", "timeline");
+    ul.id = "timeline";
+    var now = Date.now();
+    if (!rec.today || rec.today.length === 0) {
+      ul.appendChild(el("li", null, state === "unknown" ? "Unknown: no calendar data." : "No appointments today."));
+    } else {
+      rec.today.forEach(function (e) {
+        var li = el("li", "bt-" + e.busy_type);
+        var s = new Date(e.start).getTime(), en = new Date(e.end).getTime();
+        if (s <= now && now < en) { li.className += " now"; }
+        li.appendChild(el("span", "t", e.all_day ? "all day" : hhmm(new Date(e.start)) + "–" + hhmm(new Date(e.end))));
+        var subj = e.private ? "Private appointment" : (e.subject || e.busy_type);
+        li.appendChild(el("span", null, subj + (e.location ? " — " + e.location : "")));
+        ul.appendChild(li);
+      });
+    }
+    detail.appendChild(ul);
+  }
+
+  function applyStatus(email, status) {
+    statuses[email] = status;
+    var items = results.querySelectorAll("li[data-email]");
+    for (var i = 0; i < items.length; i++) {
+      if (items[i].getAttribute("data-email") === email) {
+        var p = people[i];
+        if (p) { renderRow(items[i], p); }
+      }
+    }
+    if (opened && opened.email === email) { renderDetail(); }
+  }
+
+  function connect() {
+    var es = new EventSource("/api/v1/stream");
+    es.addEventListener("open", function () { live.textContent = "live"; live.className = "live-state on"; });
+    es.addEventListener("snapshot", function (m) {
+      var snap = JSON.parse(m.data);
+      statuses = {};
+      (snap.people || []).forEach(function (e) { statuses[e.email] = e.status; });
+      renderList();
+      select(selected);
+      renderDetail();
+    });
+    es.addEventListener("status", function (m) {
+      var ch = JSON.parse(m.data);
+      applyStatus(ch.email, ch.status);
+    });
+    es.addEventListener("error", function () {
+      live.textContent = "reconnecting…";
+      live.className = "live-state";
+    });
+  }
+
+  search.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(runSearch, 80);
+  });
+  search.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowDown") { select(selected + 1); e.preventDefault(); }
+    else if (e.key === "ArrowUp") { select(selected - 1); e.preventDefault(); }
+    else if (e.key === "Enter") { clearTimeout(timer); open(); e.preventDefault(); }
+    else if (e.key === "Escape") { search.value = ""; runSearch(); }
+  });
+  // Type anywhere to search.
+  document.addEventListener("keydown", function (e) {
+    if (document.activeElement === search || e.ctrlKey || e.metaKey || e.altKey) { return; }
+    var tag = document.activeElement && document.activeElement.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || tag === "BUTTON") { return; }
+    if (e.key.length === 1 || e.key === "ArrowDown" || e.key === "ArrowUp") { search.focus(); }
+  });
+  setInterval(renderDetail, 15000);
+  runSearch();
+  connect();
+  search.focus();
+})();
