@@ -26,7 +26,7 @@ use secrecy::ExposeSecret;
 
 use crate::credentials::BasicCredential;
 use crate::failure::SignInFailure;
-use crate::guard::{Attempt, AttemptKind, CredentialFingerprint, LockoutGuard};
+use crate::guard::{Attempt, AttemptKind, AuthFailed, CredentialFingerprint, LockoutGuard};
 use crate::scopes::Resource;
 use crate::tokens::{AccessToken, AuthError, Refusal, TokenSource};
 
@@ -40,6 +40,8 @@ pub struct BasicSignIn {
     proven: AtomicBool,
     /// Held by the one request that may use an unproven credential.
     first_use: Arc<tokio::sync::Mutex<()>>,
+    /// New credentials replaced these.
+    retired: AtomicBool,
 }
 
 impl fmt::Debug for BasicSignIn {
@@ -68,6 +70,7 @@ impl BasicSignIn {
             label,
             proven: AtomicBool::new(false),
             first_use: Arc::new(tokio::sync::Mutex::new(())),
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -154,6 +157,11 @@ impl Authorizer {
                     // guard now says no).
                     (!basic.proven()).then_some(permit)
                 };
+                // Checked after waiting: a request queued behind the first use must not send a
+                // password that was replaced meanwhile.
+                if basic.retired.load(Ordering::SeqCst) {
+                    return Err(AuthError::Retired);
+                }
                 let attempt = basic.guard.admit(&basic.fingerprint, &basic.label)?;
                 let header = sensitive(basic.credential.header_value().expose_secret())?;
                 // Normal requests need no bookkeeping; a probe or retry must report its verdict.
@@ -216,6 +224,31 @@ impl Authorizer {
         }
     }
 
+    /// The quarantine, if the lockout guard holds this credential (the source is `auth_failed`).
+    pub fn auth_failed(&self) -> Option<AuthFailed> {
+        match self {
+            Self::Basic(basic) => basic.guard.check(&basic.fingerprint).err(),
+            Self::OAuth(source) => source.auth_failed(),
+        }
+    }
+
+    /// "Retry now": the next request makes one attempt at once, even while quarantined.
+    pub fn retry_now(&self) {
+        match self {
+            Self::Basic(basic) => basic.guard.retry_now(&basic.fingerprint),
+            Self::OAuth(source) => source.retry_now(),
+        }
+    }
+
+    /// New credentials were saved: this sign-in is never used again, not even by requests
+    /// already waiting for a header (SPEC §3).
+    pub fn retire(&self) {
+        match self {
+            Self::Basic(basic) => basic.retired.store(true, Ordering::SeqCst),
+            Self::OAuth(source) => source.retire(),
+        }
+    }
+
     /// The fingerprint of the credential in use.
     pub fn fingerprint(&self) -> &CredentialFingerprint {
         match self {
@@ -267,6 +300,15 @@ mod tests {
         )
         .expect("source");
         send(&Authorizer::OAuth(Arc::new(source)).authorize(Resource::Graph));
+        let retired = Authorizer::Basic(Arc::new(BasicSignIn::new(
+            BasicCredential::new("old", SecretString::from("pw")),
+            LockoutGuard::new(Arc::new(ManualClock::starting_now())),
+        )));
+        retired.retire();
+        assert!(matches!(
+            retired.authorize(Resource::Ews).await,
+            Err(AuthError::Retired)
+        ));
         // A refusal quarantines the password at once.
         assert!(matches!(
             basic.refused(authorization, "EWS", 401),
