@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod board;
 pub mod engine;
 pub mod ews_transport;
+pub mod graph_source;
 pub mod health;
 pub mod source;
 

@@ -1,0 +1,842 @@
+//! Microsoft Graph as a calendar source: `calendar/getSchedule` for free/busy and schedule items,
+//! `getMailTips` for the automatic-reply text of people the schedule shows out of office now.
+//!
+//! Requests carry at most 20 schedules by default (configurable up to 100). Graph limits
+//! concurrency per application *and mailbox the call is made on* (four requests); calgate keeps
+//! at most four in flight and makes every call on one anchor mailbox: `/me` (the service
+//! account) for a delegated sign-in; for app-only access the configured username when there is
+//! one, otherwise the batch's first mailbox (if Graph does not know that one, it is recorded as
+//! not found and the next one in the batch becomes the anchor). One anchor means Graph's
+//! per-mailbox limit and calgate's own limit are the same four requests.
+//!
+//! 429 and 503 with `Retry-After` (fractional seconds are allowed) become
+//! [`FailureAction::RetryAfter`]; the source also remembers the time itself so that no request of
+//! its own (a mail-tips call after a schedule, a batch whose token arrived late) goes out before
+//! it. A 401 goes to the [`Authorizer`]: a new token is fetched once, and a second refusal is a
+//! credential failure that stops the source until the lockout guard's probe. A 403 means the app
+//! registration lacks a permission and says which. JSON `$batch` is not used: Graph throttles the
+//! members of a batch one by one against the same per-mailbox limit, so it saves round trips but
+//! not throttling budget, and a getSchedule already carries 20 mailboxes.
+//!
+//! Bodies are read up to a cap; no header value, token or secret reaches a log line, an error
+//! message or `Debug` output.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use calgate_auth::{AuthError, Authorizer, GrantError, Refusal, Resource};
+use calgate_core::{Availability, BusyType, SourceError};
+use calgate_graph::error::MAX_ERROR_BODY_BYTES;
+use calgate_graph::mailtips::MAX_MAILTIPS_RESPONSE_BYTES;
+use calgate_graph::schedule::MAX_RESPONSE_BYTES;
+use calgate_graph::{ErrorCode, GetMailTips, GetSchedule, ScheduleLimit, ServiceError};
+use futures::future::BoxFuture;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+
+use crate::source::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
+
+/// Requests in flight per anchor mailbox, as Graph allows for Outlook resources.
+pub const GRAPH_MAX_IN_FLIGHT: usize = 4;
+
+/// `availabilityViewInterval` calgate asks for: quarter hours, fine enough for a status board
+/// and a quarter of the digits of 5-minute slots. Schedule items carry exact times anyway.
+pub const VIEW_INTERVAL_MINUTES: u32 = 15;
+
+/// How often a batch may pick a new anchor after Graph did not know the previous one.
+const MAX_ANCHOR_ATTEMPTS: usize = 3;
+
+/// The mailbox Graph calls are made on (the path's `/users/{id}` or `/me`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Anchor {
+    /// `/me`: the signed-in service account (delegated sign-in).
+    Me,
+    /// `/users/{mailbox}`: a fixed mailbox (app-only with a configured username).
+    Mailbox(String),
+    /// `/users/{first mailbox of the batch}` (app-only without a username).
+    FirstInBatch,
+}
+
+/// How to reach Graph and how to call it.
+#[derive(Clone)]
+pub struct GraphConfig {
+    /// `https://graph.microsoft.com`, or a base that already ends in `/v1.0`.
+    pub endpoint: reqwest::Url,
+    pub anchor: Anchor,
+    /// Schedules per getSchedule request (1–100, 20 by default).
+    pub batch_size: ScheduleLimit,
+    pub max_in_flight: usize,
+    pub interval_minutes: u32,
+    /// Ask getMailTips for the automatic reply of mailboxes out of office now.
+    pub automatic_replies: bool,
+    /// The whole request, body included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// PEM certificates trusted in addition to the system roots.
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+impl GraphConfig {
+    pub fn new(endpoint: reqwest::Url, anchor: Anchor) -> GraphConfig {
+        GraphConfig {
+            endpoint,
+            anchor,
+            batch_size: ScheduleLimit::default(),
+            max_in_flight: GRAPH_MAX_IN_FLIGHT,
+            interval_minutes: VIEW_INTERVAL_MINUTES,
+            automatic_replies: true,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            extra_ca_pem: None,
+        }
+    }
+}
+
+impl fmt::Debug for GraphConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphConfig")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("anchor", &self.anchor)
+            .field("batch_size", &self.batch_size.get())
+            .field("max_in_flight", &self.max_in_flight)
+            .field("interval_minutes", &self.interval_minutes)
+            .field("automatic_replies", &self.automatic_replies)
+            .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(|p| p.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a Graph source cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphSetupError {
+    #[error("the Graph endpoint {0} cannot carry a path")]
+    Endpoint(String),
+    #[error("extra CA bundle is not usable PEM: {0}")]
+    CaBundle(String),
+    #[error("the HTTP client cannot be built: {0}")]
+    Client(String),
+}
+
+/// The HTTP client for Graph (and for Entra ID in the same settings): rustls, the extra CA,
+/// timeouts, no redirects (a redirect would carry the bearer token or the secret elsewhere).
+pub fn http_client(
+    extra_ca_pem: Option<&[u8]>,
+    timeout: Duration,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client, GraphSetupError> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(GRAPH_MAX_IN_FLIGHT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("calgate/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = extra_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| GraphSetupError::CaBundle(e.without_url().to_string()))?;
+        if certs.is_empty() {
+            return Err(GraphSetupError::CaBundle("no certificate in it".into()));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
+        .build()
+        .map_err(|e| GraphSetupError::Client(e.without_url().to_string()))
+}
+
+/// The versioned API root: the endpoint with `/v1.0` appended unless it names a version.
+fn api_root(endpoint: &reqwest::Url) -> Result<reqwest::Url, GraphSetupError> {
+    let mut root = endpoint.clone();
+    root.set_query(None);
+    root.set_fragment(None);
+    let path = root.path().trim_end_matches('/').to_string();
+    let versioned = path.ends_with("/v1.0") || path.ends_with("/beta");
+    {
+        let mut segments = root
+            .path_segments_mut()
+            .map_err(|()| GraphSetupError::Endpoint(endpoint.to_string()))?;
+        segments.pop_if_empty();
+        if !versioned {
+            segments.push("v1.0");
+        }
+    }
+    Ok(root)
+}
+
+/// What became of one HTTP call.
+enum CallError {
+    /// The mailbox in the path is unknown to Graph (404).
+    AnchorNotFound(ServiceError),
+    Failed(SourceFailure),
+}
+
+impl From<SourceFailure> for CallError {
+    fn from(f: SourceFailure) -> CallError {
+        CallError::Failed(f)
+    }
+}
+
+/// Microsoft Graph as a [`CalendarSource`].
+pub struct GraphSource {
+    client: reqwest::Client,
+    root: reqwest::Url,
+    config: GraphConfig,
+    authorizer: Authorizer,
+    /// Graph's `Retry-After` for this credential: nothing is sent before it.
+    not_before: Mutex<Option<Instant>>,
+    /// getMailTips was refused (permission missing): not asked again by this source.
+    mail_tips_refused: AtomicBool,
+}
+
+impl fmt::Debug for GraphSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphSource")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphSource {
+    pub fn new(
+        config: GraphConfig,
+        authorizer: Authorizer,
+    ) -> Result<GraphSource, GraphSetupError> {
+        let client = http_client(
+            config.extra_ca_pem.as_deref(),
+            config.timeout,
+            config.connect_timeout,
+        )?;
+        GraphSource::with_client(client, config, authorizer)
+    }
+
+    /// With a client built elsewhere (shared with the token source).
+    pub fn with_client(
+        client: reqwest::Client,
+        config: GraphConfig,
+        authorizer: Authorizer,
+    ) -> Result<GraphSource, GraphSetupError> {
+        let root = api_root(&config.endpoint)?;
+        Ok(GraphSource {
+            client,
+            root,
+            config,
+            authorizer,
+            not_before: Mutex::new(None),
+            mail_tips_refused: AtomicBool::new(false),
+        })
+    }
+
+    pub fn config(&self) -> &GraphConfig {
+        &self.config
+    }
+
+    /// `{root}/me/{operation}` or `{root}/users/{mailbox}/{operation}`.
+    fn url(&self, anchor: Option<&str>, operation: &[&str]) -> reqwest::Url {
+        let mut url = self.root.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            match anchor {
+                Some(mailbox) => segments.push("users").push(mailbox),
+                None => segments.push("me"),
+            };
+            segments.extend(operation);
+        }
+        url
+    }
+
+    fn anchor_for<'a>(&'a self, batch: &'a [String]) -> Option<&'a str> {
+        match &self.config.anchor {
+            Anchor::Me => None,
+            Anchor::Mailbox(m) => Some(m.as_str()),
+            Anchor::FirstInBatch => batch.first().map(String::as_str),
+        }
+    }
+
+    /// Refuses to send while a `Retry-After` of this source runs.
+    fn check_not_before(&self) -> Result<(), SourceFailure> {
+        let mut guard = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = *guard {
+            let now = Instant::now();
+            if now < until {
+                let wait = SignedDuration::try_from(until - now).unwrap_or(SignedDuration::MAX);
+                return Err(SourceFailure::new(
+                    ErrorCode::Throttled.as_str(),
+                    format!(
+                        "Microsoft Graph asked to wait; {:.1} s remain",
+                        wait.as_secs_f64()
+                    ),
+                    FailureAction::RetryAfter(wait),
+                ));
+            }
+            *guard = None;
+        }
+        Ok(())
+    }
+
+    fn hold_until(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut guard = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none_or(|t| t < until) {
+            *guard = Some(until);
+        }
+    }
+
+    /// Posts one JSON body and gives back the 200 body (at most `cap` bytes).
+    async fn post(
+        &self,
+        operation: &'static str,
+        url: &reqwest::Url,
+        body: String,
+        cap: usize,
+    ) -> Result<Vec<u8>, CallError> {
+        let mut refused_once = false;
+        loop {
+            self.check_not_before()?;
+            let authorization = self
+                .authorizer
+                .authorize(Resource::Graph)
+                .await
+                .map_err(|e| auth_failure(&e))?;
+            // A token may have taken a while: a Retry-After heard meanwhile still counts.
+            self.check_not_before()?;
+            let started = Instant::now();
+            let sent = self
+                .client
+                .post(url.clone())
+                .header(
+                    reqwest::header::AUTHORIZATION,
+                    authorization.header_value().clone(),
+                )
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+                .send()
+                .await;
+            let mut response = match sent {
+                Ok(r) => r,
+                // No verdict on the credential: dropping the authorization says nothing.
+                Err(e) => return Err(network_failure(&e).into()),
+            };
+            let status = response.status();
+            tracing::debug!(
+                operation,
+                status = status.as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "graph request"
+            );
+            if status == StatusCode::UNAUTHORIZED {
+                match self.authorizer.refused(authorization, "GRAPH", 401) {
+                    Refusal::RetryWithNewToken if !refused_once => {
+                        refused_once = true;
+                        continue;
+                    }
+                    Refusal::RetryWithNewToken => {
+                        return Err(SourceFailure::new(
+                            "GRAPH_HTTP_401",
+                            "Microsoft Graph refused a freshly issued access token",
+                            FailureAction::Transient,
+                        )
+                        .into());
+                    }
+                    Refusal::Stop(failed) => {
+                        return Err(SourceFailure::new(
+                            failed.code(),
+                            failed.reason(),
+                            FailureAction::CredentialFailure {
+                                next_attempt: Some(failed.next_probe_at),
+                            },
+                        )
+                        .into());
+                    }
+                }
+            }
+            self.authorizer.accepted(authorization);
+            if status == StatusCode::OK {
+                return read_capped(&mut response, cap).await.map_err(Into::into);
+            }
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            // An error body is only for the message; a cut or oversized one is not a failure.
+            let error_body = read_capped(&mut response, MAX_ERROR_BODY_BYTES)
+                .await
+                .unwrap_or_default();
+            let error = ServiceError::read(status.as_u16(), retry_after.as_deref(), &error_body);
+            if let Some(wait) = error.retry_after
+                && matches!(status.as_u16(), 429 | 503)
+            {
+                self.hold_until(wait);
+            }
+            if status == StatusCode::NOT_FOUND {
+                return Err(CallError::AnchorNotFound(error));
+            }
+            return Err(service_failure(&error).into());
+        }
+    }
+
+    /// One getSchedule chunk (at most `batch_size` mailboxes), answered in chunk order.
+    async fn schedules(
+        &self,
+        chunk: &[String],
+        window: Window,
+        fetched_at: Timestamp,
+    ) -> Result<Vec<Availability>, SourceFailure> {
+        let mut answered: HashMap<String, Availability> = HashMap::new();
+        let mut pending: Vec<String> = Vec::with_capacity(chunk.len());
+        for mailbox in chunk {
+            if mailbox.trim().is_empty() {
+                answered.insert(
+                    key(mailbox),
+                    failed(
+                        mailbox,
+                        window,
+                        fetched_at,
+                        "GRAPH_ERROR_BAD_ADDRESS",
+                        "blank address",
+                    ),
+                );
+            } else {
+                pending.push(mailbox.clone());
+            }
+        }
+        let mut anchors_tried = 0;
+        while !pending.is_empty() {
+            let request = GetSchedule::new(
+                pending.clone(),
+                window.start,
+                window.end,
+                self.config.interval_minutes,
+                self.config.batch_size,
+            )
+            .map_err(|e| {
+                SourceFailure::new(
+                    "GRAPH_REQUEST_INVALID",
+                    e.to_string(),
+                    FailureAction::Misconfigured,
+                )
+            })?;
+            let anchor = self.anchor_for(&pending).map(str::to_owned);
+            let url = self.url(anchor.as_deref(), &["calendar", "getSchedule"]);
+            match self
+                .post("getSchedule", &url, request.to_json(), MAX_RESPONSE_BYTES)
+                .await
+            {
+                Ok(body) => {
+                    let read = request.read_response(&body, fetched_at).map_err(|e| {
+                        SourceFailure::new(
+                            e.code().as_str(),
+                            format!("Microsoft Graph's getSchedule answer: {e}"),
+                            FailureAction::Transient,
+                        )
+                    })?;
+                    for a in read {
+                        answered.insert(key(&a.mailbox), a);
+                    }
+                    break;
+                }
+                Err(CallError::AnchorNotFound(error))
+                    if self.config.anchor == Anchor::FirstInBatch
+                        && anchors_tried + 1 < MAX_ANCHOR_ATTEMPTS =>
+                {
+                    // The anchor itself is unknown: it is that mailbox's answer; go on with the next.
+                    anchors_tried += 1;
+                    let gone = pending.remove(0);
+                    let message = error
+                        .message
+                        .unwrap_or_else(|| "Microsoft Graph does not know this mailbox".into());
+                    answered.insert(
+                        key(&gone),
+                        failed(
+                            &gone,
+                            window,
+                            fetched_at,
+                            ErrorCode::MailRecipientNotFound.as_str(),
+                            &message,
+                        ),
+                    );
+                }
+                Err(CallError::AnchorNotFound(error)) => {
+                    return Err(SourceFailure::new(
+                        error.code.as_str(),
+                        format!(
+                            "Microsoft Graph does not know the mailbox the calls are made on ({}); \
+                             check the service account's username",
+                            anchor.as_deref().unwrap_or("me")
+                        ),
+                        FailureAction::Misconfigured,
+                    ));
+                }
+                Err(CallError::Failed(f)) => return Err(f),
+            }
+        }
+        Ok(chunk
+            .iter()
+            .map(|m| {
+                answered.remove(&key(m)).unwrap_or_else(|| {
+                    failed(
+                        m,
+                        window,
+                        fetched_at,
+                        ErrorCode::ScheduleMissing.as_str(),
+                        "the getSchedule answer has no entry for this schedule",
+                    )
+                })
+            })
+            .collect())
+    }
+
+    /// Adds the automatic-reply text to mailboxes whose schedule shows them out of office now.
+    /// Only a credential failure fails the batch: the schedules are right without the text.
+    async fn automatic_replies(
+        &self,
+        availabilities: &mut [Availability],
+        now: Timestamp,
+    ) -> Result<(), SourceFailure> {
+        if !self.config.automatic_replies || self.mail_tips_refused.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let out_now: Vec<String> = availabilities
+            .iter()
+            .filter(|a| {
+                a.error.is_none()
+                    && a.events
+                        .iter()
+                        .any(|e| e.busy_type == BusyType::Oof && e.covers(now))
+            })
+            .map(|a| a.mailbox.clone())
+            .collect();
+        for chunk in out_now.chunks(self.config.batch_size.get()) {
+            let Some(request) = GetMailTips::automatic_replies(chunk.to_vec()) else {
+                continue;
+            };
+            let anchor = self.anchor_for(chunk).map(str::to_owned);
+            let url = self.url(anchor.as_deref(), &["getMailTips"]);
+            let body = match self
+                .post(
+                    "getMailTips",
+                    &url,
+                    request.to_json(),
+                    MAX_MAILTIPS_RESPONSE_BYTES,
+                )
+                .await
+            {
+                Ok(body) => body,
+                Err(CallError::Failed(f))
+                    if matches!(f.action, FailureAction::CredentialFailure { .. }) =>
+                {
+                    return Err(f);
+                }
+                Err(CallError::Failed(f)) => {
+                    if f.code == ErrorCode::Forbidden.as_str() {
+                        self.mail_tips_refused.store(true, Ordering::Relaxed);
+                        tracing::warn!(
+                            "getMailTips refused (permission Mail.Read missing): out-of-office \
+                             messages are not shown"
+                        );
+                    } else {
+                        tracing::debug!(code = %f.code, "getMailTips failed; out-of-office text skipped");
+                    }
+                    return Ok(());
+                }
+                Err(CallError::AnchorNotFound(_)) => return Ok(()),
+            };
+            let Ok(results) = request.read_response(&body) else {
+                tracing::debug!("unreadable getMailTips answer; out-of-office text skipped");
+                continue;
+            };
+            let mut by_mailbox: HashMap<String, _> = results
+                .into_iter()
+                .map(|r| (key(&r.mailbox), r.automatic_replies))
+                .collect();
+            for a in availabilities.iter_mut() {
+                if let Some(Ok(Some(oof))) = by_mailbox.remove(&key(&a.mailbox)) {
+                    a.out_of_office = Some(oof);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn fetch_all(
+        &self,
+        mailboxes: &[String],
+        window: Window,
+    ) -> Result<Vec<Availability>, SourceFailure> {
+        let fetched_at = Timestamp::now();
+        let mut out = Vec::with_capacity(mailboxes.len());
+        for chunk in mailboxes.chunks(self.config.batch_size.get()) {
+            out.extend(self.schedules(chunk, window, fetched_at).await?);
+        }
+        self.automatic_replies(&mut out, Timestamp::now()).await?;
+        Ok(out)
+    }
+}
+
+impl CalendarSource for GraphSource {
+    fn name(&self) -> &'static str {
+        "graph"
+    }
+
+    fn limits(&self) -> SourceLimits {
+        SourceLimits {
+            batch_size: self.config.batch_size.get(),
+            max_in_flight: self.config.max_in_flight.max(1),
+        }
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        mailboxes: &'a [String],
+        window: Window,
+    ) -> BoxFuture<'a, Result<Vec<Availability>, SourceFailure>> {
+        Box::pin(self.fetch_all(mailboxes, window))
+    }
+}
+
+fn key(mailbox: &str) -> String {
+    mailbox.trim().to_lowercase()
+}
+
+fn failed(
+    mailbox: &str,
+    window: Window,
+    fetched_at: Timestamp,
+    code: &str,
+    message: &str,
+) -> Availability {
+    Availability::failed(
+        mailbox,
+        window.start,
+        window.end,
+        fetched_at,
+        SourceError {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        },
+    )
+}
+
+async fn read_capped(
+    response: &mut reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, SourceFailure> {
+    let too_large = || {
+        SourceFailure::new(
+            ErrorCode::ResponseTooLarge.as_str(),
+            format!("Microsoft Graph's answer exceeds {cap} bytes"),
+            FailureAction::Transient,
+        )
+    };
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > cap {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                let mut f = network_failure(&e);
+                f.code = ErrorCode::MalformedResponse.as_str().into();
+                f.message = format!("Microsoft Graph's answer was cut short: {}", f.message);
+                return Err(f);
+            }
+        }
+    }
+}
+
+fn network_failure(e: &reqwest::Error) -> SourceFailure {
+    let timeout = e.is_timeout();
+    let mut reason = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        if !reason.is_empty() {
+            reason.push_str(": ");
+        }
+        reason.push_str(&s.to_string());
+        source = s.source();
+    }
+    let (code, message) = if timeout {
+        (
+            "GRAPH_TIMEOUT",
+            "Microsoft Graph did not answer in time".to_string(),
+        )
+    } else {
+        (
+            "GRAPH_UNREACHABLE",
+            format!("cannot reach Microsoft Graph: {reason}"),
+        )
+    };
+    let mut f = SourceFailure::new(code, message, FailureAction::Transient);
+    f.unreachable = true;
+    f
+}
+
+/// The scheduler's view of a sign-in problem.
+pub fn auth_failure(error: &AuthError) -> SourceFailure {
+    match error {
+        AuthError::AuthFailed(failed) => SourceFailure::new(
+            failed.code(),
+            failed.reason(),
+            FailureAction::CredentialFailure {
+                next_attempt: Some(failed.next_probe_at),
+            },
+        ),
+        AuthError::Unavailable(e) => {
+            let action = match error.retry_after_secs() {
+                Some(s) => FailureAction::RetryAfter(
+                    SignedDuration::try_from_secs_f64(s.clamp(0.0, 3600.0))
+                        .unwrap_or(SignedDuration::from_secs(1)),
+                ),
+                None => FailureAction::Transient,
+            };
+            let mut f = SourceFailure::new(e.code(), error.to_string(), action);
+            f.unreachable = matches!(e, GrantError::Network(_));
+            f
+        }
+        AuthError::Settings(e) => {
+            SourceFailure::new(e.code(), error.to_string(), FailureAction::Misconfigured)
+        }
+        AuthError::Retired => SourceFailure::new(
+            error.code(),
+            "these credentials were replaced by new settings",
+            FailureAction::Transient,
+        ),
+    }
+}
+
+/// The scheduler's view of a Graph error answer (401 and 404 are handled before this).
+pub fn service_failure(error: &ServiceError) -> SourceFailure {
+    let graph_code = error
+        .graph_code
+        .as_deref()
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    let graph_message = error.message.as_deref().unwrap_or("no message");
+    match error.status {
+        429 | 503 => match error.retry_after {
+            Some(wait) => SourceFailure::new(
+                error.code.as_str(),
+                format!(
+                    "Microsoft Graph asked to wait {:.3} s (HTTP {}{graph_code})",
+                    wait.as_secs_f64(),
+                    error.status
+                ),
+                FailureAction::RetryAfter(
+                    SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX),
+                ),
+            ),
+            None => SourceFailure::new(
+                error.code.as_str(),
+                format!(
+                    "Microsoft Graph is busy (HTTP {}{graph_code})",
+                    error.status
+                ),
+                FailureAction::Transient,
+            ),
+        },
+        403 => SourceFailure::new(
+            error.code.as_str(),
+            format!(
+                "Microsoft Graph refused access{graph_code}: the app registration lacks the \
+                 permission to read calendars. For app-only access add the application \
+                 permission Calendars.ReadBasic.All (or Calendars.Read); for the service \
+                 account's sign-in the delegated Calendars.ReadBasic (or Calendars.Read). Then an \
+                 administrator must grant admin consent."
+            ),
+            FailureAction::Misconfigured,
+        ),
+        400 => SourceFailure::new(
+            error.code.as_str(),
+            format!("Microsoft Graph rejected the request{graph_code}: {graph_message}"),
+            FailureAction::Misconfigured,
+        ),
+        500..=599 => SourceFailure::new(
+            error.code.as_str(),
+            format!("Microsoft Graph failed (HTTP {}{graph_code})", error.status),
+            match error.retry_after {
+                Some(wait) => FailureAction::RetryAfter(
+                    SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX),
+                ),
+                None => FailureAction::Transient,
+            },
+        ),
+        status => SourceFailure::new(
+            error.code.as_str(),
+            format!("Microsoft Graph answered HTTP {status}{graph_code}"),
+            FailureAction::Transient,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_root_appends_the_version_once() {
+        for (endpoint, want) in [
+            (
+                "https://graph.microsoft.com",
+                "https://graph.microsoft.com/v1.0",
+            ),
+            (
+                "https://graph.microsoft.com/",
+                "https://graph.microsoft.com/v1.0",
+            ),
+            ("https://127.0.0.1:4431/v1.0", "https://127.0.0.1:4431/v1.0"),
+            (
+                "https://127.0.0.1:4431/v1.0/",
+                "https://127.0.0.1:4431/v1.0",
+            ),
+            (
+                "https://proxy.example/graph",
+                "https://proxy.example/graph/v1.0",
+            ),
+        ] {
+            let root = api_root(&endpoint.parse().expect("URL")).expect("root");
+            assert_eq!(root.as_str().trim_end_matches('/'), want, "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn throttling_answers_carry_the_fractional_wait() {
+        let e = ServiceError::read(
+            429,
+            Some("2.5"),
+            br#"{"error":{"code":"TooManyRequests","message":"Please retry again later."}}"#,
+        );
+        let f = service_failure(&e);
+        assert_eq!(f.code, "GRAPH_ERROR_THROTTLED");
+        assert_eq!(
+            f.action,
+            FailureAction::RetryAfter(SignedDuration::from_millis(2500))
+        );
+        let busy = service_failure(&ServiceError::read(503, None, b"not json"));
+        assert_eq!(busy.action, FailureAction::Transient);
+    }
+
+    #[test]
+    fn forbidden_names_the_permission_to_grant() {
+        let f = service_failure(&ServiceError::read(
+            403,
+            None,
+            br#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied."}}"#,
+        ));
+        assert_eq!(f.action, FailureAction::Misconfigured);
+        assert!(
+            f.message.contains("Calendars.ReadBasic.All"),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("admin consent"), "{}", f.message);
+    }
+}
