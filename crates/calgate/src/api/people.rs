@@ -39,18 +39,12 @@ pub async fn list(
         .await?;
     let board = app.engine().board();
     let now = Timestamp::now();
+    let options = app.options();
     let out = people
         .into_iter()
         .map(|p| {
             let entry = board.get(&p.email);
-            let view = person_view(
-                &p,
-                entry.as_ref(),
-                app.privacy(),
-                app.today(now),
-                now,
-                app.stale_age(),
-            );
+            let view = person_view(&p, entry.as_ref(), &options, now, app.stale_age());
             PersonSummary {
                 email: p.email,
                 name: p.name,
@@ -78,8 +72,7 @@ pub async fn get(
     Ok(Json(person_view(
         &person,
         entry.as_ref(),
-        app.privacy(),
-        app.today(now),
+        &app.options(),
         now,
         app.stale_age(),
     )))
