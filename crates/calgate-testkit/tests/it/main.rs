@@ -1,13 +1,11 @@
 //! The one integration-test binary: real simulator, real clients, real HTTP.
 //! Add a module here rather than a new file under `tests/` (each binary costs a link on 2 cores).
 
-mod engine_ews;
-mod engine_graph;
 mod entra;
+mod engine_ews;
 mod ews_client;
 mod gateway_api;
 mod graph;
-mod lockout;
 mod pages;
 mod sim_conformance;
 mod drills_throttle;
