@@ -445,6 +445,8 @@ impl Runner {
         }
         let earliest_due = self.due.first().is_some_and(|(at, _)| *at <= now);
         if earliest_due && now >= self.next_slot {
+            // Spacing counts the whole watch list, before this batch leaves the due set.
+            let spacing = self.spacing(batch_size);
             while batch.len() < batch_size {
                 let Some((_, email)) = self.due.pop_first() else {
                     break;
@@ -452,7 +454,6 @@ impl Runner {
                 self.due_of.remove(&email);
                 batch.push(email);
             }
-            let spacing = self.spacing(batch_size);
             let jitter = rand::rng().random_range(0.9..1.1);
             let ms = (spacing.as_millis() as f64 * jitter) as i64;
             self.next_slot = now + SignedDuration::from_millis(ms);

@@ -123,6 +123,22 @@ fn run_async(fut: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -
     }
 }
 
+/// SIGINT (Ctrl-C) or SIGTERM (service managers).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
+
 fn boot(location: &Location, listen: Option<&str>) -> anyhow::Result<BootConfig> {
     BootConfig::load(
         location.config.as_deref(),
@@ -149,7 +165,7 @@ async fn serve(location: Location, listen: Option<String>) -> anyhow::Result<Exi
         );
     }
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => eprintln!("calgate: stopping"),
+        () = shutdown_signal() => eprintln!("calgate: stopping"),
         () = gateway.wait() => {}
     }
     Ok(ExitCode::SUCCESS)
@@ -171,7 +187,7 @@ async fn demo(
     let _log_guard = calgate::logging::init(&boot.data_dir)?;
     let demo = calgate::demo::start_demo(&boot, people).await?;
     println!("{}", calgate::demo::banner(&demo));
-    tokio::signal::ctrl_c().await?;
+    shutdown_signal().await;
     eprintln!("calgate: stopping");
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,10 @@
 //! `status` event per change, each with its sequence number as the event id. A client that
 //! reconnects with `Last-Event-ID` gets exactly the changes it missed, or a new snapshot when they
 //! are no longer all kept.
+//!
+//! Back-pressure: each client has a bounded queue. A client too slow to drain it is dropped
+//! (its stream ends); it reconnects with `Last-Event-ID` and catches up, so a stalled console
+//! never grows the gateway's memory.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -17,6 +21,9 @@ use calgate_engine::{StatusBoard, StatusChange};
 
 use crate::app::AppState;
 use crate::view::StatusView;
+
+/// Events queued per client before it counts as too slow.
+const CLIENT_QUEUE: usize = 1024;
 
 #[derive(Serialize)]
 struct SnapshotEntry<'a> {
@@ -80,7 +87,7 @@ pub async fn stream(
     let board = app.engine().board().clone();
     // Subscribe before reading the snapshot so no change falls between the two.
     let mut live = board.subscribe();
-    let (tx, rx) = mpsc::channel::<Event>(256);
+    let (tx, rx) = mpsc::channel::<Event>(CLIENT_QUEUE);
     app.metrics
         .sse_clients
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -113,7 +120,8 @@ pub async fn stream(
                         continue;
                     }
                     sent = change.seq;
-                    if tx.send(change_event(&change)).await.is_err() {
+                    // Full or closed: drop this client rather than queue without bound.
+                    if tx.try_send(change_event(&change)).is_err() {
                         return;
                     }
                 }
