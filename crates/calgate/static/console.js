@@ -51,7 +51,8 @@
     var state = st ? st.state : "unknown";
     var until = st && st.until;
     switch (state) {
-      case "free": return until ? "Free until " + when(until) : "Free";
+      // A free span that reaches past today ends at the edge of what was read, not at a meeting.
+      case "free": return until && sameDay(new Date(until), new Date()) ? "Free until " + when(until) : "Free for the rest of today";
       case "busy": return until ? "In a meeting until " + when(until) : "In a meeting";
       case "tentative": return until ? "Tentative until " + when(until) : "Tentative";
       case "oof": return until ? "Out of office until " + when(until, true) : "Out of office";
@@ -123,10 +124,16 @@
 
   function open() {
     if (selected < 0 || !people[selected]) { return; }
-    var email = people[selected].email;
+    load(people[selected].email);
+  }
+
+  // Reads the whole record (timeline, out of office, freshness) of the person shown.
+  var wanted = null;
+  function load(email) {
+    wanted = email;
     fetch("/api/v1/people/" + encodeURIComponent(email), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-      .then(function (rec) { opened = rec; renderDetail(); })
+      .then(function (rec) { if (rec.email === wanted) { opened = rec; renderDetail(); } })
       .catch(function (e) { detail.textContent = "Could not load " + email + ": " + e.message; });
   }
 
@@ -180,7 +187,8 @@
     if (rec.working_hours) {
       var w = rec.working_hours;
       var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-      row(dl, "Working hours", w.days.join(", ") + " " + w.start + "–" + w.end + " (" + w.time_zone + "; you are in " + tz + ")");
+      var days = w.days.map(function (d) { return d.charAt(0).toUpperCase() + d.slice(1); });
+      row(dl, "Working hours", days.join(", ") + " " + w.start + "–" + w.end + " (" + w.time_zone + "; you are in " + tz + ")");
     }
     detail.appendChild(dl);
     detail.appendChild(el("h3", null, "Today"));
@@ -188,12 +196,12 @@
     ul.id = "timeline";
     var now = Date.now();
     if (!rec.today || rec.today.length === 0) {
-      ul.appendChild(el("li", null, state === "unknown" ? "Unknown: no calendar data." : "No appointments today."));
+      ul.appendChild(el("li", "none", state === "unknown" ? "Unknown: no calendar data." : "No appointments today."));
     } else {
       rec.today.forEach(function (e) {
         var li = el("li", "bt-" + e.busy_type);
         var s = new Date(e.start).getTime(), en = new Date(e.end).getTime();
-        if (s <= now && now < en) { li.className += " now"; }
+        if (s <= now && now < en) { li.className += " now"; } else if (en <= now) { li.className += " past"; }
         li.appendChild(el("span", "t", e.all_day ? "all day" : hhmm(new Date(e.start)) + "–" + hhmm(new Date(e.end))));
         var subj = e.private ? "Private appointment" : (e.subject || e.busy_type);
         li.appendChild(el("span", null, subj + (e.location ? " — " + e.location : "")));
@@ -212,7 +220,11 @@
         if (p) { renderRow(items[i], p); }
       }
     }
-    if (opened && opened.email === email) { renderDetail(); }
+    if (opened && opened.email === email) {
+      renderDetail();
+      // A status change often means a calendar edit: the timeline may have changed too.
+      load(email);
+    }
   }
 
   function connect() {

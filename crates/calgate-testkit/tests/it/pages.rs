@@ -215,6 +215,15 @@ impl Browser {
     }
 }
 
+/// With `CALGATE_UPDATE_DOCS_SCREENSHOTS` set, copies a screenshot into `docs/` for the README.
+fn publish(shot: &str, name: &str) {
+    if std::env::var_os("CALGATE_UPDATE_DOCS_SCREENSHOTS").is_some() {
+        let docs = workspace_root().join("docs");
+        std::fs::create_dir_all(&docs).expect("docs dir");
+        std::fs::copy(shot, docs.join(name)).expect("copy the screenshot");
+    }
+}
+
 async fn demo(people: usize) -> (Demo, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let boot = BootConfig {
@@ -430,6 +439,8 @@ async fn admin_portal_in_chromium() {
     // Back to on-premises Exchange with Basic, then test the connection against the simulator.
     b.cmd(json!({"op": "select", "sel": "#f-provider", "value": "exchange"}))
         .await;
+    b.cmd(json!({"op": "uncheck", "sel": "#f-grant_modern_auth"}))
+        .await;
     b.submit("#save").await;
     b.wait("#saved").await;
     assert_eq!(
@@ -441,7 +452,8 @@ async fn admin_portal_in_chromium() {
     b.wait("#test-result.ok").await;
     let state = b.text("#test-state").await;
     assert!(!state.trim().is_empty(), "a sample status is shown");
-    b.screenshot("settings-test-ok.png").await;
+    let shot = b.screenshot("settings-test-ok.png").await;
+    publish(&shot, "screenshot-settings.png");
 
     // A wrong password: the test shows the auth error with guidance; the source goes auth_failed.
     b.fill("#f-password", "Wrong-Passw0rd").await;
@@ -475,7 +487,8 @@ async fn admin_portal_in_chromium() {
         "{guidance}"
     );
     assert!(guidance.contains("refresh"), "{guidance}");
-    b.screenshot("health-auth-failed.png").await;
+    let shot = b.screenshot("health-auth-failed.png").await;
+    publish(&shot, "screenshot-health-auth-failed.png");
 
     // Watch list: a pasted import of 200 people with one bad row: preview, refusal, import.
     let mut rows = String::from("email,name,extension\n");
@@ -587,6 +600,15 @@ async fn operator_console_in_chromium() {
     .await
     .expect("watch list");
 
+    // Calendar edits are seen within the refresh interval: the shortest allowed keeps this quick.
+    let put = admin_client(&demo.admin_token)
+        .put(format!("{base}/api/v1/settings/calendar"))
+        .json(&json!({"refresh_interval_s": 10}))
+        .send()
+        .await
+        .expect("settings PUT");
+    assert!(put.status().is_success(), "{}", put.status());
+
     let mut b = Browser::launch(&base).await;
     b.sign_in().await;
     b.goto("/console").await;
@@ -610,7 +632,7 @@ async fn operator_console_in_chromium() {
 
     // A meeting appears in the simulator starting in a few seconds; the open page turns busy
     // at its start, without a reload.
-    let start = Timestamp::now() + SignedDuration::from_secs(4);
+    let start = Timestamp::now() + SignedDuration::from_secs(12);
     let mut meeting =
         CalendarEvent::new(start, start + SignedDuration::from_mins(30), BusyType::Busy);
     meeting.subject = Some("Quarterly <b>review</b>".into());
@@ -618,7 +640,6 @@ async fn operator_console_in_chromium() {
     if let Some(m) = demo.sim.state.tenant_mut().mailbox_mut(live_email) {
         m.events.push(meeting);
     }
-    app.engine().retry_now();
     let waited = b
         .cmd(json!({"op": "waitAttr", "sel": "#detail-status", "name": "data-state", "value": "busy", "timeout": 30000}))
         .await;
@@ -636,6 +657,9 @@ async fn operator_console_in_chromium() {
         detail.contains("Quarterly <b>review</b>"),
         "subject shown as text: {detail}"
     );
+    // The day's timeline follows the edit without a reload.
+    b.cmd(json!({"op": "waitText", "sel": "#timeline", "text": "Quarterly"}))
+        .await;
     let bold = b.cmd(json!({"op": "count", "sel": "#detail b"})).await;
     assert_eq!(bold, 0, "calendar text is never markup");
     assert_eq!(
@@ -648,6 +672,8 @@ async fn operator_console_in_chromium() {
 
     // Unknown is never shown like free: its own state, words and colour.
     b.fill("#search", "7002").await;
+    b.cmd(json!({"op": "waitText", "sel": "#results", "text": "Nora Nobody"}))
+        .await;
     b.cmd(json!({"op": "waitCount", "sel": "#results li", "count": 1}))
         .await;
     assert!(b.text("#results li").await.contains("Nora Nobody"));
@@ -682,9 +708,7 @@ async fn operator_console_in_chromium() {
     b.wait("#detail-status").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let shot = b.screenshot("console.png").await;
-    if std::env::var_os("CALGATE_UPDATE_DOCS_SCREENSHOTS").is_some() {
-        std::fs::copy(&shot, workspace_root().join("docs/screenshot-console.png")).expect("copy");
-    }
+    publish(&shot, "screenshot-console.png");
     // A narrow window still shows the list and the detail.
     b.cmd(json!({"op": "viewport", "width": 420, "height": 800}))
         .await;

@@ -97,6 +97,11 @@ pub fn for_code(code: &str) -> Guidance {
                 fix: "Choose the oldest Exchange version among your servers under Version.",
             }
         }
+        "SOURCE_MODERN_AUTH_UNAVAILABLE" => Guidance {
+            cause: "Modern authentication over EWS is not available in this build.",
+            fix: "Use Microsoft 365 (Graph), or grant Basic authentication for an on-premises \
+                  Exchange.",
+        },
         c if c.starts_with("SETTINGS_") => Guidance {
             cause: "The saved settings are incomplete for the chosen provider.",
             fix: "Fill in the fields the message names and save again.",
