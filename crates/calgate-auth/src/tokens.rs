@@ -390,7 +390,15 @@ impl TokenSource {
         if let Some(token) = self.cached(resource)? {
             return Ok(token);
         }
-        let _flight = self.single_flight.lock().await;
+        let _flight = match self.guard.check(&self.fingerprint) {
+            Ok(()) => self.single_flight.lock().await,
+            // Quarantined with a probe due: one caller probes, the others are told at once
+            // rather than queueing behind the probe.
+            Err(failed) => match self.single_flight.try_lock() {
+                Ok(flight) => flight,
+                Err(_) => return Err(AuthError::AuthFailed(failed)),
+            },
+        };
         // Whoever held the lock before us may have fetched the token, or failed for good.
         if let Some(token) = self.cached(resource)? {
             return Ok(token);
