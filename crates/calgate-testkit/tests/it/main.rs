@@ -1,12 +1,16 @@
 //! The one integration-test binary: real simulator, real clients, real HTTP.
 //! Add a module here rather than a new file under `tests/` (each binary costs a link on 2 cores).
 
-mod entra;
+mod demo;
 mod engine_ews;
+mod engine_graph;
+mod entra;
 mod ews_client;
 mod gateway_api;
 mod graph;
+mod lockout;
 mod pages;
 mod sim_conformance;
+mod drills_outage;
 mod drills_throttle;
 mod testkit_selfcheck;
