@@ -3,14 +3,11 @@
 
 mod demo;
 mod engine_ews;
-mod engine_graph;
 mod entra;
 mod ews_client;
 mod gateway_api;
 mod graph;
-mod lockout;
 mod pages;
 mod sim_conformance;
-mod drills_outage;
 mod drills_throttle;
 mod testkit_selfcheck;
