@@ -114,6 +114,9 @@ pub fn banner(demo: &Demo) -> String {
         .unwrap_or_default();
     format!(
         "calgate demo is running: {people} people from a simulated Exchange tenant.\n\n\
+         \x20 Operator console:  {base}/console\n\
+         \x20 Admin portal:      {base}/portal/settings\n\
+         \x20 (sign in as `admin` with password `{password}`)\n\n\
          \x20 People (JSON):     {base}/api/v1/people?query=\n\
          \x20 One person:        {base}/api/v1/people/{first}\n\
          \x20 Live stream (SSE): {base}/api/v1/stream\n\
@@ -130,6 +133,7 @@ pub fn banner(demo: &Demo) -> String {
         ews = demo.sim.urls.ews_url,
         control = demo.sim.urls.control_url,
         console = demo.console_token,
+        password = DEMO_ADMIN_PASSWORD,
         admin = demo.admin_token,
     )
 }
