@@ -10,4 +10,5 @@ mod graph;
 mod pages;
 mod sim_conformance;
 mod drills_throttle;
+mod drills_outage;
 mod testkit_selfcheck;
