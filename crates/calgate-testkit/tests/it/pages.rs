@@ -533,6 +533,92 @@ async fn admin_portal_in_chromium() {
     );
     b.screenshot("people.png").await;
 
+    // What people type is shown as text, never as markup.
+    b.fill("#add-email", "eve.markup@contoso.com").await;
+    b.fill("#add-name", "<i>Eve</i> & co").await;
+    b.submit("#add-form button").await;
+    assert!(
+        b.text("#notice")
+            .await
+            .contains("Added eve.markup@contoso.com")
+    );
+    b.fill("#q", "eve.markup").await;
+    b.submit("form[role=search] button").await;
+    assert!(
+        b.text("#people-table tbody")
+            .await
+            .contains("<i>Eve</i> & co")
+    );
+    assert_eq!(
+        b.cmd(json!({"op": "count", "sel": "#people-table i"}))
+            .await,
+        0
+    );
+
+    // API tokens: created with its secret shown once; it works; revoked, it no longer does.
+    b.goto("/portal/tokens").await;
+    b.fill("#label", "reception desk").await;
+    b.submit("#create-token").await;
+    let secret = b.text("#token-secret").await;
+    assert!(secret.len() > 20, "a token secret is shown");
+    let people_url = format!("{base}/api/v1/people?query=");
+    let with_token = plain
+        .get(&people_url)
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(with_token.status(), 200);
+    // An operator signs in to the pages with it: the console opens, the admin pages do not.
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let op_login = no_redirect
+        .post(format!("{base}/portal/login"))
+        .form(&[("token", secret.as_str())])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(op_login.headers()["location"], "/console");
+    let op_cookie = op_login.headers()["set-cookie"]
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let console_page = no_redirect
+        .get(format!("{base}/console"))
+        .header("cookie", &op_cookie)
+        .send()
+        .await
+        .expect("console");
+    assert_eq!(console_page.status(), 200);
+    let admin_page = no_redirect
+        .get(format!("{base}/portal/settings"))
+        .header("cookie", &op_cookie)
+        .send()
+        .await
+        .expect("settings");
+    assert_eq!(
+        admin_page.status(),
+        403,
+        "operators do not reach the admin pages"
+    );
+    b.goto("/portal/tokens").await;
+    b.submit("button[aria-label='Revoke reception desk']").await;
+    assert!(b.text("#notice").await.contains("Revoked"));
+    assert!(!b.text("#tokens-table").await.contains("reception desk"));
+    let revoked = plain
+        .get(&people_url)
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(revoked.status(), 401, "a revoked token is refused");
+    b.screenshot("tokens.png").await;
+
     // Logs page and download answer.
     assert_eq!(b.goto("/portal/logs").await, 200);
     b.screenshot("logs.png").await;

@@ -16,6 +16,7 @@ mod people;
 mod sessions;
 mod settings;
 mod text;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -146,6 +147,9 @@ pub fn router(app: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/portal/people/add", post(people::add))
         .route("/portal/people/remove", post(people::remove))
         .route("/portal/people/import", post(people::import))
+        .route("/portal/tokens", get(tokens::page))
+        .route("/portal/tokens/create", post(tokens::create))
+        .route("/portal/tokens/revoke", post(tokens::revoke))
         .route("/console", get(console::page))
         .route("/static/{file}", get(asset))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))

@@ -1,0 +1,151 @@
+//! *API tokens*: create one for a console or a script (its secret is shown once, then only its
+//! hash is kept), list them with their last use, revoke.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use calgate_store::ApiRole;
+
+use super::text::{url_encode, when};
+use super::{AdminSession, Chrome};
+use crate::app::AppState;
+
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: String,
+    pub label: String,
+    pub role: &'static str,
+    pub created: String,
+    pub last_used: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tokens.html")]
+pub struct TokensPage {
+    chrome: Chrome,
+    tokens: Vec<TokenRow>,
+    notice: Option<String>,
+    error: Option<String>,
+    /// A token just created: shown on this answer only.
+    created: Option<(String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokensQuery {
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+async fn build(app: &AppState, s: &super::Session) -> TokensPage {
+    let now = Timestamp::now();
+    let tz = app.options().site_time_zone;
+    let (tokens, error) = match app.store.list_api_tokens().await {
+        Ok(list) => (
+            list.into_iter()
+                .map(|t| TokenRow {
+                    id: t.id.to_string(),
+                    label: t.label,
+                    role: t.role.as_str(),
+                    created: when(Some(t.created_at), &tz, now),
+                    last_used: t
+                        .last_used_at
+                        .map(|u| when(Some(u), &tz, now))
+                        .unwrap_or_else(|| "never".to_string()),
+                })
+                .collect(),
+            None,
+        ),
+        Err(e) => (
+            Vec::new(),
+            Some(format!("The database did not answer: {e}")),
+        ),
+    };
+    TokensPage {
+        chrome: Chrome::new(s, "tokens"),
+        tokens,
+        notice: None,
+        error,
+        created: None,
+    }
+}
+
+/// `GET /portal/tokens`.
+pub async fn page(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Query(q): Query<TokensQuery>,
+) -> impl IntoResponse {
+    let mut page = build(&app, &s).await;
+    page.notice = q.notice;
+    page
+}
+
+/// `POST /portal/tokens/create`: answers with the secret, once.
+pub async fn create(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let label = form
+        .get("label")
+        .map(|l| l.trim().to_string())
+        .unwrap_or_default();
+    let role = form
+        .get("role")
+        .and_then(|r| ApiRole::parse(r))
+        .unwrap_or(ApiRole::Console);
+    if label.is_empty() || label.len() > 100 {
+        let mut page = build(&app, &s).await;
+        page.error = Some("Give the token a label of 1 to 100 characters (who uses it).".into());
+        return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+    }
+    match app.store.create_api_token(role, &label).await {
+        Ok(new) => {
+            tracing::info!(label = %label, role = role.as_str(), user = %s.user, "API token created");
+            let mut page = build(&app, &s).await;
+            page.created = Some((label, new.secret.expose_secret().to_string()));
+            page.into_response()
+        }
+        Err(e) => {
+            let mut page = build(&app, &s).await;
+            page.error = Some(format!("The database refused: {e}"));
+            (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
+        }
+    }
+}
+
+/// `POST /portal/tokens/revoke`.
+pub async fn revoke(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let id = form.get("id").cloned().unwrap_or_default();
+    let found = app
+        .store
+        .list_api_tokens()
+        .await
+        .ok()
+        .and_then(|list| list.into_iter().find(|t| t.id.to_string() == id));
+    let notice = match found {
+        Some(t) => match app.store.revoke_api_token(t.id).await {
+            Ok(_) => {
+                tracing::info!(label = %t.label, user = %s.user, "API token revoked");
+                format!("Revoked \"{}\".", t.label)
+            }
+            Err(e) => format!("The database refused: {e}"),
+        },
+        None => "That token no longer exists.".to_string(),
+    };
+    Redirect::to(&format!("/portal/tokens?notice={}", url_encode(&notice))).into_response()
+}
