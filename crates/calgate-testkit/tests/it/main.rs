@@ -3,6 +3,7 @@
 
 mod demo;
 mod engine_ews;
+mod engine_graph;
 mod entra;
 mod ews_client;
 mod gateway_api;
