@@ -12,7 +12,8 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use calgate_core::Availability;
+use calgate_core::{Availability, BusyType};
+use calgate_ews::mail_tips::DEFAULT_MAIL_TIPS_CHUNK;
 use calgate_ews::{
     Action, AuthChallenge, AvailabilityRequest, EwsError, EwsRequest, ExchangeVersion,
     Impersonation, MAX_BODY_BYTES, MAX_MAILBOXES_PER_REQUEST, MailTipsRequest, MailTipsResponse,
@@ -43,6 +44,40 @@ pub trait CredentialProvider: Send + Sync + 'static {
 
     /// The server answered 401 with this challenge.
     fn refused(&self, grant: Self::Grant, challenge: &AuthChallenge);
+
+    /// The server answered 401 with this challenge; may the request be repeated once with a
+    /// fresh `authorize()`? Providers of fixed credentials keep the default: report the refusal
+    /// and stop.
+    fn refusal(&self, grant: Self::Grant, challenge: &AuthChallenge) -> Verdict {
+        self.refused(grant, challenge);
+        Verdict::Stop
+    }
+
+    /// Why the credential is stopped, when the lockout guard holds it: the scheduler shows this
+    /// in health and waits until `next_attempt`. `None` for providers without a guard.
+    fn stopped(&self) -> Option<CredentialStop> {
+        None
+    }
+}
+
+/// What the transport does after a 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Ask the provider for a new header and repeat the request once (a refused OAuth token).
+    RetryOnce,
+    /// The refusal stands: the request fails with [`EwsError::Unauthorized`].
+    Stop,
+}
+
+/// A credential the lockout guard holds: what health shows for `auth_failed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialStop {
+    /// Stable code (`EWS_HTTP_401`, `ENTRA_AADSTS50126`…).
+    pub code: String,
+    /// Plain-language reason and fix, without secrets.
+    pub reason: String,
+    /// The guard's next automatic probe.
+    pub next_attempt: Option<Timestamp>,
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue, EwsError> {
@@ -190,6 +225,12 @@ impl fmt::Debug for TransportConfig {
     }
 }
 
+/// One round trip: an answer, or a 401 the provider wants repeated.
+enum Sent {
+    Done(Result<Vec<u8>, EwsError>),
+    Refused(AuthChallenge),
+}
+
 /// Posts EWS requests to one endpoint with one credential.
 pub struct EwsTransport<C> {
     client: reqwest::Client,
@@ -277,6 +318,22 @@ impl<C: CredentialProvider> EwsTransport<C> {
     /// Posts one request. A 200 gives the body; everything else is a typed error (a SOAP fault
     /// in a 500 is read into its own error).
     pub async fn send(&self, request: &EwsRequest) -> Result<Vec<u8>, EwsError> {
+        match self.send_once(request).await? {
+            Sent::Done(result) => result,
+            // A refused OAuth token was dropped: one more try with a new one, never a third.
+            Sent::Refused(_) => match self.send_once(request).await? {
+                Sent::Done(result) => result,
+                Sent::Refused(challenge) => Err(EwsError::Unauthorized { challenge }),
+            },
+        }
+    }
+
+    /// The credentials this transport sends.
+    pub fn credentials(&self) -> &C {
+        &self.credentials
+    }
+
+    async fn send_once(&self, request: &EwsRequest) -> Result<Sent, EwsError> {
         let started = Instant::now();
         let (authorization, grant) = self.credentials.authorize().await?;
         let mut post = self
@@ -310,12 +367,22 @@ impl<C: CredentialProvider> EwsTransport<C> {
                     .get("x-ms-diagnostics")
                     .and_then(|v| v.to_str().ok()),
             );
-            self.credentials.refused(grant, &challenge);
-            return Err(EwsError::Unauthorized { challenge });
+            return match self.credentials.refusal(grant, &challenge) {
+                Verdict::RetryOnce => Ok(Sent::Refused(challenge)),
+                Verdict::Stop => Err(EwsError::Unauthorized { challenge }),
+            };
         }
         self.credentials.accepted(grant);
+        Ok(Sent::Done(self.answer(status, &mut response).await))
+    }
+
+    async fn answer(
+        &self,
+        status: StatusCode,
+        response: &mut reqwest::Response,
+    ) -> Result<Vec<u8>, EwsError> {
         match status {
-            StatusCode::OK => self.read_body(&mut response).await,
+            StatusCode::OK => self.read_body(response).await,
             StatusCode::FORBIDDEN => Err(EwsError::Forbidden),
             StatusCode::TOO_MANY_REQUESTS => Err(EwsError::TooManyRequests {
                 retry_after: retry_after(response.headers()),
@@ -325,7 +392,7 @@ impl<C: CredentialProvider> EwsTransport<C> {
             }),
             StatusCode::INTERNAL_SERVER_ERROR => {
                 // Exchange sends SOAP faults as 500; anything else in a 500 is a plain 5xx.
-                let body = self.read_body(&mut response).await?;
+                let body = self.read_body(response).await?;
                 Err(calgate_ews::envelope::read_soap_fault(&body)
                     .unwrap_or(EwsError::HttpStatus { status: 500 }))
             }
@@ -409,11 +476,38 @@ pub fn source_failure(error: &EwsError) -> SourceFailure {
     failure
 }
 
+/// The scheduler's view of an EWS error when the provider may know more: a credential the
+/// lockout guard holds is reported with the guard's code, reason and next probe, so health
+/// shows `auth_failed` with all three.
+pub fn source_failure_with(error: &EwsError, stop: Option<CredentialStop>) -> SourceFailure {
+    let failure = source_failure(error);
+    match (&failure.action, stop) {
+        (FailureAction::CredentialFailure { .. }, Some(stop))
+        | (FailureAction::Transient, Some(stop))
+            if matches!(
+                error,
+                EwsError::Credential { .. } | EwsError::Unauthorized { .. }
+            ) =>
+        {
+            SourceFailure::new(
+                stop.code,
+                stop.reason,
+                FailureAction::CredentialFailure {
+                    next_attempt: stop.next_attempt,
+                },
+            )
+        }
+        _ => failure,
+    }
+}
+
 /// EWS as a [`CalendarSource`]: batches of at most 100 mailboxes, one request per batch.
 pub struct EwsSource<C> {
     transport: EwsTransport<C>,
     view: RequestedView,
     max_in_flight: usize,
+    /// The address GetMailTips is sent as; `None` leaves automatic-reply text out.
+    mail_tips_as: Option<String>,
 }
 
 impl<C> fmt::Debug for EwsSource<C> {
@@ -425,13 +519,30 @@ impl<C> fmt::Debug for EwsSource<C> {
     }
 }
 
+/// Whether the fetched data shows the mailbox out of office at `now`.
+fn out_of_office_now(availability: &Availability, now: Timestamp) -> bool {
+    availability.error.is_none()
+        && availability
+            .events
+            .iter()
+            .any(|e| e.busy_type == BusyType::Oof && e.start <= now && now < e.end)
+}
+
 impl<C: CredentialProvider> EwsSource<C> {
     pub fn new(transport: EwsTransport<C>, view: RequestedView) -> EwsSource<C> {
         EwsSource {
             transport,
             view,
             max_in_flight: 2,
+            mail_tips_as: None,
         }
+    }
+
+    /// Fills the automatic-reply text of people out of office now with one GetMailTips per
+    /// chunk, sent as `sending_as` (the service account). Exchange 2010 or newer only.
+    pub fn with_mail_tips(mut self, sending_as: impl Into<String>) -> EwsSource<C> {
+        self.mail_tips_as = Some(sending_as.into());
+        self
     }
 
     pub fn transport(&self) -> &EwsTransport<C> {
@@ -453,7 +564,68 @@ impl<C: CredentialProvider> EwsSource<C> {
                     .await?,
             );
         }
+        self.add_automatic_replies(&mut out, fetched_at).await;
         Ok(out)
+    }
+
+    /// GetMailTips for the people out of office now. Any failure leaves the availability as
+    /// it was: the reply text is a nicety, the calendar is the answer.
+    async fn add_automatic_replies(&self, availabilities: &mut [Availability], now: Timestamp) {
+        let Some(sending_as) = &self.mail_tips_as else {
+            return;
+        };
+        if !self.transport.header.version.supports_mail_tips() {
+            return;
+        }
+        let away: Vec<String> = availabilities
+            .iter()
+            .filter(|a| out_of_office_now(a, now))
+            .map(|a| a.mailbox.clone())
+            .collect();
+        if away.is_empty() {
+            return;
+        }
+        let requests =
+            match MailTipsRequest::chunked(sending_as.as_str(), away, DEFAULT_MAIL_TIPS_CHUNK) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(code = e.code(), "mail tips not requested");
+                    return;
+                }
+            };
+        for request in requests {
+            let tips = match self.transport.get_mail_tips(&request).await {
+                Ok(response) => response.for_request(&request),
+                Err(e) => Err(e),
+            };
+            let tips = match tips {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::debug!(code = e.code(), "mail tips failed; calendars kept");
+                    continue;
+                }
+            };
+            for (mailbox, tip) in tips {
+                let Some(reply) = tip.out_of_office.filter(|_| tip.error.is_none()) else {
+                    continue;
+                };
+                if let Some(a) = availabilities
+                    .iter_mut()
+                    .find(|a| a.mailbox.eq_ignore_ascii_case(&mailbox))
+                {
+                    let oof = a.out_of_office.get_or_insert_with(Default::default);
+                    if reply.message.is_some() {
+                        oof.message = reply.message;
+                    }
+                    if oof.start.is_none() {
+                        oof.start = reply.start;
+                    }
+                    if oof.end.is_none() {
+                        oof.end = reply.end;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -477,7 +649,7 @@ impl<C: CredentialProvider> CalendarSource for EwsSource<C> {
         Box::pin(async move {
             self.fetch_all(mailboxes, window)
                 .await
-                .map_err(|e| source_failure(&e))
+                .map_err(|e| source_failure_with(&e, self.transport.credentials.stopped()))
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod ews_transport;
 pub mod graph_source;
 pub mod health;
+pub mod signin;
 pub mod source;
 
 pub use board::{Freshness, StatusBoard, StatusChange};

@@ -148,10 +148,12 @@ impl AppState {
         *self.options.write().unwrap_or_else(|e| e.into_inner()) = options.clone();
         match &self.source_mode {
             SourceMode::Fixed(source) => self.engine.replace_source(source.clone(), options),
-            SourceMode::FromSettings => match crate::sources::build(&settings, &self.sign_in) {
-                Ok(source) => self.engine.replace_source(Some(source), options),
-                Err(why) => self.engine.misconfigure(why.code, &why.message, options),
-            },
+            SourceMode::FromSettings => {
+                match crate::sources::build_active(&settings, &self.sign_in) {
+                    Ok(source) => self.engine.replace_source(Some(source), options),
+                    Err(why) => self.engine.misconfigure(why.code, &why.message, options),
+                }
+            }
         }
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
     }
@@ -320,6 +322,11 @@ pub fn router(app: Arc<AppState>) -> Router {
             get(api::settings::get).put(api::settings::put),
         )
         .route("/api/v1/settings/calendar/test", post(api::settings::test))
+        .route("/api/v1/source/retry", post(api::signin::retry))
+        .route(
+            "/api/v1/signin/device-code",
+            get(api::signin::device_code_status).post(api::signin::start_device_code),
+        )
         .route_layer(middleware::from_fn_with_state(app.clone(), admin_auth));
     Router::new()
         .route("/healthz", get(api::health::healthz))

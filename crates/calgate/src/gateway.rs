@@ -116,6 +116,10 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         (None, Some(_)) => {}
     }
 
+    let sign_in = crate::signin_store::context(&store)
+        .await
+        .context("restoring the sign-in state")?;
+
     let settings = store
         .load_calendar_settings()
         .await?
@@ -145,7 +149,7 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         config.site_time_zone.clone(),
         config.source.clone(),
         config.engine_override.clone(),
-        crate::sources::SignInContext::in_memory(),
+        sign_in,
     ));
     app.apply_settings(settings);
     let persist = tokio::spawn(persist_availability(app.clone()));

@@ -9,5 +9,6 @@ pub mod gateway;
 pub mod logging;
 pub mod metrics;
 pub mod portal;
+pub mod signin_store;
 pub mod sources;
 pub mod view;

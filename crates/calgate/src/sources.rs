@@ -1,13 +1,18 @@
 //! Turns the saved calendar settings into a calendar source for the engine.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use calgate_auth::{LockoutGuard, MemoryRefreshTokens, RefreshTokenStore, SystemClock};
+use calgate_auth::{
+    Authorizer, BasicCredential, BasicSignIn, DEFAULT_RENEW_MARGIN, LockoutGuard,
+    MemoryRefreshTokens, OAuthSettings, RefreshTokenStore, SignIn, SystemClock, TokenSource,
+};
 
 use calgate_engine::CalendarSource;
-use calgate_engine::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
+use calgate_engine::ews_transport::{EwsSource, EwsTransport, TransportConfig};
+use calgate_engine::signin::EwsSignIn;
 use calgate_ews::availability::RequestedView;
 use calgate_settings::{CalendarSettings, EwsAuth, Provider};
 
@@ -29,21 +34,94 @@ impl NotConfigured {
 
 /// What every source shares across settings changes: the lockout guard (one for the gateway,
 /// so its state persists in one piece and a credential quarantined before a change stays
-/// quarantined) and where refresh tokens are kept.
+/// quarantined), where refresh tokens are kept, the sign-ins of the source the engine runs now
+/// ("Retry now" acts on them; a settings change retires them) and a completed device-code
+/// sign-in.
 #[derive(Debug, Clone)]
 pub struct SignInContext {
     pub guard: Arc<LockoutGuard>,
     pub refresh_tokens: Arc<dyn RefreshTokenStore>,
+    /// The sign-ins of the engine's current source.
+    pub active: Arc<Mutex<Vec<Authorizer>>>,
+    /// The admin's device-code sign-in for EWS, used instead of the stored password.
+    pub device_code: Arc<Mutex<Option<DeviceCodeSignIn>>>,
+    /// The device-code sign-in in progress (portal and API).
+    pub device_flow: Arc<Mutex<crate::api::signin::DeviceFlow>>,
+    /// Builds through this context replace `active` (the engine's source, not a connection test).
+    records_active: bool,
+}
+
+/// A completed device-code sign-in: which tenant and app it belongs to and what names its
+/// stored refresh token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceCodeSignIn {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub username: String,
+    pub sign_in_id: String,
 }
 
 impl SignInContext {
     /// A context with a fresh guard and refresh tokens in memory.
     pub fn in_memory() -> SignInContext {
+        SignInContext::with(
+            LockoutGuard::new(Arc::new(SystemClock)),
+            Arc::new(MemoryRefreshTokens::default()),
+        )
+    }
+
+    /// A context around a guard and a refresh-token store (the gateway's persistent ones).
+    pub fn with(
+        guard: Arc<LockoutGuard>,
+        refresh_tokens: Arc<dyn RefreshTokenStore>,
+    ) -> SignInContext {
         SignInContext {
-            guard: LockoutGuard::new(Arc::new(SystemClock)),
-            refresh_tokens: Arc::new(MemoryRefreshTokens::default()),
+            guard,
+            refresh_tokens,
+            active: Arc::default(),
+            device_code: Arc::default(),
+            device_flow: Arc::default(),
+            records_active: false,
         }
     }
+
+    /// "Retry now": one immediate attempt for every sign-in of the current source.
+    pub fn retry_now(&self) -> usize {
+        let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        for authorizer in active.iter() {
+            authorizer.retry_now();
+        }
+        active.len()
+    }
+
+    /// Retires the current source's sign-ins: none of them sends anything again.
+    fn retire_active(&self) {
+        let old = std::mem::take(&mut *self.active.lock().unwrap_or_else(|e| e.into_inner()));
+        for authorizer in old {
+            authorizer.retire();
+        }
+    }
+
+    fn record(&self, authorizers: Vec<Authorizer>) {
+        if self.records_active {
+            *self.active.lock().unwrap_or_else(|e| e.into_inner()) = authorizers;
+        }
+    }
+}
+
+/// Builds the engine's source for `settings`: the sign-ins of the previous source are retired
+/// first (SPEC §3: the old credentials are never used again), and the new ones become the
+/// target of "Retry now".
+pub fn build_active(
+    settings: &CalendarSettings,
+    sign_in: &SignInContext,
+) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
+    sign_in.retire_active();
+    let recording = SignInContext {
+        records_active: true,
+        ..sign_in.clone()
+    };
+    build(settings, &recording)
 }
 
 /// Builds the source the settings describe.
@@ -53,12 +131,21 @@ pub fn build(
 ) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
     let _ = sign_in;
     match settings.provider {
-        Provider::Exchange | Provider::Office365 => ews(settings),
-        Provider::Microsoft365 => graph(settings, sign_in),
+        Provider::Exchange | Provider::Office365 => ews(settings, sign_in),
+        Provider::Microsoft365 => Err(NotConfigured::new(
+            "SOURCE_GRAPH_UNAVAILABLE",
+            "the Microsoft 365 (Graph) provider is not available in this build yet",
+        )),
     }
 }
 
-fn ews(settings: &CalendarSettings) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
+/// EWS (`exchange`, `office365`): Basic through the lockout guard, modern through an Entra ID
+/// token source (the admin's device-code sign-in when there is one, else the stored service
+/// account's password grant and then its refresh tokens), or both (SPEC §3).
+fn ews(
+    settings: &CalendarSettings,
+    sign_in: &SignInContext,
+) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
     let url = settings.effective_ews_url().ok_or_else(|| {
         NotConfigured::new("SETTINGS_EWS_URL_MISSING", "no EWS URL is configured")
     })?;
@@ -70,106 +157,102 @@ fn ews(settings: &CalendarSettings) -> Result<Arc<dyn CalendarSource>, NotConfig
             "neither Basic nor modern authentication is granted",
         )
     })?;
-    match auth {
-        EwsAuth::Basic => {
-            let username = settings.username.as_deref().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_USERNAME_MISSING", "no service account username")
-            })?;
-            let password = settings.password.as_ref().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_PASSWORD_MISSING", "no service account password")
-            })?;
-            let credentials = BasicCredentials::new(username, password.expose_secret())
-                .map_err(|e| NotConfigured::new("SETTINGS_CREDENTIALS_INVALID", e.to_string()))?;
-            let transport = EwsTransport::new(config, credentials)
-                .map_err(|e| NotConfigured::new("SETTINGS_EWS_CLIENT", e.to_string()))?;
-            Ok(Arc::new(EwsSource::new(transport, RequestedView::Detailed)))
-        }
-        EwsAuth::Modern | EwsAuth::ModernPreferred => Err(NotConfigured::new(
-            "SOURCE_MODERN_AUTH_UNAVAILABLE",
-            "modern authentication over EWS is not available in this build yet",
-        )),
+    let credentials = match auth {
+        EwsAuth::Basic => EwsSignIn::Single(ews_basic(settings, sign_in)?),
+        EwsAuth::Modern => EwsSignIn::Single(ews_modern(settings, sign_in)?),
+        EwsAuth::ModernPreferred => EwsSignIn::prefer_modern(
+            ews_modern(settings, sign_in)?,
+            ews_basic(settings, sign_in)?,
+        ),
+    };
+    let credentials = Arc::new(credentials);
+    sign_in.record(credentials.all().into_iter().cloned().collect());
+    let transport = EwsTransport::new(config, credentials)
+        .map_err(|e| NotConfigured::new("SETTINGS_EWS_CLIENT", e.to_string()))?;
+    let mut source = EwsSource::new(transport, RequestedView::Detailed);
+    if let Some(username) = &settings.username {
+        source = source.with_mail_tips(username.clone());
     }
+    Ok(Arc::new(source))
 }
 
-/// Microsoft Graph (`microsoft365`): app-only client credentials with a certificate or a client
-/// secret, or the service account's delegated sign-in with Graph scopes. One HTTP client (extra
-/// CA, timeouts, no redirects) serves both Entra ID and Graph.
-///
-/// The calls are made on one anchor mailbox (Graph's limit of four concurrent requests is per
-/// application and mailbox): the service account (`/me`) when signed in as it; for app-only
-/// access the configured username if there is one, else each batch's first mailbox.
-fn graph(
+fn ews_basic(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
-) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
-    use calgate_auth::{
-        AppSecret, Authorizer, ClientCertificate, DEFAULT_RENEW_MARGIN, OAuthSettings, SignIn,
-        TokenSource,
-    };
-    use calgate_engine::graph_source::{self, Anchor, GraphConfig, GraphSource};
-    use calgate_settings::GraphSignIn;
+) -> Result<Authorizer, NotConfigured> {
+    let username = settings.username.as_deref().ok_or_else(|| {
+        NotConfigured::new("SETTINGS_USERNAME_MISSING", "no service account username")
+    })?;
+    let password = settings.password.as_ref().ok_or_else(|| {
+        NotConfigured::new("SETTINGS_PASSWORD_MISSING", "no service account password")
+    })?;
+    if password.expose_secret().contains(['\r', '\n']) {
+        return Err(NotConfigured::new(
+            "SETTINGS_CREDENTIALS_INVALID",
+            "the password contains characters a header cannot carry",
+        ));
+    }
+    Ok(Authorizer::Basic(Arc::new(BasicSignIn::new(
+        BasicCredential::new(username, password.clone()),
+        sign_in.guard.clone(),
+    ))))
+}
 
+/// The HTTP client for Entra ID: the same trust as the EWS client (extra CA), timeouts, and no
+/// redirects (a redirected token request would carry the password elsewhere).
+pub fn entra_http_client(settings: &CalendarSettings) -> Result<reqwest::Client, NotConfigured> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("calgate/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = &settings.extra_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+            NotConfigured::new(
+                "SETTINGS_EXTRA_CA_INVALID",
+                format!("the extra CA bundle is not usable PEM: {}", e.without_url()),
+            )
+        })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
+        .build()
+        .map_err(|e| NotConfigured::new("SETTINGS_ENTRA_CLIENT", e.without_url().to_string()))
+}
+
+fn ews_modern(
+    settings: &CalendarSettings,
+    sign_in: &SignInContext,
+) -> Result<Authorizer, NotConfigured> {
     let tenant = settings.tenant_id.clone().ok_or_else(|| {
         NotConfigured::new("SETTINGS_TENANT_ID_MISSING", "no Directory (tenant) ID")
     })?;
     let client_id = settings.client_id.clone().ok_or_else(|| {
         NotConfigured::new("SETTINGS_CLIENT_ID_MISSING", "no Application (client) ID")
     })?;
-    let app_anchor = || {
-        settings
-            .username
-            .clone()
-            .map_or(Anchor::FirstInBatch, Anchor::Mailbox)
-    };
-    let (method, anchor) = match settings.graph_sign_in() {
-        Some(GraphSignIn::AppOnlyCertificate) => {
-            let bundle = settings.client_certificate_pem.as_ref().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_CERTIFICATE_MISSING", "no client certificate")
-            })?;
-            let key = private_key_block(bundle.expose_secret()).ok_or_else(|| {
-                NotConfigured::new(
-                    "SETTINGS_CERTIFICATE_INVALID",
-                    "the client certificate bundle holds no private key",
-                )
-            })?;
-            let certificate = ClientCertificate::from_pem(bundle.expose_secret(), key)
-                .map_err(|e| NotConfigured::new("SETTINGS_CERTIFICATE_INVALID", e.to_string()))?;
-            (
-                SignIn::App(AppSecret::Certificate(certificate)),
-                app_anchor(),
-            )
-        }
-        Some(GraphSignIn::AppOnlySecret) => {
-            let secret = settings.client_secret.clone().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_CLIENT_SECRET_MISSING", "no client secret")
-            })?;
-            (SignIn::App(AppSecret::ClientSecret(secret)), app_anchor())
-        }
-        Some(GraphSignIn::Delegated) => {
-            let username = settings.username.clone().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_USERNAME_MISSING", "no service account username")
-            })?;
-            let password = settings.password.clone().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_PASSWORD_MISSING", "no service account password")
-            })?;
-            (SignIn::Password { username, password }, Anchor::Me)
-        }
-        None => {
+    let device = sign_in
+        .device_code
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .filter(|d| d.tenant_id == tenant && d.client_id == client_id);
+    let method = match (device, &settings.username, &settings.password) {
+        (Some(d), _, _) => SignIn::DeviceCode {
+            username: d.username,
+            sign_in_id: d.sign_in_id,
+        },
+        (None, Some(username), Some(password)) => SignIn::Password {
+            username: username.clone(),
+            password: password.clone(),
+        },
+        (None, _, _) => {
             return Err(NotConfigured::new(
-                "SETTINGS_NO_AUTH",
-                "microsoft365 needs a client secret, a client certificate or modern \
-                 authentication granted for the service account",
+                "SETTINGS_SIGN_IN_MISSING",
+                "modern authentication needs the service account's username and password, or \
+                 an administrator's device-code sign-in",
             ));
         }
     };
-    let mut config = GraphConfig::new(settings.graph_endpoint.clone(), anchor);
-    config.extra_ca_pem = settings.extra_ca_pem.clone().map(String::into_bytes);
-    let http = graph_source::http_client(
-        config.extra_ca_pem.as_deref(),
-        config.timeout,
-        config.connect_timeout,
-    )
-    .map_err(|e| NotConfigured::new("SETTINGS_GRAPH_CLIENT", e.to_string()))?;
     let oauth = OAuthSettings {
         authority: settings.authority_host.clone(),
         tenant,
@@ -178,26 +261,11 @@ fn graph(
         renew_margin: DEFAULT_RENEW_MARGIN,
     };
     let tokens = TokenSource::new(
-        http.clone(),
+        entra_http_client(settings)?,
         oauth,
         sign_in.guard.clone(),
         sign_in.refresh_tokens.clone(),
     )
     .map_err(|e| NotConfigured::new("SETTINGS_SIGN_IN", e.to_string()))?;
-    let source = GraphSource::with_client(http, config, Authorizer::OAuth(Arc::new(tokens)))
-        .map_err(|e| NotConfigured::new("SETTINGS_GRAPH_ENDPOINT", e.to_string()))?;
-    Ok(Arc::new(source))
-}
-
-/// The private-key block of a certificate bundle (certificate and key pasted together).
-fn private_key_block(bundle: &str) -> Option<secrecy::SecretString> {
-    ["PRIVATE KEY", "RSA PRIVATE KEY"].iter().find_map(|label| {
-        let begin = format!("-----BEGIN {label}-----");
-        let end = format!("-----END {label}-----");
-        let start = bundle.find(&begin)?;
-        let stop = bundle.get(start..)?.find(&end)? + start + end.len();
-        bundle
-            .get(start..stop)
-            .map(|block| secrecy::SecretString::from(block.to_owned()))
-    })
+    Ok(Authorizer::OAuth(Arc::new(tokens)))
 }

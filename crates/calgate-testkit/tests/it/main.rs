@@ -8,6 +8,7 @@ mod entra;
 mod ews_client;
 mod gateway_api;
 mod graph;
+mod lockout;
 mod pages;
 mod sim_conformance;
 mod drills_throttle;

@@ -21,9 +21,18 @@ pub struct MailboxCounts {
     pub error: usize,
 }
 
+/// The source's health; with `auth_failed` also the usual causes of a refused service account.
+#[derive(Debug, Serialize)]
+pub struct SourceView {
+    #[serde(flatten)]
+    pub health: SourceHealth,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub likely_causes: Option<&'static [&'static str; 3]>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct HealthView {
-    pub source: SourceHealth,
+    pub source: SourceView,
     pub mailboxes: MailboxCounts,
 }
 
@@ -32,8 +41,14 @@ pub async fn health(State(app): State<Arc<AppState>>) -> Json<HealthView> {
     let now = Timestamp::now();
     let [pending, fresh, stale, error] =
         app.engine().board().freshness_counts(now, app.stale_age());
+    let health = app.engine().health();
+    let likely_causes = (health.state == calgate_engine::SourceState::AuthFailed)
+        .then_some(&calgate_auth::LIKELY_CAUSES);
     Json(HealthView {
-        source: app.engine().health(),
+        source: SourceView {
+            health,
+            likely_causes,
+        },
         mailboxes: MailboxCounts {
             pending,
             fresh,

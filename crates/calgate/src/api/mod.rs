@@ -5,6 +5,7 @@ pub mod health;
 pub mod openapi;
 pub mod people;
 pub mod settings;
+pub mod signin;
 pub mod stream;
 
 use std::collections::BTreeMap;

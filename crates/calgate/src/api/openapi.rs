@@ -67,8 +67,14 @@ pub fn document() -> Value {
                         "code": {"type": ["string", "null"]}, "message": {"type": ["string", "null"]},
                         "since": {"type": "string", "format": "date-time"},
                         "next_attempt": {"type": ["string", "null"], "format": "date-time"},
-                        "last_success": {"type": ["string", "null"], "format": "date-time"}}},
+                        "last_success": {"type": ["string", "null"], "format": "date-time"},
+                        "likely_causes": {"type": "array", "items": {"type": "string"}, "description": "with auth_failed: the usual causes of a refused service account"}}},
                     "mailboxes": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+                "DeviceCode": {"type": "object", "required": ["state"], "properties": {
+                    "state": {"type": "string", "enum": ["none", "pending", "done", "expired", "declined", "failed"]},
+                    "user_code": {"type": "string"}, "verification_uri": {"type": "string"}, "message": {"type": "string"},
+                    "expires_at": {"type": "string", "format": "date-time"}, "interval": {"type": "integer"},
+                    "username": {"type": "string"}, "code": {"type": "string"}}},
                 "Settings": {"type": "object", "description": "SPEC §5.1; secrets are write-only and read back as `*_set` flags."},
                 "SettingsAnswer": {"type": "object", "properties": {
                     "settings": {"$ref": "#/components/schemas/Settings"},
@@ -103,6 +109,13 @@ pub fn document() -> Value {
             "/api/v1/settings/calendar/test": {"post": {"summary": "Test the saved settings against one mailbox (admin)",
                 "requestBody": json_body(json!({"type": "object", "required": ["mailbox"], "properties": {"mailbox": {"type": "string"}}})),
                 "responses": with_errors(json!({"200": {"description": "what happened: ok with a sample status, or a code and message"}}))}},
+            "/api/v1/source/retry": {"post": {"summary": "Retry now (admin): one immediate attempt with the current credentials, also while the lockout guard holds them",
+                "responses": with_errors(json!({"200": merge(json!({"description": "how many sign-ins may try once"}), json_body(json!({"type": "object", "properties": {"credentials": {"type": "integer"}}})))}))}},
+            "/api/v1/signin/device-code": {
+                "post": {"summary": "Start a device-code sign-in to Entra ID for the saved tenant and app (admin); polling runs in the background",
+                    "responses": with_errors(json!({"201": merge(json!({"description": "the code to enter and where"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"}))), "409": merge(json!({"description": "tenant or client ID not saved"}), json_body(error_ref())), "422": merge(json!({"description": "Entra ID refused"}), json_body(error_ref()))}))},
+                "get": {"summary": "The device-code sign-in's state (admin)",
+                    "responses": with_errors(json!({"200": merge(json!({"description": "state"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"})))}))}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         }
     })

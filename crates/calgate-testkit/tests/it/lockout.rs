@@ -1,0 +1,548 @@
+//! The seed's three ways to lock the service account "within few seconds", played against the
+//! real simulator and a real gateway configured through its API, for EWS Basic and for the Entra
+//! ID password grant, with the simulator locking after 1, 3 and 10 failures:
+//!
+//! (a) too-frequent refreshes (10 s interval, 150 mailboxes): no failure, no lockout;
+//! (b) the password changed on the server while running: exactly one failed sign-in, health
+//!     `auth_failed` with the guard's code, reason, the three likely causes and a probe ~30 min
+//!     ahead; nothing more within an interval; "Retry now" makes exactly one attempt; saving the
+//!     new password recovers within one interval;
+//! (c) credentials changed in calgate while requests are in flight: the old ones are never sent
+//!     after the change (per-credential statistics of the simulator), the new ones at once.
+//!
+//! And the device-code sign-in: started through the API, approved in the simulator, after which
+//! the gateway reads calendars with the admin's bearer tokens.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use calgate_sim::SimConfig;
+use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings};
+use calgate_testkit::{sim_http_client, spawn_sim};
+
+const SERVICE: &str = "attendant@contoso.com";
+const SERVICE_PASSWORD: &str = "Attendant-Passw0rd";
+const PEOPLE_PASSWORD: &str = "People-Passw0rd";
+const INTERVAL_S: u64 = 10;
+/// How long the simulator keeps an account locked (only a threshold of 1 ever locks here).
+const LOCK_S: u64 = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    Basic,
+    Entra,
+}
+
+struct Rig {
+    sim: calgate_sim::Running,
+    http: reqwest::Client,
+    gw: TestGateway,
+    auth: Auth,
+    threshold: u32,
+}
+
+impl Rig {
+    async fn new(auth: Auth, threshold: u32) -> Rig {
+        let sim = spawn_sim(SimConfig::default()).await;
+        let http = sim_http_client(&sim);
+        let rig = Rig {
+            gw: spawn_gateway_from_settings().await,
+            sim,
+            http,
+            auth,
+            threshold,
+        };
+        rig.sim_put(
+            "policy",
+            json!({"lockout_threshold": threshold, "lockout_window_s": 3600,
+                   "lockout_duration_s": LOCK_S, "ews_lockout_mode": "active_directory"}),
+        )
+        .await;
+        // Short-lived tokens, so a password changed on the server shows within an interval
+        // (a token already issued stays valid until it expires, as at Entra ID).
+        rig.sim_put(
+            "entra",
+            json!({"access_token_lifetime_s": 8, "device_code_interval_s": 1}),
+        )
+        .await;
+        rig
+    }
+
+    fn control(&self) -> String {
+        self.sim.urls.control_url.trim_end_matches('/').to_string()
+    }
+
+    async fn sim_put(&self, path: &str, body: Value) {
+        let r = self
+            .http
+            .put(format!("{}/{path}", self.control()))
+            .json(&body)
+            .send()
+            .await
+            .expect("sim control");
+        assert!(r.status().is_success(), "PUT /_sim/{path}: {}", r.status());
+    }
+
+    async fn sim_get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}/{path}", self.control()))
+            .send()
+            .await
+            .expect("sim control")
+            .json()
+            .await
+            .expect("sim json")
+    }
+
+    async fn account(&self, upn: &str) -> (u64, bool) {
+        let a = self.sim_get(&format!("accounts/{upn}")).await;
+        (
+            a["failed_attempts"].as_u64().expect("failed_attempts"),
+            a["locked"].as_bool().expect("locked"),
+        )
+    }
+
+    /// EWS requests the simulator saw from a credential, and its EWS authentication failures.
+    async fn credential(&self, name: &str) -> (u64, u64) {
+        let stats = self.sim_get("stats").await;
+        let c = &stats["credentials"][name];
+        (
+            c["requests"].as_u64().unwrap_or(0),
+            c["auth_failures"].as_u64().unwrap_or(0),
+        )
+    }
+
+    async fn people(&self, n: usize) -> Vec<String> {
+        let people = self.sim_get("people").await;
+        people
+            .as_array()
+            .expect("people")
+            .iter()
+            // Mailboxes the simulator refuses to show would make the source `degraded`.
+            .filter(|p| p["is_room"] == false && p["email"] != SERVICE)
+            .filter(|p| p["free_busy_access"] != "none")
+            .filter_map(|p| p["email"].as_str().map(str::to_string))
+            .take(n)
+            .collect()
+    }
+
+    fn settings(&self, username: &str, password: &str) -> Value {
+        let ca = std::fs::read_to_string(self.sim.urls.ca_cert_pem_path.as_ref().expect("TLS"))
+            .expect("CA");
+        match self.auth {
+            Auth::Basic => json!({
+                "provider": "exchange", "grant_basic_auth": true, "grant_modern_auth": false,
+                "ews_url": self.sim.urls.ews_url, "exchange_version": "exchange2013_sp1",
+                "username": username, "password": password,
+                "refresh_interval_s": INTERVAL_S, "extra_ca_pem": ca,
+            }),
+            Auth::Entra => {
+                let host = self
+                    .sim
+                    .urls
+                    .authority
+                    .trim_end_matches('/')
+                    .trim_end_matches(self.sim.state.tenant_id.as_str())
+                    .trim_end_matches('/')
+                    .to_string();
+                json!({
+                    "provider": "office365", "grant_basic_auth": false, "grant_modern_auth": true,
+                    "tenant_id": self.sim.state.tenant_id, "client_id": self.sim.state.client_id,
+                    "authority_host": host, "ews_url": self.sim.urls.ews_url,
+                    "username": username, "password": password,
+                    "refresh_interval_s": INTERVAL_S, "extra_ca_pem": ca,
+                })
+            }
+        }
+    }
+
+    async fn save(&self, body: &Value) {
+        let r = self
+            .gw
+            .admin
+            .put(format!("{}/api/v1/settings/calendar", self.gw.url()))
+            .json(body)
+            .send()
+            .await
+            .expect("put settings");
+        let status = r.status();
+        let text = r.text().await.expect("settings answer");
+        assert_eq!(status, 200, "settings refused: {text}");
+    }
+
+    async fn watch(&self, people: &[String]) {
+        let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
+        let r = self
+            .gw
+            .admin
+            .put(format!("{}/api/v1/people", self.gw.url()))
+            .json(&list)
+            .send()
+            .await
+            .expect("put people");
+        assert!(r.status().is_success(), "people: {}", r.status());
+    }
+
+    async fn health(&self) -> Value {
+        self.gw
+            .admin
+            .get(format!("{}/api/v1/health", self.gw.url()))
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("health json")
+    }
+
+    /// Waits for the source state; panics with the last health after `within`.
+    async fn wait_state(&self, state: &str, within: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let h = self.health().await;
+            if h["source"]["state"] == state {
+                return h;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{:?}/{}: no {state} within {within:?}: {h}",
+                self.auth,
+                self.threshold
+            );
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    async fn retry_now(&self) {
+        let r = self
+            .gw
+            .admin
+            .post(format!("{}/api/v1/source/retry", self.gw.url()))
+            .send()
+            .await
+            .expect("retry");
+        assert_eq!(r.status(), 200);
+    }
+
+    /// Token requests the current source's sign-ins sent to Entra ID.
+    fn token_requests(&self) -> u64 {
+        let active = self
+            .gw
+            .gateway
+            .app
+            .sign_in
+            .active
+            .lock()
+            .expect("active sign-ins");
+        active
+            .iter()
+            .map(|a| match a {
+                calgate_auth::Authorizer::OAuth(t) => t.token_requests(),
+                calgate_auth::Authorizer::Basic(_) => 0,
+            })
+            .sum()
+    }
+
+    fn label(&self) -> String {
+        format!("{:?} with lockout threshold {}", self.auth, self.threshold)
+    }
+}
+
+/// (a) 150 mailboxes every 10 s with the right password: no failure, no lockout.
+async fn frequent_refreshes(auth: Auth, threshold: u32) {
+    let rig = Rig::new(auth, threshold).await;
+    let label = rig.label();
+    rig.watch(&rig.people(150).await).await;
+    rig.save(&rig.settings(SERVICE, SERVICE_PASSWORD)).await;
+    rig.wait_state("ok", Duration::from_secs(15)).await;
+    let (first, _) = rig.credential(SERVICE).await;
+    // Longer than one interval: every mailbox is fetched again.
+    tokio::time::sleep(Duration::from_secs(INTERVAL_S + 2)).await;
+    let h = rig.wait_state("ok", Duration::from_secs(1)).await;
+    let (requests, failures) = rig.credential(SERVICE).await;
+    assert!(requests > first, "{label}: no refresh after an interval");
+    assert_eq!(failures, 0, "{label}: EWS refused the service account");
+    let stats = rig.sim_get("stats").await;
+    assert_eq!(stats["auth_failures"], 0, "{label}: {stats}");
+    assert_eq!(stats["lockouts"], 0, "{label}: {stats}");
+    assert_eq!(rig.account(SERVICE).await, (0, false), "{label}");
+    assert_eq!(h["mailboxes"]["error"], 0, "{label}: {h}");
+}
+
+/// Failed attempts the simulator counted for the service account: Basic 401s per request;
+/// for Entra the lockout counter (a lock clears it, so a lock counts as one more).
+async fn failed_attempts(rig: &Rig) -> u64 {
+    match rig.auth {
+        Auth::Basic => rig.credential(SERVICE).await.1,
+        Auth::Entra => {
+            let stats = rig.sim_get("stats").await;
+            rig.account(SERVICE).await.0 + stats["lockouts"].as_u64().unwrap_or(0)
+        }
+    }
+}
+
+/// (b) The password changed on the server while calgate runs.
+async fn password_changed_on_the_server(auth: Auth, threshold: u32) {
+    let rig = Rig::new(auth, threshold).await;
+    let label = rig.label();
+    rig.watch(&rig.people(40).await).await;
+    rig.save(&rig.settings(SERVICE, SERVICE_PASSWORD)).await;
+    rig.wait_state("ok", Duration::from_secs(15)).await;
+    assert_eq!(failed_attempts(&rig).await, 0, "{label}");
+
+    let new_password = "Changed-Elsewhere-42";
+    rig.sim_put(
+        &format!("accounts/{SERVICE}/password"),
+        json!({"password": new_password}),
+    )
+    .await;
+    let h = rig
+        .wait_state("auth_failed", Duration::from_secs(INTERVAL_S + 12))
+        .await;
+    let failed_at = Timestamp::now();
+    assert_eq!(
+        failed_attempts(&rig).await,
+        1,
+        "{label}: exactly one failed sign-in"
+    );
+    let lockouts = || async { rig.sim_get("stats").await["lockouts"].as_u64().unwrap_or(0) };
+    // With a threshold of 1 the single failure locks the account; nothing can prevent that.
+    if threshold > 1 {
+        assert_eq!(lockouts().await, 0, "{label}: the account was locked");
+    }
+    let source = &h["source"];
+    let want_code = match auth {
+        Auth::Basic => "EWS_HTTP_401",
+        Auth::Entra => "ENTRA_AADSTS50126",
+    };
+    assert_eq!(source["code"], want_code, "{label}: {h}");
+    assert!(
+        source["message"].as_str().is_some_and(|m| m.len() > 20),
+        "{label}: a plain reason: {h}"
+    );
+    assert_eq!(
+        source["likely_causes"].as_array().map(Vec::len),
+        Some(3),
+        "{label}: the three likely causes: {h}"
+    );
+    let next: Timestamp = source["next_attempt"]
+        .as_str()
+        .expect("next_attempt")
+        .parse()
+        .expect("timestamp");
+    let ahead = next.duration_since(failed_at);
+    assert!(
+        ahead > SignedDuration::from_mins(29) && ahead <= SignedDuration::from_mins(30),
+        "{label}: next attempt {ahead:?} ahead"
+    );
+    let shown = h.to_string();
+    assert!(!shown.contains(SERVICE_PASSWORD) && !shown.contains(new_password));
+    let token_requests = rig.token_requests();
+
+    // More than an interval later: no further attempt.
+    tokio::time::sleep(Duration::from_secs(INTERVAL_S + 1)).await;
+    assert_eq!(failed_attempts(&rig).await, 1, "{label}: tried again");
+    assert_eq!(
+        rig.token_requests(),
+        token_requests,
+        "{label}: asked Entra again"
+    );
+    rig.wait_state("auth_failed", Duration::from_secs(1)).await;
+
+    // "Retry now": exactly one attempt (still with the old password, so it fails once more).
+    rig.retry_now().await;
+    rig.wait_state("auth_failed", Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    match auth {
+        Auth::Basic => assert_eq!(
+            failed_attempts(&rig).await,
+            2,
+            "{label}: retry now makes exactly one attempt"
+        ),
+        // Entra does not count a repeated wrong password again; count the token requests.
+        Auth::Entra => assert_eq!(
+            rig.token_requests(),
+            token_requests + 1,
+            "{label}: retry now makes exactly one attempt"
+        ),
+    }
+    let h = rig.wait_state("auth_failed", Duration::from_secs(2)).await;
+    if threshold > 1 {
+        assert_eq!(lockouts().await, 0, "{label}: the account was locked: {h}");
+    }
+
+    // The fix: the new password saved in calgate. Healthy within one interval.
+    tokio::time::sleep(Duration::from_secs(LOCK_S)).await; // a threshold-1 lock ends
+    rig.save(&rig.settings(SERVICE, new_password)).await;
+    rig.wait_state("ok", Duration::from_secs(INTERVAL_S)).await;
+    if threshold > 1 {
+        assert_eq!(lockouts().await, 0, "{label}: the account was locked");
+    }
+    assert_eq!(rig.account(SERVICE).await, (0, false), "{label}");
+}
+
+/// (c) Credentials changed in calgate while requests with the old ones are in flight.
+async fn credentials_changed_in_calgate(auth: Auth, threshold: u32) {
+    let rig = Rig::new(auth, threshold).await;
+    let label = rig.label();
+    let people = rig.people(150).await;
+    let old_user = people.first().expect("a person").clone();
+    rig.watch(&people).await;
+    // Slow answers keep requests in flight when the settings change.
+    rig.sim_put("policy", json!({"latency_ms": 700})).await;
+    rig.save(&rig.settings(&old_user, PEOPLE_PASSWORD)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while rig.credential(&old_user).await.0 == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{label}: no request"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stats = rig.sim_get("stats").await;
+    assert!(
+        stats["in_flight"].as_u64().unwrap_or(0) >= 1,
+        "{label}: nothing in flight at the change"
+    );
+    let (old_before, _) = rig.credential(&old_user).await;
+
+    rig.save(&rig.settings(SERVICE, SERVICE_PASSWORD)).await;
+    let changed = tokio::time::Instant::now();
+    while rig.credential(SERVICE).await.0 == 0 {
+        assert!(
+            changed.elapsed() < Duration::from_secs(5),
+            "{label}: the new credentials were not tried at once"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    rig.wait_state("ok", Duration::from_secs(INTERVAL_S)).await;
+    tokio::time::sleep(Duration::from_secs(INTERVAL_S)).await;
+
+    let (old_after, old_failures) = rig.credential(&old_user).await;
+    // Only what was already on its way (at most the two requests in flight) may still arrive.
+    assert!(
+        old_after <= old_before + 2,
+        "{label}: the old credentials were sent after the change ({old_before} → {old_after})"
+    );
+    let (new_requests, new_failures) = rig.credential(SERVICE).await;
+    assert!(new_requests >= 2, "{label}: {new_requests} requests");
+    assert_eq!((old_failures, new_failures), (0, 0), "{label}");
+    assert_eq!(rig.account(&old_user).await, (0, false), "{label}");
+    assert_eq!(rig.account(SERVICE).await, (0, false), "{label}");
+}
+
+async fn all_causes(auth: Auth) {
+    let mut runs: Vec<futures::future::BoxFuture<'static, ()>> = Vec::new();
+    for threshold in [1, 3, 10] {
+        runs.push(Box::pin(frequent_refreshes(auth, threshold)));
+        runs.push(Box::pin(password_changed_on_the_server(auth, threshold)));
+        runs.push(Box::pin(credentials_changed_in_calgate(auth, threshold)));
+    }
+    join_all(runs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ews_basic_never_locks_the_account() {
+    all_causes(Auth::Basic).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entra_password_grant_never_locks_the_account() {
+    all_causes(Auth::Entra).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_code_sign_in_feeds_ews_with_bearer_tokens() {
+    let rig = Rig::new(Auth::Entra, 3).await;
+    rig.watch(&rig.people(20).await).await;
+    // Modern authentication without a stored password: nothing can sign in yet.
+    let mut settings = rig.settings(SERVICE, "unused");
+    if let Some(s) = settings.as_object_mut() {
+        s.remove("password");
+    }
+    rig.save(&settings).await;
+    rig.wait_state("misconfigured", Duration::from_secs(5))
+        .await;
+
+    let url = format!("{}/api/v1/signin/device-code", rig.gw.url());
+    let idle: Value = rig
+        .gw
+        .admin
+        .get(&url)
+        .send()
+        .await
+        .expect("status")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(idle["state"], "none");
+    let r = rig.gw.admin.post(&url).send().await.expect("start");
+    assert_eq!(r.status(), 201);
+    let started: Value = r.json().await.expect("json");
+    assert_eq!(started["state"], "pending", "{started}");
+    let user_code = started["user_code"]
+        .as_str()
+        .expect("user_code")
+        .to_string();
+    assert!(started["verification_uri"].as_str().is_some());
+    assert!(started["interval"].as_u64().is_some_and(|i| i >= 1));
+    let expires: Timestamp = started["expires_at"]
+        .as_str()
+        .expect("expires_at")
+        .parse()
+        .expect("timestamp");
+    assert!(expires > Timestamp::now());
+    // Console tokens may not start a sign-in.
+    let forbidden = rig.gw.console.post(&url).send().await.expect("post");
+    assert_eq!(forbidden.status(), 403);
+
+    // Still pending while nobody approved (the gateway polls in the background).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pending: Value = rig
+        .gw
+        .admin
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pending["state"], "pending", "{pending}");
+
+    let r = rig
+        .http
+        .post(format!("{}/devicecode/{user_code}/approve", rig.control()))
+        .json(&json!({"upn": SERVICE}))
+        .send()
+        .await
+        .expect("approve");
+    assert!(r.status().is_success(), "approve: {}", r.status());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let s: Value = rig
+            .gw
+            .admin
+            .get(&url)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if s["state"] == "done" {
+            break;
+        }
+        assert_eq!(s["state"], "pending", "{s}");
+        assert!(tokio::time::Instant::now() < deadline, "not done: {s}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    rig.wait_state("ok", Duration::from_secs(10)).await;
+    let (requests, failures) = rig.credential(SERVICE).await;
+    assert!(requests >= 1, "EWS saw no bearer request as the admin");
+    assert_eq!(failures, 0);
+}
