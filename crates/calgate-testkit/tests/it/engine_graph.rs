@@ -391,6 +391,11 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
     assert_eq!(h["source"]["code"], "ENTRA_AADSTS7000215", "{h}");
     let message = h["source"]["message"].as_str().unwrap_or("");
     assert!(!message.contains(wrong), "the secret leaked: {message}");
+    // AADSTS7000215's guidance: what is wrong and what to do.
+    assert!(
+        message.contains("client secret") && message.contains("new secret"),
+        "{message}"
+    );
     assert!(
         h["source"]["next_attempt"].is_string(),
         "the lockout guard's probe time is shown: {h}"
@@ -611,6 +616,8 @@ async fn an_unknown_first_mailbox_hands_the_anchor_to_the_next() {
         Authorizer::OAuth(Arc::new(tokens)),
     )
     .expect("source");
+    let shown = format!("{source:?}");
+    assert!(!shown.contains(CLIENT_SECRET), "{shown}");
     let known: Vec<String> = sim
         .state
         .tenant()
