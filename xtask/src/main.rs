@@ -130,6 +130,11 @@ fn test(extra: &[String]) -> Result<()> {
     run(Command::new(&cargo)
         .current_dir(&root)
         .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    // The crash drills run the real binary; cargo builds another package's binary for
+    // integration tests only when that package is the one tested.
+    run(Command::new(&cargo)
+        .current_dir(&root)
+        .args(["build", "-p", "calgate", "--bin", "calgate"]))?;
     run(Command::new(&cargo)
         .current_dir(&root)
         .args(["test", "--workspace"])

@@ -13,4 +13,5 @@ mod pages;
 mod sim_conformance;
 mod drills_throttle;
 mod drills_outage;
+mod drills_crash;
 mod testkit_selfcheck;

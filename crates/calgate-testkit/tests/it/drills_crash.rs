@@ -1,0 +1,377 @@
+//! Failure drills, crashes: the real `calgate` binary killed with SIGKILL while settings are
+//! being saved and while a refresh cycle runs, then started again on the same data directory.
+//! Outcome: no acknowledged setting is lost, SQLite's own `PRAGMA integrity_check` passes, and a
+//! warm restart serves the last-known data (stale by its age, never turned `free`).
+//!
+//! `cargo xtask test` builds the binary first; a test run without it fails naming the command.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use calgate_sim::SimConfig;
+
+use crate::drills_throttle::{eventually, set_policy, sim_stats, tenant_people};
+
+/// The `calgate` binary beside this test binary (`target/debug/calgate`).
+pub(crate) fn calgate_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("calgate"))
+        .expect("target directory");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p calgate` (or `cargo xtask test`, which builds it)",
+        bin.display()
+    );
+    bin
+}
+
+/// A `calgate serve` process on a data directory, with an admin token.
+pub(crate) struct GatewayProcess {
+    child: Child,
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+impl GatewayProcess {
+    /// Creates an admin token (first start only), then starts `calgate serve` on port 0.
+    pub(crate) async fn start(data_dir: &Path, token: &str) -> GatewayProcess {
+        let mut child = Command::new(calgate_bin())
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("calgate serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("calgate listening on ") {
+                    return url.trim().to_string();
+                }
+            }
+            panic!("calgate serve ended without listening");
+        })
+        .await
+        .expect("calgate serve listens within 30 s");
+        // Keep draining stdout so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        GatewayProcess {
+            child,
+            url,
+            http: admin_client(token),
+        }
+    }
+
+    /// SIGKILL: no destructor, no flush, no graceful shutdown.
+    pub(crate) async fn kill9(mut self) {
+        self.child.start_kill().expect("kill -9");
+        let status = self.child.wait().await.expect("wait");
+        assert!(!status.success(), "killed, not exited: {status}");
+    }
+}
+
+fn admin_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+/// `calgate token create --role admin` on a data directory.
+pub(crate) async fn create_admin_token(data_dir: &Path) -> String {
+    let out = Command::new(calgate_bin())
+        .args(["token", "create", "--role", "admin", "--data-dir"])
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("calgate token create");
+    assert!(out.status.success(), "token create: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// SQLite's own verdict on the database file, from Python's sqlite3 module (not our code).
+pub(crate) fn integrity_check(data_dir: &Path) -> String {
+    let db = data_dir.join(calgate_store::DB_FILE);
+    let out = std::process::Command::new(calgate_testkit::python())
+        .arg("-c")
+        .arg(
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1])\n\
+             print(';'.join(r[0] for r in c.execute('PRAGMA integrity_check')))",
+        )
+        .arg(&db)
+        .output()
+        .expect("python sqlite3");
+    assert!(out.status.success(), "integrity check ran: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn exchange_settings(sim: &calgate_sim::Running, config: &SimConfig, interval: u32) -> Value {
+    let (upn, password) = config.service_account.clone().expect("service account");
+    let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
+    json!({
+        "provider": "exchange",
+        "grant_basic_auth": true,
+        "grant_modern_auth": false,
+        "username": upn,
+        "password": password,
+        "exchange_version": "exchange2013_sp1",
+        "ews_url": sim.urls.ews_url,
+        "refresh_interval_s": interval,
+        "extra_ca_pem": ca,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_during_settings_saves_loses_no_acknowledged_setting() {
+    let config = SimConfig {
+        people: 10,
+        ..SimConfig::default()
+    };
+    let sim = calgate_testkit::spawn_sim(config.clone()).await;
+    let data = tempfile::tempdir().expect("temp dir");
+    let token = create_admin_token(data.path()).await;
+    let mut next_interval = 10u32;
+    for round in 0..3u64 {
+        let gw = GatewayProcess::start(data.path(), &token).await;
+        // What the restarted gateway holds must be the last acknowledged save, or the one that
+        // was in flight at the kill (saved but not yet answered).
+        let current: Value = gw
+            .http
+            .get(format!("{}/api/v1/settings/calendar", gw.url))
+            .send()
+            .await
+            .expect("get settings")
+            .json()
+            .await
+            .expect("json");
+        if round > 0 {
+            let got = current["settings"]["refresh_interval_s"]
+                .as_u64()
+                .expect("interval");
+            let acked = u64::from(next_interval - 1);
+            assert!(
+                got == acked || got == acked + 1,
+                "round {round}: last acknowledged {acked}, restarted with {got}"
+            );
+            next_interval = u32::try_from(got).expect("small") + 1;
+            assert_eq!(current["settings"]["password_set"], true, "{current}");
+        }
+        let http = gw.http.clone();
+        let url = gw.url.clone();
+        let body_for = |i: u32| exchange_settings(&sim, &config, i);
+        let bodies: Vec<Value> = (next_interval..next_interval + 10_000)
+            .map(body_for)
+            .collect();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        let saver = tokio::spawn(async move {
+            for body in bodies {
+                let i =
+                    u32::try_from(body["refresh_interval_s"].as_u64().unwrap_or(0)).unwrap_or(0);
+                match http
+                    .put(format!("{url}/api/v1/settings/calendar"))
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 200 => {
+                        let _ = tx.send(i);
+                    }
+                    Ok(r) => panic!("save {i} refused: {}", r.status()),
+                    // The kill cuts the connection: that save was not acknowledged.
+                    Err(_) => return,
+                }
+            }
+        });
+        // Kill at an arbitrary moment between 0.4 and 1.4 s into the saves.
+        tokio::time::sleep(Duration::from_millis(400 + (round * 397) % 1000)).await;
+        gw.kill9().await;
+        let _ = saver.await;
+        let mut last_acked = None;
+        while let Ok(i) = rx.try_recv() {
+            last_acked = Some(i);
+        }
+        let last_acked = last_acked.expect("some saves were acknowledged before the kill");
+        eprintln!(
+            "drill kill during saves: round {round}, last acknowledged interval {last_acked}"
+        );
+        next_interval = last_acked + 1;
+        assert_eq!(integrity_check(data.path()), "ok", "round {round}");
+    }
+    let gw = GatewayProcess::start(data.path(), &token).await;
+    let current: Value = gw
+        .http
+        .get(format!("{}/api/v1/settings/calendar", gw.url))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let got = current["settings"]["refresh_interval_s"]
+        .as_u64()
+        .expect("interval");
+    let acked = u64::from(next_interval - 1);
+    assert!(got == acked || got == acked + 1, "final: {acked} vs {got}");
+    gw.kill9().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_during_refresh_then_warm_restart_serves_last_known_data_as_stale() {
+    let config = SimConfig {
+        people: 40,
+        ..SimConfig::default()
+    };
+    let sim = calgate_testkit::spawn_sim(config.clone()).await;
+    let sim_http = calgate_testkit::sim_http_client(&sim);
+    let control = sim.urls.control_url.clone();
+    let data = tempfile::tempdir().expect("temp dir");
+    let token = create_admin_token(data.path()).await;
+    let gw = GatewayProcess::start(data.path(), &token).await;
+    let resp = gw
+        .http
+        .put(format!("{}/api/v1/settings/calendar", gw.url))
+        .json(&exchange_settings(&sim, &config, 10))
+        .send()
+        .await
+        .expect("put settings");
+    assert_eq!(resp.status(), 200);
+    let people = tenant_people(&sim, 30);
+    let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
+    let resp = gw
+        .http
+        .put(format!("{}/api/v1/people", gw.url))
+        .json(&list)
+        .send()
+        .await
+        .expect("put people");
+    assert_eq!(resp.status(), 200);
+    let http = gw.http.clone();
+    let url = gw.url.clone();
+    eventually(Duration::from_secs(30), "everyone fresh", || async {
+        let h: Value = http
+            .get(format!("{url}/api/v1/health"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        if h["mailboxes"]["fresh"].as_u64() == Some(30) {
+            Ok(())
+        } else {
+            Err(h.to_string())
+        }
+    })
+    .await;
+    // Last-known data is saved every 5 s; then a refresh is put in flight (slow answers) and
+    // the process is killed in the middle of it.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let before = person_states(&gw.http, &gw.url, &people).await;
+    set_policy(&sim_http, &control, json!({"latency_ms": 3000})).await;
+    eventually(Duration::from_secs(15), "a refresh in flight", || async {
+        let s = sim_stats(&sim_http, &control).await;
+        if s["in_flight"].as_u64().unwrap_or(0) > 0 {
+            Ok(())
+        } else {
+            Err(s.to_string())
+        }
+    })
+    .await;
+    gw.kill9().await;
+    assert_eq!(integrity_check(data.path()), "ok");
+    // Exchange is gone too: the restarted gateway has only what it saved.
+    drop(sim);
+
+    let gw = GatewayProcess::start(data.path(), &token).await;
+    let after = person_states(&gw.http, &gw.url, &people).await;
+    let now = jiff::Timestamp::now();
+    for (b, a) in before.iter().zip(&after) {
+        // The saved copy is at most one save period (5 s) older than what was shown.
+        let as_of = a["as_of"]
+            .as_str()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+            .unwrap_or_else(|| panic!("last-known data served: {a}"));
+        assert!(as_of < now, "{a}");
+        assert_ne!(a["freshness"], "pending", "{a}");
+        if a["as_of"] != b["as_of"] {
+            continue;
+        }
+        // Unless a meeting boundary passed in between, the status is the one before the crash.
+        let boundary_passed = b["status"]["until"]
+            .as_str()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|u| u <= now);
+        if !boundary_passed {
+            assert_eq!(a["status"]["state"], b["status"]["state"], "{b} then {a}");
+        }
+    }
+    // Older than two intervals, the data is reported stale (and still not free-by-default).
+    let http = gw.http.clone();
+    let url = gw.url.clone();
+    let people2 = people.clone();
+    eventually(Duration::from_secs(30), "stale after the restart", || {
+        let http = http.clone();
+        let url = url.clone();
+        let people = people2.clone();
+        async move {
+            let recs = person_states(&http, &url, &people).await;
+            if recs.iter().all(|r| r["freshness"] == "stale") {
+                Ok(())
+            } else {
+                Err(recs[0].to_string())
+            }
+        }
+    })
+    .await;
+    let h: Value = gw
+        .http
+        .get(format!("{}/api/v1/health", gw.url))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(h["mailboxes"]["stale"], 30, "{h}");
+    assert_eq!(h["source"]["state"], "unreachable", "{h}");
+    eprintln!("drill kill during refresh: health after warm restart {h}");
+    gw.kill9().await;
+    assert_eq!(integrity_check(data.path()), "ok");
+}
+
+async fn person_states(http: &reqwest::Client, url: &str, people: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for email in people {
+        out.push(
+            http.get(format!("{url}/api/v1/people/{email}"))
+                .send()
+                .await
+                .expect("person")
+                .json()
+                .await
+                .expect("json"),
+        );
+    }
+    out
+}
