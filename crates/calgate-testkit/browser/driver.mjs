@@ -18,6 +18,8 @@ const context = await chromium.launchPersistentContext(profile, {
   executablePath,
   headless: true,
   viewport: { width: 1366, height: 768 },
+  // The operator's clock: a zone without daylight saving, so expected local times are fixed.
+  timezoneId: process.env.CALGATE_TEST_BROWSER_TZ || "Asia/Kolkata",
   args: [
     "--no-sandbox",
     "--disable-gpu",

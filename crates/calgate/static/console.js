@@ -137,6 +137,35 @@
       .catch(function (e) { detail.textContent = "Could not load " + email + ": " + e.message; });
   }
 
+  // Minutes east of UTC of a zone ("Europe/Berlin" or "UTC+01:00") at an instant, or null when
+  // the browser cannot tell (a Windows zone name).
+  function zoneOffset(zone, at) {
+    var m = /^UTC([+-])(\d\d):(\d\d)$/.exec(zone);
+    if (m) { return (m[1] === "-" ? -1 : 1) * (parseInt(m[2], 10) * 60 + parseInt(m[3], 10)); }
+    try {
+      var parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" }).formatToParts(at);
+      var v = {};
+      parts.forEach(function (p) { v[p.type] = parseInt(p.value, 10); });
+      var asUtc = Date.UTC(v.year, v.month - 1, v.day, v.hour, v.minute);
+      return Math.round((asUtc - Math.floor(at.getTime() / 60000) * 60000) / 60000);
+    } catch (e) { return null; }
+  }
+  // The person's working hours today, in the operator's clock ("15:00–23:00"), when they differ.
+  function localHours(w) {
+    var now = new Date();
+    var theirs = zoneOffset(w.time_zone, now);
+    if (theirs === null) { return null; }
+    var ours = -now.getTimezoneOffset();
+    if (theirs === ours) { return null; }
+    function shift(hm) {
+      var p = hm.split(":");
+      var mins = parseInt(p[0], 10) * 60 + parseInt(p[1], 10) - theirs + ours;
+      mins = ((mins % 1440) + 1440) % 1440;
+      return String(Math.floor(mins / 60)).padStart(2, "0") + ":" + String(mins % 60).padStart(2, "0");
+    }
+    return shift(w.start) + "–" + shift(w.end);
+  }
+
   function row(dl, term, value, id) {
     if (value === null || value === undefined || value === "") { return; }
     dl.appendChild(el("dt", null, term));
@@ -186,9 +215,11 @@
     }
     if (rec.working_hours) {
       var w = rec.working_hours;
-      var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
       var days = w.days.map(function (d) { return d.charAt(0).toUpperCase() + d.slice(1); });
-      row(dl, "Working hours", days.join(", ") + " " + w.start + "–" + w.end + " (" + w.time_zone + "; you are in " + tz + ")");
+      var text = days.join(", ") + " " + w.start + "–" + w.end + " " + w.time_zone;
+      var mine = localHours(w);
+      if (mine) { text += " · " + mine + " your time"; }
+      row(dl, "Working hours", text, "detail-hours");
     }
     detail.appendChild(dl);
     detail.appendChild(el("h3", null, "Today"));

@@ -695,6 +695,58 @@ async fn operator_console_in_chromium() {
         .expect("settings PUT");
     assert!(put.status().is_success(), "{}", put.status());
 
+    // A few colleagues in different states right now, so the directory shows each kind.
+    let now = Timestamp::now();
+    let mut names: Vec<(String, String)> = demo
+        .sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .filter(|p| !p.is_room)
+        .map(|p| (p.name.clone(), p.email.to_ascii_lowercase()))
+        .collect();
+    names.sort();
+    let scripted = [
+        (
+            0,
+            BusyType::Busy,
+            Some("Budget review"),
+            Some("Room 2"),
+            false,
+            45,
+        ),
+        (
+            1,
+            BusyType::Tentative,
+            Some("Supplier call"),
+            None,
+            false,
+            30,
+        ),
+        (3, BusyType::WorkingElsewhere, None, None, false, 240),
+        (4, BusyType::Busy, Some("Dentist"), None, true, 60),
+    ];
+    for (i, busy, subject, location, private, minutes) in scripted {
+        let Some((_, email)) = names.get(i) else {
+            continue;
+        };
+        let mut e = CalendarEvent::new(
+            now - SignedDuration::from_mins(5),
+            now + SignedDuration::from_mins(minutes),
+            busy,
+        );
+        e.subject = subject.map(str::to_string);
+        e.location = location.map(str::to_string);
+        e.is_private = private;
+        if let Some(m) = demo.sim.state.tenant_mut().mailbox_mut(email) {
+            m.events.retain(|x| x.end <= now || x.start >= e.end);
+            m.events.push(e);
+            m.events.sort_by_key(|x| x.start);
+            m.oof = None;
+        }
+    }
+
     let mut b = Browser::launch(&base).await;
     b.sign_in().await;
     b.goto("/console").await;
@@ -715,6 +767,12 @@ async fn operator_console_in_chromium() {
     b.cmd(json!({"op": "waitAttr", "sel": "#detail-status", "name": "data-state", "value": "free", "timeout": 20000}))
         .await;
     assert!(b.text("#detail-status").await.starts_with("✓Free"));
+    // Working hours in the person's zone and in the operator's (the browser runs at UTC+05:30).
+    let hours = b.text("#detail-hours").await;
+    assert!(
+        hours.contains("09:00–17:00") && hours.contains("14:30–22:30 your time"),
+        "{hours}"
+    );
 
     // A meeting appears in the simulator starting in a few seconds; the open page turns busy
     // at its start, without a reload.
@@ -788,10 +846,12 @@ async fn operator_console_in_chromium() {
     b.fill("#search", "").await;
     b.cmd(json!({"op": "waitText", "sel": "#results", "text": "Lena Live"}))
         .await;
-    b.cmd(json!({"op": "press", "key": "ArrowDown"})).await;
-    b.cmd(json!({"op": "press", "key": "ArrowDown"})).await;
+    // The scripted meeting reached the directory through a regular refresh.
+    b.cmd(json!({"op": "waitAttr", "sel": "#results li", "name": "data-state", "value": "busy", "timeout": 20000}))
+        .await;
     b.cmd(json!({"op": "press", "key": "Enter"})).await;
-    b.wait("#detail-status").await;
+    b.cmd(json!({"op": "waitText", "sel": "#detail", "text": "Budget review"}))
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let shot = b.screenshot("console.png").await;
     publish(&shot, "screenshot-console.png");
