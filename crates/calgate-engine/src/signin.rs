@@ -169,7 +169,9 @@ impl CredentialProvider for Arc<EwsSignIn> {
     }
 
     fn stopped(&self) -> Option<CredentialStop> {
-        self.all().into_iter().find_map(stop_of)
+        // Only the sign-in in use speaks for the source: an unused Basic password that was
+        // refused long ago does not make a busy Entra look like a credential failure.
+        stop_of(self.active())
     }
 }
 

@@ -546,3 +546,146 @@ async fn device_code_sign_in_feeds_ews_with_bearer_tokens() {
     assert!(requests >= 1, "EWS saw no bearer request as the admin");
     assert_eq!(failures, 0);
 }
+
+/// A wrong password from the start, with 150 mailboxes wanting two requests at once: one failed
+/// sign-in. The quarantine survives a restart of the gateway: the restarted gateway is
+/// `auth_failed` at once, with the same next probe, and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quarantine_survives_a_restart() {
+    let rig = Rig::new(Auth::Basic, 3).await;
+    rig.watch(&rig.people(150).await).await;
+    rig.save(&rig.settings(SERVICE, "Wrong-Passw0rd")).await;
+    let before = rig.wait_state("auth_failed", Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(rig.credential(SERVICE).await.1, 1, "one failed sign-in");
+    assert_eq!(rig.account(SERVICE).await, (1, false));
+
+    let Rig { sim, http, gw, .. } = rig;
+    let TestGateway {
+        mut gateway,
+        data_dir,
+        admin_token,
+        ..
+    } = gw;
+    gateway.stop();
+    drop(gateway);
+    let config = calgate::gateway::GatewayConfig::new(
+        "127.0.0.1:0".parse().expect("address"),
+        data_dir.path().to_path_buf(),
+    );
+    let restarted = calgate::gateway::start(config).await.expect("restart");
+    let url = format!("{}/api/v1/health", restarted.url());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let after: Value = loop {
+        let h: Value = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("json");
+        if h["source"]["state"] == "auth_failed" {
+            break h;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not auth_failed: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(after["source"]["code"], "EWS_HTTP_401", "{after}");
+    assert_eq!(
+        after["source"]["next_attempt"], before["source"]["next_attempt"],
+        "the probe schedule is kept"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stats: Value = http
+        .get(format!(
+            "{}/stats",
+            sim.urls.control_url.trim_end_matches('/')
+        ))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        stats["credentials"][SERVICE]["auth_failures"], 1,
+        "the restart tried the password again: {stats}"
+    );
+    assert_eq!(stats["lockouts"], 0);
+}
+
+/// Automatic replies: people out of office now get their reply text from one GetMailTips per
+/// chunk; people not away cost nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_replies_of_people_away_now() {
+    let rig = Rig::new(Auth::Basic, 3).await;
+    let people = rig.people(30).await;
+    let now = Timestamp::now();
+    let away = &people[..3];
+    for (i, email) in away.iter().enumerate() {
+        rig.sim_put(
+            &format!("mailboxes/{email}/events"),
+            json!([{"start": now - SignedDuration::from_hours(1),
+                    "end": now + SignedDuration::from_hours(3), "busy_type": "oof"}]),
+        )
+        .await;
+        rig.sim_put(
+            &format!("mailboxes/{email}/oof"),
+            json!({"message": format!("Back on Monday ({i})")}),
+        )
+        .await;
+    }
+    // Away later, not now: no reply text asked for.
+    let later = &people[3];
+    rig.sim_put(
+        &format!("mailboxes/{later}/events"),
+        json!([{"start": now + SignedDuration::from_hours(30),
+                "end": now + SignedDuration::from_hours(40), "busy_type": "oof"}]),
+    )
+    .await;
+    rig.sim_put(
+        &format!("mailboxes/{later}/oof"),
+        json!({"message": "Not yet", "start": now + SignedDuration::from_hours(30)}),
+    )
+    .await;
+    let _ = rig
+        .http
+        .delete(format!("{}/stats", rig.control()))
+        .send()
+        .await;
+    rig.watch(&people).await;
+    rig.save(&rig.settings(SERVICE, SERVICE_PASSWORD)).await;
+    rig.wait_state("ok", Duration::from_secs(15)).await;
+
+    let record = |email: String| {
+        let gw = &rig.gw;
+        async move {
+            gw.admin
+                .get(format!("{}/api/v1/people/{email}", gw.url()))
+                .send()
+                .await
+                .expect("person")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    for (i, email) in away.iter().enumerate() {
+        let r = record(email.clone()).await;
+        assert_eq!(r["status"]["state"], "oof", "{email}: {r}");
+        assert_eq!(
+            r["out_of_office"]["message"],
+            format!("Back on Monday ({i})"),
+            "{email}: {r}"
+        );
+    }
+    let r = record(later.clone()).await;
+    assert!(r["out_of_office"]["message"].is_null(), "{later}: {r}");
+    let stats = rig.sim_get("stats").await;
+    assert_eq!(stats["requests"]["GetMailTips"], 1, "one chunk: {stats}");
+}
