@@ -619,6 +619,74 @@ async fn admin_portal_in_chromium() {
     assert_eq!(revoked.status(), 401, "a revoked token is refused");
     b.screenshot("tokens.png").await;
 
+    // Without script the form still works: "Show the fields" re-renders for the chosen provider
+    // and saves nothing.
+    let csrf = b
+        .cmd(json!({"op": "attr", "sel": "input[name=csrf]", "name": "value"}))
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let switched = plain
+        .post(format!("{base}/portal/settings"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("provider", "microsoft365"),
+            ("_action", "switch"),
+        ])
+        .send()
+        .await
+        .expect("switch");
+    assert_eq!(switched.status(), 200);
+    let html = switched.text().await.expect("body");
+    assert!(
+        html.contains(r#"id="row-client_secret">"#),
+        "Graph fields shown"
+    );
+    assert!(
+        html.contains(r#"id="row-ews_url" hidden>"#),
+        "EWS fields hidden"
+    );
+    assert_eq!(
+        saved_settings(&demo).await["settings"]["provider"],
+        "exchange"
+    );
+
+    // The log files' entries, filtered by level, markup shown as text; the recent errors on the
+    // health page come from the same files.
+    let logs = demo.gateway.app.store.data_dir().join("logs");
+    std::fs::create_dir_all(&logs).expect("log dir");
+    let line = |level: &str, message: &str| {
+        json!({"timestamp": "2026-11-27T10:00:00.000000Z", "level": level,
+               "fields": {"message": message, "code": "EWS_HTTP_401"}, "target": "calgate"})
+        .to_string()
+    };
+    std::fs::write(
+        logs.join("calgate.2026-11-27.log"),
+        [
+            line("INFO", "calendar settings saved"),
+            line("WARN", "source refused <b>credentials</b>"),
+            line("ERROR", "store unavailable"),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .expect("log file");
+    b.goto("/portal/logs?level=WARN").await;
+    let rows = b
+        .cmd(json!({"op": "count", "sel": "table.log tbody tr"}))
+        .await;
+    assert_eq!(rows, 2, "WARN and ERROR only");
+    assert!(
+        b.text("table.log")
+            .await
+            .contains("source refused <b>credentials</b>")
+    );
+    assert_eq!(b.cmd(json!({"op": "count", "sel": "table.log b"})).await, 0);
+    b.goto("/portal/health").await;
+    assert!(b.text("table.log").await.contains("store unavailable"));
+
     // Logs page and download answer.
     assert_eq!(b.goto("/portal/logs").await, 200);
     b.screenshot("logs.png").await;
