@@ -719,6 +719,36 @@ async fn admin_portal_in_chromium() {
         .expect("get");
     assert_eq!(after_logout.status(), 303, "redirected to sign in");
 
+    // Guessing is rate-limited: after a few failures even the right password waits.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = no_redirect
+            .post(format!("{base}/portal/login"))
+            .form(&[("username", "admin"), ("password", "guess")])
+            .send()
+            .await
+            .expect("login");
+        statuses.push(r.status().as_u16());
+    }
+    assert!(
+        statuses.contains(&401) && statuses.ends_with(&[429]),
+        "{statuses:?}"
+    );
+    let locked = no_redirect
+        .post(format!("{base}/portal/login"))
+        .form(&[("username", "admin"), ("password", DEMO_ADMIN_PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(locked.status(), 429);
+    assert!(
+        locked
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Too many failed sign-ins")
+    );
+
     let errors = b.console_errors().await;
     assert!(
         errors.is_empty(),
