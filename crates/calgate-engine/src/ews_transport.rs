@@ -706,6 +706,38 @@ mod tests {
             FailureAction::CredentialFailure { next_attempt: None }
         );
         assert!(source_failure(&EwsError::Timeout).unreachable);
+        // The guard's verdict replaces the bare 401: its code, reason and next probe.
+        let probe = Timestamp::now() + SignedDuration::from_mins(30);
+        let stop = CredentialStop {
+            code: "ENTRA_AADSTS50126".into(),
+            reason: "the password is wrong".into(),
+            next_attempt: Some(probe),
+        };
+        let held = EwsError::Credential {
+            reason: "held".into(),
+            permanent: true,
+        };
+        let failure = source_failure_with(&held, Some(stop.clone()));
+        assert_eq!(failure.code, "ENTRA_AADSTS50126");
+        assert_eq!(
+            failure.action,
+            FailureAction::CredentialFailure {
+                next_attempt: Some(probe)
+            }
+        );
+        // A busy Entra is no credential failure, and a stop never colours other errors.
+        let busy = EwsError::Credential {
+            reason: "busy".into(),
+            permanent: false,
+        };
+        assert_eq!(
+            source_failure_with(&busy, None).action,
+            FailureAction::Transient
+        );
+        assert_eq!(
+            source_failure_with(&EwsError::Timeout, Some(stop)).action,
+            FailureAction::Transient
+        );
         assert_eq!(
             source_failure(&EwsError::InvalidServerVersion).action,
             FailureAction::Misconfigured

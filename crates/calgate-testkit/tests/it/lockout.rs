@@ -689,3 +689,244 @@ async fn automatic_replies_of_people_away_now() {
     let stats = rig.sim_get("stats").await;
     assert_eq!(stats["requests"]["GetMailTips"], 1, "one chunk: {stats}");
 }
+
+/// The transport's verdicts on a 401, against a scripted EWS endpoint (it answers by the
+/// `Authorization` scheme) and the simulator's Entra ID for real tokens.
+mod verdicts {
+    use std::sync::{Arc, Mutex};
+
+    use calgate_auth::{
+        Authorizer, BasicCredential, BasicSignIn, LockoutGuard, MemoryRefreshTokens, OAuthSettings,
+        SignIn, SystemClock, TokenSource,
+    };
+    use calgate_engine::ews_transport::{CredentialProvider, EwsTransport, TransportConfig};
+    use calgate_engine::signin::EwsSignIn;
+    use calgate_ews::{EwsError, EwsRequest, ExchangeVersion};
+    use secrecy::SecretString;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// What the endpoint answers to a scheme: status and `WWW-Authenticate` value.
+    type Script = fn(&str) -> (u16, &'static str);
+
+    /// A one-request-per-connection HTTP endpoint; returns its URL and the `Authorization`
+    /// headers it saw, in order.
+    async fn endpoint(script: Script) -> (reqwest::Url, Arc<Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let head_end = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        let mut chunk = [0u8; 4096];
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+                    let authorization = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("authorization")
+                                .then(|| v.trim().to_string())
+                        })
+                        .unwrap_or_default();
+                    let scheme = authorization.split(' ').next().unwrap_or("").to_string();
+                    log.lock().expect("log").push(authorization);
+                    let (status, challenge) = script(&scheme);
+                    let mut answer = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n"
+                    );
+                    if !challenge.is_empty() {
+                        answer.push_str(&format!("WWW-Authenticate: {challenge}\r\n"));
+                    }
+                    answer.push_str("\r\nok");
+                    let _ = sock.write_all(answer.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        (
+            format!("http://{addr}/EWS/Exchange.asmx")
+                .parse()
+                .expect("url"),
+            seen,
+        )
+    }
+
+    fn request() -> EwsRequest {
+        EwsRequest {
+            operation: "GetUserAvailability",
+            body: "<soap:Envelope/>".into(),
+            anchor_mailbox: None,
+        }
+    }
+
+    fn schemes(seen: &Mutex<Vec<String>>) -> Vec<String> {
+        seen.lock()
+            .expect("seen")
+            .iter()
+            .map(|a| a.split(' ').next().unwrap_or("").to_string())
+            .collect()
+    }
+
+    async fn entra(password: &str) -> (calgate_sim::Running, Arc<TokenSource>) {
+        let sim = spawn_sim(SimConfig {
+            people: 5,
+            ..SimConfig::default()
+        })
+        .await;
+        let authority = sim
+            .urls
+            .authority
+            .trim_end_matches('/')
+            .trim_end_matches(sim.state.tenant_id.as_str())
+            .trim_end_matches('/')
+            .parse()
+            .expect("authority");
+        let tokens = TokenSource::new(
+            sim_http_client(&sim),
+            OAuthSettings {
+                authority,
+                tenant: sim.state.tenant_id.clone(),
+                client_id: sim.state.client_id.clone(),
+                sign_in: SignIn::Password {
+                    username: SERVICE.into(),
+                    password: SecretString::from(password.to_string()),
+                },
+                renew_margin: calgate_auth::DEFAULT_RENEW_MARGIN,
+            },
+            LockoutGuard::new(Arc::new(SystemClock)),
+            Arc::new(MemoryRefreshTokens::default()),
+        )
+        .expect("token source");
+        (sim, Arc::new(tokens))
+    }
+
+    fn basic(guard: Arc<LockoutGuard>) -> Authorizer {
+        Authorizer::Basic(Arc::new(BasicSignIn::new(
+            BasicCredential::new(SERVICE, SecretString::from(SERVICE_PASSWORD)),
+            guard,
+        )))
+    }
+
+    fn transport<C: CredentialProvider>(url: reqwest::Url, credentials: C) -> EwsTransport<C> {
+        let mut config = TransportConfig::new(url, ExchangeVersion::Exchange2013Sp1);
+        config.timeout = Duration::from_secs(10);
+        EwsTransport::new(config, credentials).expect("transport")
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_is_replaced_once_then_the_sign_in_stops() {
+        let (_sim, tokens) = entra(SERVICE_PASSWORD).await;
+        let (url, seen) = endpoint(|_| {
+            (
+                401,
+                r#"Bearer client_id="00000002-0000-0ff1-ce00-000000000000", error="invalid_token""#,
+            )
+        })
+        .await;
+        let t = transport(url, Authorizer::OAuth(tokens.clone()));
+        let err = t.send(&request()).await.expect_err("refused");
+        assert!(matches!(err, EwsError::Unauthorized { .. }), "{err:?}");
+        let sent = seen.lock().expect("seen").clone();
+        assert_eq!(sent.len(), 2, "one repeat, never a third");
+        assert_ne!(sent[0], sent[1], "the repeat carries a new token");
+        let stop = t.credentials().stopped().expect("stopped");
+        assert_eq!(stop.code, "EWS_HTTP_401");
+        // Stopped: the next request fails at once, without reaching the server or Entra.
+        let before = tokens.token_requests();
+        let err = t.send(&request()).await.expect_err("stopped");
+        assert!(
+            matches!(
+                err,
+                EwsError::Credential {
+                    permanent: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(seen.lock().expect("seen").len(), 2);
+        assert_eq!(tokens.token_requests(), before);
+        let failure = calgate_engine::ews_transport::source_failure_with(&err, Some(stop));
+        assert!(matches!(
+            failure.action,
+            calgate_engine::FailureAction::CredentialFailure {
+                next_attempt: Some(_)
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_basic_401_is_never_repeated() {
+        let (url, seen) = endpoint(|_| (401, r#"Basic realm="ews""#)).await;
+        let t = transport(url, basic(LockoutGuard::new(Arc::new(SystemClock))));
+        let (r1, r2) = (request(), request());
+        let (a, b) = tokio::join!(t.send(&r1), t.send(&r2));
+        assert!(a.is_err() && b.is_err());
+        assert_eq!(schemes(&seen), ["Basic"], "one attempt for two requests");
+        assert!(t.send(&request()).await.is_err());
+        assert_eq!(seen.lock().expect("seen").len(), 1);
+        assert_eq!(
+            t.credentials().stopped().map(|s| s.code).as_deref(),
+            Some("EWS_HTTP_401")
+        );
+    }
+
+    #[tokio::test]
+    async fn both_granted_uses_basic_only_when_the_server_offers_no_bearer() {
+        let (_sim, tokens) = entra(SERVICE_PASSWORD).await;
+        let (url, seen) = endpoint(|scheme| match scheme {
+            "Basic" => (200, ""),
+            _ => (401, r#"Basic realm="ews", NTLM"#),
+        })
+        .await;
+        let guard = LockoutGuard::new(Arc::new(SystemClock));
+        let both = Arc::new(EwsSignIn::prefer_modern(
+            Authorizer::OAuth(tokens),
+            basic(guard),
+        ));
+        let t = transport(url, both);
+        t.send(&request())
+            .await
+            .expect("Basic after a Bearer-less challenge");
+        t.send(&request()).await.expect("Basic from now on");
+        assert_eq!(schemes(&seen), ["Bearer", "Basic", "Basic"]);
+    }
+
+    #[tokio::test]
+    async fn both_granted_never_falls_back_to_basic_after_a_credential_failure() {
+        let (_sim, tokens) = entra("Wrong-Passw0rd").await;
+        let (url, seen) = endpoint(|scheme| match scheme {
+            "Basic" => (200, ""),
+            _ => (401, r#"Basic realm="ews""#),
+        })
+        .await;
+        let guard = LockoutGuard::new(Arc::new(SystemClock));
+        let both = Arc::new(EwsSignIn::prefer_modern(
+            Authorizer::OAuth(tokens),
+            basic(guard),
+        ));
+        let t = transport(url, both);
+        assert!(t.send(&request()).await.is_err());
+        assert!(t.send(&request()).await.is_err());
+        assert!(seen.lock().expect("seen").is_empty(), "nothing reached EWS");
+        assert_eq!(
+            t.credentials().stopped().map(|s| s.code).as_deref(),
+            Some("ENTRA_AADSTS50126")
+        );
+    }
+}
