@@ -208,7 +208,8 @@ async fn check(
         anyhow::bail!("no mailbox given and no service account configured; pass --mailbox");
     };
     let options = calgate::app::engine_options(&settings, &boot.time_zone());
-    let sign_in = calgate::sources::SignInContext::in_memory();
+    // The gateway's own lockout guard: a quarantined password is not tried by a check either.
+    let sign_in = calgate::signin_store::context(&store).await?;
     let answer =
         calgate::check::run(&settings, &sign_in, &options, &mailbox.to_ascii_lowercase()).await;
     if json {
