@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
+mod bench;
 mod fuzz;
 mod windows_zones;
 
@@ -15,11 +16,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("setup") => setup().map(|_| ()),
+        Some("bench") => bench::run_cli(&args[1..]),
         Some("fuzz") => fuzz::run(&root(), &args[1..]),
         Some("gen-windows-zones") => windows_zones::generate(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [ARGS]   install test prerequisites, check formatting and lints, run all tests\n  setup         install test prerequisites only"
+                "usage: cargo xtask <command>\n\n  test [ARGS]   install test prerequisites, check formatting and lints, run all tests\n  setup         install test prerequisites only\n  bench [--quick|--tiny]  calgate against exchangelib and the floor (BENCHMARKS.md)"
             );
             return ExitCode::from(2);
         }

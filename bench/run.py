@@ -1,0 +1,664 @@
+#!/usr/bin/env python3
+"""calgate's benchmark: calgate and exchangelib doing the same free/busy work against the same
+simulator, next to the floor (tokenizing the same bytes), plus freshness at meeting boundaries
+and push latency to many stream clients. Run through `cargo xtask bench [--quick]`, which builds
+the release binaries and the venv and passes their paths here.
+
+Every CPU figure is user+system time from /proc/<pid>/stat of one process, read just before and
+just after the work; memory figures are VmHWM (peak) and VmRSS (now) from /proc/<pid>/status.
+Prints a Markdown table and writes the figures as JSON.
+"""
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import resource
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SERVICE_USER = "attendant@contoso.com"
+SERVICE_PASSWORD = "Attendant-Passw0rd"
+ADMIN_PASSWORD = "Bench-Admin-Passw0rd-1"
+BATCH = 100
+REFRESH_INTERVAL_S = 300
+TICK = os.sysconf("SC_CLK_TCK")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+# ---- /proc -----------------------------------------------------------------------------------
+
+def cpu_s(pid):
+    """User+system CPU seconds of one process (threads included, children not)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / TICK
+
+
+def mem_mb(pid):
+    """(peak RSS, current RSS) in MB."""
+    out = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                out[key] = int(value.split()[0]) / 1024
+    return out.get("VmHWM", 0.0), out.get("VmRSS", 0.0)
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo", encoding="utf-8") as f:
+        total_kb = int(f.readline().split()[1])
+    with open("/proc/loadavg", encoding="ascii") as f:
+        load = f.read().split()[:3]
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(total_kb / 1048576, 1),
+            "kernel": os.uname().release, "loadavg_at_start": [float(x) for x in load]}
+
+
+def loadavg():
+    with open("/proc/loadavg", encoding="ascii") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+# ---- HTTP ------------------------------------------------------------------------------------
+
+def call(method, url, body=None, token=None, timeout=120):
+    data = None
+    headers = {}
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            text = r.read()
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"{method} {url}: {e.code} {e.read()[:500]!r}") from None
+    return json.loads(text) if text else None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout, what, every=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (OSError, RuntimeError, http.client.HTTPException):
+            pass
+        time.sleep(every)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+# ---- processes -------------------------------------------------------------------------------
+
+class Sim:
+    def __init__(self, binary, people, work):
+        self.log = open(os.path.join(work, f"sim-{people}.log"), "w", encoding="utf-8")
+        self.proc = subprocess.Popen([binary, "--plain", "--people", str(people), "--seed", "1"],
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the simulator did not start (see its log)")
+        self.urls = json.loads(line)
+        self.ews = self.urls["ews_url"]
+        self.control = self.urls["control_url"]
+
+    def people(self):
+        return call("GET", f"{self.control}/people")
+
+    def reset_stats(self):
+        call("DELETE", f"{self.control}/stats")
+
+    def requests(self, operation="GetUserAvailability"):
+        stats = call("GET", f"{self.control}/stats")
+        return int(stats.get("requests", {}).get(operation, 0))
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+class Gateway:
+    def __init__(self, binary, work, name):
+        self.dir = tempfile.mkdtemp(prefix=f"gw-{name}-", dir=work)
+        env = dict(os.environ, CALGATE_ADMIN_PASSWORD=ADMIN_PASSWORD, CALGATE_SITE_TIME_ZONE="UTC")
+        out = subprocess.run([binary, "token", "create", "--role", "admin", "--data-dir", self.dir],
+                             env=env, capture_output=True, text=True, check=True)
+        self.token = out.stdout.strip().split()[-1]
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = open(os.path.join(work, f"gateway-{name}.log"), "w", encoding="utf-8")
+        self.proc = subprocess.Popen([binary, "serve", "--data-dir", self.dir, "--listen",
+                                      f"127.0.0.1:{port}"], env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        wait_until(lambda: urllib.request.urlopen(f"{self.base}/healthz", timeout=5).status == 200,
+                   30, "the gateway to listen")
+        self.pid = self.proc.pid
+
+    def api(self, method, path, body=None):
+        return call(method, f"{self.base}{path}", body, self.token)
+
+    def connect(self, sim):
+        self.api("PUT", "/api/v1/settings/calendar", {
+            "provider": "exchange", "grant_basic_auth": True, "grant_modern_auth": False,
+            "username": SERVICE_USER, "password": SERVICE_PASSWORD, "ews_url": sim.ews,
+            "allow_insecure_http": True, "refresh_interval_s": REFRESH_INTERVAL_S})
+
+    def done(self):
+        """Mailboxes with an answer: fresh, or answered with a per-mailbox error (the
+        simulator's tenant has people whose calendars the service account may not read)."""
+        m = self.api("GET", "/api/v1/health")["mailboxes"]
+        self.counts = m
+        return int(m["fresh"]) + int(m["error"]) + int(m["stale"])
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def window():
+    start = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + dt.timedelta(days=2)
+
+
+# ---- calgate ---------------------------------------------------------------------------------
+
+def run_calgate(a, sim, emails, work):
+    n = len(emails)
+    gw = Gateway(a.calgate, work, str(n))
+    try:
+        gw.connect(sim)
+        time.sleep(0.5)
+        sim.reset_stats()
+        sim_cpu0 = cpu_s(sim.proc.pid)
+        cpu0 = cpu_s(gw.pid)
+        t0 = time.monotonic()
+        gw.api("PUT", "/api/v1/people", [{"email": e} for e in emails])
+        wait_until(lambda: gw.done() >= n, a.timeout, f"{n} fresh mailboxes", every=0.1)
+        wall = time.monotonic() - t0
+        cpu = cpu_s(gw.pid) - cpu0
+        sim_cpu = cpu_s(sim.proc.pid) - sim_cpu0
+        requests = sim.requests()
+        peak, _ = mem_mb(gw.pid)
+        # Steady state: the refresh is over and nothing is due for minutes.
+        time.sleep(3)
+        _, steady = mem_mb(gw.pid)
+        return {"wall_s": wall, "cpu_s": cpu, "requests": requests, "peak_rss_mb": peak,
+                "steady_rss_mb": steady, "sim_cpu_s": sim_cpu, "fresh": gw.counts["fresh"],
+                "mailbox_errors": gw.counts["error"]}
+    finally:
+        gw.stop()
+
+
+# ---- exchangelib -----------------------------------------------------------------------------
+
+def run_exchangelib(a, sim, emails, work):
+    n = len(emails)
+    path = os.path.join(work, f"emails-{n}.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(emails) + "\n")
+    start, end = window()
+    env = dict(os.environ, CALGATE_EWS_PASSWORD=SERVICE_PASSWORD)
+    proc = subprocess.Popen([a.python, os.path.join(HERE, "exchangelib_freebusy.py"),
+                             "--endpoint", sim.ews, "--user", SERVICE_USER, "--emails", path,
+                             "--start", start.isoformat(), "--end", end.isoformat()],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the exchangelib script did not start")
+        sim.reset_stats()
+        sim_cpu0 = cpu_s(sim.proc.pid)
+        cpu0 = cpu_s(proc.pid)
+        t0 = time.monotonic()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        wall = time.monotonic() - t0
+        cpu = cpu_s(proc.pid) - cpu0
+        sim_cpu = cpu_s(sim.proc.pid) - sim_cpu0
+        peak, _ = mem_mb(proc.pid)
+        if not line.startswith("done "):
+            raise RuntimeError(f"the exchangelib script failed: {line!r}")
+        done = json.loads(line[5:])
+        proc.stdin.write("exit\n")
+        proc.stdin.flush()
+        proc.wait(30)
+        return {"wall_s": wall, "cpu_s": cpu, "requests": sim.requests(), "peak_rss_mb": peak,
+                "sim_cpu_s": sim_cpu, "views": done["views"], "view_errors": done["errors"],
+                "events": done["events"]}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+# ---- the floor -------------------------------------------------------------------------------
+
+def gua_body(emails, start, end):
+    boxes = "".join(
+        f"<t:MailboxData><t:Email><t:Address>{e}</t:Address></t:Email>"
+        "<t:AttendeeType>Required</t:AttendeeType><t:ExcludeConflicts>false</t:ExcludeConflicts>"
+        "</t:MailboxData>" for e in emails)
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    tz = ("<t:TimeZone><t:Bias>0</t:Bias><t:StandardTime><t:Bias>0</t:Bias><t:Time>02:00:00</t:Time>"
+          "<t:DayOrder>1</t:DayOrder><t:Month>10</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek>"
+          "</t:StandardTime><t:DaylightTime><t:Bias>0</t:Bias><t:Time>02:00:00</t:Time>"
+          "<t:DayOrder>1</t:DayOrder><t:Month>3</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek>"
+          "</t:DaylightTime></t:TimeZone>")
+    return ('<?xml version="1.0" encoding="utf-8"?><s:Envelope '
+            'xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" '
+            'xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><s:Header>'
+            '<t:RequestServerVersion Version="Exchange2013_SP1"/></s:Header><s:Body>'
+            f'<m:GetUserAvailabilityRequest>{tz}<m:MailboxDataArray>{boxes}</m:MailboxDataArray>'
+            '<t:FreeBusyViewOptions><t:TimeWindow>'
+            f'<t:StartTime>{start.strftime(fmt)}</t:StartTime><t:EndTime>{end.strftime(fmt)}'
+            '</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>30'
+            '</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>Detailed</t:RequestedView>'
+            '</t:FreeBusyViewOptions></m:GetUserAvailabilityRequest></s:Body></s:Envelope>'
+            ).encode()
+
+
+def capture(sim, emails, path):
+    """The simulator's answers for every batch of 100, NUL-separated in one file."""
+    import base64
+    from urllib.parse import urlsplit
+    url = urlsplit(sim.ews)
+    auth = base64.b64encode(f"{SERVICE_USER}:{SERVICE_PASSWORD}".encode()).decode()
+    start, end = window()
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
+    total = 0
+    with open(path, "wb") as out:
+        for i in range(0, len(emails), BATCH):
+            conn.request("POST", url.path, gua_body(emails[i:i + BATCH], start, end), {
+                "Authorization": f"Basic {auth}", "Content-Type": "text/xml; charset=utf-8"})
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 200:
+                raise RuntimeError(f"capture: HTTP {r.status}")
+            out.write(body)
+            out.write(b"\0")
+            total += len(body)
+    conn.close()
+    return total
+
+
+def run_tokenize(a, sim, emails, work):
+    path = os.path.join(work, f"bodies-{len(emails)}.bin")
+    captured = capture(sim, emails, path)
+    out = subprocess.run([a.tokenize, path], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    result["captured_bytes"] = captured
+    os.unlink(path)
+    return result
+
+
+# ---- freshness -------------------------------------------------------------------------------
+
+RANK = {"free": 0, "tentative": 1, "working_elsewhere": 2, "busy": 3, "no_data": 4, "oof": 5}
+
+
+def parse_ts(s):
+    return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def boundaries(events, day_start, day_end):
+    """Instants in [day_start, day_end) where the strongest busy type covering the instant
+    changes (the status an operator sees)."""
+    spans = [(parse_ts(e["start"]), parse_ts(e["end"]), RANK.get(e["busy_type"], 4))
+             for e in events]
+    points = sorted({p for s, e, _ in spans for p in (s, e) if day_start <= p < day_end})
+
+    def level(t):
+        return max((r for s, e, r in spans if s <= t < e), default=-1)
+
+    out = []
+    for p in points:
+        if level(p - 0.001) != level(p):
+            out.append(p)
+    return out
+
+
+def percentile(values, q):
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, max(0, int(round(q / 100 * (len(v) - 1)))))]
+
+
+def summary(values):
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "mean": sum(values) / len(values), "p50": percentile(values, 50),
+            "p99": percentile(values, 99), "max": max(values)}
+
+
+def run_freshness(sim, emails, push_lags):
+    """Boundary lag over one simulated day. Polling: each mailbox polled every
+    REFRESH_INTERVAL_S from a random phase; the status shown changes at the first poll at or
+    after the boundary. calgate: the status changes when the boundary timer fires and the change
+    reaches the client, which is what the push scenario measured (boundary to receipt); each
+    boundary is given one of those measured delays in turn."""
+    today = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    day_start = today.timestamp()
+    day_end = day_start + 86400
+    rng = random.Random(1)
+    polling, gate = [], []
+    people_with = 0
+    for idx, e in enumerate(emails):
+        events = call("GET", f"{sim.control}/mailboxes/{e}/events")
+        bs = boundaries(events, day_start, day_end)
+        if bs:
+            people_with += 1
+        phase = rng.uniform(0, REFRESH_INTERVAL_S)
+        for b in bs:
+            since = (b - day_start - phase) % REFRESH_INTERVAL_S
+            polling.append(0.0 if since == 0 else REFRESH_INTERVAL_S - since)
+            if push_lags:
+                gate.append(push_lags[(idx + len(gate)) % len(push_lags)])
+    return {"mailboxes": len(emails), "mailboxes_with_boundaries": people_with,
+            "boundaries": len(polling), "interval_s": REFRESH_INTERVAL_S,
+            "polling_lag_s": summary(polling), "calgate_lag_s": summary(gate),
+            "polling_wrong_s_per_mailbox_day": sum(polling) / max(1, len(emails)),
+            "calgate_wrong_s_per_mailbox_day": sum(gate) / max(1, len(emails))}
+
+
+# ---- push ------------------------------------------------------------------------------------
+
+class SseConn:
+    def __init__(self, host, port, token):
+        self.sock = socket.create_connection((host, port))
+        self.sock.setblocking(False)
+        self.sock.sendall((f"GET /api/v1/stream HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                           f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+                           ).encode())
+        self.raw = b""
+        self.headers_done = False
+        self.chunk_left = None  # bytes (payload + CRLF) still due of the current chunk
+        self.text = b""
+        self.events = []  # (receipt time, event name, data)
+
+    def feed(self, data, now):
+        self.raw += data
+        if not self.headers_done:
+            head, sep, rest = self.raw.partition(b"\r\n\r\n")
+            if not sep:
+                return
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"stream refused: {head[:200]!r}")
+            self.headers_done = True
+            self.raw = rest
+        while self.raw:
+            if self.chunk_left is None:
+                line, sep, rest = self.raw.partition(b"\r\n")
+                if not sep:
+                    break
+                self.chunk_left = int(line.split(b";")[0], 16) + 2
+                self.raw = rest
+            take = self.raw[:self.chunk_left]
+            self.raw = self.raw[len(take):]
+            self.chunk_left -= len(take)
+            self.text += take
+            if self.chunk_left == 0:
+                self.text = self.text[:-2]
+                self.chunk_left = None
+        while b"\n\n" in self.text:
+            block, _, self.text = self.text.partition(b"\n\n")
+            name, data = None, []
+            for line in block.split(b"\n"):
+                if line.startswith(b"event:"):
+                    name = line[6:].strip().decode()
+                elif line.startswith(b"data:"):
+                    data.append(line[5:].strip().decode())
+            if name:
+                self.events.append((now, name, "\n".join(data)))
+
+
+def run_push(a, work):
+    """A meeting scripted to start (and end) at known instants for one watched person; every
+    stream client's receipt time of the status change is compared with the instant."""
+    clients = a.push_clients
+    sim = Sim(a.sim, 100, work)
+    gw = Gateway(a.calgate, work, "push")
+    conns = []
+    try:
+        gw.connect(sim)
+        person = "bench.push@contoso.com"
+        connect_margin = a.push_margin + clients * 0.01
+        boundary = float(int(time.time() + connect_margin))
+        meeting = [{"start": dt.datetime.fromtimestamp(boundary, dt.timezone.utc).isoformat(),
+                    "end": dt.datetime.fromtimestamp(boundary + 4, dt.timezone.utc).isoformat(),
+                    "busy_type": "busy", "subject": "Benchmark", "meeting": True}]
+        call("PUT", f"{sim.control}/mailboxes/{person}/events", meeting)
+        # The scripted mailbox joins the simulator's directory.
+        emails = [p["email"] for p in sim.people()]
+        gw.api("PUT", "/api/v1/people", [{"email": e} for e in emails])
+        wait_until(lambda: gw.done() >= len(emails), 60, "push mailboxes fresh", every=0.1)
+        host, port = "127.0.0.1", int(gw.base.rsplit(":", 1)[1])
+        sel = selectors.DefaultSelector()
+        for _ in range(clients):
+            c = SseConn(host, port, gw.token)
+            conns.append(c)
+            sel.register(c.sock, selectors.EVENT_READ, c)
+        connected_by = time.time()
+        deadline = boundary + 4 + 10
+        while time.time() < deadline:
+            for key, _ in sel.select(timeout=0.2):
+                now = time.time()
+                try:
+                    data = key.fileobj.recv(65536)
+                except BlockingIOError:
+                    continue
+                if data:
+                    key.data.feed(data, now)
+            done = sum(1 for c in conns
+                       if sum(1 for _, n, d in c.events if n == "status" and person in d) >= 2)
+            if done == clients:
+                break
+        if connected_by > boundary:
+            raise RuntimeError("the stream clients were not all connected before the boundary")
+        lags, fanout, snapshots = [], [], 0
+        for c in conns:
+            if any(n == "snapshot" for _, n, _ in c.events):
+                snapshots += 1
+            seen = [(t, json.loads(d)) for t, n, d in c.events if n == "status" and person in d]
+            for k, (t, d) in enumerate(seen[:2]):
+                lags.append(t - (boundary + 4 * k))
+                fanout.append(t - parse_ts(d["at"]))
+        return {"clients": clients, "snapshots": snapshots,
+                "received": len(lags), "expected": 2 * clients,
+                "boundary_to_receipt_s": summary(lags), "change_to_receipt_s": summary(fanout),
+                "gateway_peak_rss_mb": mem_mb(gw.pid)[0], "_lags": lags}
+    finally:
+        for c in conns:
+            c.sock.close()
+        gw.stop()
+        sim.stop()
+
+
+# ---- report ----------------------------------------------------------------------------------
+
+def fmt(v, unit="", digits=2):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}{unit}"
+    return f"{v}{unit}"
+
+
+def table(results):
+    rows = ["| watched | who | wall s | CPU s | requests | peak RSS MB | steady RSS MB | "
+            "simulator CPU s |", "|---|---|---|---|---|---|---|---|"]
+    for s in results["scenarios"]:
+        n = s["mailboxes"]
+        c = s["calgate"]
+        rows.append(f"| {n} | calgate | {fmt(c['wall_s'])} | {fmt(c['cpu_s'])} | {c['requests']} | "
+                    f"{fmt(c['peak_rss_mb'], digits=1)} | {fmt(c['steady_rss_mb'], digits=1)} | "
+                    f"{fmt(c['sim_cpu_s'])} |")
+        x = s.get("exchangelib")
+        if x:
+            rows.append(f"| {n} | exchangelib | {fmt(x['wall_s'])} | {fmt(x['cpu_s'])} | "
+                        f"{x['requests']} | {fmt(x['peak_rss_mb'], digits=1)} | – | "
+                        f"{fmt(x['sim_cpu_s'])} |")
+        else:
+            rows.append(f"| {n} | exchangelib | not run ({s.get('exchangelib_skipped')}) "
+                        "| | | | | |")
+        t = s.get("tokenize")
+        if t:
+            rows.append(f"| {n} | tokenize only | – | {fmt(t['cpu_s'], digits=3)} | {t['bodies']} "
+                        f"bodies, {t['bytes'] / 1e6:.1f} MB | – | – | – |")
+    rows.append("")
+    rows.append("| watched | exchangelib CPU / calgate CPU (bar ≥ 20) | calgate CPU / tokenize "
+                "CPU (bar ≤ 2) | calgate peak RSS (bar ≤ 200 MB at 100 000) |")
+    rows.append("|---|---|---|---|")
+    for s in results["scenarios"]:
+        r = s["ratios"]
+        rows.append(f"| {s['mailboxes']} | {fmt(r.get('exchangelib_over_calgate'), '×', 1)} | "
+                    f"{fmt(r.get('calgate_over_tokenize'), '×', 1)} | "
+                    f"{fmt(s['calgate']['peak_rss_mb'], ' MB', 1)} |")
+    p = results.get("push")
+    if p:
+        b, f = p["boundary_to_receipt_s"], p["change_to_receipt_s"]
+        rows.append("")
+        rows.append("| push, clients | received | boundary → receipt p50 / p99 / max ms | "
+                    "engine change → receipt p50 / p99 ms |")
+        rows.append("|---|---|---|---|")
+        if b.get("n"):
+            rows.append(f"| {p['clients']} | {p['received']} of {p['expected']} | "
+                        f"{b['p50'] * 1e3:.1f} / {b['p99'] * 1e3:.1f} / {b['max'] * 1e3:.1f} | "
+                        f"{f['p50'] * 1e3:.1f} / {f['p99'] * 1e3:.1f} |")
+        else:
+            rows.append(f"| {p['clients']} | 0 of {p['expected']} | – | – |")
+    fr = results.get("freshness")
+    if fr:
+        rows.append("")
+        rows.append(f"| freshness ({fr['mailboxes']} mailboxes, {fr['boundaries']} boundaries "
+                    f"today, interval {fr['interval_s']} s) | mean lag s | p50 s | p99 s | max s "
+                    "| wrong-status s per mailbox-day |")
+        rows.append("|---|---|---|---|---|---|")
+        for who, key, wrong in (("calgate (boundary push)", "calgate_lag_s",
+                                 "calgate_wrong_s_per_mailbox_day"),
+                                ("polling (status from last poll)", "polling_lag_s",
+                                 "polling_wrong_s_per_mailbox_day")):
+            x = fr[key]
+            if x.get("n"):
+                rows.append(f"| {who} | {x['mean']:.3f} | {x['p50']:.3f} | {x['p99']:.3f} | "
+                            f"{x['max']:.3f} | {fr[wrong]:.1f} |")
+    return "\n".join(rows)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sim", required=True)
+    ap.add_argument("--calgate", required=True)
+    ap.add_argument("--tokenize", required=True)
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--scenarios", default="1000,10000,100000")
+    ap.add_argument("--exchangelib-max", type=int, default=10000)
+    ap.add_argument("--push-clients", type=int, default=1000)
+    ap.add_argument("--push-margin", type=float, default=10,
+                    help="seconds from scripting the meeting to its start, plus 10 ms per client")
+    ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(soft, min(hard, a.push_clients * 2 + 1024)) if hard != resource.RLIM_INFINITY \
+        else a.push_clients * 2 + 1024
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    work = tempfile.mkdtemp(prefix="calgate-bench-")
+    began = time.monotonic()
+    results = {"machine": machine(), "started": dt.datetime.now(dt.timezone.utc).isoformat(),
+               "settings": {"view": "Detailed", "window_days": 2, "per_request": BATCH,
+                            "refresh_interval_s": REFRESH_INTERVAL_S, "transport": "plain HTTP, loopback"},
+               "scenarios": []}
+    loads = [loadavg()]
+
+    push = None
+    if a.push_clients > 0:
+        log(f"push: {a.push_clients} stream clients")
+        push = run_push(a, work)
+        loads.append(loadavg())
+    lags = push.pop("_lags") if push else []
+    results["push"] = push
+
+    for n in [int(x) for x in a.scenarios.split(",") if x]:
+        log(f"scenario {n}: starting the simulator")
+        # Every watched mailbox has its details readable (as in the Detailed-view scenario);
+        # about 92% of the generated people are, so the tenant is made larger than N.
+        sim = Sim(a.sim, n * 12 // 10 + 50, work)
+        try:
+            emails = [p["email"] for p in sim.people() if p["free_busy_access"] == "detailed"][:n]
+            if len(emails) < n:
+                raise RuntimeError(f"only {len(emails)} readable mailboxes in the tenant")
+            s = {"mailboxes": len(emails)}
+            log(f"scenario {n}: calgate")
+            s["calgate"] = run_calgate(a, sim, emails, work)
+            loads.append(loadavg())
+            if n <= a.exchangelib_max:
+                log(f"scenario {n}: exchangelib")
+                s["exchangelib"] = run_exchangelib(a, sim, emails, work)
+                loads.append(loadavg())
+            else:
+                s["exchangelib_skipped"] = f"above --exchangelib-max {a.exchangelib_max}"
+            log(f"scenario {n}: tokenize only")
+            s["tokenize"] = run_tokenize(a, sim, emails, work)
+            ratios = {}
+            if s.get("exchangelib") and s["calgate"]["cpu_s"] > 0:
+                ratios["exchangelib_over_calgate"] = s["exchangelib"]["cpu_s"] / s["calgate"]["cpu_s"]
+            if s["tokenize"]["cpu_s"] > 0:
+                ratios["calgate_over_tokenize"] = s["calgate"]["cpu_s"] / s["tokenize"]["cpu_s"]
+            s["ratios"] = ratios
+            if "freshness" not in results:
+                log(f"scenario {n}: freshness over today's boundaries")
+                results["freshness"] = run_freshness(sim, emails[:1000], lags)
+            results["scenarios"].append(s)
+        finally:
+            sim.stop()
+        loads.append(loadavg())
+
+    results["loadavg_during"] = loads
+    results["total_s"] = time.monotonic() - began
+    with open(a.out, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+    print(table(results))
+    print(f"\nload average (1 min) during the run: {', '.join(str(x[0]) for x in loads)}; "
+          f"total {results['total_s']:.0f} s; JSON: {a.out}")
+
+
+if __name__ == "__main__":
+    main()

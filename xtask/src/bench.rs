@@ -1,0 +1,183 @@
+//! `cargo xtask bench [--quick|--tiny] [-- ARGS]`: calgate against exchangelib and against the
+//! floor, side by side in one run. Installs the benchmark venv (`target/bench-venv`, exchangelib
+//! pinned in `bench/requirements-bench.txt`), builds the release binaries (gateway, simulator,
+//! the quick-xml tokenize-only tool) and hands them to `bench/run.py`, which measures, prints
+//! the Markdown table and writes `target/bench/results.json`.
+//!
+//! - default: 1 000, 10 000 and 100 000 watched mailboxes (exchangelib up to 10 000), push to
+//!   1 000 stream clients;
+//! - `--quick`: 1 000 watched mailboxes only, the same push scenario (a smoke run of minutes);
+//! - `--tiny`: 100 mailboxes and 10 stream clients, debug binaries; what CI runs so the
+//!   command cannot rot (it checks the run completes and counts add up, never speed).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{root, run};
+
+/// How big a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    Full,
+    Quick,
+    Tiny,
+}
+
+impl Size {
+    fn args(self) -> &'static [&'static str] {
+        match self {
+            Size::Full => &[
+                "--scenarios",
+                "1000,10000,100000",
+                "--exchangelib-max",
+                "10000",
+                "--push-clients",
+                "1000",
+            ],
+            Size::Quick => &[
+                "--scenarios",
+                "1000",
+                "--exchangelib-max",
+                "1000",
+                "--push-clients",
+                "1000",
+            ],
+            Size::Tiny => &[
+                "--scenarios",
+                "100",
+                "--exchangelib-max",
+                "100",
+                "--push-clients",
+                "10",
+                "--push-margin",
+                "4",
+            ],
+        }
+    }
+
+    /// Cargo profile directory the binaries come from.
+    fn profile(self) -> &'static str {
+        match self {
+            Size::Tiny => "debug",
+            Size::Full | Size::Quick => "release",
+        }
+    }
+}
+
+pub fn run_cli(args: &[String]) -> Result<()> {
+    let mut size = Size::Full;
+    let mut extra = Vec::new();
+    let mut rest = false;
+    for a in args {
+        match a.as_str() {
+            _ if rest => extra.push(a.clone()),
+            "--quick" => size = Size::Quick,
+            "--tiny" => size = Size::Tiny,
+            "--" => rest = true,
+            other => bail!("bench: unknown argument {other:?} (use --quick, --tiny, -- ARGS)"),
+        }
+    }
+    let python = bench_venv()?;
+    let out = root().join("target").join("bench").join("results.json");
+    bench(size, &python, &out, &extra)
+}
+
+/// Builds the binaries for `size` and runs the measuring script; the results land in `out`.
+pub fn bench(size: Size, python: &Path, out: &Path, extra: &[String]) -> Result<()> {
+    let root = root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let release: &[&str] = if size.profile() == "release" {
+        &["--release"]
+    } else {
+        &[]
+    };
+    run(Command::new(&cargo)
+        .current_dir(&root)
+        .args(["build", "-p", "calgate", "-p", "calgate-sim"])
+        .args(release))?;
+    run(Command::new(&cargo)
+        .current_dir(&root)
+        .args(["build", "-p", "calgate-ews", "--example", "tokenize"])
+        .args(release))?;
+    let bin = root.join("target").join(size.profile());
+    run(Command::new(python)
+        .current_dir(&root)
+        .arg(root.join("bench").join("run.py"))
+        .arg("--sim")
+        .arg(bin.join("calgate-sim"))
+        .arg("--calgate")
+        .arg(bin.join("calgate"))
+        .arg("--tokenize")
+        .arg(bin.join("examples").join("tokenize"))
+        .arg("--python")
+        .arg(python)
+        .arg("--out")
+        .arg(out)
+        .args(size.args())
+        .args(extra))
+}
+
+/// Creates (once) the benchmark venv; returns its python.
+fn bench_venv() -> Result<PathBuf> {
+    let root = root();
+    let venv = root.join("target").join("bench-venv");
+    let python = venv.join("bin").join("python");
+    let requirements = root.join("bench").join("requirements-bench.txt");
+    let stamp = venv.join("requirements.stamp");
+    let wanted = std::fs::read_to_string(&requirements).context("reading bench requirements")?;
+    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(python);
+    }
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements))?;
+    std::fs::write(&stamp, wanted).context("writing the bench venv stamp")?;
+    Ok(python)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole benchmark at 100 mailboxes with debug binaries: the command runs end to end and
+    /// its counts add up. Speed is never asserted. Needs a python with exchangelib
+    /// (`CALGATE_TEST_PYTHON`, set by `cargo xtask test`).
+    #[test]
+    fn tiny_bench_runs_end_to_end() {
+        let Some(python) = std::env::var_os("CALGATE_TEST_PYTHON").map(PathBuf::from) else {
+            assert!(
+                std::env::var_os("CALGATE_REQUIRE_EXTERNAL").is_none(),
+                "CALGATE_TEST_PYTHON is required"
+            );
+            eprintln!("skipped: CALGATE_TEST_PYTHON not set (cargo xtask test sets it)");
+            return;
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = dir.path().join("results.json");
+        bench(Size::Tiny, &python, &out, &[]).expect("tiny bench");
+        let text = std::fs::read_to_string(&out).expect("results");
+        let r: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let s = &r["scenarios"][0];
+        assert_eq!(s["mailboxes"], 100);
+        // 100 mailboxes are one request of 100, for both clients.
+        assert_eq!(s["calgate"]["requests"], 1, "{s}");
+        assert_eq!(s["exchangelib"]["requests"], 1, "{s}");
+        assert_eq!(s["exchangelib"]["views"], 100, "{s}");
+        assert_eq!(s["tokenize"]["bodies"], 1, "{s}");
+        assert!(s["tokenize"]["events"].as_u64() > Some(1000), "{s}");
+        let push = &r["push"];
+        assert_eq!(push["received"], push["expected"], "{push}");
+        assert_eq!(push["snapshots"], 10, "{push}");
+        assert!(r["freshness"]["boundaries"].as_u64() > Some(0), "{r}");
+    }
+}
