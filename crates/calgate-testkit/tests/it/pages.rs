@@ -434,6 +434,12 @@ async fn admin_portal_in_chromium() {
     assert_eq!(after["settings"]["grant_basic_auth"], true);
     assert_eq!(after["settings"]["grant_modern_auth"], true);
     assert_eq!(after["settings"]["exchange_version"], "exchange2013_sp1");
+    // The save is in the history with its author and fields, never a value.
+    let history = b.text("#history").await;
+    assert!(
+        history.contains("portal:admin") && history.contains("tenant_id"),
+        "{history}"
+    );
     b.screenshot("settings-warnings.png").await;
 
     // Back to on-premises Exchange with Basic, then test the connection against the simulator.

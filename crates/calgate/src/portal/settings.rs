@@ -96,6 +96,8 @@ pub struct SettingsPage {
     test: Option<TestView>,
     test_mailbox: String,
     mailboxes: Vec<String>,
+    /// The latest saves: when, who, which fields (never values).
+    history: Vec<(String, String, String)>,
 }
 
 /// The groups of the form, in order, by field.
@@ -360,7 +362,30 @@ impl SettingsPage {
             .await
             .map(|people| people.into_iter().map(|p| p.email).collect())
             .unwrap_or_default();
+        let now = Timestamp::now();
+        let tz = app.options().site_time_zone;
+        let history = app
+            .store
+            .recent_audit(8)
+            .await
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|r| {
+                        (
+                            when(Some(r.at), &tz, now),
+                            r.actor,
+                            if r.fields.is_empty() {
+                                "no change".to_string()
+                            } else {
+                                r.fields.join(", ")
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         SettingsPage {
+            history,
             chrome: Chrome::new(session, "settings"),
             provider: provider.as_str().to_string(),
             groups: groups(provider, &values, &set, &errors),
