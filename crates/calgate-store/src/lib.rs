@@ -103,6 +103,14 @@ impl Store {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // On a full disk SQLite rolls the transaction back itself; the driver's own ROLLBACK
+            // then fails and it keeps counting a transaction that no longer exists, so every
+            // later BEGIN on that connection would fail even after space returns. Such a
+            // connection is closed instead of going back to the pool.
+            .after_release(|conn, _| {
+                let in_tx = sqlx::Connection::is_in_transaction(conn);
+                Box::pin(async move { Ok(!in_tx) })
+            })
             .connect_with(connect)
             .await?;
         restrict_file(&db_path)?;

@@ -43,6 +43,19 @@ pub(crate) struct GatewayProcess {
 impl GatewayProcess {
     /// Creates an admin token (first start only), then starts `calgate serve` on port 0.
     pub(crate) async fn start(data_dir: &Path, token: &str) -> GatewayProcess {
+        GatewayProcess::start_logging(data_dir, token, None).await
+    }
+
+    /// Like [`GatewayProcess::start`], with the human-readable log (stderr) kept in `stderr_to`.
+    pub(crate) async fn start_logging(
+        data_dir: &Path,
+        token: &str,
+        stderr_to: Option<&Path>,
+    ) -> GatewayProcess {
+        let stderr = match stderr_to {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("stderr file")),
+            None => Stdio::null(),
+        };
         let mut child = Command::new(calgate_bin())
             .arg("serve")
             .arg("--data-dir")
@@ -50,7 +63,7 @@ impl GatewayProcess {
             .args(["--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("calgate serve starts");

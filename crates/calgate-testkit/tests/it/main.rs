@@ -14,4 +14,5 @@ mod sim_conformance;
 mod drills_throttle;
 mod drills_outage;
 mod drills_crash;
+mod drills_disk;
 mod testkit_selfcheck;

@@ -1,5 +1,6 @@
-//! Liveness, readiness and the source's health.
+//! Liveness, readiness, the source's health, and whether the data directory still takes writes.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Json;
@@ -34,6 +35,54 @@ pub struct SourceView {
 pub struct HealthView {
     pub source: SourceView,
     pub mailboxes: MailboxCounts,
+    pub store: StoreView,
+}
+
+/// Whether the data directory (database, logs) can be written: a full disk refuses every change
+/// to settings and the watch list, and an administrator must learn that here, not from a save
+/// that fails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreView {
+    /// `ok`, `disk_full`, or `error` (not writable for another reason).
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The probe file's name: one small write per health request, removed at once.
+const PROBE_FILE: &str = ".health-probe";
+/// About one database page: a disk that cannot take this cannot take a commit either.
+const PROBE_BYTES: usize = 4096;
+
+/// Writes (and removes) a page-sized probe file in `dir`. No space left shows as `disk_full`.
+pub fn probe_store(dir: &Path) -> StoreView {
+    let path: PathBuf = dir.join(PROBE_FILE);
+    let result = std::fs::write(&path, [0u8; PROBE_BYTES]);
+    // Removing frees the space again whether or not the write got through.
+    let _ = std::fs::remove_file(&path);
+    match result {
+        Ok(()) => StoreView {
+            state: "ok",
+            message: None,
+        },
+        Err(e) if is_disk_full(&e) => StoreView {
+            state: "disk_full",
+            message: Some(
+                "the disk holding the data directory is full: changes to settings and the \
+                 watch list are refused until space is freed"
+                    .to_string(),
+            ),
+        },
+        Err(e) => StoreView {
+            state: "error",
+            message: Some(format!("the data directory cannot be written: {e}")),
+        },
+    }
+}
+
+fn is_disk_full(e: &std::io::Error) -> bool {
+    // ENOSPC and EDQUOT on Linux.
+    e.kind() == std::io::ErrorKind::StorageFull || matches!(e.raw_os_error(), Some(28 | 122))
 }
 
 /// `GET /api/v1/health`.
@@ -44,6 +93,13 @@ pub async fn health(State(app): State<Arc<AppState>>) -> Json<HealthView> {
     let health = app.engine().health();
     let likely_causes = (health.state == calgate_engine::SourceState::AuthFailed)
         .then_some(&calgate_auth::LIKELY_CAUSES);
+    let dir = app.store.data_dir().to_path_buf();
+    let store = tokio::task::spawn_blocking(move || probe_store(&dir))
+        .await
+        .unwrap_or_else(|e| StoreView {
+            state: "error",
+            message: Some(format!("the store probe failed: {e}")),
+        });
     Json(HealthView {
         source: SourceView {
             health,
@@ -55,6 +111,7 @@ pub async fn health(State(app): State<Arc<AppState>>) -> Json<HealthView> {
             stale,
             error,
         },
+        store,
     })
 }
 
@@ -69,5 +126,35 @@ pub async fn readyz(State(app): State<Arc<AppState>>) -> impl IntoResponse {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "starting")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writable_directory_is_ok_and_the_probe_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(probe_store(dir.path()).state, "ok");
+        assert!(!dir.path().join(PROBE_FILE).exists());
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error_not_ok() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let view = probe_store(&dir.path().join("gone"));
+        assert_eq!(view.state, "error");
+        assert!(
+            view.message
+                .is_some_and(|m| m.contains("cannot be written"))
+        );
+    }
+
+    #[test]
+    fn no_space_and_quota_read_as_disk_full() {
+        assert!(is_disk_full(&std::io::Error::from_raw_os_error(28)));
+        assert!(is_disk_full(&std::io::Error::from_raw_os_error(122)));
+        assert!(!is_disk_full(&std::io::Error::from_raw_os_error(13)));
     }
 }

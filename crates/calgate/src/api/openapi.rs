@@ -69,7 +69,10 @@ pub fn document() -> Value {
                         "next_attempt": {"type": ["string", "null"], "format": "date-time"},
                         "last_success": {"type": ["string", "null"], "format": "date-time"},
                         "likely_causes": {"type": "array", "items": {"type": "string"}, "description": "with auth_failed: the usual causes of a refused service account"}}},
-                    "mailboxes": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+                    "mailboxes": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "store": {"type": "object", "description": "whether the data directory takes writes", "properties": {
+                        "state": {"type": "string", "enum": ["ok", "disk_full", "error"]},
+                        "message": {"type": "string"}}}}},
                 "DeviceCode": {"type": "object", "required": ["state"], "properties": {
                     "state": {"type": "string", "enum": ["none", "pending", "done", "expired", "declined", "failed"]},
                     "user_code": {"type": "string"}, "verification_uri": {"type": "string"}, "message": {"type": "string"},
