@@ -469,6 +469,22 @@ async fn device_code_sign_in_feeds_ews_with_bearer_tokens() {
         .await;
 
     let url = format!("{}/api/v1/signin/device-code", rig.gw.url());
+    let start = || async {
+        let r = rig.gw.admin.post(&url).send().await.expect("start");
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.expect("json")
+    };
+    let state = || async {
+        rig.gw
+            .admin
+            .get(&url)
+            .send()
+            .await
+            .expect("status")
+            .json::<Value>()
+            .await
+            .expect("json")
+    };
     let idle: Value = rig
         .gw
         .admin
@@ -480,9 +496,30 @@ async fn device_code_sign_in_feeds_ews_with_bearer_tokens() {
         .await
         .expect("json");
     assert_eq!(idle["state"], "none");
-    let r = rig.gw.admin.post(&url).send().await.expect("start");
-    assert_eq!(r.status(), 201);
-    let started: Value = r.json().await.expect("json");
+
+    // Declined in the simulator: the gateway says so and keeps no sign-in.
+    let declined = start().await;
+    let code = declined["user_code"]
+        .as_str()
+        .expect("user_code")
+        .to_string();
+    let r = rig
+        .http
+        .post(format!("{}/devicecode/{code}/decline", rig.control()))
+        .send()
+        .await
+        .expect("decline");
+    assert!(r.status().is_success(), "decline: {}", r.status());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while state().await["state"] == "pending" {
+        assert!(tokio::time::Instant::now() < deadline, "still pending");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(state().await["state"], "declined");
+    rig.wait_state("misconfigured", Duration::from_secs(1))
+        .await;
+
+    let started = start().await;
     assert_eq!(started["state"], "pending", "{started}");
     let user_code = started["user_code"]
         .as_str()
@@ -545,6 +582,64 @@ async fn device_code_sign_in_feeds_ews_with_bearer_tokens() {
     let (requests, failures) = rig.credential(SERVICE).await;
     assert!(requests >= 1, "EWS saw no bearer request as the admin");
     assert_eq!(failures, 0);
+
+    // A restart keeps the sign-in: its refresh token comes back from the store (sealed).
+    let Rig { sim: _sim, gw, .. } = rig;
+    let restarted = Restarted::from(gw).await;
+    restarted.wait_state("ok").await;
+}
+
+/// The gateway started again on the data directory of a stopped one.
+struct Restarted {
+    gateway: calgate::gateway::RunningGateway,
+    admin_token: String,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Restarted {
+    async fn from(gw: TestGateway) -> Restarted {
+        let TestGateway {
+            mut gateway,
+            data_dir,
+            admin_token,
+            ..
+        } = gw;
+        gateway.stop();
+        drop(gateway);
+        let config = calgate::gateway::GatewayConfig::new(
+            "127.0.0.1:0".parse().expect("address"),
+            data_dir.path().to_path_buf(),
+        );
+        Restarted {
+            gateway: calgate::gateway::start(config).await.expect("restart"),
+            admin_token,
+            _data_dir: data_dir,
+        }
+    }
+
+    async fn wait_state(&self, state: &str) -> Value {
+        let url = format!("{}/api/v1/health", self.gateway.url());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let h: Value = reqwest::Client::new()
+                .get(&url)
+                .bearer_auth(&self.admin_token)
+                .send()
+                .await
+                .expect("health")
+                .json()
+                .await
+                .expect("json");
+            if h["source"]["state"] == state {
+                return h;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "restarted: not {state}: {h}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 /// A wrong password from the start, with 150 mailboxes wanting two requests at once: one failed
@@ -561,40 +656,8 @@ async fn quarantine_survives_a_restart() {
     assert_eq!(rig.account(SERVICE).await, (1, false));
 
     let Rig { sim, http, gw, .. } = rig;
-    let TestGateway {
-        mut gateway,
-        data_dir,
-        admin_token,
-        ..
-    } = gw;
-    gateway.stop();
-    drop(gateway);
-    let config = calgate::gateway::GatewayConfig::new(
-        "127.0.0.1:0".parse().expect("address"),
-        data_dir.path().to_path_buf(),
-    );
-    let restarted = calgate::gateway::start(config).await.expect("restart");
-    let url = format!("{}/api/v1/health", restarted.url());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let after: Value = loop {
-        let h: Value = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(&admin_token)
-            .send()
-            .await
-            .expect("health")
-            .json()
-            .await
-            .expect("json");
-        if h["source"]["state"] == "auth_failed" {
-            break h;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not auth_failed: {h}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let restarted = Restarted::from(gw).await;
+    let after = restarted.wait_state("auth_failed").await;
     assert_eq!(after["source"]["code"], "EWS_HTTP_401", "{after}");
     assert_eq!(
         after["source"]["next_attempt"], before["source"]["next_attempt"],
