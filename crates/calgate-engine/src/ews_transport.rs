@@ -601,8 +601,9 @@ impl<C: CredentialProvider> EwsSource<C> {
             let tips = match tips {
                 Ok(t) => t,
                 Err(e) => {
+                    // The server is busy or refusing: ask no more of it in this batch.
                     tracing::debug!(code = e.code(), "mail tips failed; calendars kept");
-                    continue;
+                    break;
                 }
             };
             for (mailbox, tip) in tips {

@@ -992,4 +992,145 @@ mod verdicts {
             Some("ENTRA_AADSTS50126")
         );
     }
+
+    /// An endpoint that answers GetUserAvailability with `availability` and GetMailTips with
+    /// a bare 500; returns its URL and the operations it saw.
+    async fn mail_tips_failing(availability: Vec<u8>) -> (reqwest::Url, Arc<Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let availability = Arc::new(availability);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let (log, availability) = (log.clone(), availability.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    loop {
+                        let mut chunk = [0u8; 8192];
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&buf);
+                    let (operation, status, body) = if text.contains("GetMailTips") {
+                        ("GetMailTips", 500, Vec::new())
+                    } else {
+                        ("GetUserAvailability", 200, availability.to_vec())
+                    };
+                    log.lock().expect("log").push(operation.to_string());
+                    let head = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(&body).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        (
+            format!("http://{addr}/EWS/Exchange.asmx")
+                .parse()
+                .expect("url"),
+            seen,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_failing_get_mail_tips_never_fails_the_batch() {
+        use calgate_core::BusyType;
+        use calgate_engine::CalendarSource;
+        use calgate_engine::ews_transport::{BasicCredentials, EwsSource};
+        use calgate_ews::{AvailabilityRequest, MailboxBatch, RequestedView};
+
+        // A real answer of the simulator for someone out of office now.
+        let sim = spawn_sim(SimConfig {
+            people: 5,
+            ..SimConfig::default()
+        })
+        .await;
+        let http = sim_http_client(&sim);
+        let control = sim.urls.control_url.trim_end_matches('/').to_string();
+        let person = "away@contoso.com";
+        let now = Timestamp::now();
+        let r = http
+            .put(format!("{control}/mailboxes/{person}/events"))
+            .json(&json!([{"start": now - SignedDuration::from_hours(1),
+                           "end": now + SignedDuration::from_hours(2), "busy_type": "oof"}]))
+            .send()
+            .await
+            .expect("events");
+        assert!(r.status().is_success());
+        let mut config = TransportConfig::new(
+            sim.urls.ews_url.parse().expect("url"),
+            ExchangeVersion::Exchange2013Sp1,
+        );
+        config.extra_ca_pem =
+            Some(std::fs::read(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA"));
+        let real = EwsTransport::new(
+            config,
+            BasicCredentials::new(SERVICE, SERVICE_PASSWORD).expect("basic"),
+        )
+        .expect("transport");
+        let (start, end) = (
+            now - SignedDuration::from_hours(2),
+            now + SignedDuration::from_hours(24),
+        );
+        let batch = MailboxBatch::split([person.to_string()])
+            .expect("batch")
+            .pop()
+            .expect("one batch");
+        let request = AvailabilityRequest::new(batch, start, end, RequestedView::Detailed);
+        let answer = real
+            .send(&request.to_request(real.soap_header()).expect("request"))
+            .await
+            .expect("the simulator answers");
+
+        let (url, seen) = mail_tips_failing(answer).await;
+        let source = EwsSource::new(
+            transport(
+                url,
+                BasicCredentials::new(SERVICE, SERVICE_PASSWORD).expect("basic"),
+            ),
+            RequestedView::Detailed,
+        )
+        .with_mail_tips(SERVICE);
+        let mailboxes = [person.to_string()];
+        let fetched = source
+            .fetch(&mailboxes, calgate_engine::Window { start, end })
+            .await
+            .expect("the batch stands without mail tips");
+        assert_eq!(
+            *seen.lock().expect("seen"),
+            ["GetUserAvailability", "GetMailTips"]
+        );
+        let a = fetched.first().expect("one answer");
+        assert!(a.error.is_none(), "{a:?}");
+        assert!(
+            a.events.iter().any(|e| e.busy_type == BusyType::Oof),
+            "{a:?}"
+        );
+        assert!(
+            a.out_of_office
+                .as_ref()
+                .and_then(|o| o.message.as_ref())
+                .is_none()
+        );
+    }
 }
