@@ -153,7 +153,7 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
     ));
     app.apply_settings(settings);
     let persist = tokio::spawn(persist_availability(app.clone()));
-    let routes = router(app.clone());
+    let routes = router(app.clone()).layer(axum::middleware::from_fn(crate::api::json_errors));
     let (tx, rx) = oneshot::channel::<()>();
     app.set_ready(true);
     let task = tokio::spawn(async move {

@@ -15,4 +15,5 @@ mod drills_throttle;
 mod drills_outage;
 mod drills_crash;
 mod drills_disk;
+mod drills_hostile;
 mod testkit_selfcheck;

@@ -75,3 +75,73 @@ impl IntoResponse for ApiError {
         (self.status, Json(self)).into_response()
     }
 }
+
+/// The longest message kept from a framework rejection (they can quote the offending input).
+const REJECTION_MESSAGE_MAX: usize = 300;
+
+/// The largest API request body: the framework's own limit for JSON bodies (2 MiB).
+pub const API_BODY_LIMIT: u64 = 2 * 1024 * 1024;
+
+/// Gives every error answer under `/api/` the API's JSON shape. The framework itself refuses
+/// some requests before a handler runs (body too large, not JSON, wrong content type, a path
+/// that is not UTF-8) and answers those in plain text; integrators must get `{code, message}`
+/// for them like for every other error. A body announced larger than [`API_BODY_LIMIT`] is
+/// refused before a byte of it is read, rather than after reading the first 2 MiB.
+pub async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if api && announced.is_some_and(|n| n > API_BODY_LIMIT) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body exceeds {API_BODY_LIMIT} bytes"),
+        )
+        .into_response();
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let mut message: String = text.trim().chars().take(REJECTION_MESSAGE_MAX).collect();
+    if message.is_empty() {
+        message = status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_string();
+    }
+    let mut answer = ApiError::new(status, code, message).into_response();
+    // Keep what the refusal said beyond its body (`Allow`, `Retry-After`…).
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
+}
