@@ -84,12 +84,20 @@ fn python_venv() -> Result<PathBuf> {
     let requirements = root.join("xtask/python/requirements-test.txt");
     let stamp = venv.join("requirements.stamp");
     let wanted = std::fs::read_to_string(&requirements).context("reading requirements")?;
-    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
-    {
+    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(python);
     }
     run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-    run(Command::new(&python).args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r"]).arg(&requirements))?;
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements))?;
     std::fs::write(&stamp, wanted).context("writing venv stamp")?;
     Ok(python)
 }
@@ -110,7 +118,13 @@ fn browser_node() -> Result<PathBuf> {
     }
     std::fs::create_dir_all(&dir).context("creating target/browser-node")?;
     run(Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix"])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--prefix",
+        ])
         .arg(&dir)
         .arg(PLAYWRIGHT_CORE)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
@@ -128,10 +142,17 @@ fn test(extra: &[String]) -> Result<()> {
     let python = setup()?;
     let root = root();
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    run(Command::new(&cargo).current_dir(&root).args(["fmt", "--all", "--check"]))?;
     run(Command::new(&cargo)
         .current_dir(&root)
-        .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+        .args(["fmt", "--all", "--check"]))?;
+    run(Command::new(&cargo).current_dir(&root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     // The crash drills run the real binary; cargo builds another package's binary for
     // integration tests only when that package is the one tested.
     run(Command::new(&cargo)
