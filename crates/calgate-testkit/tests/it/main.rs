@@ -2,6 +2,11 @@
 //! Add a module here rather than a new file under `tests/` (each binary costs a link on 2 cores).
 
 mod demo;
+mod drills_crash;
+mod drills_disk;
+mod drills_hostile;
+mod drills_outage;
+mod drills_throttle;
 mod engine_ews;
 mod engine_graph;
 mod entra;
@@ -11,9 +16,4 @@ mod graph;
 mod lockout;
 mod pages;
 mod sim_conformance;
-mod drills_throttle;
-mod drills_outage;
-mod drills_crash;
-mod drills_disk;
-mod drills_hostile;
 mod testkit_selfcheck;
