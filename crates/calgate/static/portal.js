@@ -14,4 +14,18 @@
   }
   provider.addEventListener("change", apply);
   apply();
+
+  // Follows a device-code sign-in until it ends, without reloading the page.
+  var device = document.getElementById("device-state");
+  function poll() {
+    fetch("/portal/signin/device-code", { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (s) {
+        device.textContent = s.words;
+        device.setAttribute("data-state", s.state);
+        if (s.state === "pending") { setTimeout(poll, 2000); }
+      })
+      .catch(function () { setTimeout(poll, 5000); });
+  }
+  if (device && device.getAttribute("data-state") === "pending") { setTimeout(poll, 2000); }
 })();

@@ -440,6 +440,16 @@ async fn admin_portal_in_chromium() {
         history.contains("portal:admin") && history.contains("tenant_id"),
         "{history}"
     );
+    let entries: Vec<String> =
+        serde_json::from_value(b.cmd(json!({"op": "texts", "sel": "#history li"})).await)
+            .unwrap_or_default();
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e.contains("portal:admin"))
+            .all(|e| !e.contains("extra_ca_pem")),
+        "an untouched PEM is saved unchanged: {entries:?}"
+    );
     b.screenshot("settings-warnings.png").await;
 
     // Back to on-premises Exchange with Basic, then test the connection against the simulator.
@@ -495,6 +505,66 @@ async fn admin_portal_in_chromium() {
     assert!(guidance.contains("refresh"), "{guidance}");
     let shot = b.screenshot("health-auth-failed.png").await;
     publish(&shot, "screenshot-health-auth-failed.png");
+
+    // Device-code sign-in for Office 365: started from the page, the code and URL shown, approved
+    // at the simulated Entra ID, and the page follows to "signed in" without a reload.
+    let sim_defaults = calgate_sim::SimConfig::default();
+    // The simulator's authority URL names the tenant; the setting is the host alone.
+    let authority_host = demo
+        .sim
+        .urls
+        .authority
+        .trim_end_matches(&format!("/{}", sim_defaults.tenant_id))
+        .to_string();
+    let put = admin_client(&demo.admin_token)
+        .put(format!("{base}/api/v1/settings/calendar"))
+        .json(&json!({
+            "provider": "office365",
+            "grant_basic_auth": false,
+            "grant_modern_auth": true,
+            "tenant_id": sim_defaults.tenant_id,
+            "client_id": sim_defaults.client_id,
+            "authority_host": authority_host,
+        }))
+        .send()
+        .await
+        .expect("settings PUT");
+    assert!(
+        put.status().is_success(),
+        "{}",
+        put.text().await.unwrap_or_default()
+    );
+    b.goto("/portal/settings").await;
+    assert!(b.visible("#device-code").await);
+    b.submit("#device-start").await;
+    let device_box = b.text("#device-code").await;
+    assert!(device_box.contains("enter the code"), "{device_box}");
+    let user_code = b.text("#device-user-code").await;
+    assert!(!user_code.trim().is_empty(), "the code is shown");
+    assert!(
+        !b.text("#device-uri").await.trim().is_empty(),
+        "the URL is shown"
+    );
+    assert_eq!(
+        b.cmd(json!({"op": "attr", "sel": "#device-state", "name": "data-state"}))
+            .await,
+        "pending"
+    );
+    b.cmd(json!({"op": "focus", "sel": "#device-start"})).await;
+    b.screenshot("settings-device-code.png").await;
+    let approved = calgate_testkit::sim_http_client(&demo.sim)
+        .post(format!(
+            "{}/devicecode/{}/approve",
+            demo.sim.urls.control_url,
+            user_code.trim()
+        ))
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(approved.status(), 204);
+    b.cmd(json!({"op": "waitAttr", "sel": "#device-state", "name": "data-state", "value": "done", "timeout": 20000}))
+        .await;
+    assert!(b.text("#device-state").await.contains("Signed in"));
 
     // Watch list: a pasted import of 200 people with one bad row: preview, refusal, import.
     let mut rows = String::from("email,name,extension\n");
@@ -656,7 +726,8 @@ async fn admin_portal_in_chromium() {
     );
     assert_eq!(
         saved_settings(&demo).await["settings"]["provider"],
-        "exchange"
+        "office365",
+        "switching the form saves nothing"
     );
 
     // The log files' entries, filtered by level, markup shown as text; the recent errors on the

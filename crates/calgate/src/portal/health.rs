@@ -162,7 +162,8 @@ pub async fn page(
 /// `POST /portal/health/retry`: forget the back-off and try once now.
 pub async fn retry(State(app): State<Arc<AppState>>, AdminSession(s): AdminSession) -> Response {
     tracing::info!(user = %s.user, "retry now requested from the portal");
-    app.engine().retry_now();
+    // The same action as the API's: lets the held credentials try once, then the engine.
+    let _answer = crate::api::signin::retry(State(app.clone())).await;
     Redirect::to("/portal/health?retried=1").into_response()
 }
 

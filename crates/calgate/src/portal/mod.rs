@@ -139,6 +139,10 @@ pub fn router(app: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/portal/logout", post(logout))
         .route("/portal/settings", get(settings::page).post(settings::save))
         .route("/portal/settings/test", post(settings::test))
+        .route(
+            "/portal/signin/device-code",
+            get(settings::device_code_state).post(settings::start_device_code),
+        )
         .route("/portal/health", get(health::page))
         .route("/portal/health/retry", post(health::retry))
         .route("/portal/logs", get(health::logs))

@@ -59,7 +59,6 @@ pub struct Group {
     pub rows: Vec<FieldRow>,
     /// The Office 365 device-code sign-in goes at the end of the authentication group.
     pub device_code_slot: bool,
-    pub device_code_shown: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +97,66 @@ pub struct SettingsPage {
     mailboxes: Vec<String>,
     /// The latest saves: when, who, which fields (never values).
     history: Vec<(String, String, String)>,
+    device: DeviceView,
+}
+
+/// The device-code sign-in as the page shows it.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceView {
+    /// `none`, `pending`, `done`, `expired`, `declined` or `failed`.
+    pub state: String,
+    pub words: String,
+    pub user_code: String,
+    pub uri: String,
+    pub expires: String,
+    pub error: Option<String>,
+}
+
+/// The device-code sign-in's state in plain words.
+pub fn device_view(
+    status: &crate::api::signin::DeviceCodeStatus,
+    tz: &jiff::tz::TimeZone,
+) -> DeviceView {
+    let now = Timestamp::now();
+    let words = match status.state {
+        "pending" => "Waiting for you to enter the code at Microsoft's sign-in page…".to_string(),
+        "done" => format!(
+            "Signed in{}. calgate reads calendars with this sign-in.",
+            status
+                .username
+                .as_deref()
+                .map(|u| format!(" as {u}"))
+                .unwrap_or_default()
+        ),
+        "expired" => "The code expired before it was entered. Start again.".to_string(),
+        "declined" => "The sign-in was declined at Microsoft's page.".to_string(),
+        "failed" => format!(
+            "Entra ID refused the sign-in: {} {}",
+            status.code.as_deref().unwrap_or(""),
+            status.message.as_deref().unwrap_or("")
+        ),
+        _ => "Not started.".to_string(),
+    };
+    DeviceView {
+        state: status.state.to_string(),
+        words,
+        user_code: status
+            .pending
+            .as_ref()
+            .map(|p| p.user_code.clone())
+            .unwrap_or_default(),
+        uri: status
+            .pending
+            .as_ref()
+            .map(|p| p.verification_uri.clone())
+            .unwrap_or_default(),
+        expires: status
+            .pending
+            .as_ref()
+            .map(|p| when(Some(p.expires_at), tz, now))
+            .unwrap_or_default(),
+        error: None,
+    }
 }
 
 /// The groups of the form, in order, by field.
@@ -333,14 +392,13 @@ fn groups(
                 .flat_map(|f| rows_for(f, provider, values, set, errors))
                 .collect(),
             device_code_slot: *title == "Authentication",
-            device_code_shown: provider != Provider::Exchange,
         })
         .collect()
 }
 
 impl SettingsPage {
     async fn build(
-        app: &AppState,
+        app: &Arc<AppState>,
         session: &super::Session,
         provider: Provider,
         values: HashMap<String, String>,
@@ -384,7 +442,10 @@ impl SettingsPage {
                     .collect()
             })
             .unwrap_or_default();
+        let status = crate::api::signin::device_code_status(State(app.clone())).await;
+        let device = device_view(&status.0, &tz);
         SettingsPage {
+            device,
             history,
             chrome: Chrome::new(session, "settings"),
             provider: provider.as_str().to_string(),
@@ -453,7 +514,8 @@ fn update_from_form(
                 "working_elsewhere": text("status_rules.working_elsewhere"),
                 "ignore_all_day_free": form.contains_key("status_rules.ignore_all_day_free"),
             }),
-            _ => json!(text(spec.name)),
+            // Browsers send a textarea's line breaks as CRLF; the stored PEM keeps plain LF.
+            _ => json!(text(spec.name).replace("\r\n", "\n")),
         };
         update.insert(spec.name.into(), value);
     }
@@ -599,4 +661,35 @@ pub async fn test(
         elapsed_ms: answer.elapsed_ms,
     });
     page.into_response()
+}
+
+/// `POST /portal/signin/device-code`: starts the device-code sign-in with the saved tenant and
+/// application (the same code path as the API), then shows the code on the settings page.
+pub async fn start_device_code(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+) -> Response {
+    match crate::api::signin::start_device_code(State(app.clone())).await {
+        Ok(_) => {
+            tracing::info!(user = %s.user, "device-code sign-in started from the portal");
+            axum::response::Redirect::to("/portal/settings#device-code").into_response()
+        }
+        Err(e) => {
+            let (values, _) = values_from_settings(&app);
+            let provider = app.settings().provider;
+            let mut page = SettingsPage::build(&app, &s, provider, values, BTreeMap::new()).await;
+            page.device.error = Some(format!("{} ({})", e.message, e.code));
+            (e.status, page).into_response()
+        }
+    }
+}
+
+/// `GET /portal/signin/device-code`: the state for the page's script to follow.
+pub async fn device_code_state(
+    State(app): State<Arc<AppState>>,
+    AdminSession(_): AdminSession,
+) -> Response {
+    let status = crate::api::signin::device_code_status(State(app.clone())).await;
+    let view = device_view(&status.0, &app.options().site_time_zone);
+    axum::Json(serde_json::json!({"state": view.state, "words": view.words})).into_response()
 }
