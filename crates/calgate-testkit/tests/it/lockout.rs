@@ -1134,3 +1134,100 @@ mod verdicts {
         );
     }
 }
+
+/// A log sink shared with the test.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything the gateway logs (at trace level) while it signs in with Basic and with Entra ID,
+/// meets a changed password and is given new credentials holds none of the passwords, their
+/// Basic encodings or the stored refresh token.
+#[tokio::test(flavor = "current_thread")]
+async fn no_secret_reaches_the_gateway_logs() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let changed = "Changed-Secret-913";
+    let (basic, entra) = tokio::join!(
+        sign_in_through_a_password_change(Auth::Basic, changed),
+        sign_in_through_a_password_change(Auth::Entra, changed)
+    );
+    let mut secrets = vec![SERVICE_PASSWORD.to_string(), changed.to_string()];
+    secrets.extend(basic.into_iter().chain(entra));
+    for password in [SERVICE_PASSWORD, changed] {
+        let header = calgate_auth::BasicCredential::new(
+            SERVICE,
+            secrecy::SecretString::from(password.to_string()),
+        )
+        .header_value();
+        let header = secrecy::ExposeSecret::expose_secret(&header);
+        secrets.push(header.trim_start_matches("Basic ").to_string());
+    }
+    let logs = String::from_utf8_lossy(&captured.0.lock().expect("logs")).into_owned();
+    assert!(logs.len() > 1000, "the run logged ({} bytes)", logs.len());
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a secret reached the logs ({} chars)",
+            secret.len()
+        );
+    }
+}
+
+/// Signs in, meets a password changed on the server, is given the new one; answers the stored
+/// refresh token (Entra) to look for in the logs.
+async fn sign_in_through_a_password_change(auth: Auth, changed: &str) -> Option<String> {
+    let rig = Rig::new(auth, 3).await;
+    rig.watch(&rig.people(5).await).await;
+    rig.save(&rig.settings(SERVICE, SERVICE_PASSWORD)).await;
+    rig.wait_state("ok", Duration::from_secs(15)).await;
+    let mut refresh_token = None;
+    if auth == Auth::Entra {
+        let key = {
+            let active = rig.gw.gateway.app.sign_in.active.lock().expect("active");
+            match active.first() {
+                Some(calgate_auth::Authorizer::OAuth(t)) => t.account_key().credential.clone(),
+                other => panic!("not an Entra sign-in: {other:?}"),
+            }
+        };
+        let refresh = rig
+            .gw
+            .gateway
+            .app
+            .store
+            .load_refresh_token(&key)
+            .await
+            .expect("store")
+            .expect("a stored refresh token");
+        refresh_token = Some(secrecy::ExposeSecret::expose_secret(&refresh).to_string());
+    }
+    rig.sim_put(
+        &format!("accounts/{SERVICE}/password"),
+        json!({"password": changed}),
+    )
+    .await;
+    rig.wait_state("auth_failed", Duration::from_secs(INTERVAL_S + 12))
+        .await;
+    rig.save(&rig.settings(SERVICE, changed)).await;
+    rig.wait_state("ok", Duration::from_secs(INTERVAL_S)).await;
+    refresh_token
+}
