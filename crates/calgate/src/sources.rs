@@ -102,7 +102,10 @@ impl SignInContext {
         }
     }
 
-    fn record(&self, authorizers: Vec<Authorizer>) {
+    /// Names the sign-ins of the source being built; on the engine's build (`build_active`)
+    /// they become the ones "Retry now" acts on and the next settings change retires. Every
+    /// provider's arm calls it.
+    pub fn record(&self, authorizers: Vec<Authorizer>) {
         if self.records_active {
             *self.active.lock().unwrap_or_else(|e| e.into_inner()) = authorizers;
         }
