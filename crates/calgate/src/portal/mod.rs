@@ -297,11 +297,21 @@ impl std::fmt::Debug for LoginForm {
     }
 }
 
+/// Whether the browser reached us over HTTPS (through a TLS front end that says so).
+fn over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
 async fn login(
     State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
+    let secure = over_https(&headers);
     let refuse = |status: StatusCode, why: String, username: String| {
         (
             status,
@@ -331,7 +341,9 @@ async fn login(
                     calgate_store::ApiRole::Admin => Role::Admin,
                     _ => Role::Console,
                 };
-                let (cookie, _) = app.portal.create(role, &format!("token:{}", t.label));
+                let (cookie, _) = app
+                    .portal
+                    .create(role, &format!("token:{}", t.label), secure);
                 tracing::info!(label = %t.label, "signed in to the pages with an API token");
                 let target = if role == Role::Console {
                     "/console".to_string()
@@ -362,7 +374,7 @@ async fn login(
         .await
     {
         Ok(true) => {
-            let (cookie, _) = app.portal.create(Role::Admin, form.username.trim());
+            let (cookie, _) = app.portal.create(Role::Admin, form.username.trim(), secure);
             tracing::info!(user = %form.username.trim(), "administrator signed in");
             signed_in(cookie, &next)
         }
@@ -421,4 +433,37 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/console")), "/console");
+        assert_eq!(safe_next(Some("//evil.example/x")), "/portal/settings");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/portal/settings");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/portal/settings");
+        assert_eq!(safe_next(None), "/portal/settings");
+    }
+
+    #[test]
+    fn cross_site_posts_are_recognised() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("gw.local:8080"));
+        assert!(same_origin(&h), "no Origin: a non-browser client");
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://gw.local:8080"),
+        );
+        assert!(same_origin(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(!same_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!same_origin(&h));
+    }
 }

@@ -100,8 +100,9 @@ impl Sessions {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts a session; returns its `Set-Cookie` value and the session.
-    pub fn create(&self, role: Role, user: &str) -> (String, Session) {
+    /// Starts a session; returns its `Set-Cookie` value and the session. `secure` marks the
+    /// cookie for HTTPS only (the pages are served through a TLS front end).
+    pub fn create(&self, role: Role, user: &str, secure: bool) -> (String, Session) {
         let id = random_token();
         let session = Session {
             role,
@@ -123,8 +124,9 @@ impl Sessions {
         }
         inner.by_id.insert(id.clone(), session.clone());
         let cookie = format!(
-            "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-            SESSION_LIFETIME.as_secs()
+            "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+            SESSION_LIFETIME.as_secs(),
+            if secure { "; Secure" } else { "" }
         );
         (cookie, session)
     }
@@ -191,8 +193,15 @@ mod tests {
     #[test]
     fn a_session_is_found_by_its_cookie_and_ends_on_logout() {
         let sessions = Sessions::default();
-        let (cookie, s) = sessions.create(Role::Admin, "admin");
+        let (cookie, s) = sessions.create(Role::Admin, "admin", false);
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+        assert!(!cookie.contains("Secure"));
+        assert!(
+            sessions
+                .create(Role::Admin, "admin", true)
+                .0
+                .ends_with("; Secure")
+        );
         let h = with_cookie(&cookie);
         let found = sessions.signed_in(&h).map(|f| f.csrf);
         assert_eq!(found.as_deref(), Some(s.csrf.as_str()));
