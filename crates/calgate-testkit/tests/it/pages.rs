@@ -630,6 +630,22 @@ async fn admin_portal_in_chromium() {
             .await,
         0
     );
+    b.submit("button[aria-label='Remove eve.markup@contoso.com']")
+        .await;
+    assert!(
+        b.text("#notice")
+            .await
+            .contains("Removed eve.markup@contoso.com")
+    );
+    assert!(
+        demo.gateway
+            .app
+            .store
+            .get_person("eve.markup@contoso.com")
+            .await
+            .expect("store")
+            .is_none()
+    );
 
     // API tokens: created with its secret shown once; it works; revoked, it no longer does.
     b.goto("/portal/tokens").await;
