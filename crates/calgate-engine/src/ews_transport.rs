@@ -508,6 +508,9 @@ pub struct EwsSource<C> {
     max_in_flight: usize,
     /// The address GetMailTips is sent as; `None` leaves automatic-reply text out.
     mail_tips_as: Option<String>,
+    /// A back-off the server advertised to a GetMailTips: the scheduler never saw it (the batch
+    /// stood), so the next fetch waits for it here before sending anything.
+    not_before: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl<C> fmt::Debug for EwsSource<C> {
@@ -535,6 +538,7 @@ impl<C: CredentialProvider> EwsSource<C> {
             view,
             max_in_flight: 2,
             mail_tips_as: None,
+            not_before: std::sync::Mutex::new(None),
         }
     }
 
@@ -554,6 +558,10 @@ impl<C: CredentialProvider> EwsSource<C> {
         mailboxes: &[String],
         window: Window,
     ) -> Result<Vec<Availability>, EwsError> {
+        let wait = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = wait {
+            tokio::time::sleep_until(until).await;
+        }
         let fetched_at = Timestamp::now();
         let mut out = Vec::with_capacity(mailboxes.len());
         for batch in MailboxBatch::split(mailboxes.iter().cloned())? {
@@ -601,8 +609,21 @@ impl<C: CredentialProvider> EwsSource<C> {
             let tips = match tips {
                 Ok(t) => t,
                 Err(e) => {
-                    // The server is busy or refusing: ask no more of it in this batch.
+                    // The server is busy or refusing: ask no more of it in this batch, and
+                    // honour an advertised back-off before the next request of this source.
                     tracing::debug!(code = e.code(), "mail tips failed; calendars kept");
+                    let delay = match e.action() {
+                        Action::RetryAfter(r) => Some(r.delay_from(Timestamp::now())),
+                        Action::LowerConcurrency {
+                            retry_after: Some(d),
+                        } => Some(d),
+                        _ => None,
+                    };
+                    if let Some(delay) = delay {
+                        let delay = delay.min(Duration::from_secs(300));
+                        *self.not_before.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(tokio::time::Instant::now() + delay);
+                    }
                     break;
                 }
             };

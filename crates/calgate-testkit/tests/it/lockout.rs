@@ -1052,6 +1052,95 @@ mod verdicts {
         )
     }
 
+    /// A GetMailTips answered ErrorServerBusy keeps the batch, and its back-off is honoured
+    /// by the source's next request although the scheduler never saw it.
+    #[tokio::test]
+    async fn a_busy_get_mail_tips_back_off_is_honoured() {
+        use calgate_engine::CalendarSource;
+        use calgate_engine::ews_transport::{BasicCredentials, EwsSource};
+        use calgate_ews::RequestedView;
+
+        let sim = spawn_sim(SimConfig {
+            people: 5,
+            ..SimConfig::default()
+        })
+        .await;
+        let http = sim_http_client(&sim);
+        let control = sim.urls.control_url.trim_end_matches('/').to_string();
+        let person = "away@contoso.com";
+        let now = Timestamp::now();
+        for (path, body) in [
+            (
+                format!("mailboxes/{person}/events"),
+                json!([{"start": now - SignedDuration::from_hours(1),
+                        "end": now + SignedDuration::from_hours(2), "busy_type": "oof"}]),
+            ),
+            (
+                format!("mailboxes/{person}/oof"),
+                json!({"message": "Away"}),
+            ),
+            // Every second request of the account is busy: the GetMailTips after each
+            // GetUserAvailability.
+            (
+                "policy".to_string(),
+                json!({"busy_every_n_requests": 2, "busy_backoff_ms": 1500}),
+            ),
+        ] {
+            let r = http
+                .put(format!("{control}/{path}"))
+                .json(&body)
+                .send()
+                .await
+                .expect("control");
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+        }
+        let mut config = TransportConfig::new(
+            sim.urls.ews_url.parse().expect("url"),
+            ExchangeVersion::Exchange2013Sp1,
+        );
+        config.extra_ca_pem =
+            Some(std::fs::read(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA"));
+        let source = EwsSource::new(
+            EwsTransport::new(
+                config,
+                BasicCredentials::new(SERVICE, SERVICE_PASSWORD).expect("basic"),
+            )
+            .expect("transport"),
+            RequestedView::Detailed,
+        )
+        .with_mail_tips(SERVICE);
+        let window = calgate_engine::Window {
+            start: now - SignedDuration::from_hours(2),
+            end: now + SignedDuration::from_hours(24),
+        };
+        let mailboxes = [person.to_string()];
+        let first = source
+            .fetch(&mailboxes, window)
+            .await
+            .expect("the batch stands");
+        assert!(first.first().is_some_and(|a| a.error.is_none()));
+        let started = tokio::time::Instant::now();
+        source
+            .fetch(&mailboxes, window)
+            .await
+            .expect("second batch");
+        let stats: Value = http
+            .get(format!("{control}/stats"))
+            .send()
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(stats["requests"]["GetMailTips"], 2, "{stats}");
+        assert_eq!(stats["backoff_violations"], 0, "{stats}");
+        assert!(
+            started.elapsed() >= Duration::from_millis(1000),
+            "the second fetch did not wait ({:?})",
+            started.elapsed()
+        );
+    }
+
     #[tokio::test]
     async fn a_failing_get_mail_tips_never_fails_the_batch() {
         use calgate_core::BusyType;
