@@ -60,6 +60,12 @@
       default: return "Unknown — calendar unavailable";
     }
   }
+  // A 401 means the sign-in ended: go to the sign-in page and come back here afterwards.
+  function checked(r) {
+    if (r.status === 401) { window.location.assign("/portal/login?next=%2Fconsole"); }
+    if (!r.ok) { throw new Error("HTTP " + r.status); }
+    return r.json();
+  }
   function stateOf(st) { return (st && st.state) || "unknown"; }
 
   function statusFor(p) { return statuses[p.email] || p.status; }
@@ -111,7 +117,7 @@
     var seq = ++searchSeq;
     var q = search.value.trim();
     fetch("/api/v1/people?limit=200&query=" + encodeURIComponent(q), { credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(checked)
       .then(function (list) {
         if (seq !== searchSeq) { return; }
         people = list;
@@ -132,7 +138,7 @@
   function load(email) {
     wanted = email;
     fetch("/api/v1/people/" + encodeURIComponent(email), { credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(checked)
       .then(function (rec) { if (rec.email === wanted) { opened = rec; renderDetail(); } })
       .catch(function (e) { detail.textContent = "Could not load " + email + ": " + e.message; });
   }

@@ -1054,5 +1054,18 @@ async fn operator_console_in_chromium() {
 
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "no script or CSP errors: {errors:?}");
+
+    // When the sign-in ends, the next search sends the operator to the sign-in page.
+    b.cmd(json!({"op": "clearCookies"})).await;
+    b.fill("#search", "anna").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !b.url().await.contains("/portal/login?next=%2Fconsole") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not sent to sign in"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     b.quit().await;
 }
