@@ -1,6 +1,7 @@
-//! `cargo xtask fuzz ews [SECONDS]`: runs the EWS response fuzz target for a bounded time with
-//! cargo-fuzz on the nightly toolchain, its corpus seeded from the recorded responses in the
-//! shared material. Not part of `cargo xtask test`.
+//! `cargo xtask fuzz ews|graph|settings [SECONDS]`: runs one fuzz target (EWS responses, Graph
+//! responses, the settings validator) for a bounded time with cargo-fuzz on the nightly
+//! toolchain, its corpus seeded from the recorded responses in the shared material (settings:
+//! from a few bodies written here). Not part of `cargo xtask test`.
 
 use std::path::Path;
 use std::process::Command;
@@ -9,11 +10,21 @@ use anyhow::{Context, Result, bail};
 
 /// Shared-material directories whose XML files seed the corpus.
 const SEEDS: [&str; 3] = ["ews-fixtures", "ews-validate", "captures/exchangelib"];
+/// Recorded Graph answers seed the Graph target.
+const GRAPH_SEEDS: [&str; 1] = ["captures/o365"];
+/// Settings bodies as the API receives them seed the validator target.
+const SETTINGS_SEEDS: [&str; 3] = [
+    r#"{"provider":"exchange","grant_basic_auth":true,"username":"attendant@contoso.com","password":"Pa$$w0rd-long#1","exchange_version":"exchange2013_sp1","ews_url":"https://mail.contoso.com/EWS/Exchange.asmx","refresh_interval_s":300}"#,
+    r#"{"provider":"office365","grant_basic_auth":true,"grant_modern_auth":true,"tenant_id":"4b6c0d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e","client_id":"9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d","username":"a@contoso.com","password":"x","refresh_interval_s":30,"privacy":"subject"}"#,
+    r#"{"provider":"microsoft365","tenant_id":"contoso.onmicrosoft.com","client_id":"9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d","client_secret":"s","graph_endpoint":"https://graph.microsoft.com","authority_host":"https://login.microsoftonline.com","extra_ca_pem":null,"allow_insecure_http":false}"#,
+];
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let target = match args.first().map(String::as_str) {
         Some("ews") | None => "ews_response",
-        Some(other) => bail!("unknown fuzz target {other:?}; known: ews"),
+        Some("graph") => "graph_response",
+        Some("settings") => "settings_validator",
+        Some(other) => bail!("unknown fuzz target {other:?}; known: ews, graph, settings"),
     };
     let seconds: u64 = match args.get(1) {
         Some(s) => s.parse().with_context(|| format!("seconds: {s:?}"))?,
@@ -26,14 +37,26 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root.join("..").join("shared"));
     let mut seeded = 0;
-    for dir in SEEDS {
+    if target == "settings_validator" {
+        for (i, body) in SETTINGS_SEEDS.iter().enumerate() {
+            std::fs::write(corpus.join(format!("seed-{i}.json")), body)
+                .context("seeding the settings corpus")?;
+            seeded += 1;
+        }
+    }
+    let (dirs, suffix): (&[&str], &str) = match target {
+        "graph_response" => (&GRAPH_SEEDS, ".response.json"),
+        "settings_validator" => (&[], ""),
+        _ => (&SEEDS, ".xml"),
+    };
+    for dir in dirs.iter().copied() {
         let Ok(entries) = std::fs::read_dir(shared.join(dir)) else {
             continue;
         };
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            let is_response = name.ends_with(".xml")
+            let is_response = name.ends_with(suffix)
                 && (dir != "captures/exchangelib" || name.ends_with(".response.xml"));
             if is_response && entry.metadata().is_ok_and(|m| m.len() > 0) {
                 let flat = format!("{}-{name}", dir.replace('/', "_"));
