@@ -456,7 +456,11 @@ impl Runner {
             }
             let jitter = rand::rng().random_range(0.9..1.1);
             let ms = (spacing.as_millis() as f64 * jitter) as i64;
-            self.next_slot = now + SignedDuration::from_millis(ms);
+            // Slots follow each other at the spacing even when this loop wakes late (a busy
+            // machine), so a full round still takes one interval; after an idle spell at most one
+            // slot is caught up, never a burst.
+            let step = SignedDuration::from_millis(ms);
+            self.next_slot = (self.next_slot + step).max(now - spacing + step);
         }
         batch
     }
@@ -533,7 +537,15 @@ impl Runner {
                 } else {
                     (None, None)
                 };
-                health.set(state, code, message, None, now);
+                // An answer to a request sent before a throttling answer arrived does not end
+                // the back-off: while it runs, health stays `throttled` with its end.
+                let backing_off = self.backoff.not_before().filter(|t| *t > now);
+                match backing_off {
+                    Some(until) if health.state == SourceState::Throttled => {
+                        health.next_attempt = Some(until);
+                    }
+                    _ => health.set(state, code, message, None, now),
+                }
             }
             Err(failure) => {
                 self.counters
