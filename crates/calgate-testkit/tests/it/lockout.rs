@@ -10,8 +10,11 @@
 //! (c) credentials changed in calgate while requests are in flight: the old ones are never sent
 //!     after the change (per-credential statistics of the simulator), the new ones at once.
 //!
-//! And the device-code sign-in: started through the API, approved in the simulator, after which
-//! the gateway reads calendars with the admin's bearer tokens.
+//! Also: a quarantine survives a gateway restart; the device-code sign-in (started through the
+//! API, declined or approved in the simulator; then calendars are read with the admin's bearer
+//! tokens, also after a restart); automatic replies by GetMailTips; the transport's verdicts on a
+//! 401 (one repeat for a refused token, none for Basic, the "both granted" rule); and no secret
+//! in the gateway's logs.
 
 use std::time::Duration;
 
@@ -272,15 +275,17 @@ async fn frequent_refreshes(auth: Auth, threshold: u32) {
     assert_eq!(h["mailboxes"]["error"], 0, "{label}: {h}");
 }
 
-/// Failed attempts the simulator counted for the service account: Basic 401s per request;
-/// for Entra the lockout counter (a lock clears it, so a lock counts as one more).
+/// Failed sign-ins the simulator counted for the service account: Basic 401s at EWS, or
+/// password grants refused by its Entra ID.
 async fn failed_attempts(rig: &Rig) -> u64 {
+    let stats = rig.sim_get("stats").await;
     match rig.auth {
-        Auth::Basic => rig.credential(SERVICE).await.1,
-        Auth::Entra => {
-            let stats = rig.sim_get("stats").await;
-            rig.account(SERVICE).await.0 + stats["lockouts"].as_u64().unwrap_or(0)
-        }
+        Auth::Basic => stats["credentials"][SERVICE]["auth_failures"]
+            .as_u64()
+            .unwrap_or(0),
+        Auth::Entra => stats["outcomes"]["entra.token.password"]["auth_failed"]
+            .as_u64()
+            .unwrap_or(0),
     }
 }
 
@@ -356,19 +361,16 @@ async fn password_changed_on_the_server(auth: Auth, threshold: u32) {
     rig.retry_now().await;
     rig.wait_state("auth_failed", Duration::from_secs(1)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    match auth {
-        Auth::Basic => assert_eq!(
-            failed_attempts(&rig).await,
-            2,
-            "{label}: retry now makes exactly one attempt"
-        ),
-        // Entra does not count a repeated wrong password again; count the token requests.
-        Auth::Entra => assert_eq!(
-            rig.token_requests(),
-            token_requests + 1,
-            "{label}: retry now makes exactly one attempt"
-        ),
-    }
+    assert_eq!(
+        failed_attempts(&rig).await,
+        2,
+        "{label}: retry now makes exactly one attempt"
+    );
+    assert_eq!(
+        rig.token_requests(),
+        token_requests + u64::from(auth == Auth::Entra),
+        "{label}: one token request for the retry"
+    );
     let h = rig.wait_state("auth_failed", Duration::from_secs(2)).await;
     if threshold > 1 {
         assert_eq!(lockouts().await, 0, "{label}: the account was locked: {h}");
@@ -643,25 +645,40 @@ impl Restarted {
 }
 
 /// A wrong password from the start, with 150 mailboxes wanting two requests at once: one failed
-/// sign-in. The quarantine survives a restart of the gateway: the restarted gateway is
-/// `auth_failed` at once, with the same next probe, and sends nothing.
+/// sign-in, for Basic and for the Entra password grant. The quarantine survives a restart of the
+/// gateway: the restarted gateway is `auth_failed` at once, with the same next probe, and sends
+/// nothing to EWS or Entra ID.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quarantine_survives_a_restart() {
-    let rig = Rig::new(Auth::Basic, 3).await;
+    tokio::join!(
+        wrong_password_then_restart(Auth::Basic),
+        wrong_password_then_restart(Auth::Entra)
+    );
+}
+
+async fn wrong_password_then_restart(auth: Auth) {
+    let rig = Rig::new(auth, 3).await;
+    let label = rig.label();
     rig.watch(&rig.people(150).await).await;
     rig.save(&rig.settings(SERVICE, "Wrong-Passw0rd")).await;
     let before = rig.wait_state("auth_failed", Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(rig.credential(SERVICE).await.1, 1, "one failed sign-in");
-    assert_eq!(rig.account(SERVICE).await, (1, false));
+    // Several intervals' worth of wanting: still one failure.
+    tokio::time::sleep(Duration::from_secs(INTERVAL_S + 1)).await;
+    assert_eq!(
+        failed_attempts(&rig).await,
+        1,
+        "{label}: one failed sign-in"
+    );
+    assert_eq!(rig.account(SERVICE).await, (1, false), "{label}");
+    let code = before["source"]["code"].clone();
 
     let Rig { sim, http, gw, .. } = rig;
     let restarted = Restarted::from(gw).await;
     let after = restarted.wait_state("auth_failed").await;
-    assert_eq!(after["source"]["code"], "EWS_HTTP_401", "{after}");
+    assert_eq!(after["source"]["code"], code, "{label}: {after}");
     assert_eq!(
         after["source"]["next_attempt"], before["source"]["next_attempt"],
-        "the probe schedule is kept"
+        "{label}: the probe schedule is kept"
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let stats: Value = http
@@ -675,11 +692,39 @@ async fn quarantine_survives_a_restart() {
         .json()
         .await
         .expect("json");
-    assert_eq!(
-        stats["credentials"][SERVICE]["auth_failures"], 1,
-        "the restart tried the password again: {stats}"
-    );
-    assert_eq!(stats["lockouts"], 0);
+    // The simulator counts refused sign-ins per account, at EWS and at its token endpoint.
+    let failures = stats["credentials"][SERVICE]["auth_failures"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(failures, 1, "{label}: tried again: {stats}");
+    match auth {
+        Auth::Basic => {}
+        Auth::Entra => {
+            let token_requests: u64 = stats["requests"]
+                .as_object()
+                .expect("requests")
+                .iter()
+                .filter(|(k, _)| k.starts_with("entra.token"))
+                .filter_map(|(_, v)| v.as_u64())
+                .sum();
+            assert_eq!(token_requests, 1, "{label}: {stats}");
+            let sent: u64 = restarted
+                .gateway
+                .app
+                .sign_in
+                .active
+                .lock()
+                .expect("active")
+                .iter()
+                .map(|a| match a {
+                    calgate_auth::Authorizer::OAuth(t) => t.token_requests(),
+                    calgate_auth::Authorizer::Basic(_) => 0,
+                })
+                .sum();
+            assert_eq!(sent, 0, "{label}: the restart asked Entra ID again");
+        }
+    }
+    assert_eq!(stats["lockouts"], 0, "{label}");
 }
 
 /// Automatic replies: people out of office now get their reply text from one GetMailTips per
