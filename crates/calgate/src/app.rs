@@ -325,7 +325,9 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/api/v1/source/retry", post(api::signin::retry))
         .route(
             "/api/v1/signin/device-code",
-            get(api::signin::device_code_status).post(api::signin::start_device_code),
+            get(api::signin::device_code_status)
+                .post(api::signin::start_device_code)
+                .delete(api::signin::forget_device_code),
         )
         .route_layer(middleware::from_fn_with_state(app.clone(), admin_auth));
     Router::new()

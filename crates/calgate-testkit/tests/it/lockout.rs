@@ -589,6 +589,30 @@ async fn device_code_sign_in_feeds_ews_with_bearer_tokens() {
     let Rig { sim: _sim, gw, .. } = rig;
     let restarted = Restarted::from(gw).await;
     restarted.wait_state("ok").await;
+
+    // Forgotten: without a stored password nothing signs in any more, also after a restart.
+    let url = format!("{}/api/v1/signin/device-code", restarted.gateway.url());
+    let client = reqwest::Client::new();
+    let r = client
+        .delete(&url)
+        .bearer_auth(&restarted.admin_token)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 204);
+    restarted.wait_state("misconfigured").await;
+    let s: Value = client
+        .get(&url)
+        .bearer_auth(&restarted.admin_token)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(s["state"], "none", "{s}");
+    let again = Restarted::from_running(restarted).await;
+    again.wait_state("misconfigured").await;
 }
 
 /// The gateway started again on the data directory of a stopped one.
@@ -606,6 +630,26 @@ impl Restarted {
             admin_token,
             ..
         } = gw;
+        gateway.stop();
+        drop(gateway);
+        let config = calgate::gateway::GatewayConfig::new(
+            "127.0.0.1:0".parse().expect("address"),
+            data_dir.path().to_path_buf(),
+        );
+        Restarted {
+            gateway: calgate::gateway::start(config).await.expect("restart"),
+            admin_token,
+            _data_dir: data_dir,
+        }
+    }
+
+    /// Restarts a restarted gateway once more.
+    async fn from_running(running: Restarted) -> Restarted {
+        let Restarted {
+            mut gateway,
+            admin_token,
+            _data_dir: data_dir,
+        } = running;
         gateway.stop();
         drop(gateway);
         let config = calgate::gateway::GatewayConfig::new(

@@ -118,7 +118,9 @@ pub fn document() -> Value {
                 "post": {"summary": "Start a device-code sign-in to Entra ID for the saved tenant and app (admin); polling runs in the background",
                     "responses": with_errors(json!({"201": merge(json!({"description": "the code to enter and where"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"}))), "409": merge(json!({"description": "tenant or client ID not saved"}), json_body(error_ref())), "422": merge(json!({"description": "Entra ID refused"}), json_body(error_ref()))}))},
                 "get": {"summary": "The device-code sign-in's state (admin)",
-                    "responses": with_errors(json!({"200": merge(json!({"description": "state"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"})))}))}},
+                    "responses": with_errors(json!({"200": merge(json!({"description": "state"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"})))}))},
+                "delete": {"summary": "Forget the device-code sign-in (admin); EWS goes back to the stored service account",
+                    "responses": with_errors(json!({"204": {"description": "forgotten"}}))}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         }
     })

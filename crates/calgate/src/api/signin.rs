@@ -9,6 +9,8 @@
 //!   (five seconds slower after each `slow_down`) until the code expires.
 //! - `GET /api/v1/signin/device-code`: `none`, `pending`, `done`, `expired`, `declined` or
 //!   `failed`. On `done` the refresh token is stored and the EWS source signs in with it.
+//! - `DELETE /api/v1/signin/device-code`: forgets the device-code sign-in (and stops one still
+//!   pending); EWS goes back to the stored service account, if any.
 
 use std::sync::Arc;
 
@@ -292,4 +294,35 @@ async fn adopt(
     app.apply_settings(app.settings());
     tracing::info!(%username, "device-code sign-in completed; EWS uses it");
     DeviceFlow::Done { username }
+}
+
+/// `DELETE /api/v1/signin/device-code`: forgets the device-code sign-in.
+pub async fn forget_device_code(State(app): State<Arc<AppState>>) -> Result<StatusCode, ApiError> {
+    {
+        let mut flow = app
+            .sign_in
+            .device_flow
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let DeviceFlow::Pending { poller, .. } = &*flow {
+            poller.abort();
+        }
+        *flow = DeviceFlow::None;
+    }
+    let forgotten = app
+        .sign_in
+        .device_code
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    app.store
+        .delete_guard_state(crate::signin_store::DEVICE_SIGN_IN_KEY)
+        .await
+        .map_err(crate::app::store_error)?;
+    if forgotten.is_some() {
+        // The source is rebuilt without it; its sign-in is retired and never used again.
+        app.apply_settings(app.settings());
+        tracing::info!("device-code sign-in forgotten by an administrator");
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
