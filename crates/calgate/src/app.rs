@@ -54,6 +54,8 @@ pub struct AppState {
     pub metrics: Arc<GatewayMetrics>,
     /// The web pages' sign-in sessions.
     pub portal: crate::portal::Sessions,
+    /// Cancelled when the gateway shuts down: open event streams end so the server can stop.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// Engine options for `settings` at the site's time zone.
@@ -92,6 +94,7 @@ impl AppState {
             ready: AtomicBool::new(false),
             metrics: Arc::new(GatewayMetrics::default()),
             portal: crate::portal::Sessions::default(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         }
     }
 

@@ -73,9 +73,31 @@ impl RunningGateway {
     }
 
     pub fn stop(&mut self) {
+        self.app.shutdown.cancel();
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
+    }
+
+    /// Resolves when the server stops on its own (a fatal error).
+    pub async fn stopped(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+
+    /// Graceful shutdown: stop accepting, end open streams, let requests in flight finish (up to
+    /// `grace`), save the last-known availability, close the database.
+    pub async fn shutdown(mut self, grace: Duration) {
+        self.stop();
+        self.persist.abort();
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async {}));
+        if tokio::time::timeout(grace, task).await.is_err() {
+            tracing::warn!("requests still running after the grace period; closing anyway");
+        }
+        let all = self.app.engine().board().availabilities();
+        if let Err(e) = self.app.store.save_availability(&all).await {
+            tracing::warn!(error = %e, "could not save last-known availability at shutdown");
+        }
+        self.app.store.close().await;
     }
 }
 

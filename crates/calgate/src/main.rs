@@ -156,7 +156,7 @@ async fn serve(location: Location, listen: Option<String>) -> anyhow::Result<Exi
         .ok()
         .filter(|p| !p.is_empty())
         .map(SecretString::from);
-    let gateway = start(config).await?;
+    let mut gateway = start(config).await?;
     println!("calgate listening on {}", gateway.url());
     if let Some(pw) = &gateway.generated_admin_password {
         println!(
@@ -166,8 +166,12 @@ async fn serve(location: Location, listen: Option<String>) -> anyhow::Result<Exi
     }
     tokio::select! {
         () = shutdown_signal() => eprintln!("calgate: stopping"),
-        () = gateway.wait() => {}
+        () = gateway.stopped() => {
+            eprintln!("calgate: the server stopped");
+            return Ok(ExitCode::FAILURE);
+        }
     }
+    gateway.shutdown(std::time::Duration::from_secs(10)).await;
     Ok(ExitCode::SUCCESS)
 }
 

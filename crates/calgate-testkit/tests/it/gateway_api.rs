@@ -358,3 +358,45 @@ async fn every_documented_path_is_routed() {
         }
     }
 }
+
+#[tokio::test]
+async fn graceful_shutdown_ends_open_streams_and_keeps_the_data() {
+    let gw = spawn_gateway(
+        None,
+        EngineOptions::with_interval(SignedDuration::from_secs(300)),
+    )
+    .await;
+    let base = gw.url();
+    gw.admin
+        .put(format!("{base}/api/v1/people"))
+        .json(&json!([{"email": "kept@contoso.com", "name": "Kept"}]))
+        .send()
+        .await
+        .expect("put");
+    let mut stream = SseClient::connect(&gw.console, &format!("{base}/api/v1/stream"), None).await;
+    assert!(
+        stream.next(Duration::from_secs(5)).await.is_some(),
+        "snapshot"
+    );
+    let data_dir = gw.data_dir;
+    let started = std::time::Instant::now();
+    gw.gateway.shutdown(Duration::from_secs(5)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "an open stream held the shutdown for {:?}",
+        started.elapsed()
+    );
+    // The stream ended (the read returns at once) rather than going quiet (a 3 s timeout).
+    let read = std::time::Instant::now();
+    assert!(stream.next(Duration::from_secs(3)).await.is_none());
+    assert!(
+        read.elapsed() < Duration::from_secs(2),
+        "the stream stayed open"
+    );
+    // The watch list survived.
+    let store = calgate_store::Store::open(data_dir.path())
+        .await
+        .expect("reopen");
+    let kept = store.get_person("kept@contoso.com").await.expect("read");
+    assert_eq!(kept.map(|p| p.display_name), Some("Kept".to_string()));
+}

@@ -92,6 +92,7 @@ pub async fn stream(
         .sse_clients
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let metrics = app.metrics.clone();
+    let shutdown = app.shutdown.clone();
     tokio::spawn(async move {
         let _guard = ClientGuard(metrics);
         let mut sent = match last_event_id.and_then(|id| board.changes_since(id).map(|c| (id, c))) {
@@ -114,7 +115,11 @@ pub async fn stream(
             }
         };
         loop {
-            match live.recv().await {
+            let next = tokio::select! {
+                next = live.recv() => next,
+                () = shutdown.cancelled() => return,
+            };
+            match next {
                 Ok(change) => {
                     if change.seq <= sent {
                         continue;
