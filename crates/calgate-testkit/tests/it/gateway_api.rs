@@ -400,3 +400,22 @@ async fn graceful_shutdown_ends_open_streams_and_keeps_the_data() {
     let kept = store.get_person("kept@contoso.com").await.expect("read");
     assert_eq!(kept.map(|p| p.display_name), Some("Kept".to_string()));
 }
+
+/// The API description is checked in (`docs/openapi.json`) so integrators can read it without a
+/// running gateway; this keeps the file and the code in step. Regenerate with
+/// `CALGATE_UPDATE_OPENAPI=1 cargo test -p calgate-testkit --test it openapi`.
+#[test]
+fn checked_in_openapi_matches_the_code() {
+    let path = calgate_testkit::workspace_root().join("docs/openapi.json");
+    let generated = serde_json::to_string_pretty(&calgate::api::openapi::document())
+        .expect("serialize")
+        + "\n";
+    if std::env::var_os("CALGATE_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).expect("write docs/openapi.json");
+    }
+    let checked_in = std::fs::read_to_string(&path).expect("docs/openapi.json exists");
+    assert!(
+        checked_in == generated,
+        "docs/openapi.json is out of date; regenerate it with CALGATE_UPDATE_OPENAPI=1"
+    );
+}
