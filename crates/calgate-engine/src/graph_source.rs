@@ -12,7 +12,7 @@
 //! 429 and 503 with `Retry-After` (fractional seconds are allowed) become
 //! [`FailureAction::RetryAfter`]; the source also remembers the time itself so that no request of
 //! its own (a mail-tips call after a schedule, a batch whose token arrived late) goes out before
-//! it. A 401 goes to the [`Authorizer`]: a new token is fetched once, and a second refusal is a
+//! it, and after it a single request goes first while the others wait for its answer. A 401 goes to the [`Authorizer`]: a new token is fetched once, and a second refusal is a
 //! credential failure that stops the source until the lockout guard's probe. A 403 means the app
 //! registration lacks a permission and says which. JSON `$batch` is not used: Graph throttles the
 //! members of a batch one by one against the same per-mailbox limit, so it saves round trips but
@@ -32,7 +32,9 @@ use calgate_core::{Availability, BusyType, SourceError};
 use calgate_graph::error::MAX_ERROR_BODY_BYTES;
 use calgate_graph::mailtips::MAX_MAILTIPS_RESPONSE_BYTES;
 use calgate_graph::schedule::MAX_RESPONSE_BYTES;
-use calgate_graph::{ErrorCode, GetMailTips, GetSchedule, ScheduleLimit, ServiceError};
+use calgate_graph::{
+    ErrorCode, GetMailTips, GetSchedule, ScheduleLimit, ServiceError, parse_retry_after,
+};
 use futures::future::BoxFuture;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
@@ -179,14 +181,59 @@ impl From<SourceFailure> for CallError {
     }
 }
 
+/// The source's own record of Graph's throttling.
+#[derive(Debug, Default)]
+struct Throttle {
+    /// Graph's `Retry-After`: nothing is sent before it.
+    until: Option<Instant>,
+    /// A hold was set and no request has been answered unthrottled since: the next goes alone.
+    probe_due: bool,
+    /// That lone request is on its way.
+    probing: bool,
+}
+
+/// One admitted request; the lone request after a hold reports how it was answered.
+struct Admission<'a> {
+    source: &'a GraphSource,
+    probe: bool,
+}
+
+impl Admission<'_> {
+    fn answered(&self, throttled: bool) {
+        if self.probe && !throttled {
+            self.source.throttle().probe_due = false;
+        }
+    }
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        if self.probe {
+            self.source.throttle().probing = false;
+        }
+    }
+}
+
+fn held(wait: Duration) -> SourceFailure {
+    let wait = SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX);
+    SourceFailure::new(
+        ErrorCode::Throttled.as_str(),
+        format!(
+            "Microsoft Graph asked to wait; {:.1} s remain",
+            wait.as_secs_f64()
+        ),
+        FailureAction::RetryAfter(wait),
+    )
+}
+
 /// Microsoft Graph as a [`CalendarSource`].
 pub struct GraphSource {
     client: reqwest::Client,
     root: reqwest::Url,
     config: GraphConfig,
     authorizer: Authorizer,
-    /// Graph's `Retry-After` for this credential: nothing is sent before it.
-    not_before: Mutex<Option<Instant>>,
+    /// Graph's `Retry-After` for this credential and the lone request after it.
+    throttle: Mutex<Throttle>,
     /// getMailTips was refused (permission missing): not asked again by this source.
     mail_tips_refused: AtomicBool,
 }
@@ -224,7 +271,7 @@ impl GraphSource {
             root,
             config,
             authorizer,
-            not_before: Mutex::new(None),
+            throttle: Mutex::new(Throttle::default()),
             mail_tips_refused: AtomicBool::new(false),
         })
     }
@@ -254,33 +301,56 @@ impl GraphSource {
         }
     }
 
+    fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
+        self.throttle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Refuses to send while a `Retry-After` of this source runs.
-    fn check_not_before(&self) -> Result<(), SourceFailure> {
-        let mut guard = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = *guard {
+    fn check_hold(&self) -> Result<(), SourceFailure> {
+        let mut t = self.throttle();
+        if let Some(until) = t.until {
             let now = Instant::now();
             if now < until {
-                let wait = SignedDuration::try_from(until - now).unwrap_or(SignedDuration::MAX);
-                return Err(SourceFailure::new(
-                    ErrorCode::Throttled.as_str(),
-                    format!(
-                        "Microsoft Graph asked to wait; {:.1} s remain",
-                        wait.as_secs_f64()
-                    ),
-                    FailureAction::RetryAfter(wait),
-                ));
+                return Err(held(until - now));
             }
-            *guard = None;
+            t.until = None;
         }
         Ok(())
     }
 
+    /// The right to send one request: refused while a hold runs; once it has run out, a single
+    /// request goes first and the others wait for its answer, so that a service still throttling
+    /// sees one request rather than four.
+    async fn admit(&self) -> Result<Admission<'_>, SourceFailure> {
+        loop {
+            {
+                self.check_hold()?;
+                let mut t = self.throttle();
+                if !t.probe_due {
+                    return Ok(Admission {
+                        source: self,
+                        probe: false,
+                    });
+                }
+                if !t.probing {
+                    t.probing = true;
+                    return Ok(Admission {
+                        source: self,
+                        probe: true,
+                    });
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     fn hold_until(&self, wait: Duration) {
         let until = Instant::now() + wait;
-        let mut guard = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none_or(|t| t < until) {
-            *guard = Some(until);
+        let mut t = self.throttle();
+        if t.until.is_none_or(|u| u < until) {
+            t.until = Some(until);
         }
+        t.probe_due = true;
     }
 
     /// Posts one JSON body and gives back the 200 body (at most `cap` bytes).
@@ -293,14 +363,14 @@ impl GraphSource {
     ) -> Result<Vec<u8>, CallError> {
         let mut refused_once = false;
         loop {
-            self.check_not_before()?;
+            self.check_hold()?;
             let authorization = self
                 .authorizer
                 .authorize(Resource::Graph)
                 .await
                 .map_err(|e| auth_failure(&e))?;
             // A token may have taken a while: a Retry-After heard meanwhile still counts.
-            self.check_not_before()?;
+            let admission = self.admit().await?;
             let started = Instant::now();
             let sent = self
                 .client
@@ -319,6 +389,18 @@ impl GraphSource {
                 Err(e) => return Err(network_failure(&e).into()),
             };
             let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            // Held at once, before the body is read: other requests of this source are about
+            // to go.
+            let throttled = matches!(status.as_u16(), 429 | 503);
+            if throttled && let Some(wait) = retry_after.as_deref().and_then(parse_retry_after) {
+                self.hold_until(wait);
+            }
+            admission.answered(throttled);
             tracing::debug!(
                 operation,
                 status = status.as_u16(),
@@ -355,21 +437,11 @@ impl GraphSource {
             if status == StatusCode::OK {
                 return read_capped(&mut response, cap).await.map_err(Into::into);
             }
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
             // An error body is only for the message; a cut or oversized one is not a failure.
             let error_body = read_capped(&mut response, MAX_ERROR_BODY_BYTES)
                 .await
                 .unwrap_or_default();
             let error = ServiceError::read(status.as_u16(), retry_after.as_deref(), &error_body);
-            if let Some(wait) = error.retry_after
-                && matches!(status.as_u16(), 429 | 503)
-            {
-                self.hold_until(wait);
-            }
             if status == StatusCode::NOT_FOUND {
                 return Err(CallError::AnchorNotFound(error));
             }
