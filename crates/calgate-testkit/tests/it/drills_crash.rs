@@ -388,3 +388,135 @@ async fn person_states(http: &reqwest::Client, url: &str, people: &[String]) -> 
     }
     out
 }
+
+fn modern_settings(sim: &calgate_sim::Running, config: &SimConfig, interval: u32) -> Value {
+    let (upn, password) = config.service_account.clone().expect("service account");
+    let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
+    let host = sim
+        .urls
+        .authority
+        .trim_end_matches('/')
+        .trim_end_matches(sim.state.tenant_id.as_str())
+        .trim_end_matches('/')
+        .to_string();
+    json!({
+        "provider": "office365",
+        "grant_basic_auth": false,
+        "grant_modern_auth": true,
+        "tenant_id": sim.state.tenant_id,
+        "client_id": sim.state.client_id,
+        "authority_host": host,
+        "ews_url": sim.urls.ews_url,
+        "username": upn,
+        "password": password,
+        "refresh_interval_s": interval,
+        "extra_ca_pem": ca,
+    })
+}
+
+/// How many token requests of `grant` the simulated Entra answered, by outcome.
+fn grants(stats: &Value, grant: &str) -> (u64, u64) {
+    let outcomes = &stats["outcomes"][format!("entra.token.{grant}")];
+    let success = outcomes["success"].as_u64().unwrap_or(0);
+    let total: u64 = outcomes
+        .as_object()
+        .map(|o| o.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    (success, total - success)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_during_token_rotation_keeps_the_newest_refresh_token() {
+    let config = SimConfig {
+        people: 400,
+        ..SimConfig::default()
+    };
+    let sim = calgate_testkit::spawn_sim(config.clone()).await;
+    let sim_http = calgate_testkit::sim_http_client(&sim);
+    let control = sim.urls.control_url.clone();
+    // Four-second access tokens (renewed after two): nearly every request renews, and a used refresh
+    // token is dead at once, so only the newest one can sign in again.
+    let resp = sim_http
+        .put(format!("{}/entra", control.trim_end_matches('/')))
+        .json(&json!({"access_token_lifetime_s": 4, "revoke_rotated_refresh_tokens": true}))
+        .send()
+        .await
+        .expect("entra settings");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let data = tempfile::tempdir().expect("temp dir");
+    let token = create_admin_token(data.path()).await;
+    let people = tenant_people(&sim, 300);
+    let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
+
+    let mut gw = GatewayProcess::start(data.path(), &token).await;
+    let resp = gw
+        .http
+        .put(format!("{}/api/v1/settings/calendar", gw.url))
+        .json(&modern_settings(&sim, &config, 10))
+        .send()
+        .await
+        .expect("put settings");
+    assert_eq!(resp.status(), 200);
+    let resp = gw
+        .http
+        .put(format!("{}/api/v1/people", gw.url))
+        .json(&list)
+        .send()
+        .await
+        .expect("put people");
+    assert_eq!(resp.status(), 200);
+
+    for round in 0..3u64 {
+        // Wait for a rotation, then kill shortly after it, while the next ones are due.
+        let before = grants(&sim_stats(&sim_http, &control).await, "refresh_token").0;
+        eventually(Duration::from_secs(20), "a token rotation", || async {
+            let stats = sim_stats(&sim_http, &control).await;
+            let now = grants(&stats, "refresh_token").0;
+            if now > before {
+                Ok(())
+            } else {
+                Err(format!("{now} rotations: {}", stats["outcomes"]))
+            }
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(20 + (round * 173) % 400)).await;
+        gw.kill9().await;
+        assert_eq!(integrity_check(data.path()), "ok", "round {round}");
+        gw = GatewayProcess::start(data.path(), &token).await;
+        // The restarted gateway signs in with the newest refresh token: no password grant
+        // again, no refused refresh token, and data flows.
+        let http = gw.http.clone();
+        let url = gw.url.clone();
+        eventually(Duration::from_secs(30), "signed in again", || async {
+            let h: Value = http
+                .get(format!("{url}/api/v1/health"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            if h["source"]["state"] == "ok" && h["source"]["last_success"].is_string() {
+                Ok(())
+            } else {
+                Err(h.to_string())
+            }
+        })
+        .await;
+        let stats = sim_stats(&sim_http, &control).await;
+        let (passwords, password_failures) = grants(&stats, "password");
+        let (rotations, refused) = grants(&stats, "refresh_token");
+        eprintln!(
+            "drill kill during rotation: round {round}, password grants {passwords}, \
+             rotations {rotations}, refused refresh tokens {refused}"
+        );
+        assert_eq!(
+            passwords, 1,
+            "the password was used once, at the first sign-in: {stats}"
+        );
+        assert_eq!(password_failures, 0, "{stats}");
+        assert_eq!(refused, 0, "no stale refresh token was presented: {stats}");
+        assert_eq!(stats["lockouts"], 0, "{stats}");
+    }
+    gw.kill9().await;
+}
