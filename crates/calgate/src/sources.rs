@@ -135,10 +135,7 @@ pub fn build(
     let _ = sign_in;
     match settings.provider {
         Provider::Exchange | Provider::Office365 => ews(settings, sign_in),
-        Provider::Microsoft365 => Err(NotConfigured::new(
-            "SOURCE_GRAPH_UNAVAILABLE",
-            "the Microsoft 365 (Graph) provider is not available in this build yet",
-        )),
+        Provider::Microsoft365 => graph(settings, sign_in),
     }
 }
 
@@ -271,4 +268,118 @@ fn ews_modern(
     )
     .map_err(|e| NotConfigured::new("SETTINGS_SIGN_IN", e.to_string()))?;
     Ok(Authorizer::OAuth(Arc::new(tokens)))
+}
+
+/// Microsoft Graph (`microsoft365`): app-only client credentials with a certificate or a client
+/// secret, or the service account's delegated sign-in with Graph scopes. One HTTP client (extra
+/// CA, timeouts, no redirects) serves both Entra ID and Graph.
+///
+/// The calls are made on one anchor mailbox (Graph's limit of four concurrent requests is per
+/// application and mailbox): the service account (`/me`) when signed in as it; for app-only
+/// access the configured username if there is one, else each batch's first mailbox.
+fn graph(
+    settings: &CalendarSettings,
+    sign_in: &SignInContext,
+) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
+    use calgate_auth::{
+        AppSecret, Authorizer, ClientCertificate, DEFAULT_RENEW_MARGIN, OAuthSettings, SignIn,
+        TokenSource,
+    };
+    use calgate_engine::graph_source::{self, Anchor, GraphConfig, GraphSource};
+    use calgate_settings::GraphSignIn;
+
+    let tenant = settings.tenant_id.clone().ok_or_else(|| {
+        NotConfigured::new("SETTINGS_TENANT_ID_MISSING", "no Directory (tenant) ID")
+    })?;
+    let client_id = settings.client_id.clone().ok_or_else(|| {
+        NotConfigured::new("SETTINGS_CLIENT_ID_MISSING", "no Application (client) ID")
+    })?;
+    let app_anchor = || {
+        settings
+            .username
+            .clone()
+            .map_or(Anchor::FirstInBatch, Anchor::Mailbox)
+    };
+    let (method, anchor) = match settings.graph_sign_in() {
+        Some(GraphSignIn::AppOnlyCertificate) => {
+            let bundle = settings.client_certificate_pem.as_ref().ok_or_else(|| {
+                NotConfigured::new("SETTINGS_CERTIFICATE_MISSING", "no client certificate")
+            })?;
+            let key = private_key_block(bundle.expose_secret()).ok_or_else(|| {
+                NotConfigured::new(
+                    "SETTINGS_CERTIFICATE_INVALID",
+                    "the client certificate bundle holds no private key",
+                )
+            })?;
+            let certificate = ClientCertificate::from_pem(bundle.expose_secret(), key)
+                .map_err(|e| NotConfigured::new("SETTINGS_CERTIFICATE_INVALID", e.to_string()))?;
+            (
+                SignIn::App(AppSecret::Certificate(certificate)),
+                app_anchor(),
+            )
+        }
+        Some(GraphSignIn::AppOnlySecret) => {
+            let secret = settings.client_secret.clone().ok_or_else(|| {
+                NotConfigured::new("SETTINGS_CLIENT_SECRET_MISSING", "no client secret")
+            })?;
+            (SignIn::App(AppSecret::ClientSecret(secret)), app_anchor())
+        }
+        Some(GraphSignIn::Delegated) => {
+            let username = settings.username.clone().ok_or_else(|| {
+                NotConfigured::new("SETTINGS_USERNAME_MISSING", "no service account username")
+            })?;
+            let password = settings.password.clone().ok_or_else(|| {
+                NotConfigured::new("SETTINGS_PASSWORD_MISSING", "no service account password")
+            })?;
+            (SignIn::Password { username, password }, Anchor::Me)
+        }
+        None => {
+            return Err(NotConfigured::new(
+                "SETTINGS_NO_AUTH",
+                "microsoft365 needs a client secret, a client certificate or modern \
+                 authentication granted for the service account",
+            ));
+        }
+    };
+    let mut config = GraphConfig::new(settings.graph_endpoint.clone(), anchor);
+    config.extra_ca_pem = settings.extra_ca_pem.clone().map(String::into_bytes);
+    let http = graph_source::http_client(
+        config.extra_ca_pem.as_deref(),
+        config.timeout,
+        config.connect_timeout,
+    )
+    .map_err(|e| NotConfigured::new("SETTINGS_GRAPH_CLIENT", e.to_string()))?;
+    let oauth = OAuthSettings {
+        authority: settings.authority_host.clone(),
+        tenant,
+        client_id,
+        sign_in: method,
+        renew_margin: DEFAULT_RENEW_MARGIN,
+    };
+    let tokens = TokenSource::new(
+        http.clone(),
+        oauth,
+        sign_in.guard.clone(),
+        sign_in.refresh_tokens.clone(),
+    )
+    .map_err(|e| NotConfigured::new("SETTINGS_SIGN_IN", e.to_string()))?;
+    let authorizer = Authorizer::OAuth(Arc::new(tokens));
+    let source = GraphSource::with_client(http, config, authorizer.clone())
+        .map_err(|e| NotConfigured::new("SETTINGS_GRAPH_ENDPOINT", e.to_string()))?;
+    // "Retry now" acts on it; the next settings change retires it.
+    sign_in.record(vec![authorizer]);
+    Ok(Arc::new(source))
+}
+
+/// The private-key block of a certificate bundle (certificate and key pasted together).
+fn private_key_block(bundle: &str) -> Option<secrecy::SecretString> {
+    ["PRIVATE KEY", "RSA PRIVATE KEY"].iter().find_map(|label| {
+        let begin = format!("-----BEGIN {label}-----");
+        let end = format!("-----END {label}-----");
+        let start = bundle.find(&begin)?;
+        let stop = bundle.get(start..)?.find(&end)? + start + end.len();
+        bundle
+            .get(start..stop)
+            .map(|block| secrecy::SecretString::from(block.to_owned()))
+    })
 }
