@@ -345,6 +345,39 @@ async fn retry_after_storm_turns_old_data_unknown_never_free_and_recovers() {
         "drill 429 storm: throttled answers {throttled}, backoff_violations {}",
         violations(&stats)
     );
+
+    // The same with 503 Service Unavailable and Retry-After: 2, for 5 s.
+    set_policy(
+        &sim_http,
+        &control,
+        json!({"retry_after_s": 2, "retry_after_status": 503}),
+    )
+    .await;
+    let end = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut code_503 = false;
+    while tokio::time::Instant::now() < end {
+        let h = health(&gw).await;
+        if h["source"]["state"] == "throttled" && h["source"]["next_attempt"].is_string() {
+            code_503 |= h["source"]["code"] == "EWS_HTTP_503";
+        }
+        let recs = records(&gw, &people).await;
+        assert_no_free_on_unknown(&recs, stale_after, "503 storm");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(code_503, "health showed throttled by a 503");
+    set_policy(&sim_http, &control, json!({"retry_after_s": 0})).await;
+    wait_all_fresh(&gw, 40, Duration::from_secs(15)).await;
+    let stats = sim_stats(&sim_http, &control).await;
+    assert_eq!(
+        violations(&stats),
+        0,
+        "requests inside a 503 back-off: {stats}"
+    );
+    eprintln!(
+        "drill 503 storm: throttled answers in all {}, backoff_violations {}",
+        stats["throttled"],
+        violations(&stats)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
