@@ -408,6 +408,16 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
     assert_eq!(health(&gw).await["source"]["state"], "auth_failed");
     let record = person(&gw, &people[0]).await;
     assert_eq!(record["status"]["state"], "unknown", "{record}");
+
+    // The administrator saves the right secret: one immediate sign-in, and the data comes.
+    put_settings(&gw, &json!({"client_secret": CLIENT_SECRET})).await;
+    wait_fetched(&gw, people.len() as u64, Duration::from_secs(20)).await;
+    let s = stats(&sim_http, &sim).await;
+    assert_eq!(s["requests"]["entra.token.client_credentials"], 2, "{s}");
+    assert_eq!(
+        s["outcomes"]["entra.token.client_credentials"]["auth_failed"], 1,
+        "{s}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
