@@ -176,21 +176,26 @@ async fn full_disk_refuses_writes_clearly_keeps_data_and_recovers() {
         "the log says the disk is full: {stderr}"
     );
 
-    // Space returns: the next write succeeds and health clears.
+    // Space returns: every write succeeds again (several, so that each pooled database
+    // connection is used; one left broken by the failure would refuse them forever), and
+    // health clears.
     std::fs::remove_file(&filler).expect("remove filler");
-    let resp = gw
-        .http
-        .put(format!("{base}/api/v1/people"))
-        .json(&people_body(300, "after"))
-        .send()
-        .await
-        .expect("put people");
-    assert_eq!(
-        resp.status(),
-        200,
-        "{}",
-        resp.text().await.unwrap_or_default()
-    );
+    for attempt in 0..12 {
+        let resp = gw
+            .http
+            .put(format!("{base}/api/v1/people"))
+            .json(&people_body(300, "after"))
+            .send()
+            .await
+            .expect("put people");
+        let status = resp.status();
+        assert_eq!(
+            status,
+            200,
+            "write {attempt} after space returned: {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
     let http = gw.http.clone();
     eventually(Duration::from_secs(10), "store ok again", || async {
         let h: Value = http
