@@ -145,3 +145,84 @@ pub async fn json_errors(
     }
     answer
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-route server behind the middleware, on loopback.
+    async fn serve() -> String {
+        async fn echo(Json(v): Json<serde_json::Value>) -> Json<serde_json::Value> {
+            Json(v)
+        }
+        let routes = axum::Router::new()
+            .route("/api/v1/echo", axum::routing::put(echo))
+            .route("/portal/echo", axum::routing::put(echo))
+            .layer(axum::middleware::from_fn(json_errors));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, routes).await;
+        });
+        format!("http://{addr}")
+    }
+
+    async fn put(url: &str, content_type: &str, body: Vec<u8>) -> (u16, String, String) {
+        let resp = reqwest::Client::new()
+            .put(url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("answered");
+        let status = resp.status().as_u16();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, resp.text().await.unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn framework_rejections_under_api_get_the_json_error_shape() {
+        let base = serve().await;
+        let url = format!("{base}/api/v1/echo");
+        let (status, ct, body) = put(&url, "application/json", b"[{".to_vec()).await;
+        assert_eq!(status, 400);
+        assert!(ct.starts_with("application/json"), "{ct}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(v["code"], "bad_request");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+        let (status, _, body) = put(&url, "text/plain", b"{}".to_vec()).await;
+        assert_eq!(status, 415);
+        assert!(body.contains("\"unsupported_media_type\""), "{body}");
+
+        // Announced beyond the limit: refused before the body is read.
+        let big = vec![b' '; usize::try_from(API_BODY_LIMIT).expect("fits") + 1];
+        let (status, _, body) = put(&url, "application/json", big).await;
+        assert_eq!(status, 413);
+        assert!(body.contains("\"body_too_large\""), "{body}");
+
+        // Successes pass through untouched.
+        let (status, _, body) = put(&url, "application/json", b"[1]".to_vec()).await;
+        assert_eq!((status, body.as_str()), (200, "[1]"));
+    }
+
+    #[tokio::test]
+    async fn pages_keep_their_own_answers() {
+        let base = serve().await;
+        let (status, ct, _) = put(
+            &format!("{base}/portal/echo"),
+            "application/json",
+            b"[{".to_vec(),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert!(!ct.starts_with("application/json"), "{ct}");
+    }
+}
