@@ -167,13 +167,27 @@ impl StatusBoard {
         self.inner().timers.first().map(|(at, _)| *at)
     }
 
-    /// One person's entry.
+    /// One person's entry. A status whose `next_change` has passed (a meeting boundary, or the
+    /// data outliving its limit) is brought up to date first: a reader never gets a status past
+    /// its end because the engine's loop has not come round to it yet (a busy machine).
     pub fn get(&self, email: &str) -> Option<PersonEntry> {
+        let now = Timestamp::now();
+        let due = self
+            .inner()
+            .people
+            .get(email)
+            .and_then(|p| p.status.next_change)
+            .is_some_and(|at| at <= now);
+        if due {
+            self.recompute(email, now);
+        }
         self.inner().people.get(email).cloned()
     }
 
-    /// Every person's status, with the sequence number it is consistent with.
+    /// Every person's status, with the sequence number it is consistent with (statuses past
+    /// their end brought up to date first, as in [`StatusBoard::get`]).
     pub fn snapshot(&self) -> (u64, Vec<(String, OperatorStatus)>) {
+        self.tick(Timestamp::now());
         let inner = self.inner();
         let mut all: Vec<(String, OperatorStatus)> = inner
             .people
@@ -284,5 +298,44 @@ pub fn freshness(
         Some(a) if a.error.is_some() => Freshness::Error,
         Some(a) if now.duration_since(a.fetched_at) > stale_age => Freshness::Stale,
         Some(_) => Freshness::Fresh,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No events at all: free, until the data outlives its limit.
+    fn no_events(fetched_at: Timestamp) -> Availability {
+        Availability {
+            mailbox: "a@contoso.com".into(),
+            window_start: fetched_at - jiff::SignedDuration::from_hours(1),
+            window_end: fetched_at + jiff::SignedDuration::from_hours(24),
+            events: Vec::new(),
+            working_hours: None,
+            out_of_office: None,
+            fetched_at,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_reader_never_gets_a_status_past_its_end_without_a_tick() {
+        let stale_after = jiff::SignedDuration::from_millis(300);
+        let options = StatusOptions {
+            stale_after,
+            ..StatusOptions::default()
+        };
+        let board = StatusBoard::new(options);
+        let now = Timestamp::now();
+        board.update(no_events(now), now);
+        let fresh = board.get("a@contoso.com").expect("entry");
+        assert_eq!(fresh.status.state, calgate_core::OperatorState::Free);
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        // No tick ran: the read itself must not serve the expired `free`.
+        let later = board.get("a@contoso.com").expect("entry");
+        assert_eq!(later.status.state, calgate_core::OperatorState::Unknown);
+        let (_, all) = board.snapshot();
+        assert_eq!(all[0].1.state, calgate_core::OperatorState::Unknown);
     }
 }
