@@ -210,6 +210,8 @@ struct Runner {
     last_on_demand: Option<Timestamp>,
     /// A credential failure paused the source: only the lockout guard's probe may run.
     paused_for_credentials: bool,
+    /// The last answer was a failure: send one request at a time until one succeeds.
+    probing: bool,
 }
 
 impl Runner {
@@ -238,6 +240,7 @@ impl Runner {
             next_slot: Timestamp::now(),
             last_on_demand: None,
             paused_for_credentials: false,
+            probing: false,
         }
     }
 
@@ -256,6 +259,13 @@ impl Runner {
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => {
                     if let Ok(outcome) = joined {
                         self.finish(outcome);
+                    }
+                    // Take in every answer already here before sending again: a throttling
+                    // answer must not wait behind a success and let a request slip out.
+                    while let Some(joined) = self.tasks.try_join_next() {
+                        if let Ok(outcome) = joined {
+                            self.finish(outcome);
+                        }
                     }
                 }
                 _ = sleep => {}
@@ -291,6 +301,7 @@ impl Runner {
             }
             Command::RetryNow => {
                 self.backoff.reset();
+                self.probing = false;
                 self.paused_for_credentials = false;
                 self.next_slot = now;
             }
@@ -310,13 +321,14 @@ impl Runner {
                 self.generation += 1;
                 let returning: Vec<String> = self.in_flight.drain().collect();
                 for email in returning {
-                    self.schedule(email, now);
+                    self.requeue(email, now);
                 }
                 self.options = *options;
                 self.board.set_options(self.options.status, now);
                 let max = source.as_ref().map_or(1, |s| s.limits().max_in_flight);
                 self.backoff = BackOff::new(max);
                 self.paused_for_credentials = false;
+                self.probing = false;
                 self.next_slot = now;
                 let state = if source.is_some() {
                     SourceState::Starting
@@ -370,6 +382,16 @@ impl Runner {
         self.due.insert((at, email));
     }
 
+    /// Puts a mailbox whose request did not complete back in line: due now, and still first in
+    /// line if it has never been fetched (a failed first fetch keeps its priority, so it goes out
+    /// as soon as the back-off ends rather than at the next pacing slot).
+    fn requeue(&mut self, email: String, now: Timestamp) {
+        if self.board.fetched_at(&email).is_none() {
+            self.never_fetched.insert(email.clone());
+        }
+        self.schedule(email, now);
+    }
+
     fn take(&mut self, email: &str) -> bool {
         match self.due_of.remove(email) {
             Some(at) => {
@@ -392,7 +414,13 @@ impl Runner {
             return;
         };
         let limits = source.limits();
-        while self.tasks.len() < self.backoff.concurrency() && self.backoff.allows(now) {
+        // After a failure, one request goes alone until an answer says the server is well again.
+        let allowed = if self.probing {
+            1
+        } else {
+            self.backoff.concurrency()
+        };
+        while self.tasks.len() < allowed && self.backoff.allows(now) {
             let batch = self.next_batch(now, limits.batch_size);
             if batch.is_empty() {
                 return;
@@ -492,6 +520,7 @@ impl Runner {
         match result {
             Ok(availabilities) => {
                 self.backoff.on_success(now);
+                self.probing = false;
                 self.paused_for_credentials = false;
                 let mut by_mailbox: HashMap<String, Availability> = availabilities
                     .into_iter()
@@ -553,6 +582,7 @@ impl Runner {
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!(code = %failure.code, message = %failure.message, "source request failed");
                 let until = self.backoff.on_failure(&failure.action, now);
+                self.probing = true;
                 let state = match &failure.action {
                     FailureAction::CredentialFailure { .. } => {
                         // Everything else in flight used the same credential: drop it now.
@@ -560,7 +590,7 @@ impl Runner {
                         self.generation += 1;
                         let returning: Vec<String> = self.in_flight.drain().collect();
                         for email in returning {
-                            self.schedule(email, now);
+                            self.requeue(email, now);
                         }
                         self.paused_for_credentials = true;
                         SourceState::AuthFailed
@@ -573,7 +603,7 @@ impl Runner {
                     FailureAction::Transient => SourceState::Degraded,
                 };
                 for email in still_watched {
-                    self.schedule(email, now);
+                    self.requeue(email, now);
                 }
                 let next = until.filter(|t| *t != Timestamp::MAX);
                 self.set_health(state, Some(failure.code), Some(failure.message), next, now);

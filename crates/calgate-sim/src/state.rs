@@ -28,7 +28,14 @@ pub enum Throttle {
 struct Budget {
     requests: u64,
     backoff_until: Option<Timestamp>,
+    /// When the back-off was advertised.
+    advertised_at: Option<Timestamp>,
 }
+
+/// A request arriving this soon after a back-off was advertised was on its way before the
+/// answer could have been read (a client with several requests in flight): it is not counted as
+/// a violation. A client that ignores back-offs still shows every later request.
+const IN_FLIGHT_GRACE: SignedDuration = SignedDuration::from_millis(10);
 
 /// One recorded response (kept only when `Policy::record_responses` > 0).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -149,16 +156,20 @@ impl SimState {
         let budget = budgets.entry(credential.to_ascii_lowercase()).or_default();
         budget.requests += 1;
         if let Some(until) = budget.backoff_until {
-            if now < until {
-                self.stats.record_backoff_violation(credential);
-            } else {
+            let concurrent = budget
+                .advertised_at
+                .is_some_and(|at| now.duration_since(at) < IN_FLIGHT_GRACE);
+            if now >= until {
                 budget.backoff_until = None;
+            } else if !concurrent {
+                self.stats.record_backoff_violation(credential);
             }
         }
         if policy.retry_after_s > 0 {
             let seconds = policy.retry_after_s;
             let secs = i64::try_from(seconds).unwrap_or(i64::MAX);
             budget.backoff_until = now.saturating_add(SignedDuration::from_secs(secs)).ok();
+            budget.advertised_at = Some(now);
             return Some(Throttle::RetryAfter {
                 status: policy.retry_after_status,
                 seconds,
@@ -169,6 +180,7 @@ impl SimState {
             let ms = policy.busy_backoff_ms;
             let millis = i64::try_from(ms).unwrap_or(i64::MAX);
             budget.backoff_until = now.saturating_add(SignedDuration::from_millis(millis)).ok();
+            budget.advertised_at = Some(now);
             return Some(Throttle::ServerBusy { backoff_ms: ms });
         }
         None

@@ -373,3 +373,73 @@ async fn a_calendar_edit_is_seen_within_one_interval() {
         edited_at.elapsed()
     );
 }
+
+/// A first fetch that the server throttles keeps its priority: it goes out as soon as the
+/// advertised back-off ends, not at the next pacing slot (here 30 s apart), and nothing is sent
+/// inside the back-off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_first_fetch_is_retried_when_the_back_off_ends() {
+    let config = SimConfig {
+        people: 1000,
+        ..SimConfig::default()
+    };
+    let sim = calgate_sim::spawn(config.clone()).await.expect("simulator");
+    let sim_http = sim_client(&sim);
+    let control = sim.urls.control_url.trim_end_matches('/').to_string();
+    let resp = sim_http
+        .put(format!("{control}/policy"))
+        .json(&json!({"busy_every_n_requests": 2, "busy_backoff_ms": 1000}))
+        .send()
+        .await
+        .expect("policy");
+    assert!(resp.status().is_success());
+    let source = ews_source(&sim, &config).await;
+    let gw = spawn_gateway(
+        Some(source),
+        EngineOptions::with_interval(SignedDuration::from_secs(300)),
+    )
+    .await;
+    let http = gw.admin.clone();
+    let base = gw.url();
+    let people: Vec<Value> = sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| json!({"email": p.email}))
+        .collect();
+    let started = std::time::Instant::now();
+    http.put(format!("{base}/api/v1/people"))
+        .json(&people)
+        .send()
+        .await
+        .expect("put");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let health: Value = http
+            .get(format!("{base}/api/v1/health"))
+            .send()
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("json");
+        let done = health["mailboxes"]["fresh"].as_u64().unwrap_or(0)
+            + health["mailboxes"]["error"].as_u64().unwrap_or(0);
+        if done >= 1000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a throttled first fetch waited for a pacing slot: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the back-off was waited out"
+    );
+    let s = stats(&sim_http, &sim).await;
+    assert!(s["throttled"].as_u64().unwrap_or(0) >= 1, "{s}");
+    assert_eq!(s["backoff_violations"], 0, "{s}");
+}

@@ -407,9 +407,8 @@ async fn graceful_shutdown_ends_open_streams_and_keeps_the_data() {
 #[test]
 fn checked_in_openapi_matches_the_code() {
     let path = calgate_testkit::workspace_root().join("docs/openapi.json");
-    let generated = serde_json::to_string_pretty(&calgate::api::openapi::document())
-        .expect("serialize")
-        + "\n";
+    let generated =
+        serde_json::to_string_pretty(&calgate::api::openapi::document()).expect("serialize") + "\n";
     if std::env::var_os("CALGATE_UPDATE_OPENAPI").is_some() {
         std::fs::write(&path, &generated).expect("write docs/openapi.json");
     }
