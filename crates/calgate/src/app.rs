@@ -218,8 +218,17 @@ fn to_person(p: WatchedPerson) -> Person {
 }
 
 /// A store failure as an API error: the message names the problem (a full disk, say) but never
-/// a secret, which store errors never hold.
+/// a secret, which store errors never hold. Input the store refuses is the caller's mistake
+/// (422), not an unavailable store: a client told 503 would retry the same request for ever.
 pub fn store_error(e: calgate_store::StoreError) -> ApiError {
+    if let calgate_store::StoreError::InvalidInput { .. } = &e {
+        tracing::info!(error = %e, "input refused by the store");
+        return ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            e.to_string(),
+        );
+    }
     tracing::error!(error = %e, "store operation failed");
     ApiError::new(
         axum::http::StatusCode::SERVICE_UNAVAILABLE,

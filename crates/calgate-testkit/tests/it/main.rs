@@ -15,5 +15,6 @@ mod gateway_api;
 mod graph;
 mod lockout;
 mod pages;
+mod schemathesis;
 mod sim_conformance;
 mod testkit_selfcheck;

@@ -15,20 +15,50 @@ fn json_body(schema: Value) -> Value {
     json!({"content": {"application/json": {"schema": schema}}})
 }
 
+/// A required JSON request body: the handlers refuse a request without one (415).
+fn request_body(schema: Value) -> Value {
+    merge(json!({"required": true}), json_body(schema))
+}
+
+/// An error answer in the API's `{code, message, fields?}` shape.
+fn error(description: &str) -> Value {
+    merge(json!({"description": description}), json_body(error_ref()))
+}
+
+/// Adds `extra` answers to `responses` (an operation's own entries win).
+fn with(mut responses: Value, extra: &Value) -> Value {
+    if let (Some(r), Some(e)) = (responses.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            r.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    responses
+}
+
 /// The document.
 pub fn document() -> Value {
+    // Every operation behind a token: the token is checked against the database first.
     let errors = json!({
-        "401": {"description": "missing or unknown API token", "content": {"application/json": {"schema": error_ref()}}},
-        "403": {"description": "the token's role does not allow this", "content": {"application/json": {"schema": error_ref()}}}
+        "401": error("missing or unknown API token"),
+        "403": error("the token's role does not allow this"),
+        "503": error("the database refused the operation (a full disk, say)")
     });
-    let with_errors = |mut responses: Value| {
-        if let (Some(r), Some(e)) = (responses.as_object_mut(), errors.as_object()) {
-            for (k, v) in e {
-                r.insert(k.clone(), v.clone());
-            }
-        }
-        responses
-    };
+    let with_errors = |responses: Value| with(responses, &errors);
+    // Every operation with a JSON body: the framework's refusals, in the API's error shape.
+    let body_errors = json!({
+        "400": error("the body is not JSON"),
+        "413": error("the body is larger than 2 MiB"),
+        "415": error("the body is not sent as application/json"),
+        "422": error("the body does not have the documented shape")
+    });
+    let with_body_errors = |responses: Value| with(with_errors(responses), &body_errors);
+    let person_summary = json!({"type": "object", "required": ["email", "status"], "properties": {
+        "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "extension": {"type": ["string", "null"]},
+        "status": {"$ref": "#/components/schemas/Status"}}});
+    let test_answer = json!({"type": "object", "required": ["ok", "mailbox", "provider", "elapsed_ms"], "properties": {
+        "ok": {"type": "boolean"}, "mailbox": {"type": "string"}, "provider": {"type": "string"},
+        "status": {"$ref": "#/components/schemas/Status"}, "events_today": {"type": "integer", "minimum": 0},
+        "code": {"type": "string"}, "message": {"type": "string"}, "elapsed_ms": {"type": "integer", "minimum": 0}}});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -52,7 +82,9 @@ pub fn document() -> Value {
                         "subject": {"type": ["string", "null"]}, "location": {"type": ["string", "null"]}, "private": {"type": "boolean"}}},
                     "unknown_reason": {"type": "string"}}},
                 "PersonInput": {"type": "object", "required": ["email"], "properties": {
-                    "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "extension": {"type": ["string", "null"]}}},
+                    "email": {"type": "string", "format": "email", "description": "at most 256 characters unless a name is given"},
+                    "name": {"type": ["string", "null"], "maxLength": 256, "description": "printable characters"},
+                    "extension": {"type": ["string", "null"], "maxLength": 32, "description": "printable characters"}}},
                 "Person": {"type": "object", "properties": {
                     "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "extension": {"type": ["string", "null"]},
                     "status": {"$ref": "#/components/schemas/Status"},
@@ -90,33 +122,39 @@ pub fn document() -> Value {
                 "responses": with_errors(json!({"200": merge(json!({"description": "health"}), json_body(json!({"$ref": "#/components/schemas/Health"})))}))}},
             "/api/v1/people": {
                 "get": {"summary": "Watched people matching a query (email, name or extension)",
-                    "parameters": [{"name": "query", "in": "query", "schema": {"type": "string"}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
-                    "responses": with_errors(json!({"200": {"description": "people with their status"}}))},
+                    "parameters": [{"name": "query", "in": "query", "schema": {"type": "string"}},
+                        {"name": "limit", "in": "query", "description": "at most this many (default 100; taken as 1 to 10 000)",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": u64::MAX}}],
+                    "responses": with_errors(json!({"200": merge(json!({"description": "people with their status"}), json_body(json!({"type": "array", "items": person_summary}))),
+                        "400": error("the query string cannot be read (limit not a whole number, say)")}))},
                 "put": {"summary": "Bulk upsert of the watch list (admin)",
-                    "requestBody": json_body(json!({"type": "array", "items": {"$ref": "#/components/schemas/PersonInput"}})),
-                    "responses": with_errors(json!({"200": {"description": "saved"}, "422": merge(json!({"description": "invalid entries; nothing saved"}), json_body(error_ref()))}))}},
+                    "requestBody": request_body(json!({"type": "array", "items": {"$ref": "#/components/schemas/PersonInput"}})),
+                    "responses": with_body_errors(json!({"200": merge(json!({"description": "saved"}), json_body(json!({"type": "object", "required": ["upserted", "watched"], "properties": {
+                            "upserted": {"type": "integer", "minimum": 0}, "watched": {"type": "integer", "minimum": 0}}}))),
+                        "422": error("invalid entries (`invalid_people`, with a message per field); nothing saved")}))}},
             "/api/v1/people/{email}": {
                 "parameters": [{"name": "email", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "get": {"summary": "One person's record (refreshed on demand when old)",
-                    "responses": with_errors(json!({"200": merge(json!({"description": "the record"}), json_body(json!({"$ref": "#/components/schemas/Person"}))), "404": {"description": "not watched"}}))},
+                    "responses": with_errors(json!({"200": merge(json!({"description": "the record"}), json_body(json!({"$ref": "#/components/schemas/Person"}))), "404": error("not watched")}))},
                 "delete": {"summary": "Stop watching a person (admin)",
-                    "responses": with_errors(json!({"204": {"description": "removed"}, "404": {"description": "not watched"}}))}},
+                    "responses": with_errors(json!({"204": {"description": "removed"}, "404": error("not watched")}))}},
             "/api/v1/stream": {"get": {"summary": "Server-sent events: `snapshot`, then one `status` event per change; resumable with Last-Event-ID",
-                "responses": with_errors(json!({"200": {"description": "text/event-stream"}}))}},
+                "responses": with_errors(json!({"200": {"description": "the event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}))}},
             "/api/v1/settings/calendar": {
                 "get": {"summary": "The calendar integration settings (admin)",
                     "responses": with_errors(json!({"200": merge(json!({"description": "settings"}), json_body(json!({"$ref": "#/components/schemas/SettingsAnswer"})))}))},
                 "put": {"summary": "Validate, save and apply settings (admin); answers warnings",
-                    "requestBody": json_body(json!({"$ref": "#/components/schemas/Settings"})),
-                    "responses": with_errors(json!({"200": merge(json!({"description": "saved"}), json_body(json!({"$ref": "#/components/schemas/SettingsAnswer"}))), "422": merge(json!({"description": "invalid_settings with field errors"}), json_body(error_ref()))}))}},
+                    "requestBody": request_body(json!({"$ref": "#/components/schemas/Settings"})),
+                    "responses": with_body_errors(json!({"200": merge(json!({"description": "saved"}), json_body(json!({"$ref": "#/components/schemas/SettingsAnswer"}))), "422": error("invalid_settings with field errors; nothing saved")}))}},
             "/api/v1/settings/calendar/test": {"post": {"summary": "Test the saved settings against one mailbox (admin)",
-                "requestBody": json_body(json!({"type": "object", "required": ["mailbox"], "properties": {"mailbox": {"type": "string"}}})),
-                "responses": with_errors(json!({"200": {"description": "what happened: ok with a sample status, or a code and message"}}))}},
+                "requestBody": request_body(json!({"type": "object", "required": ["mailbox"], "properties": {"mailbox": {"type": "string", "format": "email"}}})),
+                "responses": with_body_errors(json!({"200": merge(json!({"description": "what happened: ok with a sample status, or a code and message"}), json_body(test_answer)),
+                    "422": error("the mailbox is not an email address (`invalid_request`), or the body does not have the documented shape")}))}},
             "/api/v1/source/retry": {"post": {"summary": "Retry now (admin): one immediate attempt with the current credentials, also while the lockout guard holds them",
                 "responses": with_errors(json!({"200": merge(json!({"description": "how many sign-ins may try once"}), json_body(json!({"type": "object", "properties": {"credentials": {"type": "integer"}}})))}))}},
             "/api/v1/signin/device-code": {
                 "post": {"summary": "Start a device-code sign-in to Entra ID for the saved tenant and app (admin); polling runs in the background",
-                    "responses": with_errors(json!({"201": merge(json!({"description": "the code to enter and where"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"}))), "409": merge(json!({"description": "tenant or client ID not saved"}), json_body(error_ref())), "422": merge(json!({"description": "Entra ID refused"}), json_body(error_ref()))}))},
+                    "responses": with_errors(json!({"201": merge(json!({"description": "the code to enter and where"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"}))), "409": error("tenant or client ID not saved, or the saved connection settings are unusable"), "422": error("Entra ID refused"), "502": error("Entra ID could not be reached or failed")}))},
                 "get": {"summary": "The device-code sign-in's state (admin)",
                     "responses": with_errors(json!({"200": merge(json!({"description": "state"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"})))}))},
                 "delete": {"summary": "Forget the device-code sign-in (admin); EWS goes back to the stored service account",

@@ -97,16 +97,37 @@ pub async fn upsert(
             errors.insert(format!("[{i}].email"), "not an email address".to_string());
             continue;
         }
+        let name = p
+            .name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+        let extension = p
+            .extension
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+        if !fits(name.as_deref(), MAX_NAME) {
+            errors.insert(
+                format!("[{i}].name"),
+                format!("at most {MAX_NAME} printable characters"),
+            );
+        }
+        // Without a name the address is shown as the name, so it must fit as one.
+        if name.is_none() && email.chars().count() > MAX_NAME {
+            errors.insert(
+                format!("[{i}].email"),
+                format!("at most {MAX_NAME} characters unless a name is given"),
+            );
+        }
+        if !fits(extension.as_deref(), MAX_EXTENSION) {
+            errors.insert(
+                format!("[{i}].extension"),
+                format!("at most {MAX_EXTENSION} printable characters"),
+            );
+        }
         clean.push(Person {
             email,
-            name: p
-                .name
-                .map(|n| n.trim().to_string())
-                .filter(|n| !n.is_empty()),
-            extension: p
-                .extension
-                .map(|n| n.trim().to_string())
-                .filter(|n| !n.is_empty()),
+            name,
+            extension,
         });
     }
     if !errors.is_empty() {
@@ -134,6 +155,16 @@ pub async fn delete(
     } else {
         Err(ApiError::not_found("person"))
     }
+}
+
+/// The longest display name the watch list keeps (the store refuses longer ones).
+const MAX_NAME: usize = 256;
+/// The longest extension the watch list keeps (the store refuses longer ones).
+const MAX_EXTENSION: usize = 32;
+
+/// Whether an optional name or extension is short enough and free of control characters.
+fn fits(value: Option<&str>, max: usize) -> bool {
+    value.is_none_or(|v| v.chars().count() <= max && !v.chars().any(char::is_control))
 }
 
 /// A plain shape check: one `@`, something on both sides, no spaces or control characters.
