@@ -35,7 +35,7 @@ struct Budget {
 /// A request arriving this soon after a back-off was advertised was on its way before the
 /// answer could have been read (a client with several requests in flight): it is not counted as
 /// a violation. A client that ignores back-offs still shows every later request.
-const IN_FLIGHT_GRACE: SignedDuration = SignedDuration::from_millis(10);
+const IN_FLIGHT_GRACE: SignedDuration = SignedDuration::from_millis(25);
 
 /// One recorded response (kept only when `Policy::record_responses` > 0).
 #[derive(Debug, Clone, serde::Serialize)]
