@@ -10,8 +10,9 @@
 //! afterwards that every address in the settings is still the simulator's, so a richer document
 //! can never let the run point the gateway at hosts outside the machine.
 //!
-//! The event stream is left out: each accepted request holds its connection open until the tool's
-//! read timeout, which would spend the time budget on waiting rather than on cases.
+//! The event stream gets a run of its own: the tool checks every event it reads against the
+//! document (the `data` of each event is JSON with its own schema), but an accepted request holds
+//! the connection open until the tool's read timeout, so that run is short, with a short timeout.
 //!
 //! Also here: the regression tests for the server errors the tool found.
 
@@ -28,7 +29,11 @@ const SERVICE: &str = "attendant@contoso.com";
 const SERVICE_PASSWORD: &str = "Attendant-Passw0rd";
 /// Cases per operation and phase: the whole run stays well under a minute on two cores.
 const MAX_EXAMPLES: u32 = 40;
-/// The run is killed after this long (it normally takes 10 to 20 s).
+/// Cases for the event stream, each held open for [`STREAM_READ_S`].
+const STREAM_EXAMPLES: u32 = 5;
+/// How long the tool reads one event stream before it judges the events it got.
+const STREAM_READ_S: &str = "2";
+/// A run is killed after this long (the two normally take 10 to 25 s together).
 const RUN_LIMIT: Duration = Duration::from_secs(150);
 
 /// The checks run on every answer. `negative_data_rejection` and `positive_data_acceptance` are
@@ -107,6 +112,62 @@ fn require_schemathesis(python: &std::path::Path) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// What one schemathesis run did.
+struct Run {
+    generated: u64,
+    passed: u64,
+    stdout: String,
+}
+
+/// Runs schemathesis from the test venv against `gw`'s own document with the admin token;
+/// fails the test when the tool reports anything or exits otherwise than with 0.
+async fn run_schemathesis(python: &std::path::Path, gw: &TestGateway, args: &[&str]) -> Run {
+    let work_dir = tempfile::tempdir().expect("temp dir");
+    let child = tokio::process::Command::new(python)
+        // The console script's own two lines, so the venv's python is the one that runs.
+        .args([
+            "-c",
+            "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
+        ])
+        .arg("run")
+        .arg(format!("{}/api/v1/openapi.json", gw.url()))
+        .args([
+            "--header",
+            &format!("Authorization: Bearer {}", gw.admin_token),
+        ])
+        .args(["--checks", CHECKS, "--workers", "1"])
+        .args(["--generation-database", "none", "--no-color"])
+        .arg("--continue-on-failure")
+        .args(args)
+        // No configuration file or example database from elsewhere is picked up.
+        .current_dir(work_dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("schemathesis starts");
+    let out = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("schemathesis ran longer than {RUN_LIMIT:?}"))
+        .expect("schemathesis output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "schemathesis {args:?} found problems (exit {:?}):\n{stdout}\n{stderr}",
+        out.status.code()
+    );
+    Run {
+        generated: summary_count(&stdout, "generated")
+            .unwrap_or_else(|| panic!("no case count in:\n{stdout}")),
+        passed: summary_count(&stdout, "passed")
+            .unwrap_or_else(|| panic!("no count of passed cases in:\n{stdout}")),
+        stdout,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
     let python = python();
@@ -134,58 +195,56 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
     let (status, answer) = put_json(&gw, "/api/v1/people", &Value::Array(people)).await;
     assert_eq!(status, 200, "watch list refused: {answer}");
 
-    let work_dir = tempfile::tempdir().expect("temp dir");
     let started = Instant::now();
-    let child = tokio::process::Command::new(&python)
-        // The console script's own two lines, so the venv's python is the one that runs.
-        .args([
-            "-c",
-            "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
-        ])
-        .arg("run")
-        .arg(format!("{}/api/v1/openapi.json", gw.url()))
-        .args([
-            "--header",
-            &format!("Authorization: Bearer {}", gw.admin_token),
-        ])
-        .args(["--checks", CHECKS])
-        .args(["--max-examples", &MAX_EXAMPLES.to_string()])
-        .args(["--exclude-path", "/api/v1/stream"])
-        .args(["--request-timeout", "20", "--workers", "1"])
-        .args(["--generation-database", "none", "--no-color"])
-        .args(["--continue-on-failure"])
-        // No configuration file or example database from elsewhere is picked up.
-        .current_dir(work_dir.path())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("schemathesis starts");
-    let out = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("schemathesis ran longer than {RUN_LIMIT:?}"))
-        .expect("schemathesis output");
+    let main = run_schemathesis(
+        &python,
+        &gw,
+        &[
+            "--max-examples",
+            &MAX_EXAMPLES.to_string(),
+            "--exclude-path",
+            "/api/v1/stream",
+            "--request-timeout",
+            "20",
+        ],
+    )
+    .await;
+    let stream = run_schemathesis(
+        &python,
+        &gw,
+        &[
+            "--max-examples",
+            &STREAM_EXAMPLES.to_string(),
+            "--include-path",
+            "/api/v1/stream",
+            "--phases",
+            "fuzzing",
+            "--request-timeout",
+            STREAM_READ_S,
+        ],
+    )
+    .await;
     let elapsed = started.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let generated = summary_count(&stdout, "generated");
-    let passed = summary_count(&stdout, "passed");
     println!(
-        "schemathesis {version}: {} cases generated, {} passed, exit {:?}, in {:.1} s",
-        generated.map_or("?".into(), |n| n.to_string()),
-        passed.map_or("?".into(), |n| n.to_string()),
-        out.status.code(),
+        "schemathesis {version}: {} cases generated, {} passed ({} and {} on the event stream), \
+         in {:.1} s",
+        main.generated + stream.generated,
+        main.passed + stream.passed,
+        stream.generated,
+        stream.passed,
         elapsed.as_secs_f64()
     );
     assert!(
-        out.status.success(),
-        "schemathesis found problems (exit {:?}):\n{stdout}\n{stderr}",
-        out.status.code()
+        main.generated >= 100,
+        "too few cases ran: {}\n{}",
+        main.generated,
+        main.stdout
     );
-    let generated = generated.unwrap_or_else(|| panic!("no case count in:\n{stdout}"));
-    assert!(generated >= 100, "too few cases ran: {generated}\n{stdout}");
+    assert!(
+        stream.generated >= 1,
+        "no event-stream case ran\n{}",
+        stream.stdout
+    );
 
     // The run could not point the gateway anywhere but the simulator.
     let saved = get_json(&gw.admin, &format!("{}/api/v1/settings/calendar", gw.url())).await;

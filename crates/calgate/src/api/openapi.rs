@@ -55,6 +55,21 @@ pub fn document() -> Value {
     let person_summary = json!({"type": "object", "required": ["email", "status"], "properties": {
         "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "extension": {"type": ["string", "null"]},
         "status": {"$ref": "#/components/schemas/Status"}}});
+    // One server-sent event: `snapshot` first (and after a client fell behind), then `status`.
+    let status_ref = json!({"$ref": "#/components/schemas/Status"});
+    let event = |name: &str, data: Value| {
+        json!({"type": "object", "required": ["event", "id", "data"], "properties": {
+            "event": {"const": name}, "id": {"type": "string", "pattern": "^[0-9]+$"},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data}}})
+    };
+    let stream_event = json!({"oneOf": [
+        event("snapshot", json!({"type": "object", "required": ["seq", "people"], "properties": {
+            "seq": {"type": "integer", "minimum": 0},
+            "people": {"type": "array", "items": {"type": "object", "required": ["email", "status"], "properties": {
+                "email": {"type": "string"}, "status": status_ref}}}}})),
+        event("status", json!({"type": "object", "required": ["email", "status", "at"], "properties": {
+            "email": {"type": "string"}, "status": status_ref, "at": {"type": "string", "format": "date-time"}}}))
+    ]});
     let test_answer = json!({"type": "object", "required": ["ok", "mailbox", "provider", "elapsed_ms"], "properties": {
         "ok": {"type": "boolean"}, "mailbox": {"type": "string"}, "provider": {"type": "string"},
         "status": {"$ref": "#/components/schemas/Status"}, "events_today": {"type": "integer", "minimum": 0},
@@ -139,7 +154,9 @@ pub fn document() -> Value {
                 "delete": {"summary": "Stop watching a person (admin)",
                     "responses": with_errors(json!({"204": {"description": "removed"}, "404": error("not watched")}))}},
             "/api/v1/stream": {"get": {"summary": "Server-sent events: `snapshot`, then one `status` event per change; resumable with Last-Event-ID",
-                "responses": with_errors(json!({"200": {"description": "the event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}))}},
+                "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "description": "resume after this event (a number); anything else starts with a snapshot", "schema": {"type": "string"}}],
+                "responses": with_errors(json!({"200": {"description": "the event stream; `schema` describes each event (OpenAPI 3.1), its `data` being JSON",
+                    "content": {"text/event-stream": {"schema": stream_event}}}}))}},
             "/api/v1/settings/calendar": {
                 "get": {"summary": "The calendar integration settings (admin)",
                     "responses": with_errors(json!({"200": merge(json!({"description": "settings"}), json_body(json!({"$ref": "#/components/schemas/SettingsAnswer"})))}))},
