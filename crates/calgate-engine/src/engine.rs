@@ -657,7 +657,7 @@ impl Runner {
 }
 
 fn normalize(email: &str) -> String {
-    email.trim().to_ascii_lowercase()
+    email.trim().to_lowercase()
 }
 
 fn to_std(d: SignedDuration) -> std::time::Duration {

@@ -418,3 +418,54 @@ fn checked_in_openapi_matches_the_code() {
         "docs/openapi.json is out of date; regenerate it with CALGATE_UPDATE_OPENAPI=1"
     );
 }
+
+/// Addresses are compared in one case everywhere (the API, the store, the engine), also for
+/// letters beyond ASCII.
+#[tokio::test]
+async fn non_ascii_capitals_find_the_same_person() {
+    let gw = spawn_gateway(
+        None,
+        EngineOptions::with_interval(SignedDuration::from_secs(300)),
+    )
+    .await;
+    let base = gw.url();
+    gw.admin
+        .put(format!("{base}/api/v1/people"))
+        .json(&json!([{"email": "ÉLODIE.Durand@Contoso.com", "name": "Élodie"}]))
+        .send()
+        .await
+        .expect("put");
+    let list: Value = gw
+        .admin
+        .get(format!("{base}/api/v1/people?query=élodie"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list[0]["email"], "élodie.durand@contoso.com", "{list}");
+    // The engine watches the person under the same key the store keeps.
+    let board = gw.gateway.app.engine().board().clone();
+    let mut watched = false;
+    for _ in 0..50 {
+        if board.get("élodie.durand@contoso.com").is_some() {
+            watched = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        watched,
+        "the engine keys the person differently from the store"
+    );
+    let one = gw
+        .admin
+        .get(format!(
+            "{base}/api/v1/people/%C3%89LODIE.durand@contoso.com"
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(one.status(), 200);
+}

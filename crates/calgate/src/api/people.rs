@@ -61,7 +61,7 @@ pub async fn get(
     State(app): State<Arc<AppState>>,
     Path(email): Path<String>,
 ) -> Result<Json<PersonView>, ApiError> {
-    let email = email.trim().to_ascii_lowercase();
+    let email = email.trim().to_lowercase();
     let person = app
         .person(&email)
         .await?
@@ -92,7 +92,7 @@ pub async fn upsert(
     let mut clean = Vec::with_capacity(people.len());
     let mut errors = std::collections::BTreeMap::new();
     for (i, p) in people.into_iter().enumerate() {
-        let email = p.email.trim().to_ascii_lowercase();
+        let email = p.email.trim().to_lowercase();
         if !looks_like_email(&email) {
             errors.insert(format!("[{i}].email"), "not an email address".to_string());
             continue;
@@ -149,7 +149,7 @@ pub async fn delete(
     State(app): State<Arc<AppState>>,
     Path(email): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let email = email.trim().to_ascii_lowercase();
+    let email = email.trim().to_lowercase();
     if app.delete_person(&email).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

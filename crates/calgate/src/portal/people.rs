@@ -96,7 +96,7 @@ pub async fn add(
 ) -> Response {
     let email = form
         .get("email")
-        .map(|e| e.trim().to_ascii_lowercase())
+        .map(|e| e.trim().to_lowercase())
         .unwrap_or_default();
     if !looks_like_email(&email) {
         let mut page = PeoplePage::build(&app, &s, "").await;
@@ -130,7 +130,7 @@ pub async fn remove(
 ) -> Response {
     let email = form
         .get("email")
-        .map(|e| e.trim().to_ascii_lowercase())
+        .map(|e| e.trim().to_lowercase())
         .unwrap_or_default();
     match app.delete_person(&email).await {
         Ok(true) => Redirect::to(&format!(
@@ -165,7 +165,7 @@ pub fn parse_import(text: &str) -> Vec<ImportRow> {
                 .find(|c| line.contains(*c))
                 .unwrap_or(',');
             let mut cells = line.split(sep).map(|c| c.trim().trim_matches('"').trim());
-            let email = cells.next().unwrap_or("").to_ascii_lowercase();
+            let email = cells.next().unwrap_or("").to_lowercase();
             let name = cells.next().unwrap_or("").to_string();
             let extension = cells.next().unwrap_or("").to_string();
             let extra = cells.any(|c| !c.is_empty());
