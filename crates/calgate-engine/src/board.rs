@@ -4,8 +4,8 @@
 //! Statuses change at meeting boundaries without any request to the source: each person's
 //! `next_change` is kept in a timer set, and [`StatusBoard::tick`] recomputes those that are due.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -41,13 +41,17 @@ pub struct StatusChange {
 /// What the board knows of one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonEntry {
-    pub availability: Option<Availability>,
+    /// Shared, so recomputing a status at a boundary or reading a record copies no events.
+    pub availability: Option<Arc<Availability>>,
     pub status: OperatorStatus,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    people: HashMap<String, PersonEntry>,
+    /// Boxed: the table itself stays small when it grows with the watch list.
+    people: HashMap<String, Box<PersonEntry>>,
+    /// People whose availability changed since the last [`StatusBoard::take_changed`].
+    changed: HashSet<String>,
     timers: BTreeSet<(Timestamp, String)>,
     seq: u64,
     history: VecDeque<StatusChange>,
@@ -145,7 +149,24 @@ impl StatusBoard {
         let email = availability.mailbox.clone();
         let options = self.options();
         let status = compute_status(Some(&availability), now, &options);
-        self.store(&email, Some(availability), status, now);
+        self.store(&email, Some(Arc::new(availability)), status, now);
+        self.inner().changed.insert(email);
+    }
+
+    /// The availabilities stored since the last call (for the warm-restart save), and forgets
+    /// them; `put_back` returns them to the set when the save failed.
+    pub fn take_changed(&self) -> Vec<Arc<Availability>> {
+        let mut inner = self.inner();
+        let emails: Vec<String> = inner.changed.drain().collect();
+        emails
+            .iter()
+            .filter_map(|e| inner.people.get(e).and_then(|p| p.availability.clone()))
+            .collect()
+    }
+
+    /// Marks people as changed again (their save failed).
+    pub fn put_back(&self, emails: impl IntoIterator<Item = String>) {
+        self.inner().changed.extend(emails);
     }
 
     /// Recomputes every person whose `next_change` has come. Returns how many changed.
@@ -181,7 +202,10 @@ impl StatusBoard {
         if due {
             self.recompute(email, now);
         }
-        self.inner().people.get(email).cloned()
+        self.inner()
+            .people
+            .get(email)
+            .map(|p| PersonEntry::clone(p))
     }
 
     /// Every person's status, with the sequence number it is consistent with (statuses past
@@ -199,7 +223,7 @@ impl StatusBoard {
     }
 
     /// Every person's last availability (for persistence).
-    pub fn availabilities(&self) -> Vec<Availability> {
+    pub fn availabilities(&self) -> Vec<Arc<Availability>> {
         self.inner()
             .people
             .values()
@@ -220,7 +244,7 @@ impl StatusBoard {
         let inner = self.inner();
         let mut counts = [0usize; 4];
         for p in inner.people.values() {
-            let f = freshness(p.availability.as_ref(), now, stale_age);
+            let f = freshness(p.availability.as_deref(), now, stale_age);
             counts[f as usize] += 1;
         }
         counts
@@ -231,14 +255,14 @@ impl StatusBoard {
             Some(p) => p.availability.clone(),
             None => return false,
         };
-        let status = compute_status(availability.as_ref(), now, &self.options());
+        let status = compute_status(availability.as_deref(), now, &self.options());
         self.store(email, availability, status, now)
     }
 
     fn store(
         &self,
         email: &str,
-        availability: Option<Availability>,
+        availability: Option<Arc<Availability>>,
         status: OperatorStatus,
         now: Timestamp,
     ) -> bool {
@@ -253,10 +277,10 @@ impl StatusBoard {
         let changed = previous.as_ref().is_none_or(|p| visible_change(p, &status));
         inner.people.insert(
             email.to_string(),
-            PersonEntry {
+            Box::new(PersonEntry {
                 availability,
                 status: status.clone(),
-            },
+            }),
         );
         if changed {
             inner.seq += 1;

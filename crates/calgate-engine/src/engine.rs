@@ -544,6 +544,9 @@ impl Runner {
                     if availability.error.is_some() {
                         errors += 1;
                     }
+                    // The board is keyed by the watch list's spelling of the address.
+                    let mut availability = availability;
+                    availability.mailbox.clone_from(&email);
                     self.board.update(availability, now);
                     self.counters
                         .mailboxes_fetched

@@ -9,9 +9,13 @@ use crate::error::{Result, StoreError};
 impl Store {
     /// Stores availabilities in one transaction. An entry older than the stored one for the same
     /// mailbox is ignored, so a late batch cannot roll a mailbox back.
-    pub async fn save_availability(&self, items: &[Availability]) -> Result<()> {
+    pub async fn save_availability<A>(&self, items: &[A]) -> Result<()>
+    where
+        A: std::borrow::Borrow<Availability>,
+    {
         let mut rows = Vec::with_capacity(items.len());
         for a in items {
+            let a: &Availability = a.borrow();
             let json = serde_json::to_string(a)
                 .map_err(|e| StoreError::corrupt_json("availability", &e))?;
             rows.push((

@@ -93,8 +93,8 @@ impl RunningGateway {
         if tokio::time::timeout(grace, task).await.is_err() {
             tracing::warn!("requests still running after the grace period; closing anyway");
         }
-        let all = self.app.engine().board().availabilities();
-        if let Err(e) = self.app.store.save_availability(&all).await {
+        let changed = self.app.engine().board().take_changed();
+        if let Err(e) = self.app.store.save_availability(&changed).await {
             tracing::warn!(error = %e, "could not save last-known availability at shutdown");
         }
         self.app.store.close().await;
@@ -197,28 +197,19 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
     })
 }
 
-/// Saves newly fetched availability every few seconds, for a warm restart.
+/// Saves newly fetched availability every few seconds, for a warm restart. Only what changed
+/// since the last save is written; a failed save is tried again next time.
 async fn persist_availability(app: Arc<AppState>) {
-    let mut saved: std::collections::HashMap<String, Timestamp> = Default::default();
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
-        let changed: Vec<calgate_core::Availability> = app
-            .engine()
-            .board()
-            .availabilities()
-            .into_iter()
-            .filter(|a| saved.get(&a.mailbox) != Some(&a.fetched_at))
-            .collect();
+        let board = app.engine().board();
+        let changed = board.take_changed();
         if changed.is_empty() {
             continue;
         }
-        match app.store.save_availability(&changed).await {
-            Ok(()) => {
-                for a in changed {
-                    saved.insert(a.mailbox.clone(), a.fetched_at);
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "could not save last-known availability"),
+        if let Err(e) = app.store.save_availability(&changed).await {
+            tracing::warn!(error = %e, "could not save last-known availability");
+            board.put_back(changed.iter().map(|a| a.mailbox.clone()));
         }
     }
 }

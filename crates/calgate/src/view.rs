@@ -88,7 +88,7 @@ pub fn person_view(
     now: Timestamp,
     stale_age: SignedDuration,
 ) -> PersonView {
-    let availability = entry.and_then(|e| e.availability.as_ref());
+    let availability = entry.and_then(|e| e.availability.as_deref());
     let status = entry
         .map(|e| StatusView::from(&e.status))
         .unwrap_or(StatusView {
