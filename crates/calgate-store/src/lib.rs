@@ -97,6 +97,12 @@ impl Store {
             // FULL: a commit is on disk before the call returns (settings, refresh tokens).
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Statement journals of the watch list's multi-row upserts stay in memory rather than
+            // going through a temporary file for every chunk.
+            .pragma("temp_store", "memory")
+            // 8 MiB of page cache per connection (SQLite's default is 2): the watch list's
+            // indexes at 100 000 people mostly stay in memory.
+            .pragma("cache_size", "-8192")
             .busy_timeout(BUSY_TIMEOUT);
         if let Some(pages) = options.max_page_count {
             connect = connect.pragma("max_page_count", pages.to_string());
