@@ -324,7 +324,12 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/api/v1/stream", get(api::stream::stream))
         .route_layer(middleware::from_fn_with_state(app.clone(), console_auth));
     let admin = Router::new()
-        .route("/api/v1/people", axum::routing::put(api::people::upsert))
+        .route(
+            "/api/v1/people",
+            axum::routing::put(api::people::upsert).layer(axum::extract::DefaultBodyLimit::max(
+                usize::try_from(api::WATCH_LIST_BODY_LIMIT).unwrap_or(usize::MAX),
+            )),
+        )
         .route(
             "/api/v1/people/{email}",
             axum::routing::delete(api::people::delete),

@@ -469,3 +469,30 @@ async fn non_ascii_capitals_find_the_same_person() {
         .expect("get");
     assert_eq!(one.status(), 200);
 }
+
+/// A whole directory goes in with one request: 100 000 people (about 6 MB of JSON), above the
+/// 2 MiB limit of other API bodies.
+#[tokio::test]
+async fn a_hundred_thousand_people_in_one_upload() {
+    let gw = spawn_gateway(
+        None,
+        EngineOptions::with_interval(SignedDuration::from_secs(300)),
+    )
+    .await;
+    let people: Vec<Value> = (0..100_000)
+        .map(|i| json!({"email": format!("person{i:06}@contoso.com"), "name": format!("Person {i}"), "extension": format!("{}", 10_000 + i)}))
+        .collect();
+    let body = serde_json::to_vec(&people).expect("json");
+    assert!(body.len() > 2 * 1024 * 1024);
+    let resp = gw
+        .admin
+        .put(format!("{}/api/v1/people", gw.url()))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(resp.status(), 200);
+    let answer: Value = resp.json().await.expect("json");
+    assert_eq!(answer["watched"], 100_000);
+}

@@ -82,6 +82,19 @@ const REJECTION_MESSAGE_MAX: usize = 300;
 /// The largest API request body: the framework's own limit for JSON bodies (2 MiB).
 pub const API_BODY_LIMIT: u64 = 2 * 1024 * 1024;
 
+/// The largest watch-list upload (`PUT /api/v1/people`): room for about 800 000 people in one
+/// request, so an organisation's whole directory goes in at once.
+pub const WATCH_LIST_BODY_LIMIT: u64 = 32 * 1024 * 1024;
+
+/// The body limit for a request.
+pub fn body_limit(method: &axum::http::Method, path: &str) -> u64 {
+    if method == axum::http::Method::PUT && path == "/api/v1/people" {
+        WATCH_LIST_BODY_LIMIT
+    } else {
+        API_BODY_LIMIT
+    }
+}
+
 /// Gives every error answer under `/api/` the API's JSON shape. The framework itself refuses
 /// some requests before a handler runs (body too large, not JSON, wrong content type, a path
 /// that is not UTF-8) and answers those in plain text; integrators must get `{code, message}`
@@ -92,16 +105,17 @@ pub async fn json_errors(
     next: axum::middleware::Next,
 ) -> Response {
     let api = request.uri().path().starts_with("/api/");
+    let limit = body_limit(request.method(), request.uri().path());
     let announced = request
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if api && announced.is_some_and(|n| n > API_BODY_LIMIT) {
+    if api && announced.is_some_and(|n| n > limit) {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
-            format!("the request body exceeds {API_BODY_LIMIT} bytes"),
+            format!("the request body exceeds {limit} bytes"),
         )
         .into_response();
     }
