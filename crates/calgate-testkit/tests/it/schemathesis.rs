@@ -331,7 +331,7 @@ async fn overlong_or_unprintable_names_are_refused_per_field_not_as_a_server_err
 /// combining dot) is answered 422 for that field, never 503: the API lower-cases exactly as the
 /// store does, so it refuses the entry itself before the store sees it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn input_the_store_refuses_is_a_client_error() {
+async fn overlong_unicode_address_is_a_client_error() {
     let gw = spawn_gateway_from_settings().await;
     let email = format!("{}@contoso.com", "İ".repeat(150));
     assert!(email.len() <= 320, "the API's own check lets it through");
