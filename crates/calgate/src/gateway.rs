@@ -94,8 +94,10 @@ impl RunningGateway {
             tracing::warn!("requests still running after the grace period; closing anyway");
         }
         let changed = self.app.engine().board().take_changed();
-        if let Err(e) = self.app.store.save_availability(&changed).await {
-            tracing::warn!(error = %e, "could not save last-known availability at shutdown");
+        for part in changed.chunks(SAVE_PART) {
+            if let Err(e) = self.app.store.save_availability(part).await {
+                tracing::warn!(error = %e, "could not save last-known availability at shutdown");
+            }
         }
         self.app.store.close().await;
     }
@@ -197,6 +199,9 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
     })
 }
 
+/// Availabilities written per transaction by the warm-restart save.
+const SAVE_PART: usize = 2_000;
+
 /// Saves newly fetched availability every few seconds, for a warm restart. Only what changed
 /// since the last save is written; a failed save is tried again next time.
 async fn persist_availability(app: Arc<AppState>) {
@@ -204,12 +209,12 @@ async fn persist_availability(app: Arc<AppState>) {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let board = app.engine().board();
         let changed = board.take_changed();
-        if changed.is_empty() {
-            continue;
-        }
-        if let Err(e) = app.store.save_availability(&changed).await {
-            tracing::warn!(error = %e, "could not save last-known availability");
-            board.put_back(changed.iter().map(|a| a.mailbox.clone()));
+        // In parts, so the JSON of a 100 000-person refresh is never all in memory at once.
+        for part in changed.chunks(SAVE_PART) {
+            if let Err(e) = app.store.save_availability(part).await {
+                tracing::warn!(error = %e, "could not save last-known availability");
+                board.put_back(part.iter().map(|a| a.mailbox.clone()));
+            }
         }
     }
 }
