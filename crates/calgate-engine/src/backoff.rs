@@ -73,6 +73,10 @@ impl BackOff {
         let mut rng = rand::rng();
         let until = match action {
             FailureAction::RetryAfter(wait) => {
+                // A server that asks for a pause wants less load afterwards too: one request
+                // fewer in flight until it has answered well for a while.
+                self.concurrency = (self.concurrency.saturating_sub(1)).max(1);
+                self.successes_since_lowered = 0;
                 // Never earlier than advertised; up to 10% later so a fleet does not return at once.
                 let extra_ms = (wait.as_millis() as f64 * rng.random_range(0.0..0.1)) as i64;
                 Some(plus(now, *wait + SignedDuration::from_millis(extra_ms + 1)))
@@ -139,6 +143,11 @@ mod tests {
             .expect("a wait");
         assert!(until >= plus(now, SignedDuration::from_millis(5000)));
         assert!(until <= plus(now, SignedDuration::from_millis(5501)));
+        assert_eq!(
+            b.concurrency(),
+            1,
+            "a pause request also lowers the concurrency"
+        );
         assert!(!b.allows(plus(now, SignedDuration::from_millis(4999))));
         // A shorter anonymous failure afterwards keeps the longer wait.
         let again = b

@@ -111,3 +111,61 @@ pub fn sim_http_client(sim: &calgate_sim::Running) -> reqwest::Client {
         .build()
         .unwrap_or_else(|e| panic!("cannot build an HTTP client: {e}"))
 }
+
+/// `GET /_sim/stats` of a running simulator.
+///
+/// # Panics
+/// When the simulator does not answer with JSON.
+pub async fn sim_stats(http: &reqwest::Client, sim: &calgate_sim::Running) -> serde_json::Value {
+    http.get(format!(
+        "{}/stats",
+        sim.urls.control_url.trim_end_matches('/')
+    ))
+    .send()
+    .await
+    .expect("simulator stats")
+    .json()
+    .await
+    .expect("simulator stats as JSON")
+}
+
+/// The status the simulator's own events for `email` give at `at` over `window`, through
+/// calgate-core's rules: the ground truth a gateway's answer is compared with. `None` when the
+/// simulator grants no free/busy access to that calendar (the gateway must say unknown).
+pub fn ground_truth_status(
+    sim: &calgate_sim::Running,
+    email: &str,
+    window: (jiff::Timestamp, jiff::Timestamp),
+    at: jiff::Timestamp,
+) -> Option<calgate_core::OperatorStatus> {
+    let tenant = sim.state.tenant();
+    let person = tenant.person(email)?;
+    if matches!(
+        person.free_busy_access,
+        calgate_sim::tenant::FreeBusyAccess::None
+    ) {
+        return None;
+    }
+    let events: Vec<calgate_core::CalendarEvent> = tenant
+        .mailbox(email)?
+        .events
+        .iter()
+        .filter(|e| e.start < window.1 && e.end > window.0)
+        .cloned()
+        .collect();
+    let availability = calgate_core::Availability {
+        mailbox: email.to_string(),
+        window_start: window.0,
+        window_end: window.1,
+        events,
+        working_hours: None,
+        out_of_office: None,
+        fetched_at: at,
+        error: None,
+    };
+    Some(calgate_core::compute_status(
+        Some(&availability),
+        at,
+        &calgate_core::StatusOptions::default(),
+    ))
+}

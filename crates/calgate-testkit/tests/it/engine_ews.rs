@@ -8,13 +8,13 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use calgate_core::{Availability, CalendarEvent, StatusOptions, compute_status};
 use calgate_engine::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
 use calgate_engine::{CalendarSource, EngineOptions};
 use calgate_ews::ExchangeVersion;
 use calgate_ews::availability::RequestedView;
-use calgate_sim::{SimConfig, tenant::FreeBusyAccess};
-use calgate_testkit::gateway::{SseClient, spawn_gateway};
+use calgate_sim::SimConfig;
+use calgate_testkit::gateway::{SseClient, spawn_gateway, wait_fetched};
+use calgate_testkit::{ground_truth_status, sim_http_client, sim_stats};
 
 async fn ews_source(sim: &calgate_sim::Running, config: &SimConfig) -> Arc<dyn CalendarSource> {
     let (upn, password) = config.service_account.clone().expect("service account");
@@ -30,87 +30,6 @@ async fn ews_source(sim: &calgate_sim::Running, config: &SimConfig) -> Arc<dyn C
     )
     .expect("transport");
     Arc::new(EwsSource::new(transport, RequestedView::Detailed))
-}
-
-async fn stats(http: &reqwest::Client, sim: &calgate_sim::Running) -> Value {
-    http.get(format!(
-        "{}/stats",
-        sim.urls.control_url.trim_end_matches('/')
-    ))
-    .send()
-    .await
-    .expect("stats")
-    .json()
-    .await
-    .expect("stats json")
-}
-
-fn sim_client(sim: &calgate_sim::Running) -> reqwest::Client {
-    let ca = std::fs::read(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
-    reqwest::Client::builder()
-        .tls_certs_merge([reqwest::Certificate::from_pem(&ca).expect("PEM")])
-        .build()
-        .expect("client")
-}
-
-async fn wait_fresh(http: &reqwest::Client, base: &str, n: u64) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let health: Value = http
-            .get(format!("{base}/api/v1/health"))
-            .send()
-            .await
-            .expect("health")
-            .json()
-            .await
-            .expect("json");
-        let done = health["mailboxes"]["fresh"].as_u64().unwrap_or(0)
-            + health["mailboxes"]["error"].as_u64().unwrap_or(0);
-        if done >= n {
-            return health;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not all mailboxes fetched in time: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The status the simulator's own events give at `at`, through the same rules.
-fn truth(
-    sim: &calgate_sim::Running,
-    email: &str,
-    window: (Timestamp, Timestamp),
-    at: Timestamp,
-) -> Option<calgate_core::OperatorStatus> {
-    let tenant = sim.state.tenant();
-    let person = tenant.person(email)?;
-    if matches!(person.free_busy_access, FreeBusyAccess::None) {
-        return None;
-    }
-    let events: Vec<CalendarEvent> = tenant
-        .mailbox(email)?
-        .events
-        .iter()
-        .filter(|e| e.start < window.1 && e.end > window.0)
-        .cloned()
-        .collect();
-    let availability = Availability {
-        mailbox: email.to_string(),
-        window_start: window.0,
-        window_end: window.1,
-        events,
-        working_hours: None,
-        out_of_office: None,
-        fetched_at: at,
-        error: None,
-    };
-    Some(compute_status(
-        Some(&availability),
-        at,
-        &StatusOptions::default(),
-    ))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,7 +61,7 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
         .await
         .expect("put people");
 
-    let health = wait_fresh(&http, &base, n).await;
+    let health = wait_fetched(&http, &base, n, Duration::from_secs(60)).await;
     assert_eq!(
         health["source"]["state"]
             .as_str()
@@ -150,8 +69,8 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
         Some(true),
         "{health}"
     );
-    let sim_http = sim_client(&sim);
-    let s = stats(&sim_http, &sim).await;
+    let sim_http = sim_http_client(&sim);
+    let s = sim_stats(&sim_http, &sim).await;
     assert_eq!(s["requests"]["GetUserAvailability"], n.div_ceil(100), "{s}");
 
     let mut compared = 0;
@@ -168,8 +87,8 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
         let after = Timestamp::now();
         let got = record["status"]["state"].as_str().unwrap_or("");
         match (
-            truth(&sim, email, (window.start, window.end), before),
-            truth(&sim, email, (window.start, window.end), after),
+            ground_truth_status(&sim, email, (window.start, window.end), before),
+            ground_truth_status(&sim, email, (window.start, window.end), after),
         ) {
             (Some(a), Some(b)) => {
                 let want_a = serde_json::to_value(a.state).expect("state");
@@ -199,7 +118,7 @@ async fn meeting_boundaries_are_pushed_without_asking_exchange() {
         ..SimConfig::default()
     };
     let sim = calgate_sim::spawn(config.clone()).await.expect("simulator");
-    let sim_http = sim_client(&sim);
+    let sim_http = sim_http_client(&sim);
     let email = sim.state.tenant().people[0].email.clone();
     let start = Timestamp::now() + SignedDuration::from_secs(3);
     let end = start + SignedDuration::from_secs(2);
@@ -228,8 +147,8 @@ async fn meeting_boundaries_are_pushed_without_asking_exchange() {
         .send()
         .await
         .expect("put");
-    wait_fresh(&http, &base, 1).await;
-    let before = stats(&sim_http, &sim).await["requests"]["GetUserAvailability"].clone();
+    wait_fetched(&http, &base, 1, Duration::from_secs(60)).await;
+    let before = sim_stats(&sim_http, &sim).await["requests"]["GetUserAvailability"].clone();
 
     let mut stream = SseClient::connect(&http, &format!("{base}/api/v1/stream"), None).await;
     let snapshot = stream.next(Duration::from_secs(5)).await.expect("snapshot");
@@ -254,7 +173,7 @@ async fn meeting_boundaries_are_pushed_without_asking_exchange() {
     assert_eq!(free.json()["status"]["state"], "free", "{}", free.data);
     assert!(Timestamp::now() >= end);
 
-    let after = stats(&sim_http, &sim).await["requests"]["GetUserAvailability"].clone();
+    let after = sim_stats(&sim_http, &sim).await["requests"]["GetUserAvailability"].clone();
     assert_eq!(before, after, "no request to the source for a boundary");
 }
 
@@ -284,18 +203,18 @@ async fn two_thousand_mailboxes_cost_twenty_requests_per_interval() {
         .send()
         .await
         .expect("put");
-    wait_fresh(&http, &base, 2000).await;
-    let sim_http = sim_client(&sim);
-    let first = stats(&sim_http, &sim).await;
+    wait_fetched(&http, &base, 2000, Duration::from_secs(60)).await;
+    let sim_http = sim_http_client(&sim);
+    let first = sim_stats(&sim_http, &sim).await;
     assert_eq!(first["requests"]["GetUserAvailability"], 20, "{first}");
     // Steady state: after the first interval, each mailbox is fetched once per interval, in
     // full batches spread over it. Count two whole intervals.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-    let start = stats(&sim_http, &sim).await["requests"]["GetUserAvailability"]
+    let start = sim_stats(&sim_http, &sim).await["requests"]["GetUserAvailability"]
         .as_u64()
         .unwrap_or(0);
     tokio::time::sleep(std::time::Duration::from_secs(8)).await;
-    let later = stats(&sim_http, &sim).await;
+    let later = sim_stats(&sim_http, &sim).await;
     let sent = later["requests"]["GetUserAvailability"]
         .as_u64()
         .unwrap_or(0)
@@ -326,7 +245,7 @@ async fn a_calendar_edit_is_seen_within_one_interval() {
         ..SimConfig::default()
     };
     let sim = calgate_sim::spawn(config.clone()).await.expect("simulator");
-    let sim_http = sim_client(&sim);
+    let sim_http = sim_http_client(&sim);
     let email = sim.state.tenant().people[1].email.clone();
     let control = sim.urls.control_url.trim_end_matches('/').to_string();
     sim_http
@@ -348,7 +267,7 @@ async fn a_calendar_edit_is_seen_within_one_interval() {
         .send()
         .await
         .expect("put");
-    wait_fresh(&http, &base, 1).await;
+    wait_fetched(&http, &base, 1, Duration::from_secs(60)).await;
     let mut stream = SseClient::connect(&http, &format!("{base}/api/v1/stream"), None).await;
     let snapshot = stream.next(Duration::from_secs(5)).await.expect("snapshot");
     assert_eq!(snapshot.json()["people"][0]["status"]["state"], "free");
@@ -384,7 +303,7 @@ async fn a_throttled_first_fetch_is_retried_when_the_back_off_ends() {
         ..SimConfig::default()
     };
     let sim = calgate_sim::spawn(config.clone()).await.expect("simulator");
-    let sim_http = sim_client(&sim);
+    let sim_http = sim_http_client(&sim);
     let control = sim.urls.control_url.trim_end_matches('/').to_string();
     let resp = sim_http
         .put(format!("{control}/policy"))
@@ -439,7 +358,7 @@ async fn a_throttled_first_fetch_is_retried_when_the_back_off_ends() {
         started.elapsed() >= Duration::from_secs(1),
         "the back-off was waited out"
     );
-    let s = stats(&sim_http, &sim).await;
+    let s = sim_stats(&sim_http, &sim).await;
     assert!(s["throttled"].as_u64().unwrap_or(0) >= 1, "{s}");
     assert_eq!(s["backoff_violations"], 0, "{s}");
 }

@@ -10,33 +10,15 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use calgate_core::{Availability, CalendarEvent, StatusOptions, compute_status};
 use calgate_engine::EngineOptions;
 use calgate_sim::{SimConfig, tenant::FreeBusyAccess};
 use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings};
+use calgate_testkit::{ground_truth_status, sim_http_client, sim_stats};
 
 const CLIENT_SECRET: &str = "graph-app-secret-value";
 
-fn sim_client(sim: &calgate_sim::Running) -> reqwest::Client {
-    let ca = std::fs::read(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
-    reqwest::Client::builder()
-        .tls_certs_merge([reqwest::Certificate::from_pem(&ca).expect("PEM")])
-        .build()
-        .expect("client")
-}
-
 fn control(sim: &calgate_sim::Running) -> String {
     sim.urls.control_url.trim_end_matches('/').to_string()
-}
-
-async fn stats(http: &reqwest::Client, sim: &calgate_sim::Running) -> Value {
-    http.get(format!("{}/stats", control(sim)))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("stats json")
 }
 
 /// `https://127.0.0.1:PORT`: the sign-in host and the Graph endpoint (the gateway adds the
@@ -116,56 +98,7 @@ async fn person(gw: &TestGateway, email: &str) -> Value {
 
 /// Waits until `n` mailboxes are fresh or in error.
 async fn wait_fetched(gw: &TestGateway, n: u64, within: Duration) -> Value {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let h = health(gw).await;
-        let done = h["mailboxes"]["fresh"].as_u64().unwrap_or(0)
-            + h["mailboxes"]["error"].as_u64().unwrap_or(0);
-        if done >= n {
-            return h;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not all mailboxes fetched in time: {h}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The status the simulator's own events give at `at`, through the same rules.
-fn truth(
-    sim: &calgate_sim::Running,
-    email: &str,
-    window: (Timestamp, Timestamp),
-    at: Timestamp,
-) -> Option<calgate_core::OperatorStatus> {
-    let tenant = sim.state.tenant();
-    let person = tenant.person(email)?;
-    if matches!(person.free_busy_access, FreeBusyAccess::None) {
-        return None;
-    }
-    let events: Vec<CalendarEvent> = tenant
-        .mailbox(email)?
-        .events
-        .iter()
-        .filter(|e| e.start < window.1 && e.end > window.0)
-        .cloned()
-        .collect();
-    let availability = Availability {
-        mailbox: email.to_string(),
-        window_start: window.0,
-        window_end: window.1,
-        events,
-        working_hours: None,
-        out_of_office: None,
-        fetched_at: at,
-        error: None,
-    };
-    Some(compute_status(
-        Some(&availability),
-        at,
-        &StatusOptions::default(),
-    ))
+    calgate_testkit::gateway::wait_fetched(&gw.admin, &gw.url(), n, within).await
 }
 
 async fn graph_sim(people: usize) -> calgate_sim::Running {
@@ -181,7 +114,7 @@ async fn graph_sim(people: usize) -> calgate_sim::Running {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() {
     let sim = graph_sim(2000).await;
-    let sim_http = sim_client(&sim);
+    let sim_http = sim_http_client(&sim);
     // Answers that take a little while, so that requests overlap and the limit of four in
     // flight is what bounds them.
     let resp = sim_http
@@ -213,7 +146,7 @@ async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() 
         matches!(h["source"]["state"].as_str(), Some("ok" | "degraded")),
         "{h}"
     );
-    let s = stats(&sim_http, &sim).await;
+    let s = sim_stats(&sim_http, &sim).await;
     println!(
         "graph: {n} mailboxes fresh in {:.2} s; getSchedule {}, getMailTips {}, token {}, max in flight {}",
         elapsed.as_secs_f64(),
@@ -235,8 +168,8 @@ async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() 
         let after = Timestamp::now();
         let got = record["status"]["state"].as_str().unwrap_or("");
         match (
-            truth(&sim, email, (window.start, window.end), before),
-            truth(&sim, email, (window.start, window.end), after),
+            ground_truth_status(&sim, email, (window.start, window.end), before),
+            ground_truth_status(&sim, email, (window.start, window.end), after),
         ) {
             (Some(a), Some(b)) => {
                 let want_a = serde_json::to_value(a.state).expect("state");
@@ -289,7 +222,7 @@ async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_storm_is_honoured_and_an_unknown_user_is_unknown() {
     let sim = graph_sim(120).await;
-    let sim_http = sim_client(&sim);
+    let sim_http = sim_http_client(&sim);
     let gw = spawn_gateway_from_settings().await;
     let mut people: Vec<String> = sim
         .state
@@ -334,7 +267,7 @@ async fn retry_after_storm_is_honoured_and_an_unknown_user_is_unknown() {
     // Until two 429s were answered and the refresh went on after them.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     let s = loop {
-        let s = stats(&sim_http, &sim).await;
+        let s = sim_stats(&sim_http, &sim).await;
         let throttled = s["throttled"].as_u64().unwrap_or(0);
         let requests = s["credentials"][sim.state.client_id.as_str()]["requests"]
             .as_u64()
@@ -366,7 +299,7 @@ async fn retry_after_storm_is_honoured_and_an_unknown_user_is_unknown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_client_secret_costs_one_token_request_and_stops() {
     let sim = graph_sim(30).await;
-    let sim_http = sim_client(&sim);
+    let sim_http = sim_http_client(&sim);
     let gw = spawn_gateway_from_settings().await;
     let people: Vec<String> = sim
         .state
@@ -402,7 +335,7 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
     );
     // Give the engine time to (wrongly) try again.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let s = stats(&sim_http, &sim).await;
+    let s = sim_stats(&sim_http, &sim).await;
     assert_eq!(s["requests"]["entra.token.client_credentials"], 1, "{s}");
     assert!(s["requests"]["graph.getSchedule"].is_null(), "{s}");
     assert_eq!(health(&gw).await["source"]["state"], "auth_failed");
@@ -412,7 +345,7 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
     // The administrator saves the right secret: one immediate sign-in, and the data comes.
     put_settings(&gw, &json!({"client_secret": CLIENT_SECRET})).await;
     wait_fetched(&gw, people.len() as u64, Duration::from_secs(20)).await;
-    let s = stats(&sim_http, &sim).await;
+    let s = sim_stats(&sim_http, &sim).await;
     assert_eq!(s["requests"]["entra.token.client_credentials"], 2, "{s}");
     assert_eq!(
         s["outcomes"]["entra.token.client_credentials"]["auth_failed"], 1,
@@ -494,7 +427,7 @@ async fn switching_office365_to_microsoft365_keeps_ids_and_watch_list() {
         matches!(h["source"]["state"].as_str(), Some("ok" | "degraded")),
         "{h}"
     );
-    let s = stats(&sim_client(&sim), &sim).await;
+    let s = sim_stats(&sim_http_client(&sim), &sim).await;
     assert!(
         s["requests"]["graph.getSchedule"].as_u64().unwrap_or(0) >= 1,
         "{s}"
@@ -512,7 +445,7 @@ async fn assert_served_through_graph(
         matches!(h["source"]["state"].as_str(), Some("ok" | "degraded")),
         "{h}"
     );
-    let s = stats(&sim_client(sim), sim).await;
+    let s = sim_stats(&sim_http_client(sim), sim).await;
     assert_eq!(s["requests"]["graph.getSchedule"], n.div_ceil(20), "{s}");
     s
 }
@@ -659,7 +592,7 @@ async fn an_unknown_first_mailbox_hands_the_anchor_to_the_next() {
         );
         assert_eq!(answer.error.is_none(), readable, "{answer:?}");
     }
-    let s = stats(&sim_client(&sim), &sim).await;
+    let s = sim_stats(&sim_http_client(&sim), &sim).await;
     // One refused on the unknown anchor, one on the next mailbox.
     assert_eq!(s["requests"]["graph.getSchedule"], 2, "{s}");
 }
