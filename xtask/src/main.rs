@@ -158,12 +158,66 @@ fn test(extra: &[String]) -> Result<()> {
     run(Command::new(&cargo)
         .current_dir(&root)
         .args(["build", "-p", "calgate", "--bin", "calgate"]))?;
-    run(Command::new(&cargo)
+    let mut tests = Command::new(&cargo);
+    tests
         .current_dir(&root)
         .args(["test", "--workspace"])
         .args(extra)
         .env("CALGATE_TEST_PYTHON", &python)
         .env("CALGATE_TEST_PLAYWRIGHT", browser_node()?)
-        .env("CALGATE_REQUIRE_EXTERNAL", "1"))?;
+        .env("CALGATE_REQUIRE_EXTERNAL", "1");
+    run_counting(&mut tests)
+}
+
+/// Runs `cargo test`, passing its output through, and ends with one line that sums every test
+/// binary's `test result:` line (cargo's own last line is a doc-test binary's, often "0 passed").
+fn run_counting(cmd: &mut Command) -> Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    eprintln!("xtask: running {cmd:?}");
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(out) = child.stdout.take() {
+        let stdout = std::io::stdout();
+        for line in BufReader::new(out).lines() {
+            let line = line.context("reading test output")?;
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                passed += count_before(rest, " passed");
+                failed += count_before(rest, " failed");
+            }
+            let mut lock = stdout.lock();
+            let _ = writeln!(lock, "{line}");
+        }
+    }
+    let status = child.wait().context("waiting for cargo test")?;
+    println!("{passed} passed, {failed} failed");
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
     Ok(())
+}
+
+/// The number just before `label` in a `test result:` line (`ok. 12 passed; 0 failed; …`).
+fn count_before(line: &str, label: &str) -> u64 {
+    line.find(label)
+        .map(|end| &line[..end])
+        .and_then(|head| head.rsplit(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_before;
+
+    #[test]
+    fn test_result_lines_are_summed_by_label() {
+        let line = "FAILED. 98 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 225.36s";
+        assert_eq!(count_before(line, " passed"), 98);
+        assert_eq!(count_before(line, " failed"), 1);
+        assert_eq!(count_before("ok. 0 passed; 0 failed;", " passed"), 0);
+        assert_eq!(count_before("no counts here", " passed"), 0);
+    }
 }
