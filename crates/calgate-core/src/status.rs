@@ -536,7 +536,7 @@ pub fn today(
     if availability.error.is_some() {
         return Vec::new();
     }
-    let (day_start, day_end) = local_day(now, site_zone, 1);
+    let (day_start, day_end) = local_days(now, site_zone, 1);
     let mut entries: Vec<TimelineEntry> = availability
         .events
         .iter()
@@ -564,12 +564,12 @@ pub fn today(
 /// (in the site's zone) to the start of the local day two days later. Day starts follow the zone
 /// (a 23- or 25-hour day where clocks change).
 pub fn day_window(now: Timestamp, site_zone: &TimeZone) -> (Timestamp, Timestamp) {
-    local_day(now, site_zone, 2)
+    local_days(now, site_zone, 2)
 }
 
 /// `[start of the local day holding now, start of the local day `days` later)`; at the far ends
 /// of the time scale, where that cannot be computed, `now` and `now + days × 24 h`.
-fn local_day(now: Timestamp, zone: &TimeZone, days: i8) -> (Timestamp, Timestamp) {
+pub fn local_days(now: Timestamp, zone: &TimeZone, days: i8) -> (Timestamp, Timestamp) {
     let today = zone.to_datetime(now).date();
     let start_of = |d: jiff::civil::Date| {
         zone.to_ambiguous_timestamp(d.to_datetime(Time::midnight()))

@@ -55,15 +55,10 @@ impl EngineOptions {
     }
 
     /// The fetch window at `now`: start of the local day to `window_days` later.
+    /// Local days follow the zone: a day with a clock change is 23 or 25 hours long.
     pub fn window(&self, now: Timestamp) -> Window {
-        let zoned = now.to_zoned_datetime(self.site_time_zone.clone());
-        let start = zoned
-            .start_of_day()
-            .map(|z| z.timestamp())
-            .unwrap_or(now - SignedDuration::from_hours(24));
-        let end = start
-            .checked_add(SignedDuration::from_hours(24 * self.window_days))
-            .unwrap_or(Timestamp::MAX);
+        let days = i8::try_from(self.window_days.clamp(1, 42)).unwrap_or(2);
+        let (start, end) = calgate_core::status::local_days(now, &self.site_time_zone, days);
         Window { start, end }
     }
 }

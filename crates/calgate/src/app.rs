@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::{SignedDuration, Timestamp};
 
-use calgate_core::Privacy;
 use calgate_engine::{CalendarSource, Engine, EngineOptions};
 use calgate_settings::CalendarSettings;
 use calgate_store::{ApiRole, Store, WatchedPerson};
@@ -116,21 +115,9 @@ impl AppState {
             .clone()
     }
 
-    pub fn privacy(&self) -> Privacy {
-        self.options().status.privacy
-    }
-
     /// Data older than this is shown as stale (and turns unknown at the status's own limit).
     pub fn stale_age(&self) -> SignedDuration {
         self.options().refresh_interval * 2
-    }
-
-    /// The operator's day in the site's time zone.
-    pub fn today(&self, now: Timestamp) -> (Timestamp, Timestamp) {
-        let mut o = self.options();
-        o.window_days = 1;
-        let w = o.window(now);
-        (w.start, w.end)
     }
 
     pub fn set_ready(&self, ready: bool) {

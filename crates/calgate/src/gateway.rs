@@ -93,12 +93,7 @@ impl RunningGateway {
         if tokio::time::timeout(grace, task).await.is_err() {
             tracing::warn!("requests still running after the grace period; closing anyway");
         }
-        let changed = self.app.engine().board().take_changed();
-        for part in changed.chunks(SAVE_PART) {
-            if let Err(e) = self.app.store.save_availability(part).await {
-                tracing::warn!(error = %e, "could not save last-known availability at shutdown");
-            }
-        }
+        save_changed_availability(&self.app).await;
         self.app.store.close().await;
     }
 }
@@ -207,14 +202,20 @@ const SAVE_PART: usize = 2_000;
 async fn persist_availability(app: Arc<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
-        let board = app.engine().board();
-        let changed = board.take_changed();
-        // In parts, so the JSON of a 100 000-person refresh is never all in memory at once.
-        for part in changed.chunks(SAVE_PART) {
-            if let Err(e) = app.store.save_availability(part).await {
-                tracing::warn!(error = %e, "could not save last-known availability");
-                board.put_back(part.iter().map(|a| a.mailbox.clone()));
-            }
+        save_changed_availability(&app).await;
+    }
+}
+
+/// Writes the availabilities stored since the last save. In parts, so the JSON of a
+/// 100 000-person refresh is never all in memory at once; a part that fails is tried again next
+/// time.
+async fn save_changed_availability(app: &AppState) {
+    let board = app.engine().board();
+    let changed = board.take_changed();
+    for part in changed.chunks(SAVE_PART) {
+        if let Err(e) = app.store.save_availability(part).await {
+            tracing::warn!(error = %e, "could not save last-known availability");
+            board.put_back(part.iter().map(|a| a.mailbox.clone()));
         }
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use calgate_auth::{
-    Authorizer, BasicCredential, BasicSignIn, DEFAULT_RENEW_MARGIN, LockoutGuard,
-    MemoryRefreshTokens, OAuthSettings, RefreshTokenStore, SignIn, SystemClock, TokenSource,
+    Authorizer, BasicCredential, BasicSignIn, DEFAULT_RENEW_MARGIN, LockoutGuard, OAuthSettings,
+    RefreshTokenStore, SignIn, TokenSource,
 };
 
 use calgate_engine::CalendarSource;
@@ -62,14 +62,6 @@ pub struct DeviceCodeSignIn {
 }
 
 impl SignInContext {
-    /// A context with a fresh guard and refresh tokens in memory.
-    pub fn in_memory() -> SignInContext {
-        SignInContext::with(
-            LockoutGuard::new(Arc::new(SystemClock)),
-            Arc::new(MemoryRefreshTokens::default()),
-        )
-    }
-
     /// A context around a guard and a refresh-token store (the gateway's persistent ones).
     pub fn with(
         guard: Arc<LockoutGuard>,
@@ -132,7 +124,6 @@ pub fn build(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
 ) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
-    let _ = sign_in;
     match settings.provider {
         Provider::Exchange | Provider::Office365 => ews(settings, sign_in),
         Provider::Microsoft365 => graph(settings, sign_in),
