@@ -1,13 +1,23 @@
-//! The refresh engine: one task that owns the watch list, paces requests to the source, honours
-//! back-off and the lockout guard, and feeds the status board.
+//! The refresh engine: one task that owns the watch list, paces requests to each calendar source,
+//! honours back-off and the lockout guard, and feeds the status board.
 //!
 //! Pacing: with N watched mailboxes, batch size B and interval I, one full batch is sent every
 //! I / ceil(N / B) (±10% jitter), so a full refresh costs ceil(N / B) requests spread over the
 //! interval. Mailboxes never fetched (a new watch-list entry, the first start) are sent as fast as
 //! the concurrency limit and back-off allow: an operator must not wait an interval to see them.
+//!
+//! Keyed by source: a hybrid Exchange organisation serves some mailboxes from Exchange on
+//! premises (EWS) and the others from Exchange Online (Graph), each with its own throttling
+//! budget and credentials. So the engine keeps one runner per [`SourceId`], each with its own
+//! source, back-off, pacing, credential pause and health, and a [`Routing`] table says which
+//! runner serves a mailbox. All runners feed the one status board and the shared counters, and a
+//! failure or back-off of one source never delays or marks another source's mailboxes. The
+//! single-source gateway only ever sees the default source. All runners live in the one task, so
+//! moving a mailbox between them (a routing change) is one step with no race on the board.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use jiff::{SignedDuration, Timestamp};
 use rand::Rng;
@@ -19,6 +29,7 @@ use calgate_core::{Availability, SourceError, StatusOptions};
 use crate::backoff::BackOff;
 use crate::board::StatusBoard;
 use crate::health::{SourceHealth, SourceState};
+use crate::routing::{REASON_NO_SOURCE, Routing, SourceId, normalize};
 use crate::source::{CalendarSource, FailureAction, SourceFailure, Window};
 
 /// How the engine runs.
@@ -68,9 +79,22 @@ enum Command {
     Watch(Vec<String>),
     Unwatch(Vec<String>),
     RefreshIfOld(String),
-    RetryNow,
-    Replace(Option<Arc<dyn CalendarSource>>, Box<EngineOptions>),
-    Misconfigured(String, String, Box<EngineOptions>),
+    RetryNow(SourceId),
+    Replace(
+        SourceId,
+        Option<Arc<dyn CalendarSource>>,
+        Box<EngineOptions>,
+    ),
+    Misconfigured(SourceId, String, String, Box<EngineOptions>),
+    /// Adds (or replaces) a source; the health cell is the one the handle already reports.
+    AddSource(
+        SourceId,
+        Option<Arc<dyn CalendarSource>>,
+        Box<EngineOptions>,
+        Arc<Mutex<SourceHealth>>,
+    ),
+    RemoveSource(SourceId),
+    SetRouting(Box<Routing>),
 }
 
 /// Counters for metrics and benchmarks.
@@ -81,12 +105,17 @@ pub struct EngineCounters {
     pub mailboxes_fetched: std::sync::atomic::AtomicU64,
 }
 
+type HealthCell = Arc<Mutex<SourceHealth>>;
+
 /// A handle to the running engine. Dropping it stops the engine.
 #[derive(Debug)]
 pub struct Engine {
     commands: mpsc::UnboundedSender<Command>,
     board: Arc<StatusBoard>,
-    health: Arc<Mutex<SourceHealth>>,
+    /// The default source's health (what the single-source gateway shows).
+    health: HealthCell,
+    /// Every source's health, kept here so a source added a moment ago is already listed.
+    healths: Mutex<BTreeMap<SourceId, HealthCell>>,
     counters: Arc<EngineCounters>,
     task: JoinHandle<()>,
 }
@@ -98,7 +127,8 @@ impl Drop for Engine {
 }
 
 impl Engine {
-    /// Starts the engine with an optional source (none: `disabled`).
+    /// Starts the engine with an optional default source (none: `disabled`). Every mailbox goes
+    /// to the default source until [`Engine::set_routing`] says otherwise.
     pub fn start(source: Option<Arc<dyn CalendarSource>>, options: EngineOptions) -> Engine {
         let now = Timestamp::now();
         let board = Arc::new(StatusBoard::new(options.status));
@@ -111,17 +141,21 @@ impl Engine {
         let counters = Arc::new(EngineCounters::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let runner = Runner::new(
+            SourceId::default(),
             source,
             options,
             board.clone(),
             health.clone(),
             counters.clone(),
         );
-        let task = tokio::spawn(runner.run(rx));
+        let hub = Hub::new(runner, board.clone(), counters.clone());
+        let task = tokio::spawn(hub.run(rx));
+        let healths = BTreeMap::from([(SourceId::default(), health.clone())]);
         Engine {
             commands: tx,
             board,
             health,
+            healths: Mutex::new(healths),
             counters,
             task,
         }
@@ -135,11 +169,27 @@ impl Engine {
         &self.counters
     }
 
+    /// The default source's health.
     pub fn health(&self) -> SourceHealth {
         self.health
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Every source's health, by id (the default source included).
+    pub fn health_by_source(&self) -> Vec<(SourceId, SourceHealth)> {
+        self.healths()
+            .iter()
+            .map(|(id, cell)| {
+                let health = cell.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                (id.clone(), health)
+            })
+            .collect()
+    }
+
+    fn healths(&self) -> std::sync::MutexGuard<'_, BTreeMap<SourceId, HealthCell>> {
+        self.healths.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Replaces the whole watch list.
@@ -161,32 +211,350 @@ impl Engine {
         let _ = self.commands.send(Command::RefreshIfOld(email.to_string()));
     }
 
-    /// "Retry now": forget back-off and try once immediately (also after a credential failure).
+    /// "Retry now" on the default source: forget back-off and try once immediately (also after
+    /// a credential failure).
     pub fn retry_now(&self) {
-        let _ = self.commands.send(Command::RetryNow);
+        self.retry_now_for(&SourceId::default());
     }
 
-    /// Hot-swaps the source (new settings or credentials). Requests in flight with the old one
-    /// are dropped and their answers ignored; the old credentials are not used again.
-    /// Stops using any source because the settings cannot work; health says why.
+    /// "Retry now" on one source; the others keep their back-off.
+    pub fn retry_now_for(&self, id: &SourceId) {
+        let _ = self.commands.send(Command::RetryNow(id.clone()));
+    }
+
+    /// Stops using the default source because the settings cannot work; health says why.
     pub fn misconfigure(&self, code: &str, message: &str, options: EngineOptions) {
         let _ = self.commands.send(Command::Misconfigured(
+            SourceId::default(),
             code.to_string(),
             message.to_string(),
             Box::new(options),
         ));
     }
 
+    /// Hot-swaps the default source (new settings or credentials). Requests in flight with the
+    /// old one are dropped and their answers ignored; the old credentials are not used again.
     pub fn replace_source(&self, source: Option<Arc<dyn CalendarSource>>, options: EngineOptions) {
+        let _ = self.commands.send(Command::Replace(
+            SourceId::default(),
+            source,
+            Box::new(options),
+        ));
+    }
+
+    /// Hot-swaps one source, as [`Engine::replace_source`] does for the default; a source id
+    /// without a runner gets one.
+    pub fn replace_source_for(
+        &self,
+        id: SourceId,
+        source: Option<Arc<dyn CalendarSource>>,
+        options: EngineOptions,
+    ) {
+        let health = self.health_cell(&id, source.is_some());
         let _ = self
             .commands
-            .send(Command::Replace(source, Box::new(options)));
+            .send(Command::AddSource(id, source, Box::new(options), health));
     }
+
+    /// Adds a source under `id` (or replaces the one there): mailboxes routed to it move to it.
+    /// Its `options` pace it; the board's status options stay those of the default source.
+    pub fn add_source(
+        &self,
+        id: SourceId,
+        source: Arc<dyn CalendarSource>,
+        options: EngineOptions,
+    ) {
+        self.replace_source_for(id, Some(source), options);
+    }
+
+    /// Removes a source: its requests in flight are dropped, and its mailboxes turn `unknown`
+    /// ([`crate::routing::REASON_NO_SOURCE`]) until routed elsewhere or the source comes back.
+    /// The default source is never removed, only disabled (it carries [`Engine::health`]).
+    pub fn remove_source(&self, id: &SourceId) {
+        if !id.is_default() {
+            self.healths().remove(id);
+        }
+        let _ = self.commands.send(Command::RemoveSource(id.clone()));
+    }
+
+    /// Replaces the routing table: every watched mailbox whose source changes moves to its new
+    /// runner, keeping its last data on the board until the new source answers.
+    pub fn set_routing(&self, routing: Routing) {
+        let _ = self.commands.send(Command::SetRouting(Box::new(routing)));
+    }
+
+    /// The health cell of `id`, made (as starting or disabled) when the id is new.
+    fn health_cell(&self, id: &SourceId, configured: bool) -> HealthCell {
+        let mut healths = self.healths();
+        let cell = healths.entry(id.clone()).or_insert_with(|| {
+            let state = if configured {
+                SourceState::Starting
+            } else {
+                SourceState::Disabled
+            };
+            Arc::new(Mutex::new(SourceHealth::new(state, Timestamp::now())))
+        });
+        cell.clone()
+    }
+}
+
+/// The engine's task: the routing table and one runner per source, all fed from one loop.
+struct Hub {
+    board: Arc<StatusBoard>,
+    counters: Arc<EngineCounters>,
+    routing: Routing,
+    runners: BTreeMap<SourceId, Runner>,
+    /// Watched mailboxes whose route names a source without a runner (shown `unknown`).
+    unrouted: HashSet<String>,
+}
+
+impl Hub {
+    fn new(default: Runner, board: Arc<StatusBoard>, counters: Arc<EngineCounters>) -> Hub {
+        Hub {
+            board,
+            counters,
+            routing: Routing::new(),
+            runners: BTreeMap::from([(SourceId::default(), default)]),
+            unrouted: HashSet::new(),
+        }
+    }
+
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let now = Timestamp::now();
+            self.board.tick(now);
+            for runner in self.runners.values_mut() {
+                runner.dispatch(now);
+            }
+            let wake = self.next_wake(now);
+            let sleep = tokio::time::sleep(to_std(wake.duration_since(now)));
+            let waiting = self.runners.values().any(|r| !r.tasks.is_empty());
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    Some(cmd) => self.command(cmd),
+                    None => return,
+                },
+                (id, joined) = next_answer(&mut self.runners), if waiting => {
+                    if let (Ok(outcome), Some(runner)) = (joined, self.runners.get_mut(&id)) {
+                        runner.finish(outcome);
+                    }
+                    // Take in every answer already here before sending again: a throttling
+                    // answer must not wait behind a success and let a request slip out.
+                    for runner in self.runners.values_mut() {
+                        while let Some(joined) = runner.tasks.try_join_next() {
+                            if let Ok(outcome) = joined {
+                                runner.finish(outcome);
+                            }
+                        }
+                    }
+                }
+                _ = sleep => {}
+            }
+        }
+    }
+
+    /// When the loop must wake up next without a command or an answer.
+    fn next_wake(&self, now: Timestamp) -> Timestamp {
+        let mut wake = now + SignedDuration::from_secs(60);
+        if let Some(t) = self.board.next_timer() {
+            wake = wake.min(t);
+        }
+        for runner in self.runners.values() {
+            if let Some(at) = runner.next_send(now) {
+                wake = wake.min(at);
+            }
+        }
+        wake.max(now + SignedDuration::from_millis(1))
+    }
+
+    fn command(&mut self, cmd: Command) {
+        let now = Timestamp::now();
+        match cmd {
+            Command::SetWatchList(emails) => {
+                let wanted: HashSet<String> = emails.iter().map(|e| normalize(e)).collect();
+                for runner in self.runners.values_mut() {
+                    runner.keep_only(&wanted);
+                }
+                let gone: Vec<String> = self
+                    .unrouted
+                    .iter()
+                    .filter(|e| !wanted.contains(*e))
+                    .cloned()
+                    .collect();
+                for email in gone {
+                    self.unrouted.remove(&email);
+                    self.board.unwatch(&email);
+                }
+                self.watch(wanted.into_iter().collect(), now);
+            }
+            Command::Watch(emails) => self.watch(emails, now),
+            Command::Unwatch(emails) => {
+                let mut by_source: BTreeMap<SourceId, Vec<String>> = BTreeMap::new();
+                for email in emails {
+                    let email = normalize(&email);
+                    if self.unrouted.remove(&email) {
+                        self.board.unwatch(&email);
+                        continue;
+                    }
+                    let id = self.routing.route(&email).clone();
+                    by_source.entry(id).or_default().push(email);
+                }
+                for (id, emails) in by_source {
+                    if let Some(runner) = self.runners.get_mut(&id) {
+                        runner.unwatch(emails);
+                    }
+                }
+            }
+            Command::RefreshIfOld(email) => {
+                let email = normalize(&email);
+                let id = self.routing.route(&email);
+                if let Some(runner) = self.runners.get_mut(id) {
+                    runner.refresh_if_old(email, now);
+                }
+            }
+            Command::RetryNow(id) => {
+                if let Some(runner) = self.runners.get_mut(&id) {
+                    runner.retry_now(now);
+                }
+            }
+            Command::Misconfigured(id, code, message, options) => {
+                if let Some(runner) = self.runners.get_mut(&id) {
+                    runner.replace(None, *options, now);
+                    runner.set_health(
+                        SourceState::Misconfigured,
+                        Some(code),
+                        Some(message),
+                        None,
+                        now,
+                    );
+                }
+            }
+            Command::Replace(id, source, options) => {
+                if let Some(runner) = self.runners.get_mut(&id) {
+                    runner.replace(source, *options, now);
+                }
+            }
+            Command::AddSource(id, source, options, health) => {
+                if let Some(runner) = self.runners.get_mut(&id) {
+                    runner.replace(source, *options, now);
+                    return;
+                }
+                let mut runner = Runner::new(
+                    id.clone(),
+                    source,
+                    *options,
+                    self.board.clone(),
+                    health,
+                    self.counters.clone(),
+                );
+                // Mailboxes that waited for this source move in and are fetched promptly.
+                let waiting: Vec<String> = self
+                    .unrouted
+                    .iter()
+                    .filter(|e| self.routing.route(e) == &id)
+                    .cloned()
+                    .collect();
+                for email in &waiting {
+                    self.unrouted.remove(email);
+                }
+                runner.watch(waiting, now);
+                self.runners.insert(id, runner);
+            }
+            Command::RemoveSource(id) => {
+                if id.is_default() {
+                    if let Some(runner) = self.runners.get_mut(&id) {
+                        let options = runner.options.clone();
+                        runner.replace(None, options, now);
+                    }
+                    return;
+                }
+                // Dropping the runner drops its requests in flight.
+                if let Some(mut runner) = self.runners.remove(&id) {
+                    for email in runner.release_all() {
+                        self.mark_unrouted(email, &id, now);
+                    }
+                }
+            }
+            Command::SetRouting(routing) => {
+                self.routing = *routing;
+                let mut moving: Vec<String> = Vec::new();
+                for (id, runner) in &mut self.runners {
+                    let leaving: Vec<String> = runner
+                        .watched()
+                        .filter(|e| self.routing.route(e) != id)
+                        .cloned()
+                        .collect();
+                    runner.release(&leaving);
+                    moving.extend(leaving);
+                }
+                moving.extend(self.unrouted.drain());
+                self.watch(moving, now);
+            }
+        }
+    }
+
+    /// Hands each new mailbox to the runner its route names, or marks it unknown when that
+    /// source does not exist.
+    fn watch(&mut self, emails: Vec<String>, now: Timestamp) {
+        let mut by_source: BTreeMap<SourceId, Vec<String>> = BTreeMap::new();
+        for email in emails {
+            let email = normalize(&email);
+            let id = self.routing.route(&email);
+            if self.runners.contains_key(id) {
+                by_source.entry(id.clone()).or_default().push(email);
+            } else if !email.is_empty() {
+                let id = id.clone();
+                self.mark_unrouted(email, &id, now);
+            }
+        }
+        for (id, emails) in by_source {
+            if let Some(runner) = self.runners.get_mut(&id) {
+                runner.watch(emails, now);
+            }
+        }
+    }
+
+    /// A mailbox whose source does not exist: `unknown` with a code naming the missing source,
+    /// never `free`, and never a request anywhere.
+    fn mark_unrouted(&mut self, email: String, id: &SourceId, now: Timestamp) {
+        let window = match self.runners.get(&SourceId::default()) {
+            Some(runner) => runner.options.window(now),
+            None => EngineOptions::with_interval(SignedDuration::from_mins(5)).window(now),
+        };
+        let availability = Availability::failed(
+            email.clone(),
+            window.start,
+            window.end,
+            now,
+            SourceError {
+                code: REASON_NO_SOURCE.into(),
+                message: format!("routed to calendar source \"{id}\", which is not configured"),
+            },
+        );
+        self.board.update(availability, now);
+        self.unrouted.insert(email);
+    }
+}
+
+/// The next finished request of any runner, with the id of the runner that sent it.
+fn next_answer(
+    runners: &mut BTreeMap<SourceId, Runner>,
+) -> impl Future<Output = (SourceId, Result<Outcome, tokio::task::JoinError>)> + '_ {
+    std::future::poll_fn(move |cx| {
+        for (id, runner) in runners.iter_mut() {
+            if let Poll::Ready(Some(joined)) = runner.tasks.poll_join_next(cx) {
+                return Poll::Ready((id.clone(), joined));
+            }
+        }
+        Poll::Pending
+    })
 }
 
 type Outcome = (u64, Vec<String>, Result<Vec<Availability>, SourceFailure>);
 
+/// One source's refresh: its watch list, pacing, back-off, credential pause and health.
 struct Runner {
+    id: SourceId,
     source: Option<Arc<dyn CalendarSource>>,
     generation: u64,
     options: EngineOptions,
@@ -211,6 +579,7 @@ struct Runner {
 
 impl Runner {
     fn new(
+        id: SourceId,
         source: Option<Arc<dyn CalendarSource>>,
         options: EngineOptions,
         board: Arc<StatusBoard>,
@@ -219,6 +588,7 @@ impl Runner {
     ) -> Runner {
         let max = source.as_ref().map_or(1, |s| s.limits().max_in_flight);
         Runner {
+            id,
             source,
             generation: 0,
             options,
@@ -239,107 +609,99 @@ impl Runner {
         }
     }
 
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
-        loop {
-            let now = Timestamp::now();
-            self.board.tick(now);
-            self.dispatch(now);
-            let wake = self.next_wake(now);
-            let sleep = tokio::time::sleep(to_std(wake.duration_since(now)));
-            tokio::select! {
-                cmd = commands.recv() => match cmd {
-                    Some(cmd) => self.command(cmd),
-                    None => return,
-                },
-                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => {
-                    if let Ok(outcome) = joined {
-                        self.finish(outcome);
-                    }
-                    // Take in every answer already here before sending again: a throttling
-                    // answer must not wait behind a success and let a request slip out.
-                    while let Some(joined) = self.tasks.try_join_next() {
-                        if let Ok(outcome) = joined {
-                            self.finish(outcome);
-                        }
-                    }
-                }
-                _ = sleep => {}
-            }
+    /// Every mailbox this runner serves (waiting or in flight).
+    fn watched(&self) -> impl Iterator<Item = &String> {
+        self.due_of.keys().chain(self.in_flight.iter())
+    }
+
+    /// Unwatches every mailbox not in `wanted`.
+    fn keep_only(&mut self, wanted: &HashSet<String>) {
+        let gone: Vec<String> = self
+            .watched()
+            .filter(|e| !wanted.contains(*e))
+            .cloned()
+            .collect();
+        self.unwatch(gone);
+    }
+
+    fn refresh_if_old(&mut self, email: String, now: Timestamp) {
+        let old = self
+            .board
+            .fetched_at(&email)
+            .is_none_or(|at| now.duration_since(at) > self.options.on_demand_after);
+        if old && self.due_of.contains_key(&email) && !self.urgent.contains(&email) {
+            self.urgent.push(email);
         }
     }
 
-    fn command(&mut self, cmd: Command) {
-        let now = Timestamp::now();
-        match cmd {
-            Command::SetWatchList(emails) => {
-                let wanted: HashSet<String> = emails.iter().map(|e| normalize(e)).collect();
-                let current: Vec<String> = self.due_of.keys().cloned().collect();
-                let gone: Vec<String> = current
-                    .into_iter()
-                    .chain(self.in_flight.iter().cloned())
-                    .filter(|e| !wanted.contains(e))
-                    .collect();
-                self.unwatch(gone);
-                self.watch(wanted.into_iter().collect(), now);
-            }
-            Command::Watch(emails) => self.watch(emails, now),
-            Command::Unwatch(emails) => self.unwatch(emails),
-            Command::RefreshIfOld(email) => {
-                let email = normalize(&email);
-                let old = self
-                    .board
-                    .fetched_at(&email)
-                    .is_none_or(|at| now.duration_since(at) > self.options.on_demand_after);
-                if old && self.due_of.contains_key(&email) && !self.urgent.contains(&email) {
-                    self.urgent.push(email);
-                }
-            }
-            Command::RetryNow => {
-                self.backoff.reset();
-                self.probing = false;
-                self.paused_for_credentials = false;
-                self.next_slot = now;
-            }
-            Command::Misconfigured(code, message, options) => {
-                self.command(Command::Replace(None, options));
-                self.set_health(
-                    SourceState::Misconfigured,
-                    Some(code),
-                    Some(message),
-                    None,
-                    now,
-                );
-            }
-            Command::Replace(source, options) => {
-                // Drop everything sent with the old source; its answers are ignored by generation.
-                self.tasks.abort_all();
-                self.generation += 1;
-                let returning: Vec<String> = self.in_flight.drain().collect();
-                for email in returning {
-                    self.requeue(email, now);
-                }
-                self.options = *options;
-                self.board.set_options(self.options.status, now);
-                let max = source.as_ref().map_or(1, |s| s.limits().max_in_flight);
-                self.backoff = BackOff::new(max);
-                self.paused_for_credentials = false;
-                self.probing = false;
-                self.next_slot = now;
-                let state = if source.is_some() {
-                    SourceState::Starting
-                } else {
-                    SourceState::Disabled
-                };
-                self.source = source;
-                self.set_health(state, None, None, None, now);
-                // Everyone is fetched promptly with the new source.
-                let all: Vec<String> = self.due_of.keys().cloned().collect();
-                for email in all {
-                    self.schedule(email.clone(), now);
-                    self.never_fetched.insert(email);
-                }
-            }
+    fn retry_now(&mut self, now: Timestamp) {
+        self.backoff.reset();
+        self.probing = false;
+        self.paused_for_credentials = false;
+        self.next_slot = now;
+    }
+
+    fn replace(
+        &mut self,
+        source: Option<Arc<dyn CalendarSource>>,
+        options: EngineOptions,
+        now: Timestamp,
+    ) {
+        // Drop everything sent with the old source; its answers are ignored by generation.
+        self.tasks.abort_all();
+        self.generation += 1;
+        let returning: Vec<String> = self.in_flight.drain().collect();
+        for email in returning {
+            self.requeue(email, now);
         }
+        self.options = options;
+        // The board's status options are the default source's: one board, one set of rules.
+        if self.id.is_default() {
+            self.board.set_options(self.options.status, now);
+        }
+        let max = source.as_ref().map_or(1, |s| s.limits().max_in_flight);
+        self.backoff = BackOff::new(max);
+        self.paused_for_credentials = false;
+        self.probing = false;
+        self.next_slot = now;
+        let state = if source.is_some() {
+            SourceState::Starting
+        } else {
+            SourceState::Disabled
+        };
+        self.source = source;
+        self.set_health(state, None, None, None, now);
+        // Everyone is fetched promptly with the new source.
+        let all: Vec<String> = self.due_of.keys().cloned().collect();
+        for email in all {
+            self.schedule(email.clone(), now);
+            self.never_fetched.insert(email);
+        }
+    }
+
+    /// Stops serving these mailboxes but leaves their last data on the board: they are moving
+    /// to another source, which replaces it when it answers. An answer still in flight for them
+    /// is ignored.
+    fn release(&mut self, emails: &[String]) {
+        for email in emails {
+            self.forget(email);
+        }
+    }
+
+    /// Stops serving every mailbox; returns them.
+    fn release_all(&mut self) -> Vec<String> {
+        let all: Vec<String> = self.watched().cloned().collect();
+        self.release(&all);
+        all
+    }
+
+    fn forget(&mut self, email: &str) {
+        if let Some(at) = self.due_of.remove(email) {
+            self.due.remove(&(at, email.to_string()));
+        }
+        self.never_fetched.remove(email);
+        self.urgent.retain(|e| e != email);
+        self.in_flight.remove(email);
     }
 
     fn watch(&mut self, emails: Vec<String>, now: Timestamp) {
@@ -360,12 +722,7 @@ impl Runner {
     fn unwatch(&mut self, emails: Vec<String>) {
         for email in emails {
             let email = normalize(&email);
-            if let Some(at) = self.due_of.remove(&email) {
-                self.due.remove(&(at, email.clone()));
-            }
-            self.never_fetched.remove(&email);
-            self.urgent.retain(|e| e != &email);
-            self.in_flight.remove(&email);
+            self.forget(&email);
             self.board.unwatch(&email);
         }
     }
@@ -626,38 +983,169 @@ impl Runner {
         );
     }
 
-    /// When the loop must wake up next without a command or an answer.
-    fn next_wake(&self, now: Timestamp) -> Timestamp {
-        let mut wake = now + SignedDuration::from_secs(60);
-        if let Some(t) = self.board.next_timer() {
-            wake = wake.min(t);
+    /// When this runner wants to send next (`None`: nothing to send, or no room in flight).
+    fn next_send(&self, now: Timestamp) -> Option<Timestamp> {
+        if self.source.is_none() || self.tasks.len() >= self.backoff.concurrency() {
+            return None;
         }
-        if self.source.is_some() && self.tasks.len() < self.backoff.concurrency() {
-            let mut send_at = self.due.first().map(|(at, _)| (*at).max(self.next_slot));
-            if !self.never_fetched.is_empty() {
-                send_at = Some(now);
-            }
-            if !self.urgent.is_empty() {
-                let gap_end = self
-                    .last_on_demand
-                    .map_or(now, |t| t + self.options.on_demand_gap);
-                send_at = Some(send_at.map_or(gap_end, |s| s.min(gap_end)));
-            }
-            if let Some(mut at) = send_at {
-                if let Some(nb) = self.backoff.not_before() {
-                    at = at.max(nb);
-                }
-                wake = wake.min(at);
-            }
+        let mut send_at = self.due.first().map(|(at, _)| (*at).max(self.next_slot));
+        if !self.never_fetched.is_empty() {
+            send_at = Some(now);
         }
-        wake.max(now + SignedDuration::from_millis(1))
+        if !self.urgent.is_empty() {
+            let gap_end = self
+                .last_on_demand
+                .map_or(now, |t| t + self.options.on_demand_gap);
+            send_at = Some(send_at.map_or(gap_end, |s| s.min(gap_end)));
+        }
+        send_at.map(|at| match self.backoff.not_before() {
+            Some(nb) => at.max(nb),
+            None => at,
+        })
     }
-}
-
-fn normalize(email: &str) -> String {
-    email.trim().to_lowercase()
 }
 
 fn to_std(d: SignedDuration) -> std::time::Duration {
     std::time::Duration::try_from(d).unwrap_or(std::time::Duration::from_millis(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calgate_core::OperatorState;
+
+    /// Waits until `email` shows `state` with `reason` on the board (the engine works on its own
+    /// task), or fails with what it shows.
+    async fn wait_for(
+        engine: &Engine,
+        email: &str,
+        state: OperatorState,
+        reason: Option<&str>,
+    ) -> Option<PersonEntryView> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let entry = engine.board().get(email);
+            let seen = entry.as_ref().map(|e| PersonEntryView {
+                state: e.status.state,
+                reason: e.status.unknown_reason.clone(),
+                error: e
+                    .availability
+                    .as_ref()
+                    .and_then(|a| a.error.as_ref().map(|x| x.message.clone())),
+            });
+            if seen
+                .as_ref()
+                .is_some_and(|s| s.state == state && s.reason.as_deref() == reason)
+            {
+                return seen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{email}: wanted {state:?}/{reason:?}, board shows {seen:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    #[derive(Debug)]
+    struct PersonEntryView {
+        state: OperatorState,
+        reason: Option<String>,
+        error: Option<String>,
+    }
+
+    fn options() -> EngineOptions {
+        EngineOptions::with_interval(SignedDuration::from_secs(300))
+    }
+
+    #[tokio::test]
+    async fn a_mailbox_routed_to_a_missing_source_is_unknown_with_a_clear_code() {
+        let engine = Engine::start(None, options());
+        engine.set_routing(Routing::new().with_domain("onprem.example.com", "onprem"));
+        engine.watch(vec![
+            "Ann@OnPrem.example.com".into(),
+            "bob@contoso.com".into(),
+        ]);
+        let ann = wait_for(
+            &engine,
+            "ann@onprem.example.com",
+            OperatorState::Unknown,
+            Some(REASON_NO_SOURCE),
+        )
+        .await;
+        let message = ann.and_then(|a| a.error).unwrap_or_default();
+        assert!(
+            message.contains("\"onprem\""),
+            "names the source: {message}"
+        );
+        // The default source (disabled here) holds the other one: not fetched, so no data.
+        wait_for(
+            &engine,
+            "bob@contoso.com",
+            OperatorState::Unknown,
+            Some(calgate_core::status::REASON_NO_DATA),
+        )
+        .await;
+        assert_eq!(
+            engine
+                .counters()
+                .requests
+                .load(std::sync::atomic::Ordering::Relaxed),
+            0
+        );
+
+        // Unwatching an unrouted mailbox takes it off the board.
+        engine.unwatch(vec!["ann@onprem.example.com".into()]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while engine.board().get("ann@onprem.example.com").is_some() {
+            assert!(std::time::Instant::now() < deadline, "still on the board");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn removing_a_source_turns_its_mailboxes_unknown_and_drops_its_health() {
+        let engine = Engine::start(None, options());
+        let onprem = SourceId::new("onprem");
+        // A source id with a runner but no source configured yet: listed as disabled.
+        engine.replace_source_for(onprem.clone(), None, options());
+        engine.set_routing(Routing::new().with_mailbox("cy@contoso.com", onprem.clone()));
+        engine.set_watch_list(vec!["cy@contoso.com".into()]);
+        let ids: Vec<String> = engine
+            .health_by_source()
+            .into_iter()
+            .map(|(id, h)| format!("{id}:{:?}", h.state))
+            .collect();
+        assert_eq!(ids, ["default:Disabled", "onprem:Disabled"]);
+        wait_for(
+            &engine,
+            "cy@contoso.com",
+            OperatorState::Unknown,
+            Some(calgate_core::status::REASON_NO_DATA),
+        )
+        .await;
+
+        engine.remove_source(&onprem);
+        assert_eq!(engine.health_by_source().len(), 1);
+        wait_for(
+            &engine,
+            "cy@contoso.com",
+            OperatorState::Unknown,
+            Some(REASON_NO_SOURCE),
+        )
+        .await;
+        // Routed back to the default: it leaves the "no source" state for the default's
+        // runner, which keeps its last word until it answers; a new watch list drops it.
+        engine.set_routing(Routing::new());
+        engine.set_watch_list(Vec::new());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while engine.board().get("cy@contoso.com").is_some() {
+            assert!(std::time::Instant::now() < deadline, "still on the board");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // The default source is only ever disabled, never removed.
+        engine.remove_source(&SourceId::default());
+        assert_eq!(engine.health_by_source().len(), 1);
+        assert_eq!(engine.health().state, SourceState::Disabled);
+    }
 }

@@ -1,6 +1,12 @@
 //! calgate-engine turns a watch list and a calendar source into a live, correct status for
 //! every person: it paces requests, honours back-off and the lockout guard, hot-swaps the source
 //! when settings change, and pushes status changes at meeting boundaries without polling.
+//!
+//! The engine is keyed by source id: a hybrid organisation serves some mailboxes from Exchange
+//! on premises (EWS) and the rest from Exchange Online (Graph), each source with its own
+//! throttling budget, credentials and health. [`Routing`] sends each mailbox to one source
+//! (per-mailbox assignment, then domain rule, then the default); a single-source gateway uses only
+//! the default source and never sees the difference.
 
 pub mod backoff;
 pub mod board;
@@ -8,10 +14,12 @@ pub mod engine;
 pub mod ews_transport;
 pub mod graph_source;
 pub mod health;
+pub mod routing;
 pub mod signin;
 pub mod source;
 
 pub use board::{Freshness, StatusBoard, StatusChange};
-pub use engine::{Engine, EngineOptions};
+pub use engine::{Engine, EngineCounters, EngineOptions};
 pub use health::{SourceHealth, SourceState};
+pub use routing::{REASON_NO_SOURCE, Routing, SourceId};
 pub use source::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
