@@ -139,7 +139,7 @@ impl Routing {
     }
 
     /// No rule at all: everything goes to the default.
-    fn is_trivial(&self) -> bool {
+    pub(crate) fn is_trivial(&self) -> bool {
         self.mailboxes.is_empty() && self.domains.is_empty()
     }
 

@@ -9,6 +9,7 @@ mod drills_outage;
 mod drills_throttle;
 mod engine_ews;
 mod engine_graph;
+mod engine_hybrid;
 mod entra;
 mod ews_client;
 mod gateway_api;
