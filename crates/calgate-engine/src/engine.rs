@@ -1111,6 +1111,54 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_moved_mailbox_keeps_its_last_data_until_the_new_source_answers() {
+        let engine = Engine::start(None, options());
+        let now = Timestamp::now();
+        // Last known data, as a warm restart puts it on the board: free all day.
+        let window = options().window(now);
+        engine.board().update(
+            Availability {
+                mailbox: "dee@contoso.com".into(),
+                window_start: window.start,
+                window_end: window.end,
+                events: Vec::new(),
+                working_hours: None,
+                out_of_office: None,
+                fetched_at: now,
+                error: None,
+            },
+            now,
+        );
+        engine.watch(vec!["dee@contoso.com".into()]);
+        // Moved to a source that is there but has not answered (not configured yet): the
+        // board keeps the last data.
+        let online = SourceId::new("online");
+        engine.replace_source_for(online.clone(), None, options());
+        engine.set_routing(Routing::new().with_mailbox("dee@contoso.com", online.clone()));
+        engine.watch(vec!["other@contoso.com".into()]);
+        // A later watch is processed after the routing change: the move has happened.
+        wait_for(
+            &engine,
+            "other@contoso.com",
+            OperatorState::Unknown,
+            Some(calgate_core::status::REASON_NO_DATA),
+        )
+        .await;
+        let kept = wait_for(&engine, "dee@contoso.com", OperatorState::Free, None).await;
+        assert!(kept.is_some_and(|k| k.error.is_none()));
+        assert_eq!(engine.board().fetched_at("dee@contoso.com"), Some(now));
+        // Routed to a source id that does not exist: unknown, never the old `free`.
+        engine.set_routing(Routing::new().with_mailbox("dee@contoso.com", "gone"));
+        wait_for(
+            &engine,
+            "dee@contoso.com",
+            OperatorState::Unknown,
+            Some(REASON_NO_SOURCE),
+        )
+        .await;
+    }
+
+    #[tokio::test]
     async fn removing_a_source_turns_its_mailboxes_unknown_and_drops_its_health() {
         let engine = Engine::start(None, options());
         let onprem = SourceId::new("onprem");
