@@ -904,6 +904,57 @@ async fn the_admin_password_is_argon2id_and_verifies() {
 }
 
 #[tokio::test]
+async fn a_large_save_spans_statements_and_keeps_the_newest_of_duplicates() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    // More rows than one statement holds, with mailboxes repeated next to each other (one
+    // statement) and far apart (two statements), the newer one first and second.
+    let mut items: Vec<Availability> = (0..450)
+        .map(|i| availability(&format!("person{i:03}@contoso.com"), "2026-11-27T08:00:00Z"))
+        .collect();
+    items.insert(
+        21,
+        availability("person021@contoso.com", "2026-11-27T08:40:00Z"),
+    );
+    items.insert(
+        31,
+        availability("person029@contoso.com", "2026-11-27T07:40:00Z"),
+    );
+    items.push(availability(
+        "person010@contoso.com",
+        "2026-11-27T08:10:00Z",
+    ));
+    items.push(availability(
+        "person300@contoso.com",
+        "2026-11-27T07:10:00Z",
+    ));
+    let mut newest = std::collections::HashMap::new();
+    for a in &items {
+        let at = newest.entry(a.mailbox.clone()).or_insert(a.fetched_at);
+        *at = (*at).max(a.fetched_at);
+    }
+    store.save_availability(&items).await.expect("save");
+    let loaded = store.load_availability().await.expect("load");
+    assert_eq!(loaded.len(), 450);
+    for a in &loaded {
+        assert_eq!(Some(&a.fetched_at), newest.get(&a.mailbox), "{}", a.mailbox);
+    }
+    let at = |m: &str| loaded.iter().find(|a| a.mailbox == m).map(|a| a.fetched_at);
+    assert_eq!(
+        at("person021@contoso.com"),
+        Some(ts("2026-11-27T08:40:00Z"))
+    );
+    assert_eq!(
+        at("person010@contoso.com"),
+        Some(ts("2026-11-27T08:10:00Z"))
+    );
+    assert_eq!(
+        at("person300@contoso.com"),
+        Some(ts("2026-11-27T08:00:00Z"))
+    );
+}
+
+#[tokio::test]
 async fn last_known_availability_round_trips_and_never_rolls_back() {
     let dir = data_dir();
     let store = Store::open(dir.path()).await.expect("open");

@@ -13,6 +13,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// Log files kept (one a day).
 pub const RETAINED_FILES: usize = 14;
 const PREFIX: &str = "calgate";
+const LOG_BUFFER_LINES: usize = 8_192;
 
 /// The log directory inside a data directory.
 pub fn log_dir(data_dir: &Path) -> PathBuf {
@@ -31,7 +32,11 @@ pub fn init(data_dir: &Path) -> anyhow::Result<WorkerGuard> {
         .max_log_files(RETAINED_FILES)
         .build(&dir)
         .context("opening the log file")?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // Lines waiting for the file writer. The default (128 000) reserves 4 MB up front; a burst
+    // past this many drops lines rather than block the engine.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_BUFFER_LINES)
+        .finish(appender);
     let filter = EnvFilter::try_from_env("CALGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::registry()
         .with(filter)
