@@ -103,6 +103,8 @@ pub struct EngineCounters {
     pub requests: std::sync::atomic::AtomicU64,
     pub failures: std::sync::atomic::AtomicU64,
     pub mailboxes_fetched: std::sync::atomic::AtomicU64,
+    /// Per source id: latency, outcomes, auth failures, back-offs (see [`crate::observe`]).
+    pub sources: crate::observe::SourceMetricsRegistry,
 }
 
 type HealthCell = Arc<Mutex<SourceHealth>>;
@@ -861,6 +863,9 @@ impl Runner {
         self.counters
             .requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Every request of every source is timed and counted under this runner's source id.
+        let metrics = self.counters.sources.for_source(&self.id);
+        let source = crate::observe::ObservedSource::new(source, metrics);
         self.tasks.spawn(async move {
             let result = source.fetch(&batch, window).await;
             (generation, batch, result)

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod ews_transport;
 pub mod graph_source;
 pub mod health;
+pub mod observe;
 pub mod routing;
 pub mod signin;
 pub mod source;
