@@ -151,17 +151,29 @@ async fn full_disk_refuses_writes_clearly_keeps_data_and_recovers() {
         "the message says why: {refusal}"
     );
 
-    // Health names the store's trouble.
-    let h: Value = gw
-        .http
-        .get(format!("{base}/api/v1/health"))
-        .send()
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(h["store"]["state"], "disk_full", "{h}");
+    // Health names the store's trouble (its disk probe is reused for up to 5 s, so a monitor
+    // polling health never turns into a disk-write loop).
+    let http = gw.http.clone();
+    eventually(
+        Duration::from_secs(10),
+        "health shows disk_full",
+        || async {
+            let h: Value = http
+                .get(format!("{base}/api/v1/health"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            if h["store"]["state"] == "disk_full" {
+                Ok(())
+            } else {
+                Err(h.to_string())
+            }
+        },
+    )
+    .await;
     // Reads still work.
     let list = gw
         .http

@@ -15,6 +15,7 @@ mod ews_client;
 mod gateway_api;
 mod graph;
 mod lockout;
+mod metrics;
 mod pages;
 mod schemathesis;
 mod sim_conformance;

@@ -1,7 +1,13 @@
-//! Liveness, readiness, the source's health, and whether the data directory still takes writes.
+//! Liveness, readiness, the sources' health, and whether the data directory still takes writes.
+//!
+//! The data directory is probed with a real write, but at most once per [`PROBE_CACHE`] per
+//! directory: a monitoring loop polling health must not become a disk-write loop, and concurrent
+//! callers share the one probe in progress.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
@@ -10,7 +16,7 @@ use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use calgate_engine::SourceHealth;
+use calgate_engine::{SourceHealth, SourceId};
 
 use crate::app::AppState;
 
@@ -31,9 +37,20 @@ pub struct SourceView {
     pub likely_causes: Option<&'static [&'static str; 3]>,
 }
 
+/// One source's health, by id (the default source is `default`).
+#[derive(Debug, Serialize)]
+pub struct SourceEntry {
+    pub id: SourceId,
+    #[serde(flatten)]
+    pub health: SourceHealth,
+}
+
 #[derive(Debug, Serialize)]
 pub struct HealthView {
+    /// The default source (what a single-source gateway has).
     pub source: SourceView,
+    /// Every configured source, the default included.
+    pub sources: Vec<SourceEntry>,
     pub mailboxes: MailboxCounts,
     pub store: StoreView,
 }
@@ -49,7 +66,7 @@ pub struct StoreView {
     pub message: Option<String>,
 }
 
-/// The probe file's name: one small write per health request, removed at once.
+/// The probe file's name: one small write per probe, removed at once.
 const PROBE_FILE: &str = ".health-probe";
 /// About one database page: a disk that cannot take this cannot take a commit either.
 const PROBE_BYTES: usize = 4096;
@@ -80,6 +97,44 @@ pub fn probe_store(dir: &Path) -> StoreView {
     }
 }
 
+/// How long a probe's answer is reused. A disk that fills shows `disk_full` within this time.
+pub const PROBE_CACHE: Duration = Duration::from_secs(5);
+
+/// The last probe of one directory; the async lock makes concurrent callers wait for the probe
+/// in progress instead of starting their own.
+type ProbeSlot = Arc<tokio::sync::Mutex<Option<(Instant, StoreView)>>>;
+
+/// One slot per data directory. The probe is about the directory, not about one gateway, so the
+/// slots live with the process (several gateways in one test process each have their own
+/// directory and so their own slot).
+static PROBES: LazyLock<Mutex<HashMap<PathBuf, ProbeSlot>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// [`probe_store`], reusing an answer younger than `max_age`.
+pub async fn probe_store_cached(dir: &Path, max_age: Duration) -> StoreView {
+    let slot = PROBES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(dir.to_path_buf())
+        .or_default()
+        .clone();
+    let mut last = slot.lock().await;
+    if let Some((at, view)) = last.as_ref()
+        && at.elapsed() < max_age
+    {
+        return view.clone();
+    }
+    let owned = dir.to_path_buf();
+    let view = tokio::task::spawn_blocking(move || probe_store(&owned))
+        .await
+        .unwrap_or_else(|e| StoreView {
+            state: "error",
+            message: Some(format!("the store probe failed: {e}")),
+        });
+    *last = Some((Instant::now(), view.clone()));
+    view
+}
+
 fn is_disk_full(e: &std::io::Error) -> bool {
     // ENOSPC and EDQUOT on Linux.
     e.kind() == std::io::ErrorKind::StorageFull || matches!(e.raw_os_error(), Some(28 | 122))
@@ -91,20 +146,21 @@ pub async fn health(State(app): State<Arc<AppState>>) -> Json<HealthView> {
     let [pending, fresh, stale, error] =
         app.engine().board().freshness_counts(now, app.stale_age());
     let health = app.engine().health();
+    let sources = app
+        .engine()
+        .health_by_source()
+        .into_iter()
+        .map(|(id, health)| SourceEntry { id, health })
+        .collect();
     let likely_causes = (health.state == calgate_engine::SourceState::AuthFailed)
         .then_some(&calgate_auth::LIKELY_CAUSES);
-    let dir = app.store.data_dir().to_path_buf();
-    let store = tokio::task::spawn_blocking(move || probe_store(&dir))
-        .await
-        .unwrap_or_else(|e| StoreView {
-            state: "error",
-            message: Some(format!("the store probe failed: {e}")),
-        });
+    let store = probe_store_cached(app.store.data_dir(), PROBE_CACHE).await;
     Json(HealthView {
         source: SourceView {
             health,
             likely_causes,
         },
+        sources,
         mailboxes: MailboxCounts {
             pending,
             fresh,
@@ -149,6 +205,24 @@ mod tests {
             view.message
                 .is_some_and(|m| m.contains("cannot be written"))
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_probe_answer_is_reused_until_it_expires() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let max_age = Duration::from_millis(300);
+        // Concurrent callers all get an answer, and later ones within the cache time reuse it:
+        // while the answer is cached, a probe file put in the way is not noticed.
+        let views =
+            futures::future::join_all((0..8).map(|_| probe_store_cached(dir.path(), max_age)))
+                .await;
+        assert!(views.iter().all(|v| v.state == "ok"), "{views:?}");
+        // A directory where the probe file should be makes the write fail.
+        std::fs::create_dir(dir.path().join(PROBE_FILE)).expect("block the probe");
+        assert_eq!(probe_store_cached(dir.path(), max_age).await.state, "ok");
+        tokio::time::sleep(max_age + Duration::from_millis(50)).await;
+        let after = probe_store_cached(dir.path(), max_age).await;
+        assert_eq!(after.state, "error", "the expired answer is probed again");
     }
 
     #[test]

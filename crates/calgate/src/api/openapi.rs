@@ -116,6 +116,13 @@ pub fn document() -> Value {
                         "next_attempt": {"type": ["string", "null"], "format": "date-time"},
                         "last_success": {"type": ["string", "null"], "format": "date-time"},
                         "likely_causes": {"type": "array", "items": {"type": "string"}, "description": "with auth_failed: the usual causes of a refused service account"}}},
+                    "sources": {"type": "array", "description": "every configured source by id, the default source (`default`) included", "items": {"type": "object", "required": ["id", "state", "since"], "properties": {
+                        "id": {"type": "string"},
+                        "state": {"type": "string", "enum": ["starting", "ok", "degraded", "throttled", "auth_failed", "unreachable", "misconfigured", "disabled"]},
+                        "code": {"type": ["string", "null"]}, "message": {"type": ["string", "null"]},
+                        "since": {"type": "string", "format": "date-time"},
+                        "next_attempt": {"type": ["string", "null"], "format": "date-time"},
+                        "last_success": {"type": ["string", "null"], "format": "date-time"}}}},
                     "mailboxes": {"type": "object", "additionalProperties": {"type": "integer"}},
                     "store": {"type": "object", "description": "whether the data directory takes writes", "properties": {
                         "state": {"type": "string", "enum": ["ok", "disk_full", "error"]},
