@@ -525,6 +525,52 @@ mod tests {
         assert_eq!(metrics.outcomes(), vec![(OUTCOME_CANCELLED.to_string(), 1)]);
     }
 
+    #[tokio::test]
+    async fn the_engine_counts_each_source_under_its_own_id() {
+        use crate::engine::{Engine, EngineOptions};
+        use crate::routing::Routing;
+
+        let options = EngineOptions::with_interval(SignedDuration::from_secs(300));
+        let engine = Engine::start(Some(Arc::new(Scripted(Ok(Vec::new())))), options.clone());
+        // The on-premises source is busy for ten minutes: exactly one request, then it waits.
+        let busy = SourceFailure::new(
+            "EWS_SERVER_BUSY",
+            "busy",
+            FailureAction::RetryAfter(SignedDuration::from_mins(10)),
+        );
+        let onprem = SourceId::new("onprem");
+        engine.add_source(onprem.clone(), Arc::new(Scripted(Err(busy))), options);
+        engine.set_routing(Routing::new().with_domain("onprem.example.com", "onprem"));
+        engine.watch(vec![
+            "ann@onprem.example.com".into(),
+            "bob@contoso.com".into(),
+        ]);
+        let registry = &engine.counters().sources;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let answered: Vec<u64> = registry
+                .all()
+                .iter()
+                .map(|(_, m)| m.latency.snapshot().count)
+                .collect();
+            if answered == [1, 1] {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "answers per source: {answered:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let default = registry.for_source(&SourceId::default());
+        let onprem = registry.for_source(&onprem);
+        assert_eq!(default.outcomes(), vec![(OUTCOME_OK.to_string(), 1)]);
+        assert_eq!(default.backoffs(BackOffKind::RetryAfter), 0);
+        assert_eq!(onprem.outcomes(), vec![("EWS_SERVER_BUSY".to_string(), 1)]);
+        assert_eq!(onprem.backoffs(BackOffKind::RetryAfter), 1);
+        assert_eq!(onprem.protocol(), Some("scripted"));
+    }
+
     #[test]
     fn the_registry_hands_out_one_metrics_per_source() {
         let registry = SourceMetricsRegistry::default();
