@@ -2,7 +2,7 @@
 //! an operator searches by.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::error::{Result, StoreError};
 use crate::{Store, now_ms};
@@ -109,62 +109,17 @@ impl Store {
         for (i, p) in normalized.iter().enumerate() {
             last_index.insert(p.email.clone(), i);
         }
-        let unique: Vec<&WatchedPerson> = normalized
+        let mut unique: Vec<&WatchedPerson> = normalized
             .iter()
             .enumerate()
             .filter(|(i, p)| last_index.get(&p.email) == Some(i))
             .map(|(_, p)| p)
             .collect();
-        let now = now_ms();
-        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
-        // Multi-row statements: one round through SQLite per chunk instead of per person.
-        for chunk in unique.chunks(PEOPLE_PER_STATEMENT) {
-            let mut upsert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO people (email, display_name, extension, source, updated_at_ms) ",
-            );
-            upsert.push_values(chunk, |mut row, p| {
-                row.push_bind(p.email.clone())
-                    .push_bind(p.display_name.clone())
-                    .push_bind(p.extension.clone())
-                    .push_bind(p.source.clone())
-                    .push_bind(now);
-            });
-            upsert.push(
-                " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
-                 extension = excluded.extension, source = excluded.source, \
-                 updated_at_ms = excluded.updated_at_ms",
-            );
-            upsert.build().execute(&mut *tx).await?;
-
-            let mut forget =
-                QueryBuilder::<Sqlite>::new("DELETE FROM people_name_words WHERE email IN (");
-            let mut emails = forget.separated(", ");
-            for p in chunk {
-                emails.push_bind(p.email.clone());
-            }
-            forget.push(")");
-            forget.build().execute(&mut *tx).await?;
-
-            let words: Vec<(String, String)> = chunk
-                .iter()
-                .flat_map(|p| {
-                    name_words(&p.display_name)
-                        .into_iter()
-                        .map(|w| (w.to_string(), p.email.clone()))
-                })
-                .collect();
-            for words in words.chunks(PEOPLE_PER_STATEMENT * 2) {
-                let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT OR IGNORE INTO people_name_words (word, email) ",
-                );
-                insert.push_values(words, |mut row, (word, email)| {
-                    row.push_bind(word.clone()).push_bind(email.clone());
-                });
-                insert.build().execute(&mut *tx).await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(unique.len() as u64)
+        // In key order: each index page is visited once per batch instead of once per row in
+        // random order, which at 100 000 people spilled the page cache on every few rows.
+        unique.sort_unstable_by(|a, b| a.email.cmp(&b.email));
+        let mut conn = self.sqlite().acquire().await?;
+        upsert_sorted(&mut conn, &unique).await
     }
 
     /// Removes a person (and their cached availability). Returns whether they were watched.
@@ -252,4 +207,59 @@ fn into_person(
         extension,
         source,
     }
+}
+
+/// Writes sorted, distinct people and their name words in one transaction.
+async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -> Result<u64> {
+    let now = now_ms();
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+    // Multi-row statements: one round through SQLite per chunk instead of per person.
+    for chunk in unique.chunks(PEOPLE_PER_STATEMENT) {
+        let mut upsert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO people (email, display_name, extension, source, updated_at_ms) ",
+        );
+        upsert.push_values(chunk, |mut row, p| {
+            row.push_bind(p.email.as_str())
+                .push_bind(p.display_name.as_str())
+                .push_bind(p.extension.as_deref())
+                .push_bind(p.source.as_str())
+                .push_bind(now);
+        });
+        upsert.push(
+            " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
+                 extension = excluded.extension, source = excluded.source, \
+                 updated_at_ms = excluded.updated_at_ms",
+        );
+        upsert.build().execute(&mut *tx).await?;
+
+        let mut forget =
+            QueryBuilder::<Sqlite>::new("DELETE FROM people_name_words WHERE email IN (");
+        let mut emails = forget.separated(", ");
+        for p in chunk {
+            emails.push_bind(p.email.as_str());
+        }
+        forget.push(")");
+        forget.build().execute(&mut *tx).await?;
+    }
+    // The words table is keyed by (word, email): inserted in that order, for the same reason.
+    // NOCASE folds ASCII only, as `to_ascii_lowercase` does.
+    let mut words: Vec<(String, &str)> = unique
+        .iter()
+        .flat_map(|p| {
+            name_words(&p.display_name)
+                .into_iter()
+                .map(|w| (w.to_ascii_lowercase(), p.email.as_str()))
+        })
+        .collect();
+    words.sort_unstable();
+    for words in words.chunks(PEOPLE_PER_STATEMENT * 2) {
+        let mut insert =
+            QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO people_name_words (word, email) ");
+        insert.push_values(words, |mut row, (word, email)| {
+            row.push_bind(word.as_str()).push_bind(*email);
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(unique.len() as u64)
 }
