@@ -55,6 +55,8 @@ pub struct AppState {
     pub portal: crate::portal::Sessions,
     /// Cancelled when the gateway shuts down: open event streams end so the server can stop.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The data directory's last write probe (health answers reuse it for a few seconds).
+    pub store_probe: crate::api::health::ProbeCache,
 }
 
 /// Engine options for `settings` at the site's time zone.
@@ -94,6 +96,7 @@ impl AppState {
             metrics: Arc::new(GatewayMetrics::default()),
             portal: crate::portal::Sessions::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
+            store_probe: crate::api::health::ProbeCache::default(),
         }
     }
 

@@ -4,9 +4,8 @@
 //! directory: a monitoring loop polling health must not become a disk-write loop, and concurrent
 //! callers share the one probe in progress.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -100,25 +99,14 @@ pub fn probe_store(dir: &Path) -> StoreView {
 /// How long a probe's answer is reused. A disk that fills shows `disk_full` within this time.
 pub const PROBE_CACHE: Duration = Duration::from_secs(5);
 
-/// The last probe of one directory; the async lock makes concurrent callers wait for the probe
-/// in progress instead of starting their own.
-type ProbeSlot = Arc<tokio::sync::Mutex<Option<(Instant, StoreView)>>>;
-
-/// One slot per data directory. The probe is about the directory, not about one gateway, so the
-/// slots live with the process (several gateways in one test process each have their own
-/// directory and so their own slot).
-static PROBES: LazyLock<Mutex<HashMap<PathBuf, ProbeSlot>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// The last probe of the data directory, kept by the gateway; the async lock makes concurrent
+/// callers wait for the probe in progress instead of starting their own.
+#[derive(Debug, Default)]
+pub struct ProbeCache(tokio::sync::Mutex<Option<(Instant, StoreView)>>);
 
 /// [`probe_store`], reusing an answer younger than `max_age`.
-pub async fn probe_store_cached(dir: &Path, max_age: Duration) -> StoreView {
-    let slot = PROBES
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(dir.to_path_buf())
-        .or_default()
-        .clone();
-    let mut last = slot.lock().await;
+pub async fn probe_store_cached(cache: &ProbeCache, dir: &Path, max_age: Duration) -> StoreView {
+    let mut last = cache.0.lock().await;
     if let Some((at, view)) = last.as_ref()
         && at.elapsed() < max_age
     {
@@ -154,7 +142,7 @@ pub async fn health(State(app): State<Arc<AppState>>) -> Json<HealthView> {
         .collect();
     let likely_causes = (health.state == calgate_engine::SourceState::AuthFailed)
         .then_some(&calgate_auth::LIKELY_CAUSES);
-    let store = probe_store_cached(app.store.data_dir(), PROBE_CACHE).await;
+    let store = probe_store_cached(&app.store_probe, app.store.data_dir(), PROBE_CACHE).await;
     Json(HealthView {
         source: SourceView {
             health,
@@ -211,17 +199,22 @@ mod tests {
     async fn a_probe_answer_is_reused_until_it_expires() {
         let dir = tempfile::tempdir().expect("temp dir");
         let max_age = Duration::from_millis(300);
+        let cache = ProbeCache::default();
         // Concurrent callers all get an answer, and later ones within the cache time reuse it:
         // while the answer is cached, a probe file put in the way is not noticed.
-        let views =
-            futures::future::join_all((0..8).map(|_| probe_store_cached(dir.path(), max_age)))
-                .await;
+        let views = futures::future::join_all(
+            (0..8).map(|_| probe_store_cached(&cache, dir.path(), max_age)),
+        )
+        .await;
         assert!(views.iter().all(|v| v.state == "ok"), "{views:?}");
         // A directory where the probe file should be makes the write fail.
         std::fs::create_dir(dir.path().join(PROBE_FILE)).expect("block the probe");
-        assert_eq!(probe_store_cached(dir.path(), max_age).await.state, "ok");
+        assert_eq!(
+            probe_store_cached(&cache, dir.path(), max_age).await.state,
+            "ok"
+        );
         tokio::time::sleep(max_age + Duration::from_millis(50)).await;
-        let after = probe_store_cached(dir.path(), max_age).await;
+        let after = probe_store_cached(&cache, dir.path(), max_age).await;
         assert_eq!(after.state, "error", "the expired answer is probed again");
     }
 
