@@ -518,11 +518,27 @@ async fn a_thousand_mailboxes_in_ten_requests_match_the_ground_truth() {
         .map(|p| p.email.clone())
         .collect();
     assert_eq!(emails.len(), 1000);
-    // Whole seconds: the wire carries no fractions.
-    let now = Timestamp::from_second(Timestamp::now().as_second() / 3600 * 3600).expect("hour");
+    // A working day whatever day the test runs (the tenant meets on working days only, so a
+    // weekend window would compare few events): from noon of the next Monday to Thursday, 36
+    // hours, inside the simulator's calendars (up to eight days ahead). Whole seconds: the wire
+    // carries no fractions.
+    let today = Timestamp::now().in_tz("UTC").expect("UTC").date();
+    let day = (1..=7)
+        .filter_map(|n| today.checked_add(jiff::Span::new().days(n)).ok())
+        .find(|d| {
+            matches!(
+                d.weekday(),
+                jiff::civil::Weekday::Monday
+                    | jiff::civil::Weekday::Tuesday
+                    | jiff::civil::Weekday::Wednesday
+                    | jiff::civil::Weekday::Thursday
+            )
+        })
+        .expect("a working day within a week");
+    let start = day.at(12, 0, 0, 0).in_tz("UTC").expect("noon").timestamp();
     let window = Window {
-        start: now - jiff::SignedDuration::from_hours(12),
-        end: now + jiff::SignedDuration::from_hours(36),
+        start,
+        end: start + jiff::SignedDuration::from_hours(36),
     };
     let source = EwsSource::new(
         EwsTransport::new(config, attendant()).expect("transport"),
