@@ -49,11 +49,12 @@ pub struct PersonEntry {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// Boxed: the table itself stays small when it grows with the watch list.
-    people: HashMap<String, Box<PersonEntry>>,
+    /// Boxed: the table itself stays small when it grows with the watch list. The address is
+    /// shared with the timers and the changed set rather than copied into each.
+    people: HashMap<Arc<str>, Box<PersonEntry>>,
     /// People whose availability changed since the last [`StatusBoard::take_changed`].
-    changed: HashSet<String>,
-    timers: BTreeSet<(Timestamp, String)>,
+    changed: HashSet<Arc<str>>,
+    timers: BTreeSet<(Timestamp, Arc<str>)>,
     seq: u64,
     history: VecDeque<StatusChange>,
 }
@@ -89,7 +90,7 @@ impl StatusBoard {
     /// Changes the status options (privacy, rules, limits) and recomputes everyone.
     pub fn set_options(&self, options: StatusOptions, now: Timestamp) {
         *self.options.lock().unwrap_or_else(|e| e.into_inner()) = options;
-        let emails: Vec<String> = self.inner().people.keys().cloned().collect();
+        let emails: Vec<Arc<str>> = self.inner().people.keys().cloned().collect();
         for email in emails {
             self.recompute(&email, now);
         }
@@ -138,10 +139,10 @@ impl StatusBoard {
     /// Removes a person from the board.
     pub fn unwatch(&self, email: &str) {
         let mut inner = self.inner();
-        if let Some(entry) = inner.people.remove(email)
+        if let Some((key, entry)) = inner.people.remove_entry(email)
             && let Some(at) = entry.status.next_change
         {
-            inner.timers.remove(&(at, email.to_string()));
+            inner.timers.remove(&(at, key));
         }
     }
 
@@ -150,18 +151,23 @@ impl StatusBoard {
         // Kept for a whole interval: without the parser's growth slack (a third of the events'
         // memory at 100 000 people).
         availability.events.shrink_to_fit();
-        let email = availability.mailbox.clone();
         let options = self.options();
         let status = compute_status(Some(&availability), now, &options);
-        self.store(&email, Some(Arc::new(availability)), status, now);
-        self.inner().changed.insert(email);
+        let availability = Arc::new(availability);
+        let (key, _) = self.store(
+            &availability.mailbox,
+            Some(availability.clone()),
+            status,
+            now,
+        );
+        self.inner().changed.insert(key);
     }
 
     /// The availabilities stored since the last call (for the warm-restart save), and forgets
     /// them; `put_back` returns them to the set when the save failed.
     pub fn take_changed(&self) -> Vec<Arc<Availability>> {
         let mut inner = self.inner();
-        let emails: Vec<String> = inner.changed.drain().collect();
+        let emails: Vec<Arc<str>> = inner.changed.drain().collect();
         emails
             .iter()
             .filter_map(|e| inner.people.get(e).and_then(|p| p.availability.clone()))
@@ -170,12 +176,20 @@ impl StatusBoard {
 
     /// Marks people as changed again (their save failed).
     pub fn put_back(&self, emails: impl IntoIterator<Item = String>) {
-        self.inner().changed.extend(emails);
+        let mut inner = self.inner();
+        for email in emails {
+            // The board's own key when the person is still watched: no second copy.
+            let key = match inner.people.get_key_value(email.as_str()) {
+                Some((key, _)) => key.clone(),
+                None => continue,
+            };
+            inner.changed.insert(key);
+        }
     }
 
     /// Recomputes every person whose `next_change` has come. Returns how many changed.
     pub fn tick(&self, now: Timestamp) -> usize {
-        let due: Vec<String> = {
+        let due: Vec<Arc<str>> = {
             let inner = self.inner();
             inner
                 .timers
@@ -220,7 +234,7 @@ impl StatusBoard {
         let mut all: Vec<(String, OperatorStatus)> = inner
             .people
             .iter()
-            .map(|(e, p)| (e.clone(), p.status.clone()))
+            .map(|(e, p)| (e.to_string(), p.status.clone()))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         (inner.seq, all)
@@ -260,33 +274,50 @@ impl StatusBoard {
             None => return false,
         };
         let status = compute_status(availability.as_deref(), now, &self.options());
-        self.store(email, availability, status, now)
+        self.store(email, availability, status, now).1
     }
 
+    /// Stores a person's data and status, publishes the status if an operator would see a
+    /// difference. Returns the board's key for the person and whether it was published.
     fn store(
         &self,
         email: &str,
         availability: Option<Arc<Availability>>,
         status: OperatorStatus,
         now: Timestamp,
-    ) -> bool {
+    ) -> (Arc<str>, bool) {
         let mut inner = self.inner();
-        let previous = inner.people.get(email).map(|p| p.status.clone());
-        if let Some(at) = previous.as_ref().and_then(|s| s.next_change) {
-            inner.timers.remove(&(at, email.to_string()));
-        }
+        let inner = &mut *inner;
+        let (key, changed) = match inner.people.get_key_value(email) {
+            Some((key, previous)) => {
+                let key = key.clone();
+                if let Some(at) = previous.status.next_change {
+                    inner.timers.remove(&(at, key.clone()));
+                }
+                (key, visible_change(&previous.status, &status))
+            }
+            None => (Arc::<str>::from(email), true),
+        };
         if let Some(at) = status.next_change {
-            inner.timers.insert((at, email.to_string()));
+            inner.timers.insert((at, key.clone()));
         }
-        let changed = previous.as_ref().is_none_or(|p| visible_change(p, &status));
-        inner.people.insert(
-            email.to_string(),
-            Box::new(PersonEntry {
-                availability,
-                status: status.clone(),
-            }),
-        );
-        if changed {
+        let published = changed.then(|| status.clone());
+        match inner.people.get_mut(email) {
+            Some(entry) => {
+                entry.availability = availability;
+                entry.status = status;
+            }
+            None => {
+                inner.people.insert(
+                    key.clone(),
+                    Box::new(PersonEntry {
+                        availability,
+                        status,
+                    }),
+                );
+            }
+        }
+        if let Some(status) = published {
             inner.seq += 1;
             let change = StatusChange {
                 seq: inner.seq,
@@ -301,7 +332,7 @@ impl StatusBoard {
             // No receivers is fine: nobody is listening.
             let _ = self.tx.send(change);
         }
-        changed
+        (key, changed)
     }
 }
 
