@@ -128,12 +128,13 @@ impl StatusBoard {
 
     /// Makes sure a person is on the board (as unknown until fetched); a new person's first
     /// status is published like any change, so stream clients learn of them.
-    pub fn watch(&self, email: &str, now: Timestamp) {
-        let known = self.inner().people.contains_key(email);
-        if !known {
-            let status = compute_status(None, now, &self.options());
-            self.store(email, None, status, now);
+    /// Returns the board's key for the person, for the engine to share.
+    pub fn watch(&self, email: &str, now: Timestamp) -> Arc<str> {
+        if let Some((key, _)) = self.inner().people.get_key_value(email) {
+            return key.clone();
         }
+        let status = compute_status(None, now, &self.options());
+        self.store(email, None, status, now).0
     }
 
     /// Removes a person from the board.

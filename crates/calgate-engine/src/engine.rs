@@ -411,7 +411,7 @@ impl Hub {
                 let email = normalize(&email);
                 let id = self.routing.route(&email);
                 if let Some(runner) = self.runners.get_mut(id) {
-                    runner.refresh_if_old(email, now);
+                    runner.refresh_if_old(&email, now);
                 }
             }
             Command::RetryNow(id) => {
@@ -473,7 +473,7 @@ impl Hub {
                 // Dropping the runner drops its requests in flight.
                 if let Some(mut runner) = self.runners.remove(&id) {
                     for email in runner.release_all() {
-                        self.mark_unrouted(email, &id, now);
+                        self.mark_unrouted(email.to_string(), &id, now);
                     }
                 }
             }
@@ -481,13 +481,13 @@ impl Hub {
                 self.routing = *routing;
                 let mut moving: Vec<String> = Vec::new();
                 for (id, runner) in &mut self.runners {
-                    let leaving: Vec<String> = runner
+                    let leaving: Vec<Mailbox> = runner
                         .watched()
                         .filter(|e| self.routing.route(e) != id)
                         .cloned()
                         .collect();
                     runner.release(&leaving);
-                    moving.extend(leaving);
+                    moving.extend(leaving.iter().map(|e| e.to_string()));
                 }
                 moving.extend(self.unrouted.drain());
                 self.watch(moving, now);
@@ -559,7 +559,11 @@ fn next_answer(
     })
 }
 
-type Outcome = (u64, Vec<String>, Result<Vec<Availability>, SourceFailure>);
+/// A watched address as the runner keeps it: the board's own allocation, shared by the due
+/// set, the due times and the in-flight set instead of copied into each (100 000 people).
+type Mailbox = Arc<str>;
+
+type Outcome = (u64, Vec<Mailbox>, Result<Vec<Availability>, SourceFailure>);
 
 /// One source's refresh: its watch list, pacing, back-off, credential pause and health.
 struct Runner {
@@ -572,11 +576,11 @@ struct Runner {
     counters: Arc<EngineCounters>,
     backoff: BackOff,
     /// (due, email) for every watched mailbox not in flight.
-    due: BTreeSet<(Timestamp, String)>,
-    due_of: HashMap<String, Timestamp>,
-    never_fetched: HashSet<String>,
-    urgent: Vec<String>,
-    in_flight: HashSet<String>,
+    due: BTreeSet<(Timestamp, Mailbox)>,
+    due_of: HashMap<Mailbox, Timestamp>,
+    never_fetched: HashSet<Mailbox>,
+    urgent: Vec<Mailbox>,
+    in_flight: HashSet<Mailbox>,
     tasks: JoinSet<Outcome>,
     next_slot: Timestamp,
     last_on_demand: Option<Timestamp>,
@@ -619,27 +623,33 @@ impl Runner {
     }
 
     /// Every mailbox this runner serves (waiting or in flight).
-    fn watched(&self) -> impl Iterator<Item = &String> {
+    fn watched(&self) -> impl Iterator<Item = &Mailbox> {
         self.due_of.keys().chain(self.in_flight.iter())
     }
 
     /// Unwatches every mailbox not in `wanted`.
     fn keep_only(&mut self, wanted: &HashSet<String>) {
-        let gone: Vec<String> = self
+        let gone: Vec<Mailbox> = self
             .watched()
-            .filter(|e| !wanted.contains(*e))
+            .filter(|e| !wanted.contains(&***e))
             .cloned()
             .collect();
-        self.unwatch(gone);
+        for email in gone {
+            self.forget(&email);
+            self.board.unwatch(&email);
+        }
     }
 
-    fn refresh_if_old(&mut self, email: String, now: Timestamp) {
+    fn refresh_if_old(&mut self, email: &str, now: Timestamp) {
         let old = self
             .board
-            .fetched_at(&email)
+            .fetched_at(email)
             .is_none_or(|at| now.duration_since(at) > self.options.on_demand_after);
-        if old && self.due_of.contains_key(&email) && !self.urgent.contains(&email) {
-            self.urgent.push(email);
+        let Some((key, _)) = self.due_of.get_key_value(email) else {
+            return;
+        };
+        if old && !self.urgent.contains(key) {
+            self.urgent.push(key.clone());
         }
     }
 
@@ -659,7 +669,7 @@ impl Runner {
         // Drop everything sent with the old source; its answers are ignored by generation.
         self.tasks.abort_all();
         self.generation += 1;
-        let returning: Vec<String> = self.in_flight.drain().collect();
+        let returning: Vec<Mailbox> = self.in_flight.drain().collect();
         for email in returning {
             self.requeue(email, now);
         }
@@ -681,7 +691,7 @@ impl Runner {
         self.source = source;
         self.set_health(state, None, None, None, now);
         // Everyone is fetched promptly with the new source.
-        let all: Vec<String> = self.due_of.keys().cloned().collect();
+        let all: Vec<Mailbox> = self.due_of.keys().cloned().collect();
         for email in all {
             self.schedule(email.clone(), now);
             self.never_fetched.insert(email);
@@ -691,25 +701,25 @@ impl Runner {
     /// Stops serving these mailboxes but leaves their last data on the board: they are moving
     /// to another source, which replaces it when it answers. An answer still in flight for them
     /// is ignored.
-    fn release(&mut self, emails: &[String]) {
+    fn release(&mut self, emails: &[Mailbox]) {
         for email in emails {
             self.forget(email);
         }
     }
 
     /// Stops serving every mailbox; returns them.
-    fn release_all(&mut self) -> Vec<String> {
-        let all: Vec<String> = self.watched().cloned().collect();
+    fn release_all(&mut self) -> Vec<Mailbox> {
+        let all: Vec<Mailbox> = self.watched().cloned().collect();
         self.release(&all);
         all
     }
 
     fn forget(&mut self, email: &str) {
-        if let Some(at) = self.due_of.remove(email) {
-            self.due.remove(&(at, email.to_string()));
+        if let Some((key, at)) = self.due_of.remove_entry(email) {
+            self.due.remove(&(at, key));
         }
         self.never_fetched.remove(email);
-        self.urgent.retain(|e| e != email);
+        self.urgent.retain(|e| &**e != email);
         self.in_flight.remove(email);
     }
 
@@ -717,14 +727,14 @@ impl Runner {
         for email in emails {
             let email = normalize(&email);
             if email.is_empty()
-                || self.due_of.contains_key(&email)
-                || self.in_flight.contains(&email)
+                || self.due_of.contains_key(email.as_str())
+                || self.in_flight.contains(email.as_str())
             {
                 continue;
             }
-            self.board.watch(&email, now);
-            self.never_fetched.insert(email.clone());
-            self.schedule(email, now);
+            let key = self.board.watch(&email, now);
+            self.never_fetched.insert(key.clone());
+            self.schedule(key, now);
         }
     }
 
@@ -736,7 +746,7 @@ impl Runner {
         }
     }
 
-    fn schedule(&mut self, email: String, at: Timestamp) {
+    fn schedule(&mut self, email: Mailbox, at: Timestamp) {
         if let Some(old) = self.due_of.insert(email.clone(), at) {
             self.due.remove(&(old, email.clone()));
         }
@@ -746,7 +756,7 @@ impl Runner {
     /// Puts a mailbox whose request did not complete back in line: due now, and still first in
     /// line if it has never been fetched (a failed first fetch keeps its priority, so it goes out
     /// as soon as the back-off ends rather than at the next pacing slot).
-    fn requeue(&mut self, email: String, now: Timestamp) {
+    fn requeue(&mut self, email: Mailbox, now: Timestamp) {
         if self.board.fetched_at(&email).is_none() {
             self.never_fetched.insert(email.clone());
         }
@@ -754,9 +764,9 @@ impl Runner {
     }
 
     fn take(&mut self, email: &str) -> bool {
-        match self.due_of.remove(email) {
-            Some(at) => {
-                self.due.remove(&(at, email.to_string()));
+        match self.due_of.remove_entry(email) {
+            Some((key, at)) => {
+                self.due.remove(&(at, key));
                 true
             }
             None => false,
@@ -796,13 +806,13 @@ impl Runner {
 
     /// Picks the next batch: never-fetched and on-demand mailboxes first (promptly), then the
     /// earliest-due mailboxes when the pacing slot has come.
-    fn next_batch(&mut self, now: Timestamp, batch_size: usize) -> Vec<String> {
+    fn next_batch(&mut self, now: Timestamp, batch_size: usize) -> Vec<Mailbox> {
         let mut batch = Vec::new();
         let on_demand_ok = self
             .last_on_demand
             .is_none_or(|t| now.duration_since(t) >= self.options.on_demand_gap);
         if !self.urgent.is_empty() && on_demand_ok {
-            let urgent: Vec<String> = self.urgent.drain(..).collect();
+            let urgent: Vec<Mailbox> = self.urgent.drain(..).collect();
             for email in urgent {
                 if batch.len() < batch_size && self.take(&email) {
                     batch.push(email);
@@ -815,7 +825,7 @@ impl Runner {
             }
         }
         if batch.len() < batch_size && !self.never_fetched.is_empty() {
-            let fresh: Vec<String> = self
+            let fresh: Vec<Mailbox> = self
                 .never_fetched
                 .iter()
                 .filter(|e| self.due_of.contains_key(*e))
@@ -854,7 +864,7 @@ impl Runner {
         batch
     }
 
-    fn send(&mut self, source: Arc<dyn CalendarSource>, batch: Vec<String>, now: Timestamp) {
+    fn send(&mut self, source: Arc<dyn CalendarSource>, batch: Vec<Mailbox>, now: Timestamp) {
         for email in &batch {
             self.in_flight.insert(email.clone());
         }
@@ -867,7 +877,8 @@ impl Runner {
         let metrics = self.counters.sources.for_source(&self.id);
         let source = crate::observe::ObservedSource::new(source, metrics);
         self.tasks.spawn(async move {
-            let result = source.fetch(&batch, window).await;
+            let names: Vec<String> = batch.iter().map(|e| e.to_string()).collect();
+            let result = source.fetch(&names, window).await;
             (generation, batch, result)
         });
     }
@@ -877,7 +888,7 @@ impl Runner {
         if generation != self.generation {
             return;
         }
-        let still_watched: Vec<String> = batch
+        let still_watched: Vec<Mailbox> = batch
             .into_iter()
             .filter(|e| self.in_flight.remove(e))
             .collect();
@@ -893,9 +904,9 @@ impl Runner {
                 let mut errors = 0usize;
                 let window = self.options.window(now);
                 for email in still_watched {
-                    let availability = by_mailbox.remove(&email).unwrap_or_else(|| {
+                    let availability = by_mailbox.remove(&*email).unwrap_or_else(|| {
                         Availability::failed(
-                            email.clone(),
+                            email.to_string(),
                             window.start,
                             window.end,
                             now,
@@ -910,7 +921,9 @@ impl Runner {
                     }
                     // The board is keyed by the watch list's spelling of the address.
                     let mut availability = availability;
-                    availability.mailbox.clone_from(&email);
+                    if *availability.mailbox != *email {
+                        availability.mailbox = email.to_string();
+                    }
                     self.board.update(availability, now);
                     self.counters
                         .mailboxes_fetched
@@ -955,7 +968,7 @@ impl Runner {
                         // Everything else in flight used the same credential: drop it now.
                         self.tasks.abort_all();
                         self.generation += 1;
-                        let returning: Vec<String> = self.in_flight.drain().collect();
+                        let returning: Vec<Mailbox> = self.in_flight.drain().collect();
                         for email in returning {
                             self.requeue(email, now);
                         }
