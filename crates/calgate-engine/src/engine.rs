@@ -1128,44 +1128,165 @@ mod tests {
         }
     }
 
+    /// Every request's mailboxes, in the order the requests were made.
+    type Calls = Arc<Mutex<Vec<Vec<String>>>>;
+
+    /// A source that notes the mailboxes of every request and answers each mailbox with
+    /// `events`; with a gate, only once the test opens it. One request at a time, so the order
+    /// of the notes is the order in which requests were sent.
+    struct Counting {
+        calls: Calls,
+        events: Vec<calgate_core::CalendarEvent>,
+        gate: Option<Arc<tokio::sync::Semaphore>>,
+    }
+
+    impl CalendarSource for Counting {
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+
+        fn limits(&self) -> crate::source::SourceLimits {
+            crate::source::SourceLimits {
+                batch_size: 10,
+                max_in_flight: 1,
+            }
+        }
+
+        fn fetch<'a>(
+            &'a self,
+            mailboxes: &'a [String],
+            window: Window,
+        ) -> futures::future::BoxFuture<'a, Result<Vec<Availability>, SourceFailure>> {
+            self.calls
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(mailboxes.to_vec());
+            Box::pin(async move {
+                if let Some(gate) = &self.gate {
+                    let _ = gate.acquire().await;
+                }
+                let now = Timestamp::now();
+                Ok(mailboxes
+                    .iter()
+                    .map(|m| Availability {
+                        mailbox: m.clone(),
+                        window_start: window.start,
+                        window_end: window.end,
+                        events: self.events.clone(),
+                        working_hours: None,
+                        out_of_office: None,
+                        fetched_at: now,
+                        error: None,
+                    })
+                    .collect())
+            })
+        }
+    }
+
+    fn counting(
+        events: Vec<calgate_core::CalendarEvent>,
+        gate: Option<Arc<tokio::sync::Semaphore>>,
+    ) -> (Arc<dyn CalendarSource>, Calls) {
+        let calls = Calls::default();
+        let source = Counting {
+            calls: calls.clone(),
+            events,
+            gate,
+        };
+        (Arc::new(source), calls)
+    }
+
+    /// How many requests so far named `email`.
+    fn asked(calls: &Calls, email: &str) -> usize {
+        calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|c| c.iter().any(|m| m == email))
+            .count()
+    }
+
+    /// Waits until `calls` named `email` at least `n` times.
+    async fn wait_asked(calls: &Calls, email: &str, n: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while asked(calls, email) < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{email} asked {} times, wanted {n}: {:?}",
+                asked(calls, email),
+                calls.lock().unwrap_or_else(|e| e.into_inner())
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     #[tokio::test]
     async fn a_moved_mailbox_keeps_its_last_data_until_the_new_source_answers() {
-        let engine = Engine::start(None, options());
+        // The default refreshes every 200 ms: were it still serving a mailbox that has moved,
+        // it would ask for it again within a few hundred milliseconds.
+        let fast = EngineOptions::with_interval(SignedDuration::from_millis(200));
+        let (default, default_calls) = counting(Vec::new(), None);
+        let engine = Engine::start(Some(default), fast);
+        // The new source says busy, but only when the test lets it answer.
         let now = Timestamp::now();
-        // Last known data, as a warm restart puts it on the board: free all day.
-        let window = options().window(now);
-        engine.board().update(
-            Availability {
-                mailbox: "dee@contoso.com".into(),
-                window_start: window.start,
-                window_end: window.end,
-                events: Vec::new(),
-                working_hours: None,
-                out_of_office: None,
-                fetched_at: now,
-                error: None,
-            },
-            now,
-        );
-        engine.watch(vec!["dee@contoso.com".into()]);
-        // Moved to a source that is there but has not answered (not configured yet): the
-        // board keeps the last data.
+        let meeting = calgate_core::CalendarEvent {
+            start: now - SignedDuration::from_mins(10),
+            end: now + SignedDuration::from_hours(2),
+            busy_type: calgate_core::BusyType::Busy,
+            subject: Some("Migration".into()),
+            location: None,
+            is_private: false,
+            is_all_day: false,
+            is_recurring: false,
+            is_meeting: true,
+        };
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let (online_source, online_calls) = counting(vec![meeting], Some(gate.clone()));
         let online = SourceId::new("online");
-        engine.replace_source_for(online.clone(), None, options());
+        engine.add_source(online.clone(), online_source, options());
+
+        engine.watch(vec!["dee@contoso.com".into()]);
+        wait_for(&engine, "dee@contoso.com", OperatorState::Free, None).await;
+        wait_asked(&default_calls, "dee@contoso.com", 1).await;
+
+        // Moved to a source that has not answered yet: the board keeps the last data.
         engine.set_routing(Routing::new().with_mailbox("dee@contoso.com", online.clone()));
         engine.watch(vec!["other@contoso.com".into()]);
         // A later watch is processed after the routing change: the move has happened.
-        wait_for(
-            &engine,
-            "other@contoso.com",
-            OperatorState::Unknown,
-            Some(calgate_core::status::REASON_NO_DATA),
-        )
-        .await;
+        wait_for(&engine, "other@contoso.com", OperatorState::Free, None).await;
+        wait_asked(&online_calls, "dee@contoso.com", 1).await;
         let kept = wait_for(&engine, "dee@contoso.com", OperatorState::Free, None).await;
         assert!(kept.is_some_and(|k| k.error.is_none()));
-        assert_eq!(engine.board().fetched_at("dee@contoso.com"), Some(now));
-        // Routed to a source id that does not exist: unknown, never the old `free`.
+        let kept_at = engine.board().fetched_at("dee@contoso.com");
+        assert!(kept_at.is_some());
+        // The default goes on refreshing what it still serves (three more rounds), and never
+        // asks for the moved mailbox once the first request after the move has gone out.
+        wait_asked(&default_calls, "other@contoso.com", 3).await;
+        let calls = default_calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let after_move = calls
+            .iter()
+            .position(|c| c.iter().any(|m| m == "other@contoso.com"))
+            .unwrap_or(calls.len());
+        assert!(
+            calls[after_move..]
+                .iter()
+                .all(|c| !c.iter().any(|m| m == "dee@contoso.com")),
+            "the default still asks for the moved mailbox: {calls:?}"
+        );
+        assert_eq!(asked(&online_calls, "dee@contoso.com"), 1);
+        assert_eq!(asked(&online_calls, "other@contoso.com"), 0);
+        assert_eq!(engine.board().fetched_at("dee@contoso.com"), kept_at);
+        wait_for(&engine, "dee@contoso.com", OperatorState::Free, None).await;
+
+        // The new source answers: its data replaces the kept data.
+        gate.add_permits(100);
+        wait_for(&engine, "dee@contoso.com", OperatorState::Busy, None).await;
+        assert!(engine.board().fetched_at("dee@contoso.com") > kept_at);
+
+        // Routed to a source id that does not exist: unknown, never the old status.
         engine.set_routing(Routing::new().with_mailbox("dee@contoso.com", "gone"));
         wait_for(
             &engine,
