@@ -106,14 +106,23 @@ pub struct ProbeCache(tokio::sync::Mutex<Option<(Instant, StoreView)>>);
 
 /// [`probe_store`], reusing an answer younger than `max_age`.
 pub async fn probe_store_cached(cache: &ProbeCache, dir: &Path, max_age: Duration) -> StoreView {
+    let owned = dir.to_path_buf();
+    reuse_or_probe(cache, max_age, move || probe_store(&owned)).await
+}
+
+/// Returns the cached answer while it is younger than `max_age`, else runs `probe` (off the
+/// async threads) and keeps its answer. The probe is a parameter so that a test can count runs.
+async fn reuse_or_probe<F>(cache: &ProbeCache, max_age: Duration, probe: F) -> StoreView
+where
+    F: FnOnce() -> StoreView + Send + 'static,
+{
     let mut last = cache.0.lock().await;
     if let Some((at, view)) = last.as_ref()
         && at.elapsed() < max_age
     {
         return view.clone();
     }
-    let owned = dir.to_path_buf();
-    let view = tokio::task::spawn_blocking(move || probe_store(&owned))
+    let view = tokio::task::spawn_blocking(probe)
         .await
         .unwrap_or_else(|e| StoreView {
             state: "error",
@@ -197,25 +206,54 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_probe_answer_is_reused_until_it_expires() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
         let dir = tempfile::tempdir().expect("temp dir");
-        let max_age = Duration::from_millis(300);
+        let probes = Arc::new(AtomicUsize::new(0));
+        // The real probe, counted, and slow enough that all callers below arrive while the
+        // first one is still probing.
+        let counted = || {
+            let probes = probes.clone();
+            let dir = dir.path().to_path_buf();
+            move || {
+                probes.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(100));
+                probe_store(&dir)
+            }
+        };
+        // Reuse is checked with an age no test run reaches, expiry with a short one.
+        let long = Duration::from_secs(3600);
+        let short = Duration::from_millis(50);
         let cache = ProbeCache::default();
-        // Concurrent callers all get an answer, and later ones within the cache time reuse it:
-        // while the answer is cached, a probe file put in the way is not noticed.
-        let views = futures::future::join_all(
-            (0..8).map(|_| probe_store_cached(&cache, dir.path(), max_age)),
-        )
-        .await;
+        let views =
+            futures::future::join_all((0..8).map(|_| reuse_or_probe(&cache, long, counted())))
+                .await;
         assert!(views.iter().all(|v| v.state == "ok"), "{views:?}");
-        // A directory where the probe file should be makes the write fail.
-        std::fs::create_dir(dir.path().join(PROBE_FILE)).expect("block the probe");
         assert_eq!(
-            probe_store_cached(&cache, dir.path(), max_age).await.state,
-            "ok"
+            probes.load(Ordering::SeqCst),
+            1,
+            "eight concurrent callers share one probe"
         );
-        tokio::time::sleep(max_age + Duration::from_millis(50)).await;
-        let after = probe_store_cached(&cache, dir.path(), max_age).await;
+        // A directory where the probe file should be makes the write fail; while the answer
+        // is cached, that is not noticed and nothing is written.
+        std::fs::create_dir(dir.path().join(PROBE_FILE)).expect("block the probe");
+        assert_eq!(reuse_or_probe(&cache, long, counted()).await.state, "ok");
+        assert_eq!(
+            probes.load(Ordering::SeqCst),
+            1,
+            "a cached answer is reused"
+        );
+        tokio::time::sleep(short + Duration::from_millis(20)).await;
+        let after = reuse_or_probe(&cache, short, counted()).await;
         assert_eq!(after.state, "error", "the expired answer is probed again");
+        assert_eq!(probes.load(Ordering::SeqCst), 2);
+        // The production entry point goes through the same cache and sees the blocked disk.
+        assert_eq!(
+            probe_store_cached(&cache, dir.path(), Duration::ZERO)
+                .await
+                .state,
+            "error"
+        );
     }
 
     #[test]
