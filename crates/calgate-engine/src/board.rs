@@ -155,13 +155,15 @@ impl StatusBoard {
         let options = self.options();
         let status = compute_status(Some(&availability), now, &options);
         let availability = Arc::new(availability);
-        let (key, _) = self.store(
+        let mut inner = self.inner();
+        let (key, _) = self.store_locked(
+            &mut inner,
             &availability.mailbox,
             Some(availability.clone()),
             status,
             now,
         );
-        self.inner().changed.insert(key);
+        inner.changed.insert(key);
     }
 
     /// The availabilities stored since the last call (for the warm-restart save), and forgets
@@ -269,17 +271,21 @@ impl StatusBoard {
         counts
     }
 
+    /// Recomputes one person's status from the data the board holds. Read and write happen under
+    /// one lock: an answer stored meanwhile by the engine is never replaced by the older data, and
+    /// a person unwatched meanwhile is not put back.
     fn recompute(&self, email: &str, now: Timestamp) -> bool {
-        let availability = match self.inner().people.get(email) {
+        let options = self.options();
+        let mut inner = self.inner();
+        let availability = match inner.people.get(email) {
             Some(p) => p.availability.clone(),
             None => return false,
         };
-        let status = compute_status(availability.as_deref(), now, &self.options());
-        self.store(email, availability, status, now).1
+        let status = compute_status(availability.as_deref(), now, &options);
+        self.store_locked(&mut inner, email, availability, status, now)
+            .1
     }
 
-    /// Stores a person's data and status, publishes the status if an operator would see a
-    /// difference. Returns the board's key for the person and whether it was published.
     fn store(
         &self,
         email: &str,
@@ -288,7 +294,19 @@ impl StatusBoard {
         now: Timestamp,
     ) -> (Arc<str>, bool) {
         let mut inner = self.inner();
-        let inner = &mut *inner;
+        self.store_locked(&mut inner, email, availability, status, now)
+    }
+
+    /// Stores a person's data and status, publishes the status if an operator would see a
+    /// difference. Returns the board's key for the person and whether it was published.
+    fn store_locked(
+        &self,
+        inner: &mut Inner,
+        email: &str,
+        availability: Option<Arc<Availability>>,
+        status: OperatorStatus,
+        now: Timestamp,
+    ) -> (Arc<str>, bool) {
         let (key, changed) = match inner.people.get_key_value(email) {
             Some((key, previous)) => {
                 let key = key.clone();

@@ -271,7 +271,9 @@ impl Engine {
 
     /// Removes a source: its requests in flight are dropped, and its mailboxes turn `unknown`
     /// ([`crate::routing::REASON_NO_SOURCE`]) until routed elsewhere or the source comes back.
-    /// The default source is never removed, only disabled (it carries [`Engine::health`]).
+    /// The default source is never removed, only disabled (it carries [`Engine::health`]): its
+    /// mailboxes keep their last data, shown with its age and `unknown` once it outlives the
+    /// staleness limit, as with any source switched off in the settings.
     pub fn remove_source(&self, id: &SourceId) {
         if !id.is_default() {
             self.healths().remove(id);
@@ -1010,7 +1012,14 @@ impl Runner {
 
     /// When this runner wants to send next (`None`: nothing to send, or no room in flight).
     fn next_send(&self, now: Timestamp) -> Option<Timestamp> {
-        if self.source.is_none() || self.tasks.len() >= self.backoff.concurrency() {
+        // The same limit `dispatch` applies: while a probe is out nothing else may go, so the
+        // loop must not wake to try (it would spin until the probe's answer).
+        let allowed = if self.probing || self.paused_for_credentials {
+            1
+        } else {
+            self.backoff.concurrency()
+        };
+        if self.source.is_none() || self.tasks.len() >= allowed {
             return None;
         }
         let mut send_at = self.due.first().map(|(at, _)| (*at).max(self.next_slot));

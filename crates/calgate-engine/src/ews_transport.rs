@@ -25,6 +25,7 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 
+use crate::body::BodyError;
 use crate::source::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
 
 /// Supplies the `Authorization` header for each request and learns how the server took it.
@@ -383,27 +384,15 @@ impl<C: CredentialProvider> EwsTransport<C> {
 
     async fn read_body(&self, response: &mut reqwest::Response) -> Result<Vec<u8>, EwsError> {
         let limit = self.max_body_bytes;
-        if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(EwsError::BodyTooLarge { limit });
-        }
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > limit {
-                        return Err(EwsError::BodyTooLarge { limit });
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => return Ok(body),
-                Err(e) if e.is_timeout() => return Err(EwsError::Timeout),
-                Err(e) => {
-                    return Err(EwsError::Malformed {
-                        reason: format!("body cut short: {}", e.without_url()),
-                    });
-                }
-            }
-        }
+        crate::body::read_capped(response, limit)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge => EwsError::BodyTooLarge { limit },
+                BodyError::Failed(e) if e.is_timeout() => EwsError::Timeout,
+                BodyError::Failed(e) => EwsError::Malformed {
+                    reason: format!("body cut short: {}", e.without_url()),
+                },
+            })
     }
 
     /// GetUserAvailability for one batch: one `Availability` per mailbox, in batch order.

@@ -702,27 +702,17 @@ async fn read_capped(
             FailureAction::Transient,
         )
     };
-    if response.content_length().is_some_and(|n| n > cap as u64) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > cap {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(e) => {
+    crate::body::read_capped(response, cap)
+        .await
+        .map_err(|e| match e {
+            crate::body::BodyError::TooLarge => too_large(),
+            crate::body::BodyError::Failed(e) => {
                 let mut f = network_failure(&e);
                 f.code = ErrorCode::MalformedResponse.as_str().into();
                 f.message = format!("Microsoft Graph's answer was cut short: {}", f.message);
-                return Err(f);
+                f
             }
-        }
-    }
+        })
 }
 
 fn network_failure(e: &reqwest::Error) -> SourceFailure {

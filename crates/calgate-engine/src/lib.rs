@@ -10,6 +10,7 @@
 
 pub mod backoff;
 pub mod board;
+mod body;
 pub mod engine;
 pub mod ews_transport;
 pub mod graph_source;

@@ -122,14 +122,17 @@ impl BackOffKind {
         }
     }
 
-    /// The back-off a failure starts; credential and configuration failures stop the source
-    /// instead of backing off.
+    /// The back-off a failure starts, as `BackOff` applies it (a configuration failure waits
+    /// exponentially like a transient one); a credential failure stops the source until the
+    /// lockout guard's probe instead of backing off.
     pub fn of(action: &FailureAction) -> Option<BackOffKind> {
         match action {
             FailureAction::RetryAfter(_) => Some(BackOffKind::RetryAfter),
             FailureAction::LowerConcurrency => Some(BackOffKind::LowerConcurrency),
-            FailureAction::Transient => Some(BackOffKind::Exponential),
-            FailureAction::CredentialFailure { .. } | FailureAction::Misconfigured => None,
+            FailureAction::Transient | FailureAction::Misconfigured => {
+                Some(BackOffKind::Exponential)
+            }
+            FailureAction::CredentialFailure { .. } => None,
         }
     }
 }
@@ -223,8 +226,8 @@ impl SourceMetrics {
     }
 }
 
-/// Stable codes are short upper-case identifiers (`EWS_SERVER_BUSY`, `ENTRA_AADSTS50126`);
-/// anything else is not a label.
+/// Stable codes are short identifiers of letters, digits, `_`, `-` and `.` (`EWS_SERVER_BUSY`,
+/// `ENTRA_AADSTS50126`, and `ok`); anything else (free text, an address) is not a label.
 fn is_stable_code(code: &str) -> bool {
     !code.is_empty()
         && code.len() <= MAX_CODE_LEN
@@ -442,6 +445,12 @@ mod tests {
                 FailureAction::LowerConcurrency,
             ),
             SourceFailure::new("EWS_HTTP_503", "down", FailureAction::Transient),
+            // The engine waits exponentially after a configuration failure too.
+            SourceFailure::new(
+                "EWS_INVALID_SERVER_VERSION",
+                "version refused",
+                FailureAction::Misconfigured,
+            ),
             SourceFailure::new(
                 "ENTRA_AADSTS50126",
                 "refused",
@@ -467,11 +476,11 @@ mod tests {
         assert_eq!(ok.name(), "scripted");
         assert!(ok.fetch(&["b@x".into()], window()).await.is_ok());
 
-        assert_eq!(metrics.latency.snapshot().count, 5);
+        assert_eq!(metrics.latency.snapshot().count, 6);
         assert_eq!(metrics.auth_failures.load(Ordering::Relaxed), 1);
         assert_eq!(metrics.backoffs(BackOffKind::RetryAfter), 1);
         assert_eq!(metrics.backoffs(BackOffKind::LowerConcurrency), 1);
-        assert_eq!(metrics.backoffs(BackOffKind::Exponential), 1);
+        assert_eq!(metrics.backoffs(BackOffKind::Exponential), 2);
         assert_eq!(metrics.mailbox_errors.load(Ordering::Relaxed), 1);
         assert_eq!(metrics.in_flight.load(Ordering::Relaxed), 0);
         assert_eq!(metrics.protocol(), Some("scripted"));
@@ -480,6 +489,7 @@ mod tests {
             "EWS_SERVER_BUSY",
             "EWS_EXCEEDED_CONNECTION_COUNT",
             "EWS_HTTP_503",
+            "EWS_INVALID_SERVER_VERSION",
             "ENTRA_AADSTS50126",
             OUTCOME_OK,
         ] {

@@ -4,9 +4,10 @@
 //! several gateways run in one test process, and a process-wide recorder cannot tell them apart.
 //! Labels are bounded (operation, outcome, state, source id); a mailbox address is never a label.
 //!
-//! The unlabelled series describe the default source, as they did before sources had ids; the
-//! `source="…"` series repeat the picture for every configured source (ids are chosen by an
-//! administrator, so they are escaped as the text format asks).
+//! The unlabelled series are the gateway's totals over all sources (requests, mailboxes) and the
+//! default source's state and back-off, as they were before sources had ids; the `source="…"`
+//! series give the picture per source (ids are chosen by an administrator, so they are escaped
+//! as the text format asks).
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -64,15 +65,15 @@ pub fn render(
     let failures = counters.failures.load(Ordering::Relaxed);
     let _ = writeln!(
         out,
-        "# HELP calgate_source_requests_total Requests sent to the calendar source by outcome.\n# TYPE calgate_source_requests_total counter"
+        "# HELP calgate_source_requests_total Requests to all calendar sources: every one sent, and those of them that failed.\n# TYPE calgate_source_requests_total counter"
     );
     let _ = writeln!(
         out,
-        "calgate_source_requests_total{{operation=\"availability\",outcome=\"sent\"}} {requests}"
+        "calgate_source_requests_total{{operation=\"{OPERATION}\",outcome=\"sent\"}} {requests}"
     );
     let _ = writeln!(
         out,
-        "calgate_source_requests_total{{operation=\"availability\",outcome=\"failed\"}} {failures}"
+        "calgate_source_requests_total{{operation=\"{OPERATION}\",outcome=\"failed\"}} {failures}"
     );
     let _ = writeln!(
         out,
