@@ -87,6 +87,19 @@ fn name_words(name: &str) -> Vec<&str> {
     words
 }
 
+/// The part of a display name whose words are indexed. A person listed without a name shows
+/// their address as the name: only its local part names them ("lucia.patel"); the domain is the
+/// same for nearly everyone, so its words would match the whole watch list and double the index.
+fn searchable_name(p: &WatchedPerson) -> &str {
+    if p.display_name == p.email {
+        p.email
+            .split_once('@')
+            .map_or(p.email.as_str(), |(local, _)| local)
+    } else {
+        &p.display_name
+    }
+}
+
 /// The exclusive upper bound of all strings starting with `prefix` (under the ASCII-folding
 /// NOCASE collation): the prefix followed by the highest code point.
 fn prefix_end(prefix: &str) -> String {
@@ -246,7 +259,7 @@ async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -
     let mut words: Vec<(String, &str)> = unique
         .iter()
         .flat_map(|p| {
-            name_words(&p.display_name)
+            name_words(searchable_name(p))
                 .into_iter()
                 .map(|w| (w.to_ascii_lowercase(), p.email.as_str()))
         })

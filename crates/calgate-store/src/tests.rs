@@ -553,11 +553,12 @@ async fn the_watch_list_upserts_searches_and_deletes() {
             person("bruno.bianchi@contoso.com", "Bruno Bianchi", Some("2042")),
             person("carla.verdi@contoso.com", "Carla Verdi", Some("3100")),
             person("d_100%@contoso.com", "", None),
+            person("elena.moretti@contoso.com", "", None),
         ])
         .await
         .expect("upsert");
-    assert_eq!(n, 4);
-    assert_eq!(store.count_people().await.expect("count"), 4);
+    assert_eq!(n, 5);
+    assert_eq!(store.count_people().await.expect("count"), 5);
     let anna = store
         .get_person("anna.rossi@contoso.com")
         .await
@@ -601,6 +602,20 @@ async fn the_watch_list_upserts_searches_and_deletes() {
         store.search_people("ossi", 10).await.expect("s").is_empty(),
         "prefixes only"
     );
+    // Listed without a name: found by any word of the address's local part, but the domain
+    // everyone shares is not a name.
+    assert_eq!(
+        emails(store.search_people("moret", 10).await.expect("s")),
+        vec!["elena.moretti@contoso.com"]
+    );
+    assert!(
+        store
+            .search_people("contoso", 10)
+            .await
+            .expect("s")
+            .is_empty(),
+        "the shared domain matches nobody"
+    );
     assert!(
         store.search_people("%", 10).await.expect("s").is_empty(),
         "wildcards are literal"
@@ -633,7 +648,7 @@ async fn the_watch_list_upserts_searches_and_deletes() {
         (anna.display_name.as_str(), anna.extension.as_deref()),
         ("Anna Rossi-Neri", Some("2099"))
     );
-    assert_eq!(store.count_people().await.expect("count"), 4);
+    assert_eq!(store.count_people().await.expect("count"), 5);
     assert_eq!(
         emails(store.search_people("neri", 10).await.expect("s")),
         vec!["anna.rossi@contoso.com"]
@@ -740,7 +755,8 @@ async fn the_watch_list_upserts_searches_and_deletes() {
         vec![
             "anna.rossi@contoso.com",
             "carla.verdi@contoso.com",
-            "d_100%@contoso.com"
+            "d_100%@contoso.com",
+            "elena.moretti@contoso.com"
         ]
     );
     let (words,): (i64,) = sqlx::query_as(
