@@ -662,19 +662,25 @@ impl Runner {
         self.next_slot = now;
     }
 
-    fn replace(
-        &mut self,
-        source: Option<Arc<dyn CalendarSource>>,
-        options: EngineOptions,
-        now: Timestamp,
-    ) {
-        // Drop everything sent with the old source; its answers are ignored by generation.
+    /// Abandons every request in flight (their answers are ignored by generation) and puts
+    /// their mailboxes back in line.
+    fn drop_in_flight(&mut self, now: Timestamp) {
         self.tasks.abort_all();
         self.generation += 1;
         let returning: Vec<Mailbox> = self.in_flight.drain().collect();
         for email in returning {
             self.requeue(email, now);
         }
+    }
+
+    fn replace(
+        &mut self,
+        source: Option<Arc<dyn CalendarSource>>,
+        options: EngineOptions,
+        now: Timestamp,
+    ) {
+        // Drop everything sent with the old source.
+        self.drop_in_flight(now);
         self.options = options;
         // The board's status options are the default source's: one board, one set of rules.
         if self.id.is_default() {
@@ -968,12 +974,7 @@ impl Runner {
                 let state = match &failure.action {
                     FailureAction::CredentialFailure { .. } => {
                         // Everything else in flight used the same credential: drop it now.
-                        self.tasks.abort_all();
-                        self.generation += 1;
-                        let returning: Vec<Mailbox> = self.in_flight.drain().collect();
-                        for email in returning {
-                            self.requeue(email, now);
-                        }
+                        self.drop_in_flight(now);
                         self.paused_for_credentials = true;
                         SourceState::AuthFailed
                     }
