@@ -5,6 +5,7 @@
 //! they never make it pass silently.
 
 pub mod gateway;
+pub mod sources;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

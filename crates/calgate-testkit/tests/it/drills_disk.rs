@@ -153,27 +153,7 @@ async fn full_disk_refuses_writes_clearly_keeps_data_and_recovers() {
 
     // Health names the store's trouble (its disk probe is reused for up to 5 s, so a monitor
     // polling health never turns into a disk-write loop).
-    let http = gw.http.clone();
-    eventually(
-        Duration::from_secs(10),
-        "health shows disk_full",
-        || async {
-            let h: Value = http
-                .get(format!("{base}/api/v1/health"))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
-            if h["store"]["state"] == "disk_full" {
-                Ok(())
-            } else {
-                Err(h.to_string())
-            }
-        },
-    )
-    .await;
+    wait_store_state(&gw.http, &base, "disk_full").await;
     // Reads still work.
     let list = gw
         .http
@@ -208,23 +188,7 @@ async fn full_disk_refuses_writes_clearly_keeps_data_and_recovers() {
             resp.text().await.unwrap_or_default()
         );
     }
-    let http = gw.http.clone();
-    eventually(Duration::from_secs(10), "store ok again", || async {
-        let h: Value = http
-            .get(format!("{base}/api/v1/health"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
-        if h["store"]["state"] == "ok" {
-            Ok(())
-        } else {
-            Err(h.to_string())
-        }
-    })
-    .await;
+    wait_store_state(&gw.http, &base, "ok").await;
     gw.kill9().await;
     assert_eq!(integrity_check(&data), "ok");
 
@@ -251,4 +215,29 @@ async fn full_disk_refuses_writes_clearly_keeps_data_and_recovers() {
         "the save after recovery is kept"
     );
     gw.kill9().await;
+}
+
+/// Polls the gateway's health until its store shows `state` (the disk probe's answer is reused
+/// for a few seconds, so the change shows within that time, not at once).
+async fn wait_store_state(http: &reqwest::Client, base: &str, state: &str) {
+    eventually(
+        Duration::from_secs(10),
+        &format!("health shows the store {state}"),
+        || async {
+            let h: Value = http
+                .get(format!("{base}/api/v1/health"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            if h["store"]["state"] == state {
+                Ok(())
+            } else {
+                Err(h.to_string())
+            }
+        },
+    )
+    .await;
 }

@@ -525,40 +525,10 @@ async fn delegated_service_account_sign_in_calls_graph_as_me() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_first_mailbox_hands_the_anchor_to_the_next() {
-    use calgate_auth::{
-        AppSecret, Authorizer, LockoutGuard, MemoryRefreshTokens, OAuthSettings, SignIn,
-        SystemClock, TokenSource,
-    };
     use calgate_engine::CalendarSource;
-    use calgate_engine::graph_source::{Anchor, GraphConfig, GraphSource, http_client};
-    use std::sync::Arc;
 
     let sim = graph_sim(5).await;
-    let ca = std::fs::read(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
-    let http =
-        http_client(Some(&ca), Duration::from_secs(20), Duration::from_secs(5)).expect("http");
-    let host: reqwest::Url = base(&sim).parse().expect("URL");
-    let tokens = TokenSource::new(
-        http.clone(),
-        OAuthSettings {
-            authority: host.clone(),
-            tenant: sim.state.tenant_id.clone(),
-            client_id: sim.state.client_id.clone(),
-            sign_in: SignIn::App(AppSecret::ClientSecret(secrecy::SecretString::from(
-                CLIENT_SECRET,
-            ))),
-            renew_margin: calgate_auth::DEFAULT_RENEW_MARGIN,
-        },
-        LockoutGuard::new(Arc::new(SystemClock)),
-        Arc::new(MemoryRefreshTokens::default()),
-    )
-    .expect("token source");
-    let source = GraphSource::with_client(
-        http,
-        GraphConfig::new(host, Anchor::FirstInBatch),
-        Authorizer::OAuth(Arc::new(tokens)),
-    )
-    .expect("source");
+    let source = calgate_testkit::sources::graph_app_source(&sim, CLIENT_SECRET);
     let shown = format!("{source:?}");
     assert!(!shown.contains(CLIENT_SECRET), "{shown}");
     let known: Vec<String> = sim
