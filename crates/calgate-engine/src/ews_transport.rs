@@ -8,11 +8,12 @@
 //! scheduler as a [`CalendarSource`]. No header value, password or token is ever logged or put in
 //! an error or `Debug` output.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use calgate_core::{Availability, BusyType};
+use calgate_core::{Availability, BusyType, OutOfOffice};
 use calgate_ews::mail_tips::DEFAULT_MAIL_TIPS_CHUNK;
 use calgate_ews::{
     Action, AuthChallenge, AvailabilityRequest, EwsError, EwsRequest, ExchangeVersion,
@@ -479,6 +480,59 @@ pub struct EwsSource<C> {
     /// A back-off the server advertised to a GetMailTips: the scheduler never saw it (the batch
     /// stood), so the next fetch waits for it here before sending anything.
     not_before: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// Automatic replies already read, by lower-case address, with when they were read.
+    replies: std::sync::Mutex<ReplyCache>,
+}
+
+/// How long an automatic reply read by GetMailTips is reused. People stay away for days and
+/// rarely edit the text; asking again at every refresh nearly doubled the requests a refresh
+/// sends to Exchange (one GetMailTips beside almost every GetUserAvailability).
+const REPLY_REUSE: SignedDuration = SignedDuration::from_hours(1);
+
+#[derive(Debug, Default)]
+struct ReplyCache {
+    /// `None`: the server said no automatic reply is set.
+    by_mailbox: HashMap<String, (Timestamp, Option<OutOfOffice>)>,
+    last_pruned: Option<Timestamp>,
+}
+
+impl ReplyCache {
+    fn fresh(&self, mailbox: &str, now: Timestamp) -> Option<&Option<OutOfOffice>> {
+        self.by_mailbox
+            .get(mailbox)
+            .filter(|(at, _)| now.duration_since(*at) < REPLY_REUSE)
+            .map(|(_, reply)| reply)
+    }
+
+    fn put(&mut self, mailbox: String, reply: Option<OutOfOffice>, now: Timestamp) {
+        // Entries of people back at work are dropped once per reuse period: the map holds
+        // at most the people away within the last hour or so.
+        if self
+            .last_pruned
+            .is_none_or(|t| now.duration_since(t) >= REPLY_REUSE)
+        {
+            self.by_mailbox
+                .retain(|_, (at, _)| now.duration_since(*at) < REPLY_REUSE);
+            self.last_pruned = Some(now);
+        }
+        self.by_mailbox.insert(mailbox, (now, reply));
+    }
+}
+
+/// Puts an automatic reply read from the server into a mailbox's availability.
+fn apply_reply(availability: &mut Availability, reply: &OutOfOffice) {
+    let oof = availability
+        .out_of_office
+        .get_or_insert_with(Default::default);
+    if reply.message.is_some() {
+        oof.message.clone_from(&reply.message);
+    }
+    if oof.start.is_none() {
+        oof.start = reply.start;
+    }
+    if oof.end.is_none() {
+        oof.end = reply.end;
+    }
 }
 
 impl<C> fmt::Debug for EwsSource<C> {
@@ -507,6 +561,7 @@ impl<C: CredentialProvider> EwsSource<C> {
             max_in_flight: 2,
             mail_tips_as: None,
             not_before: std::sync::Mutex::new(None),
+            replies: std::sync::Mutex::new(ReplyCache::default()),
         }
     }
 
@@ -553,11 +608,20 @@ impl<C: CredentialProvider> EwsSource<C> {
         if !self.transport.header.version.supports_mail_tips() {
             return;
         }
-        let away: Vec<String> = availabilities
-            .iter()
-            .filter(|a| out_of_office_now(a, now))
-            .map(|a| a.mailbox.clone())
-            .collect();
+        let mut away: Vec<String> = Vec::new();
+        {
+            let cache = self.replies.lock().unwrap_or_else(|e| e.into_inner());
+            for a in availabilities.iter_mut() {
+                if !out_of_office_now(a, now) {
+                    continue;
+                }
+                match cache.fresh(&a.mailbox.to_lowercase(), now) {
+                    Some(Some(reply)) => apply_reply(a, reply),
+                    Some(None) => {}
+                    None => away.push(a.mailbox.clone()),
+                }
+            }
+        }
         if away.is_empty() {
             return;
         }
@@ -595,24 +659,21 @@ impl<C: CredentialProvider> EwsSource<C> {
                     break;
                 }
             };
+            let mut cache = self.replies.lock().unwrap_or_else(|e| e.into_inner());
             for (mailbox, tip) in tips {
-                let Some(reply) = tip.out_of_office.filter(|_| tip.error.is_none()) else {
+                if tip.error.is_some() {
                     continue;
-                };
-                if let Some(a) = availabilities
-                    .iter_mut()
-                    .find(|a| a.mailbox.eq_ignore_ascii_case(&mailbox))
+                }
+                if let Some(reply) = &tip.out_of_office
+                    && let Some(a) = availabilities
+                        .iter_mut()
+                        .find(|a| a.mailbox.eq_ignore_ascii_case(&mailbox))
                 {
-                    let oof = a.out_of_office.get_or_insert_with(Default::default);
-                    if reply.message.is_some() {
-                        oof.message = reply.message;
-                    }
-                    if oof.start.is_none() {
-                        oof.start = reply.start;
-                    }
-                    if oof.end.is_none() {
-                        oof.end = reply.end;
-                    }
+                    apply_reply(a, reply);
+                }
+                // A tip the server could not evaluate in time is asked again next refresh.
+                if tip.pending.is_empty() {
+                    cache.put(mailbox.to_lowercase(), tip.out_of_office, now);
                 }
             }
         }

@@ -840,6 +840,33 @@ async fn automatic_replies_of_people_away_now() {
     assert!(r["out_of_office"]["message"].is_null(), "{later}: {r}");
     let stats = rig.sim_get("stats").await;
     assert_eq!(stats["requests"]["GetMailTips"], 1, "one chunk: {stats}");
+
+    // The next refresh reads the calendars again but reuses the replies it already has: no
+    // second GetMailTips, and the text is still shown.
+    let first_as_of = record(away[0].clone()).await["as_of"].clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(INTERVAL_S * 3);
+    let refreshed = loop {
+        let r = record(away[0].clone()).await;
+        if r["as_of"] != first_as_of {
+            break r;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no second refresh of {}",
+            away[0]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(refreshed["out_of_office"]["message"], "Back on Monday (0)");
+    let stats = rig.sim_get("stats").await;
+    assert!(
+        stats["requests"]["GetUserAvailability"].as_u64() >= Some(2),
+        "{stats}"
+    );
+    assert_eq!(
+        stats["requests"]["GetMailTips"], 1,
+        "replies reused: {stats}"
+    );
 }
 
 /// The transport's verdicts on a 401, against a scripted EWS endpoint (it answers by the
