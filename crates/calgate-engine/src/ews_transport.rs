@@ -8,7 +8,6 @@
 //! scheduler as a [`CalendarSource`]. No header value, password or token is ever logged or put in
 //! an error or `Debug` output.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -481,42 +480,7 @@ pub struct EwsSource<C> {
     /// stood), so the next fetch waits for it here before sending anything.
     not_before: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// Automatic replies already read, by lower-case address, with when they were read.
-    replies: std::sync::Mutex<ReplyCache>,
-}
-
-/// How long an automatic reply read by GetMailTips is reused. People stay away for days and
-/// rarely edit the text; asking again at every refresh nearly doubled the requests a refresh
-/// sends to Exchange (one GetMailTips beside almost every GetUserAvailability).
-const REPLY_REUSE: SignedDuration = SignedDuration::from_hours(1);
-
-#[derive(Debug, Default)]
-struct ReplyCache {
-    /// `None`: the server said no automatic reply is set.
-    by_mailbox: HashMap<String, (Timestamp, Option<OutOfOffice>)>,
-    last_pruned: Option<Timestamp>,
-}
-
-impl ReplyCache {
-    fn fresh(&self, mailbox: &str, now: Timestamp) -> Option<&Option<OutOfOffice>> {
-        self.by_mailbox
-            .get(mailbox)
-            .filter(|(at, _)| now.duration_since(*at) < REPLY_REUSE)
-            .map(|(_, reply)| reply)
-    }
-
-    fn put(&mut self, mailbox: String, reply: Option<OutOfOffice>, now: Timestamp) {
-        // Entries of people back at work are dropped once per reuse period: the map holds
-        // at most the people away within the last hour or so.
-        if self
-            .last_pruned
-            .is_none_or(|t| now.duration_since(t) >= REPLY_REUSE)
-        {
-            self.by_mailbox
-                .retain(|_, (at, _)| now.duration_since(*at) < REPLY_REUSE);
-            self.last_pruned = Some(now);
-        }
-        self.by_mailbox.insert(mailbox, (now, reply));
-    }
+    replies: std::sync::Mutex<crate::replies::ReplyCache>,
 }
 
 /// Puts an automatic reply read from the server into a mailbox's availability.
@@ -561,7 +525,7 @@ impl<C: CredentialProvider> EwsSource<C> {
             max_in_flight: 2,
             mail_tips_as: None,
             not_before: std::sync::Mutex::new(None),
-            replies: std::sync::Mutex::new(ReplyCache::default()),
+            replies: std::sync::Mutex::new(crate::replies::ReplyCache::default()),
         }
     }
 

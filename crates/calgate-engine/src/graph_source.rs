@@ -236,6 +236,8 @@ pub struct GraphSource {
     throttle: Mutex<Throttle>,
     /// getMailTips was refused (permission missing): not asked again by this source.
     mail_tips_refused: AtomicBool,
+    /// Automatic replies already read, reused rather than asked again at every refresh.
+    replies: std::sync::Mutex<crate::replies::ReplyCache>,
 }
 
 impl fmt::Debug for GraphSource {
@@ -273,6 +275,7 @@ impl GraphSource {
             authorizer,
             throttle: Mutex::new(Throttle::default()),
             mail_tips_refused: AtomicBool::new(false),
+            replies: std::sync::Mutex::new(crate::replies::ReplyCache::default()),
         })
     }
 
@@ -570,16 +573,24 @@ impl GraphSource {
         if !self.config.automatic_replies || self.mail_tips_refused.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let out_now: Vec<String> = availabilities
-            .iter()
-            .filter(|a| {
-                a.error.is_none()
+        let mut out_now: Vec<String> = Vec::new();
+        {
+            let cache = self.replies.lock().unwrap_or_else(|e| e.into_inner());
+            for a in availabilities.iter_mut() {
+                let away = a.error.is_none()
                     && a.events
                         .iter()
-                        .any(|e| e.busy_type == BusyType::Oof && e.covers(now))
-            })
-            .map(|a| a.mailbox.clone())
-            .collect();
+                        .any(|e| e.busy_type == BusyType::Oof && e.covers(now));
+                if !away {
+                    continue;
+                }
+                match cache.fresh(&key(&a.mailbox), now) {
+                    Some(Some(reply)) => a.out_of_office = Some(reply.clone()),
+                    Some(None) => {}
+                    None => out_now.push(a.mailbox.clone()),
+                }
+            }
+        }
         for chunk in out_now.chunks(self.config.batch_size.get()) {
             let Some(request) = GetMailTips::automatic_replies(chunk.to_vec()) else {
                 continue;
@@ -623,9 +634,15 @@ impl GraphSource {
                 .into_iter()
                 .map(|r| (key(&r.mailbox), r.automatic_replies))
                 .collect();
+            let mut cache = self.replies.lock().unwrap_or_else(|e| e.into_inner());
             for a in availabilities.iter_mut() {
-                if let Some(Ok(Some(oof))) = by_mailbox.remove(&key(&a.mailbox)) {
-                    a.out_of_office = Some(oof);
+                let mailbox = key(&a.mailbox);
+                // A mailbox's own error is asked again next refresh.
+                if let Some(Ok(reply)) = by_mailbox.remove(&mailbox) {
+                    if let Some(oof) = &reply {
+                        a.out_of_office = Some(oof.clone());
+                    }
+                    cache.put(mailbox, reply, now);
                 }
             }
         }

@@ -16,6 +16,7 @@ pub mod ews_transport;
 pub mod graph_source;
 pub mod health;
 pub mod observe;
+mod replies;
 pub mod routing;
 pub mod signin;
 pub mod source;

@@ -566,3 +566,61 @@ async fn an_unknown_first_mailbox_hands_the_anchor_to_the_next() {
     // One refused on the unknown anchor, one on the next mailbox.
     assert_eq!(s["requests"]["graph.getSchedule"], 2, "{s}");
 }
+
+/// An automatic reply read by getMailTips is reused by the next refresh instead of asked again,
+/// and still reaches the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_replies_are_read_once_and_reused() {
+    use calgate_engine::CalendarSource;
+
+    let sim = graph_sim(5).await;
+    let http = sim_http_client(&sim);
+    let control = sim.urls.control_url.trim_end_matches('/').to_string();
+    let email = sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .find(|p| !matches!(p.free_busy_access, FreeBusyAccess::None))
+        .map(|p| p.email.clone())
+        .expect("a readable calendar");
+    let now = Timestamp::now();
+    for (path, body) in [
+        (
+            format!("mailboxes/{email}/events"),
+            json!([{"start": now - jiff::SignedDuration::from_hours(1),
+                    "end": now + jiff::SignedDuration::from_hours(5), "busy_type": "oof"}]),
+        ),
+        (
+            format!("mailboxes/{email}/oof"),
+            json!({"message": "At a conference until Friday"}),
+        ),
+    ] {
+        let r = http
+            .put(format!("{control}/{path}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("control");
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+    }
+    let source = calgate_testkit::sources::graph_app_source(&sim, CLIENT_SECRET);
+    let window =
+        EngineOptions::with_interval(jiff::SignedDuration::from_secs(300)).window(Timestamp::now());
+    let mailboxes = vec![email.clone()];
+    for round in 0..2 {
+        let answers = source.fetch(&mailboxes, window).await.expect("fetch");
+        assert_eq!(
+            answers[0]
+                .out_of_office
+                .as_ref()
+                .and_then(|o| o.message.as_deref()),
+            Some("At a conference until Friday"),
+            "round {round}: {:?}",
+            answers[0]
+        );
+    }
+    let s = sim_stats(&http, &sim).await;
+    assert_eq!(s["requests"]["graph.getSchedule"], 2, "{s}");
+    assert_eq!(s["requests"]["graph.getMailTips"], 1, "read once: {s}");
+}
