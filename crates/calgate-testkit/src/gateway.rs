@@ -27,6 +27,45 @@ impl TestGateway {
     pub fn url(&self) -> String {
         self.gateway.url()
     }
+
+    /// Saves calendar settings as the admin and returns the settings view.
+    ///
+    /// # Panics
+    /// When the gateway refuses them: the test must fail with the gateway's answer.
+    pub async fn save_settings(&self, body: &serde_json::Value) -> serde_json::Value {
+        let resp = self
+            .admin
+            .put(format!("{}/api/v1/settings/calendar", self.url()))
+            .json(body)
+            .send()
+            .await
+            .expect("put settings");
+        let status = resp.status();
+        let text = resp.text().await.expect("settings answer");
+        assert_eq!(status, 200, "settings refused: {text}");
+        serde_json::from_str(&text).expect("settings json")
+    }
+
+    /// Adds people to the watch list by address, as the admin.
+    ///
+    /// # Panics
+    /// When the gateway refuses them.
+    pub async fn watch(&self, people: &[String]) {
+        let list: Vec<serde_json::Value> = people
+            .iter()
+            .map(|e| serde_json::json!({"email": e}))
+            .collect();
+        let resp = self
+            .admin
+            .put(format!("{}/api/v1/people", self.url()))
+            .json(&list)
+            .send()
+            .await
+            .expect("put people");
+        let status = resp.status();
+        let text = resp.text().await.expect("people answer");
+        assert_eq!(status, 200, "people refused: {text}");
+    }
 }
 
 fn client_with(token: &str) -> reqwest::Client {

@@ -48,32 +48,6 @@ fn graph_settings(sim: &calgate_sim::Running, secret: &str) -> Value {
     })
 }
 
-async fn put_settings(gw: &TestGateway, body: &Value) -> Value {
-    let resp = gw
-        .admin
-        .put(format!("{}/api/v1/settings/calendar", gw.url()))
-        .json(body)
-        .send()
-        .await
-        .expect("put settings");
-    let status = resp.status();
-    let body: Value = resp.json().await.expect("settings json");
-    assert_eq!(status, 200, "settings refused: {body}");
-    body
-}
-
-async fn put_people(gw: &TestGateway, people: &[String]) {
-    let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
-    let resp = gw
-        .admin
-        .put(format!("{}/api/v1/people", gw.url()))
-        .json(&list)
-        .send()
-        .await
-        .expect("put people");
-    assert!(resp.status().is_success(), "people: {}", resp.status());
-}
-
 async fn health(gw: &TestGateway) -> Value {
     gw.admin
         .get(format!("{}/api/v1/health", gw.url()))
@@ -134,9 +108,9 @@ async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() 
         .collect();
     let n = people.len() as u64;
     assert_eq!(n, 2000);
-    put_people(&gw, &people).await;
+    gw.watch(&people).await;
     let started = std::time::Instant::now();
-    put_settings(&gw, &graph_settings(&sim, CLIENT_SECRET)).await;
+    gw.save_settings(&graph_settings(&sim, CLIENT_SECRET)).await;
     let window =
         EngineOptions::with_interval(jiff::SignedDuration::from_secs(300)).window(Timestamp::now());
 
@@ -233,13 +207,13 @@ async fn retry_after_storm_is_honoured_and_an_unknown_user_is_unknown() {
         .collect();
     let stranger = "nobody-here@contoso.com".to_string();
     people.push(stranger.clone());
-    put_people(&gw, &people).await;
+    gw.watch(&people).await;
     let mut settings = graph_settings(&sim, CLIENT_SECRET);
     // Calls made on the service account's mailbox; the shortest refresh interval, so that the
     // engine's pacing slots (interval / batches, 1.4 s here) come faster than the 2.5 s wait.
     settings["username"] = json!("attendant@contoso.com");
     settings["refresh_interval_s"] = json!(10);
-    put_settings(&gw, &settings).await;
+    gw.save_settings(&settings).await;
     wait_fetched(&gw, people.len() as u64, Duration::from_secs(30)).await;
 
     let record = person(&gw, &stranger).await;
@@ -308,9 +282,9 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
         .iter()
         .map(|p| p.email.clone())
         .collect();
-    put_people(&gw, &people).await;
+    gw.watch(&people).await;
     let wrong = "a-revoked-secret-value";
-    put_settings(&gw, &graph_settings(&sim, wrong)).await;
+    gw.save_settings(&graph_settings(&sim, wrong)).await;
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let h = loop {
@@ -343,7 +317,8 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
     assert_eq!(record["status"]["state"], "unknown", "{record}");
 
     // The administrator saves the right secret: one immediate sign-in, and the data comes.
-    put_settings(&gw, &json!({"client_secret": CLIENT_SECRET})).await;
+    gw.save_settings(&json!({"client_secret": CLIENT_SECRET}))
+        .await;
     wait_fetched(&gw, people.len() as u64, Duration::from_secs(20)).await;
     let s = sim_stats(&sim_http, &sim).await;
     assert_eq!(s["requests"]["entra.token.client_credentials"], 2, "{s}");
@@ -364,34 +339,29 @@ async fn switching_office365_to_microsoft365_keeps_ids_and_watch_list() {
         .iter()
         .map(|p| p.email.clone())
         .collect();
-    put_people(&gw, &people).await;
-    put_settings(
-        &gw,
-        &json!({
-            "provider": "office365",
-            "grant_basic_auth": false,
-            "grant_modern_auth": true,
-            "tenant_id": sim.state.tenant_id,
-            "client_id": sim.state.client_id,
-            "username": "attendant@contoso.com",
-            "password": "Attendant-Passw0rd",
-        }),
-    )
+    gw.watch(&people).await;
+    gw.save_settings(&json!({
+        "provider": "office365",
+        "grant_basic_auth": false,
+        "grant_modern_auth": true,
+        "tenant_id": sim.state.tenant_id,
+        "client_id": sim.state.client_id,
+        "username": "attendant@contoso.com",
+        "password": "Attendant-Passw0rd",
+    }))
     .await;
 
     // Only what changes is sent: provider, Graph sign-in and where Graph and Entra answer.
     let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
-    let saved = put_settings(
-        &gw,
-        &json!({
+    let saved = gw
+        .save_settings(&json!({
             "provider": "microsoft365",
             "client_secret": CLIENT_SECRET,
             "authority_host": base(&sim),
             "graph_endpoint": base(&sim),
             "extra_ca_pem": ca,
-        }),
-    )
-    .await;
+        }))
+        .await;
     assert_eq!(saved["settings"]["provider"], "microsoft365", "{saved}");
     assert_eq!(
         saved["settings"]["tenant_id"], sim.state.tenant_id,
@@ -472,7 +442,7 @@ async fn app_only_with_a_certificate_bundle() {
         .iter()
         .map(|p| p.email.clone())
         .collect();
-    put_people(&gw, &people).await;
+    gw.watch(&people).await;
     let mut settings = graph_settings(&sim, "unused");
     settings
         .as_object_mut()
@@ -480,7 +450,7 @@ async fn app_only_with_a_certificate_bundle() {
         .remove("client_secret");
     // Certificate and private key pasted together, as the portal takes them.
     settings["client_certificate_pem"] = json!(format!("{}{}", cert.pem(), key.serialize_pem()));
-    let saved = put_settings(&gw, &settings).await;
+    let saved = gw.save_settings(&settings).await;
     assert!(!saved.to_string().contains("PRIVATE KEY"), "{saved}");
     let s = assert_served_through_graph(&gw, &sim, people.len() as u64).await;
     assert_eq!(s["requests"]["entra.token.client_credentials"], 1, "{s}");
@@ -497,7 +467,7 @@ async fn delegated_service_account_sign_in_calls_graph_as_me() {
         .iter()
         .map(|p| p.email.clone())
         .collect();
-    put_people(&gw, &people).await;
+    gw.watch(&people).await;
     let mut settings = graph_settings(&sim, "unused");
     settings
         .as_object_mut()
@@ -506,7 +476,7 @@ async fn delegated_service_account_sign_in_calls_graph_as_me() {
     settings["grant_modern_auth"] = json!(true);
     settings["username"] = json!("attendant@contoso.com");
     settings["password"] = json!("Attendant-Passw0rd");
-    put_settings(&gw, &settings).await;
+    gw.save_settings(&settings).await;
     let s = assert_served_through_graph(&gw, &sim, people.len() as u64).await;
     assert_eq!(s["requests"]["entra.token.password"], 1, "{s}");
     assert!(

@@ -163,30 +163,11 @@ impl Rig {
     }
 
     async fn save(&self, body: &Value) {
-        let r = self
-            .gw
-            .admin
-            .put(format!("{}/api/v1/settings/calendar", self.gw.url()))
-            .json(body)
-            .send()
-            .await
-            .expect("put settings");
-        let status = r.status();
-        let text = r.text().await.expect("settings answer");
-        assert_eq!(status, 200, "settings refused: {text}");
+        self.gw.save_settings(body).await;
     }
 
     async fn watch(&self, people: &[String]) {
-        let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
-        let r = self
-            .gw
-            .admin
-            .put(format!("{}/api/v1/people", self.gw.url()))
-            .json(&list)
-            .send()
-            .await
-            .expect("put people");
-        assert!(r.status().is_success(), "people: {}", r.status());
+        self.gw.watch(people).await;
     }
 
     async fn health(&self) -> Value {

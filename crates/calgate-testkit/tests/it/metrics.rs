@@ -30,19 +30,6 @@ fn settings(sim: &calgate_sim::Running, password: &str) -> Value {
     })
 }
 
-async fn save(gw: &TestGateway, body: &Value) {
-    let r = gw
-        .admin
-        .put(format!("{}/api/v1/settings/calendar", gw.url()))
-        .json(body)
-        .send()
-        .await
-        .expect("put settings");
-    let status = r.status();
-    let text = r.text().await.expect("settings answer");
-    assert_eq!(status, 200, "settings refused: {text}");
-}
-
 /// People whose calendars the simulator shows to the service account.
 fn people(sim: &calgate_sim::Running, n: usize) -> Vec<String> {
     tenant_people(sim, n + 1)
@@ -111,7 +98,7 @@ async fn latency_histogram_and_outcomes_match_what_the_simulator_answered() {
     let sim_http = sim_http_client(&sim);
     let control = sim.urls.control_url.clone();
     let gw = spawn_gateway_from_settings().await;
-    save(&gw, &settings(&sim, SERVICE_PASSWORD)).await;
+    gw.save_settings(&settings(&sim, SERVICE_PASSWORD)).await;
     let everyone = people(&sim, 160);
     assert_eq!(everyone.len(), 160, "the simulator has enough people");
     // 150 people: two GetUserAvailability requests of at most 100.
@@ -257,7 +244,7 @@ async fn a_refused_password_counts_one_auth_failure() {
     );
     // 60 people: one request, so exactly one sign-in is refused.
     watch(&gw, &people(&sim, 60)).await;
-    save(&gw, &settings(&sim, "Not-The-Passw0rd")).await;
+    gw.save_settings(&settings(&sim, "Not-The-Passw0rd")).await;
     let admin = gw.admin.clone();
     let health_url = format!("{}/api/v1/health", gw.url());
     eventually(Duration::from_secs(20), "auth_failed", || async {
