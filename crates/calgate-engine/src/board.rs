@@ -148,7 +148,17 @@ impl StatusBoard {
     }
 
     /// Stores a freshly fetched availability and publishes the status if it changed.
-    pub fn update(&self, mut availability: Availability, now: Timestamp) {
+    pub fn update(&self, availability: Availability, now: Timestamp) {
+        self.put(availability, now, true);
+    }
+
+    /// Puts back an availability saved before a restart. Like [`StatusBoard::update`], except
+    /// that it is not marked for saving again: it is already on disk.
+    pub fn restore(&self, availability: Availability, now: Timestamp) {
+        self.put(availability, now, false);
+    }
+
+    fn put(&self, mut availability: Availability, now: Timestamp, to_save: bool) {
         // Kept for a whole interval: without the parser's growth slack (a third of the events'
         // memory at 100 000 people).
         availability.events.shrink_to_fit();
@@ -163,7 +173,9 @@ impl StatusBoard {
             status,
             now,
         );
-        inner.changed.insert(key);
+        if to_save {
+            inner.changed.insert(key);
+        }
     }
 
     /// The availabilities stored since the last call (for the warm-restart save), and forgets
@@ -250,6 +262,16 @@ impl StatusBoard {
             .values()
             .filter_map(|p| p.availability.clone())
             .collect()
+    }
+
+    /// When a person's data was fetched and whether it is an answer rather than an error
+    /// (`None`: never fetched).
+    pub fn get_fetched(&self, email: &str) -> Option<(Timestamp, bool)> {
+        self.inner().people.get(email).and_then(|p| {
+            p.availability
+                .as_ref()
+                .map(|a| (a.fetched_at, a.error.is_none()))
+        })
     }
 
     /// When each watched person's data was fetched (`None`: never).

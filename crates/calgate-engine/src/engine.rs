@@ -75,7 +75,7 @@ impl EngineOptions {
 }
 
 enum Command {
-    SetWatchList(Vec<String>),
+    SetWatchList(Vec<String>, FirstFetch),
     Watch(Vec<String>),
     Unwatch(Vec<String>),
     RefreshIfOld(String),
@@ -194,9 +194,21 @@ impl Engine {
         self.healths.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Replaces the whole watch list.
+    /// Replaces the whole watch list; everyone new to it is fetched promptly.
     pub fn set_watch_list(&self, emails: Vec<String>) {
-        let _ = self.commands.send(Command::SetWatchList(emails));
+        let _ = self
+            .commands
+            .send(Command::SetWatchList(emails, FirstFetch::Promptly));
+    }
+
+    /// The watch list at start, after the last-known data was put back on the board: a mailbox
+    /// whose data is younger than the refresh interval is fetched when it falls due, not at
+    /// once, so a restart does not send the source a whole refresh in a burst. Call it after
+    /// the source is installed (a new source fetches everyone promptly).
+    pub fn resume_watch_list(&self, emails: Vec<String>) {
+        let _ = self
+            .commands
+            .send(Command::SetWatchList(emails, FirstFetch::WhenDue));
     }
 
     /// Adds mailboxes (fetched promptly).
@@ -374,7 +386,7 @@ impl Hub {
     fn command(&mut self, cmd: Command) {
         let now = Timestamp::now();
         match cmd {
-            Command::SetWatchList(emails) => {
+            Command::SetWatchList(emails, first) => {
                 let wanted: HashSet<String> = emails.iter().map(|e| normalize(e)).collect();
                 for runner in self.runners.values_mut() {
                     runner.keep_only(&wanted);
@@ -389,9 +401,9 @@ impl Hub {
                     self.unrouted.remove(&email);
                     self.board.unwatch(&email);
                 }
-                self.watch(wanted.into_iter().collect(), now);
+                self.watch(wanted.into_iter().collect(), now, first);
             }
-            Command::Watch(emails) => self.watch(emails, now),
+            Command::Watch(emails) => self.watch(emails, now, FirstFetch::Promptly),
             Command::Unwatch(emails) => {
                 let mut by_source: BTreeMap<SourceId, Vec<String>> = BTreeMap::new();
                 for email in emails {
@@ -461,7 +473,7 @@ impl Hub {
                 for email in &waiting {
                     self.unrouted.remove(email);
                 }
-                runner.watch(waiting, now);
+                runner.watch(waiting, now, FirstFetch::Promptly);
                 self.runners.insert(id, runner);
             }
             Command::RemoveSource(id) => {
@@ -492,19 +504,19 @@ impl Hub {
                     moving.extend(leaving.iter().map(|e| e.to_string()));
                 }
                 moving.extend(self.unrouted.drain());
-                self.watch(moving, now);
+                self.watch(moving, now, FirstFetch::Promptly);
             }
         }
     }
 
     /// Hands each new mailbox to the runner its route names, or marks it unknown when that
     /// source does not exist.
-    fn watch(&mut self, emails: Vec<String>, now: Timestamp) {
+    fn watch(&mut self, emails: Vec<String>, now: Timestamp, first: FirstFetch) {
         // The single-source gateway's case (100 000 people at once): no sorting by source.
         if self.routing.is_trivial()
             && let Some(runner) = self.runners.get_mut(self.routing.default_source())
         {
-            runner.watch(emails, now);
+            runner.watch(emails, now, first);
             return;
         }
         let mut by_source: BTreeMap<SourceId, Vec<String>> = BTreeMap::new();
@@ -520,7 +532,7 @@ impl Hub {
         }
         for (id, emails) in by_source {
             if let Some(runner) = self.runners.get_mut(&id) {
-                runner.watch(emails, now);
+                runner.watch(emails, now, first);
             }
         }
     }
@@ -559,6 +571,16 @@ fn next_answer(
         }
         Poll::Pending
     })
+}
+
+/// When a mailbox new to a runner is first fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstFetch {
+    /// As soon as the concurrency limit and back-off allow.
+    Promptly,
+    /// When its last-known data falls due (promptly if there is none, it failed, or it is
+    /// older than the refresh interval).
+    WhenDue,
 }
 
 /// A watched address as the runner keeps it: the board's own allocation, shared by the due
@@ -731,7 +753,8 @@ impl Runner {
         self.in_flight.remove(email);
     }
 
-    fn watch(&mut self, emails: Vec<String>, now: Timestamp) {
+    fn watch(&mut self, emails: Vec<String>, now: Timestamp, first: FirstFetch) {
+        let interval = self.options.refresh_interval;
         for email in emails {
             let email = normalize(&email);
             if email.is_empty()
@@ -741,8 +764,21 @@ impl Runner {
                 continue;
             }
             let key = self.board.watch(&email, now);
-            self.never_fetched.insert(key.clone());
-            self.schedule(key, now);
+            let due = match first {
+                FirstFetch::Promptly => None,
+                FirstFetch::WhenDue => self
+                    .board
+                    .get_fetched(&key)
+                    .filter(|(at, ok)| *ok && now.duration_since(*at) < interval)
+                    .map(|(at, _)| at + interval),
+            };
+            match due {
+                Some(at) => self.schedule(key, at),
+                None => {
+                    self.never_fetched.insert(key.clone());
+                    self.schedule(key, now);
+                }
+            }
         }
     }
 
@@ -1228,6 +1264,68 @@ mod tests {
             );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
+    }
+
+    /// What a warm restart puts back: an answer fetched `age` ago (or a failed one).
+    fn saved(mailbox: &str, age: SignedDuration, failed: bool) -> Availability {
+        let now = Timestamp::now();
+        let window = options().window(now);
+        let mut a = Availability {
+            mailbox: mailbox.into(),
+            window_start: window.start,
+            window_end: window.end,
+            events: Vec::new(),
+            working_hours: None,
+            out_of_office: None,
+            fetched_at: now - age,
+            error: None,
+        };
+        if failed {
+            a.error = Some(SourceError {
+                code: "EWS_SERVER_BUSY".into(),
+                message: "busy".into(),
+            });
+        }
+        a
+    }
+
+    #[tokio::test]
+    async fn after_a_restart_only_old_or_failed_data_is_fetched_at_once() {
+        let (source, calls) = counting(Vec::new(), None);
+        let engine = Engine::start(Some(source), options());
+        let minute = SignedDuration::from_mins(1);
+        let now = Timestamp::now();
+        let young = saved("young@contoso.com", minute, false);
+        let young_at = young.fetched_at;
+        engine.board().restore(young, now);
+        engine
+            .board()
+            .restore(saved("old@contoso.com", minute * 10, false), now);
+        engine
+            .board()
+            .restore(saved("failed@contoso.com", minute, true), now);
+        engine.resume_watch_list(vec![
+            "young@contoso.com".into(),
+            "old@contoso.com".into(),
+            "failed@contoso.com".into(),
+            "new@contoso.com".into(),
+        ]);
+        for email in ["old@contoso.com", "failed@contoso.com", "new@contoso.com"] {
+            wait_asked(&calls, email, 1).await;
+        }
+        // Its data is a minute old with a five-minute interval: due in four minutes.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(asked(&calls, "young@contoso.com"), 0, "{calls:?}");
+        assert_eq!(
+            engine.board().fetched_at("young@contoso.com"),
+            Some(young_at),
+            "the saved answer is served meanwhile"
+        );
+
+        // A new watch-list entry or a settings change fetches promptly as before.
+        let (source, calls) = counting(Vec::new(), None);
+        engine.replace_source(Some(source), options());
+        wait_asked(&calls, "young@contoso.com", 1).await;
     }
 
     #[tokio::test]

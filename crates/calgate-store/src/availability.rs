@@ -55,15 +55,42 @@ impl Store {
 
     /// Every stored availability (for a warm restart).
     pub async fn load_availability(&self) -> Result<Vec<Availability>> {
+        let mut all = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = self.load_availability_page(&after, 2_000).await?;
+            let Some(last) = page.last() else {
+                return Ok(all);
+            };
+            after.clone_from(&last.mailbox);
+            all.extend(page);
+        }
+    }
+
+    /// Up to `limit` stored availabilities whose mailbox sorts after `after`, in mailbox order.
+    /// A warm restart reads them page by page, so the saved text of 100 000 people is never in
+    /// memory at once.
+    pub async fn load_availability_page(
+        &self,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<Availability>> {
         let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT mailbox, availability_json FROM last_availability ORDER BY mailbox",
+            "SELECT mailbox, availability_json FROM last_availability WHERE mailbox > ?1 \
+             ORDER BY mailbox LIMIT ?2",
         )
+        .bind(after)
+        .bind(i64::from(limit))
         .fetch_all(self.sqlite())
         .await?;
         rows.into_iter()
             .map(|(mailbox, json)| {
-                serde_json::from_str(&json)
-                    .map_err(|e| StoreError::corrupt_json(format!("availability of {mailbox}"), &e))
+                let mut availability: Availability = serde_json::from_str(&json).map_err(|e| {
+                    StoreError::corrupt_json(format!("availability of {mailbox}"), &e)
+                })?;
+                // The key the next page starts after is the stored one.
+                availability.mailbox = mailbox;
+                Ok(availability)
             })
             .collect()
     }

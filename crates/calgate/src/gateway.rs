@@ -151,11 +151,20 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
     let engine = Engine::start(None, options);
     // Warm restart: last-known data is served (as stale, by its age) until fresh data arrives.
     let now = Timestamp::now();
-    for availability in store.load_availability().await? {
-        engine.board().update(availability, now);
+    // Page by page: the saved text of the whole watch list is never in memory at once, and what
+    // is put back is not saved again.
+    let mut after = String::new();
+    loop {
+        let page = store.load_availability_page(&after, RESTORE_PAGE).await?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after.clone_from(&last.mailbox);
+        for availability in page {
+            engine.board().restore(availability, now);
+        }
     }
     let people = store.list_people().await?;
-    engine.set_watch_list(people.into_iter().map(|p| p.email).collect());
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -171,6 +180,10 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         sign_in,
     ));
     app.apply_settings(settings);
+    // After the source is in place: mailboxes whose saved data is still fresh are asked again
+    // when due, not all at once.
+    app.engine()
+        .resume_watch_list(people.into_iter().map(|p| p.email).collect());
     let persist = tokio::spawn(persist_availability(app.clone()));
     let routes = router(app.clone()).layer(axum::middleware::from_fn(crate::api::json_errors));
     let (tx, rx) = oneshot::channel::<()>();
@@ -193,6 +206,9 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         persist,
     })
 }
+
+/// Availabilities read per query at a warm restart.
+const RESTORE_PAGE: u32 = 2_000;
 
 /// Availabilities written per transaction by the warm-restart save.
 const SAVE_PART: usize = 2_000;
