@@ -63,9 +63,11 @@ pub fn render(
     let counters = engine.counters();
     let requests = counters.requests.load(Ordering::Relaxed);
     let failures = counters.failures.load(Ordering::Relaxed);
-    let _ = writeln!(
-        out,
-        "# HELP calgate_source_requests_total Requests to all calendar sources: every one sent, and those of them that failed.\n# TYPE calgate_source_requests_total counter"
+    family(
+        &mut out,
+        "calgate_source_requests_total",
+        "counter",
+        "Requests to all calendar sources: every one sent, and those of them that failed.",
     );
     let _ = writeln!(
         out,
@@ -75,15 +77,19 @@ pub fn render(
         out,
         "calgate_source_requests_total{{operation=\"{OPERATION}\",outcome=\"failed\"}} {failures}"
     );
-    let _ = writeln!(
-        out,
-        "# HELP calgate_mailboxes_fetched_total Mailbox availabilities received.\n# TYPE calgate_mailboxes_fetched_total counter\ncalgate_mailboxes_fetched_total {}",
-        counters.mailboxes_fetched.load(Ordering::Relaxed)
+    single(
+        &mut out,
+        "calgate_mailboxes_fetched_total",
+        "counter",
+        "Mailbox availabilities received.",
+        counters.mailboxes_fetched.load(Ordering::Relaxed),
     );
     let [pending, fresh, stale, error] = engine.board().freshness_counts(now, stale_age);
-    let _ = writeln!(
-        out,
-        "# HELP calgate_mailboxes Watched mailboxes by freshness.\n# TYPE calgate_mailboxes gauge"
+    family(
+        &mut out,
+        "calgate_mailboxes",
+        "gauge",
+        "Watched mailboxes by freshness.",
     );
     for (name, n) in [
         ("pending", pending),
@@ -94,9 +100,11 @@ pub fn render(
         let _ = writeln!(out, "calgate_mailboxes{{freshness=\"{name}\"}} {n}");
     }
     let health = engine.health();
-    let _ = writeln!(
-        out,
-        "# HELP calgate_source_state The calendar source's state (1 for the current one).\n# TYPE calgate_source_state gauge"
+    family(
+        &mut out,
+        "calgate_source_state",
+        "gauge",
+        "The calendar source's state (1 for the current one).",
     );
     for s in STATES {
         let v = u8::from(health.state == s);
@@ -106,28 +114,33 @@ pub fn render(
             state_name(s)
         );
     }
-    let backoff_s = health
-        .next_attempt
-        .map(|t| t.duration_since(now).as_secs_f64().max(0.0))
-        .unwrap_or(0.0);
-    let _ = writeln!(
-        out,
-        "# HELP calgate_backoff_remaining_seconds Seconds until the source may be called again.\n# TYPE calgate_backoff_remaining_seconds gauge\ncalgate_backoff_remaining_seconds {backoff_s}"
+    single(
+        &mut out,
+        "calgate_backoff_remaining_seconds",
+        "gauge",
+        "Seconds until the source may be called again.",
+        backoff_remaining(&health, now),
     );
-    let _ = writeln!(
-        out,
-        "# HELP calgate_sse_clients Connected stream clients.\n# TYPE calgate_sse_clients gauge\ncalgate_sse_clients {}",
-        metrics.sse_clients.load(Ordering::Relaxed)
+    single(
+        &mut out,
+        "calgate_sse_clients",
+        "gauge",
+        "Connected stream clients.",
+        metrics.sse_clients.load(Ordering::Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "# HELP calgate_http_requests_total API requests served.\n# TYPE calgate_http_requests_total counter\ncalgate_http_requests_total {}",
-        metrics.http_requests.load(Ordering::Relaxed)
+    single(
+        &mut out,
+        "calgate_http_requests_total",
+        "counter",
+        "API requests served.",
+        metrics.http_requests.load(Ordering::Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "# HELP calgate_api_auth_rejections_total API requests refused for a missing or wrong token.\n# TYPE calgate_api_auth_rejections_total counter\ncalgate_api_auth_rejections_total {}",
-        metrics.auth_rejections.load(Ordering::Relaxed)
+    single(
+        &mut out,
+        "calgate_api_auth_rejections_total",
+        "counter",
+        "API requests refused for a missing or wrong token.",
+        metrics.auth_rejections.load(Ordering::Relaxed),
     );
     render_sources(&mut out, engine, now);
     out
@@ -150,6 +163,20 @@ fn escape_label(value: &str) -> String {
 /// Writes a family's HELP and TYPE lines.
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Writes a family of one unlabelled sample.
+fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    family(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
+/// Seconds until a source may be called again (0 when it may be called now).
+fn backoff_remaining(health: &SourceHealth, now: Timestamp) -> f64 {
+    health
+        .next_attempt
+        .map(|t| t.duration_since(now).as_secs_f64().max(0.0))
+        .unwrap_or(0.0)
 }
 
 /// Every source's health and request figures, labelled by source id.
@@ -207,13 +234,10 @@ fn render_sources(out: &mut String, engine: &Engine, now: Timestamp) {
         "Seconds until each source may be called again.",
     );
     for (id, health) in &healths {
-        let remaining = health
-            .next_attempt
-            .map(|t| t.duration_since(now).as_secs_f64().max(0.0))
-            .unwrap_or(0.0);
         let _ = writeln!(
             out,
-            "calgate_source_backoff_remaining_seconds{{source=\"{id}\"}} {remaining}"
+            "calgate_source_backoff_remaining_seconds{{source=\"{id}\"}} {}",
+            backoff_remaining(health, now)
         );
     }
     family(
