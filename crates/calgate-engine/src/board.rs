@@ -90,9 +90,10 @@ impl StatusBoard {
     /// Changes the status options (privacy, rules, limits) and recomputes everyone.
     pub fn set_options(&self, options: StatusOptions, now: Timestamp) {
         *self.options.lock().unwrap_or_else(|e| e.into_inner()) = options;
-        let emails: Vec<Arc<str>> = self.inner().people.keys().cloned().collect();
+        let mut inner = self.inner();
+        let emails: Vec<Arc<str>> = inner.people.keys().cloned().collect();
         for email in emails {
-            self.recompute(&email, now);
+            self.recompute_locked(&mut inner, &options, &email, now);
         }
     }
 
@@ -204,16 +205,17 @@ impl StatusBoard {
 
     /// Recomputes every person whose `next_change` has come. Returns how many changed.
     pub fn tick(&self, now: Timestamp) -> usize {
-        let due: Vec<Arc<str>> = {
-            let inner = self.inner();
-            inner
-                .timers
-                .iter()
-                .take_while(|(at, _)| *at <= now)
-                .map(|(_, e)| e.clone())
-                .collect()
-        };
-        due.iter().filter(|e| self.recompute(e, now)).count()
+        let options = self.options();
+        let mut inner = self.inner();
+        let due: Vec<Arc<str>> = inner
+            .timers
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, e)| e.clone())
+            .collect();
+        due.iter()
+            .filter(|e| self.recompute_locked(&mut inner, &options, e, now))
+            .count()
     }
 
     /// The earliest pending status change.
@@ -226,19 +228,18 @@ impl StatusBoard {
     /// its end because the engine's loop has not come round to it yet (a busy machine).
     pub fn get(&self, email: &str) -> Option<PersonEntry> {
         let now = Timestamp::now();
-        let due = self
-            .inner()
+        let options = self.options();
+        let mut inner = self.inner();
+        let due = inner
             .people
-            .get(email)
-            .and_then(|p| p.status.next_change)
+            .get(email)?
+            .status
+            .next_change
             .is_some_and(|at| at <= now);
         if due {
-            self.recompute(email, now);
+            self.recompute_locked(&mut inner, &options, email, now);
         }
-        self.inner()
-            .people
-            .get(email)
-            .map(|p| PersonEntry::clone(p))
+        inner.people.get(email).map(|p| PersonEntry::clone(p))
     }
 
     /// Every person's status, with the sequence number it is consistent with (statuses past
@@ -276,10 +277,7 @@ impl StatusBoard {
 
     /// When each watched person's data was fetched (`None`: never).
     pub fn fetched_at(&self, email: &str) -> Option<Timestamp> {
-        self.inner()
-            .people
-            .get(email)
-            .and_then(|p| p.availability.as_ref().map(|a| a.fetched_at))
+        self.get_fetched(email).map(|(at, _)| at)
     }
 
     /// Counts of people by freshness at `now` given the staleness age.
@@ -294,18 +292,21 @@ impl StatusBoard {
     }
 
     /// Recomputes one person's status from the data the board holds. Read and write happen under
-    /// one lock: an answer stored meanwhile by the engine is never replaced by the older data, and
-    /// a person unwatched meanwhile is not put back.
-    fn recompute(&self, email: &str, now: Timestamp) -> bool {
-        let options = self.options();
-        let mut inner = self.inner();
+    /// the caller's one lock: an answer stored meanwhile by the engine is never replaced by the
+    /// older data, and a person unwatched meanwhile is not put back.
+    fn recompute_locked(
+        &self,
+        inner: &mut Inner,
+        options: &StatusOptions,
+        email: &str,
+        now: Timestamp,
+    ) -> bool {
         let availability = match inner.people.get(email) {
             Some(p) => p.availability.clone(),
             None => return false,
         };
-        let status = compute_status(availability.as_deref(), now, &options);
-        self.store_locked(&mut inner, email, availability, status, now)
-            .1
+        let status = compute_status(availability.as_deref(), now, options);
+        self.store_locked(inner, email, availability, status, now).1
     }
 
     fn store(
