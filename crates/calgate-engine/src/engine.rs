@@ -403,7 +403,10 @@ impl Hub {
                 }
                 self.watch(wanted.into_iter().collect(), now, first);
             }
-            Command::Watch(emails) => self.watch(emails, now, FirstFetch::Promptly),
+            Command::Watch(emails) => {
+                let emails = emails.iter().map(|e| normalize(e)).collect();
+                self.watch(emails, now, FirstFetch::Promptly);
+            }
             Command::Unwatch(emails) => {
                 let mut by_source: BTreeMap<SourceId, Vec<String>> = BTreeMap::new();
                 for email in emails {
@@ -509,8 +512,8 @@ impl Hub {
         }
     }
 
-    /// Hands each new mailbox to the runner its route names, or marks it unknown when that
-    /// source does not exist.
+    /// Hands each new mailbox (normalized) to the runner its route names, or marks it unknown
+    /// when that source does not exist.
     fn watch(&mut self, emails: Vec<String>, now: Timestamp, first: FirstFetch) {
         // The single-source gateway's case (100 000 people at once): no sorting by source.
         if self.routing.is_trivial()
@@ -521,7 +524,6 @@ impl Hub {
         }
         let mut by_source: BTreeMap<SourceId, Vec<String>> = BTreeMap::new();
         for email in emails {
-            let email = normalize(&email);
             let id = self.routing.route(&email);
             if self.runners.contains_key(id) {
                 by_source.entry(id.clone()).or_default().push(email);
@@ -753,10 +755,10 @@ impl Runner {
         self.in_flight.remove(email);
     }
 
+    /// Starts serving these mailboxes (normalized addresses).
     fn watch(&mut self, emails: Vec<String>, now: Timestamp, first: FirstFetch) {
         let interval = self.options.refresh_interval;
         for email in emails {
-            let email = normalize(&email);
             if email.is_empty()
                 || self.due_of.contains_key(email.as_str())
                 || self.in_flight.contains(email.as_str())
@@ -782,9 +784,9 @@ impl Runner {
         }
     }
 
+    /// Stops serving these mailboxes (normalized addresses) and takes them off the board.
     fn unwatch(&mut self, emails: Vec<String>) {
         for email in emails {
-            let email = normalize(&email);
             self.forget(&email);
             self.board.unwatch(&email);
         }
