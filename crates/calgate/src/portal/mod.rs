@@ -77,6 +77,11 @@ pub struct AdminSession(pub Session);
 #[derive(Debug, Clone)]
 pub struct AnySession(pub Session);
 
+/// A redirect back to `page` with a one-line notice shown on it.
+fn with_notice(page: &str, notice: &str) -> Response {
+    Redirect::to(&format!("{page}?notice={}", text::url_encode(notice))).into_response()
+}
+
 fn to_login(parts: &Parts) -> Response {
     if parts.method != Method::GET {
         return (

@@ -9,11 +9,10 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::text::url_encode;
-use super::{AdminSession, Chrome};
+use super::{AdminSession, Chrome, with_notice};
 use crate::api::people::looks_like_email;
 use crate::app::AppState;
 use crate::view::Person;
@@ -71,6 +70,18 @@ impl PeoplePage {
             preview_bad: 0,
         }
     }
+
+    /// The page (unfiltered) with `error` shown on it, answered with `status`.
+    async fn refused(
+        app: &AppState,
+        s: &super::Session,
+        status: StatusCode,
+        error: String,
+    ) -> Response {
+        let mut page = PeoplePage::build(app, s, "").await;
+        page.error = Some(error);
+        (status, page).into_response()
+    }
 }
 
 /// `GET /portal/people?q=`.
@@ -99,9 +110,13 @@ pub async fn add(
         .map(|e| e.trim().to_lowercase())
         .unwrap_or_default();
     if !looks_like_email(&email) {
-        let mut page = PeoplePage::build(&app, &s, "").await;
-        page.error = Some("Not an email address: enter the person's mailbox address.".into());
-        return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+        return PeoplePage::refused(
+            &app,
+            &s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not an email address: enter the person's mailbox address.".into(),
+        )
+        .await;
     }
     let person = Person {
         email: email.clone(),
@@ -109,16 +124,8 @@ pub async fn add(
         extension: clean(form.get("extension")),
     };
     match app.upsert_people(vec![person]).await {
-        Ok(_) => Redirect::to(&format!(
-            "/portal/people?notice={}",
-            url_encode(&format!("Added {email}."))
-        ))
-        .into_response(),
-        Err(e) => {
-            let mut page = PeoplePage::build(&app, &s, "").await;
-            page.error = Some(e.message);
-            (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
-        }
+        Ok(_) => with_notice("/portal/people", &format!("Added {email}.")),
+        Err(e) => PeoplePage::refused(&app, &s, StatusCode::SERVICE_UNAVAILABLE, e.message).await,
     }
 }
 
@@ -133,21 +140,12 @@ pub async fn remove(
         .map(|e| e.trim().to_lowercase())
         .unwrap_or_default();
     match app.delete_person(&email).await {
-        Ok(true) => Redirect::to(&format!(
-            "/portal/people?notice={}",
-            url_encode(&format!("Removed {email}."))
-        ))
-        .into_response(),
-        Ok(false) => Redirect::to(&format!(
-            "/portal/people?notice={}",
-            url_encode(&format!("{email} was not on the watch list."))
-        ))
-        .into_response(),
-        Err(e) => {
-            let mut page = PeoplePage::build(&app, &s, "").await;
-            page.error = Some(e.message);
-            (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
-        }
+        Ok(true) => with_notice("/portal/people", &format!("Removed {email}.")),
+        Ok(false) => with_notice(
+            "/portal/people",
+            &format!("{email} was not on the watch list."),
+        ),
+        Err(e) => PeoplePage::refused(&app, &s, StatusCode::SERVICE_UNAVAILABLE, e.message).await,
     }
 }
 
@@ -215,17 +213,12 @@ pub async fn import(
             })
             .collect();
         return match app.upsert_people(people).await {
-            Ok(total) => Redirect::to(&format!(
-                "/portal/people?notice={}",
-                url_encode(&format!(
-                    "Imported {ok} people; {total} on the watch list now."
-                ))
-            ))
-            .into_response(),
+            Ok(total) => with_notice(
+                "/portal/people",
+                &format!("Imported {ok} people; {total} on the watch list now."),
+            ),
             Err(e) => {
-                let mut page = PeoplePage::build(&app, &s, "").await;
-                page.error = Some(e.message);
-                (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
+                PeoplePage::refused(&app, &s, StatusCode::SERVICE_UNAVAILABLE, e.message).await
             }
         };
     }

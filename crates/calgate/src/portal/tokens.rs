@@ -9,15 +9,15 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use calgate_store::ApiRole;
 
-use super::text::{url_encode, when};
-use super::{AdminSession, Chrome};
+use super::text::when;
+use super::{AdminSession, Chrome, with_notice};
 use crate::app::AppState;
 
 #[derive(Debug, Clone)]
@@ -147,5 +147,5 @@ pub async fn revoke(
         },
         None => "That token no longer exists.".to_string(),
     };
-    Redirect::to(&format!("/portal/tokens?notice={}", url_encode(&notice))).into_response()
+    with_notice("/portal/tokens", &notice)
 }
