@@ -215,12 +215,7 @@ fn ews_modern(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
 ) -> Result<Authorizer, NotConfigured> {
-    let tenant = settings.tenant_id.clone().ok_or_else(|| {
-        NotConfigured::new("SETTINGS_TENANT_ID_MISSING", "no Directory (tenant) ID")
-    })?;
-    let client_id = settings.client_id.clone().ok_or_else(|| {
-        NotConfigured::new("SETTINGS_CLIENT_ID_MISSING", "no Application (client) ID")
-    })?;
+    let (tenant, client_id) = entra_app(settings)?;
     let device = sign_in
         .device_code
         .lock()
@@ -244,6 +239,35 @@ fn ews_modern(
             ));
         }
     };
+    oauth_authorizer(
+        settings,
+        sign_in,
+        entra_http_client(settings)?,
+        (tenant, client_id),
+        method,
+    )
+}
+
+/// The Entra ID app the settings name: its Directory (tenant) ID and Application (client) ID.
+fn entra_app(settings: &CalendarSettings) -> Result<(String, String), NotConfigured> {
+    let tenant = settings.tenant_id.clone().ok_or_else(|| {
+        NotConfigured::new("SETTINGS_TENANT_ID_MISSING", "no Directory (tenant) ID")
+    })?;
+    let client_id = settings.client_id.clone().ok_or_else(|| {
+        NotConfigured::new("SETTINGS_CLIENT_ID_MISSING", "no Application (client) ID")
+    })?;
+    Ok((tenant, client_id))
+}
+
+/// An Entra ID token source for the app `(tenant, client_id)` signing in with `method`,
+/// through the gateway's lockout guard and refresh-token store.
+fn oauth_authorizer(
+    settings: &CalendarSettings,
+    sign_in: &SignInContext,
+    http: reqwest::Client,
+    (tenant, client_id): (String, String),
+    method: SignIn,
+) -> Result<Authorizer, NotConfigured> {
     let oauth = OAuthSettings {
         authority: settings.authority_host.clone(),
         tenant,
@@ -252,7 +276,7 @@ fn ews_modern(
         renew_margin: DEFAULT_RENEW_MARGIN,
     };
     let tokens = TokenSource::new(
-        entra_http_client(settings)?,
+        http,
         oauth,
         sign_in.guard.clone(),
         sign_in.refresh_tokens.clone(),
@@ -272,19 +296,11 @@ fn graph(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
 ) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
-    use calgate_auth::{
-        AppSecret, Authorizer, ClientCertificate, DEFAULT_RENEW_MARGIN, OAuthSettings, SignIn,
-        TokenSource,
-    };
+    use calgate_auth::{AppSecret, ClientCertificate};
     use calgate_engine::graph_source::{self, Anchor, GraphConfig, GraphSource};
     use calgate_settings::GraphSignIn;
 
-    let tenant = settings.tenant_id.clone().ok_or_else(|| {
-        NotConfigured::new("SETTINGS_TENANT_ID_MISSING", "no Directory (tenant) ID")
-    })?;
-    let client_id = settings.client_id.clone().ok_or_else(|| {
-        NotConfigured::new("SETTINGS_CLIENT_ID_MISSING", "no Application (client) ID")
-    })?;
+    let (tenant, client_id) = entra_app(settings)?;
     let app_anchor = || {
         settings
             .username
@@ -340,21 +356,8 @@ fn graph(
         config.connect_timeout,
     )
     .map_err(|e| NotConfigured::new("SETTINGS_GRAPH_CLIENT", e.to_string()))?;
-    let oauth = OAuthSettings {
-        authority: settings.authority_host.clone(),
-        tenant,
-        client_id,
-        sign_in: method,
-        renew_margin: DEFAULT_RENEW_MARGIN,
-    };
-    let tokens = TokenSource::new(
-        http.clone(),
-        oauth,
-        sign_in.guard.clone(),
-        sign_in.refresh_tokens.clone(),
-    )
-    .map_err(|e| NotConfigured::new("SETTINGS_SIGN_IN", e.to_string()))?;
-    let authorizer = Authorizer::OAuth(Arc::new(tokens));
+    let authorizer =
+        oauth_authorizer(settings, sign_in, http.clone(), (tenant, client_id), method)?;
     let source = GraphSource::with_client(http, config, authorizer.clone())
         .map_err(|e| NotConfigured::new("SETTINGS_GRAPH_ENDPOINT", e.to_string()))?;
     // "Retry now" acts on it; the next settings change retires it.
