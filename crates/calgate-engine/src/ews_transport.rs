@@ -12,7 +12,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use calgate_core::{Availability, BusyType, OutOfOffice};
+use calgate_core::{Availability, OutOfOffice};
 use calgate_ews::mail_tips::DEFAULT_MAIL_TIPS_CHUNK;
 use calgate_ews::{
     Action, AuthChallenge, AvailabilityRequest, EwsError, EwsRequest, ExchangeVersion,
@@ -508,15 +508,6 @@ impl<C> fmt::Debug for EwsSource<C> {
     }
 }
 
-/// Whether the fetched data shows the mailbox out of office at `now`.
-fn out_of_office_now(availability: &Availability, now: Timestamp) -> bool {
-    availability.error.is_none()
-        && availability
-            .events
-            .iter()
-            .any(|e| e.busy_type == BusyType::Oof && e.start <= now && now < e.end)
-}
-
 impl<C: CredentialProvider> EwsSource<C> {
     pub fn new(transport: EwsTransport<C>, view: RequestedView) -> EwsSource<C> {
         EwsSource {
@@ -572,20 +563,11 @@ impl<C: CredentialProvider> EwsSource<C> {
         if !self.transport.header.version.supports_mail_tips() {
             return;
         }
-        let mut away: Vec<String> = Vec::new();
-        {
-            let cache = self.replies.lock().unwrap_or_else(|e| e.into_inner());
-            for a in availabilities.iter_mut() {
-                if !out_of_office_now(a, now) {
-                    continue;
-                }
-                match cache.fresh(&a.mailbox.to_lowercase(), now) {
-                    Some(Some(reply)) => apply_reply(a, reply),
-                    Some(None) => {}
-                    None => away.push(a.mailbox.clone()),
-                }
-            }
-        }
+        let away = self
+            .replies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .reuse(availabilities, now, str::to_lowercase, apply_reply);
         if away.is_empty() {
             return;
         }

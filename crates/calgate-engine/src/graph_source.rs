@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use calgate_auth::{AuthError, Authorizer, GrantError, Refusal, Resource};
-use calgate_core::{Availability, BusyType, SourceError};
+use calgate_core::{Availability, SourceError};
 use calgate_graph::error::MAX_ERROR_BODY_BYTES;
 use calgate_graph::mailtips::MAX_MAILTIPS_RESPONSE_BYTES;
 use calgate_graph::schedule::MAX_RESPONSE_BYTES;
@@ -573,24 +573,13 @@ impl GraphSource {
         if !self.config.automatic_replies || self.mail_tips_refused.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let mut out_now: Vec<String> = Vec::new();
-        {
-            let cache = self.replies.lock().unwrap_or_else(|e| e.into_inner());
-            for a in availabilities.iter_mut() {
-                let away = a.error.is_none()
-                    && a.events
-                        .iter()
-                        .any(|e| e.busy_type == BusyType::Oof && e.covers(now));
-                if !away {
-                    continue;
-                }
-                match cache.fresh(&key(&a.mailbox), now) {
-                    Some(Some(reply)) => a.out_of_office = Some(reply.clone()),
-                    Some(None) => {}
-                    None => out_now.push(a.mailbox.clone()),
-                }
-            }
-        }
+        let out_now = self
+            .replies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .reuse(availabilities, now, key, |a, reply| {
+                a.out_of_office = Some(reply.clone())
+            });
         for chunk in out_now.chunks(self.config.batch_size.get()) {
             let Some(request) = GetMailTips::automatic_replies(chunk.to_vec()) else {
                 continue;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use calgate_core::OutOfOffice;
+use calgate_core::{Availability, BusyType, OutOfOffice};
 use jiff::{SignedDuration, Timestamp};
 
 /// How long an automatic reply is reused.
@@ -29,6 +29,30 @@ impl ReplyCache {
             .map(|(_, reply)| reply)
     }
 
+    /// For each answer showing its person out of office at `now`: a reply read within the reuse
+    /// period is handed to `apply`; the addresses with none are returned, to ask the server.
+    /// `key` turns an answer's address into the cache's lower-case one.
+    pub fn reuse(
+        &self,
+        availabilities: &mut [Availability],
+        now: Timestamp,
+        key: impl Fn(&str) -> String,
+        mut apply: impl FnMut(&mut Availability, &OutOfOffice),
+    ) -> Vec<String> {
+        let mut to_ask = Vec::new();
+        for a in availabilities.iter_mut() {
+            if !out_of_office_now(a, now) {
+                continue;
+            }
+            match self.fresh(&key(&a.mailbox), now) {
+                Some(Some(reply)) => apply(a, reply),
+                Some(None) => {}
+                None => to_ask.push(a.mailbox.clone()),
+            }
+        }
+        to_ask
+    }
+
     /// Records what the server said for a lower-case address.
     pub fn put(&mut self, mailbox: String, reply: Option<OutOfOffice>, now: Timestamp) {
         // Entries of people back at work are dropped once per reuse period: the map holds
@@ -43,6 +67,15 @@ impl ReplyCache {
         }
         self.by_mailbox.insert(mailbox, (now, reply));
     }
+}
+
+/// Whether the fetched data shows the mailbox out of office at `now`.
+fn out_of_office_now(availability: &Availability, now: Timestamp) -> bool {
+    availability.error.is_none()
+        && availability
+            .events
+            .iter()
+            .any(|e| e.busy_type == BusyType::Oof && e.covers(now))
 }
 
 #[cfg(test)]
