@@ -39,7 +39,8 @@ const STATES: [SourceState; 8] = [
 /// The one operation the sources perform today (EWS GetUserAvailability, Graph getSchedule).
 const OPERATION: &str = "availability";
 
-fn state_name(s: SourceState) -> &'static str {
+/// A source state's name, as in the API and the pages (`auth_failed`).
+pub(crate) fn state_name(s: SourceState) -> &'static str {
     match s {
         SourceState::Starting => "starting",
         SourceState::Ok => "ok",

@@ -18,6 +18,7 @@ use super::guidance::{self, AUTH_FAILED_CAUSES, Guidance};
 use super::text::{relative, when};
 use super::{AdminSession, Chrome};
 use crate::app::AppState;
+use crate::metrics::state_name;
 
 #[derive(Debug, Clone)]
 pub struct LogLine {
@@ -31,7 +32,7 @@ pub struct LogLine {
 #[template(path = "health.html")]
 pub struct HealthPage {
     chrome: Chrome,
-    state: String,
+    state: &'static str,
     state_words: &'static str,
     since: String,
     code: String,
@@ -61,13 +62,6 @@ fn state_words(state: SourceState) -> &'static str {
         SourceState::Misconfigured => "Misconfigured: the settings cannot work",
         SourceState::Disabled => "Disabled: no calendar source is configured",
     }
-}
-
-fn state_name(state: SourceState) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// A JSON log line as a row; unknown shapes still show their raw text.
