@@ -400,7 +400,8 @@ mod tests {
         assert_eq!(m.outcomes(), vec![(OUTCOME_OTHER.to_string(), 3)]);
     }
 
-    struct Scripted(Result<Vec<Availability>, SourceFailure>);
+    /// Answers every request with the same result; `None`: never answers.
+    struct Scripted(Option<Result<Vec<Availability>, SourceFailure>>);
 
     impl CalendarSource for Scripted {
         fn name(&self) -> &'static str {
@@ -417,8 +418,10 @@ mod tests {
             _mailboxes: &'a [String],
             _window: Window,
         ) -> BoxFuture<'a, Result<Vec<Availability>, SourceFailure>> {
-            let answer = self.0.clone();
-            Box::pin(async move { answer })
+            match self.0.clone() {
+                Some(answer) => Box::pin(async move { answer }),
+                None => Box::pin(futures::future::pending()),
+            }
         }
     }
 
@@ -458,7 +461,8 @@ mod tests {
             ),
         ];
         for failure in failures {
-            let source = ObservedSource::new(Arc::new(Scripted(Err(failure))), metrics.clone());
+            let source =
+                ObservedSource::new(Arc::new(Scripted(Some(Err(failure)))), metrics.clone());
             assert!(source.fetch(&["a@x".into()], window()).await.is_err());
         }
         let now = Timestamp::UNIX_EPOCH;
@@ -472,7 +476,7 @@ mod tests {
                 message: "no such mailbox".into(),
             },
         );
-        let ok = ObservedSource::new(Arc::new(Scripted(Ok(vec![bad]))), metrics.clone());
+        let ok = ObservedSource::new(Arc::new(Scripted(Some(Ok(vec![bad])))), metrics.clone());
         assert_eq!(ok.name(), "scripted");
         assert!(ok.fetch(&["b@x".into()], window()).await.is_ok());
 
@@ -502,27 +506,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_dropped_before_its_answer_counts_as_cancelled() {
-        struct Never;
-        impl CalendarSource for Never {
-            fn name(&self) -> &'static str {
-                "never"
-            }
-            fn limits(&self) -> SourceLimits {
-                SourceLimits {
-                    batch_size: 1,
-                    max_in_flight: 1,
-                }
-            }
-            fn fetch<'a>(
-                &'a self,
-                _mailboxes: &'a [String],
-                _window: Window,
-            ) -> BoxFuture<'a, Result<Vec<Availability>, SourceFailure>> {
-                Box::pin(futures::future::pending())
-            }
-        }
         let metrics = Arc::new(SourceMetrics::default());
-        let source = ObservedSource::new(Arc::new(Never), metrics.clone());
+        let source = ObservedSource::new(Arc::new(Scripted(None)), metrics.clone());
         let mailboxes = vec!["a@x".to_string()];
         let attempt = tokio::time::timeout(
             Duration::from_millis(20),
@@ -541,7 +526,10 @@ mod tests {
         use crate::routing::Routing;
 
         let options = EngineOptions::with_interval(SignedDuration::from_secs(300));
-        let engine = Engine::start(Some(Arc::new(Scripted(Ok(Vec::new())))), options.clone());
+        let engine = Engine::start(
+            Some(Arc::new(Scripted(Some(Ok(Vec::new()))))),
+            options.clone(),
+        );
         // The on-premises source is busy for ten minutes: exactly one request, then it waits.
         let busy = SourceFailure::new(
             "EWS_SERVER_BUSY",
@@ -549,7 +537,7 @@ mod tests {
             FailureAction::RetryAfter(SignedDuration::from_mins(10)),
         );
         let onprem = SourceId::new("onprem");
-        engine.add_source(onprem.clone(), Arc::new(Scripted(Err(busy))), options);
+        engine.add_source(onprem.clone(), Arc::new(Scripted(Some(Err(busy)))), options);
         engine.set_routing(Routing::new().with_domain("onprem.example.com", "onprem"));
         engine.watch(vec![
             "ann@onprem.example.com".into(),
