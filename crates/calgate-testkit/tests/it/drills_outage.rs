@@ -19,7 +19,7 @@ use calgate_testkit::gateway::{TestGateway, spawn_gateway};
 
 use crate::drills_throttle::{
     assert_no_free_on_unknown, drill_options, eventually, ews_source_with, health, records,
-    set_policy, sim_ca, sim_stats, tenant_people, wait_all_fresh, watch as watch_people,
+    set_policy, sim_ca, sim_stats, tenant_people, wait_all_fresh,
 };
 
 /// Spawns a simulator on `addr`, retrying while the previous one's port is being released.
@@ -95,7 +95,7 @@ async fn simulator_killed_mid_batch_refusals_then_restart_recovers() {
     let stale_after = SignedDuration::from_secs(4);
     let gw = spawn_gateway(Some(source), drill_options(1500, 4000)).await;
     let people = tenant_people(&sim, 250);
-    watch_people(&gw, &people).await;
+    gw.watch(&people).await;
     wait_all_fresh(&gw, 250, Duration::from_secs(20)).await;
 
     // Slow answers, so that a batch is surely in flight when the simulator dies.
@@ -165,7 +165,7 @@ async fn answers_slower_than_the_timeout_are_a_clean_error_then_recover() {
     let stale_after = SignedDuration::from_secs(3);
     let gw = spawn_gateway(Some(source), drill_options(1000, 3000)).await;
     let people = tenant_people(&sim, 20);
-    watch_people(&gw, &people).await;
+    gw.watch(&people).await;
     wait_all_fresh(&gw, 20, Duration::from_secs(20)).await;
 
     set_policy(&sim_http, &control, json!({"latency_ms": 10_000})).await;
@@ -207,7 +207,7 @@ async fn truncated_answers_and_resets_are_errors_never_free_then_recover() {
     let stale_after = SignedDuration::from_secs(3);
     let gw = spawn_gateway(Some(source), drill_options(1000, 3000)).await;
     let people = tenant_people(&sim, 20);
-    watch_people(&gw, &people).await;
+    gw.watch(&people).await;
     wait_all_fresh(&gw, 20, Duration::from_secs(20)).await;
 
     let mut seen = Vec::new();
@@ -316,7 +316,7 @@ async fn garbage_entity_bombs_and_huge_bodies_are_errors_never_free() {
             Duration::from_secs(10),
         );
         let gw = spawn_gateway(Some(source), drill_options(60_000, 120_000)).await;
-        watch_people(&gw, &people).await;
+        gw.watch(&people).await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         let last = loop {
             let h = health(&gw).await;
@@ -410,7 +410,7 @@ async fn untrusted_certificate_is_unreachable_never_free_and_recovers() {
     let stale_after = SignedDuration::from_secs(3);
     let gw = spawn_gateway(Some(source), drill_options(1000, 3000)).await;
     let people = tenant_people(&trusted, 20);
-    watch_people(&gw, &people).await;
+    gw.watch(&people).await;
     wait_all_fresh(&gw, 20, Duration::from_secs(20)).await;
 
     proxy.switch(untrusted.addr);

@@ -105,18 +105,6 @@ pub(crate) fn tenant_people(sim: &calgate_sim::Running, n: usize) -> Vec<String>
         .collect()
 }
 
-pub(crate) async fn watch(gw: &TestGateway, people: &[String]) {
-    let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
-    let resp = gw
-        .admin
-        .put(format!("{}/api/v1/people", gw.url()))
-        .json(&list)
-        .send()
-        .await
-        .expect("put people");
-    assert_eq!(resp.status(), 200);
-}
-
 pub(crate) async fn health(gw: &TestGateway) -> Value {
     get_json(&gw.admin, &format!("{}/api/v1/health", gw.url())).await
 }
@@ -225,7 +213,7 @@ async fn sustained_server_busy_is_waited_out_and_statuses_stay_known() {
     let stale_after = SignedDuration::from_secs(8);
     let gw = spawn_gateway(Some(source), drill_options(1000, 8000)).await;
     let people = tenant_people(&sim, 60);
-    watch(&gw, &people).await;
+    gw.watch(&people).await;
     wait_all_fresh(&gw, 60, Duration::from_secs(20)).await;
 
     // Every second request is ErrorServerBusy with a 1.5 s back-off, for 8 s.
@@ -288,7 +276,7 @@ async fn retry_after_storm_turns_old_data_unknown_never_free_and_recovers() {
     let stale_after = SignedDuration::from_secs(3);
     let gw = spawn_gateway(Some(source), drill_options(1000, 3000)).await;
     let people = tenant_people(&sim, 40);
-    watch(&gw, &people).await;
+    gw.watch(&people).await;
     wait_all_fresh(&gw, 40, Duration::from_secs(20)).await;
 
     // Every request answered 429 with Retry-After: 4 for 9 s.
@@ -414,7 +402,7 @@ async fn connection_count_limit_lowers_concurrency_and_everyone_is_fetched() {
     );
     let gw = spawn_gateway(Some(source), drill_options(60_000, 180_000)).await;
     let people = tenant_people(&sim, 400);
-    watch(&gw, &people).await;
+    gw.watch(&people).await;
     let mut throttled_seen = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {

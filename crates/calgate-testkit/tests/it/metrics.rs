@@ -11,7 +11,7 @@ use calgate_sim::SimConfig;
 use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings};
 use calgate_testkit::{sim_http_client, spawn_sim};
 
-use crate::drills_throttle::{eventually, get_json, set_policy, sim_stats, tenant_people, watch};
+use crate::drills_throttle::{eventually, get_json, set_policy, sim_stats, tenant_people};
 
 const SERVICE: &str = "attendant@contoso.com";
 const SERVICE_PASSWORD: &str = "Attendant-Passw0rd";
@@ -102,7 +102,7 @@ async fn latency_histogram_and_outcomes_match_what_the_simulator_answered() {
     let everyone = people(&sim, 160);
     assert_eq!(everyone.len(), 160, "the simulator has enough people");
     // 150 people: two GetUserAvailability requests of at most 100.
-    watch(&gw, &everyone[..150]).await;
+    gw.watch(&everyone[..150]).await;
     wait_fresh(&gw, 150).await;
 
     let text = scrape(&gw).await;
@@ -158,7 +158,7 @@ async fn latency_histogram_and_outcomes_match_what_the_simulator_answered() {
         json!({"busy_every_n_requests": 1, "busy_backoff_ms": 1000}),
     )
     .await;
-    watch(&gw, &everyone).await;
+    gw.watch(&everyone).await;
     let admin = gw.admin.clone();
     let metrics_url = format!("{}/metrics", gw.url());
     eventually(
@@ -243,7 +243,7 @@ async fn a_refused_password_counts_one_auth_failure() {
         "{before}"
     );
     // 60 people: one request, so exactly one sign-in is refused.
-    watch(&gw, &people(&sim, 60)).await;
+    gw.watch(&people(&sim, 60)).await;
     gw.save_settings(&settings(&sim, "Not-The-Passw0rd")).await;
     let admin = gw.admin.clone();
     let health_url = format!("{}/api/v1/health", gw.url());
