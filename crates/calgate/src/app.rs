@@ -151,6 +151,23 @@ impl AppState {
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
     }
 
+    /// Saves validated settings with an audit row naming `actor`, then applies them.
+    pub async fn save_settings(
+        &self,
+        settings: CalendarSettings,
+        actor: &str,
+    ) -> Result<(), calgate_store::StoreError> {
+        let saved = self.store.save_calendar_settings(&settings, actor).await?;
+        tracing::info!(
+            revision = saved.revision,
+            fields = ?saved.changed_fields,
+            actor = %actor,
+            "calendar settings saved"
+        );
+        self.apply_settings(settings);
+        Ok(())
+    }
+
     pub async fn person(&self, email: &str) -> Result<Option<Person>, ApiError> {
         Ok(self
             .store

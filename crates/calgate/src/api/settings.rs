@@ -43,21 +43,12 @@ pub async fn put(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(fields.api_body())).into_response());
         }
     };
-    let actor = format!("api-token:{}", token.label);
-    let saved = app
-        .store
-        .save_calendar_settings(&settings, &actor)
+    let view = settings.view();
+    app.save_settings(settings, &format!("api-token:{}", token.label))
         .await
         .map_err(store_error)?;
-    tracing::info!(
-        revision = saved.revision,
-        fields = ?saved.changed_fields,
-        actor = %actor,
-        "calendar settings saved"
-    );
-    app.apply_settings(settings.clone());
     Ok(Json(SettingsAnswer {
-        settings: settings.view(),
+        settings: view,
         warnings,
     })
     .into_response())

@@ -397,6 +397,16 @@ fn groups(
 }
 
 impl SettingsPage {
+    /// The form filled with the saved settings, for `provider`.
+    async fn saved_values(
+        app: &Arc<AppState>,
+        session: &super::Session,
+        provider: Provider,
+    ) -> SettingsPage {
+        let (values, _) = values_from_settings(app);
+        SettingsPage::build(app, session, provider, values, BTreeMap::new()).await
+    }
+
     async fn build(
         app: &Arc<AppState>,
         session: &super::Session,
@@ -463,9 +473,8 @@ impl SettingsPage {
 
 /// `GET /portal/settings`.
 pub async fn page(State(app): State<Arc<AppState>>, AdminSession(s): AdminSession) -> Response {
-    let (values, _) = values_from_settings(&app);
     let provider = app.settings().provider;
-    SettingsPage::build(&app, &s, provider, values, BTreeMap::new())
+    SettingsPage::saved_values(&app, &s, provider)
         .await
         .into_response()
 }
@@ -570,26 +579,15 @@ pub async fn save(
         ));
         return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
     };
-    let actor = format!("portal:{}", s.user);
-    match app.store.save_calendar_settings(&settings, &actor).await {
-        Ok(saved) => {
-            tracing::info!(
-                revision = saved.revision,
-                fields = ?saved.changed_fields,
-                actor = %actor,
-                "calendar settings saved"
-            );
-        }
-        Err(e) => {
-            let mut page =
-                SettingsPage::build(&app, &s, provider, echo(&form), BTreeMap::new()).await;
-            page.errors_summary = Some(format!("The database refused the save: {e}"));
-            return (StatusCode::SERVICE_UNAVAILABLE, page).into_response();
-        }
+    if let Err(e) = app
+        .save_settings(settings, &format!("portal:{}", s.user))
+        .await
+    {
+        let mut page = SettingsPage::build(&app, &s, provider, echo(&form), BTreeMap::new()).await;
+        page.errors_summary = Some(format!("The database refused the save: {e}"));
+        return (StatusCode::SERVICE_UNAVAILABLE, page).into_response();
     }
-    app.apply_settings(settings);
-    let (values, _) = values_from_settings(&app);
-    let mut page = SettingsPage::build(&app, &s, provider, values, BTreeMap::new()).await;
+    let mut page = SettingsPage::saved_values(&app, &s, provider).await;
     page.saved = true;
     page.warnings = warnings
         .iter()
@@ -612,9 +610,8 @@ pub async fn test(
         .get("mailbox")
         .map(|m| m.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let (values, _) = values_from_settings(&app);
     let settings = app.settings();
-    let mut page = SettingsPage::build(&app, &s, settings.provider, values, BTreeMap::new()).await;
+    let mut page = SettingsPage::saved_values(&app, &s, settings.provider).await;
     page.test_mailbox = mailbox.clone();
     let answer = if crate::api::people::looks_like_email(&mailbox) {
         crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await
@@ -675,9 +672,8 @@ pub async fn start_device_code(
             axum::response::Redirect::to("/portal/settings#device-code").into_response()
         }
         Err(e) => {
-            let (values, _) = values_from_settings(&app);
             let provider = app.settings().provider;
-            let mut page = SettingsPage::build(&app, &s, provider, values, BTreeMap::new()).await;
+            let mut page = SettingsPage::saved_values(&app, &s, provider).await;
             page.device.error = Some(format!("{} ({})", e.message, e.code));
             (e.status, page).into_response()
         }
