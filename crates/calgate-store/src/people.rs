@@ -117,20 +117,14 @@ impl Store {
                 reason: format!("entry {i}: {reason}"),
             })?);
         }
-        // The last entry for an email wins, as if the batch were applied in order.
-        let mut last_index = std::collections::HashMap::new();
-        for (i, p) in normalized.iter().enumerate() {
-            last_index.insert(p.email.clone(), i);
-        }
-        let mut unique: Vec<&WatchedPerson> = normalized
-            .iter()
-            .enumerate()
-            .filter(|(i, p)| last_index.get(&p.email) == Some(i))
-            .map(|(_, p)| p)
-            .collect();
         // In key order: each index page is visited once per batch instead of once per row in
         // random order, which at 100 000 people spilled the page cache on every few rows.
-        unique.sort_unstable_by(|a, b| a.email.cmp(&b.email));
+        // The last entry for an email wins, as if the batch were applied in order: sorted
+        // from the end with a stable sort, it comes first among its equals and is the one
+        // `dedup_by` keeps.
+        let mut unique: Vec<&WatchedPerson> = normalized.iter().rev().collect();
+        unique.sort_by(|a, b| a.email.cmp(&b.email));
+        unique.dedup_by(|a, b| a.email == b.email);
         let mut conn = self.sqlite().acquire().await?;
         upsert_sorted(&mut conn, &unique).await
     }
