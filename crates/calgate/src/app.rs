@@ -71,9 +71,10 @@ pub fn engine_options(settings: &CalendarSettings, tz: &jiff::tz::TimeZone) -> E
 }
 
 impl AppState {
+    /// The state around `store`, with an engine started (without a source) on the options for
+    /// `settings`; [`AppState::apply_settings`] gives it its source.
     pub fn new(
         store: Store,
-        engine: Engine,
         settings: CalendarSettings,
         site_time_zone: jiff::tz::TimeZone,
         source_mode: SourceMode,
@@ -85,7 +86,7 @@ impl AppState {
             .unwrap_or_else(|| engine_options(&settings, &site_time_zone));
         AppState {
             store,
-            engine,
+            engine: Engine::start(None, options.clone()),
             settings: RwLock::new(settings),
             options: RwLock::new(options),
             site_time_zone,

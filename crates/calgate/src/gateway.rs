@@ -13,10 +13,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use calgate_engine::{Engine, EngineOptions};
+use calgate_engine::EngineOptions;
 use calgate_store::Store;
 
-use crate::app::{AppState, SourceMode, engine_options, router};
+use crate::app::{AppState, SourceMode, router};
 
 /// The admin account's name.
 pub const ADMIN_USER: &str = "admin";
@@ -144,18 +144,25 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         .await?
         .map(|s| s.settings)
         .unwrap_or_default();
-    let options = config
-        .engine_override
-        .clone()
-        .unwrap_or_else(|| engine_options(&settings, &config.site_time_zone));
-    let engine = Engine::start(None, options);
+    let app = Arc::new(AppState::new(
+        store,
+        settings.clone(),
+        config.site_time_zone.clone(),
+        config.source.clone(),
+        config.engine_override.clone(),
+        sign_in,
+    ));
+    let engine = app.engine();
     // Warm restart: last-known data is served (as stale, by its age) until fresh data arrives.
     let now = Timestamp::now();
     // Page by page: the saved text of the whole watch list is never in memory at once, and what
     // is put back is not saved again.
     let mut after = String::new();
     loop {
-        let page = store.load_availability_page(&after, RESTORE_PAGE).await?;
+        let page = app
+            .store
+            .load_availability_page(&after, RESTORE_PAGE)
+            .await?;
         let Some(last) = page.last() else {
             break;
         };
@@ -164,21 +171,12 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
             engine.board().restore(availability, now);
         }
     }
-    let people = store.list_people().await?;
+    let people = app.store.list_people().await?;
 
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    let app = Arc::new(AppState::new(
-        store,
-        engine,
-        settings.clone(),
-        config.site_time_zone.clone(),
-        config.source.clone(),
-        config.engine_override.clone(),
-        sign_in,
-    ));
     app.apply_settings(settings);
     // After the source is in place: mailboxes whose saved data is still fresh are asked again
     // when due, not all at once.
