@@ -134,12 +134,10 @@ impl Engine {
     pub fn start(source: Option<Arc<dyn CalendarSource>>, options: EngineOptions) -> Engine {
         let now = Timestamp::now();
         let board = Arc::new(StatusBoard::new(options.status));
-        let state = if source.is_some() {
-            SourceState::Starting
-        } else {
-            SourceState::Disabled
-        };
-        let health = Arc::new(Mutex::new(SourceHealth::new(state, now)));
+        let health = Arc::new(Mutex::new(SourceHealth::new(
+            starting_state(source.is_some()),
+            now,
+        )));
         let counters = Arc::new(EngineCounters::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let runner = Runner::new(
@@ -303,14 +301,21 @@ impl Engine {
     fn health_cell(&self, id: &SourceId, configured: bool) -> HealthCell {
         let mut healths = self.healths();
         let cell = healths.entry(id.clone()).or_insert_with(|| {
-            let state = if configured {
-                SourceState::Starting
-            } else {
-                SourceState::Disabled
-            };
-            Arc::new(Mutex::new(SourceHealth::new(state, Timestamp::now())))
+            Arc::new(Mutex::new(SourceHealth::new(
+                starting_state(configured),
+                Timestamp::now(),
+            )))
         });
         cell.clone()
+    }
+}
+
+/// A source's state until its first answer: starting when it has a source, else disabled.
+fn starting_state(configured: bool) -> SourceState {
+    if configured {
+        SourceState::Starting
+    } else {
+        SourceState::Disabled
     }
 }
 
@@ -715,11 +720,7 @@ impl Runner {
         self.paused_for_credentials = false;
         self.probing = false;
         self.next_slot = now;
-        let state = if source.is_some() {
-            SourceState::Starting
-        } else {
-            SourceState::Disabled
-        };
+        let state = starting_state(source.is_some());
         self.source = source;
         self.set_health(state, None, None, None, now);
         // Everyone is fetched promptly with the new source.
