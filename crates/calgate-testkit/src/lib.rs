@@ -95,6 +95,16 @@ pub async fn spawn_sim(config: calgate_sim::SimConfig) -> calgate_sim::Running {
         .unwrap_or_else(|e| panic!("calgate-sim did not start: {e:#}"))
 }
 
+/// Every address in the simulated tenant's directory, in directory order.
+pub fn sim_people(sim: &calgate_sim::Running) -> Vec<String> {
+    sim.state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| p.email.clone())
+        .collect()
+}
+
 /// An HTTP client that trusts the simulator's CA (plain HTTP works too).
 ///
 /// # Panics

@@ -14,7 +14,7 @@ use calgate_ews::ExchangeVersion;
 use calgate_ews::availability::RequestedView;
 use calgate_sim::SimConfig;
 use calgate_testkit::gateway::{SseClient, spawn_gateway, wait_fetched};
-use calgate_testkit::{ground_truth_status, sim_http_client, sim_stats};
+use calgate_testkit::{ground_truth_status, sim_http_client, sim_people, sim_stats};
 
 async fn ews_source(sim: &calgate_sim::Running, config: &SimConfig) -> Arc<dyn CalendarSource> {
     let (upn, password) = config.service_account.clone().expect("service account");
@@ -45,21 +45,10 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
     let gw = spawn_gateway(Some(source), options).await;
     let http = gw.admin.clone();
     let base = gw.url();
-    let people: Vec<String> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&sim);
     let n = people.len() as u64;
     assert_eq!(n, 250);
-    let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
-    http.put(format!("{base}/api/v1/people"))
-        .json(&list)
-        .send()
-        .await
-        .expect("put people");
+    gw.watch(&people).await;
 
     let health = wait_fetched(&http, &base, n, Duration::from_secs(60)).await;
     assert_eq!(
@@ -142,11 +131,7 @@ async fn meeting_boundaries_are_pushed_without_asking_exchange() {
     .await;
     let http = gw.admin.clone();
     let base = gw.url();
-    http.put(format!("{base}/api/v1/people"))
-        .json(&json!([{"email": email}]))
-        .send()
-        .await
-        .expect("put");
+    gw.watch(std::slice::from_ref(&email)).await;
     wait_fetched(&http, &base, 1, Duration::from_secs(60)).await;
     let before = sim_stats(&sim_http, &sim).await["requests"]["GetUserAvailability"].clone();
 
@@ -191,18 +176,7 @@ async fn two_thousand_mailboxes_cost_twenty_requests_per_interval() {
     let gw = spawn_gateway(Some(source), EngineOptions::with_interval(interval)).await;
     let http = gw.admin.clone();
     let base = gw.url();
-    let people: Vec<Value> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| json!({"email": p.email}))
-        .collect();
-    http.put(format!("{base}/api/v1/people"))
-        .json(&people)
-        .send()
-        .await
-        .expect("put");
+    gw.watch(&sim_people(&sim)).await;
     wait_fetched(&http, &base, 2000, Duration::from_secs(60)).await;
     let sim_http = sim_http_client(&sim);
     let first = sim_stats(&sim_http, &sim).await;
@@ -262,11 +236,7 @@ async fn a_calendar_edit_is_seen_within_one_interval() {
     .await;
     let http = gw.admin.clone();
     let base = gw.url();
-    http.put(format!("{base}/api/v1/people"))
-        .json(&json!([{"email": email}]))
-        .send()
-        .await
-        .expect("put");
+    gw.watch(std::slice::from_ref(&email)).await;
     wait_fetched(&http, &base, 1, Duration::from_secs(60)).await;
     let mut stream = SseClient::connect(&http, &format!("{base}/api/v1/stream"), None).await;
     let snapshot = stream.next(Duration::from_secs(5)).await.expect("snapshot");
@@ -320,19 +290,8 @@ async fn a_throttled_first_fetch_is_retried_when_the_back_off_ends() {
     .await;
     let http = gw.admin.clone();
     let base = gw.url();
-    let people: Vec<Value> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| json!({"email": p.email}))
-        .collect();
     let started = std::time::Instant::now();
-    http.put(format!("{base}/api/v1/people"))
-        .json(&people)
-        .send()
-        .await
-        .expect("put");
+    gw.watch(&sim_people(&sim)).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let health: Value = http

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use calgate_engine::EngineOptions;
 use calgate_sim::{SimConfig, tenant::FreeBusyAccess};
 use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings};
-use calgate_testkit::{ground_truth_status, sim_http_client, sim_stats};
+use calgate_testkit::{ground_truth_status, sim_http_client, sim_people, sim_stats};
 
 const CLIENT_SECRET: &str = "graph-app-secret-value";
 
@@ -99,13 +99,7 @@ async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() 
         .expect("policy");
     assert!(resp.status().is_success(), "policy: {}", resp.status());
     let gw = spawn_gateway_from_settings().await;
-    let people: Vec<String> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&sim);
     let n = people.len() as u64;
     assert_eq!(n, 2000);
     gw.watch(&people).await;
@@ -198,13 +192,7 @@ async fn retry_after_storm_is_honoured_and_an_unknown_user_is_unknown() {
     let sim = graph_sim(120).await;
     let sim_http = sim_http_client(&sim);
     let gw = spawn_gateway_from_settings().await;
-    let mut people: Vec<String> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let mut people: Vec<String> = sim_people(&sim);
     let stranger = "nobody-here@contoso.com".to_string();
     people.push(stranger.clone());
     gw.watch(&people).await;
@@ -275,13 +263,7 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
     let sim = graph_sim(30).await;
     let sim_http = sim_http_client(&sim);
     let gw = spawn_gateway_from_settings().await;
-    let people: Vec<String> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&sim);
     gw.watch(&people).await;
     let wrong = "a-revoked-secret-value";
     gw.save_settings(&graph_settings(&sim, wrong)).await;
@@ -332,13 +314,7 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
 async fn switching_office365_to_microsoft365_keeps_ids_and_watch_list() {
     let sim = graph_sim(10).await;
     let gw = spawn_gateway_from_settings().await;
-    let people: Vec<String> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&sim);
     gw.watch(&people).await;
     gw.save_settings(&json!({
         "provider": "office365",
@@ -435,13 +411,7 @@ async fn app_only_with_a_certificate_bundle() {
     .await
     .expect("simulator");
     let gw = spawn_gateway_from_settings().await;
-    let people: Vec<String> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&sim);
     gw.watch(&people).await;
     let mut settings = graph_settings(&sim, "unused");
     settings
@@ -460,13 +430,7 @@ async fn app_only_with_a_certificate_bundle() {
 async fn delegated_service_account_sign_in_calls_graph_as_me() {
     let sim = graph_sim(30).await;
     let gw = spawn_gateway_from_settings().await;
-    let people: Vec<String> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&sim);
     gw.watch(&people).await;
     let mut settings = graph_settings(&sim, "unused");
     settings

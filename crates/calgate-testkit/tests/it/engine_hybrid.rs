@@ -22,7 +22,7 @@ use calgate_engine::{
 use calgate_sim::SimConfig;
 use calgate_sim::tenant::FreeBusyAccess;
 use calgate_testkit::sources::graph_app_source;
-use calgate_testkit::{ground_truth_status, sim_http_client, sim_stats, spawn_sim};
+use calgate_testkit::{ground_truth_status, sim_http_client, sim_people, sim_stats, spawn_sim};
 
 use crate::drills_throttle::{ews_source_with, set_policy, sim_ca};
 
@@ -94,15 +94,6 @@ fn first_round(seen: &Calls) -> usize {
             named.len() > before
         })
         .count()
-}
-
-fn people(sim: &calgate_sim::Running) -> Vec<String> {
-    sim.state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect()
 }
 
 fn requests(stats: &Value, operation: &str) -> u64 {
@@ -272,8 +263,8 @@ async fn hybrid_routing_keeps_each_source_to_its_own_mailboxes() {
     .await;
     let onprem_http = sim_http_client(&onprem_sim);
     let cloud_http = sim_http_client(&cloud_sim);
-    let onprem_people = people(&onprem_sim);
-    let cloud_people = people(&cloud_sim);
+    let onprem_people = sim_people(&onprem_sim);
+    let cloud_people = sim_people(&cloud_sim);
     assert!(
         onprem_people.iter().all(|e| e.ends_with(ONPREM_DOMAIN))
             && cloud_people.iter().all(|e| !e.ends_with(ONPREM_DOMAIN)),

@@ -13,7 +13,7 @@ use calgate_ews::{
     Action, AuthChallenge, AvailabilityRequest, EwsError, ExchangeVersion, Impersonation,
     MailTipsRequest, MailboxBatch, RequestedView, ResolveNamesRequest, RetryAfter, SoapHeader,
 };
-use calgate_testkit::{EwsDocument, shared_dir, validate_ews};
+use calgate_testkit::{EwsDocument, shared_dir, sim_people, validate_ews};
 use jiff::Timestamp;
 use reqwest::header::HeaderValue;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -510,13 +510,7 @@ async fn a_thousand_mailboxes_in_ten_requests_match_the_ground_truth() {
     use calgate_sim::tenant::FreeBusyAccess;
 
     let (sim, config) = tls_sim(1000).await;
-    let emails: Vec<String> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let emails: Vec<String> = sim_people(&sim);
     assert_eq!(emails.len(), 1000);
     // A working day whatever day the test runs (the tenant meets on working days only, so a
     // weekend window would compare few events): from noon of the next Monday to Thursday, 36

@@ -9,6 +9,7 @@ use calgate_core::{Availability, BusyType, CalendarEvent, OutOfOffice};
 use calgate_graph::schedule::status_name;
 use calgate_graph::{ErrorAction, GetMailTips, GetSchedule, ScheduleLimit, ServiceError, UserPage};
 use calgate_sim::{Running, SimConfig};
+use calgate_testkit::sim_people;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
@@ -503,13 +504,7 @@ async fn calgate_graph_round_trips_200_mailboxes() {
         pages += 1;
     }
     assert_eq!(pages, 4, "200 people in pages of 64");
-    let directory: Vec<String> = running
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let directory: Vec<String> = sim_people(&running);
     assert_eq!(addresses, directory);
 
     let fetched_at = Timestamp::now();
@@ -581,13 +576,7 @@ async fn graph_refusals_limits_and_time_zones() {
     let (start, end) = window();
     script(&client, &running, start).await;
     let truth = ground_truth(&client, &running, start, end).await;
-    let people: Vec<String> = running
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&running);
     let url = format!(
         "{}/users/{}/calendar/getSchedule",
         running.urls.graph_url, people[0]
@@ -851,13 +840,7 @@ async fn throttling_sends_fractional_retry_after_and_counts_violations() {
     let client = https_client(&running);
     let token = app_token(&client, &running).await;
     let (start, end) = window();
-    let people: Vec<String> = running
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&running);
     let request = GetSchedule::new(
         people[..5].to_vec(),
         start,
@@ -959,13 +942,7 @@ async fn graph_faults_from_the_policy() {
     let client = https_client(&running);
     let token = app_token(&client, &running).await;
     let (start, end) = window();
-    let people: Vec<String> = running
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&running);
     let request = GetSchedule::new(
         people[..3].to_vec(),
         start,
@@ -1035,13 +1012,7 @@ async fn a_fifth_request_in_flight_on_one_mailbox_is_throttled() {
     let client = https_client(&running);
     let token = app_token(&client, &running).await;
     let (start, end) = window();
-    let people: Vec<String> = running
-        .state
-        .tenant()
-        .people
-        .iter()
-        .map(|p| p.email.clone())
-        .collect();
+    let people: Vec<String> = sim_people(&running);
     let request = GetSchedule::new(
         people[..2].to_vec(),
         start,
