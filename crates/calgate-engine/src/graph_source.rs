@@ -192,6 +192,20 @@ struct Throttle {
     probing: bool,
 }
 
+impl Throttle {
+    /// Refuses to send while a `Retry-After` of this source runs.
+    fn check_hold(&mut self) -> Result<(), SourceFailure> {
+        if let Some(until) = self.until {
+            let now = Instant::now();
+            if now < until {
+                return Err(held(until - now));
+            }
+            self.until = None;
+        }
+        Ok(())
+    }
+}
+
 /// One admitted request; the lone request after a hold reports how it was answered.
 struct Admission<'a> {
     source: &'a GraphSource,
@@ -308,27 +322,14 @@ impl GraphSource {
         self.throttle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Refuses to send while a `Retry-After` of this source runs.
-    fn check_hold(&self) -> Result<(), SourceFailure> {
-        let mut t = self.throttle();
-        if let Some(until) = t.until {
-            let now = Instant::now();
-            if now < until {
-                return Err(held(until - now));
-            }
-            t.until = None;
-        }
-        Ok(())
-    }
-
     /// The right to send one request: refused while a hold runs; once it has run out, a single
     /// request goes first and the others wait for its answer, so that a service still throttling
     /// sees one request rather than four.
     async fn admit(&self) -> Result<Admission<'_>, SourceFailure> {
         loop {
             {
-                self.check_hold()?;
                 let mut t = self.throttle();
+                t.check_hold()?;
                 if !t.probe_due {
                     return Ok(Admission {
                         source: self,
@@ -366,7 +367,7 @@ impl GraphSource {
     ) -> Result<Vec<u8>, CallError> {
         let mut refused_once = false;
         loop {
-            self.check_hold()?;
+            self.throttle().check_hold()?;
             let authorization = self
                 .authorizer
                 .authorize(Resource::Graph)
