@@ -79,6 +79,20 @@ pub struct PersonView {
     pub error: Option<ErrorView>,
 }
 
+/// A person's status on the board; unknown (`NO_DATA`) before their first answer.
+pub fn status_view(entry: Option<&PersonEntry>) -> StatusView {
+    entry
+        .map(|e| StatusView::from(&e.status))
+        .unwrap_or(StatusView {
+            state: OperatorState::Unknown,
+            since: None,
+            until: None,
+            next_free: None,
+            event: None,
+            unknown_reason: Some("NO_DATA".to_string()),
+        })
+}
+
 /// Builds the record: the day's timeline in the site's time zone, privacy and status rules
 /// as `options` say.
 pub fn person_view(
@@ -89,21 +103,11 @@ pub fn person_view(
     stale_age: SignedDuration,
 ) -> PersonView {
     let availability = entry.and_then(|e| e.availability.as_deref());
-    let status = entry
-        .map(|e| StatusView::from(&e.status))
-        .unwrap_or(StatusView {
-            state: OperatorState::Unknown,
-            since: None,
-            until: None,
-            next_free: None,
-            event: None,
-            unknown_reason: Some("NO_DATA".to_string()),
-        });
     PersonView {
         email: person.email.clone(),
         name: person.name.clone(),
         extension: person.extension.clone(),
-        status,
+        status: status_view(entry),
         today: availability
             .map(|a| today(a, now, &options.site_time_zone, &options.status))
             .unwrap_or_default(),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::ApiError;
 use crate::app::AppState;
-use crate::view::{Person, PersonView, StatusView, person_view};
+use crate::view::{Person, PersonView, StatusView, person_view, status_view};
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -38,19 +38,14 @@ pub async fn list(
         .search_people(q.query.as_deref().unwrap_or(""), limit)
         .await?;
     let board = app.engine().board();
-    let now = Timestamp::now();
-    let options = app.options();
+    // Only the status: the day's timeline of every listed person is not built to be dropped.
     let out = people
         .into_iter()
-        .map(|p| {
-            let entry = board.get(&p.email);
-            let view = person_view(&p, entry.as_ref(), &options, now, app.stale_age());
-            PersonSummary {
-                email: p.email,
-                name: p.name,
-                extension: p.extension,
-                status: view.status,
-            }
+        .map(|p| PersonSummary {
+            status: status_view(board.get(&p.email).as_ref()),
+            email: p.email,
+            name: p.name,
+            extension: p.extension,
         })
         .collect();
     Ok(Json(out))
