@@ -12,3 +12,10 @@ pub mod portal;
 pub mod signin_store;
 pub mod sources;
 pub mod view;
+
+/// `N` random bytes in hex: session tokens, sign-in ids, the guard's salt.
+pub(crate) fn random_hex<const N: usize>() -> String {
+    use rand::Rng;
+    let bytes: [u8; N] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -218,10 +218,8 @@ pub async fn context(store: &Store) -> anyhow::Result<SignInContext> {
 }
 
 fn fresh_state() -> GuardState {
-    use rand::Rng;
-    let salt: [u8; 16] = rand::rng().random();
     GuardState {
-        salt: salt.iter().map(|b| format!("{b:02x}")).collect(),
+        salt: crate::random_hex::<16>(),
         quarantined: Default::default(),
     }
 }

@@ -186,7 +186,7 @@ pub async fn start_device_code(
                             .username
                             .clone()
                             .unwrap_or_else(|| "device-code sign-in".into()),
-                        sign_in_id: new_sign_in_id(),
+                        sign_in_id: crate::random_hex::<16>(),
                     };
                     adopt(&app, http, &settings, sign_in, grant).await
                 }
@@ -223,12 +223,6 @@ pub async fn start_device_code(
         poller,
     };
     Ok((StatusCode::CREATED, Json(status_of(&flow))))
-}
-
-fn new_sign_in_id() -> String {
-    use rand::Rng;
-    let bytes: [u8; 16] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Stores the sign-in's refresh token, remembers the sign-in (persisted) and rebuilds the source

@@ -6,7 +6,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, header};
-use rand::RngCore;
 
 use super::SESSION_COOKIE;
 
@@ -70,9 +69,7 @@ impl std::fmt::Debug for Sessions {
 }
 
 fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::random_hex::<32>()
 }
 
 /// Compares two secrets without stopping at the first difference.
