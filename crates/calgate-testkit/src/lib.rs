@@ -123,6 +123,29 @@ pub fn sim_http_client(sim: &calgate_sim::Running) -> reqwest::Client {
         .unwrap_or_else(|e| panic!("cannot build an HTTP client: {e}"))
 }
 
+/// `PUT` of `body` to the simulator's control API at `path` (such as `policy` or
+/// `mailboxes/{email}/events`).
+///
+/// # Panics
+/// When the simulator refuses it.
+pub async fn sim_control_put(
+    http: &reqwest::Client,
+    sim: &calgate_sim::Running,
+    path: &str,
+    body: &serde_json::Value,
+) {
+    let resp = http
+        .put(format!(
+            "{}/{path}",
+            sim.urls.control_url.trim_end_matches('/')
+        ))
+        .json(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("control API {path}: {e}"));
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+}
+
 /// `GET /_sim/stats` of a running simulator.
 ///
 /// # Panics

@@ -14,7 +14,9 @@ use calgate_ews::ExchangeVersion;
 use calgate_ews::availability::RequestedView;
 use calgate_sim::SimConfig;
 use calgate_testkit::gateway::{SseClient, spawn_gateway, wait_fetched};
-use calgate_testkit::{ground_truth_status, sim_http_client, sim_people, sim_stats};
+use calgate_testkit::{
+    ground_truth_status, sim_control_put, sim_http_client, sim_people, sim_stats,
+};
 
 async fn ews_source(sim: &calgate_sim::Running, config: &SimConfig) -> Arc<dyn CalendarSource> {
     let (upn, password) = config.service_account.clone().expect("service account");
@@ -111,17 +113,16 @@ async fn meeting_boundaries_are_pushed_without_asking_exchange() {
     let email = sim.state.tenant().people[0].email.clone();
     let start = Timestamp::now() + SignedDuration::from_secs(3);
     let end = start + SignedDuration::from_secs(2);
-    let control = sim.urls.control_url.trim_end_matches('/').to_string();
-    let resp = sim_http
-        .put(format!("{control}/mailboxes/{email}/events"))
-        .json(&json!([{
+    sim_control_put(
+        &sim_http,
+        &sim,
+        &format!("mailboxes/{email}/events"),
+        &json!([{
             "start": start.to_string(), "end": end.to_string(), "busy_type": "busy",
             "subject": "Short call", "location": "Room 1", "private": false, "all_day": false
-        }]))
-        .send()
-        .await
-        .expect("script events");
-    assert!(resp.status().is_success(), "control API: {}", resp.status());
+        }]),
+    )
+    .await;
 
     let source = ews_source(&sim, &config).await;
     let gw = spawn_gateway(
@@ -274,14 +275,13 @@ async fn a_throttled_first_fetch_is_retried_when_the_back_off_ends() {
     };
     let sim = calgate_sim::spawn(config.clone()).await.expect("simulator");
     let sim_http = sim_http_client(&sim);
-    let control = sim.urls.control_url.trim_end_matches('/').to_string();
-    let resp = sim_http
-        .put(format!("{control}/policy"))
-        .json(&json!({"busy_every_n_requests": 2, "busy_backoff_ms": 1000}))
-        .send()
-        .await
-        .expect("policy");
-    assert!(resp.status().is_success());
+    sim_control_put(
+        &sim_http,
+        &sim,
+        "policy",
+        &json!({"busy_every_n_requests": 2, "busy_backoff_ms": 1000}),
+    )
+    .await;
     let source = ews_source(&sim, &config).await;
     let gw = spawn_gateway(
         Some(source),

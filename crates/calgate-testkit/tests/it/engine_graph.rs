@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use calgate_engine::EngineOptions;
 use calgate_sim::{SimConfig, tenant::FreeBusyAccess};
 use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings};
-use calgate_testkit::{ground_truth_status, sim_http_client, sim_people, sim_stats};
+use calgate_testkit::{
+    ground_truth_status, sim_control_put, sim_http_client, sim_people, sim_stats,
+};
 
 const CLIENT_SECRET: &str = "graph-app-secret-value";
 
@@ -91,13 +93,7 @@ async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() 
     let sim_http = sim_http_client(&sim);
     // Answers that take a little while, so that requests overlap and the limit of four in
     // flight is what bounds them.
-    let resp = sim_http
-        .put(format!("{}/policy", control(&sim)))
-        .json(&json!({"latency_ms": 20}))
-        .send()
-        .await
-        .expect("policy");
-    assert!(resp.status().is_success(), "policy: {}", resp.status());
+    sim_control_put(&sim_http, &sim, "policy", &json!({"latency_ms": 20})).await;
     let gw = spawn_gateway_from_settings().await;
     let people: Vec<String> = sim_people(&sim);
     let n = people.len() as u64;
@@ -219,13 +215,13 @@ async fn retry_after_storm_is_honoured_and_an_unknown_user_is_unknown() {
         .await
         .expect("reset stats");
     assert!(resp.status().is_success(), "stats: {}", resp.status());
-    let resp = sim_http
-        .put(format!("{}/policy", control(&sim)))
-        .json(&json!({"busy_every_n_requests": 4, "busy_backoff_ms": 2500}))
-        .send()
-        .await
-        .expect("policy");
-    assert!(resp.status().is_success(), "policy: {}", resp.status());
+    sim_control_put(
+        &sim_http,
+        &sim,
+        "policy",
+        &json!({"busy_every_n_requests": 4, "busy_backoff_ms": 2500}),
+    )
+    .await;
     // Until two 429s were answered and the refresh went on after them.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     let s = loop {
@@ -509,7 +505,6 @@ async fn automatic_replies_are_read_once_and_reused() {
 
     let sim = graph_sim(5).await;
     let http = sim_http_client(&sim);
-    let control = sim.urls.control_url.trim_end_matches('/').to_string();
     let email = sim
         .state
         .tenant()
@@ -530,13 +525,7 @@ async fn automatic_replies_are_read_once_and_reused() {
             json!({"message": "At a conference until Friday"}),
         ),
     ] {
-        let r = http
-            .put(format!("{control}/{path}"))
-            .json(&body)
-            .send()
-            .await
-            .expect("control");
-        assert!(r.status().is_success(), "{path}: {}", r.status());
+        sim_control_put(&http, &sim, &path, &body).await;
     }
     let source = calgate_testkit::sources::graph_app_source(&sim, CLIENT_SECRET);
     let window =

@@ -22,7 +22,9 @@ use calgate_engine::{
 use calgate_sim::SimConfig;
 use calgate_sim::tenant::FreeBusyAccess;
 use calgate_testkit::sources::graph_app_source;
-use calgate_testkit::{ground_truth_status, sim_http_client, sim_people, sim_stats, spawn_sim};
+use calgate_testkit::{
+    ground_truth_status, sim_control_put, sim_http_client, sim_people, sim_stats, spawn_sim,
+};
 
 use crate::drills_throttle::{ews_source_with, set_policy, sim_ca};
 
@@ -166,14 +168,7 @@ async fn script(
         }]),
         None => json!([]),
     };
-    let control = sim.urls.control_url.trim_end_matches('/');
-    let resp = http
-        .put(format!("{control}/mailboxes/{email}/events"))
-        .json(&events)
-        .send()
-        .await
-        .expect("script events");
-    assert!(resp.status().is_success(), "control API: {}", resp.status());
+    sim_control_put(http, sim, &format!("mailboxes/{email}/events"), &events).await;
 }
 
 /// Scripts every third mailbox of `emails` (from `offset`) busy with a subject naming `side`

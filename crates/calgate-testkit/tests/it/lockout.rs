@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use calgate_sim::SimConfig;
 use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings};
-use calgate_testkit::{sim_http_client, spawn_sim};
+use calgate_testkit::{sim_control_put, sim_http_client, sim_stats, spawn_sim};
 
 const SERVICE: &str = "attendant@contoso.com";
 const SERVICE_PASSWORD: &str = "Attendant-Passw0rd";
@@ -1163,7 +1163,6 @@ mod verdicts {
         })
         .await;
         let http = sim_http_client(&sim);
-        let control = sim.urls.control_url.trim_end_matches('/').to_string();
         let person = "away@contoso.com";
         let now = Timestamp::now();
         for (path, body) in [
@@ -1183,13 +1182,7 @@ mod verdicts {
                 json!({"busy_every_n_requests": 2, "busy_backoff_ms": 1500}),
             ),
         ] {
-            let r = http
-                .put(format!("{control}/{path}"))
-                .json(&body)
-                .send()
-                .await
-                .expect("control");
-            assert!(r.status().is_success(), "{path}: {}", r.status());
+            sim_control_put(&http, &sim, &path, &body).await;
         }
         let mut config = TransportConfig::new(
             sim.urls.ews_url.parse().expect("url"),
@@ -1221,14 +1214,7 @@ mod verdicts {
             .fetch(&mailboxes, window)
             .await
             .expect("second batch");
-        let stats: Value = http
-            .get(format!("{control}/stats"))
-            .send()
-            .await
-            .expect("stats")
-            .json()
-            .await
-            .expect("json");
+        let stats = sim_stats(&http, &sim).await;
         assert_eq!(stats["requests"]["GetMailTips"], 2, "{stats}");
         assert_eq!(stats["backoff_violations"], 0, "{stats}");
         assert!(
@@ -1252,17 +1238,16 @@ mod verdicts {
         })
         .await;
         let http = sim_http_client(&sim);
-        let control = sim.urls.control_url.trim_end_matches('/').to_string();
         let person = "away@contoso.com";
         let now = Timestamp::now();
-        let r = http
-            .put(format!("{control}/mailboxes/{person}/events"))
-            .json(&json!([{"start": now - SignedDuration::from_hours(1),
-                           "end": now + SignedDuration::from_hours(2), "busy_type": "oof"}]))
-            .send()
-            .await
-            .expect("events");
-        assert!(r.status().is_success());
+        sim_control_put(
+            &http,
+            &sim,
+            &format!("mailboxes/{person}/events"),
+            &json!([{"start": now - SignedDuration::from_hours(1),
+                     "end": now + SignedDuration::from_hours(2), "busy_type": "oof"}]),
+        )
+        .await;
         let mut config = TransportConfig::new(
             sim.urls.ews_url.parse().expect("url"),
             ExchangeVersion::Exchange2013Sp1,
