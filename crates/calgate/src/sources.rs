@@ -6,8 +6,8 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use calgate_auth::{
-    Authorizer, BasicCredential, BasicSignIn, DEFAULT_RENEW_MARGIN, LockoutGuard, OAuthSettings,
-    RefreshTokenStore, SignIn, TokenSource,
+    Authorizer, BasicCredential, BasicSignIn, DEFAULT_RENEW_MARGIN, GrantError, LockoutGuard,
+    OAuthSettings, RefreshTokenStore, SignIn, TokenSource,
 };
 
 use calgate_engine::CalendarSource;
@@ -75,6 +75,25 @@ impl SignInContext {
             device_flow: Arc::default(),
             records_active: false,
         }
+    }
+
+    /// An Entra ID token source at the settings' authority for the app `(tenant, client_id)`
+    /// signing in with `method`, through this context's lockout guard and refresh-token store.
+    pub fn token_source(
+        &self,
+        settings: &CalendarSettings,
+        http: reqwest::Client,
+        (tenant, client_id): (String, String),
+        method: SignIn,
+    ) -> Result<TokenSource, GrantError> {
+        let oauth = OAuthSettings {
+            authority: settings.authority_host.clone(),
+            tenant,
+            client_id,
+            sign_in: method,
+            renew_margin: DEFAULT_RENEW_MARGIN,
+        };
+        TokenSource::new(http, oauth, self.guard.clone(), self.refresh_tokens.clone())
     }
 
     /// "Retry now": one immediate attempt for every sign-in of the current source.
@@ -259,29 +278,17 @@ fn entra_app(settings: &CalendarSettings) -> Result<(String, String), NotConfigu
     Ok((tenant, client_id))
 }
 
-/// An Entra ID token source for the app `(tenant, client_id)` signing in with `method`,
-/// through the gateway's lockout guard and refresh-token store.
+/// The Entra ID sign-in of [`SignInContext::token_source`] as a source's authorizer.
 fn oauth_authorizer(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
     http: reqwest::Client,
-    (tenant, client_id): (String, String),
+    app: (String, String),
     method: SignIn,
 ) -> Result<Authorizer, NotConfigured> {
-    let oauth = OAuthSettings {
-        authority: settings.authority_host.clone(),
-        tenant,
-        client_id,
-        sign_in: method,
-        renew_margin: DEFAULT_RENEW_MARGIN,
-    };
-    let tokens = TokenSource::new(
-        http,
-        oauth,
-        sign_in.guard.clone(),
-        sign_in.refresh_tokens.clone(),
-    )
-    .map_err(|e| NotConfigured::new("SETTINGS_SIGN_IN", e.to_string()))?;
+    let tokens = sign_in
+        .token_source(settings, http, app, method)
+        .map_err(|e| NotConfigured::new("SETTINGS_SIGN_IN", e.to_string()))?;
     Ok(Authorizer::OAuth(Arc::new(tokens)))
 }
 

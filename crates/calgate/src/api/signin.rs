@@ -20,9 +20,7 @@ use axum::http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use calgate_auth::{
-    DeviceCodeEnd, EntraClient, GrantError, OAuthSettings, Resource, SignIn, TokenSource,
-};
+use calgate_auth::{DeviceCodeEnd, EntraClient, GrantError, Resource, SignIn};
 
 use crate::api::ApiError;
 use crate::app::AppState;
@@ -242,21 +240,14 @@ async fn adopt(
                 .into(),
         };
     }
-    let oauth = OAuthSettings {
-        authority: settings.authority_host.clone(),
-        tenant: sign_in.tenant_id.clone(),
-        client_id: sign_in.client_id.clone(),
-        sign_in: SignIn::DeviceCode {
+    let tokens = match app.sign_in.token_source(
+        settings,
+        http,
+        (sign_in.tenant_id.clone(), sign_in.client_id.clone()),
+        SignIn::DeviceCode {
             username: sign_in.username.clone(),
             sign_in_id: sign_in.sign_in_id.clone(),
         },
-        renew_margin: calgate_auth::DEFAULT_RENEW_MARGIN,
-    };
-    let tokens = match TokenSource::new(
-        http,
-        oauth,
-        app.sign_in.guard.clone(),
-        app.sign_in.refresh_tokens.clone(),
     ) {
         Ok(t) => t,
         Err(e) => {
