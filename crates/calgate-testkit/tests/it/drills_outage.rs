@@ -18,8 +18,8 @@ use calgate_sim::SimConfig;
 use calgate_testkit::gateway::{TestGateway, spawn_gateway};
 
 use crate::drills_throttle::{
-    assert_no_free_on_unknown, drill_options, eventually, ews_source_with, health, records,
-    set_policy, sim_ca, sim_stats, tenant_people, wait_all_fresh,
+    Drill, assert_no_free_on_unknown, drill_options, eventually, ews_source_with, health, records,
+    set_policy, sim_ca, sim_stats, start_drill, tenant_people, wait_all_fresh,
 };
 
 /// Spawns a simulator on `addr`, retrying while the previous one's port is being released.
@@ -148,25 +148,15 @@ async fn simulator_killed_mid_batch_refusals_then_restart_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_slower_than_the_timeout_are_a_clean_error_then_recover() {
-    let config = SimConfig {
-        people: 30,
-        ..SimConfig::default()
-    };
-    let sim = calgate_testkit::spawn_sim(config.clone()).await;
-    let control = sim.urls.control_url.clone();
-    let sim_http = calgate_testkit::sim_http_client(&sim);
     // A one-second request timeout against ten seconds of latency.
-    let source = ews_source_with(
-        &sim.urls.ews_url,
-        &config,
-        sim_ca(&sim),
-        Duration::from_secs(1),
-    );
+    let Drill {
+        _sim,
+        sim_http,
+        control,
+        gw,
+        people,
+    } = start_drill(30, 20, Duration::from_secs(1), 1000, 3000).await;
     let stale_after = SignedDuration::from_secs(3);
-    let gw = spawn_gateway(Some(source), drill_options(1000, 3000)).await;
-    let people = tenant_people(&sim, 20);
-    gw.watch(&people).await;
-    wait_all_fresh(&gw, 20, Duration::from_secs(20)).await;
 
     set_policy(&sim_http, &control, json!({"latency_ms": 10_000})).await;
     let (states, healths) =
@@ -191,24 +181,14 @@ async fn answers_slower_than_the_timeout_are_a_clean_error_then_recover() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_answers_and_resets_are_errors_never_free_then_recover() {
-    let config = SimConfig {
-        people: 30,
-        ..SimConfig::default()
-    };
-    let sim = calgate_testkit::spawn_sim(config.clone()).await;
-    let control = sim.urls.control_url.clone();
-    let sim_http = calgate_testkit::sim_http_client(&sim);
-    let source = ews_source_with(
-        &sim.urls.ews_url,
-        &config,
-        sim_ca(&sim),
-        Duration::from_secs(5),
-    );
+    let Drill {
+        _sim,
+        sim_http,
+        control,
+        gw,
+        people,
+    } = start_drill(30, 20, Duration::from_secs(5), 1000, 3000).await;
     let stale_after = SignedDuration::from_secs(3);
-    let gw = spawn_gateway(Some(source), drill_options(1000, 3000)).await;
-    let people = tenant_people(&sim, 20);
-    gw.watch(&people).await;
-    wait_all_fresh(&gw, 20, Duration::from_secs(20)).await;
 
     let mut seen = Vec::new();
     for (fault, want_code) in [

@@ -125,6 +125,48 @@ pub(crate) async fn wait_all_fresh(gw: &TestGateway, n: u64, within: Duration) -
     }
 }
 
+/// A drill under way: a simulator, a gateway refreshing some of its people through EWS, and
+/// every one of them fresh.
+pub(crate) struct Drill {
+    /// Kept so that the simulator runs as long as the drill.
+    pub(crate) _sim: calgate_sim::Running,
+    pub(crate) sim_http: reqwest::Client,
+    pub(crate) control: String,
+    pub(crate) gw: TestGateway,
+    pub(crate) people: Vec<String>,
+}
+
+/// Starts a simulator of `tenant` people, a gateway asking it with a request `timeout` and
+/// `drill_options(interval_ms, stale_after_ms)`, watches `watched` of them and waits until they
+/// are all fresh.
+pub(crate) async fn start_drill(
+    tenant: usize,
+    watched: usize,
+    timeout: Duration,
+    interval_ms: i64,
+    stale_after_ms: i64,
+) -> Drill {
+    let config = SimConfig {
+        people: tenant,
+        ..SimConfig::default()
+    };
+    let sim = calgate_testkit::spawn_sim(config.clone()).await;
+    let sim_http = calgate_testkit::sim_http_client(&sim);
+    let control = sim.urls.control_url.clone();
+    let source = ews_source_with(&sim.urls.ews_url, &config, sim_ca(&sim), timeout);
+    let gw = spawn_gateway(Some(source), drill_options(interval_ms, stale_after_ms)).await;
+    let people = tenant_people(&sim, watched);
+    gw.watch(&people).await;
+    wait_all_fresh(&gw, watched as u64, Duration::from_secs(20)).await;
+    Drill {
+        _sim: sim,
+        sim_http,
+        control,
+        gw,
+        people,
+    }
+}
+
 /// Every watched person's record.
 /// Every watched person's record, each with the instant just before it was asked for
 /// (`_asked_at`), which the invariant below judges it by.
@@ -196,25 +238,15 @@ fn violations(stats: &Value) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sustained_server_busy_is_waited_out_and_statuses_stay_known() {
-    let config = SimConfig {
-        people: 90,
-        ..SimConfig::default()
-    };
-    let sim = calgate_testkit::spawn_sim(config.clone()).await;
-    let sim_http = calgate_testkit::sim_http_client(&sim);
-    let control = sim.urls.control_url.clone();
-    let source = ews_source_with(
-        &sim.urls.ews_url,
-        &config,
-        sim_ca(&sim),
-        Duration::from_secs(10),
-    );
+    let Drill {
+        _sim,
+        sim_http,
+        control,
+        gw,
+        people,
+    } = start_drill(90, 60, Duration::from_secs(10), 1000, 8000).await;
     // One batch a second; data may be 8 s old before it turns unknown.
     let stale_after = SignedDuration::from_secs(8);
-    let gw = spawn_gateway(Some(source), drill_options(1000, 8000)).await;
-    let people = tenant_people(&sim, 60);
-    gw.watch(&people).await;
-    wait_all_fresh(&gw, 60, Duration::from_secs(20)).await;
 
     // Every second request is ErrorServerBusy with a 1.5 s back-off, for 8 s.
     set_policy(
@@ -260,24 +292,14 @@ async fn sustained_server_busy_is_waited_out_and_statuses_stay_known() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_storm_turns_old_data_unknown_never_free_and_recovers() {
-    let config = SimConfig {
-        people: 60,
-        ..SimConfig::default()
-    };
-    let sim = calgate_testkit::spawn_sim(config.clone()).await;
-    let sim_http = calgate_testkit::sim_http_client(&sim);
-    let control = sim.urls.control_url.clone();
-    let source = ews_source_with(
-        &sim.urls.ews_url,
-        &config,
-        sim_ca(&sim),
-        Duration::from_secs(10),
-    );
+    let Drill {
+        _sim,
+        sim_http,
+        control,
+        gw,
+        people,
+    } = start_drill(60, 40, Duration::from_secs(10), 1000, 3000).await;
     let stale_after = SignedDuration::from_secs(3);
-    let gw = spawn_gateway(Some(source), drill_options(1000, 3000)).await;
-    let people = tenant_people(&sim, 40);
-    gw.watch(&people).await;
-    wait_all_fresh(&gw, 40, Duration::from_secs(20)).await;
 
     // Every request answered 429 with Retry-After: 4 for 9 s.
     set_policy(&sim_http, &control, json!({"retry_after_s": 4})).await;
