@@ -15,7 +15,7 @@ use tokio::process::{Child, Command};
 
 use calgate_sim::SimConfig;
 
-use crate::drills_throttle::{eventually, set_policy, sim_stats, tenant_people};
+use crate::drills_throttle::{eventually, get_json, set_policy, sim_stats, tenant_people};
 
 /// The `calgate` binary beside this test binary (`target/debug/calgate`).
 pub(crate) fn calgate_bin() -> PathBuf {
@@ -86,6 +86,11 @@ impl GatewayProcess {
             url,
             http: admin_client(token),
         }
+    }
+
+    /// `GET` of `path` (such as `/api/v1/health`) as the admin, answered with JSON.
+    pub(crate) async fn get_json(&self, path: &str) -> Value {
+        get_json(&self.http, &format!("{}{path}", self.url)).await
     }
 
     /// SIGKILL: no destructor, no flush, no graceful shutdown.
@@ -169,15 +174,7 @@ async fn kill_during_settings_saves_loses_no_acknowledged_setting() {
         let gw = GatewayProcess::start(data.path(), &token).await;
         // What the restarted gateway holds must be the last acknowledged save, or the one that
         // was in flight at the kill (saved but not yet answered).
-        let current: Value = gw
-            .http
-            .get(format!("{}/api/v1/settings/calendar", gw.url))
-            .send()
-            .await
-            .expect("get settings")
-            .json()
-            .await
-            .expect("json");
+        let current = gw.get_json("/api/v1/settings/calendar").await;
         if round > 0 {
             let got = current["settings"]["refresh_interval_s"]
                 .as_u64()
@@ -232,15 +229,7 @@ async fn kill_during_settings_saves_loses_no_acknowledged_setting() {
         assert_eq!(integrity_check(data.path()), "ok", "round {round}");
     }
     let gw = GatewayProcess::start(data.path(), &token).await;
-    let current: Value = gw
-        .http
-        .get(format!("{}/api/v1/settings/calendar", gw.url))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let current = gw.get_json("/api/v1/settings/calendar").await;
     let got = current["settings"]["refresh_interval_s"]
         .as_u64()
         .expect("interval");
@@ -357,15 +346,7 @@ async fn kill_during_refresh_then_warm_restart_serves_last_known_data_as_stale()
         }
     })
     .await;
-    let h: Value = gw
-        .http
-        .get(format!("{}/api/v1/health", gw.url))
-        .send()
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+    let h = gw.get_json("/api/v1/health").await;
     assert_eq!(h["mailboxes"]["stale"], 30, "{h}");
     assert_eq!(h["source"]["state"], "unreachable", "{h}");
     eprintln!("drill kill during refresh: health after warm restart {h}");
@@ -376,15 +357,7 @@ async fn kill_during_refresh_then_warm_restart_serves_last_known_data_as_stale()
 async fn person_states(http: &reqwest::Client, url: &str, people: &[String]) -> Vec<Value> {
     let mut out = Vec::new();
     for email in people {
-        out.push(
-            http.get(format!("{url}/api/v1/people/{email}"))
-                .send()
-                .await
-                .expect("person")
-                .json()
-                .await
-                .expect("json"),
-        );
+        out.push(get_json(http, &format!("{url}/api/v1/people/{email}")).await);
     }
     out
 }

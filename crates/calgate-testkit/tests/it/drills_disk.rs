@@ -194,15 +194,7 @@ async fn full_disk_refuses_writes_clearly_keeps_data_and_recovers() {
 
     // And after a restart everything acknowledged is there.
     let gw = GatewayProcess::start(&data, &token).await;
-    let list: Value = gw
-        .http
-        .get(format!("{}/api/v1/people?limit=10000", gw.url))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let list = gw.get_json("/api/v1/people?limit=10000").await;
     let names: Vec<&str> = list
         .as_array()
         .expect("array")
