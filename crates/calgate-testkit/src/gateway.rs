@@ -46,6 +46,37 @@ impl TestGateway {
         serde_json::from_str(&text).expect("settings json")
     }
 
+    /// `GET` of `path` (such as `/api/v1/health`) as the admin, answered with JSON.
+    ///
+    /// # Panics
+    /// When the gateway does not answer with JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let url = format!("{}{path}", self.url());
+        self.admin
+            .get(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+    }
+
+    /// `GET /api/v1/health`.
+    pub async fn health(&self) -> serde_json::Value {
+        self.get_json("/api/v1/health").await
+    }
+
+    /// One watched person's record, `GET /api/v1/people/{email}`.
+    pub async fn person(&self, email: &str) -> serde_json::Value {
+        self.get_json(&format!("/api/v1/people/{email}")).await
+    }
+
+    /// [`wait_fetched`] as the admin.
+    pub async fn wait_fetched(&self, n: u64, within: Duration) -> serde_json::Value {
+        wait_fetched(&self.admin, &self.url(), n, within).await
+    }
+
     /// Adds people to the watch list by address, as the admin.
     ///
     /// # Panics

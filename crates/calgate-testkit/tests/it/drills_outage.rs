@@ -18,7 +18,7 @@ use calgate_sim::SimConfig;
 use calgate_testkit::gateway::{TestGateway, spawn_gateway};
 
 use crate::drills_throttle::{
-    Drill, assert_no_free_on_unknown, drill_options, eventually, ews_source_with, health, records,
+    Drill, assert_no_free_on_unknown, drill_options, eventually, ews_source_with, records,
     set_policy, sim_ca, sim_stats, start_drill, tenant_people, wait_all_fresh,
 };
 
@@ -54,7 +54,7 @@ async fn observe(
     let mut states: Vec<String> = Vec::new();
     let mut healths = Vec::new();
     while tokio::time::Instant::now() < end {
-        let h = health(gw).await;
+        let h = gw.health().await;
         let state = h["source"]["state"].as_str().unwrap_or("").to_string();
         if states.last() != Some(&state) {
             states.push(state);
@@ -69,7 +69,7 @@ async fn observe(
 
 async fn wait_state(gw: &TestGateway, want: &'static str, within: Duration) {
     eventually(within, want, || async {
-        let h = health(gw).await;
+        let h = gw.health().await;
         if h["source"]["state"] == want {
             Ok(())
         } else {
@@ -299,7 +299,7 @@ async fn garbage_entity_bombs_and_huge_bodies_are_errors_never_free() {
         gw.watch(&people).await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         let last = loop {
-            let h = health(&gw).await;
+            let h = gw.health().await;
             let failed =
                 h["source"]["state"] == "degraded" || h["source"]["state"] == "unreachable";
             if failed && h["source"]["code"].is_string() {

@@ -105,15 +105,11 @@ pub(crate) fn tenant_people(sim: &calgate_sim::Running, n: usize) -> Vec<String>
         .collect()
 }
 
-pub(crate) async fn health(gw: &TestGateway) -> Value {
-    get_json(&gw.admin, &format!("{}/api/v1/health", gw.url())).await
-}
-
 /// Waits until every one of `n` mailboxes has been fetched and is fresh.
 pub(crate) async fn wait_all_fresh(gw: &TestGateway, n: u64, within: Duration) -> Value {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let h = health(gw).await;
+        let h = gw.health().await;
         if h["mailboxes"]["fresh"].as_u64().unwrap_or(0) >= n {
             return h;
         }
@@ -174,7 +170,7 @@ pub(crate) async fn records(gw: &TestGateway, people: &[String]) -> Vec<Value> {
     let mut out = Vec::with_capacity(people.len());
     for email in people {
         let asked_at = Timestamp::now();
-        let mut record = get_json(&gw.admin, &format!("{}/api/v1/people/{email}", gw.url())).await;
+        let mut record = gw.person(email).await;
         record["_asked_at"] = Value::String(asked_at.to_string());
         out.push(record);
     }
@@ -258,7 +254,7 @@ async fn sustained_server_busy_is_waited_out_and_statuses_stay_known() {
     let end = tokio::time::Instant::now() + Duration::from_secs(8);
     let mut saw_throttled = None;
     while tokio::time::Instant::now() < end {
-        let h = health(&gw).await;
+        let h = gw.health().await;
         if h["source"]["state"] == "throttled" {
             let next: Option<Timestamp> = h["source"]["next_attempt"]
                 .as_str()
@@ -308,7 +304,7 @@ async fn retry_after_storm_turns_old_data_unknown_never_free_and_recovers() {
     let mut throttled_seen = false;
     let mut all_unknown_seen = false;
     while tokio::time::Instant::now() < end {
-        let h = health(&gw).await;
+        let h = gw.health().await;
         let state = h["source"]["state"].as_str().unwrap_or("").to_string();
         if state == "throttled" {
             throttled_seen = true;
@@ -348,7 +344,7 @@ async fn retry_after_storm_turns_old_data_unknown_never_free_and_recovers() {
     set_policy(&sim_http, &control, json!({"retry_after_s": 0})).await;
     wait_all_fresh(&gw, 40, Duration::from_secs(15)).await;
     eventually(Duration::from_secs(5), "health back to ok", || async {
-        let h = health(&gw).await;
+        let h = gw.health().await;
         if h["source"]["state"] == "ok" {
             Ok(())
         } else {
@@ -376,7 +372,7 @@ async fn retry_after_storm_turns_old_data_unknown_never_free_and_recovers() {
     let end = tokio::time::Instant::now() + Duration::from_secs(5);
     let mut code_503 = false;
     while tokio::time::Instant::now() < end {
-        let h = health(&gw).await;
+        let h = gw.health().await;
         if h["source"]["state"] == "throttled" && h["source"]["next_attempt"].is_string() {
             code_503 |= h["source"]["code"] == "EWS_HTTP_503";
         }
@@ -428,7 +424,7 @@ async fn connection_count_limit_lowers_concurrency_and_everyone_is_fetched() {
     let mut throttled_seen = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let h = health(&gw).await;
+        let h = gw.health().await;
         if h["source"]["state"] == "throttled" {
             throttled_seen = true;
             assert_eq!(h["source"]["code"], "EWS_EXCEEDED_CONNECTION_COUNT", "{h}");

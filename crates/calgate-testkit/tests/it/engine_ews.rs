@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use calgate_engine::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
 use calgate_engine::{CalendarSource, EngineOptions};
 use calgate_ews::ExchangeVersion;
 use calgate_ews::availability::RequestedView;
 use calgate_sim::SimConfig;
-use calgate_testkit::gateway::{SseClient, spawn_gateway, wait_fetched};
+use calgate_testkit::gateway::{SseClient, spawn_gateway};
 use calgate_testkit::{
     ground_truth_status, sim_control_put, sim_http_client, sim_people, sim_stats,
 };
@@ -45,14 +45,12 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
     let options = EngineOptions::with_interval(SignedDuration::from_secs(300));
     let window = options.window(Timestamp::now());
     let gw = spawn_gateway(Some(source), options).await;
-    let http = gw.admin.clone();
-    let base = gw.url();
     let people: Vec<String> = sim_people(&sim);
     let n = people.len() as u64;
     assert_eq!(n, 250);
     gw.watch(&people).await;
 
-    let health = wait_fetched(&http, &base, n, Duration::from_secs(60)).await;
+    let health = gw.wait_fetched(n, Duration::from_secs(60)).await;
     assert_eq!(
         health["source"]["state"]
             .as_str()
@@ -67,14 +65,7 @@ async fn full_refresh_matches_ground_truth_with_ceil_n_over_100_requests() {
     let mut compared = 0;
     for email in &people {
         let before = Timestamp::now();
-        let record: Value = http
-            .get(format!("{base}/api/v1/people/{email}"))
-            .send()
-            .await
-            .expect("person")
-            .json()
-            .await
-            .expect("json");
+        let record = gw.person(email).await;
         let after = Timestamp::now();
         let got = record["status"]["state"].as_str().unwrap_or("");
         match (
@@ -133,7 +124,7 @@ async fn meeting_boundaries_are_pushed_without_asking_exchange() {
     let http = gw.admin.clone();
     let base = gw.url();
     gw.watch(std::slice::from_ref(&email)).await;
-    wait_fetched(&http, &base, 1, Duration::from_secs(60)).await;
+    gw.wait_fetched(1, Duration::from_secs(60)).await;
     let before = sim_stats(&sim_http, &sim).await["requests"]["GetUserAvailability"].clone();
 
     let mut stream = SseClient::connect(&http, &format!("{base}/api/v1/stream"), None).await;
@@ -175,10 +166,8 @@ async fn two_thousand_mailboxes_cost_twenty_requests_per_interval() {
     let source = ews_source(&sim, &config).await;
     let interval = SignedDuration::from_secs(4);
     let gw = spawn_gateway(Some(source), EngineOptions::with_interval(interval)).await;
-    let http = gw.admin.clone();
-    let base = gw.url();
     gw.watch(&sim_people(&sim)).await;
-    wait_fetched(&http, &base, 2000, Duration::from_secs(60)).await;
+    gw.wait_fetched(2000, Duration::from_secs(60)).await;
     let sim_http = sim_http_client(&sim);
     let first = sim_stats(&sim_http, &sim).await;
     assert_eq!(first["requests"]["GetUserAvailability"], 20, "{first}");
@@ -200,14 +189,7 @@ async fn two_thousand_mailboxes_cost_twenty_requests_per_interval() {
     );
     let max_in_flight = later["max_in_flight"].as_u64().unwrap_or(u64::MAX);
     assert!(max_in_flight <= 2, "max in flight {max_in_flight}");
-    let health: Value = http
-        .get(format!("{base}/api/v1/health"))
-        .send()
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json");
+    let health = gw.health().await;
     assert_eq!(health["mailboxes"]["stale"], 0, "{health}");
 }
 
@@ -238,7 +220,7 @@ async fn a_calendar_edit_is_seen_within_one_interval() {
     let http = gw.admin.clone();
     let base = gw.url();
     gw.watch(std::slice::from_ref(&email)).await;
-    wait_fetched(&http, &base, 1, Duration::from_secs(60)).await;
+    gw.wait_fetched(1, Duration::from_secs(60)).await;
     let mut stream = SseClient::connect(&http, &format!("{base}/api/v1/stream"), None).await;
     let snapshot = stream.next(Duration::from_secs(5)).await.expect("snapshot");
     assert_eq!(snapshot.json()["people"][0]["status"]["state"], "free");
@@ -288,20 +270,11 @@ async fn a_throttled_first_fetch_is_retried_when_the_back_off_ends() {
         EngineOptions::with_interval(SignedDuration::from_secs(300)),
     )
     .await;
-    let http = gw.admin.clone();
-    let base = gw.url();
     let started = std::time::Instant::now();
     gw.watch(&sim_people(&sim)).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let health: Value = http
-            .get(format!("{base}/api/v1/health"))
-            .send()
-            .await
-            .expect("health")
-            .json()
-            .await
-            .expect("json");
+        let health = gw.health().await;
         let done = health["mailboxes"]["fresh"].as_u64().unwrap_or(0)
             + health["mailboxes"]["error"].as_u64().unwrap_or(0);
         if done >= 1000 {

@@ -50,33 +50,6 @@ fn graph_settings(sim: &calgate_sim::Running, secret: &str) -> Value {
     })
 }
 
-async fn health(gw: &TestGateway) -> Value {
-    gw.admin
-        .get(format!("{}/api/v1/health", gw.url()))
-        .send()
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("json")
-}
-
-async fn person(gw: &TestGateway, email: &str) -> Value {
-    gw.admin
-        .get(format!("{}/api/v1/people/{email}", gw.url()))
-        .send()
-        .await
-        .expect("person")
-        .json()
-        .await
-        .expect("json")
-}
-
-/// Waits until `n` mailboxes are fresh or in error.
-async fn wait_fetched(gw: &TestGateway, n: u64, within: Duration) -> Value {
-    calgate_testkit::gateway::wait_fetched(&gw.admin, &gw.url(), n, within).await
-}
-
 async fn graph_sim(people: usize) -> calgate_sim::Running {
     calgate_sim::spawn(SimConfig {
         people,
@@ -104,7 +77,7 @@ async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() 
     let window =
         EngineOptions::with_interval(jiff::SignedDuration::from_secs(300)).window(Timestamp::now());
 
-    let h = wait_fetched(&gw, n, Duration::from_secs(120)).await;
+    let h = gw.wait_fetched(n, Duration::from_secs(120)).await;
     let elapsed = started.elapsed();
     assert!(
         matches!(h["source"]["state"].as_str(), Some("ok" | "degraded")),
@@ -128,7 +101,7 @@ async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() 
     let mut compared = 0;
     for email in &people {
         let before = Timestamp::now();
-        let record = person(&gw, email).await;
+        let record = gw.person(email).await;
         let after = Timestamp::now();
         let got = record["status"]["state"].as_str().unwrap_or("");
         match (
@@ -173,7 +146,7 @@ async fn two_thousand_mailboxes_in_ceil_n_over_20_requests_match_ground_truth() 
     };
     assert!(!away.is_empty(), "the tenant has people out of office now");
     for (email, message) in &away {
-        let record = person(&gw, email).await;
+        let record = gw.person(email).await;
         assert_eq!(record["status"]["state"], "oof", "{email}: {record}");
         assert_eq!(
             record["out_of_office"]["message"].as_str(),
@@ -198,9 +171,10 @@ async fn retry_after_storm_is_honoured_and_an_unknown_user_is_unknown() {
     settings["username"] = json!("attendant@contoso.com");
     settings["refresh_interval_s"] = json!(10);
     gw.save_settings(&settings).await;
-    wait_fetched(&gw, people.len() as u64, Duration::from_secs(30)).await;
+    gw.wait_fetched(people.len() as u64, Duration::from_secs(30))
+        .await;
 
-    let record = person(&gw, &stranger).await;
+    let record = gw.person(&stranger).await;
     assert_eq!(record["status"]["state"], "unknown", "{record}");
     assert_eq!(
         record["error"]["code"], "GRAPH_ERROR_MAIL_RECIPIENT_NOT_FOUND",
@@ -246,7 +220,7 @@ async fn retry_after_storm_is_honoured_and_an_unknown_user_is_unknown() {
     assert!(s["throttled"].as_u64().unwrap_or(0) >= 2, "a storm: {s}");
     assert_eq!(s["backoff_violations"], 0, "{s}");
     // Throttled refreshes leave data a little older (stale at worst), never lost.
-    let h = health(&gw).await;
+    let h = gw.health().await;
     let counted = ["fresh", "stale", "error"]
         .iter()
         .map(|k| h["mailboxes"][k].as_u64().unwrap_or(0))
@@ -266,7 +240,7 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let h = loop {
-        let h = health(&gw).await;
+        let h = gw.health().await;
         if h["source"]["state"] == "auth_failed" {
             break h;
         }
@@ -290,14 +264,15 @@ async fn wrong_client_secret_costs_one_token_request_and_stops() {
     let s = sim_stats(&sim_http, &sim).await;
     assert_eq!(s["requests"]["entra.token.client_credentials"], 1, "{s}");
     assert!(s["requests"]["graph.getSchedule"].is_null(), "{s}");
-    assert_eq!(health(&gw).await["source"]["state"], "auth_failed");
-    let record = person(&gw, &people[0]).await;
+    assert_eq!(gw.health().await["source"]["state"], "auth_failed");
+    let record = gw.person(&people[0]).await;
     assert_eq!(record["status"]["state"], "unknown", "{record}");
 
     // The administrator saves the right secret: one immediate sign-in, and the data comes.
     gw.save_settings(&json!({"client_secret": CLIENT_SECRET}))
         .await;
-    wait_fetched(&gw, people.len() as u64, Duration::from_secs(20)).await;
+    gw.wait_fetched(people.len() as u64, Duration::from_secs(20))
+        .await;
     let s = sim_stats(&sim_http, &sim).await;
     assert_eq!(s["requests"]["entra.token.client_credentials"], 2, "{s}");
     assert_eq!(
@@ -364,7 +339,9 @@ async fn switching_office365_to_microsoft365_keeps_ids_and_watch_list() {
     want.sort();
     assert_eq!(emails, want);
     // And the watch list is served through Graph now.
-    let h = wait_fetched(&gw, people.len() as u64, Duration::from_secs(30)).await;
+    let h = gw
+        .wait_fetched(people.len() as u64, Duration::from_secs(30))
+        .await;
     assert!(
         matches!(h["source"]["state"].as_str(), Some("ok" | "degraded")),
         "{h}"
@@ -382,7 +359,7 @@ async fn assert_served_through_graph(
     sim: &calgate_sim::Running,
     n: u64,
 ) -> Value {
-    let h = wait_fetched(gw, n, Duration::from_secs(30)).await;
+    let h = gw.wait_fetched(n, Duration::from_secs(30)).await;
     assert!(
         matches!(h["source"]["state"].as_str(), Some("ok" | "degraded")),
         "{h}"

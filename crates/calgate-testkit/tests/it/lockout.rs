@@ -171,15 +171,7 @@ impl Rig {
     }
 
     async fn health(&self) -> Value {
-        self.gw
-            .admin
-            .get(format!("{}/api/v1/health", self.gw.url()))
-            .send()
-            .await
-            .expect("health")
-            .json()
-            .await
-            .expect("health json")
+        self.gw.health().await
     }
 
     /// Waits for the source state; panics with the last health after `within`.
@@ -797,16 +789,7 @@ async fn automatic_replies_of_people_away_now() {
 
     let record = |email: String| {
         let gw = &rig.gw;
-        async move {
-            gw.admin
-                .get(format!("{}/api/v1/people/{email}", gw.url()))
-                .send()
-                .await
-                .expect("person")
-                .json::<Value>()
-                .await
-                .expect("json")
-        }
+        async move { gw.person(&email).await }
     };
     for (i, email) in away.iter().enumerate() {
         let r = record(email.clone()).await;

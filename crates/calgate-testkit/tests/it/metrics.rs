@@ -140,7 +140,7 @@ async fn latency_histogram_and_outcomes_match_what_the_simulator_answered() {
         "{text}"
     );
 
-    let health = get_json(&gw.admin, &format!("{}/api/v1/health", gw.url())).await;
+    let health = gw.health().await;
     let sources = health["sources"].as_array().expect("sources array");
     assert_eq!(sources.len(), 1, "{health}");
     assert_eq!(sources[0]["id"], "default", "{health}");

@@ -344,7 +344,7 @@ async fn overlong_unicode_address_is_a_client_error() {
     assert_eq!(status, 422, "{answer}");
     assert_eq!(answer["code"], "invalid_people", "{answer}");
     assert!(answer["fields"]["[0].email"].is_string(), "{answer}");
-    let health = get_json(&gw.admin, &format!("{}/api/v1/health", gw.url())).await;
+    let health = gw.health().await;
     assert_eq!(health["store"]["state"], "ok", "{health}");
 }
 
