@@ -972,7 +972,20 @@ async fn each_error_class_is_classified_from_the_wire() {
 
 /// A log sink shared with the test.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(pub(crate) Arc<Mutex<Vec<u8>>>);
+
+/// Sends every log line of this thread, at trace level, to the returned sink until the guard is
+/// dropped.
+pub(crate) fn capture_trace_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -989,14 +1002,7 @@ impl Write for Captured {
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_the_logs_or_debug_output() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = capture_trace_logs();
 
     let sim = Sim::start().await;
     sim.entra_settings(|s| s.revoke_rotated_refresh_tokens = true);

@@ -1289,36 +1289,12 @@ mod verdicts {
     }
 }
 
-/// A log sink shared with the test.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Everything the gateway logs (at trace level) while it signs in with Basic and with Entra ID,
 /// meets a changed password and is given new credentials holds none of the passwords, their
 /// Basic encodings or the stored refresh token.
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_the_gateway_logs() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = crate::entra::capture_trace_logs();
 
     let changed = "Changed-Secret-913";
     let (basic, entra) = tokio::join!(
