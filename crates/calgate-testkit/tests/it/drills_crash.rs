@@ -127,6 +127,18 @@ pub(crate) async fn create_admin_token(data_dir: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// `GET /api/v1/health` of `url`, its failures as text: for polling with `eventually` while a
+/// gateway may still be starting.
+pub(crate) async fn try_health(http: &reqwest::Client, url: &str) -> Result<Value, String> {
+    http.get(format!("{url}/api/v1/health"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// SQLite's own verdict on the database file, from Python's sqlite3 module (not our code).
 pub(crate) fn integrity_check(data_dir: &Path) -> String {
     let db = data_dir.join(calgate_store::DB_FILE);
@@ -271,14 +283,7 @@ async fn kill_during_refresh_then_warm_restart_serves_last_known_data_as_stale()
     let http = gw.http.clone();
     let url = gw.url.clone();
     eventually(Duration::from_secs(30), "everyone fresh", || async {
-        let h: Value = http
-            .get(format!("{url}/api/v1/health"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let h = try_health(&http, &url).await?;
         if h["mailboxes"]["fresh"].as_u64() == Some(30) {
             Ok(())
         } else {
@@ -461,14 +466,7 @@ async fn kill_during_token_rotation_keeps_the_newest_refresh_token() {
         let http = gw.http.clone();
         let url = gw.url.clone();
         eventually(Duration::from_secs(30), "signed in again", || async {
-            let h: Value = http
-                .get(format!("{url}/api/v1/health"))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
+            let h = try_health(&http, &url).await?;
             if h["source"]["state"] == "ok" && h["source"]["last_success"].is_string() {
                 Ok(())
             } else {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::drills_crash::{GatewayProcess, create_admin_token, integrity_check};
+use crate::drills_crash::{GatewayProcess, create_admin_token, integrity_check, try_health};
 use crate::drills_throttle::eventually;
 
 /// A tmpfs mounted on a fresh directory, unmounted on drop.
@@ -216,14 +216,7 @@ async fn wait_store_state(http: &reqwest::Client, base: &str, state: &str) {
         Duration::from_secs(10),
         &format!("health shows the store {state}"),
         || async {
-            let h: Value = http
-                .get(format!("{base}/api/v1/health"))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
+            let h = try_health(http, base).await?;
             if h["store"]["state"] == state {
                 Ok(())
             } else {
