@@ -72,9 +72,34 @@ impl TestGateway {
         self.get_json(&format!("/api/v1/people/{email}")).await
     }
 
-    /// [`wait_fetched`] as the admin.
+    /// Waits until `n` watched mailboxes are fresh or in error (one full refresh), and returns
+    /// the last `GET /api/v1/health` answer.
+    ///
+    /// # Panics
+    /// When that does not happen `within` the given time.
     pub async fn wait_fetched(&self, n: u64, within: Duration) -> serde_json::Value {
-        wait_fetched(&self.admin, &self.url(), n, within).await
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let health: serde_json::Value = self
+                .admin
+                .get(format!("{}/api/v1/health", self.url()))
+                .send()
+                .await
+                .expect("health")
+                .json()
+                .await
+                .expect("health as JSON");
+            let done = health["mailboxes"]["fresh"].as_u64().unwrap_or(0)
+                + health["mailboxes"]["error"].as_u64().unwrap_or(0);
+            if done >= n {
+                return health;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not all mailboxes fetched in time: {health}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Adds people to the watch list by address, as the admin.
@@ -234,39 +259,5 @@ impl SseClient {
                 _ => return None,
             }
         }
-    }
-}
-
-/// Waits until `n` watched mailboxes are fresh or in error (one full refresh), and returns the
-/// last `GET /api/v1/health` answer.
-///
-/// # Panics
-/// When that does not happen `within` the given time.
-pub async fn wait_fetched(
-    http: &reqwest::Client,
-    base: &str,
-    n: u64,
-    within: Duration,
-) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let health: serde_json::Value = http
-            .get(format!("{base}/api/v1/health"))
-            .send()
-            .await
-            .expect("health")
-            .json()
-            .await
-            .expect("health as JSON");
-        let done = health["mailboxes"]["fresh"].as_u64().unwrap_or(0)
-            + health["mailboxes"]["error"].as_u64().unwrap_or(0);
-        if done >= n {
-            return health;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not all mailboxes fetched in time: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
