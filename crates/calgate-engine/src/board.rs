@@ -4,7 +4,8 @@
 //! Statuses change at meeting boundaries without any request to the source: each person's
 //! `next_change` is kept in a timer set, and [`StatusBoard::tick`] recomputes those that are due.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::Timestamp;
@@ -12,6 +13,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use calgate_core::{Availability, OperatorStatus, StatusOptions, compute_status};
+
+use crate::event_id::EventId;
 
 /// How many past changes are kept for `Last-Event-ID` resumption. A client further behind gets
 /// a snapshot instead; the history is the board's largest fixed cost (about 0.5 KiB a change).
@@ -50,8 +53,9 @@ pub struct PersonEntry {
 #[derive(Debug, Default)]
 struct Inner {
     /// Boxed: the table itself stays small when it grows with the watch list. The address is
-    /// shared with the timers and the changed set rather than copied into each.
-    people: HashMap<Arc<str>, Box<PersonEntry>>,
+    /// shared with the timers and the changed set rather than copied into each. Ordered, so a
+    /// snapshot is read in pages from where the last page ended.
+    people: BTreeMap<Arc<str>, Box<PersonEntry>>,
     /// People whose availability changed since the last [`StatusBoard::take_changed`].
     changed: HashSet<Arc<str>>,
     timers: BTreeSet<(Timestamp, Arc<str>)>,
@@ -65,6 +69,18 @@ pub struct StatusBoard {
     inner: Mutex<Inner>,
     options: Mutex<StatusOptions>,
     tx: broadcast::Sender<StatusChange>,
+    /// Drawn at random for each board: sequence numbers from another process are not ours.
+    epoch: u64,
+}
+
+/// One page of a snapshot: statuses in address order, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotPage {
+    /// The last change the board had published when the page was read.
+    pub seq: u64,
+    pub people: Vec<(Arc<str>, OperatorStatus)>,
+    /// Whether people follow the last one of this page.
+    pub more: bool,
 }
 
 impl StatusBoard {
@@ -74,6 +90,7 @@ impl StatusBoard {
             inner: Mutex::new(Inner::default()),
             options: Mutex::new(options),
             tx,
+            epoch: rand::random(),
         }
     }
 
@@ -107,10 +124,27 @@ impl StatusBoard {
         self.inner().seq
     }
 
-    /// Changes after `seq`, or `None` when they are no longer all kept (send a snapshot then).
-    pub fn changes_since(&self, seq: u64) -> Option<Vec<StatusChange>> {
+    /// The stream id of change `seq` of this board.
+    pub fn event_id(&self, seq: u64) -> EventId {
+        EventId {
+            epoch: self.epoch,
+            seq,
+        }
+    }
+
+    /// Changes after `id`, or `None` when the board cannot resume from it: an id of another
+    /// board (a restart), one it never gave out, or changes no longer all kept. The client gets
+    /// a snapshot then, never silence.
+    pub fn changes_since(&self, id: EventId) -> Option<Vec<StatusChange>> {
+        if id.epoch != self.epoch {
+            return None;
+        }
+        let seq = id.seq;
         let inner = self.inner();
-        if seq >= inner.seq {
+        if seq > inner.seq {
+            return None;
+        }
+        if seq == inner.seq {
             return Some(Vec::new());
         }
         let oldest = inner.history.front().map(|c| c.seq)?;
@@ -242,18 +276,25 @@ impl StatusBoard {
         inner.people.get(email).map(|p| PersonEntry::clone(p))
     }
 
-    /// Every person's status, with the sequence number it is consistent with (statuses past
-    /// their end brought up to date first, as in [`StatusBoard::get`]).
-    pub fn snapshot(&self) -> (u64, Vec<(String, OperatorStatus)>) {
+    /// Up to `limit` statuses of people after `after` in address order (from the first when
+    /// `None`), statuses past their end brought up to date first, as in [`StatusBoard::get`].
+    /// A page holds only its own people, so a snapshot of a large board never sits in memory
+    /// whole; a person changed while the pages are read is sent again as a change.
+    pub fn snapshot_page(&self, after: Option<&str>, limit: usize) -> SnapshotPage {
         self.tick(Timestamp::now());
         let inner = self.inner();
-        let mut all: Vec<(String, OperatorStatus)> = inner
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut range = inner
             .people
-            .iter()
-            .map(|(e, p)| (e.to_string(), p.status.clone()))
-            .collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        (inner.seq, all)
+            .range::<str, _>((start, Bound::Unbounded))
+            .map(|(e, p)| (e.clone(), p.status.clone()));
+        let people: Vec<_> = range.by_ref().take(limit).collect();
+        let more = range.next().is_some();
+        SnapshotPage {
+            seq: inner.seq,
+            people,
+            more,
+        }
     }
 
     /// Every person's last availability (for persistence).
@@ -436,7 +477,58 @@ mod tests {
         // No tick ran: the read itself must not serve the expired `free`.
         let later = board.get("a@contoso.com").expect("entry");
         assert_eq!(later.status.state, calgate_core::OperatorState::Unknown);
-        let (_, all) = board.snapshot();
-        assert_eq!(all[0].1.state, calgate_core::OperatorState::Unknown);
+        let page = board.snapshot_page(None, 10);
+        assert_eq!(page.people[0].1.state, calgate_core::OperatorState::Unknown);
+    }
+
+    fn person(n: usize) -> String {
+        format!("p{n:03}@contoso.com")
+    }
+
+    #[test]
+    fn a_snapshot_is_read_in_pages_in_address_order() {
+        let board = StatusBoard::new(StatusOptions::default());
+        let now = Timestamp::now();
+        for n in (0..25).rev() {
+            board.watch(&person(n), now);
+        }
+        let mut seen = Vec::new();
+        let mut after: Option<Arc<str>> = None;
+        loop {
+            let page = board.snapshot_page(after.as_deref(), 10);
+            assert!(page.people.len() <= 10);
+            assert_eq!(page.seq, 25, "each watch published one change");
+            seen.extend(page.people.iter().map(|(e, _)| e.to_string()));
+            after = page.people.last().map(|(e, _)| e.clone());
+            if !page.more {
+                break;
+            }
+        }
+        let expected: Vec<String> = (0..25).map(person).collect();
+        assert_eq!(seen, expected);
+        let empty = StatusBoard::new(StatusOptions::default()).snapshot_page(None, 10);
+        assert!(empty.people.is_empty() && !empty.more);
+    }
+
+    #[test]
+    fn only_ids_of_this_board_that_it_gave_out_resume() {
+        let board = StatusBoard::new(StatusOptions::default());
+        let now = Timestamp::now();
+        for n in 0..3 {
+            board.watch(&person(n), now);
+        }
+        let resumed = board.changes_since(board.event_id(1)).expect("resumable");
+        assert_eq!(
+            resumed.iter().map(|c| c.seq).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        assert_eq!(board.changes_since(board.event_id(3)), Some(Vec::new()));
+        // An id from before a restart (another board), or one never given out: a snapshot.
+        let restarted = StatusBoard::new(StatusOptions::default());
+        restarted.watch(&person(0), now);
+        assert_ne!(restarted.event_id(1), board.event_id(1));
+        assert_eq!(restarted.changes_since(board.event_id(1)), None);
+        assert_eq!(restarted.changes_since(board.event_id(0)), None);
+        assert_eq!(board.changes_since(board.event_id(4)), None);
     }
 }

@@ -12,6 +12,7 @@ pub mod backoff;
 pub mod board;
 mod body;
 pub mod engine;
+mod event_id;
 pub mod ews_transport;
 pub mod graph_source;
 pub mod health;
@@ -21,8 +22,9 @@ pub mod routing;
 pub mod signin;
 pub mod source;
 
-pub use board::{Freshness, StatusBoard, StatusChange};
+pub use board::{Freshness, SnapshotPage, StatusBoard, StatusChange};
 pub use engine::{Engine, EngineCounters, EngineOptions};
+pub use event_id::EventId;
 pub use health::{SourceHealth, SourceState};
 pub use routing::{REASON_NO_SOURCE, Routing, SourceId};
 pub use source::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};

@@ -21,6 +21,16 @@ fn hash_password(password: &SecretString) -> Result<String> {
         .map_err(|e| StoreError::PasswordHash(e.to_string()))
 }
 
+fn credential_stamp(username: &str, phc: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(username.as_bytes())
+        .chain_update([0u8])
+        .chain_update(phc.as_bytes())
+        .finalize();
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
 impl Store {
     /// Sets (or replaces) the administrator's name and password.
     pub async fn set_admin_password(&self, username: &str, password: &SecretString) -> Result<()> {
@@ -70,6 +80,30 @@ impl Store {
         username: &str,
         password: &SecretString,
     ) -> Result<bool> {
+        Ok(self
+            .verify_admin_password_stamp(username, password)
+            .await?
+            .is_some())
+    }
+
+    /// A value that changes whenever the administrator's name or password is set (a digest of
+    /// the stored PHC string, whose salt is new every time): a sign-in session remembers it and
+    /// ends when it no longer matches. `None` when no administrator is set.
+    pub async fn admin_credential_stamp(&self) -> Result<Option<String>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT username, password_hash FROM admin_user WHERE id = 1")
+                .fetch_optional(self.sqlite())
+                .await?;
+        Ok(row.map(|(user, phc)| credential_stamp(&user, &phc)))
+    }
+
+    /// Like [`Store::verify_admin_password`], answering the credential stamp (see
+    /// [`Store::admin_credential_stamp`]) of the password that matched.
+    pub async fn verify_admin_password_stamp(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<Option<String>> {
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT username, password_hash FROM admin_user WHERE id = 1")
                 .fetch_optional(self.sqlite())
@@ -85,11 +119,11 @@ impl Store {
                 let ok = Argon2::default()
                     .verify_password(password.expose_secret().as_bytes(), &parsed)
                     .is_ok();
-                Ok(ok && stored_user == username)
+                Ok((ok && stored_user == username).then(|| credential_stamp(&stored_user, &phc)))
             }
             None => {
                 hash_password(&password)?;
-                Ok(false)
+                Ok(None)
             }
         })
         .await

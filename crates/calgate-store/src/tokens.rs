@@ -166,6 +166,33 @@ impl Store {
         rows.into_iter().map(into_token).collect()
     }
 
+    /// The live (not revoked) token with `id`.
+    pub async fn api_token(&self, id: Uuid) -> Result<Option<ApiToken>> {
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT id, label, role, created_at_ms, last_used_at_ms FROM api_tokens \
+             WHERE id = ?1 AND revoked_at_ms IS NULL",
+        )
+        .bind(id.to_string())
+        .fetch_optional(self.sqlite())
+        .await?;
+        row.map(into_token).transpose()
+    }
+
+    /// The live token whose clear text is `presented`, without recording a use (to revoke it).
+    pub async fn find_api_token(&self, presented: &str) -> Result<Option<ApiToken>> {
+        if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 128 {
+            return Ok(None);
+        }
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT id, label, role, created_at_ms, last_used_at_ms FROM api_tokens \
+             WHERE token_sha256 = ?1 AND revoked_at_ms IS NULL",
+        )
+        .bind(token_hash(presented))
+        .fetch_optional(self.sqlite())
+        .await?;
+        row.map(into_token).transpose()
+    }
+
     /// Revokes a token at once. Returns whether a live token was revoked.
     pub async fn revoke_api_token(&self, id: Uuid) -> Result<bool> {
         let n = sqlx::query(

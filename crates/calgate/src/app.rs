@@ -53,10 +53,14 @@ pub struct AppState {
     pub metrics: Arc<GatewayMetrics>,
     /// The web pages' sign-in sessions.
     pub portal: crate::portal::Sessions,
+    /// Failed sign-ins to the pages, per address and account.
+    pub sign_in_limit: crate::portal::SignInLimiter,
     /// Cancelled when the gateway shuts down: open event streams end so the server can stop.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The data directory's last write probe (health answers reuse it for a few seconds).
     pub store_probe: crate::api::health::ProbeCache,
+    /// Connections, streams and timeouts.
+    pub limits: crate::config::ServerLimits,
 }
 
 /// Engine options for `settings` at the site's time zone.
@@ -80,6 +84,7 @@ impl AppState {
         source_mode: SourceMode,
         options_override: Option<EngineOptions>,
         sign_in: crate::sources::SignInContext,
+        limits: crate::config::ServerLimits,
     ) -> AppState {
         let options = options_override
             .clone()
@@ -96,8 +101,10 @@ impl AppState {
             ready: AtomicBool::new(false),
             metrics: Arc::new(GatewayMetrics::default()),
             portal: crate::portal::Sessions::default(),
+            sign_in_limit: crate::portal::SignInLimiter::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             store_probe: crate::api::health::ProbeCache::default(),
+            limits,
         }
     }
 
@@ -299,7 +306,13 @@ async fn require(
 async fn console_auth(State(app): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let token = bearer(&req);
     // The operator page reads the same API with its sign-in cookie (no token in a URL).
-    if token.is_none() && app.portal.signed_in(req.headers()).is_some() {
+    if token.is_none()
+        && app
+            .portal
+            .current(&app.store, req.headers())
+            .await
+            .is_some()
+    {
         return next.run(req).await;
     }
     match require(&app, token, false).await {
@@ -349,6 +362,14 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/api/v1/settings/calendar/test", post(api::settings::test))
         .route("/api/v1/source/retry", post(api::signin::retry))
         .route(
+            "/api/v1/tokens",
+            get(api::tokens::list).post(api::tokens::create),
+        )
+        .route(
+            "/api/v1/tokens/{id}",
+            axum::routing::delete(api::tokens::revoke),
+        )
+        .route(
             "/api/v1/signin/device-code",
             get(api::signin::device_code_status)
                 .post(api::signin::start_device_code)
@@ -363,5 +384,6 @@ pub fn router(app: Arc<AppState>) -> Router {
         .merge(console)
         .merge(admin)
         .merge(crate::portal::router(app.clone()))
+        .fallback(api::no_route)
         .with_state(app)
 }

@@ -4,6 +4,7 @@
 //!
 //! Sources, later ones winning: built-in defaults, the TOML file (`--config`), environment
 //! variables `CALGATE_LISTEN`, `CALGATE_DATA_DIR`, `CALGATE_SITE_TIME_ZONE`, then command-line flags.
+//! The server's limits (connections, streams, timeouts) come from the file's `[limits]` table.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,52 @@ pub struct BootConfig {
     pub data_dir: PathBuf,
     /// IANA name; the operator's "today" and the fetch window start at its local midnight.
     pub site_time_zone: String,
+    pub limits: ServerLimits,
+}
+
+/// What one peer or many may hold of the server. The defaults suit an office network; a
+/// gateway facing more consoles raises `max_stream_clients` (each open stream costs about one
+/// snapshot page, ~100 KB, while it is being sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerLimits {
+    /// Open connections at most; further peers wait in the listen backlog.
+    pub max_connections: usize,
+    /// Open event streams at most; beyond, 503 with `Retry-After`.
+    pub max_stream_clients: usize,
+    /// Seconds to receive a request's headers, and the most a connection may sit idle between
+    /// requests.
+    pub header_timeout_s: u64,
+    /// Seconds to receive a request's whole body.
+    pub body_timeout_s: u64,
+    /// Seconds a write may make no progress before the connection is closed.
+    pub write_timeout_s: u64,
+}
+
+impl Default for ServerLimits {
+    fn default() -> ServerLimits {
+        ServerLimits {
+            max_connections: 4_096,
+            max_stream_clients: 2_000,
+            header_timeout_s: 20,
+            body_timeout_s: 60,
+            write_timeout_s: 30,
+        }
+    }
+}
+
+impl ServerLimits {
+    pub fn header_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.header_timeout_s.max(1))
+    }
+
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.body_timeout_s.max(1))
+    }
+
+    pub fn write_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.write_timeout_s.max(1))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,6 +73,8 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     site_time_zone: Option<String>,
+    #[serde(default)]
+    limits: ServerLimits,
 }
 
 /// The platform's conventional data directory: `$XDG_DATA_HOME/calgate`, else
@@ -80,6 +129,7 @@ impl BootConfig {
             listen,
             data_dir,
             site_time_zone,
+            limits: from_file.limits,
         })
     }
 
@@ -106,6 +156,20 @@ mod tests {
         assert_eq!(c.listen.port(), 9100);
         assert_eq!(c.site_time_zone, "Europe/Rome");
         assert_eq!(c.data_dir, dir.path());
+        assert_eq!(c.limits, ServerLimits::default());
+
+        std::fs::write(
+            &file,
+            "[limits]\nmax_stream_clients = 7\nheader_timeout_s = 5\n",
+        )
+        .expect("write");
+        let c = BootConfig::load(Some(&file), None, Some(dir.path())).expect("loads");
+        assert_eq!(c.limits.max_stream_clients, 7);
+        assert_eq!(c.limits.header_timeout_s, 5);
+        assert_eq!(
+            c.limits.max_connections,
+            ServerLimits::default().max_connections
+        );
 
         std::fs::write(&file, "site_time_zone = \"Mars/Olympus\"\n").expect("write");
         let err = BootConfig::load(Some(&file), None, Some(dir.path())).expect_err("refused");

@@ -50,6 +50,7 @@ pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo
     };
     let mut config = GatewayConfig::new(boot.listen, boot.data_dir.clone());
     config.site_time_zone = boot.time_zone();
+    config.limits = boot.limits;
     config.admin_password = Some(SecretString::from(DEMO_ADMIN_PASSWORD));
     let gateway = start(config).await?;
     let app = &gateway.app;

@@ -33,6 +33,7 @@ pub struct GatewayConfig {
     /// Sets the admin password at start (`CALGATE_ADMIN_PASSWORD`); otherwise one is generated
     /// on first start and reported once in [`RunningGateway::generated_admin_password`].
     pub admin_password: Option<SecretString>,
+    pub limits: crate::config::ServerLimits,
 }
 
 impl GatewayConfig {
@@ -44,6 +45,7 @@ impl GatewayConfig {
             source: SourceMode::FromSettings,
             engine_override: None,
             admin_password: None,
+            limits: crate::config::ServerLimits::default(),
         }
     }
 }
@@ -151,6 +153,7 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         config.source.clone(),
         config.engine_override.clone(),
         sign_in,
+        config.limits,
     ));
     let engine = app.engine();
     // Warm restart: last-known data is served (as stale, by its age) until fresh data arrives.
@@ -183,16 +186,19 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
     app.engine()
         .resume_watch_list(people.into_iter().map(|p| p.email).collect());
     let persist = tokio::spawn(persist_availability(app.clone()));
-    let routes = router(app.clone()).layer(axum::middleware::from_fn(crate::api::json_errors));
+    let routes = router(app.clone())
+        .layer(axum::middleware::from_fn(crate::api::json_errors))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            config.limits.body_timeout(),
+        ));
     let (tx, rx) = oneshot::channel::<()>();
     app.set_ready(true);
+    let limits = config.limits;
     let task = tokio::spawn(async move {
-        let server = axum::serve(listener, routes).with_graceful_shutdown(async {
+        crate::server::serve(listener, routes, limits, async {
             let _ = rx.await;
-        });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "the HTTP server stopped");
-        }
+        })
+        .await;
     });
     tracing::info!(%addr, "gateway listening");
     Ok(RunningGateway {

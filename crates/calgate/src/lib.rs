@@ -9,8 +9,10 @@ pub mod gateway;
 pub mod logging;
 pub mod metrics;
 pub mod portal;
+pub mod server;
 pub mod signin_store;
 pub mod sources;
+pub mod tokens;
 pub mod view;
 
 /// `N` random bytes in hex: session tokens, sign-in ids, the guard's salt.

@@ -95,6 +95,19 @@ enum TokenCommand {
         #[arg(long, default_value = "cli")]
         label: String,
     },
+    /// List the live tokens: id, role, label, created, last used (never the token itself).
+    List {
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Revoke a token, given the token itself or its id from `list` (8 or more characters of
+    /// it are enough when they name one token). Takes effect at once, also in a running
+    /// gateway, and ends the page sessions signed in with it.
+    Revoke {
+        #[command(flatten)]
+        location: Location,
+        token_or_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +165,7 @@ async fn serve(location: Location, listen: Option<String>) -> anyhow::Result<Exi
     let _log_guard = calgate::logging::init(&boot.data_dir)?;
     let mut config = GatewayConfig::new(boot.listen, boot.data_dir.clone());
     config.site_time_zone = boot.time_zone();
+    config.limits = boot.limits;
     config.admin_password = std::env::var("CALGATE_ADMIN_PASSWORD")
         .ok()
         .filter(|p| !p.is_empty())
@@ -259,6 +273,44 @@ async fn token_create(location: Location, role: Role, label: String) -> anyhow::
     Ok(ExitCode::SUCCESS)
 }
 
+async fn token_list(location: Location) -> anyhow::Result<ExitCode> {
+    let boot = boot(&location, None)?;
+    let store = Store::open(&boot.data_dir).await?;
+    let tokens = store.list_api_tokens().await?;
+    if tokens.is_empty() {
+        println!("no live tokens");
+    }
+    for t in tokens {
+        let last = t
+            .last_used_at
+            .map_or_else(|| "never".to_string(), |u| u.to_string());
+        println!(
+            "{}  {:<7}  created {}  last used {}  {}",
+            t.id,
+            t.role.as_str(),
+            t.created_at,
+            last,
+            t.label
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn token_revoke(location: Location, token_or_id: String) -> anyhow::Result<ExitCode> {
+    let boot = boot(&location, None)?;
+    let store = Store::open(&boot.data_dir).await?;
+    match calgate::tokens::revoke(&store, &token_or_id).await {
+        Ok(t) => {
+            println!("revoked {} ({}, {})", t.id, t.role.as_str(), t.label);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("calgate: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 async fn set_password(location: Location) -> anyhow::Result<ExitCode> {
     let boot = boot(&location, None)?;
     let password = match std::env::var("CALGATE_ADMIN_PASSWORD") {
@@ -302,6 +354,16 @@ fn main() -> ExitCode {
                     label,
                 },
         } => run_async(token_create(location, role, label)),
+        Command::Token {
+            command: TokenCommand::List { location },
+        } => run_async(token_list(location)),
+        Command::Token {
+            command:
+                TokenCommand::Revoke {
+                    location,
+                    token_or_id,
+                },
+        } => run_async(token_revoke(location, token_or_id)),
         Command::Admin {
             command: AdminCommand::SetPassword { location },
         } => run_async(set_password(location)),

@@ -267,10 +267,15 @@
   function connect() {
     var es = new EventSource("/api/v1/stream");
     es.addEventListener("open", function () { live.textContent = "live"; live.className = "live-state on"; });
+    // A snapshot comes in parts; the list changes once the last part is in.
+    var incoming = null;
     es.addEventListener("snapshot", function (m) {
       var snap = JSON.parse(m.data);
-      statuses = {};
-      (snap.people || []).forEach(function (e) { statuses[e.email] = e.status; });
+      if (!snap.part || incoming === null) { incoming = {}; }
+      (snap.people || []).forEach(function (e) { incoming[e.email] = e.status; });
+      if (snap.more) { return; }
+      statuses = incoming;
+      incoming = null;
       renderList();
       select(selected);
       renderDetail();

@@ -7,6 +7,7 @@ pub mod people;
 pub mod settings;
 pub mod signin;
 pub mod stream;
+pub mod tokens;
 
 use std::collections::BTreeMap;
 
@@ -86,6 +87,12 @@ pub const API_BODY_LIMIT: u64 = 2 * 1024 * 1024;
 /// request, so an organisation's whole directory goes in at once.
 pub const WATCH_LIST_BODY_LIMIT: u64 = 32 * 1024 * 1024;
 
+/// The longest request target (path and query) the gateway reads.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most headers, and header bytes, a request may carry.
+pub const MAX_HEADERS: usize = 100;
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 /// The body limit for a request.
 pub fn body_limit(method: &axum::http::Method, path: &str) -> u64 {
     if method == axum::http::Method::PUT && path == "/api/v1/people" {
@@ -105,6 +112,9 @@ pub async fn json_errors(
     next: axum::middleware::Next,
 ) -> Response {
     let api = request.uri().path().starts_with("/api/");
+    if let Some(refusal) = oversized_head(&request) {
+        return refusal.into_response();
+    }
     let limit = body_limit(request.method(), request.uri().path());
     let announced = request
         .headers()
@@ -130,11 +140,18 @@ pub async fn json_errors(
         return response;
     }
     let code = match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
         StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };
@@ -158,6 +175,47 @@ pub async fn json_errors(
         }
     }
     answer
+}
+
+/// 414 or 431 for a request target or header block beyond the gateway's limits, in the API's
+/// JSON shape wherever the request was going (the HTTP layer's own, larger limits answer in
+/// plain text).
+fn oversized_head(request: &axum::extract::Request) -> Option<ApiError> {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Some(ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target exceeds {MAX_URI_BYTES} bytes"),
+        ));
+    }
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return Some(ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!(
+                "a request may carry at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them"
+            ),
+        ));
+    }
+    None
+}
+
+/// Any path no route claims: 404, in JSON under `/api/`.
+pub async fn no_route(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found("no such API path").into_response()
+    } else {
+        (StatusCode::NOT_FOUND, "no such page").into_response()
+    }
 }
 
 #[cfg(test)]

@@ -58,13 +58,16 @@ pub fn document() -> Value {
     // One server-sent event: `snapshot` first (and after a client fell behind), then `status`.
     let status_ref = json!({"$ref": "#/components/schemas/Status"});
     let event = |name: &str, data: Value| {
-        json!({"type": "object", "required": ["event", "id", "data"], "properties": {
-            "event": {"const": name}, "id": {"type": "string", "pattern": "^[0-9]+$"},
+        json!({"type": "object", "required": ["event", "data"], "properties": {
+            "event": {"const": name},
+            "id": {"type": "string", "pattern": "^([0-9a-f]{16}-[0-9]+)?$", "description": "EPOCH-SEQ; on a snapshot only its last part carries one, its first an empty one"},
             "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data}}})
     };
     let stream_event = json!({"oneOf": [
-        event("snapshot", json!({"type": "object", "required": ["seq", "people"], "properties": {
+        event("snapshot", json!({"type": "object", "required": ["seq", "part", "more", "people"], "properties": {
             "seq": {"type": "integer", "minimum": 0},
+            "part": {"type": "integer", "minimum": 0, "description": "0 for the first part of a snapshot"},
+            "more": {"type": "boolean", "description": "true until the snapshot's last part"},
             "people": {"type": "array", "items": {"type": "object", "required": ["email", "status"], "properties": {
                 "email": {"type": "string"}, "status": status_ref}}}}})),
         event("status", json!({"type": "object", "required": ["email", "status", "at"], "properties": {
@@ -133,6 +136,11 @@ pub fn document() -> Value {
                     "expires_at": {"type": "string", "format": "date-time"}, "interval": {"type": "integer"},
                     "username": {"type": "string"}, "code": {"type": "string"}}},
                 "Settings": {"type": "object", "description": "SPEC §5.1; secrets are write-only and read back as `*_set` flags."},
+                "Token": {"type": "object", "required": ["id", "label", "role", "created_at"], "properties": {
+                    "id": {"type": "string", "format": "uuid"}, "label": {"type": "string"},
+                    "role": {"type": "string", "enum": ["admin", "console"]},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "last_used_at": {"type": ["string", "null"], "format": "date-time"}}},
                 "SettingsAnswer": {"type": "object", "properties": {
                     "settings": {"$ref": "#/components/schemas/Settings"},
                     "warnings": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}}
@@ -160,10 +168,27 @@ pub fn document() -> Value {
                     "responses": with_errors(json!({"200": merge(json!({"description": "the record"}), json_body(json!({"$ref": "#/components/schemas/Person"}))), "404": error("not watched")}))},
                 "delete": {"summary": "Stop watching a person (admin)",
                     "responses": with_errors(json!({"204": {"description": "removed"}, "404": error("not watched")}))}},
-            "/api/v1/stream": {"get": {"summary": "Server-sent events: `snapshot`, then one `status` event per change; resumable with Last-Event-ID",
-                "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "description": "resume after this event (a number); anything else starts with a snapshot", "schema": {"type": "string"}}],
+            "/api/v1/stream": {"get": {"summary": "Server-sent events: a `snapshot` in parts, then one `status` event per change; resumable with Last-Event-ID",
+                "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "description": "resume after this event (an id this gateway gave out); anything else starts with a snapshot", "schema": {"type": "string"}},
+                    {"name": "people", "in": "query", "required": false, "description": "only these people (comma-separated addresses, at most 5 000)", "schema": {"type": "string"}},
+                    {"name": "query", "in": "query", "required": false, "description": "only the people this search finds when the stream opens (as `GET /api/v1/people?query=`)", "schema": {"type": "string"}}],
                 "responses": with_errors(json!({"200": {"description": "the event stream; `schema` describes each event (OpenAPI 3.1), its `data` being JSON",
-                    "content": {"text/event-stream": {"schema": stream_event}}}}))}},
+                    "content": {"text/event-stream": {"schema": stream_event}}},
+                    "400": error("the selection names more than 5 000 people"),
+                    "503": error("as many streams are open as the gateway serves (`stream_clients_full`, with Retry-After), or the database refused")}))}},
+            "/api/v1/tokens": {
+                "get": {"summary": "Live API tokens, oldest first (admin); never their secrets",
+                    "responses": with_errors(json!({"200": merge(json!({"description": "tokens"}), json_body(json!({"type": "array", "items": {"$ref": "#/components/schemas/Token"}})))}))},
+                "post": {"summary": "Create an API token (admin); the answer holds its secret, shown once",
+                    "requestBody": request_body(json!({"type": "object", "required": ["label", "role"], "properties": {
+                        "label": {"type": "string", "minLength": 1, "maxLength": 128}, "role": {"type": "string", "enum": ["admin", "console"]}}})),
+                    "responses": with_body_errors(json!({"201": merge(json!({"description": "created"}), json_body(json!({"type": "object", "required": ["token", "secret"], "properties": {
+                        "token": {"$ref": "#/components/schemas/Token"}, "secret": {"type": "string"}}}))),
+                        "422": error("no label, or a label the store refuses (`invalid_input`)")}))}},
+            "/api/v1/tokens/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "description": "the token's id, or 8 or more of its first characters", "schema": {"type": "string"}}],
+                "delete": {"summary": "Revoke a token (admin): its API use and its page sessions end at once",
+                    "responses": with_errors(json!({"204": {"description": "revoked"}, "400": error("an ambiguous id prefix, or the token's value instead of its id"), "404": error("no live token with that id")}))}},
             "/api/v1/settings/calendar": {
                 "get": {"summary": "The calendar integration settings (admin)",
                     "responses": with_errors(json!({"200": merge(json!({"description": "settings"}), json_body(json!({"$ref": "#/components/schemas/SettingsAnswer"})))}))},

@@ -1,29 +1,50 @@
-//! `GET /api/v1/stream`: server-sent events. A `snapshot` of every watched person first, then one
-//! `status` event per change, each with its sequence number as the event id. A client that
-//! reconnects with `Last-Event-ID` gets exactly the changes it missed, or a new snapshot when they
-//! are no longer all kept.
+//! `GET /api/v1/stream`: server-sent events. A `snapshot` of the watched people first, sent in
+//! pages (`more: true` until the last), then one `status` event per change. Every change's id is
+//! the board's epoch and its sequence number (`EPOCH-SEQ`); a client that reconnects with
+//! `Last-Event-ID` gets exactly the changes it missed, or a new snapshot when the id is not one
+//! this gateway can resume from (another process's, one never given out, or too far behind).
 //!
-//! Back-pressure: each client has a bounded queue. A client too slow to drain it is dropped
-//! (its stream ends); it reconnects with `Last-Event-ID` and catches up, so a stalled console
-//! never grows the gateway's memory.
+//! `?people=a@x,b@y` or `?query=sales` narrows the stream to those people (the query is resolved
+//! once, when the stream opens), so a department's console does not receive everyone.
+//!
+//! Memory: nothing is queued per client. Pages and changes are made when the connection asks for
+//! the next event, so a client that stops reading holds one event, and the server's write
+//! timeout closes its connection. A client too far behind the board's change buffer gets a new
+//! snapshot. Open streams are capped; beyond the cap the answer is 503 with `Retry-After`.
 
-use std::convert::Infallible;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::Stream;
-use serde::Serialize;
-use tokio::sync::{broadcast, mpsc};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 
-use calgate_engine::{StatusBoard, StatusChange};
+use calgate_engine::{EventId, StatusBoard, StatusChange};
 
+use super::ApiError;
 use crate::app::AppState;
 use crate::view::StatusView;
 
-/// Events queued per client before it counts as too slow.
-const CLIENT_QUEUE: usize = 1024;
+/// People per snapshot page (about 100 KB of JSON).
+pub const SNAPSHOT_PAGE: usize = 500;
+/// The most people a narrowed stream may name.
+pub const MAX_SELECTED: usize = 5_000;
+/// Seconds a client refused for the cap is asked to wait.
+const RETRY_AFTER_S: u32 = 30;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StreamQuery {
+    /// Comma-separated addresses.
+    #[serde(default)]
+    people: Option<String>,
+    /// Name, address or extension words, as for `GET /api/v1/people?query=`.
+    #[serde(default)]
+    query: Option<String>,
+}
 
 #[derive(Serialize)]
 struct SnapshotEntry<'a> {
@@ -32,8 +53,10 @@ struct SnapshotEntry<'a> {
 }
 
 #[derive(Serialize)]
-struct Snapshot<'a> {
+struct SnapshotPart<'a> {
     seq: u64,
+    part: u32,
+    more: bool,
     people: Vec<SnapshotEntry<'a>>,
 }
 
@@ -44,26 +67,222 @@ struct ChangeData<'a> {
     at: jiff::Timestamp,
 }
 
-fn snapshot_event(board: &StatusBoard) -> (u64, Event) {
-    let (seq, all) = board.snapshot();
-    let people = all
-        .iter()
-        .map(|(email, status)| SnapshotEntry {
-            email,
-            status: StatusView::from(status),
-        })
-        .collect();
-    let data = serde_json::to_string(&Snapshot { seq, people }).unwrap_or_else(|_| "{}".into());
-    (
-        seq,
-        Event::default()
-            .event("snapshot")
-            .id(seq.to_string())
-            .data(data),
-    )
+/// Holds one of the open-stream places until the stream ends (the client left or was dropped).
+struct StreamSlot(Arc<crate::metrics::GatewayMetrics>);
+
+impl StreamSlot {
+    fn take(app: &AppState) -> Option<StreamSlot> {
+        let limit = i64::try_from(app.limits.max_stream_clients).unwrap_or(i64::MAX);
+        app.metrics
+            .sse_clients
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| StreamSlot(app.metrics.clone()))
+    }
 }
 
-fn change_event(change: &StatusChange) -> Event {
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.sse_clients.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Which people a stream carries.
+enum Selection {
+    Everyone,
+    /// Sorted, without duplicates.
+    Some(Vec<String>),
+}
+
+impl Selection {
+    fn admits(&self, set: &Option<HashSet<String>>, email: &str) -> bool {
+        match self {
+            Selection::Everyone => true,
+            Selection::Some(_) => set.as_ref().is_some_and(|s| s.contains(email)),
+        }
+    }
+}
+
+async fn selection(app: &AppState, q: &StreamQuery) -> Result<Selection, ApiError> {
+    let mut chosen: Vec<String> = Vec::new();
+    let mut narrowed = false;
+    if let Some(list) = q.people.as_deref() {
+        narrowed = true;
+        chosen.extend(
+            list.split(',')
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| !e.is_empty()),
+        );
+    }
+    if let Some(query) = q.query.as_deref().filter(|s| !s.trim().is_empty()) {
+        narrowed = true;
+        let found = app.search_people(query, MAX_SELECTED + 1).await?;
+        chosen.extend(found.into_iter().map(|p| p.email.to_lowercase()));
+    }
+    if !narrowed {
+        return Ok(Selection::Everyone);
+    }
+    chosen.sort_unstable();
+    chosen.dedup();
+    if chosen.len() > MAX_SELECTED {
+        return Err(ApiError::bad_request(format!(
+            "a stream may name at most {MAX_SELECTED} people; narrow the query or open several streams"
+        )));
+    }
+    Ok(Selection::Some(chosen))
+}
+
+enum Phase {
+    /// Changes missed since the client's `Last-Event-ID`.
+    Replay(VecDeque<StatusChange>),
+    /// The next snapshot page starts after `after` (the first page when `None`).
+    Snapshot {
+        after: Option<Arc<str>>,
+        part: u32,
+    },
+    Live,
+}
+
+/// One client's position in the stream.
+struct Feed {
+    board: Arc<StatusBoard>,
+    live: broadcast::Receiver<StatusChange>,
+    selection: Selection,
+    /// The selection as a set, for filtering changes.
+    selected: Option<HashSet<String>>,
+    phase: Phase,
+    /// The last change this client has (or that its snapshot includes).
+    sent: u64,
+    shutdown: tokio_util::sync::CancellationToken,
+    _slot: StreamSlot,
+}
+
+impl Feed {
+    async fn next_event(&mut self) -> Option<Event> {
+        loop {
+            match &mut self.phase {
+                Phase::Replay(missed) => match missed.pop_front() {
+                    Some(change) => {
+                        self.sent = change.seq;
+                        if self.selection.admits(&self.selected, &change.email) {
+                            return Some(change_event(&self.board, &change));
+                        }
+                    }
+                    None => self.phase = Phase::Live,
+                },
+                Phase::Snapshot { after, part } => {
+                    let (after, part) = (after.take(), *part);
+                    let (event, next) = self.snapshot_part(after, part);
+                    self.phase = match next {
+                        Some(after) => Phase::Snapshot {
+                            after: Some(after),
+                            part: part + 1,
+                        },
+                        None => Phase::Live,
+                    };
+                    return Some(event);
+                }
+                Phase::Live => {
+                    let next = tokio::select! {
+                        next = self.live.recv() => next,
+                        () = self.shutdown.cancelled() => return None,
+                    };
+                    match next {
+                        Ok(change) => {
+                            if change.seq <= self.sent
+                                || !self.selection.admits(&self.selected, &change.email)
+                            {
+                                continue;
+                            }
+                            self.sent = change.seq;
+                            return Some(change_event(&self.board, &change));
+                        }
+                        // Too far behind the board's buffer: start again from a snapshot.
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            self.phase = Phase::Snapshot {
+                                after: None,
+                                part: 0,
+                            };
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Snapshot page `part`, and where the next one starts (`None`: this was the last).
+    fn snapshot_part(&mut self, after: Option<Arc<str>>, part: u32) -> (Event, Option<Arc<str>>) {
+        let (seq, people, cursor) = match &self.selection {
+            Selection::Everyone => {
+                let page = self.board.snapshot_page(after.as_deref(), SNAPSHOT_PAGE);
+                let cursor = page
+                    .more
+                    .then(|| page.people.last().map(|(e, _)| e.clone()))
+                    .flatten();
+                (page.seq, page.people, cursor)
+            }
+            Selection::Some(list) => {
+                let seq = self.board.last_seq();
+                let start = after.map_or(0, |a| list.partition_point(|e| e.as_str() <= &*a));
+                let end = (start + SNAPSHOT_PAGE).min(list.len());
+                let people = list[start..end]
+                    .iter()
+                    .filter_map(|e| {
+                        let entry = self.board.get(e)?;
+                        Some((Arc::<str>::from(e.as_str()), entry.status))
+                    })
+                    .collect();
+                // The cursor is the last listed address, on the board or not.
+                let cursor = (end < list.len()).then(|| Arc::<str>::from(list[end - 1].as_str()));
+                (seq, people, cursor)
+            }
+        };
+        let event = self.page_event(seq, part, cursor.is_some(), &people);
+        (event, cursor)
+    }
+
+    fn page_event(
+        &mut self,
+        seq: u64,
+        part: u32,
+        more: bool,
+        people: &[(Arc<str>, calgate_core::OperatorStatus)],
+    ) -> Event {
+        if part == 0 {
+            // Changes up to here are in the snapshot; later ones follow it from the live feed.
+            self.sent = seq;
+        }
+        let data = serde_json::to_string(&SnapshotPart {
+            seq: self.sent,
+            part,
+            more,
+            people: people
+                .iter()
+                .map(|(email, status)| SnapshotEntry {
+                    email,
+                    status: StatusView::from(status),
+                })
+                .collect(),
+        })
+        .unwrap_or_else(|_| "{}".into());
+        // Only the last page carries a resumable id; the first clears the client's, so a client
+        // cut off half-way through gets a whole snapshot again rather than half of one.
+        let event = Event::default().event("snapshot");
+        let event = if !more {
+            event.id(self.board.event_id(self.sent).to_string())
+        } else if part == 0 {
+            event.id("")
+        } else {
+            event
+        };
+        event.data(data)
+    }
+}
+
+fn change_event(board: &StatusBoard, change: &StatusChange) -> Event {
     let data = serde_json::to_string(&ChangeData {
         email: &change.email,
         status: StatusView::from(&change.status),
@@ -72,89 +291,71 @@ fn change_event(change: &StatusChange) -> Event {
     .unwrap_or_else(|_| "{}".into());
     Event::default()
         .event("status")
-        .id(change.seq.to_string())
+        .id(board.event_id(change.seq).to_string())
         .data(data)
 }
 
 pub async fn stream(
     State(app): State<Arc<AppState>>,
+    Query(q): Query<StreamQuery>,
     headers: HeaderMap,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let last_event_id = headers
+) -> Response {
+    let Some(slot) = StreamSlot::take(&app) else {
+        let mut refused = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stream_clients_full",
+            format!(
+                "{} event streams are open, the most this gateway serves; try again later",
+                app.limits.max_stream_clients
+            ),
+        )
+        .into_response();
+        refused
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
+        return refused;
+    };
+    let selection = match selection(&app, &q).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+        .and_then(EventId::parse);
     let board = app.engine().board().clone();
-    // Subscribe before reading the snapshot so no change falls between the two.
-    let mut live = board.subscribe();
-    let (tx, rx) = mpsc::channel::<Event>(CLIENT_QUEUE);
-    app.metrics
-        .sse_clients
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let metrics = app.metrics.clone();
-    let shutdown = app.shutdown.clone();
-    tokio::spawn(async move {
-        let _guard = ClientGuard(metrics);
-        let mut sent = match last_event_id.and_then(|id| board.changes_since(id).map(|c| (id, c))) {
-            Some((id, missed)) => {
-                let mut sent = id;
-                for change in &missed {
-                    if tx.send(change_event(change)).await.is_err() {
-                        return;
-                    }
-                    sent = change.seq;
-                }
-                sent
-            }
-            None => {
-                let (seq, event) = snapshot_event(&board);
-                if tx.send(event).await.is_err() {
-                    return;
-                }
-                seq
-            }
-        };
-        loop {
-            let next = tokio::select! {
-                next = live.recv() => next,
-                () = shutdown.cancelled() => return,
-            };
-            match next {
-                Ok(change) => {
-                    if change.seq <= sent {
-                        continue;
-                    }
-                    sent = change.seq;
-                    // Full or closed: drop this client rather than queue without bound.
-                    if tx.try_send(change_event(&change)).is_err() {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let (seq, event) = snapshot_event(&board);
-                    sent = seq;
-                    if tx.send(event).await.is_err() {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        }
+    // Subscribe before reading anything so no change falls between the two.
+    let live = board.subscribe();
+    let (phase, sent) = match resume.and_then(|id| board.changes_since(id).map(|c| (id, c))) {
+        Some((id, missed)) => (Phase::Replay(missed.into()), id.seq),
+        None => (
+            Phase::Snapshot {
+                after: None,
+                part: 0,
+            },
+            0,
+        ),
+    };
+    let selected = match &selection {
+        Selection::Everyone => None,
+        Selection::Some(list) => Some(list.iter().cloned().collect()),
+    };
+    let feed = Feed {
+        board,
+        live,
+        selection,
+        selected,
+        phase,
+        sent,
+        shutdown: app.shutdown.clone(),
+        _slot: slot,
+    };
+    let events = futures::stream::unfold(feed, |mut feed| async move {
+        feed.next_event()
+            .await
+            .map(|e| (Ok::<_, std::convert::Infallible>(e), feed))
     });
-    let events =
-        futures::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-        );
-    Sse::new(events).keep_alive(KeepAlive::default())
-}
-
-struct ClientGuard(Arc<crate::metrics::GatewayMetrics>);
-
-impl Drop for ClientGuard {
-    fn drop(&mut self) {
-        self.0
-            .sse_clients
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }

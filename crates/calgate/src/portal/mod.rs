@@ -5,7 +5,9 @@
 //!
 //! Sign-in is a session cookie (HttpOnly, SameSite=Strict, expiring) issued after the admin
 //! password is verified by the store, or after a console API token is presented for the operator
-//! page. Failed sign-ins are rate-limited. Every state-changing request carries the session's CSRF
+//! page. Failed sign-ins are limited per client address and per account (`signin_limit.rs`).
+//! A session ends when its token is revoked or the admin password changes. Every state-changing
+//! request carries the session's CSRF
 //! token (a hidden form field, or the `x-csrf-token` header for scripts); a middleware refuses any
 //! POST without it before a handler runs.
 
@@ -15,6 +17,7 @@ mod health;
 mod people;
 mod sessions;
 mod settings;
+mod signin_limit;
 mod text;
 mod tokens;
 
@@ -34,7 +37,8 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 
-pub use sessions::{Role, Session, Sessions};
+pub use sessions::{Credential, Role, Session, Sessions};
+pub use signin_limit::SignInLimiter;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "calgate_session";
@@ -106,7 +110,7 @@ impl FromRequestParts<Arc<AppState>> for AdminSession {
         parts: &mut Parts,
         app: &Arc<AppState>,
     ) -> Result<AdminSession, Response> {
-        match app.portal.signed_in(&parts.headers) {
+        match app.portal.current(&app.store, &parts.headers).await {
             Some(s) if s.role == Role::Admin => Ok(AdminSession(s)),
             Some(_) => Err((
                 StatusCode::FORBIDDEN,
@@ -126,9 +130,32 @@ impl FromRequestParts<Arc<AppState>> for AnySession {
         app: &Arc<AppState>,
     ) -> Result<AnySession, Response> {
         app.portal
-            .signed_in(&parts.headers)
+            .current(&app.store, &parts.headers)
+            .await
             .map(AnySession)
             .ok_or_else(|| to_login(parts))
+    }
+}
+
+/// The address the request came from (its TCP peer: forwarded-for headers are not trusted).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &S,
+    ) -> Result<ClientAddress, Self::Rejection> {
+        // Served by our own loop the peer is always known; without it, every such request
+        // shares one bucket, which limits more, never less.
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
+        ))
     }
 }
 
@@ -210,7 +237,7 @@ async fn check_post(app: &AppState, req: Request) -> Result<Request, Response> {
     if req.uri().path() == "/portal/login" {
         return Ok(req);
     }
-    let Some(session) = app.portal.signed_in(req.headers()) else {
+    let Some(session) = app.portal.current(&app.store, req.headers()).await else {
         return Err(forbidden("your session has ended: sign in again"));
     };
     let (parts, body) = req.into_parts();
@@ -266,12 +293,43 @@ struct LoginPage {
     username: String,
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
+/// Where a sign-in goes when `next` is missing or not acceptable.
+const DEFAULT_NEXT: &str = "/portal/settings";
+
+/// Only our own pages are followed after sign-in (no open redirect): a path under `/portal/`
+/// or `/console`, made of plain URL characters only (no backslash, control character, space,
+/// tab or `//`, which browsers may read as another host), at most 512 bytes.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/portal/settings".to_string(),
+    let Some(n) = next else {
+        return DEFAULT_NEXT.to_string();
+    };
+    let path = n.split(['?', '#']).next().unwrap_or_default();
+    let ours = path == "/console"
+        || path.starts_with("/console/")
+        || path == "/portal"
+        || path.starts_with("/portal/");
+    let plain = n
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-_.~?=&%+:@!$'()*,;".contains(&b));
+    if ours && plain && n.len() <= 512 && !n.contains("//") && !path.contains("/../") {
+        n.to_string()
+    } else {
+        DEFAULT_NEXT.to_string()
     }
+}
+
+/// A user name as it may be shown or logged: at most 64 characters, controls dropped.
+fn shown_user(name: &str) -> String {
+    let mut shown: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
+    if name.trim().chars().count() > 64 {
+        shown.push('…');
+    }
+    shown
 }
 
 async fn login_page(Query(q): Query<LoginQuery>) -> impl IntoResponse {
@@ -312,43 +370,55 @@ fn over_https(headers: &HeaderMap) -> bool {
 
 async fn login(
     State(app): State<Arc<AppState>>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
     let secure = over_https(&headers);
-    let refuse = |status: StatusCode, why: String, username: String| {
+    let username = shown_user(&form.username);
+    let refuse = |status: StatusCode, why: String| {
         (
             status,
             LoginPage {
                 next: next.clone(),
                 error: Some(why),
-                username,
+                username: username.clone(),
             },
         )
             .into_response()
     };
-    if let Some(wait) = app.portal.locked_for() {
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed sign-ins. Try again in {} s.",
-                wait.as_secs().max(1)
-            ),
-            form.username,
-        );
-    }
-    // An operator signs in with a console API token; the administrator with the password.
-    if !form.token.trim().is_empty() {
+    // An operator signs in with a console API token (which names no account); the
+    // administrator with the password.
+    let with_token = !form.token.trim().is_empty();
+    let account = (!with_token).then_some(form.username.as_str());
+    let attempt = match app.sign_in_limit.begin(client, account) {
+        Ok(a) => a,
+        Err(wait) => {
+            let secs = wait.as_secs().max(1);
+            let mut resp = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many failed sign-ins. Try again in {secs} s."),
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return resp;
+        }
+    };
+    if with_token {
         return match app.store.verify_api_token(form.token.trim()).await {
             Ok(Some(t)) => {
+                attempt.succeeded();
                 let role = match t.role {
                     calgate_store::ApiRole::Admin => Role::Admin,
                     _ => Role::Console,
                 };
-                let (cookie, _) = app
-                    .portal
-                    .create(role, &format!("token:{}", t.label), secure);
+                let (cookie, _) = app.portal.create(
+                    role,
+                    &format!("token:{}", t.label),
+                    Credential::Token(t.id),
+                    secure,
+                );
                 tracing::info!(label = %t.label, "signed in to the pages with an API token");
                 let target = if role == Role::Console {
                     "/console".to_string()
@@ -358,44 +428,54 @@ async fn login(
                 signed_in(cookie, &target)
             }
             Ok(None) => {
-                app.portal.record_failure();
+                attempt.failed();
+                tracing::warn!(%client, "portal sign-in with a wrong token refused");
                 refuse(
                     StatusCode::UNAUTHORIZED,
                     "That token is not valid.".to_string(),
-                    form.username,
                 )
             }
             Err(e) => refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("The database did not answer: {e}"),
-                form.username,
             ),
         };
     }
+    // Argon2 needs ~19 MiB a check: a few at a time, the rest wait their turn.
+    let Some(_slot) = app.sign_in_limit.check_slot().await else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The gateway is shutting down.".to_string(),
+        );
+    };
     let password = secrecy::SecretString::from(form.password);
     match app
         .store
-        .verify_admin_password(&form.username, &password)
+        .verify_admin_password_stamp(&form.username, &password)
         .await
     {
-        Ok(true) => {
-            let (cookie, _) = app.portal.create(Role::Admin, form.username.trim(), secure);
-            tracing::info!(user = %form.username.trim(), "administrator signed in");
+        Ok(Some(stamp)) => {
+            attempt.succeeded();
+            let (cookie, _) = app.portal.create(
+                Role::Admin,
+                form.username.trim(),
+                Credential::Password(stamp),
+                secure,
+            );
+            tracing::info!(user = %username, "administrator signed in");
             signed_in(cookie, &next)
         }
-        Ok(false) => {
-            app.portal.record_failure();
-            tracing::warn!(user = %form.username.trim(), "portal sign-in refused");
+        Ok(None) => {
+            attempt.failed();
+            tracing::warn!(user = %username, %client, "portal sign-in refused");
             refuse(
                 StatusCode::UNAUTHORIZED,
                 "Wrong username or password.".to_string(),
-                form.username,
             )
         }
         Err(e) => refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("The database did not answer: {e}"),
-            form.username,
         ),
     }
 }
@@ -445,12 +525,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/console")), "/console");
-        assert_eq!(safe_next(Some("//evil.example/x")), "/portal/settings");
-        assert_eq!(safe_next(Some("https://evil.example/")), "/portal/settings");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/portal/settings");
-        assert_eq!(safe_next(None), "/portal/settings");
+    fn only_our_own_pages_are_followed_after_sign_in() {
+        for ok in [
+            "/console",
+            "/portal/people?notice=Saved%20it",
+            "/portal/health",
+            "/portal/settings?provider=ews&x=1",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.example/x",
+            "https://evil.example/",
+            "/\\evil.example",
+            "/\t/evil.example/",
+            "/\t\t/evil.example/",
+            "/portal/\n/x",
+            "/portal/x\r\nSet-Cookie: a=b",
+            "/portal//evil.example",
+            "/portal/../../evil",
+            "/api/v1/people",
+            "/consoleevil",
+            "/portal evil",
+            "",
+            "evil.example",
+        ] {
+            assert_eq!(safe_next(Some(bad)), DEFAULT_NEXT, "{bad:?}");
+        }
+        assert_eq!(
+            safe_next(Some(&format!("/portal/{}", "a".repeat(600)))),
+            DEFAULT_NEXT
+        );
+        assert_eq!(safe_next(None), DEFAULT_NEXT);
+    }
+
+    #[test]
+    fn a_user_name_is_shown_and_logged_short() {
+        assert_eq!(shown_user(" admin "), "admin");
+        let long = "x".repeat(1_500_000);
+        let shown = shown_user(&long);
+        assert_eq!(shown.chars().count(), 65);
+        assert!(shown.ends_with('…'));
+        assert_eq!(shown_user("a\nb"), "ab");
     }
 
     #[test]

@@ -1,21 +1,27 @@
 //! Sign-in sessions for the pages, kept in memory (a restart signs everyone out, which is the
-//! safe direction), and the rate limit on failed sign-ins.
+//! safe direction).
+//!
+//! A session lives only as long as what it was signed in with: each request checks that the
+//! API token is still live, or that the admin password is still the one entered, so a token
+//! revoked or a password changed anywhere (the portal, the API, the command line while the
+//! gateway runs) ends its sessions at the next request.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, header};
+use uuid::Uuid;
 
 use super::SESSION_COOKIE;
 
 /// How long a session lasts from sign-in.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
-/// Failed sign-ins allowed within [`FAILURE_WINDOW`] before further attempts wait.
-pub const MAX_FAILURES: usize = 5;
-pub const FAILURE_WINDOW: Duration = Duration::from_secs(300);
-/// Sessions kept at most; the oldest go first (a bound on memory, not a feature).
-const MAX_SESSIONS: usize = 1024;
+/// Sessions kept at most per role; the oldest of that role go first (a bound on memory). The
+/// roles are counted apart, so operators signing in cannot push the administrator out.
+const MAX_SESSIONS_PER_ROLE: usize = 1024;
+/// Sessions one credential may hold at once (a token shared by many browsers, one admin).
+pub const MAX_SESSIONS_PER_CREDENTIAL: usize = 32;
 
 pub const CLEAR_COOKIE: &str = "calgate_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
 
@@ -28,6 +34,15 @@ pub enum Role {
     Console,
 }
 
+/// What a session was signed in with; it ends when that is no longer valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// The admin password whose stamp this is (`Store::admin_credential_stamp`).
+    Password(String),
+    /// The API token with this id.
+    Token(Uuid),
+}
+
 /// One signed-in browser.
 #[derive(Clone)]
 pub struct Session {
@@ -36,6 +51,7 @@ pub struct Session {
     /// The token every state-changing request of this session must carry.
     pub csrf: String,
     pub expires: Instant,
+    pub credential: Credential,
 }
 
 impl std::fmt::Debug for Session {
@@ -50,7 +66,21 @@ impl std::fmt::Debug for Session {
 #[derive(Default)]
 struct Inner {
     by_id: HashMap<String, Session>,
-    failures: VecDeque<Instant>,
+}
+
+impl Inner {
+    /// Ends the oldest session among those `matches` selects.
+    fn evict_oldest(&mut self, matches: impl Fn(&Session) -> bool) {
+        let oldest = self
+            .by_id
+            .iter()
+            .filter(|(_, s)| matches(s))
+            .min_by_key(|(_, s)| s.expires)
+            .map(|(k, _)| k.clone());
+        if let Some(id) = oldest {
+            self.by_id.remove(&id);
+        }
+    }
 }
 
 /// The sessions of one gateway.
@@ -99,25 +129,32 @@ impl Sessions {
 
     /// Starts a session; returns its `Set-Cookie` value and the session. `secure` marks the
     /// cookie for HTTPS only (the pages are served through a TLS front end).
-    pub fn create(&self, role: Role, user: &str, secure: bool) -> (String, Session) {
+    pub fn create(
+        &self,
+        role: Role,
+        user: &str,
+        credential: Credential,
+        secure: bool,
+    ) -> (String, Session) {
         let id = random_token();
         let session = Session {
             role,
             user: user.to_string(),
             csrf: random_token(),
             expires: Instant::now() + SESSION_LIFETIME,
+            credential,
         };
         let mut inner = self.lock();
         let now = Instant::now();
         inner.by_id.retain(|_, s| s.expires > now);
-        if inner.by_id.len() >= MAX_SESSIONS
-            && let Some(oldest) = inner
-                .by_id
-                .iter()
-                .min_by_key(|(_, s)| s.expires)
-                .map(|(k, _)| k.clone())
+        let same_credential = |s: &Session| s.credential == session.credential;
+        if inner.by_id.values().filter(|s| same_credential(s)).count()
+            >= MAX_SESSIONS_PER_CREDENTIAL
         {
-            inner.by_id.remove(&oldest);
+            inner.evict_oldest(same_credential);
+        }
+        if inner.by_id.values().filter(|s| s.role == role).count() >= MAX_SESSIONS_PER_ROLE {
+            inner.evict_oldest(|s| s.role == role);
         }
         inner.by_id.insert(id.clone(), session.clone());
         let cookie = format!(
@@ -128,8 +165,43 @@ impl Sessions {
         (cookie, session)
     }
 
-    /// The live session named by the request's cookie.
-    pub fn signed_in(&self, headers: &HeaderMap) -> Option<Session> {
+    /// The session named by the request's cookie, if it is live and what it was signed in with
+    /// is still valid. A session whose token was revoked or whose password was changed ends
+    /// here. When the database cannot answer, the request is refused (the session is kept).
+    pub async fn current(
+        &self,
+        store: &calgate_store::Store,
+        headers: &HeaderMap,
+    ) -> Option<Session> {
+        let session = self.signed_in(headers)?;
+        let valid = match &session.credential {
+            Credential::Token(id) => store.api_token(*id).await.map(|t| t.is_some()),
+            Credential::Password(stamp) => store
+                .admin_credential_stamp()
+                .await
+                .map(|now| now.as_deref() == Some(stamp.as_str())),
+        };
+        match valid {
+            Ok(true) => Some(session),
+            Ok(false) => {
+                self.end_all(&session.credential);
+                tracing::info!(user = %session.user, "session ended: its credential is no longer valid");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not check a session's credential");
+                None
+            }
+        }
+    }
+
+    /// Ends every session signed in with `credential`.
+    pub fn end_all(&self, credential: &Credential) {
+        self.lock().by_id.retain(|_, s| s.credential != *credential);
+    }
+
+    /// The live session named by the request's cookie, without checking its credential.
+    fn signed_in(&self, headers: &HeaderMap) -> Option<Session> {
         let id = cookie_value(headers)?;
         let mut inner = self.lock();
         match inner.by_id.get(&id) {
@@ -148,28 +220,6 @@ impl Sessions {
             self.lock().by_id.remove(&id);
         }
     }
-
-    pub fn record_failure(&self) {
-        let mut inner = self.lock();
-        inner.failures.push_back(Instant::now());
-        while inner.failures.len() > MAX_FAILURES {
-            inner.failures.pop_front();
-        }
-    }
-
-    /// How long sign-ins are refused, when too many failed recently.
-    pub fn locked_for(&self) -> Option<Duration> {
-        let mut inner = self.lock();
-        let now = Instant::now();
-        inner
-            .failures
-            .retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
-        if inner.failures.len() < MAX_FAILURES {
-            return None;
-        }
-        let oldest = *inner.failures.front()?;
-        Some(FAILURE_WINDOW.saturating_sub(now.duration_since(oldest)))
-    }
 }
 
 #[cfg(test)]
@@ -187,15 +237,19 @@ mod tests {
         h
     }
 
+    fn password() -> Credential {
+        Credential::Password("stamp".to_string())
+    }
+
     #[test]
     fn a_session_is_found_by_its_cookie_and_ends_on_logout() {
         let sessions = Sessions::default();
-        let (cookie, s) = sessions.create(Role::Admin, "admin", false);
+        let (cookie, s) = sessions.create(Role::Admin, "admin", password(), false);
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
         assert!(!cookie.contains("Secure"));
         assert!(
             sessions
-                .create(Role::Admin, "admin", true)
+                .create(Role::Admin, "admin", password(), true)
                 .0
                 .ends_with("; Secure")
         );
@@ -212,14 +266,31 @@ mod tests {
     }
 
     #[test]
-    fn five_failures_lock_sign_in() {
+    fn one_token_cannot_push_the_administrator_out() {
         let sessions = Sessions::default();
-        for _ in 0..MAX_FAILURES - 1 {
-            sessions.record_failure();
+        let (admin_cookie, _) = sessions.create(Role::Admin, "admin", password(), false);
+        let token = Credential::Token(Uuid::new_v4());
+        let mut cookies = Vec::new();
+        for _ in 0..MAX_SESSIONS_PER_ROLE + 10 {
+            cookies.push(
+                sessions
+                    .create(Role::Console, "token:t", token.clone(), false)
+                    .0,
+            );
         }
-        assert!(sessions.locked_for().is_none());
-        sessions.record_failure();
-        assert!(sessions.locked_for().is_some());
+        assert!(sessions.signed_in(&with_cookie(&admin_cookie)).is_some());
+        let live = cookies
+            .iter()
+            .filter(|c| sessions.signed_in(&with_cookie(c)).is_some())
+            .count();
+        assert_eq!(live, MAX_SESSIONS_PER_CREDENTIAL);
+        sessions.end_all(&token);
+        assert!(
+            cookies
+                .iter()
+                .all(|c| sessions.signed_in(&with_cookie(c)).is_none())
+        );
+        assert!(sessions.signed_in(&with_cookie(&admin_cookie)).is_some());
     }
 
     #[test]

@@ -131,21 +131,18 @@ pub async fn revoke(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let id = form.get("id").cloned().unwrap_or_default();
-    let found = app
-        .store
-        .list_api_tokens()
-        .await
-        .ok()
-        .and_then(|list| list.into_iter().find(|t| t.id.to_string() == id));
-    let notice = match found {
-        Some(t) => match app.store.revoke_api_token(t.id).await {
-            Ok(_) => {
-                tracing::info!(label = %t.label, user = %s.user, "API token revoked");
+    let notice = match uuid::Uuid::parse_str(id.trim()) {
+        Ok(id) => match crate::tokens::revoke(&app.store, &id.to_string()).await {
+            Ok(t) => {
+                // Its sessions end now, this one too when it was signed in with it.
+                app.portal.end_all(&super::Credential::Token(t.id));
+                tracing::info!(label = %t.label, user = %s.user, "API token revoked in the portal");
                 format!("Revoked \"{}\".", t.label)
             }
-            Err(e) => format!("The database refused: {e}"),
+            Err(crate::tokens::FindError::Store(e)) => format!("The database refused: {e}"),
+            Err(_) => "That token no longer exists.".to_string(),
         },
-        None => "That token no longer exists.".to_string(),
+        Err(_) => "That token no longer exists.".to_string(),
     };
     with_notice("/portal/tokens", &notice)
 }
