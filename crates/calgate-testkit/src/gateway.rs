@@ -149,14 +149,43 @@ pub async fn spawn_gateway_from_settings() -> TestGateway {
     spawn_gateway_with(SourceMode::FromSettings, None).await
 }
 
+/// Like [`spawn_gateway`] without a source, with the server's limits set.
+pub async fn spawn_gateway_limited(
+    options: EngineOptions,
+    limits: calgate::config::ServerLimits,
+) -> TestGateway {
+    spawn_gateway_in(
+        tempfile::tempdir().expect("temp dir"),
+        SourceMode::Fixed(None),
+        Some(options),
+        limits,
+    )
+    .await
+}
+
 async fn spawn_gateway_with(source: SourceMode, options: Option<EngineOptions>) -> TestGateway {
-    let data_dir = tempfile::tempdir().expect("temp dir");
+    spawn_gateway_in(
+        tempfile::tempdir().expect("temp dir"),
+        source,
+        options,
+        calgate::config::ServerLimits::default(),
+    )
+    .await
+}
+
+async fn spawn_gateway_in(
+    data_dir: tempfile::TempDir,
+    source: SourceMode,
+    options: Option<EngineOptions>,
+    limits: calgate::config::ServerLimits,
+) -> TestGateway {
     let mut config = GatewayConfig::new(
         "127.0.0.1:0".parse().expect("loopback address"),
         data_dir.path().to_path_buf(),
     );
     config.source = source;
     config.engine_override = options;
+    config.limits = limits;
     let gateway = start(config).await.expect("gateway starts");
     let admin_token = create_token(&gateway.app.store, ApiRole::Admin, "test admin")
         .await

@@ -108,6 +108,16 @@ impl Drop for RunningGateway {
     }
 }
 
+/// Creates `dir` (and missing parents) readable by this account only.
+pub fn private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
 fn random_password() -> SecretString {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -120,8 +130,7 @@ fn random_password() -> SecretString {
 
 /// Starts the gateway.
 pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    private_dir(&config.data_dir)?;
     let store = Store::open(&config.data_dir)
         .await
         .context("opening the database")?;

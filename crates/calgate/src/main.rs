@@ -333,6 +333,8 @@ async fn set_password(location: Location) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    // The data directory, database, key file and logs are for this account alone.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { location, listen } => run_async(serve(location, listen)),

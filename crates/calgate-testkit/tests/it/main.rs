@@ -14,6 +14,7 @@ mod entra;
 mod ews_client;
 mod gateway_api;
 mod graph;
+mod hardening;
 mod lockout;
 mod metrics;
 mod pages;

@@ -79,13 +79,33 @@ pub struct UpsertResult {
     pub watched: usize,
 }
 
+/// Problems listed in one answer at most: a huge invalid upload gets a short answer, not one
+/// larger than itself.
+pub const MAX_LISTED_ERRORS: usize = 100;
+
+/// Per-entry problems, the first [`MAX_LISTED_ERRORS`] kept and all counted.
+#[derive(Debug, Default)]
+struct FieldErrors {
+    fields: std::collections::BTreeMap<String, String>,
+    count: usize,
+}
+
+impl FieldErrors {
+    fn insert(&mut self, field: String, problem: String) {
+        self.count += 1;
+        if self.fields.len() < MAX_LISTED_ERRORS {
+            self.fields.insert(field, problem);
+        }
+    }
+}
+
 /// `PUT /api/v1/people`: bulk upsert of the watch list.
 pub async fn upsert(
     State(app): State<Arc<AppState>>,
     Json(people): Json<Vec<Person>>,
 ) -> Result<Json<UpsertResult>, ApiError> {
     let mut clean = Vec::with_capacity(people.len());
-    let mut errors = std::collections::BTreeMap::new();
+    let mut errors = FieldErrors::default();
     for (i, p) in people.into_iter().enumerate() {
         let email = p.email.trim().to_lowercase();
         if !looks_like_email(&email) {
@@ -125,13 +145,18 @@ pub async fn upsert(
             extension,
         });
     }
-    if !errors.is_empty() {
-        let mut e = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_people",
-            "some entries are invalid; nothing was saved",
-        );
-        e.fields = errors;
+    if errors.count > 0 {
+        let listed = errors.fields.len();
+        let message = if errors.count > listed {
+            format!(
+                "{} problems in the entries (the first {listed} listed); nothing was saved",
+                errors.count
+            )
+        } else {
+            "some entries are invalid; nothing was saved".to_string()
+        };
+        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_people", message);
+        e.fields = errors.fields;
         return Err(e);
     }
     let upserted = clean.len();
