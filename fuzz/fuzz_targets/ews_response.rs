@@ -40,8 +40,13 @@ fuzz_target!(|data: &[u8]| {
     let _ = read_mail_tips_response(data);
     let _ = read_resolve_names_response(data);
     let _ = calgate_ews::envelope::read_soap_fault(data);
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = AuthChallenge::parse(text.lines()).with_diagnostics(Some(text));
+    // The header readers get the first line (at most 512 bytes: a WWW-Authenticate value with every
+    // scheme is about 300 bytes): their cost is linear, and run over whole bodies they took a
+    // third of every execution. A carriage return separates two WWW-Authenticate values.
+    let line = data.split(|&b| b == b'\n').next().unwrap_or_default();
+    let head = line.get(..512).unwrap_or(line);
+    if let Ok(text) = std::str::from_utf8(head) {
+        let _ = AuthChallenge::parse(text.split('\r')).with_diagnostics(Some(text));
         let _ = RetryAfter::parse_header(text);
     }
 });
