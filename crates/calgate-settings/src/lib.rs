@@ -9,6 +9,7 @@ mod domain;
 pub mod fields;
 mod model;
 mod pem;
+pub mod target;
 mod update;
 mod validate;
 
@@ -21,7 +22,8 @@ pub use model::{
 pub use update::{CalendarSettingsUpdate, Patch, StatusRulesPatch};
 pub use validate::{
     FieldErrors, INVALID_SETTINGS_CODE, MAX_REFRESH_INTERVAL_S, MIN_REFRESH_INTERVAL_S,
-    RECOMMENDED_MIN_REFRESH_INTERVAL_S, Warning, WarningCode, validate, validate_json,
+    RECOMMENDED_MIN_REFRESH_INTERVAL_S, SECRET_REENTRY_CODE, Warning, WarningCode, validate,
+    validate_json,
 };
 
 #[cfg(test)]

@@ -398,7 +398,7 @@ fn every_rule_of_spec_section_3() {
                 microsoft365_secret(),
                 json!({"authority_host": "http://127.0.0.1:8080", "allow_insecure_http": true}),
             ),
-            Ok(&[InsecureHttp]),
+            Ok(&[InsecureHttp, LocalTarget]),
         ),
         (
             "exchange basic ignores an unused http authority",
@@ -663,8 +663,9 @@ fn optional_fields_clear_and_defaults_restore() {
         current.authority_host.as_str(),
         "https://login.microsoftonline.us/"
     );
+    // Back to the default clouds: the app's secret is entered again for them.
     let (reset, _) = validate_json(
-        &json!({"authority_host": null, "graph_endpoint": ""}),
+        &json!({"authority_host": null, "graph_endpoint": "", "client_secret": CLIENT_SECRET}),
         &current,
     )
     .expect("valid");
@@ -943,4 +944,80 @@ fn changed_fields_name_secrets_without_values() {
     b.password = Some(SecretString::from("another"));
     b.privacy = Privacy::StatusOnly;
     assert_eq!(changed_fields(&a, &b), vec!["password", "privacy"]);
+}
+
+#[test]
+fn a_stored_secret_is_not_sent_to_a_new_server_without_being_entered_again() {
+    let (current, _) = validate_json(&exchange(), &CalendarSettings::default()).expect("valid");
+    // Only the URL moves to another host: the stored password would go there. Refused.
+    let moved = json!({"ews_url": "https://evil.example/EWS/Exchange.asmx"});
+    let errors = validate_json(&moved, &current).expect_err("refused");
+    assert_eq!(errors.code("password"), Some(SECRET_REENTRY_CODE));
+    assert!(errors.get("password").is_some_and(|m| m.contains("again")));
+    let body = errors.api_body();
+    assert_eq!(body["field_codes"]["password"], SECRET_REENTRY_CODE);
+    assert!(!body.to_string().contains(PASSWORD));
+    // With the password entered again, or on the same server (another path), it is saved.
+    validate_json(&with(moved.clone(), json!({"password": "new"})), &current).expect("re-entered");
+    validate_json(
+        &json!({"ews_url": "https://mail.contoso.com/ews/exchange.asmx"}),
+        &current,
+    )
+    .expect("same server");
+    // Another port is another server.
+    let port = json!({"ews_url": "https://mail.contoso.com:8443/EWS/Exchange.asmx"});
+    assert!(validate_json(&port, &current).is_err());
+
+    // The app's secret is bound to the authority and the Graph endpoint.
+    let (m365, _) =
+        validate_json(&microsoft365_secret(), &CalendarSettings::default()).expect("valid");
+    for moved in [
+        json!({"authority_host": "https://login.evil.example"}),
+        json!({"graph_endpoint": "https://graph.evil.example"}),
+    ] {
+        let errors = validate_json(&moved, &m365).expect_err("refused");
+        assert_eq!(
+            errors.code("client_secret"),
+            Some(SECRET_REENTRY_CODE),
+            "{moved}"
+        );
+        validate_json(&with(moved, json!({"client_secret": "again"})), &m365).expect("re-entered");
+    }
+}
+
+#[test]
+fn urls_at_metadata_services_are_refused_and_at_this_machine_warned() {
+    for url in [
+        "http://169.254.169.254/EWS/Exchange.asmx",
+        "http://[::ffff:169.254.169.254]/EWS/Exchange.asmx",
+        "http://2852039166/EWS/Exchange.asmx",
+        "http://metadata.google.internal/EWS/Exchange.asmx",
+    ] {
+        let update = with(
+            exchange(),
+            json!({"ews_url": url, "allow_insecure_http": true}),
+        );
+        let errors = validate_json(&update, &CalendarSettings::default()).expect_err(url);
+        assert!(
+            errors
+                .get("ews_url")
+                .is_some_and(|m| m.contains("metadata")),
+            "{url}: {errors:?}"
+        );
+    }
+    for url in [
+        "http://127.0.0.1:8080/EWS/Exchange.asmx",
+        "http://0/EWS/Exchange.asmx",
+        "http://localhost/EWS/Exchange.asmx",
+    ] {
+        let update = with(
+            exchange(),
+            json!({"ews_url": url, "allow_insecure_http": true}),
+        );
+        let (_, warnings) = validate_json(&update, &CalendarSettings::default()).expect(url);
+        assert!(
+            warnings.iter().any(|w| w.code == WarningCode::LocalTarget),
+            "{url}: {warnings:?}"
+        );
+    }
 }

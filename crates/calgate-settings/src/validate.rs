@@ -15,10 +15,14 @@ use crate::model::{
     CalendarSettings, EwsAuth, Provider, default_authority_host, default_graph_endpoint,
 };
 use crate::pem;
+use crate::target::{self, Target};
 use crate::update::{CalendarSettingsUpdate, Patch};
 
 /// The API's error code for a refused settings update (HTTP 422).
 pub const INVALID_SETTINGS_CODE: &str = "invalid_settings";
+/// A field's code when a stored secret would go to a server other than the one it was
+/// entered for: the secret must be entered again with the new address.
+pub const SECRET_REENTRY_CODE: &str = "secret_reentry_required";
 pub const MIN_REFRESH_INTERVAL_S: u32 = 10;
 pub const MAX_REFRESH_INTERVAL_S: u32 = 86_400;
 /// Below this a save warns of throttling and lockouts.
@@ -38,6 +42,7 @@ pub enum WarningCode {
     RefreshIntervalLow,
     InsecureHttp,
     EwsUrlUnusualPath,
+    LocalTarget,
 }
 
 impl WarningCode {
@@ -49,6 +54,7 @@ impl WarningCode {
             WarningCode::RefreshIntervalLow => "refresh_interval_low",
             WarningCode::InsecureHttp => "insecure_http",
             WarningCode::EwsUrlUnusualPath => "ews_url_unusual_path",
+            WarningCode::LocalTarget => "local_target",
         }
     }
 }
@@ -64,35 +70,53 @@ pub struct Warning {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(transparent)]
 #[error("{}", self.summary())]
-pub struct FieldErrors(BTreeMap<String, String>);
+pub struct FieldErrors {
+    messages: BTreeMap<String, String>,
+    /// Stable codes for the problems that have one.
+    #[serde(skip)]
+    codes: BTreeMap<String, &'static str>,
+}
 
 impl FieldErrors {
     /// Records a problem; the first message for a field wins.
     pub fn insert(&mut self, field: &str, message: impl Into<String>) {
-        self.0
+        self.messages
             .entry(field.to_string())
             .or_insert_with(|| message.into());
     }
 
+    /// Records a problem with a stable code (see [`FieldErrors::code`]).
+    pub fn insert_coded(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
+        if !self.messages.contains_key(field) {
+            self.codes.insert(field.to_string(), code);
+        }
+        self.insert(field, message);
+    }
+
+    /// The stable code of a field's problem, when it has one.
+    pub fn code(&self, field: &str) -> Option<&'static str> {
+        self.codes.get(field).copied()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.messages.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.messages.len()
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
+        self.messages.get(field).map(String::as_str)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.messages.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// One line for the API's `message` and for logs.
     pub fn summary(&self) -> String {
-        let names: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        let names: Vec<&str> = self.messages.keys().map(String::as_str).collect();
         match names.len() {
             1 => format!("the settings were not saved: {} is invalid", names.join("")),
             _ => format!(
@@ -102,13 +126,18 @@ impl FieldErrors {
         }
     }
 
-    /// The body of the API's 422 answer: `{"code": "invalid_settings", "message", "fields"}`.
+    /// The body of the API's 422 answer: `{"code": "invalid_settings", "message", "fields",
+    /// "field_codes"?}`.
     pub fn api_body(&self) -> Value {
-        serde_json::json!({
+        let mut body = serde_json::json!({
             "code": INVALID_SETTINGS_CODE,
             "message": self.summary(),
-            "fields": self.0,
-        })
+            "fields": self.messages,
+        });
+        if !self.codes.is_empty() {
+            body["field_codes"] = serde_json::json!(self.codes);
+        }
+        body
     }
 }
 
@@ -268,6 +297,7 @@ pub fn validate(
         },
     }
     check_schemes(&s, &mut errors, &mut warnings);
+    check_secret_binding(current, &s, update, &mut errors);
     if let Some(url) = &s.ews_url {
         let path = url.path();
         if s.provider.uses_ews() && !path.to_ascii_lowercase().ends_with("/ews/exchange.asmx") {
@@ -376,14 +406,28 @@ fn check_schemes(s: &CalendarSettings, errors: &mut FieldErrors, warnings: &mut 
         (FieldId::GraphEndpoint, Some(&s.graph_endpoint)),
     ];
     let mut insecure = Vec::new();
+    let mut local = Vec::new();
     for (id, url) in urls {
         let spec = fields::spec(id);
         let Some(url) = url else { continue };
-        if url.scheme() != "http" || !spec.applies_to(s.provider) || errors.get(spec.name).is_some()
-        {
+        if !spec.applies_to(s.provider) || errors.get(spec.name).is_some() {
             continue;
         }
         if id == FieldId::AuthorityHost && !uses_entra(s) {
+            continue;
+        }
+        match target::classify(url) {
+            Target::Metadata => {
+                errors.insert(
+                    spec.name,
+                    "must not point at a link-local address or a cloud metadata service",
+                );
+                continue;
+            }
+            Target::ThisMachine => local.push(spec.label),
+            Target::Ordinary => {}
+        }
+        if url.scheme() != "http" {
             continue;
         }
         if s.allow_insecure_http {
@@ -395,6 +439,17 @@ fn check_schemes(s: &CalendarSettings, errors: &mut FieldErrors, warnings: &mut 
             );
         }
     }
+    if !local.is_empty() {
+        warnings.push(Warning {
+            code: WarningCode::LocalTarget,
+            message: format!(
+                "{} point{} at this machine itself (loopback). Saved; make sure that is meant, \
+                 such as a local proxy or a test lab.",
+                local.join(", "),
+                if local.len() == 1 { "s" } else { "" }
+            ),
+        });
+    }
     if !insecure.is_empty() {
         warnings.push(Warning {
             code: WarningCode::InsecureHttp,
@@ -405,6 +460,58 @@ fn check_schemes(s: &CalendarSettings, errors: &mut FieldErrors, warnings: &mut 
                 if insecure.len() == 1 { "s" } else { "" }
             ),
         });
+    }
+}
+
+/// A stored secret goes only to the server it was entered for, as a browser's saved password
+/// does: when an address that a secret is sent to (or that receives what the secret buys) moves
+/// to another origin, that secret must be entered again in the same update.
+fn check_secret_binding(
+    current: &CalendarSettings,
+    new: &CalendarSettings,
+    update: &CalendarSettingsUpdate,
+    errors: &mut FieldErrors,
+) {
+    let moved = |old: Option<&Url>, new: Option<&Url>| match (old, new) {
+        (Some(old), Some(new)) => old.origin() != new.origin(),
+        _ => false,
+    };
+    let ews_moved = moved(current.ews_url.as_ref(), new.ews_url.as_ref());
+    let authority_moved = moved(Some(&current.authority_host), Some(&new.authority_host));
+    let graph_moved = moved(Some(&current.graph_endpoint), Some(&new.graph_endpoint));
+    // (field, what it is called, whether an address it goes to moved)
+    let secrets = [
+        (
+            "password",
+            "password",
+            current.password.is_some() && matches!(update.password, Patch::Keep),
+            ews_moved || authority_moved,
+        ),
+        (
+            "client_secret",
+            "client secret",
+            current.client_secret.is_some() && matches!(update.client_secret, Patch::Keep),
+            authority_moved || graph_moved,
+        ),
+        (
+            "client_certificate_pem",
+            "client certificate",
+            current.client_certificate_pem.is_some()
+                && matches!(update.client_certificate_pem, Patch::Keep),
+            authority_moved || graph_moved,
+        ),
+    ];
+    for (field, what, still_stored, moved) in secrets {
+        if moved && still_stored {
+            errors.insert_coded(
+                field,
+                SECRET_REENTRY_CODE,
+                format!(
+                    "the server changed: enter the {what} again (a saved {what} is only sent to \
+                     the server it was entered for)"
+                ),
+            );
+        }
     }
 }
 

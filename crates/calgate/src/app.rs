@@ -55,6 +55,8 @@ pub struct AppState {
     pub portal: crate::portal::Sessions,
     /// Failed sign-ins to the pages, per address and account.
     pub sign_in_limit: crate::portal::SignInLimiter,
+    /// Connection tests per minute.
+    pub test_limit: crate::check::TestLimit,
     /// Cancelled when the gateway shuts down: open event streams end so the server can stop.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The data directory's last write probe (health answers reuse it for a few seconds).
@@ -102,6 +104,7 @@ impl AppState {
             metrics: Arc::new(GatewayMetrics::default()),
             portal: crate::portal::Sessions::default(),
             sign_in_limit: crate::portal::SignInLimiter::default(),
+            test_limit: crate::check::TestLimit::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             store_probe: crate::api::health::ProbeCache::default(),
             limits,

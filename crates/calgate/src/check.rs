@@ -10,6 +10,37 @@ use calgate_settings::CalendarSettings;
 use crate::api::settings::{TestAnswer, elapsed_ms};
 use crate::view::StatusView;
 
+/// Connection tests allowed per [`TEST_WINDOW`]: a test tells "refused" from "answered", so
+/// unlimited tests would make the settings form a port scanner of the gateway's network.
+pub const TESTS_PER_WINDOW: usize = 6;
+pub const TEST_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The gateway-wide limit on connection tests.
+#[derive(Debug, Default)]
+pub struct TestLimit {
+    recent: std::sync::Mutex<std::collections::VecDeque<std::time::Instant>>,
+}
+
+impl TestLimit {
+    /// Takes one test, or says how long until one is allowed.
+    pub fn take(&self) -> Result<(), std::time::Duration> {
+        let now = std::time::Instant::now();
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        while recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= TEST_WINDOW)
+        {
+            recent.pop_front();
+        }
+        if recent.len() >= TESTS_PER_WINDOW {
+            let oldest = recent.front().copied().unwrap_or(now);
+            return Err(TEST_WINDOW.saturating_sub(now.duration_since(oldest)));
+        }
+        recent.push_back(now);
+        Ok(())
+    }
+}
+
 /// Runs the test. Never panics on what the server answers; every failure has a stable code.
 pub async fn run(
     settings: &CalendarSettings,

@@ -716,3 +716,61 @@ async fn the_data_directory_and_logs_are_private() {
     assert_eq!(mode(&data_dir.join("calgate.db")), 0o600);
     gw.kill9().await;
 }
+
+// 7 and 8. A stored password is not sent to a new host; connection tests are rate-limited.
+#[tokio::test]
+async fn a_new_host_needs_the_password_again_and_tests_are_limited() {
+    let gw = calgate_testkit::gateway::spawn_gateway_from_settings().await;
+    let saved = gw
+        .save_settings(&json!({
+            "provider": "exchange", "username": "svc@contoso.com", "password": "stored-secret-1",
+            "ews_url": "http://127.0.0.1:1/EWS/Exchange.asmx", "allow_insecure_http": true}))
+        .await;
+    let codes: Vec<&str> = saved["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"local_target"), "{codes:?}");
+    let url = format!("{}/api/v1/settings/calendar", gw.url());
+    let moved = gw
+        .admin
+        .put(&url)
+        .json(&json!({"ews_url": "https://evil.example/EWS/Exchange.asmx"}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(moved.status(), 422);
+    let body: Value = moved.json().await.expect("JSON");
+    assert_eq!(body["field_codes"]["password"], "secret_reentry_required");
+    let metadata = gw
+        .admin
+        .put(&url)
+        .json(&json!({"ews_url": "http://2852039166/EWS/Exchange.asmx", "password": "x"}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(metadata.status(), 422);
+
+    let test_url = format!("{url}/test");
+    let mut statuses = Vec::new();
+    for _ in 0..calgate::check::TESTS_PER_WINDOW + 1 {
+        let resp = gw
+            .admin
+            .post(&test_url)
+            .json(&json!({"mailbox": "a@contoso.com"}))
+            .send()
+            .await
+            .expect("test");
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 {
+            assert!(resp.headers().contains_key("retry-after"));
+            let body: Value = resp.json().await.expect("JSON");
+            assert_eq!(body["code"], "too_many_tests");
+        }
+    }
+    let mut expected = vec![200; calgate::check::TESTS_PER_WINDOW];
+    expected.push(429);
+    assert_eq!(statuses, expected);
+}

@@ -92,6 +92,19 @@ pub async fn test(
             .insert("mailbox".into(), "not an email address".into());
         return Err(e);
     }
+    if let Err(wait) = app.test_limit.take() {
+        let secs = wait.as_secs().max(1);
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_tests",
+            format!(
+                "at most {} connection tests a minute; try again in {secs} s",
+                crate::check::TESTS_PER_WINDOW
+            ),
+        );
+        e.retry_after = Some(secs);
+        return Err(e);
+    }
     let settings = app.settings();
     Ok(Json(
         crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await,

@@ -139,6 +139,10 @@ pub fn warning_explanation(code: WarningCode) -> &'static str {
             "Passwords and calendar data travel unencrypted over http://. Use it in a test lab \
              only."
         }
+        WarningCode::LocalTarget => {
+            "The address points at the gateway's own machine. That is right for a local proxy \
+             or a test lab; against a real Exchange or Microsoft 365 it is a mistake."
+        }
         WarningCode::EwsUrlUnusualPath => {
             "EWS URLs normally end in /EWS/Exchange.asmx; check the address if the connection \
              test fails."

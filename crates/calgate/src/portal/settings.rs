@@ -613,9 +613,7 @@ pub async fn test(
     let settings = app.settings();
     let mut page = SettingsPage::saved_values(&app, &s, settings.provider).await;
     page.test_mailbox = mailbox.clone();
-    let answer = if crate::api::people::looks_like_email(&mailbox) {
-        crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await
-    } else {
+    let answer = if !crate::api::people::looks_like_email(&mailbox) {
         TestAnswer::failed(
             &mailbox,
             settings.provider.as_str(),
@@ -623,6 +621,20 @@ pub async fn test(
             "Enter the email address of a mailbox to test with.",
             Timestamp::now(),
         )
+    } else if let Err(wait) = app.test_limit.take() {
+        TestAnswer::failed(
+            &mailbox,
+            settings.provider.as_str(),
+            "TOO_MANY_TESTS",
+            &format!(
+                "At most {} connection tests a minute. Try again in {} s.",
+                crate::check::TESTS_PER_WINDOW,
+                wait.as_secs().max(1)
+            ),
+            Timestamp::now(),
+        )
+    } else {
+        crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await
     };
     tracing::info!(
         mailbox = %answer.mailbox,
