@@ -983,6 +983,31 @@ fn a_stored_secret_is_not_sent_to_a_new_server_without_being_entered_again() {
         );
         validate_json(&with(moved, json!({"client_secret": "again"})), &m365).expect("re-entered");
     }
+
+    // A password the new settings do not use is dropped when its server moves, so it cannot
+    // follow to the new server later without being entered again.
+    let (o365, _) = validate_json(
+        &with(
+            office365_modern(),
+            json!({"username": "svc@contoso.com", "password": PASSWORD}),
+        ),
+        &CalendarSettings::default(),
+    )
+    .expect("valid");
+    let (switched, _) = validate_json(
+        &json!({"provider": "microsoft365", "client_secret": CLIENT_SECRET,
+                "authority_host": "https://login.partner.example"}),
+        &o365,
+    )
+    .expect("the password is not used by microsoft365");
+    assert!(switched.password.is_none());
+    // While still used, it must be entered again.
+    let errors = validate_json(
+        &json!({"authority_host": "https://login.partner.example"}),
+        &o365,
+    )
+    .expect_err("refused");
+    assert_eq!(errors.code("password"), Some(SECRET_REENTRY_CODE));
 }
 
 #[test]

@@ -297,7 +297,7 @@ pub fn validate(
         },
     }
     check_schemes(&s, &mut errors, &mut warnings);
-    check_secret_binding(current, &s, update, &mut errors);
+    check_secret_binding(current, &mut s, update, &mut errors);
     if let Some(url) = &s.ews_url {
         let path = url.path();
         if s.provider.uses_ews() && !path.to_ascii_lowercase().ends_with("/ews/exchange.asmx") {
@@ -463,46 +463,91 @@ fn check_schemes(s: &CalendarSettings, errors: &mut FieldErrors, warnings: &mut 
     }
 }
 
-/// A stored secret goes only to the server it was entered for, as a browser's saved password
-/// does: when an address that a secret is sent to (or that receives what the secret buys) moves
-/// to another origin, that secret must be entered again in the same update.
+/// Which kind of stored secret, for [`check_secret_binding`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SecretKind {
+    /// The service account's password: Basic to EWS, or Entra's password grant.
+    Password,
+    /// The app's secret or certificate: to Entra; what they buy goes to Graph or EWS.
+    App,
+}
+
+/// The origins `s` sends a secret of `kind` to (or what it buys).
+fn destinations(s: &CalendarSettings, kind: SecretKind) -> Vec<url::Origin> {
+    let ews = s.provider.uses_ews();
+    let entra = uses_entra(s);
+    let mut out = Vec::new();
+    let mut add = |on: bool, url: Option<&Url>| {
+        if let Some(url) = url.filter(|_| on) {
+            out.push(url.origin());
+        }
+    };
+    match kind {
+        SecretKind::Password => {
+            add(ews, s.ews_url.as_ref());
+            add(ews && entra, Some(&s.authority_host));
+        }
+        SecretKind::App => {
+            add(entra, Some(&s.authority_host));
+            add(
+                s.provider == Provider::Microsoft365,
+                Some(&s.graph_endpoint),
+            );
+            add(ews && s.grant_modern_auth, s.ews_url.as_ref());
+        }
+    }
+    out
+}
+
+/// Every origin the settings name.
+fn all_origins(s: &CalendarSettings) -> Vec<url::Origin> {
+    let mut out = vec![s.authority_host.origin(), s.graph_endpoint.origin()];
+    out.extend(s.ews_url.as_ref().map(Url::origin));
+    out
+}
+
+/// A stored secret goes only to the servers it was entered for, as a browser's saved password
+/// does. A kept secret that the new settings would send to an origin the current settings did
+/// not send it to must be entered again in the same update; a kept secret the new settings do
+/// not use is dropped when the addresses move, so it cannot follow to a new server later unasked.
 fn check_secret_binding(
     current: &CalendarSettings,
-    new: &CalendarSettings,
+    new: &mut CalendarSettings,
     update: &CalendarSettingsUpdate,
     errors: &mut FieldErrors,
 ) {
-    let moved = |old: Option<&Url>, new: Option<&Url>| match (old, new) {
-        (Some(old), Some(new)) => old.origin() != new.origin(),
-        _ => false,
-    };
-    let ews_moved = moved(current.ews_url.as_ref(), new.ews_url.as_ref());
-    let authority_moved = moved(Some(&current.authority_host), Some(&new.authority_host));
-    let graph_moved = moved(Some(&current.graph_endpoint), Some(&new.graph_endpoint));
-    // (field, what it is called, whether an address it goes to moved)
+    let moved = all_origins(current) != all_origins(new);
     let secrets = [
         (
             "password",
             "password",
+            SecretKind::Password,
             current.password.is_some() && matches!(update.password, Patch::Keep),
-            ews_moved || authority_moved,
         ),
         (
             "client_secret",
             "client secret",
+            SecretKind::App,
             current.client_secret.is_some() && matches!(update.client_secret, Patch::Keep),
-            authority_moved || graph_moved,
         ),
         (
             "client_certificate_pem",
             "client certificate",
+            SecretKind::App,
             current.client_certificate_pem.is_some()
                 && matches!(update.client_certificate_pem, Patch::Keep),
-            authority_moved || graph_moved,
         ),
     ];
-    for (field, what, still_stored, moved) in secrets {
-        if moved && still_stored {
+    for (field, what, kind, kept) in secrets {
+        if !kept || !moved {
+            continue;
+        }
+        let mut entered_for = destinations(current, kind);
+        if entered_for.is_empty() {
+            entered_for = all_origins(current);
+        }
+        let going_to = destinations(new, kind);
+        if going_to.iter().any(|o| !entered_for.contains(o)) {
             errors.insert_coded(
                 field,
                 SECRET_REENTRY_CODE,
@@ -511,6 +556,13 @@ fn check_secret_binding(
                      the server it was entered for)"
                 ),
             );
+        } else if going_to.is_empty() {
+            let slot = match kind {
+                SecretKind::Password => &mut new.password,
+                SecretKind::App if field == "client_secret" => &mut new.client_secret,
+                SecretKind::App => &mut new.client_certificate_pem,
+            };
+            *slot = None;
         }
     }
 }

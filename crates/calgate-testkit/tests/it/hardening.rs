@@ -220,6 +220,25 @@ async fn revocation_and_a_password_change_end_their_sessions_at_once() {
         .and_then(|l| l.split_whitespace().next())
         .expect("the admin token is listed")
         .to_string();
+    // Through the API a token does not revoke itself (a script would lock its admin out).
+    let own = gw
+        .admin
+        .delete(format!("{base}/api/v1/tokens/{admin_id}"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(own.status(), 409);
+    let listed: Value = gw
+        .admin
+        .get(format!("{base}/api/v1/tokens"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    assert!(!listed.to_string().contains("cgt_"));
     cli(vec![
         "token".into(),
         "revoke".into(),

@@ -188,7 +188,7 @@ pub fn document() -> Value {
             "/api/v1/tokens/{id}": {
                 "parameters": [{"name": "id", "in": "path", "required": true, "description": "the token's id, or 8 or more of its first characters", "schema": {"type": "string"}}],
                 "delete": {"summary": "Revoke a token (admin): its API use and its page sessions end at once",
-                    "responses": with_errors(json!({"204": {"description": "revoked"}, "400": error("an ambiguous id prefix, or the token's value instead of its id"), "404": error("no live token with that id")}))}},
+                    "responses": with_errors(json!({"204": {"description": "revoked"}, "400": error("an ambiguous id prefix, or the token's value instead of its id"), "404": error("no live token with that id"), "409": error("the token names itself (`revoking_own_token`)")}))}},
             "/api/v1/settings/calendar": {
                 "get": {"summary": "The calendar integration settings (admin)",
                     "responses": with_errors(json!({"200": merge(json!({"description": "settings"}), json_body(json!({"$ref": "#/components/schemas/SettingsAnswer"})))}))},

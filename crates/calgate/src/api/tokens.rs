@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -63,15 +63,27 @@ pub async fn create(
 }
 
 /// `DELETE /api/v1/tokens/{id}`: by id (or an unambiguous id prefix); the token itself never
-/// goes in a URL.
+/// goes in a URL. A token does not revoke itself here, so a script cannot lock its own admin
+/// out by mistake: another admin token, the portal or `calgate token revoke` can.
 pub async fn revoke(
     State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<ApiToken>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     if id.starts_with("cgt_") {
         return Err(ApiError::bad_request(
             "name the token by its id, not its value (a URL is logged)",
         ));
+    }
+    match crate::tokens::find(&app.store, &id).await {
+        Ok(t) if t.id == caller.id => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "revoking_own_token",
+                "a token cannot revoke itself; use another admin token, the portal or `calgate token revoke`",
+            ));
+        }
+        _ => {}
     }
     match crate::tokens::revoke(&app.store, &id).await {
         Ok(token) => {
