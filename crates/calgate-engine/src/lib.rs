@@ -7,19 +7,17 @@
 //! throttling budget, credentials and health. [`Routing`] sends each mailbox to one source
 //! (per-mailbox assignment, then domain rule, then the default); a single-source gateway uses only
 //! the default source and never sees the difference.
+//!
+//! The engine holds no HTTP client: the sources themselves (EWS and Graph over HTTP) and their
+//! assembly from settings live in calgate-sources, and reach the engine as [`CalendarSource`]s.
 
 pub mod backoff;
 pub mod board;
-mod body;
 pub mod engine;
 mod event_id;
-pub mod ews_transport;
-pub mod graph_source;
 pub mod health;
 pub mod observe;
-mod replies;
 pub mod routing;
-pub mod signin;
 pub mod source;
 
 pub use board::{Freshness, SnapshotPage, StatusBoard, StatusChange};

@@ -46,7 +46,9 @@ pub struct AppState {
     options: RwLock<EngineOptions>,
     site_time_zone: jiff::tz::TimeZone,
     source_mode: SourceMode,
-    pub sign_in: crate::sources::SignInContext,
+    pub sign_in: calgate_sources::SignInContext,
+    /// The device-code sign-in in progress (portal and API).
+    pub device_flow: std::sync::Mutex<crate::api::signin::DeviceFlow>,
     /// Fixed engine options (tests), instead of options derived from the settings.
     options_override: Option<EngineOptions>,
     ready: AtomicBool,
@@ -85,7 +87,7 @@ impl AppState {
         site_time_zone: jiff::tz::TimeZone,
         source_mode: SourceMode,
         options_override: Option<EngineOptions>,
-        sign_in: crate::sources::SignInContext,
+        sign_in: calgate_sources::SignInContext,
         limits: crate::config::ServerLimits,
     ) -> AppState {
         let options = options_override
@@ -99,6 +101,7 @@ impl AppState {
             site_time_zone,
             source_mode,
             sign_in,
+            device_flow: std::sync::Mutex::default(),
             options_override,
             ready: AtomicBool::new(false),
             metrics: Arc::new(GatewayMetrics::default()),
@@ -153,7 +156,7 @@ impl AppState {
         match &self.source_mode {
             SourceMode::Fixed(source) => self.engine.replace_source(source.clone(), options),
             SourceMode::FromSettings => {
-                match crate::sources::build_active(&settings, &self.sign_in) {
+                match calgate_sources::build_active(&settings, &self.sign_in) {
                     Ok(source) => self.engine.replace_source(Some(source), options),
                     Err(why) => self.engine.misconfigure(why.code, &why.message, options),
                 }

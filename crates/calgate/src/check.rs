@@ -44,13 +44,13 @@ impl TestLimit {
 /// Runs the test. Never panics on what the server answers; every failure has a stable code.
 pub async fn run(
     settings: &CalendarSettings,
-    sign_in: &crate::sources::SignInContext,
+    sign_in: &calgate_sources::SignInContext,
     options: &EngineOptions,
     mailbox: &str,
 ) -> TestAnswer {
     let started = Timestamp::now();
     let provider = settings.provider.as_str();
-    let source = match crate::sources::build(settings, sign_in) {
+    let source = match calgate_sources::build(settings, sign_in) {
         Ok(s) => s,
         Err(why) => return TestAnswer::failed(mailbox, provider, why.code, &why.message, started),
     };

@@ -11,7 +11,6 @@ pub mod metrics;
 pub mod portal;
 pub mod server;
 pub mod signin_store;
-pub mod sources;
 pub mod tokens;
 pub mod view;
 

@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 use calgate_auth::{AccountKey, GuardState, LockoutGuard, RefreshTokenStore, SystemClock};
 use calgate_store::Store;
 
-use crate::sources::{DeviceCodeSignIn, SignInContext};
+use calgate_sources::{DeviceCodeSignIn, SignInContext};
 
 /// The key the gateway's whole guard state is stored under.
 pub const GUARD_KEY: &str = "calgate-lockout-guard";

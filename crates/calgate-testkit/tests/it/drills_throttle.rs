@@ -12,12 +12,12 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use calgate_engine::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
 use calgate_engine::{CalendarSource, EngineOptions};
 use calgate_ews::ExchangeVersion;
 use calgate_ews::availability::RequestedView;
 use calgate_sim::SimConfig;
 use calgate_sim::tenant::FreeBusyAccess;
+use calgate_sources::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
 use calgate_testkit::gateway::{TestGateway, spawn_gateway};
 
 /// An EWS source for the simulator, trusting `ca_pem` (or nothing extra for plain HTTP).

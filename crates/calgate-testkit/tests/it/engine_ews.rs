@@ -8,11 +8,11 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use calgate_engine::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
 use calgate_engine::{CalendarSource, EngineOptions};
 use calgate_ews::ExchangeVersion;
 use calgate_ews::availability::RequestedView;
 use calgate_sim::SimConfig;
+use calgate_sources::ews_transport::{BasicCredentials, EwsSource, EwsTransport, TransportConfig};
 use calgate_testkit::gateway::{SseClient, spawn_gateway};
 use calgate_testkit::{
     ground_truth_status, sim_control_put, sim_http_client, sim_people, sim_stats,

@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use calgate_engine::ews_transport::{
-    BasicCredentials, CredentialProvider, EwsTransport, TransportConfig,
-};
 use calgate_ews::{
     Action, AuthChallenge, AvailabilityRequest, EwsError, ExchangeVersion, Impersonation,
     MailTipsRequest, MailboxBatch, RequestedView, ResolveNamesRequest, RetryAfter, SoapHeader,
+};
+use calgate_sources::ews_transport::{
+    BasicCredentials, CredentialProvider, EwsTransport, TransportConfig,
 };
 use calgate_testkit::{EwsDocument, shared_dir, sim_people, validate_ews};
 use jiff::Timestamp;
@@ -505,9 +505,9 @@ fn attendant() -> BasicCredentials {
 /// the per-mailbox refusals in their own slots.
 #[tokio::test]
 async fn a_thousand_mailboxes_in_ten_requests_match_the_ground_truth() {
-    use calgate_engine::ews_transport::EwsSource;
     use calgate_engine::{CalendarSource, Window};
     use calgate_sim::tenant::FreeBusyAccess;
+    use calgate_sources::ews_transport::EwsSource;
 
     let (sim, config) = tls_sim(1000).await;
     let emails: Vec<String> = sim_people(&sim);

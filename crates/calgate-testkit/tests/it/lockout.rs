@@ -842,9 +842,9 @@ mod verdicts {
         Authorizer, BasicCredential, BasicSignIn, LockoutGuard, MemoryRefreshTokens, OAuthSettings,
         SignIn, SystemClock, TokenSource,
     };
-    use calgate_engine::ews_transport::{CredentialProvider, EwsTransport, TransportConfig};
-    use calgate_engine::signin::EwsSignIn;
     use calgate_ews::{EwsError, EwsRequest, ExchangeVersion};
+    use calgate_sources::ews_transport::{CredentialProvider, EwsTransport, TransportConfig};
+    use calgate_sources::signin::EwsSignIn;
     use secrecy::SecretString;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -1004,7 +1004,7 @@ mod verdicts {
         );
         assert_eq!(seen.lock().expect("seen").len(), 2);
         assert_eq!(tokens.token_requests(), before);
-        let failure = calgate_engine::ews_transport::source_failure_with(&err, Some(stop));
+        let failure = calgate_sources::ews_transport::source_failure_with(&err, Some(stop));
         assert!(matches!(
             failure.action,
             calgate_engine::FailureAction::CredentialFailure {
@@ -1137,8 +1137,8 @@ mod verdicts {
     #[tokio::test]
     async fn a_busy_get_mail_tips_back_off_is_honoured() {
         use calgate_engine::CalendarSource;
-        use calgate_engine::ews_transport::{BasicCredentials, EwsSource};
         use calgate_ews::RequestedView;
+        use calgate_sources::ews_transport::{BasicCredentials, EwsSource};
 
         let sim = spawn_sim(SimConfig {
             people: 5,
@@ -1211,8 +1211,8 @@ mod verdicts {
     async fn a_failing_get_mail_tips_never_fails_the_batch() {
         use calgate_core::BusyType;
         use calgate_engine::CalendarSource;
-        use calgate_engine::ews_transport::{BasicCredentials, EwsSource};
         use calgate_ews::{AvailabilityRequest, MailboxBatch, RequestedView};
+        use calgate_sources::ews_transport::{BasicCredentials, EwsSource};
 
         // A real answer of the simulator for someone out of office now.
         let sim = spawn_sim(SimConfig {

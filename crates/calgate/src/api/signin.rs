@@ -24,7 +24,7 @@ use calgate_auth::{DeviceCodeEnd, EntraClient, GrantError, Resource, SignIn};
 
 use crate::api::ApiError;
 use crate::app::AppState;
-use crate::sources::DeviceCodeSignIn;
+use calgate_sources::DeviceCodeSignIn;
 
 /// The device-code sign-in in progress or last finished.
 #[derive(Debug, Default)]
@@ -121,11 +121,7 @@ pub async fn retry(State(app): State<Arc<AppState>>) -> Json<RetryAnswer> {
 
 /// `GET /api/v1/signin/device-code`.
 pub async fn device_code_status(State(app): State<Arc<AppState>>) -> Json<DeviceCodeStatus> {
-    let flow = app
-        .sign_in
-        .device_flow
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let flow = app.device_flow.lock().unwrap_or_else(|e| e.into_inner());
     Json(status_of(&flow))
 }
 
@@ -150,7 +146,7 @@ pub async fn start_device_code(
             "save the Directory (tenant) ID and Application (client) ID first",
         ));
     };
-    let http = crate::sources::entra_http_client(&settings)
+    let http = calgate_sources::entra_http_client(&settings)
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "settings_invalid", e.message))?;
     let clock = Arc::clone(app.sign_in.guard.clock());
     let entra = EntraClient::new(http.clone(), &settings.authority_host, &tenant, clock)
@@ -195,11 +191,7 @@ pub async fn start_device_code(
                     message: e.to_string(),
                 },
             };
-            let mut flow = app
-                .sign_in
-                .device_flow
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut flow = app.device_flow.lock().unwrap_or_else(|e| e.into_inner());
             // Only the sign-in this task polls for may be ended by it.
             if matches!(&*flow, DeviceFlow::Pending { view, .. } if view.user_code == user_code) {
                 *flow = end;
@@ -207,11 +199,7 @@ pub async fn start_device_code(
         })
         .abort_handle()
     };
-    let mut flow = app
-        .sign_in
-        .device_flow
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let mut flow = app.device_flow.lock().unwrap_or_else(|e| e.into_inner());
     // A new sign-in replaces one still pending: its poller stops.
     if let DeviceFlow::Pending { poller, .. } = &*flow {
         poller.abort();
@@ -284,11 +272,7 @@ async fn adopt(
 /// `DELETE /api/v1/signin/device-code`: forgets the device-code sign-in.
 pub async fn forget_device_code(State(app): State<Arc<AppState>>) -> Result<StatusCode, ApiError> {
     {
-        let mut flow = app
-            .sign_in
-            .device_flow
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut flow = app.device_flow.lock().unwrap_or_else(|e| e.into_inner());
         if let DeviceFlow::Pending { poller, .. } = &*flow {
             poller.abort();
         }

@@ -1,4 +1,5 @@
-//! Turns the saved calendar settings into a calendar source for the engine.
+//! Turns the settings of one source into a calendar source for the engine: the one place that
+//! builds sources, for the gateway (its engine and its connection test) and the test kit.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,10 +12,13 @@ use calgate_auth::{
 };
 
 use calgate_engine::CalendarSource;
-use calgate_engine::ews_transport::{EwsSource, EwsTransport, TransportConfig};
-use calgate_engine::signin::EwsSignIn;
 use calgate_ews::availability::RequestedView;
 use calgate_settings::{CalendarSettings, EwsAuth, Provider};
+
+use crate::ews_transport::{EwsSource, EwsTransport, TransportConfig};
+use crate::graph_source::GraphSource;
+use crate::http::{ClientError, ClientSettings};
+use crate::signin::EwsSignIn;
 
 /// Why the settings give no working source: a stable code and a plain message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +49,6 @@ pub struct SignInContext {
     pub active: Arc<Mutex<Vec<Authorizer>>>,
     /// The admin's device-code sign-in for EWS, used instead of the stored password.
     pub device_code: Arc<Mutex<Option<DeviceCodeSignIn>>>,
-    /// The device-code sign-in in progress (portal and API).
-    pub device_flow: Arc<Mutex<crate::api::signin::DeviceFlow>>,
     /// Builds through this context replace `active` (the engine's source, not a connection test).
     records_active: bool,
 }
@@ -72,7 +74,6 @@ impl SignInContext {
             refresh_tokens,
             active: Arc::default(),
             device_code: Arc::default(),
-            device_flow: Arc::default(),
             records_active: false,
         }
     }
@@ -143,19 +144,19 @@ pub fn build(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
 ) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
-    match settings.provider {
-        Provider::Exchange | Provider::Office365 => ews(settings, sign_in),
-        Provider::Microsoft365 => graph(settings, sign_in),
-    }
+    Ok(match settings.provider {
+        Provider::Exchange | Provider::Office365 => Arc::new(build_ews(settings, sign_in)?),
+        Provider::Microsoft365 => Arc::new(build_graph(settings, sign_in)?),
+    })
 }
 
 /// EWS (`exchange`, `office365`): Basic through the lockout guard, modern through an Entra ID
 /// token source (the admin's device-code sign-in when there is one, else the stored service
 /// account's password grant and then its refresh tokens), or both (SPEC §3).
-fn ews(
+pub fn build_ews(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
-) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
+) -> Result<EwsSource<Arc<EwsSignIn>>, NotConfigured> {
     let url = settings.effective_ews_url().ok_or_else(|| {
         NotConfigured::new("SETTINGS_EWS_URL_MISSING", "no EWS URL is configured")
     })?;
@@ -183,7 +184,7 @@ fn ews(
     if let Some(username) = &settings.username {
         source = source.with_mail_tips(username.clone());
     }
-    Ok(Arc::new(source))
+    Ok(source)
 }
 
 fn ews_basic(
@@ -211,23 +212,25 @@ fn ews_basic(
 /// The HTTP client for Entra ID: the same trust as the EWS client (extra CA), timeouts, and no
 /// redirects (a redirected token request would carry the password elsewhere).
 pub fn entra_http_client(settings: &CalendarSettings) -> Result<reqwest::Client, NotConfigured> {
-    let mut builder = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("calgate/", env!("CARGO_PKG_VERSION")));
-    if let Some(pem) = &settings.extra_ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
-            NotConfigured::new(
-                "SETTINGS_EXTRA_CA_INVALID",
-                format!("the extra CA bundle is not usable PEM: {}", e.without_url()),
-            )
-        })?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder
-        .build()
-        .map_err(|e| NotConfigured::new("SETTINGS_ENTRA_CLIENT", e.without_url().to_string()))
+    crate::http::client(ClientSettings {
+        extra_ca_pem: settings.extra_ca_pem.as_deref().map(str::as_bytes),
+        timeout: Duration::from_secs(30),
+        connect_timeout: Duration::from_secs(10),
+        max_idle_per_host: None,
+    })
+    .map_err(|e| match e {
+        ClientError::CaBundle(e) => NotConfigured::new(
+            "SETTINGS_EXTRA_CA_INVALID",
+            format!("the extra CA bundle is not usable PEM: {}", e.without_url()),
+        ),
+        ClientError::NoCertificate => NotConfigured::new(
+            "SETTINGS_EXTRA_CA_INVALID",
+            "the extra CA bundle holds no certificate",
+        ),
+        ClientError::Build(e) => {
+            NotConfigured::new("SETTINGS_ENTRA_CLIENT", e.without_url().to_string())
+        }
+    })
 }
 
 fn ews_modern(
@@ -299,12 +302,12 @@ fn oauth_authorizer(
 /// The calls are made on one anchor mailbox (Graph's limit of four concurrent requests is per
 /// application and mailbox): the service account (`/me`) when signed in as it; for app-only
 /// access the configured username if there is one, else each batch's first mailbox.
-fn graph(
+pub fn build_graph(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
-) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
+) -> Result<GraphSource, NotConfigured> {
+    use crate::graph_source::{self, Anchor, GraphConfig};
     use calgate_auth::{AppSecret, ClientCertificate};
-    use calgate_engine::graph_source::{self, Anchor, GraphConfig, GraphSource};
     use calgate_settings::GraphSignIn;
 
     let (tenant, client_id) = entra_app(settings)?;
@@ -369,7 +372,7 @@ fn graph(
         .map_err(|e| NotConfigured::new("SETTINGS_GRAPH_ENDPOINT", e.to_string()))?;
     // "Retry now" acts on it; the next settings change retires it.
     sign_in.record(vec![authorizer]);
-    Ok(Arc::new(source))
+    Ok(source)
 }
 
 /// The private-key block of a certificate bundle (certificate and key pasted together).

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use calgate_core::{Availability, OutOfOffice};
+use calgate_engine::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
 use calgate_ews::mail_tips::DEFAULT_MAIL_TIPS_CHUNK;
 use calgate_ews::{
     Action, AuthChallenge, AvailabilityRequest, EwsError, EwsRequest, ExchangeVersion,
@@ -26,7 +27,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::body::BodyError;
-use crate::source::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
+use crate::http::{ClientError, ClientSettings};
 
 /// Supplies the `Authorization` header for each request and learns how the server took it.
 /// The auth crate implements it for Entra ID tokens; [`BasicCredentials`] and [`BearerToken`]
@@ -255,27 +256,21 @@ fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
 
 impl<C: CredentialProvider> EwsTransport<C> {
     pub fn new(config: TransportConfig, credentials: C) -> Result<EwsTransport<C>, EwsError> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(4)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("calgate/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = &config.extra_ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                EwsError::InvalidRequest {
-                    reason: format!("extra CA bundle is not usable PEM: {}", e.without_url()),
-                }
-            })?;
-            if certs.is_empty() {
-                return Err(EwsError::InvalidRequest {
-                    reason: "extra CA bundle holds no certificate".into(),
-                });
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
-        let client = builder.build().map_err(reqwest_error)?;
+        let client = crate::http::client(ClientSettings {
+            extra_ca_pem: config.extra_ca_pem.as_deref(),
+            timeout: config.timeout,
+            connect_timeout: config.connect_timeout,
+            max_idle_per_host: Some(4),
+        })
+        .map_err(|e| match e {
+            ClientError::CaBundle(e) => EwsError::InvalidRequest {
+                reason: format!("extra CA bundle is not usable PEM: {}", e.without_url()),
+            },
+            ClientError::NoCertificate => EwsError::InvalidRequest {
+                reason: "extra CA bundle holds no certificate".into(),
+            },
+            ClientError::Build(e) => reqwest_error(e),
+        })?;
         let mut header = SoapHeader::new(config.version);
         if let Some(i) = config.impersonation {
             header = header.impersonating(i);

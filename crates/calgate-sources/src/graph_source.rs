@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use calgate_auth::{AuthError, Authorizer, GrantError, Refusal, Resource};
 use calgate_core::{Availability, SourceError};
+use calgate_engine::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
 use calgate_graph::error::MAX_ERROR_BODY_BYTES;
 use calgate_graph::mailtips::MAX_MAILTIPS_RESPONSE_BYTES;
 use calgate_graph::schedule::MAX_RESPONSE_BYTES;
@@ -39,7 +40,7 @@ use futures::future::BoxFuture;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 
-use crate::source::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
+use crate::http::{ClientError, ClientSettings};
 
 /// Requests in flight per anchor mailbox, as Graph allows for Outlook resources.
 pub const GRAPH_MAX_IN_FLIGHT: usize = 4;
@@ -129,24 +130,17 @@ pub fn http_client(
     timeout: Duration,
     connect_timeout: Duration,
 ) -> Result<reqwest::Client, GraphSetupError> {
-    let mut builder = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(connect_timeout)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(GRAPH_MAX_IN_FLIGHT)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("calgate/", env!("CARGO_PKG_VERSION")));
-    if let Some(pem) = extra_ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| GraphSetupError::CaBundle(e.without_url().to_string()))?;
-        if certs.is_empty() {
-            return Err(GraphSetupError::CaBundle("no certificate in it".into()));
-        }
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder
-        .build()
-        .map_err(|e| GraphSetupError::Client(e.without_url().to_string()))
+    crate::http::client(ClientSettings {
+        extra_ca_pem,
+        timeout,
+        connect_timeout,
+        max_idle_per_host: Some(GRAPH_MAX_IN_FLIGHT),
+    })
+    .map_err(|e| match e {
+        ClientError::CaBundle(e) => GraphSetupError::CaBundle(e.without_url().to_string()),
+        ClientError::NoCertificate => GraphSetupError::CaBundle("no certificate in it".into()),
+        ClientError::Build(e) => GraphSetupError::Client(e.without_url().to_string()),
+    })
 }
 
 /// The versioned API root: the endpoint with `/v1.0` appended unless it names a version.
