@@ -28,9 +28,8 @@ use secrecy::SecretString;
 use tokio::sync::mpsc;
 
 use calgate_auth::{AccountKey, GuardState, LockoutGuard, RefreshTokenStore, SystemClock};
-use calgate_store::Store;
-
 use calgate_sources::{DeviceCodeSignIn, SignInContext};
+use calgate_store::Store;
 
 /// The key the gateway's whole guard state is stored under.
 pub const GUARD_KEY: &str = "calgate-lockout-guard";

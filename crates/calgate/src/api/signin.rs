@@ -21,10 +21,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use calgate_auth::{DeviceCodeEnd, EntraClient, GrantError, Resource, SignIn};
+use calgate_sources::DeviceCodeSignIn;
 
 use crate::api::ApiError;
 use crate::app::AppState;
-use calgate_sources::DeviceCodeSignIn;
 
 /// The device-code sign-in in progress or last finished.
 #[derive(Debug, Default)]
