@@ -74,7 +74,7 @@ fn tenant(people: usize, with_working_hours: bool) -> Vec<Availability> {
                     let len = (1 + rng.next(8)) * 15;
                     let kind = kinds[usize::try_from(rng.next(kinds.len() as u64)).unwrap_or(0)];
                     let mut e = CalendarEvent::new(at_min(start), at_min(start + len), kind);
-                    e.subject = Some(format!("Meeting {}", rng.next(1000)));
+                    e.subject = Some(format!("Meeting {}", rng.next(1000)).into());
                     e.location = Some("Room 3".into());
                     e.is_private = rng.next(10) == 0;
                     e.is_meeting = true;

@@ -1,5 +1,7 @@
 //! A person's calendar for a window, as fetched from a source.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -7,16 +9,26 @@ use crate::busy::BusyType;
 use crate::tz::WorkTimeZone;
 
 /// One calendar event. Details (`subject`, `location`, flags) are present only when the source
-/// gave them (EWS Detailed views with enough permission, Graph scheduleItems).
+/// gave them (EWS Detailed views with enough permission, Graph scheduleItems). Subjects and
+/// locations are shared texts ([`crate::intern`]): calendars repeat them, and a watched
+/// working day holds about ten per person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarEvent {
     pub start: Timestamp,
     pub end: Timestamp,
     pub busy_type: BusyType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::intern::serde_opt"
+    )]
+    pub subject: Option<Arc<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::intern::serde_opt"
+    )]
+    pub location: Option<Arc<str>>,
     #[serde(default)]
     pub is_private: bool,
     #[serde(default)]

@@ -297,8 +297,9 @@ fn event(
         start,
         end,
         busy_type,
-        subject: Some(subject.to_owned()),
-        location: (!location.is_empty()).then(|| location.to_owned()),
+        // Shared texts, as the gateway keeps them: the tenant repeats a few dozen.
+        subject: Some(calgate_core::intern::intern(subject)),
+        location: (!location.is_empty()).then(|| calgate_core::intern::intern(location)),
         is_private: false,
         is_all_day: false,
         is_recurring: false,

@@ -58,7 +58,7 @@ fn availability(mailbox: &str, fetched_at: &str) -> Availability {
         ts("2026-11-27T10:00:00Z"),
         BusyType::Busy,
     );
-    event.subject = Some("Budget review".to_string());
+    event.subject = Some("Budget review".into());
     Availability {
         mailbox: mailbox.to_string(),
         window_start: ts("2026-11-27T00:00:00Z"),

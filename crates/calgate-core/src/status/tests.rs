@@ -21,7 +21,7 @@ fn ev(start: &str, end: &str, busy: BusyType) -> CalendarEvent {
 fn named(start: &str, end: &str, busy: BusyType, subject: &str) -> CalendarEvent {
     let mut e = ev(start, end, busy);
     e.subject = Some(subject.into());
-    e.location = Some(format!("{subject} room"));
+    e.location = Some(format!("{subject} room").into());
     e
 }
 
@@ -767,7 +767,7 @@ fn events() -> impl Strategy<Value = Vec<CalendarEvent>> {
                 );
                 e.is_private = private;
                 e.is_all_day = all_day;
-                e.subject = Some(format!("meeting {subject}"));
+                e.subject = Some(format!("meeting {subject}").into());
                 e
             })
             .collect()
