@@ -638,7 +638,10 @@ impl AvailabilityResponse {
                     mailbox: mailbox.clone(),
                     window_start: request.window_start,
                     window_end: request.window_end,
-                    working_hours: view.working_hours.take(),
+                    working_hours: view
+                        .working_hours
+                        .take()
+                        .map(calgate_core::intern::share_working_hours),
                     events: view.into_events(request),
                     out_of_office: None,
                     fetched_at,

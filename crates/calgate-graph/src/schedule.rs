@@ -609,7 +609,11 @@ impl ScheduleInformation {
             window_start: start,
             window_end: end,
             events,
-            working_hours: self.working_hours.as_ref().and_then(|w| w.to_core()),
+            working_hours: self
+                .working_hours
+                .as_ref()
+                .and_then(|w| w.to_core())
+                .map(calgate_core::intern::share_working_hours),
             out_of_office: None,
             fetched_at,
             error: None,

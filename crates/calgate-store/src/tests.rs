@@ -65,11 +65,11 @@ fn availability(mailbox: &str, fetched_at: &str) -> Availability {
         window_end: ts("2026-11-28T00:00:00Z"),
         events: vec![event],
         working_hours: None,
-        out_of_office: Some(OutOfOffice {
+        out_of_office: Some(Box::new(OutOfOffice {
             message: Some("Back Monday".to_string()),
             start: None,
             end: None,
-        }),
+        })),
         fetched_at: ts(fetched_at),
         error: None,
     }
