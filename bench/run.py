@@ -224,7 +224,8 @@ def window_info(today_as):
             "calendar_weekdays": shown, "today_as": today_as or None,
             "text": (f"{start.date().isoformat()} and {(start + dt.timedelta(days=1)).date()} "
                      f"(UTC, {real[0]}–{real[1]})"
-                     + (f", calendars generated as a {shown[0]}–{shown[1]}" if today_as else
+                     + (f", calendars generated as a {shown[0]}'s and a {shown[1]}'s"
+                        + (" (the run's own days)" if shown == real else "") if today_as else
                         ""))}
 
 
