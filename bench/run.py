@@ -118,10 +118,13 @@ def wait_until(check, timeout, what, every=0.05):
 # ---- processes -------------------------------------------------------------------------------
 
 class Sim:
-    def __init__(self, binary, people, work):
+    def __init__(self, binary, people, work, today_as=None):
         self.log = open(os.path.join(work, f"sim-{people}.log"), "w", encoding="utf-8")
-        self.proc = subprocess.Popen([binary, "--plain", "--people", str(people), "--seed", "1"],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        args = [binary, "--plain", "--people", str(people), "--seed", "1"]
+        if today_as:
+            # Today's calendars are generated as this weekday's (see window_info).
+            args += ["--today-as", today_as]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("the simulator did not start (see its log)")
@@ -199,6 +202,31 @@ class Gateway:
 def window():
     start = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + dt.timedelta(days=2)
+
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def window_info(today_as):
+    """What the two-day window holds. The gateway, exchangelib and the tokenize capture all
+    ask for today and tomorrow (UTC) on the real clock; with --today-as the simulator draws
+    today's calendars as that weekday's (and tomorrow's as the next), so the window holds a
+    working day's meetings whatever day the bench runs."""
+    start, end = window()
+    real = [WEEKDAY_NAMES[(start + dt.timedelta(days=d)).weekday()] for d in range(2)]
+    if today_as:
+        first = WEEKDAYS.index(today_as[:3].lower())
+        shown = [WEEKDAY_NAMES[(first + d) % 7] for d in range(2)]
+    else:
+        shown = real
+    return {"start": start.isoformat(), "end": end.isoformat(), "dates_weekdays": real,
+            "calendar_weekdays": shown, "today_as": today_as or None,
+            "text": (f"{start.date().isoformat()} and {(start + dt.timedelta(days=1)).date()} "
+                     f"(UTC, {real[0]}–{real[1]})"
+                     + (f", calendars generated as a {shown[0]}'s and a {shown[1]}'s"
+                        + (" (the run's own days)" if shown == real else "") if today_as else
+                        ""))}
 
 
 # ---- calgate ---------------------------------------------------------------------------------
@@ -400,7 +428,7 @@ def summary(values):
             "p99": percentile(values, 99), "max": max(values)}
 
 
-def run_freshness(sim, emails, push_lags):
+def run_freshness(sim, emails, push_lags, today_as_workday):
     """Boundary lag over one simulated day. Polling: each mailbox polled every
     REFRESH_INTERVAL_S from a random phase; the status shown changes at the first poll at or
     after the boundary. calgate: the status changes when the boundary timer fires and the change
@@ -408,8 +436,9 @@ def run_freshness(sim, emails, push_lags):
     boundary is given one of those measured delays in turn."""
     day = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     # A working day: the generated tenant has no meetings at weekends (it covers eight days
-    # ahead, so the next Monday is always there).
-    while day.weekday() >= 5:
+    # ahead, so the next Monday is always there). With --today-as a working weekday, today
+    # is one.
+    while not today_as_workday and day.weekday() >= 5:
         day += dt.timedelta(days=1)
     day_start = day.timestamp()
     day_end = day_start + 86400
@@ -490,7 +519,7 @@ def run_push(a, work):
     """A meeting scripted to start (and end) at known instants for one watched person; every
     stream client's receipt time of the status change is compared with the instant."""
     clients = a.push_clients
-    sim = Sim(a.sim, 100, work)
+    sim = Sim(a.sim, 100, work, a.today_as)
     gw = Gateway(a.calgate, work, "push")
     conns = []
     try:
@@ -562,7 +591,8 @@ def fmt(v, unit="", digits=2):
 
 
 def table(results):
-    rows = ["| watched | who | wall s | CPU s | requests | peak RSS MB | steady RSS MB | "
+    rows = [f"Window: {results['window']['text']}.", "",
+            "| watched | who | wall s | CPU s | requests | peak RSS MB | steady RSS MB | "
             "simulator CPU s |", "|---|---|---|---|---|---|---|---|"]
     for s in results["scenarios"]:
         n = s["mailboxes"]
@@ -594,7 +624,8 @@ def table(results):
     rows.append("")
     rows.append("| watched | exchangelib CPU / calgate CPU (bar ≥ 20) | exchangelib CPU / calgate "
                 "fetch-only CPU | calgate CPU / tokenize CPU (bar ≤ 2) | calgate fetch-only CPU / "
-                "tokenize CPU | calgate peak RSS (bar ≤ 200 MB at 100 000) |")
+                "tokenize CPU | calgate peak RSS (bar ≤ 200 MB at 100 000), "
+                f"{'–'.join(results['window']['calendar_weekdays'])} window |")
     rows.append("|---|---|---|---|---|---|")
     for s in results["scenarios"]:
         if "failed" in s:
@@ -641,7 +672,7 @@ def run_scenario(a, n, work, results, lags, loads):
     log(f"scenario {n}: starting the simulator")
     # Every watched mailbox has its details readable (as in the Detailed-view scenario);
     # about 92% of the generated people are, so the tenant is made larger than N.
-    sim = Sim(a.sim, n * 12 // 10 + 50, work)
+    sim = Sim(a.sim, n * 12 // 10 + 50, work, a.today_as)
     try:
         emails = [p["email"] for p in sim.people() if p["free_busy_access"] == "detailed"][:n]
         if len(emails) < n:
@@ -675,7 +706,8 @@ def run_scenario(a, n, work, results, lags, loads):
         s["ratios"] = ratios
         if "freshness" not in results:
             log(f"scenario {n}: freshness over today's boundaries")
-            results["freshness"] = run_freshness(sim, emails[:1000], lags)
+            workday = bool(a.today_as) and a.today_as[:3].lower() in WEEKDAYS[:5]
+            results["freshness"] = run_freshness(sim, emails[:1000], lags, workday)
         results["scenarios"].append(s)
     finally:
         sim.stop()
@@ -694,6 +726,10 @@ def main():
     ap.add_argument("--push-margin", type=float, default=10,
                     help="seconds from scripting the meeting to its start, plus 10 ms per client")
     ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--today-as", default="thu",
+                    help="the simulator generates today's calendars as this weekday's (mon … "
+                         "sun), so the two-day window is that day and the next whatever day the "
+                         "bench runs; '' for today's own weekday")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -705,6 +741,7 @@ def main():
     work = tempfile.mkdtemp(prefix="calgate-bench-")
     began = time.monotonic()
     results = {"machine": machine(), "started": dt.datetime.now(dt.timezone.utc).isoformat(),
+               "window": window_info(a.today_as),
                "settings": {"view": "Detailed", "window_days": 2, "per_request": BATCH,
                             "refresh_interval_s": REFRESH_INTERVAL_S, "transport": "plain HTTP, loopback"},
                "scenarios": []}

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick|--tiny] [-- ARGS]`: calgate against exchangelib and against the
+//! `cargo xtask bench [--quick|--memory|--tiny] [-- ARGS]`: calgate against exchangelib and against the
 //! floor, side by side in one run. Installs the benchmark venv (`target/bench-venv`, exchangelib
 //! pinned in `bench/requirements-bench.txt`), builds the release binaries (gateway, simulator,
 //! the quick-xml tokenize-only tool) and hands them to `bench/run.py`, which measures, prints
@@ -7,8 +7,14 @@
 //! - default: 1 000, 10 000 and 100 000 watched mailboxes (exchangelib at each), push to
 //!   1 000 stream clients;
 //! - `--quick`: 1 000 watched mailboxes only, the same push scenario (a smoke run of minutes);
+//! - `--memory`: 100 000 watched mailboxes, calgate alone (no exchangelib, no push): the
+//!   memory bar in a few minutes;
 //! - `--tiny`: 100 mailboxes and 10 stream clients, debug binaries; what CI runs so the
 //!   command cannot rot (it checks the run completes and counts add up, never speed).
+//!
+//! Whatever day it runs, the window is a working day and the next: the simulator generates
+//! today's calendars as a Thursday's (`run.py --today-as thu`, the default), so the figures do
+//! not depend on the day of the week (a weekend window reads well under half the meetings).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +28,7 @@ use crate::{root, run};
 pub enum Size {
     Full,
     Quick,
+    Memory,
     Tiny,
 }
 
@@ -44,6 +51,14 @@ impl Size {
                 "--push-clients",
                 "1000",
             ],
+            Size::Memory => &[
+                "--scenarios",
+                "100000",
+                "--exchangelib-max",
+                "0",
+                "--push-clients",
+                "0",
+            ],
             Size::Tiny => &[
                 "--scenarios",
                 "100",
@@ -61,7 +76,7 @@ impl Size {
     fn profile(self) -> &'static str {
         match self {
             Size::Tiny => "debug",
-            Size::Full | Size::Quick => "release",
+            Size::Full | Size::Quick | Size::Memory => "release",
         }
     }
 }
@@ -74,9 +89,12 @@ pub fn run_cli(args: &[String]) -> Result<()> {
         match a.as_str() {
             _ if rest => extra.push(a.clone()),
             "--quick" => size = Size::Quick,
+            "--memory" => size = Size::Memory,
             "--tiny" => size = Size::Tiny,
             "--" => rest = true,
-            other => bail!("bench: unknown argument {other:?} (use --quick, --tiny, -- ARGS)"),
+            other => {
+                bail!("bench: unknown argument {other:?} (use --quick, --memory, --tiny, -- ARGS)")
+            }
         }
     }
     let python = bench_venv()?;

@@ -2,6 +2,8 @@
 //! instant, as the engine does when it recomputes the whole board. Run with
 //! `cargo bench -p calgate-core`; the per-item figure is the cost of one person's status.
 
+use std::sync::Arc;
+
 use calgate_core::{
     Availability, BusyType, CalendarEvent, OperatorState, SerializableTimeZone, StatusOptions,
     Weekday, WorkTimeZone, WorkingHours, WorkingPeriod, compute_status,
@@ -74,7 +76,7 @@ fn tenant(people: usize, with_working_hours: bool) -> Vec<Availability> {
                     let len = (1 + rng.next(8)) * 15;
                     let kind = kinds[usize::try_from(rng.next(kinds.len() as u64)).unwrap_or(0)];
                     let mut e = CalendarEvent::new(at_min(start), at_min(start + len), kind);
-                    e.subject = Some(format!("Meeting {}", rng.next(1000)));
+                    e.subject = Some(format!("Meeting {}", rng.next(1000)).into());
                     e.location = Some("Room 3".into());
                     e.is_private = rng.next(10) == 0;
                     e.is_meeting = true;
@@ -86,19 +88,21 @@ fn tenant(people: usize, with_working_hours: bool) -> Vec<Availability> {
                 window_start: window_start(),
                 window_end: at_min(2 * 24 * 60),
                 events,
-                working_hours: with_working_hours.then(|| WorkingHours {
-                    time_zone: zones[i % zones.len()].clone(),
-                    periods: vec![WorkingPeriod {
-                        days: vec![
-                            Weekday::Mon,
-                            Weekday::Tue,
-                            Weekday::Wed,
-                            Weekday::Thu,
-                            Weekday::Fri,
-                        ],
-                        start_minute: 9 * 60,
-                        end_minute: 18 * 60,
-                    }],
+                working_hours: with_working_hours.then(|| {
+                    Arc::new(WorkingHours {
+                        time_zone: zones[i % zones.len()].clone(),
+                        periods: vec![WorkingPeriod {
+                            days: vec![
+                                Weekday::Mon,
+                                Weekday::Tue,
+                                Weekday::Wed,
+                                Weekday::Thu,
+                                Weekday::Fri,
+                            ],
+                            start_minute: 9 * 60,
+                            end_minute: 18 * 60,
+                        }],
+                    })
                 }),
                 out_of_office: None,
                 fetched_at: window_start(),

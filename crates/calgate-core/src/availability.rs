@@ -1,5 +1,7 @@
 //! A person's calendar for a window, as fetched from a source.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -7,16 +9,26 @@ use crate::busy::BusyType;
 use crate::tz::WorkTimeZone;
 
 /// One calendar event. Details (`subject`, `location`, flags) are present only when the source
-/// gave them (EWS Detailed views with enough permission, Graph scheduleItems).
+/// gave them (EWS Detailed views with enough permission, Graph scheduleItems). Subjects and
+/// locations are shared texts ([`crate::intern`]): calendars repeat them, and a watched
+/// working day holds about ten per person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarEvent {
     pub start: Timestamp,
     pub end: Timestamp,
     pub busy_type: BusyType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::intern::serde_opt"
+    )]
+    pub subject: Option<Arc<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::intern::serde_opt"
+    )]
+    pub location: Option<Arc<str>>,
     #[serde(default)]
     pub is_private: bool,
     #[serde(default)]
@@ -108,7 +120,7 @@ impl Weekday {
 }
 
 /// A span of working time on some weekdays, in minutes after local midnight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WorkingPeriod {
     pub days: Vec<Weekday>,
     pub start_minute: u16,
@@ -116,7 +128,7 @@ pub struct WorkingPeriod {
 }
 
 /// A person's working hours in their own time zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WorkingHours {
     pub time_zone: WorkTimeZone,
     pub periods: Vec<WorkingPeriod>,
@@ -151,13 +163,20 @@ pub struct Availability {
     pub window_start: Timestamp,
     pub window_end: Timestamp,
     pub events: Vec<CalendarEvent>,
+    /// Shared: most people keep one of a few sets of hours ([`crate::intern`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::intern::serde_hours"
+    )]
+    pub working_hours: Option<Arc<WorkingHours>>,
+    /// Boxed, like `error`: few people have one, and the board keeps an `Availability` for
+    /// every watched person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub working_hours: Option<WorkingHours>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub out_of_office: Option<OutOfOffice>,
+    pub out_of_office: Option<Box<OutOfOffice>>,
     pub fetched_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<SourceError>,
+    pub error: Option<Box<SourceError>>,
 }
 
 impl Availability {
@@ -177,7 +196,7 @@ impl Availability {
             working_hours: None,
             out_of_office: None,
             fetched_at,
-            error: Some(error),
+            error: Some(Box::new(error)),
         }
     }
 }

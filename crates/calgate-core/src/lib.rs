@@ -6,6 +6,7 @@
 
 pub mod availability;
 pub mod busy;
+pub mod intern;
 pub mod status;
 pub mod tz;
 pub mod working_hours;

@@ -227,9 +227,9 @@ impl EventView {
             });
         }
         Some(EventView {
-            subject: event.subject.clone(),
+            subject: event.subject.as_deref().map(str::to_owned),
             location: match privacy {
-                Privacy::SubjectAndLocation => event.location.clone(),
+                Privacy::SubjectAndLocation => event.location.as_deref().map(str::to_owned),
                 _ => None,
             },
             private: false,

@@ -23,7 +23,7 @@ pub const WINDOWS_ZONES_CLDR_VERSION: &str = windows_zones::CLDR_VERSION;
 /// One transition rule of an EWS `SerializableTimeZone` (`StandardTime` or `DaylightTime`).
 ///
 /// `day_order` 1–4 is the n-th `day_of_week` of `month`; 5 means the last one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TimeChange {
     /// Added to the base bias while this period is in force (minutes).
     pub bias_minutes: i32,
@@ -39,7 +39,7 @@ pub struct TimeChange {
 
 /// EWS `SerializableTimeZone`: `UTC = local + bias` (minutes, positive west of Greenwich).
 /// Without both transitions the zone has a fixed offset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SerializableTimeZone {
     pub bias_minutes: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,7 +49,7 @@ pub struct SerializableTimeZone {
 }
 
 /// The time zone of a person's working hours.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum WorkTimeZone {
     /// An IANA name such as `Europe/Rome`.

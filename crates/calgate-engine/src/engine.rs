@@ -1284,10 +1284,10 @@ mod tests {
             error: None,
         };
         if failed {
-            a.error = Some(SourceError {
+            a.error = Some(Box::new(SourceError {
                 code: "EWS_SERVER_BUSY".into(),
                 message: "busy".into(),
-            });
+            }));
         }
         a
     }

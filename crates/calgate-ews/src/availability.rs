@@ -402,9 +402,10 @@ fn parse_bool(s: &str) -> bool {
     matches!(s.trim(), "true" | "1")
 }
 
-fn non_empty(s: &str) -> Option<String> {
+/// A subject or location: trimmed, `None` when empty, one shared copy per distinct text.
+fn non_empty_shared(s: &str) -> Option<std::sync::Arc<str>> {
     let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
+    (!t.is_empty()).then(|| calgate_core::intern::intern(t))
 }
 
 fn read_event(cur: &mut Cursor<'_>) -> Result<Result<CalendarEvent, &'static str>, EwsError> {
@@ -428,8 +429,8 @@ fn read_event(cur: &mut Cursor<'_>) -> Result<Result<CalendarEvent, &'static str
                         continue;
                     }
                     match d.local() {
-                        "Subject" => event.subject = non_empty(&cur.text_cow()?),
-                        "Location" => event.location = non_empty(&cur.text_cow()?),
+                        "Subject" => event.subject = non_empty_shared(&cur.text_cow()?),
+                        "Location" => event.location = non_empty_shared(&cur.text_cow()?),
                         "IsMeeting" => event.is_meeting = parse_bool(&cur.text_cow()?),
                         "IsRecurring" => event.is_recurring = parse_bool(&cur.text_cow()?),
                         "IsPrivate" => event.is_private = parse_bool(&cur.text_cow()?),
@@ -637,7 +638,10 @@ impl AvailabilityResponse {
                     mailbox: mailbox.clone(),
                     window_start: request.window_start,
                     window_end: request.window_end,
-                    working_hours: view.working_hours.take(),
+                    working_hours: view
+                        .working_hours
+                        .take()
+                        .map(calgate_core::intern::share_working_hours),
                     events: view.into_events(request),
                     out_of_office: None,
                     fetched_at,

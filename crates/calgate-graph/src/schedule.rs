@@ -609,7 +609,11 @@ impl ScheduleInformation {
             window_start: start,
             window_end: end,
             events,
-            working_hours: self.working_hours.as_ref().and_then(|w| w.to_core()),
+            working_hours: self
+                .working_hours
+                .as_ref()
+                .and_then(|w| w.to_core())
+                .map(calgate_core::intern::share_working_hours),
             out_of_office: None,
             fetched_at,
             error: None,
@@ -622,8 +626,8 @@ impl ScheduleItem {
         ScheduleItem {
             is_private: Some(e.is_private),
             status: Some(status_name(e.busy_type).to_owned()),
-            subject: e.subject.clone(),
-            location: e.location.clone(),
+            subject: e.subject.as_deref().map(str::to_owned),
+            location: e.location.as_deref().map(str::to_owned),
             is_meeting: Some(e.is_meeting),
             is_recurring: Some(e.is_recurring),
             is_exception: Some(false),
@@ -659,8 +663,8 @@ impl ScheduleItem {
             start,
             end,
             busy_type,
-            subject: self.subject.clone(),
-            location: self.location.clone(),
+            subject: self.subject.as_deref().map(calgate_core::intern::intern),
+            location: self.location.as_deref().map(calgate_core::intern::intern),
             is_private: self.is_private.unwrap_or(false),
             is_all_day: false,
             is_recurring: self.is_recurring.unwrap_or(false),

@@ -74,6 +74,9 @@ pub struct SimConfig {
     pub policy: Policy,
     /// Where the CA certificate is written; a temporary directory when `None`.
     pub data_dir: Option<PathBuf>,
+    /// Generate today's calendars as this weekday's (`Tenant::generate_as`), so a benchmark
+    /// reads a working day's meetings whatever day it runs; `None` uses today's own weekday.
+    pub today_as: Option<calgate_core::Weekday>,
 }
 
 impl Default for SimConfig {
@@ -95,6 +98,7 @@ impl Default for SimConfig {
             domain: "contoso.com".to_owned(),
             policy: Policy::default(),
             data_dir: None,
+            today_as: None,
         }
     }
 }
@@ -121,6 +125,7 @@ impl fmt::Debug for SimConfig {
             .field("domain", &self.domain)
             .field("policy", &self.policy)
             .field("data_dir", &self.data_dir)
+            .field("today_as", &self.today_as)
             .finish()
     }
 }

@@ -44,6 +44,15 @@ struct Cli {
     /// Where the generated CA certificate is written (a temporary directory otherwise).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Generate today's calendars as this weekday's (mon … sun): with `thu`, today (UTC) and
+    /// tomorrow hold a Thursday's and a Friday's meetings on their real dates, and working
+    /// hours move with them. For benchmarks that must read a working day on any day.
+    #[arg(long, value_parser = parse_weekday)]
+    today_as: Option<calgate_core::Weekday>,
+}
+
+fn parse_weekday(s: &str) -> Result<calgate_core::Weekday, String> {
+    calgate_core::Weekday::parse(s).ok_or_else(|| format!("not a weekday: {s:?} (mon … sun)"))
 }
 
 #[tokio::main]
@@ -63,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         tls: !cli.plain,
         data_dir: cli.data_dir,
         client_secret: cli.client_secret,
+        today_as: cli.today_as,
         ..calgate_sim::SimConfig::default()
     };
     if let (Some(upn), Some(password)) = (cli.service_account, cli.service_password) {

@@ -91,7 +91,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl SimState {
     /// Generates the tenant and the accounts from the configuration.
     pub fn new(config: &SimConfig, base_url: String) -> SimState {
-        let tenant = Tenant::generate(config.seed, config.people, &config.domain, Timestamp::now());
+        let tenant = Tenant::generate_as(
+            config.seed,
+            config.people,
+            &config.domain,
+            Timestamp::now(),
+            config.today_as,
+        );
         let accounts = Accounts::default();
         accounts.set_policy(config.policy.lockout());
         for person in &tenant.people {

@@ -2,6 +2,11 @@
 //! generated deterministically from a seed around the current date, plus scripted mailboxes the
 //! control API adds or rewrites.
 //!
+//! A tenant can be generated "as of" another weekday (`Tenant::generate_as`): today's calendar
+//! is then drawn as that weekday's, the days around it follow in order, and working hours are
+//! turned to match, all on today's real dates. A benchmark thus reads a working day's meetings
+//! whatever day it runs on, without any clock being moved.
+//!
 //! Generation draws from a small SplitMix64 stream per person (seeded from the tenant seed and
 //! the person's index), so one person's calendar does not depend on how many others exist and
 //! 10 000 people take a fraction of a second. Local times are turned into instants with the
@@ -292,8 +297,9 @@ fn event(
         start,
         end,
         busy_type,
-        subject: Some(subject.to_owned()),
-        location: (!location.is_empty()).then(|| location.to_owned()),
+        // Shared texts, as the gateway keeps them: the tenant repeats a few dozen.
+        subject: Some(calgate_core::intern::intern(subject)),
+        location: (!location.is_empty()).then(|| calgate_core::intern::intern(location)),
         is_private: false,
         is_all_day: false,
         is_recurring: false,
@@ -306,7 +312,20 @@ struct Generated {
     mailbox: Mailbox,
 }
 
-fn generate_one(seed: u64, i: usize, domain: &str, today: Date) -> Generated {
+/// Days to add to a generated (virtual) weekday to get the real one: 0 when today is generated
+/// as itself.
+fn weekday_shift(today: Date, as_weekday: Option<Weekday>) -> i64 {
+    as_weekday.map_or(0, |w| i64::from(today.weekday().since(w.to_jiff())))
+}
+
+/// The weekday `shift` days after `day`.
+fn add_days(day: Weekday, shift: i64) -> Weekday {
+    Weekday::from_jiff(day.to_jiff().wrapping_add(shift))
+}
+
+/// One person. `shift` is `weekday_shift`: the calendar of `date` is drawn as the calendar of
+/// the weekday `shift` days earlier, and the working days are moved `shift` days later.
+fn generate_one(seed: u64, i: usize, domain: &str, today: Date, shift: i64) -> Generated {
     let mut rng = Rng(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
     rng.next();
     let zone = pick_zone(&mut rng);
@@ -391,7 +410,8 @@ fn generate_one(seed: u64, i: usize, domain: &str, today: Date) -> Generated {
         let Ok(date) = today.checked_add(offset.days()) else {
             continue;
         };
-        let weekday = Weekday::from_jiff(date.weekday());
+        // The weekday whose calendar this date gets (its own unless generated as of another).
+        let weekday = add_days(Weekday::from_jiff(date.weekday()), -shift);
         if !days.contains(&weekday) {
             continue;
         }
@@ -499,6 +519,7 @@ fn generate_one(seed: u64, i: usize, domain: &str, today: Date) -> Generated {
         }
     }
     events.sort_by_key(|e| (e.start, e.end));
+    let days: Vec<Weekday> = days.into_iter().map(|d| add_days(d, shift)).collect();
     let email = format!("{local}@{domain}");
     Generated {
         person: Person {
@@ -528,7 +549,23 @@ impl Tenant {
     /// Generates `count` people deterministically from `seed`, with calendars around `now`
     /// (from two days before to eight days after the current UTC date).
     pub fn generate(seed: u64, count: usize, domain: &str, now: Timestamp) -> Tenant {
+        Tenant::generate_as(seed, count, domain, now, None)
+    }
+
+    /// As `generate`, but with today's (UTC) calendar drawn as the calendar of `as_weekday`:
+    /// with `Some(Weekday::Thu)` today and tomorrow hold a Thursday's and a Friday's meetings
+    /// whatever day it is, and each person's working days are moved along with them (a
+    /// Monday–Friday week becomes, on a Saturday, Wednesday–Sunday). Every instant stays on the
+    /// real dates. `None`, or today's own weekday, is `generate`.
+    pub fn generate_as(
+        seed: u64,
+        count: usize,
+        domain: &str,
+        now: Timestamp,
+        as_weekday: Option<Weekday>,
+    ) -> Tenant {
         let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+        let shift = weekday_shift(today, as_weekday);
         let mut tenant = Tenant {
             people: Vec::with_capacity(count),
             mailboxes: Vec::with_capacity(count),
@@ -536,7 +573,7 @@ impl Tenant {
             index: HashMap::with_capacity(count),
         };
         for i in 0..count {
-            let mut g = generate_one(seed, i, domain, today);
+            let mut g = generate_one(seed, i, domain, today, shift);
             if tenant.index.contains_key(&g.person.email) {
                 // Common names repeat: later namesakes get their index in the address.
                 let (local, domain) = g
@@ -677,6 +714,70 @@ mod tests {
                     e.subject.as_deref().unwrap_or_default()
                 );
             }
+        }
+    }
+
+    /// Events starting on one UTC date.
+    fn events_on(t: &Tenant, date: &str) -> usize {
+        let start: Timestamp = format!("{date}T00:00:00Z").parse().expect("ts");
+        let end = start + SignedDuration::from_hours(24);
+        t.mailboxes
+            .iter()
+            .flat_map(|m| &m.events)
+            .filter(|e| start <= e.start && e.start < end)
+            .count()
+    }
+
+    #[test]
+    fn a_tenant_generated_as_of_thursday_has_working_days_on_a_weekend() {
+        // Saturday 28 November 2026, generated as if it were a Thursday.
+        let saturday: Timestamp = "2026-11-28T10:00:00Z".parse().expect("ts");
+        let plain = Tenant::generate(5, 300, "contoso.com", saturday);
+        let shifted = Tenant::generate_as(5, 300, "contoso.com", saturday, Some(Weekday::Thu));
+        // A weekend has no meetings (only the odd out-of-office starting at a local midnight).
+        let weekend = events_on(&plain, "2026-11-28");
+        let (sat, sun) = (
+            events_on(&shifted, "2026-11-28"),
+            events_on(&shifted, "2026-11-29"),
+        );
+        // A real Thursday and Friday of the same tenant, for the density.
+        let thursday: Timestamp = "2026-12-03T10:00:00Z".parse().expect("ts");
+        let real = Tenant::generate(5, 300, "contoso.com", thursday);
+        let (thu, fri) = (
+            events_on(&real, "2026-12-03"),
+            events_on(&real, "2026-12-04"),
+        );
+        assert!(sat > 300 && sun > 300, "{sat} and {sun} events");
+        assert!(weekend * 20 < sat, "{weekend} events on a plain Saturday");
+        for (got, want) in [(sat, thu), (sun, fri)] {
+            assert!(
+                got * 10 > want * 8 && got * 10 < want * 12,
+                "{got} against {want}"
+            );
+        }
+        // Working hours move with the calendar: Monday–Friday becomes Wednesday–Sunday, and
+        // every timed meeting falls on a working day of its owner.
+        for (p, m) in shifted.people.iter().zip(&shifted.mailboxes) {
+            let days = &p.working_hours.periods[0].days;
+            assert!(days.contains(&Weekday::Sat), "{}: {days:?}", p.email);
+            assert!(!days.contains(&Weekday::Mon), "{}: {days:?}", p.email);
+            for e in m.events.iter().filter(|e| !e.is_all_day) {
+                let day = Weekday::from_jiff(local_time(p, e.start).date().weekday());
+                assert!(days.contains(&day), "{} meets on {day:?}", p.email);
+            }
+        }
+    }
+
+    #[test]
+    fn generating_as_of_todays_own_weekday_changes_nothing() {
+        let thursday: Timestamp = "2026-12-03T10:00:00Z".parse().expect("ts");
+        let a = Tenant::generate(9, 200, "contoso.com", thursday);
+        let b = Tenant::generate_as(9, 200, "contoso.com", thursday, Some(Weekday::Thu));
+        for (x, y) in a.mailboxes.iter().zip(&b.mailboxes) {
+            assert_eq!(x.events, y.events);
+        }
+        for (x, y) in a.people.iter().zip(&b.people) {
+            assert_eq!(x.working_hours, y.working_hours);
         }
     }
 }

@@ -573,7 +573,7 @@ impl GraphSource {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .reuse(availabilities, now, key, |a, reply| {
-                a.out_of_office = Some(reply.clone())
+                a.out_of_office = Some(Box::new(reply.clone()))
             });
         for chunk in out_now.chunks(self.config.batch_size.get()) {
             let Some(request) = GetMailTips::automatic_replies(chunk.to_vec()) else {
@@ -624,7 +624,7 @@ impl GraphSource {
                 // A mailbox's own error is asked again next refresh.
                 if let Some(Ok(reply)) = by_mailbox.remove(&mailbox) {
                     if let Some(oof) = &reply {
-                        a.out_of_office = Some(oof.clone());
+                        a.out_of_office = Some(Box::new(oof.clone()));
                     }
                     cache.put(mailbox, reply, now);
                 }

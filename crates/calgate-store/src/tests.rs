@@ -58,18 +58,18 @@ fn availability(mailbox: &str, fetched_at: &str) -> Availability {
         ts("2026-11-27T10:00:00Z"),
         BusyType::Busy,
     );
-    event.subject = Some("Budget review".to_string());
+    event.subject = Some("Budget review".into());
     Availability {
         mailbox: mailbox.to_string(),
         window_start: ts("2026-11-27T00:00:00Z"),
         window_end: ts("2026-11-28T00:00:00Z"),
         events: vec![event],
         working_hours: None,
-        out_of_office: Some(OutOfOffice {
+        out_of_office: Some(Box::new(OutOfOffice {
             message: Some("Back Monday".to_string()),
             start: None,
             end: None,
-        }),
+        })),
         fetched_at: ts(fetched_at),
         error: None,
     }

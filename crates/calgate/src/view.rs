@@ -119,7 +119,7 @@ pub fn person_view(
                 until: o.end,
             }),
         working_hours: availability
-            .and_then(|a| a.working_hours.as_ref())
+            .and_then(|a| a.working_hours.as_deref())
             .and_then(working_hours_view),
         as_of: availability.map(|a| a.fetched_at),
         freshness: freshness(availability, now, stale_age),

@@ -21,7 +21,7 @@ fn ev(start: &str, end: &str, busy: BusyType) -> CalendarEvent {
 fn named(start: &str, end: &str, busy: BusyType, subject: &str) -> CalendarEvent {
     let mut e = ev(start, end, busy);
     e.subject = Some(subject.into());
-    e.location = Some(format!("{subject} room"));
+    e.location = Some(format!("{subject} room").into());
     e
 }
 
@@ -263,10 +263,10 @@ fn missing_failed_stale_and_out_of_window_data_is_unknown() {
     };
     check(None, at("08:05"), REASON_NO_DATA);
     let mut failed = busy.clone();
-    failed.error = Some(SourceError {
+    failed.error = Some(Box::new(SourceError {
         code: "EWS_ERROR_MAIL_RECIPIENT_NOT_FOUND".into(),
         message: "no such mailbox".into(),
-    });
+    }));
     check(
         Some(&failed),
         at("08:05"),
@@ -529,7 +529,7 @@ fn next_free_slot_inside_working_hours() {
     for (events, now, working, min_free, window_end, want) in table {
         let mut a = day(events.clone());
         a.window_end = window_end;
-        a.working_hours = working.then(rome_office);
+        a.working_hours = working.then(rome_office).map(Into::into);
         let options = StatusOptions {
             min_free: SignedDuration::from_mins(min_free),
             ..opts()
@@ -651,10 +651,10 @@ fn today_lists_the_site_day_with_privacy() {
             .all(|e| e.subject.is_none())
     );
     let mut failed = a.clone();
-    failed.error = Some(SourceError {
+    failed.error = Some(Box::new(SourceError {
         code: "X".into(),
         message: "x".into(),
-    });
+    }));
     assert!(today(&failed, at("12:00"), &rome, &opts()).is_empty());
 }
 
@@ -767,7 +767,7 @@ fn events() -> impl Strategy<Value = Vec<CalendarEvent>> {
                 );
                 e.is_private = private;
                 e.is_all_day = all_day;
-                e.subject = Some(format!("meeting {subject}"));
+                e.subject = Some(format!("meeting {subject}").into());
                 e
             })
             .collect()
@@ -814,7 +814,7 @@ fn scenario() -> impl Strategy<Value = (Availability, Timestamp, StatusOptions)>
                 let mut a = day(events);
                 a.window_end = minute(1200);
                 a.fetched_at = base();
-                a.working_hours = working.then(rome_office);
+                a.working_hours = working.then(rome_office).map(Into::into);
                 let now = base()
                     .checked_add(SignedDuration::from_secs(now_s))
                     .expect("now");

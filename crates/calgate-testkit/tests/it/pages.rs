@@ -928,8 +928,8 @@ async fn operator_console_in_chromium() {
             now + SignedDuration::from_mins(minutes),
             busy,
         );
-        e.subject = subject.map(str::to_string);
-        e.location = location.map(str::to_string);
+        e.subject = subject.map(Into::into);
+        e.location = location.map(Into::into);
         e.is_private = private;
         if let Some(m) = demo.sim.state.tenant_mut().mailbox_mut(email) {
             m.events.retain(|x| x.end <= now || x.start >= e.end);
