@@ -17,6 +17,7 @@
 //! 401, mapping [`AuthError`] to `EwsError::Credential` (`permanent` unless `Unavailable`). After
 //! a [`Refusal::RetryWithNewToken`] the request may be repeated once.
 
+use calgate_core::Code;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -199,12 +200,12 @@ impl Authorizer {
         }
     }
 
-    /// The server answered 401 (`service` names it in the stable code: `EWS`, `GRAPH`).
-    pub fn refused(&self, authorization: Authorization, service: &str, status: u16) -> Refusal {
+    /// The server answered 401 (`code` names it: `EWS_HTTP_401`, `GRAPH_HTTP_401`).
+    pub fn refused(&self, authorization: Authorization, code: Code) -> Refusal {
         match (self, authorization.grant) {
             (Self::Basic(basic), Granted::Basic { attempt, .. }) => {
                 basic.proven.store(false, Ordering::SeqCst);
-                let failure = SignInFailure::refused_by_resource(service, status);
+                let failure = SignInFailure::refused_by_resource(code);
                 match attempt {
                     Some(attempt) => attempt.failed(failure),
                     None => basic
@@ -216,9 +217,7 @@ impl Authorizer {
                     Ok(()) => Refusal::RetryWithNewToken,
                 }
             }
-            (Self::OAuth(source), Granted::Bearer(token)) => {
-                source.refused(&token, service, status)
-            }
+            (Self::OAuth(source), Granted::Bearer(token)) => source.refused(&token, code),
             // A header from another authorizer: nothing of ours was refused.
             _ => Refusal::RetryWithNewToken,
         }
@@ -311,7 +310,7 @@ mod tests {
         ));
         // A refusal quarantines the password at once.
         assert!(matches!(
-            basic.refused(authorization, "EWS", 401),
+            basic.refused(authorization, Code::EwsHttp(401)),
             Refusal::Stop(_)
         ));
         assert!(matches!(

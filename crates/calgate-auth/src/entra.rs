@@ -7,6 +7,7 @@
 //! an `x5t` thumbprint, and `expires_in` that may arrive as a string. No secret is ever put in a
 //! URL, a log line or an error.
 
+use calgate_core::Code;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,12 +54,12 @@ impl GrantError {
     pub fn code(&self) -> String {
         match self {
             Self::Refused(f) => f.code.clone(),
-            Self::Network(_) => "ENTRA_UNREACHABLE".into(),
-            Self::InvalidResponse(_) => "ENTRA_INVALID_RESPONSE".into(),
-            Self::DeviceCodeEnded(DeviceCodeEnd::Declined) => "ENTRA_DEVICE_CODE_DECLINED".into(),
-            Self::DeviceCodeEnded(DeviceCodeEnd::Expired) => "ENTRA_DEVICE_CODE_EXPIRED".into(),
-            Self::DeviceCodeEnded(DeviceCodeEnd::BadCode) => "ENTRA_DEVICE_CODE_INVALID".into(),
-            Self::Settings(_) => "AUTH_SETTINGS_INVALID".into(),
+            Self::Network(_) => Code::EntraUnreachable.into(),
+            Self::InvalidResponse(_) => Code::EntraInvalidResponse.into(),
+            Self::DeviceCodeEnded(DeviceCodeEnd::Declined) => Code::EntraDeviceCodeDeclined.into(),
+            Self::DeviceCodeEnded(DeviceCodeEnd::Expired) => Code::EntraDeviceCodeExpired.into(),
+            Self::DeviceCodeEnded(DeviceCodeEnd::BadCode) => Code::EntraDeviceCodeInvalid.into(),
+            Self::Settings(_) => Code::AuthSettingsInvalid.into(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! mailbox's domain, then the default source. A route that names a source with no runner is
 //! reported on the board as `unknown` with [`REASON_NO_SOURCE`]: such a person is never `free`.
 
+use calgate_core::Code;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -14,7 +15,10 @@ use serde::Serialize;
 
 /// The error code (and so the `unknown_reason`) of a mailbox whose route names a source that is
 /// not configured.
-pub const REASON_NO_SOURCE: &str = "ROUTE_SOURCE_NOT_CONFIGURED";
+pub const REASON_NO_SOURCE: &str = match Code::RouteSourceNotConfigured.fixed_str() {
+    Some(s) => s,
+    None => panic!("a fixed code"),
+};
 
 /// The name of one calendar source of the engine (`default`, `onprem`, `online`…).
 /// Cheap to clone.

@@ -11,6 +11,7 @@
 //! the server's 401 offers no Bearer scheme at all (an on-premises server without OAuth), and
 //! never after a credential failure of the modern sign-in.
 
+use calgate_core::Code;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -58,7 +59,7 @@ impl CredentialProvider for Authorizer {
 
     fn refusal(&self, grant: Authorization, _challenge: &AuthChallenge) -> Verdict {
         let basic = matches!(self, Authorizer::Basic(_));
-        match Authorizer::refused(self, grant, "EWS", 401) {
+        match Authorizer::refused(self, grant, Code::EwsHttp(401)) {
             // Basic is never repeated: the same password would count twice at the server.
             Refusal::RetryWithNewToken if !basic => Verdict::RetryOnce,
             Refusal::RetryWithNewToken | Refusal::Stop(_) => Verdict::Stop,

@@ -1,6 +1,7 @@
 //! The connection test behind `calgate check` and the portal's "Test connection": one real
 //! request for one mailbox with the given settings, and exactly what happened.
 
+use calgate_core::Code;
 use jiff::Timestamp;
 
 use calgate_core::compute_status;
@@ -52,7 +53,15 @@ pub async fn run(
     let provider = settings.provider.as_str();
     let source = match calgate_sources::build(settings, sign_in) {
         Ok(s) => s,
-        Err(why) => return TestAnswer::failed(mailbox, provider, why.code, &why.message, started),
+        Err(why) => {
+            return TestAnswer::failed(
+                mailbox,
+                provider,
+                &why.code.to_string(),
+                &why.message,
+                started,
+            );
+        }
     };
     let window = options.window(started);
     let mailboxes = [mailbox.to_string()];
@@ -64,7 +73,7 @@ pub async fn run(
             None => TestAnswer::failed(
                 mailbox,
                 provider,
-                "SOURCE_MISSING_ANSWER",
+                &Code::SourceMissingAnswer.to_string(),
                 "the server answered without this mailbox",
                 started,
             ),

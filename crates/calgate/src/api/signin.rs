@@ -12,6 +12,7 @@
 //! - `DELETE /api/v1/signin/device-code`: forgets the device-code sign-in (and stops one still
 //!   pending); EWS goes back to the stored service account, if any.
 
+use calgate_core::Code;
 use std::sync::Arc;
 
 use axum::Json;
@@ -222,7 +223,7 @@ async fn adopt(
 ) -> DeviceFlow {
     if grant.refresh_token.is_none() {
         return DeviceFlow::Failed {
-            code: "ENTRA_NO_REFRESH_TOKEN".into(),
+            code: Code::EntraNoRefreshToken.into(),
             message: "Entra ID gave no refresh token (offline_access was not granted), so the \
                       sign-in cannot be kept"
                 .into(),
@@ -252,7 +253,7 @@ async fn adopt(
     .await;
     if adopted.is_err() {
         return DeviceFlow::Failed {
-            code: "DEVICE_CODE_STORE_FAILED".into(),
+            code: Code::DeviceCodeStoreFailed.into(),
             message: "the sign-in's refresh token could not be stored".into(),
         };
     }

@@ -2,6 +2,7 @@
 //! table, saved through the same validator as the API, with inline field errors and the
 //! warnings explained; and *Test connection* for one mailbox.
 
+use calgate_core::Code;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -617,7 +618,7 @@ pub async fn test(
         TestAnswer::failed(
             &mailbox,
             settings.provider.as_str(),
-            "INVALID_MAILBOX",
+            &Code::InvalidMailbox.to_string(),
             "Enter the email address of a mailbox to test with.",
             Timestamp::now(),
         )
@@ -625,7 +626,7 @@ pub async fn test(
         TestAnswer::failed(
             &mailbox,
             settings.provider.as_str(),
-            "TOO_MANY_TESTS",
+            &Code::TooManyTests.to_string(),
             &format!(
                 "At most {} connection tests a minute. Try again in {} s.",
                 crate::check::TESTS_PER_WINDOW,
