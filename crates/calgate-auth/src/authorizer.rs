@@ -17,13 +17,14 @@
 //! 401, mapping [`AuthError`] to `EwsError::Credential` (`permanent` unless `Unavailable`). After
 //! a [`Refusal::RetryWithNewToken`] the request may be repeated once.
 
-use calgate_core::Code;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::header::HeaderValue;
 use secrecy::ExposeSecret;
+
+use calgate_core::Code;
 
 use crate::credentials::BasicCredential;
 use crate::failure::SignInFailure;

@@ -7,7 +7,6 @@
 //! an `x5t` thumbprint, and `expires_in` that may arrive as a string. No secret is ever put in a
 //! URL, a log line or an error.
 
-use calgate_core::Code;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,8 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
+
+use calgate_core::Code;
 
 use crate::clock::Clock;
 use crate::credentials::AppSecret;

@@ -6,8 +6,9 @@
 //! class, and an unknown class counts as a configuration failure: something we do not understand is
 //! never retried in a loop against someone's account.
 
-use calgate_core::Code;
 use serde::{Deserialize, Serialize};
+
+use calgate_core::Code;
 
 /// The seed's three causes of an account locked "within few seconds", in the admin's words.
 pub const LIKELY_CAUSES: [&str; 3] = [

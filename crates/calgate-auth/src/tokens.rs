@@ -14,7 +14,6 @@
 //!   token fetched after a refusal is a credential failure.
 //! * A `Retry-After` from Entra (429, 503) is honoured: no token request before it has passed.
 
-use calgate_core::Code;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,6 +22,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use jiff::{SignedDuration, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
+
+use calgate_core::Code;
 
 use crate::clock::Clock;
 use crate::credentials::AppSecret;

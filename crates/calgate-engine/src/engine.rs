@@ -15,7 +15,6 @@
 //! single-source gateway only ever sees the default source. All runners live in the one task, so
 //! moving a mailbox between them (a routing change) is one step with no race on the board.
 
-use calgate_core::Code;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -25,6 +24,7 @@ use rand::Rng;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
+use calgate_core::Code;
 use calgate_core::{Availability, SourceError, StatusOptions};
 
 use crate::backoff::BackOff;

@@ -6,12 +6,13 @@
 //! mailbox's domain, then the default source. A route that names a source with no runner is
 //! reported on the board as `unknown` with [`REASON_NO_SOURCE`]: such a person is never `free`.
 
-use calgate_core::Code;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
+
+use calgate_core::Code;
 
 /// The error code (and so the `unknown_reason`) of a mailbox whose route names a source that is
 /// not configured.

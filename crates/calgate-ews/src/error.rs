@@ -7,8 +7,9 @@
 
 use std::time::Duration;
 
-use calgate_core::Code;
 use jiff::Timestamp;
+
+use calgate_core::Code;
 
 /// What the engine must do after an error.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,9 +6,10 @@
 
 use std::time::Duration;
 
-use calgate_core::Code;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+use calgate_core::Code;
 
 use crate::time::clip;
 

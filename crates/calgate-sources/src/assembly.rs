@@ -1,7 +1,6 @@
 //! Turns the settings of one source into a calendar source for the engine: the one place that
 //! builds sources, for the gateway (its engine and its connection test) and the test kit.
 
-use calgate_core::Code;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use calgate_auth::{
     Authorizer, BasicCredential, BasicSignIn, DEFAULT_RENEW_MARGIN, GrantError, LockoutGuard,
     OAuthSettings, RefreshTokenStore, SignIn, TokenSource,
 };
+use calgate_core::Code;
 
 use calgate_engine::CalendarSource;
 use calgate_ews::availability::RequestedView;

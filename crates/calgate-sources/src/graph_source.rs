@@ -21,7 +21,6 @@
 //! Bodies are read up to a cap; no header value, token or secret reaches a log line, an error
 //! message or `Debug` output.
 
-use calgate_core::Code;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
@@ -29,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use calgate_auth::{AuthError, Authorizer, GrantError, Refusal, Resource};
+use calgate_core::Code;
 use calgate_core::{Availability, SourceError};
 use calgate_engine::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
 use calgate_graph::error::MAX_ERROR_BODY_BYTES;

@@ -11,11 +11,11 @@
 //! the server's 401 offers no Bearer scheme at all (an on-premises server without OAuth), and
 //! never after a credential failure of the modern sign-in.
 
-use calgate_core::Code;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use calgate_auth::{AuthError, Authorization, Authorizer, Refusal, Resource};
+use calgate_core::Code;
 use calgate_ews::{AuthChallenge, EwsError};
 use reqwest::header::HeaderValue;
 
