@@ -12,7 +12,6 @@
 //! - `DELETE /api/v1/signin/device-code`: forgets the device-code sign-in (and stops one still
 //!   pending); EWS goes back to the stored service account, if any.
 
-use calgate_core::Code;
 use std::sync::Arc;
 
 use axum::Json;
@@ -22,45 +21,11 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use calgate_auth::{DeviceCodeEnd, EntraClient, GrantError, Resource, SignIn};
+use calgate_core::Code;
 use calgate_sources::DeviceCodeSignIn;
 
 use crate::api::ApiError;
-use crate::app::AppState;
-
-/// The device-code sign-in in progress or last finished.
-#[derive(Debug, Default)]
-pub enum DeviceFlow {
-    /// None was started.
-    #[default]
-    None,
-    /// Waiting for the admin to enter the code.
-    Pending {
-        view: DeviceCodeView,
-        poller: tokio::task::AbortHandle,
-    },
-    /// Signed in: the EWS source uses this sign-in.
-    Done {
-        username: String,
-    },
-    Expired,
-    Declined,
-    /// Entra refused (unknown app, public-client flows off…): code and plain reason.
-    Failed {
-        code: String,
-        message: String,
-    },
-}
-
-/// What the admin is shown to sign in.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceCodeView {
-    pub user_code: String,
-    pub verification_uri: String,
-    pub message: String,
-    pub expires_at: Timestamp,
-    /// Seconds between polls, as Entra asked.
-    pub interval: u64,
-}
+use crate::state::{AppState, DeviceCodeView, DeviceFlow};
 
 /// The answer of `GET /api/v1/signin/device-code`.
 #[derive(Debug, Serialize)]
@@ -288,7 +253,7 @@ pub async fn forget_device_code(State(app): State<Arc<AppState>>) -> Result<Stat
     app.store
         .delete_guard_state(crate::signin_store::DEVICE_SIGN_IN_KEY)
         .await
-        .map_err(crate::app::store_error)?;
+        .map_err(crate::api::store_error)?;
     if forgotten.is_some() {
         // The source is rebuilt without it; its sign-in is retired and never used again.
         app.apply_settings(app.settings());

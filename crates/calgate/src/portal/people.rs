@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{AdminSession, Chrome, with_notice};
-use crate::api::people::looks_like_email;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::view::Person;
+use crate::view::looks_like_email;
 
 /// People listed at once on the page.
 const PAGE_SIZE: usize = 200;
@@ -60,6 +60,7 @@ impl PeoplePage {
             people: app
                 .search_people(query, PAGE_SIZE)
                 .await
+                .map_err(crate::api::store_error)
                 .unwrap_or_default(),
             total: app.store.count_people().await.unwrap_or(0),
             notice: None,
@@ -125,7 +126,15 @@ pub async fn add(
     };
     match app.upsert_people(vec![person]).await {
         Ok(_) => with_notice("/portal/people", &format!("Added {email}.")),
-        Err(e) => PeoplePage::refused(&app, &s, StatusCode::SERVICE_UNAVAILABLE, e.message).await,
+        Err(e) => {
+            PeoplePage::refused(
+                &app,
+                &s,
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::api::store_error(e).message,
+            )
+            .await
+        }
     }
 }
 
@@ -145,7 +154,15 @@ pub async fn remove(
             "/portal/people",
             &format!("{email} was not on the watch list."),
         ),
-        Err(e) => PeoplePage::refused(&app, &s, StatusCode::SERVICE_UNAVAILABLE, e.message).await,
+        Err(e) => {
+            PeoplePage::refused(
+                &app,
+                &s,
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::api::store_error(e).message,
+            )
+            .await
+        }
     }
 }
 
@@ -218,7 +235,13 @@ pub async fn import(
                 &format!("Imported {ok} people; {total} on the watch list now."),
             ),
             Err(e) => {
-                PeoplePage::refused(&app, &s, StatusCode::SERVICE_UNAVAILABLE, e.message).await
+                PeoplePage::refused(
+                    &app,
+                    &s,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    crate::api::store_error(e).message,
+                )
+                .await
             }
         };
     }

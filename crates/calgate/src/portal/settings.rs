@@ -2,7 +2,6 @@
 //! table, saved through the same validator as the API, with inline field errors and the
 //! warnings explained; and *Test connection* for one mailbox.
 
-use calgate_core::Code;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -15,13 +14,14 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+use calgate_core::Code;
 use calgate_settings::{FieldId, FieldKind, FieldSpec, Provider, fields, validate_json};
 
 use super::guidance::{self, Guidance};
 use super::text::{choice_label, when};
 use super::{AdminSession, Chrome};
-use crate::api::settings::TestAnswer;
-use crate::app::AppState;
+use crate::check::TestAnswer;
+use crate::state::AppState;
 
 /// One choice of a select.
 #[derive(Debug, Clone)]
@@ -429,6 +429,7 @@ impl SettingsPage {
         let mailboxes = app
             .search_people("", 50)
             .await
+            .map_err(crate::api::store_error)
             .map(|people| people.into_iter().map(|p| p.email).collect())
             .unwrap_or_default();
         let now = Timestamp::now();
@@ -614,7 +615,7 @@ pub async fn test(
     let settings = app.settings();
     let mut page = SettingsPage::saved_values(&app, &s, settings.provider).await;
     page.test_mailbox = mailbox.clone();
-    let answer = if !crate::api::people::looks_like_email(&mailbox) {
+    let answer = if !crate::view::looks_like_email(&mailbox) {
         TestAnswer::failed(
             &mailbox,
             settings.provider.as_str(),
