@@ -83,6 +83,16 @@ impl PeoplePage {
         page.error = Some(error);
         (status, page).into_response()
     }
+
+    /// The page again, saying why the store refused the change (logged as the API logs it).
+    async fn store_refused(
+        app: &AppState,
+        s: &super::Session,
+        e: calgate_store::StoreError,
+    ) -> Response {
+        let message = crate::api::store_error(e).message;
+        PeoplePage::refused(app, s, StatusCode::SERVICE_UNAVAILABLE, message).await
+    }
 }
 
 /// `GET /portal/people?q=`.
@@ -126,15 +136,7 @@ pub async fn add(
     };
     match app.upsert_people(vec![person]).await {
         Ok(_) => with_notice("/portal/people", &format!("Added {email}.")),
-        Err(e) => {
-            PeoplePage::refused(
-                &app,
-                &s,
-                StatusCode::SERVICE_UNAVAILABLE,
-                crate::api::store_error(e).message,
-            )
-            .await
-        }
+        Err(e) => PeoplePage::store_refused(&app, &s, e).await,
     }
 }
 
@@ -154,15 +156,7 @@ pub async fn remove(
             "/portal/people",
             &format!("{email} was not on the watch list."),
         ),
-        Err(e) => {
-            PeoplePage::refused(
-                &app,
-                &s,
-                StatusCode::SERVICE_UNAVAILABLE,
-                crate::api::store_error(e).message,
-            )
-            .await
-        }
+        Err(e) => PeoplePage::store_refused(&app, &s, e).await,
     }
 }
 
@@ -234,15 +228,7 @@ pub async fn import(
                 "/portal/people",
                 &format!("Imported {ok} people; {total} on the watch list now."),
             ),
-            Err(e) => {
-                PeoplePage::refused(
-                    &app,
-                    &s,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    crate::api::store_error(e).message,
-                )
-                .await
-            }
+            Err(e) => PeoplePage::store_refused(&app, &s, e).await,
         };
     }
     let mut page = PeoplePage::build(&app, &s, "").await;
