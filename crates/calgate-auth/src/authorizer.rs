@@ -24,6 +24,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use reqwest::header::HeaderValue;
 use secrecy::ExposeSecret;
 
+use calgate_core::Code;
+
 use crate::credentials::BasicCredential;
 use crate::failure::SignInFailure;
 use crate::guard::{Attempt, AttemptKind, AuthFailed, CredentialFingerprint, LockoutGuard};
@@ -199,12 +201,12 @@ impl Authorizer {
         }
     }
 
-    /// The server answered 401 (`service` names it in the stable code: `EWS`, `GRAPH`).
-    pub fn refused(&self, authorization: Authorization, service: &str, status: u16) -> Refusal {
+    /// The server answered 401 (`code` names it: `EWS_HTTP_401`, `GRAPH_HTTP_401`).
+    pub fn refused(&self, authorization: Authorization, code: Code) -> Refusal {
         match (self, authorization.grant) {
             (Self::Basic(basic), Granted::Basic { attempt, .. }) => {
                 basic.proven.store(false, Ordering::SeqCst);
-                let failure = SignInFailure::refused_by_resource(service, status);
+                let failure = SignInFailure::refused_by_resource(code);
                 match attempt {
                     Some(attempt) => attempt.failed(failure),
                     None => basic
@@ -216,9 +218,7 @@ impl Authorizer {
                     Ok(()) => Refusal::RetryWithNewToken,
                 }
             }
-            (Self::OAuth(source), Granted::Bearer(token)) => {
-                source.refused(&token, service, status)
-            }
+            (Self::OAuth(source), Granted::Bearer(token)) => source.refused(&token, code),
             // A header from another authorizer: nothing of ours was refused.
             _ => Refusal::RetryWithNewToken,
         }
@@ -311,7 +311,7 @@ mod tests {
         ));
         // A refusal quarantines the password at once.
         assert!(matches!(
-            basic.refused(authorization, "EWS", 401),
+            basic.refused(authorization, Code::EwsHttp(401)),
             Refusal::Stop(_)
         ));
         assert!(matches!(

@@ -17,6 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
+use calgate_core::Code;
+
 use crate::clock::Clock;
 use crate::credentials::AppSecret;
 use crate::failure::{EntraErrorBody, FailureClass, SignInFailure};
@@ -53,12 +55,12 @@ impl GrantError {
     pub fn code(&self) -> String {
         match self {
             Self::Refused(f) => f.code.clone(),
-            Self::Network(_) => "ENTRA_UNREACHABLE".into(),
-            Self::InvalidResponse(_) => "ENTRA_INVALID_RESPONSE".into(),
-            Self::DeviceCodeEnded(DeviceCodeEnd::Declined) => "ENTRA_DEVICE_CODE_DECLINED".into(),
-            Self::DeviceCodeEnded(DeviceCodeEnd::Expired) => "ENTRA_DEVICE_CODE_EXPIRED".into(),
-            Self::DeviceCodeEnded(DeviceCodeEnd::BadCode) => "ENTRA_DEVICE_CODE_INVALID".into(),
-            Self::Settings(_) => "AUTH_SETTINGS_INVALID".into(),
+            Self::Network(_) => Code::EntraUnreachable.into(),
+            Self::InvalidResponse(_) => Code::EntraInvalidResponse.into(),
+            Self::DeviceCodeEnded(DeviceCodeEnd::Declined) => Code::EntraDeviceCodeDeclined.into(),
+            Self::DeviceCodeEnded(DeviceCodeEnd::Expired) => Code::EntraDeviceCodeExpired.into(),
+            Self::DeviceCodeEnded(DeviceCodeEnd::BadCode) => Code::EntraDeviceCodeInvalid.into(),
+            Self::Settings(_) => Code::AuthSettingsInvalid.into(),
         }
     }
 

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use calgate_core::Code;
+
 /// The seed's three causes of an account locked "within few seconds", in the admin's words.
 pub const LIKELY_CAUSES: [&str; 3] = [
     "the account has a policy that does not allow such frequent sign-ins or refreshes (check the data refresh interval)",
@@ -103,7 +105,7 @@ impl SignInFailure {
             .iter()
             .find_map(|&c| class_of_code(c).map(|class| (c, class)));
         let (class, code) = match known {
-            Some((number, class)) => (class, format!("ENTRA_AADSTS{number}")),
+            Some((number, class)) => (class, aadsts(number)),
             None => {
                 let class = if status == 429 || status >= 500 {
                     FailureClass::Transient
@@ -111,16 +113,16 @@ impl SignInFailure {
                     class_of_error(&body.error)
                 };
                 let code = match body.error_codes.first() {
-                    Some(number) => format!("ENTRA_AADSTS{number}"),
-                    None if body.error.is_empty() => format!("ENTRA_HTTP_{status}"),
-                    None => format!("ENTRA_{}", upper_code(&body.error)),
+                    Some(&number) => aadsts(number),
+                    None if body.error.is_empty() => Code::EntraHttp(status),
+                    None => Code::for_oauth_error(&body.error),
                 };
                 (class, code)
             }
         };
         Self {
             class,
-            code,
+            code: code.to_string(),
             http_status: Some(status),
             error: (!body.error.is_empty()).then(|| body.error.clone()),
             error_codes: body.error_codes.clone(),
@@ -140,26 +142,26 @@ impl SignInFailure {
         };
         Self::bare(
             class,
-            format!("ENTRA_HTTP_{status}"),
+            Code::EntraHttp(status),
             Some(status),
             retry_after_secs,
         )
     }
 
-    /// A resource (EWS or Graph, named by `service`: `EWS`, `GRAPH`) refused the credential.
-    pub fn refused_by_resource(service: &str, status: u16) -> Self {
-        Self::bare(
-            FailureClass::Credential,
-            format!("{service}_HTTP_{status}"),
-            Some(status),
-            None,
-        )
+    /// A resource (EWS or Graph) refused the credential: `code` is `EWS_HTTP_<status>` or
+    /// `GRAPH_HTTP_<status>`.
+    pub fn refused_by_resource(code: Code) -> Self {
+        let status = match code {
+            Code::EwsHttp(s) | Code::GraphHttp(s) => Some(s),
+            _ => None,
+        };
+        Self::bare(FailureClass::Credential, code, status, None)
     }
 
-    fn bare(class: FailureClass, code: String, status: Option<u16>, retry: Option<f64>) -> Self {
+    fn bare(class: FailureClass, code: Code, status: Option<u16>, retry: Option<f64>) -> Self {
         Self {
             class,
-            code,
+            code: code.to_string(),
             http_status: status,
             error: None,
             error_codes: Vec::new(),
@@ -172,7 +174,7 @@ impl SignInFailure {
 
     /// Plain-language reason and fix for the administrator.
     pub fn admin_message(&self) -> String {
-        if self.code == "ENTRA_NO_REFRESH_TOKEN" {
+        if Code::parse(&self.code) == Some(Code::EntraNoRefreshToken) {
             return "There is no stored sign-in for this account: sign in again by device code in the portal.".into();
         }
         let first_known = self.error_codes.iter().find_map(|&c| message_of_code(c));
@@ -209,19 +211,9 @@ impl SignInFailure {
     }
 }
 
-/// `invalid_grant` → `INVALID_GRANT`, restricted to a metric-safe alphabet.
-fn upper_code(error: &str) -> String {
-    error
-        .chars()
-        .take(48)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+/// `ENTRA_AADSTS<number>`; a number outside the AADSTS range is an unknown OAuth error.
+fn aadsts(number: i64) -> Code {
+    u32::try_from(number).map_or(Code::EntraOAuthError, Code::EntraAadsts)
 }
 
 /// The class of an AADSTS number we know; `None` leaves the decision to the `error` class.

@@ -23,6 +23,8 @@ use jiff::{SignedDuration, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use calgate_core::Code;
+
 use crate::clock::Clock;
 use crate::credentials::AppSecret;
 use crate::entra::{EntraClient, GrantError, TokenGrant};
@@ -170,7 +172,7 @@ impl AuthError {
         match self {
             Self::AuthFailed(f) => f.code().to_string(),
             Self::Unavailable(e) | Self::Settings(e) => e.code(),
-            Self::Retired => "AUTH_CREDENTIALS_REPLACED".into(),
+            Self::Retired => Code::AuthCredentialsReplaced.into(),
         }
     }
 
@@ -448,8 +450,9 @@ impl TokenSource {
         }
     }
 
-    /// EWS or Graph answered 401 to `token` (`service` is `EWS` or `GRAPH`, for the code).
-    pub fn refused(&self, token: &AccessToken, service: &str, status: u16) -> Refusal {
+    /// EWS or Graph answered 401 to `token` (`code` is `EWS_HTTP_<status>` or
+    /// `GRAPH_HTTP_<status>`).
+    pub fn refused(&self, token: &AccessToken, code: Code) -> Refusal {
         let second_refusal = {
             let mut cache = lock(&self.cache);
             match cache.get(&token.resource) {
@@ -475,7 +478,7 @@ impl TokenSource {
         self.guard.report_refusal(
             &self.fingerprint,
             &self.label,
-            SignInFailure::refused_by_resource(service, status),
+            SignInFailure::refused_by_resource(code),
         );
         self.drop_tokens();
         match self.guard.check(&self.fingerprint) {
@@ -581,7 +584,7 @@ impl TokenSource {
                 Some(Err(other)) => Err(other),
                 None => Err(GrantError::Refused(Box::new(SignInFailure {
                     class: FailureClass::Credential,
-                    code: "ENTRA_NO_REFRESH_TOKEN".into(),
+                    code: Code::EntraNoRefreshToken.into(),
                     http_status: None,
                     error: None,
                     error_codes: Vec::new(),

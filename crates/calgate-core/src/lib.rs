@@ -6,6 +6,7 @@
 
 pub mod availability;
 pub mod busy;
+pub mod code;
 pub mod intern;
 pub mod status;
 pub mod tz;
@@ -15,6 +16,7 @@ pub use availability::{
     Availability, CalendarEvent, OutOfOffice, SourceError, Weekday, WorkingHours, WorkingPeriod,
 };
 pub use busy::BusyType;
+pub use code::Code;
 pub use status::{
     EventView, Freshness, OperatorState, OperatorStatus, PRIVATE_SUBJECT, Privacy, StatusOptions,
     StatusRules, TentativeRule, TimelineEntry, WorkingElsewhereRule, compute_status, day_window,

@@ -24,6 +24,7 @@ use rand::Rng;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
+use calgate_core::Code;
 use calgate_core::{Availability, SourceError, StatusOptions};
 
 use crate::backoff::BackOff;
@@ -235,7 +236,7 @@ impl Engine {
     }
 
     /// Stops using the default source because the settings cannot work; health says why.
-    pub fn misconfigure(&self, code: &str, message: &str, options: EngineOptions) {
+    pub fn misconfigure(&self, code: Code, message: &str, options: EngineOptions) {
         let _ = self.commands.send(Command::Misconfigured(
             SourceId::default(),
             code.to_string(),
@@ -958,7 +959,7 @@ impl Runner {
                             window.end,
                             now,
                             SourceError {
-                                code: "SOURCE_MISSING_ANSWER".into(),
+                                code: Code::SourceMissingAnswer.into(),
                                 message: "the source answered without this mailbox".into(),
                             },
                         )
@@ -987,7 +988,7 @@ impl Runner {
                 health.last_success = Some(now);
                 let (code, message) = if errors > 0 {
                     (
-                        Some("SOURCE_MAILBOX_ERRORS".to_string()),
+                        Some(Code::SourceMailboxErrors.into()),
                         Some(format!("{errors} mailbox(es) in the last batch failed")),
                     )
                 } else {

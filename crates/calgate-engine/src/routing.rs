@@ -12,9 +12,14 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use calgate_core::Code;
+
 /// The error code (and so the `unknown_reason`) of a mailbox whose route names a source that is
 /// not configured.
-pub const REASON_NO_SOURCE: &str = "ROUTE_SOURCE_NOT_CONFIGURED";
+pub const REASON_NO_SOURCE: &str = match Code::RouteSourceNotConfigured.fixed_str() {
+    Some(s) => s,
+    None => panic!("a fixed code"),
+};
 
 /// The name of one calendar source of the engine (`default`, `onprem`, `online`…).
 /// Cheap to clone.

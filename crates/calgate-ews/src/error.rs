@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use calgate_core::Code;
+
 /// What the engine must do after an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -216,14 +218,14 @@ impl MailboxErrorKind {
         }
     }
 
-    fn code(self) -> &'static str {
+    fn code(self) -> Code {
         match self {
-            MailboxErrorKind::RecipientNotFound => "EWS_MAIL_RECIPIENT_NOT_FOUND",
-            MailboxErrorKind::NoFreeBusyAccess => "EWS_NO_FREE_BUSY_ACCESS",
-            MailboxErrorKind::InvalidSmtpAddress => "EWS_INVALID_SMTP_ADDRESS",
-            MailboxErrorKind::ServerBusy => "EWS_MAILBOX_SERVER_BUSY",
-            MailboxErrorKind::BadData => "EWS_MAILBOX_BAD_DATA",
-            MailboxErrorKind::Other => "EWS_MAILBOX_ERROR",
+            MailboxErrorKind::RecipientNotFound => Code::EwsMailRecipientNotFound,
+            MailboxErrorKind::NoFreeBusyAccess => Code::EwsNoFreeBusyAccess,
+            MailboxErrorKind::InvalidSmtpAddress => Code::EwsInvalidSmtpAddress,
+            MailboxErrorKind::ServerBusy => Code::EwsMailboxServerBusy,
+            MailboxErrorKind::BadData => Code::EwsMailboxBadData,
+            MailboxErrorKind::Other => Code::EwsMailboxError,
         }
     }
 }
@@ -315,32 +317,32 @@ impl EwsError {
     }
 
     /// The stable code shown in the API, the portal, logs and metrics.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            EwsError::ServerBusy { .. } => "EWS_SERVER_BUSY",
-            EwsError::ExceededConnectionCount { .. } => "EWS_EXCEEDED_CONNECTION_COUNT",
-            EwsError::MailboxDataArrayTooBig => "EWS_MAILBOX_DATA_ARRAY_TOO_BIG",
-            EwsError::InvalidServerVersion => "EWS_INVALID_SERVER_VERSION",
-            EwsError::SchemaValidation { .. } => "EWS_SCHEMA_VALIDATION",
-            EwsError::Rejected { .. } => "EWS_REQUEST_REJECTED",
+            EwsError::ServerBusy { .. } => Code::EwsServerBusy,
+            EwsError::ExceededConnectionCount { .. } => Code::EwsExceededConnectionCount,
+            EwsError::MailboxDataArrayTooBig => Code::EwsMailboxDataArrayTooBig,
+            EwsError::InvalidServerVersion => Code::EwsInvalidServerVersion,
+            EwsError::SchemaValidation { .. } => Code::EwsSchemaValidation,
+            EwsError::Rejected { .. } => Code::EwsRequestRejected,
             EwsError::Mailbox { kind, .. } => kind.code(),
-            EwsError::Unauthorized { .. } => "EWS_HTTP_401",
-            EwsError::Forbidden => "EWS_HTTP_403",
-            EwsError::TooManyRequests { .. } => "EWS_HTTP_429",
-            EwsError::Unavailable { .. } => "EWS_HTTP_503",
-            EwsError::HttpStatus { status } if *status >= 500 => "EWS_HTTP_5XX",
-            EwsError::HttpStatus { status } if *status >= 400 => "EWS_HTTP_4XX",
-            EwsError::HttpStatus { .. } => "EWS_HTTP_UNEXPECTED",
-            EwsError::Timeout => "EWS_TIMEOUT",
-            EwsError::Connect { .. } => "EWS_CONNECT",
-            EwsError::Credential { .. } => "EWS_CREDENTIAL_UNAVAILABLE",
-            EwsError::BodyTooLarge { .. } => "EWS_BODY_TOO_LARGE",
-            EwsError::Doctype => "EWS_DOCTYPE_REJECTED",
-            EwsError::TooDeep { .. } => "EWS_TOO_DEEP",
-            EwsError::Malformed { .. } => "EWS_MALFORMED_RESPONSE",
-            EwsError::CountMismatch { .. } => "EWS_COUNT_MISMATCH",
-            EwsError::InvalidRequest { .. } => "EWS_INVALID_REQUEST",
-            EwsError::UnsupportedByVersion { .. } => "EWS_UNSUPPORTED_BY_VERSION",
+            EwsError::Unauthorized { .. } => Code::EwsHttp(401),
+            EwsError::Forbidden => Code::EwsHttp(403),
+            EwsError::TooManyRequests { .. } => Code::EwsHttp(429),
+            EwsError::Unavailable { .. } => Code::EwsHttp(503),
+            EwsError::HttpStatus { status } if *status >= 500 => Code::EwsHttp5xx,
+            EwsError::HttpStatus { status } if *status >= 400 => Code::EwsHttp4xx,
+            EwsError::HttpStatus { .. } => Code::EwsHttpUnexpected,
+            EwsError::Timeout => Code::EwsTimeout,
+            EwsError::Connect { .. } => Code::EwsConnect,
+            EwsError::Credential { .. } => Code::EwsCredentialUnavailable,
+            EwsError::BodyTooLarge { .. } => Code::EwsBodyTooLarge,
+            EwsError::Doctype => Code::EwsDoctypeRejected,
+            EwsError::TooDeep { .. } => Code::EwsTooDeep,
+            EwsError::Malformed { .. } => Code::EwsMalformedResponse,
+            EwsError::CountMismatch { .. } => Code::EwsCountMismatch,
+            EwsError::InvalidRequest { .. } => Code::EwsInvalidRequest,
+            EwsError::UnsupportedByVersion { .. } => Code::EwsUnsupportedByVersion,
         }
     }
 
@@ -495,7 +497,7 @@ mod tests {
         assert!(c.invalid_token());
         assert_eq!(c.diagnostics_category.as_deref(), Some("invalid_grant"));
         let e = EwsError::Unauthorized { challenge: c };
-        assert_eq!(e.code(), "EWS_HTTP_401");
+        assert_eq!(e.code().to_string(), "EWS_HTTP_401");
         assert_eq!(e.action(), Action::RefreshCredential);
     }
 
@@ -528,7 +530,7 @@ mod tests {
             Action::RetryAfter(RetryAfter::Delay(Duration::from_secs(2)))
         );
         let slot = EwsError::from_response_code("ErrorMailRecipientNotFound", "gone", &[], true);
-        assert_eq!(slot.code(), "EWS_MAIL_RECIPIENT_NOT_FOUND");
+        assert_eq!(slot.code().to_string(), "EWS_MAIL_RECIPIENT_NOT_FOUND");
         assert_eq!(
             slot.action(),
             Action::RecordForMailbox { retry_after: None }
@@ -544,7 +546,10 @@ mod tests {
             EwsError::Unavailable { retry_after: None }.action(),
             Action::BackOff
         );
-        assert_eq!(EwsError::HttpStatus { status: 502 }.code(), "EWS_HTTP_5XX");
+        assert_eq!(
+            EwsError::HttpStatus { status: 502 }.code().to_string(),
+            "EWS_HTTP_5XX"
+        );
         assert_eq!(EwsError::InvalidServerVersion.action(), Action::Reconfigure);
     }
 }

@@ -9,9 +9,12 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use calgate_core::Code;
+
 use crate::time::clip;
 
-/// Stable error codes, the same in the API, the portal, logs and metric labels.
+/// What a Graph answer failed with; each maps to one code of the registry ([`Code`]), the same
+/// in the API, the portal, logs and metric labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// HTTP 429.
@@ -47,23 +50,24 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
+    /// The code in the registry.
+    pub const fn code(self) -> Code {
         match self {
-            ErrorCode::Throttled => "GRAPH_ERROR_THROTTLED",
-            ErrorCode::ServiceUnavailable => "GRAPH_ERROR_SERVICE_UNAVAILABLE",
-            ErrorCode::Unauthorized => "GRAPH_ERROR_UNAUTHORIZED",
-            ErrorCode::Forbidden => "GRAPH_ERROR_FORBIDDEN",
-            ErrorCode::BadRequest => "GRAPH_ERROR_BAD_REQUEST",
-            ErrorCode::NotFound => "GRAPH_ERROR_NOT_FOUND",
-            ErrorCode::ServerError => "GRAPH_ERROR_SERVER",
-            ErrorCode::UnexpectedStatus => "GRAPH_ERROR_UNEXPECTED_STATUS",
-            ErrorCode::MalformedResponse => "GRAPH_ERROR_MALFORMED_RESPONSE",
-            ErrorCode::ResponseTooLarge => "GRAPH_ERROR_RESPONSE_TOO_LARGE",
-            ErrorCode::ScheduleMissing => "GRAPH_ERROR_SCHEDULE_MISSING",
-            ErrorCode::MalformedSchedule => "GRAPH_ERROR_MALFORMED_SCHEDULE",
-            ErrorCode::MailRecipientNotFound => "GRAPH_ERROR_MAIL_RECIPIENT_NOT_FOUND",
-            ErrorCode::NoFreeBusyAccess => "GRAPH_ERROR_NO_FREE_BUSY_ACCESS",
-            ErrorCode::ScheduleUnavailable => "GRAPH_ERROR_SCHEDULE_UNAVAILABLE",
+            ErrorCode::Throttled => Code::GraphThrottled,
+            ErrorCode::ServiceUnavailable => Code::GraphServiceUnavailable,
+            ErrorCode::Unauthorized => Code::GraphUnauthorized,
+            ErrorCode::Forbidden => Code::GraphForbidden,
+            ErrorCode::BadRequest => Code::GraphBadRequest,
+            ErrorCode::NotFound => Code::GraphNotFound,
+            ErrorCode::ServerError => Code::GraphServerError,
+            ErrorCode::UnexpectedStatus => Code::GraphUnexpectedStatus,
+            ErrorCode::MalformedResponse => Code::GraphMalformedResponse,
+            ErrorCode::ResponseTooLarge => Code::GraphResponseTooLarge,
+            ErrorCode::ScheduleMissing => Code::GraphScheduleMissing,
+            ErrorCode::MalformedSchedule => Code::GraphMalformedSchedule,
+            ErrorCode::MailRecipientNotFound => Code::GraphMailRecipientNotFound,
+            ErrorCode::NoFreeBusyAccess => Code::GraphNoFreeBusyAccess,
+            ErrorCode::ScheduleUnavailable => Code::GraphScheduleUnavailable,
         }
     }
 
@@ -98,7 +102,7 @@ impl ErrorCode {
 
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.code().fmt(f)
     }
 }
 
@@ -338,7 +342,7 @@ mod tests {
     fn auth_answers() {
         let body = r#"{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure.","innerError":{"date":"2026-11-27T22:37:07","request-id":"r1","client-request-id":"r1"}}}"#;
         let e = ServiceError::read(401, None, body.as_bytes());
-        assert_eq!(e.code.as_str(), "GRAPH_ERROR_UNAUTHORIZED");
+        assert_eq!(e.code.to_string(), "GRAPH_ERROR_UNAUTHORIZED");
         assert_eq!(e.action(false), ErrorAction::RefreshToken);
         assert_eq!(e.action(true), ErrorAction::CredentialFailure);
         let e = ServiceError::read(403, None, br#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied. Check credentials and try again."}}"#);

@@ -102,7 +102,7 @@ impl GetMailTips {
                 automatic_replies: match by_address.get(&a.trim().to_lowercase()) {
                     Some(t) => t.out_of_office(),
                     None => Err(SourceError {
-                        code: ErrorCode::ScheduleMissing.as_str().to_owned(),
+                        code: ErrorCode::ScheduleMissing.code().to_string(),
                         message: "the getMailTips answer has no entry for this address".to_owned(),
                     }),
                 },
@@ -305,7 +305,7 @@ impl MailTips {
                 (None, None) => "Graph reported an error for this recipient".to_owned(),
             };
             return Err(SourceError {
-                code: code.as_str().to_owned(),
+                code: code.code().to_string(),
                 message,
             });
         }

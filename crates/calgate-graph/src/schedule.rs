@@ -209,7 +209,7 @@ impl GetSchedule {
                         self.end,
                         fetched_at,
                         SourceError {
-                            code: ErrorCode::ScheduleMissing.as_str().to_owned(),
+                            code: ErrorCode::ScheduleMissing.code().to_string(),
                             message: "the getSchedule answer has no entry for this schedule"
                                 .to_owned(),
                         },
@@ -562,7 +562,7 @@ impl ScheduleInformation {
                 end,
                 fetched_at,
                 SourceError {
-                    code: code.as_str().to_owned(),
+                    code: code.code().to_string(),
                     message,
                 },
             )

@@ -318,7 +318,7 @@ fn whole_response_failures_are_typed() {
     ] {
         let err = req.read_response(body, ts(FETCHED)).expect_err("must fail");
         assert_eq!(
-            err.code().as_str(),
+            err.code().to_string(),
             "GRAPH_ERROR_MALFORMED_RESPONSE",
             "{body:?}"
         );
@@ -327,7 +327,7 @@ fn whole_response_failures_are_typed() {
     let err = req
         .read_response(&huge, ts(FETCHED))
         .expect_err("too large");
-    assert_eq!(err.code().as_str(), "GRAPH_ERROR_RESPONSE_TOO_LARGE");
+    assert_eq!(err.code().to_string(), "GRAPH_ERROR_RESPONSE_TOO_LARGE");
 }
 
 #[test]

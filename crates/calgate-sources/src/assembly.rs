@@ -10,6 +10,7 @@ use calgate_auth::{
     Authorizer, BasicCredential, BasicSignIn, DEFAULT_RENEW_MARGIN, GrantError, LockoutGuard,
     OAuthSettings, RefreshTokenStore, SignIn, TokenSource,
 };
+use calgate_core::Code;
 
 use calgate_engine::CalendarSource;
 use calgate_ews::availability::RequestedView;
@@ -23,12 +24,12 @@ use crate::signin::EwsSignIn;
 /// Why the settings give no working source: a stable code and a plain message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotConfigured {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
 impl NotConfigured {
-    fn new(code: &'static str, message: impl Into<String>) -> NotConfigured {
+    fn new(code: Code, message: impl Into<String>) -> NotConfigured {
         NotConfigured {
             code,
             message: message.into(),
@@ -158,13 +159,13 @@ pub fn build_ews(
     sign_in: &SignInContext,
 ) -> Result<EwsSource<Arc<EwsSignIn>>, NotConfigured> {
     let url = settings.effective_ews_url().ok_or_else(|| {
-        NotConfigured::new("SETTINGS_EWS_URL_MISSING", "no EWS URL is configured")
+        NotConfigured::new(Code::SettingsEwsUrlMissing, "no EWS URL is configured")
     })?;
     let mut config = TransportConfig::new(url, settings.exchange_version);
     config.extra_ca_pem = settings.extra_ca_pem.clone().map(String::into_bytes);
     let auth = settings.ews_auth().ok_or_else(|| {
         NotConfigured::new(
-            "SETTINGS_NO_AUTH",
+            Code::SettingsNoAuth,
             "neither Basic nor modern authentication is granted",
         )
     })?;
@@ -179,7 +180,7 @@ pub fn build_ews(
     let credentials = Arc::new(credentials);
     sign_in.record(credentials.all().into_iter().cloned().collect());
     let transport = EwsTransport::new(config, credentials)
-        .map_err(|e| NotConfigured::new("SETTINGS_EWS_CLIENT", e.to_string()))?;
+        .map_err(|e| NotConfigured::new(Code::SettingsEwsClient, e.to_string()))?;
     let mut source = EwsSource::new(transport, RequestedView::Detailed);
     if let Some(username) = &settings.username {
         source = source.with_mail_tips(username.clone());
@@ -192,14 +193,14 @@ fn ews_basic(
     sign_in: &SignInContext,
 ) -> Result<Authorizer, NotConfigured> {
     let username = settings.username.as_deref().ok_or_else(|| {
-        NotConfigured::new("SETTINGS_USERNAME_MISSING", "no service account username")
+        NotConfigured::new(Code::SettingsUsernameMissing, "no service account username")
     })?;
     let password = settings.password.as_ref().ok_or_else(|| {
-        NotConfigured::new("SETTINGS_PASSWORD_MISSING", "no service account password")
+        NotConfigured::new(Code::SettingsPasswordMissing, "no service account password")
     })?;
     if password.expose_secret().contains(['\r', '\n']) {
         return Err(NotConfigured::new(
-            "SETTINGS_CREDENTIALS_INVALID",
+            Code::SettingsCredentialsInvalid,
             "the password contains characters a header cannot carry",
         ));
     }
@@ -220,15 +221,15 @@ pub fn entra_http_client(settings: &CalendarSettings) -> Result<reqwest::Client,
     })
     .map_err(|e| match e {
         ClientError::CaBundle(e) => NotConfigured::new(
-            "SETTINGS_EXTRA_CA_INVALID",
+            Code::SettingsExtraCaInvalid,
             format!("the extra CA bundle is not usable PEM: {}", e.without_url()),
         ),
         ClientError::NoCertificate => NotConfigured::new(
-            "SETTINGS_EXTRA_CA_INVALID",
+            Code::SettingsExtraCaInvalid,
             "the extra CA bundle holds no certificate",
         ),
         ClientError::Build(e) => {
-            NotConfigured::new("SETTINGS_ENTRA_CLIENT", e.without_url().to_string())
+            NotConfigured::new(Code::SettingsEntraClient, e.without_url().to_string())
         }
     })
 }
@@ -255,7 +256,7 @@ fn ews_modern(
         },
         (None, _, _) => {
             return Err(NotConfigured::new(
-                "SETTINGS_SIGN_IN_MISSING",
+                Code::SettingsSignInMissing,
                 "modern authentication needs the service account's username and password, or \
                  an administrator's device-code sign-in",
             ));
@@ -273,10 +274,10 @@ fn ews_modern(
 /// The Entra ID app the settings name: its Directory (tenant) ID and Application (client) ID.
 fn entra_app(settings: &CalendarSettings) -> Result<(String, String), NotConfigured> {
     let tenant = settings.tenant_id.clone().ok_or_else(|| {
-        NotConfigured::new("SETTINGS_TENANT_ID_MISSING", "no Directory (tenant) ID")
+        NotConfigured::new(Code::SettingsTenantIdMissing, "no Directory (tenant) ID")
     })?;
     let client_id = settings.client_id.clone().ok_or_else(|| {
-        NotConfigured::new("SETTINGS_CLIENT_ID_MISSING", "no Application (client) ID")
+        NotConfigured::new(Code::SettingsClientIdMissing, "no Application (client) ID")
     })?;
     Ok((tenant, client_id))
 }
@@ -291,7 +292,7 @@ fn oauth_authorizer(
 ) -> Result<Authorizer, NotConfigured> {
     let tokens = sign_in
         .token_source(settings, http, app, method)
-        .map_err(|e| NotConfigured::new("SETTINGS_SIGN_IN", e.to_string()))?;
+        .map_err(|e| NotConfigured::new(Code::SettingsSignIn, e.to_string()))?;
     Ok(Authorizer::OAuth(Arc::new(tokens)))
 }
 
@@ -320,16 +321,16 @@ pub fn build_graph(
     let (method, anchor) = match settings.graph_sign_in() {
         Some(GraphSignIn::AppOnlyCertificate) => {
             let bundle = settings.client_certificate_pem.as_ref().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_CERTIFICATE_MISSING", "no client certificate")
+                NotConfigured::new(Code::SettingsCertificateMissing, "no client certificate")
             })?;
             let key = private_key_block(bundle.expose_secret()).ok_or_else(|| {
                 NotConfigured::new(
-                    "SETTINGS_CERTIFICATE_INVALID",
+                    Code::SettingsCertificateInvalid,
                     "the client certificate bundle holds no private key",
                 )
             })?;
             let certificate = ClientCertificate::from_pem(bundle.expose_secret(), key)
-                .map_err(|e| NotConfigured::new("SETTINGS_CERTIFICATE_INVALID", e.to_string()))?;
+                .map_err(|e| NotConfigured::new(Code::SettingsCertificateInvalid, e.to_string()))?;
             (
                 SignIn::App(AppSecret::Certificate(certificate)),
                 app_anchor(),
@@ -337,22 +338,22 @@ pub fn build_graph(
         }
         Some(GraphSignIn::AppOnlySecret) => {
             let secret = settings.client_secret.clone().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_CLIENT_SECRET_MISSING", "no client secret")
+                NotConfigured::new(Code::SettingsClientSecretMissing, "no client secret")
             })?;
             (SignIn::App(AppSecret::ClientSecret(secret)), app_anchor())
         }
         Some(GraphSignIn::Delegated) => {
             let username = settings.username.clone().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_USERNAME_MISSING", "no service account username")
+                NotConfigured::new(Code::SettingsUsernameMissing, "no service account username")
             })?;
             let password = settings.password.clone().ok_or_else(|| {
-                NotConfigured::new("SETTINGS_PASSWORD_MISSING", "no service account password")
+                NotConfigured::new(Code::SettingsPasswordMissing, "no service account password")
             })?;
             (SignIn::Password { username, password }, Anchor::Me)
         }
         None => {
             return Err(NotConfigured::new(
-                "SETTINGS_NO_AUTH",
+                Code::SettingsNoAuth,
                 "microsoft365 needs a client secret, a client certificate or modern \
                  authentication granted for the service account",
             ));
@@ -365,11 +366,11 @@ pub fn build_graph(
         config.timeout,
         config.connect_timeout,
     )
-    .map_err(|e| NotConfigured::new("SETTINGS_GRAPH_CLIENT", e.to_string()))?;
+    .map_err(|e| NotConfigured::new(Code::SettingsGraphClient, e.to_string()))?;
     let authorizer =
         oauth_authorizer(settings, sign_in, http.clone(), (tenant, client_id), method)?;
     let source = GraphSource::with_client(http, config, authorizer.clone())
-        .map_err(|e| NotConfigured::new("SETTINGS_GRAPH_ENDPOINT", e.to_string()))?;
+        .map_err(|e| NotConfigured::new(Code::SettingsGraphEndpoint, e.to_string()))?;
     // "Retry now" acts on it; the next settings change retires it.
     sign_in.record(vec![authorizer]);
     Ok(source)

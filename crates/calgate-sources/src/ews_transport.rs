@@ -570,7 +570,7 @@ impl<C: CredentialProvider> EwsSource<C> {
             match MailTipsRequest::chunked(sending_as.as_str(), away, DEFAULT_MAIL_TIPS_CHUNK) {
                 Ok(r) => r,
                 Err(e) => {
-                    tracing::debug!(code = e.code(), "mail tips not requested");
+                    tracing::debug!(code = %e.code(), "mail tips not requested");
                     return;
                 }
             };
@@ -584,7 +584,7 @@ impl<C: CredentialProvider> EwsSource<C> {
                 Err(e) => {
                     // The server is busy or refusing: ask no more of it in this batch, and
                     // honour an advertised back-off before the next request of this source.
-                    tracing::debug!(code = e.code(), "mail tips failed; calendars kept");
+                    tracing::debug!(code = %e.code(), "mail tips failed; calendars kept");
                     let delay = match e.action() {
                         Action::RetryAfter(r) => Some(r.delay_from(Timestamp::now())),
                         Action::LowerConcurrency {

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use calgate_auth::{AuthError, Authorizer, GrantError, Refusal, Resource};
+use calgate_core::Code;
 use calgate_core::{Availability, SourceError};
 use calgate_engine::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
 use calgate_graph::error::MAX_ERROR_BODY_BYTES;
@@ -225,7 +226,7 @@ impl Drop for Admission<'_> {
 fn held(wait: Duration) -> SourceFailure {
     let wait = SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX);
     SourceFailure::new(
-        ErrorCode::Throttled.as_str(),
+        ErrorCode::Throttled.code(),
         format!(
             "Microsoft Graph asked to wait; {:.1} s remain",
             wait.as_secs_f64()
@@ -406,14 +407,14 @@ impl GraphSource {
                 "graph request"
             );
             if status == StatusCode::UNAUTHORIZED {
-                match self.authorizer.refused(authorization, "GRAPH", 401) {
+                match self.authorizer.refused(authorization, Code::GraphHttp(401)) {
                     Refusal::RetryWithNewToken if !refused_once => {
                         refused_once = true;
                         continue;
                     }
                     Refusal::RetryWithNewToken => {
                         return Err(SourceFailure::new(
-                            "GRAPH_HTTP_401",
+                            Code::GraphHttp(401),
                             "Microsoft Graph refused a freshly issued access token",
                             FailureAction::Transient,
                         )
@@ -464,7 +465,7 @@ impl GraphSource {
                         mailbox,
                         window,
                         fetched_at,
-                        "GRAPH_ERROR_BAD_ADDRESS",
+                        Code::GraphBadAddress,
                         "blank address",
                     ),
                 );
@@ -483,7 +484,7 @@ impl GraphSource {
             )
             .map_err(|e| {
                 SourceFailure::new(
-                    "GRAPH_REQUEST_INVALID",
+                    Code::GraphRequestInvalid,
                     e.to_string(),
                     FailureAction::Misconfigured,
                 )
@@ -497,7 +498,7 @@ impl GraphSource {
                 Ok(body) => {
                     let read = request.read_response(&body, fetched_at).map_err(|e| {
                         SourceFailure::new(
-                            e.code().as_str(),
+                            e.code().code(),
                             format!("Microsoft Graph's getSchedule answer: {e}"),
                             FailureAction::Transient,
                         )
@@ -523,14 +524,14 @@ impl GraphSource {
                             &gone,
                             window,
                             fetched_at,
-                            ErrorCode::MailRecipientNotFound.as_str(),
+                            ErrorCode::MailRecipientNotFound.code(),
                             &message,
                         ),
                     );
                 }
                 Err(CallError::AnchorNotFound(error)) => {
                     return Err(SourceFailure::new(
-                        error.code.as_str(),
+                        error.code.code(),
                         format!(
                             "Microsoft Graph does not know the mailbox the calls are made on ({}); \
                              check the service account's username",
@@ -550,7 +551,7 @@ impl GraphSource {
                         m,
                         window,
                         fetched_at,
-                        ErrorCode::ScheduleMissing.as_str(),
+                        ErrorCode::ScheduleMissing.code(),
                         "the getSchedule answer has no entry for this schedule",
                     )
                 })
@@ -597,7 +598,7 @@ impl GraphSource {
                     return Err(f);
                 }
                 Err(CallError::Failed(f)) => {
-                    if f.code == ErrorCode::Forbidden.as_str() {
+                    if Code::parse(&f.code) == Some(ErrorCode::Forbidden.code()) {
                         self.mail_tips_refused.store(true, Ordering::Relaxed);
                         tracing::warn!(
                             "getMailTips refused (permission Mail.Read missing): out-of-office \
@@ -677,7 +678,7 @@ fn failed(
     mailbox: &str,
     window: Window,
     fetched_at: Timestamp,
-    code: &str,
+    code: Code,
     message: &str,
 ) -> Availability {
     Availability::failed(
@@ -686,7 +687,7 @@ fn failed(
         window.end,
         fetched_at,
         SourceError {
-            code: code.to_owned(),
+            code: code.to_string(),
             message: message.to_owned(),
         },
     )
@@ -698,7 +699,7 @@ async fn read_capped(
 ) -> Result<Vec<u8>, SourceFailure> {
     let too_large = || {
         SourceFailure::new(
-            ErrorCode::ResponseTooLarge.as_str(),
+            ErrorCode::ResponseTooLarge.code(),
             format!("Microsoft Graph's answer exceeds {cap} bytes"),
             FailureAction::Transient,
         )
@@ -709,7 +710,7 @@ async fn read_capped(
             crate::body::BodyError::TooLarge => too_large(),
             crate::body::BodyError::Failed(e) => {
                 let mut f = network_failure(&e);
-                f.code = ErrorCode::MalformedResponse.as_str().into();
+                f.code = ErrorCode::MalformedResponse.code().into();
                 f.message = format!("Microsoft Graph's answer was cut short: {}", f.message);
                 f
             }
@@ -729,12 +730,12 @@ fn network_failure(e: &reqwest::Error) -> SourceFailure {
     }
     let (code, message) = if timeout {
         (
-            "GRAPH_TIMEOUT",
+            Code::GraphTimeout,
             "Microsoft Graph did not answer in time".to_string(),
         )
     } else {
         (
-            "GRAPH_UNREACHABLE",
+            Code::GraphUnreachable,
             format!("cannot reach Microsoft Graph: {reason}"),
         )
     };
@@ -787,7 +788,7 @@ pub fn service_failure(error: &ServiceError) -> SourceFailure {
     match error.status {
         429 | 503 => match error.retry_after {
             Some(wait) => SourceFailure::new(
-                error.code.as_str(),
+                error.code.code(),
                 format!(
                     "Microsoft Graph asked to wait {:.3} s (HTTP {}{graph_code})",
                     wait.as_secs_f64(),
@@ -798,7 +799,7 @@ pub fn service_failure(error: &ServiceError) -> SourceFailure {
                 ),
             ),
             None => SourceFailure::new(
-                error.code.as_str(),
+                error.code.code(),
                 format!(
                     "Microsoft Graph is busy (HTTP {}{graph_code})",
                     error.status
@@ -807,7 +808,7 @@ pub fn service_failure(error: &ServiceError) -> SourceFailure {
             ),
         },
         403 => SourceFailure::new(
-            error.code.as_str(),
+            error.code.code(),
             format!(
                 "Microsoft Graph refused access{graph_code}: the app registration lacks the \
                  permission to read calendars. For app-only access add the application \
@@ -818,12 +819,12 @@ pub fn service_failure(error: &ServiceError) -> SourceFailure {
             FailureAction::Misconfigured,
         ),
         400 => SourceFailure::new(
-            error.code.as_str(),
+            error.code.code(),
             format!("Microsoft Graph rejected the request{graph_code}: {graph_message}"),
             FailureAction::Misconfigured,
         ),
         500..=599 => SourceFailure::new(
-            error.code.as_str(),
+            error.code.code(),
             format!("Microsoft Graph failed (HTTP {}{graph_code})", error.status),
             match error.retry_after {
                 Some(wait) => FailureAction::RetryAfter(
@@ -833,7 +834,7 @@ pub fn service_failure(error: &ServiceError) -> SourceFailure {
             },
         ),
         status => SourceFailure::new(
-            error.code.as_str(),
+            error.code.code(),
             format!("Microsoft Graph answered HTTP {status}{graph_code}"),
             FailureAction::Transient,
         ),

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use calgate_auth::{AuthError, Authorization, Authorizer, Refusal, Resource};
+use calgate_core::Code;
 use calgate_ews::{AuthChallenge, EwsError};
 use reqwest::header::HeaderValue;
 
@@ -58,7 +59,7 @@ impl CredentialProvider for Authorizer {
 
     fn refusal(&self, grant: Authorization, _challenge: &AuthChallenge) -> Verdict {
         let basic = matches!(self, Authorizer::Basic(_));
-        match Authorizer::refused(self, grant, "EWS", 401) {
+        match Authorizer::refused(self, grant, Code::EwsHttp(401)) {
             // Basic is never repeated: the same password would count twice at the server.
             Refusal::RetryWithNewToken if !basic => Verdict::RetryOnce,
             Refusal::RetryWithNewToken | Refusal::Stop(_) => Verdict::Stop,

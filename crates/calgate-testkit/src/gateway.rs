@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use calgate::app::SourceMode;
 use calgate::gateway::{GatewayConfig, RunningGateway, create_token, start};
+use calgate::state::SourceMode;
 use calgate_engine::{CalendarSource, EngineOptions};
 use calgate_store::ApiRole;
 

@@ -2,12 +2,13 @@
 //! request for one mailbox with the given settings, and exactly what happened.
 
 use jiff::Timestamp;
+use serde::Serialize;
 
+use calgate_core::Code;
 use calgate_core::compute_status;
 use calgate_engine::EngineOptions;
 use calgate_settings::CalendarSettings;
 
-use crate::api::settings::{TestAnswer, elapsed_ms};
 use crate::view::StatusView;
 
 /// Connection tests allowed per [`TEST_WINDOW`]: a test tells "refused" from "answered", so
@@ -52,7 +53,15 @@ pub async fn run(
     let provider = settings.provider.as_str();
     let source = match calgate_sources::build(settings, sign_in) {
         Ok(s) => s,
-        Err(why) => return TestAnswer::failed(mailbox, provider, why.code, &why.message, started),
+        Err(why) => {
+            return TestAnswer::failed(
+                mailbox,
+                provider,
+                &why.code.to_string(),
+                &why.message,
+                started,
+            );
+        }
     };
     let window = options.window(started);
     let mailboxes = [mailbox.to_string()];
@@ -64,7 +73,7 @@ pub async fn run(
             None => TestAnswer::failed(
                 mailbox,
                 provider,
-                "SOURCE_MISSING_ANSWER",
+                &Code::SourceMissingAnswer.to_string(),
                 "the server answered without this mailbox",
                 started,
             ),
@@ -95,4 +104,47 @@ pub async fn run(
             }
         },
     }
+}
+
+/// What a connection test found, for the API, the portal and `calgate check`.
+#[derive(Debug, Serialize)]
+pub struct TestAnswer {
+    pub ok: bool,
+    pub mailbox: String,
+    pub provider: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_today: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+impl TestAnswer {
+    pub fn failed(
+        mailbox: &str,
+        provider: &str,
+        code: &str,
+        message: &str,
+        started: Timestamp,
+    ) -> TestAnswer {
+        TestAnswer {
+            ok: false,
+            mailbox: mailbox.to_string(),
+            provider: provider.to_string(),
+            status: None,
+            events_today: None,
+            code: Some(code.to_string()),
+            message: Some(message.to_string()),
+            elapsed_ms: elapsed_ms(started),
+        }
+    }
+}
+
+/// Milliseconds since `started`.
+pub fn elapsed_ms(started: Timestamp) -> u64 {
+    u64::try_from(Timestamp::now().duration_since(started).as_millis()).unwrap_or(0)
 }

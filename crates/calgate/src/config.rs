@@ -138,6 +138,16 @@ impl BootConfig {
     }
 }
 
+/// Creates `dir` (and missing parents) readable by this account only.
+pub fn private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -89,7 +89,7 @@ pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo
     let count = directory.len();
     app.upsert_people(directory)
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        .map_err(|e| anyhow::anyhow!("{}", crate::api::store_error(e).message))?;
     let console_token = create_token(&app.store, ApiRole::Console, "demo console").await?;
     let admin_token = create_token(&app.store, ApiRole::Admin, "demo admin").await?;
     Ok(Demo {

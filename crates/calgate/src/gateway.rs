@@ -16,10 +16,10 @@ use tokio::task::JoinHandle;
 use calgate_engine::EngineOptions;
 use calgate_store::Store;
 
-use crate::app::{AppState, SourceMode, router};
+use crate::router::router;
+use crate::state::{AppState, SourceMode};
 
-/// The admin account's name.
-pub const ADMIN_USER: &str = "admin";
+pub use crate::state::ADMIN_USER;
 
 /// How to start a gateway.
 #[derive(Debug, Clone)]
@@ -108,16 +108,6 @@ impl Drop for RunningGateway {
     }
 }
 
-/// Creates `dir` (and missing parents) readable by this account only.
-pub fn private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("creating {}", dir.display()))
-}
-
 fn random_password() -> SecretString {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -130,7 +120,7 @@ fn random_password() -> SecretString {
 
 /// Starts the gateway.
 pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
-    private_dir(&config.data_dir)?;
+    crate::config::private_dir(&config.data_dir)?;
     let store = Store::open(&config.data_dir)
         .await
         .context("opening the database")?;

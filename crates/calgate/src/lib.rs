@@ -1,7 +1,6 @@
 //! The calgate gateway: HTTP API, live stream, metrics, and the commands that run them.
 
 pub mod api;
-pub mod app;
 pub mod check;
 pub mod config;
 pub mod demo;
@@ -9,8 +8,13 @@ pub mod gateway;
 pub mod logging;
 pub mod metrics;
 pub mod portal;
+pub mod router;
 pub mod server;
+pub mod sessions;
+pub mod signin_limit;
 pub mod signin_store;
+pub mod state;
+pub mod store_probe;
 pub mod tokens;
 pub mod view;
 

@@ -24,7 +24,7 @@ pub fn log_dir(data_dir: &Path) -> PathBuf {
 /// flushes the file writer on drop.
 pub fn init(data_dir: &Path) -> anyhow::Result<WorkerGuard> {
     let dir = log_dir(data_dir);
-    crate::gateway::private_dir(&dir)?;
+    crate::config::private_dir(&dir)?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix(PREFIX)

@@ -225,7 +225,7 @@ async fn check(
     let Some(mailbox) = mailbox.or_else(|| settings.username.clone()) else {
         anyhow::bail!("no mailbox given and no service account configured; pass --mailbox");
     };
-    let options = calgate::app::engine_options(&settings, &boot.time_zone());
+    let options = calgate::state::engine_options(&settings, &boot.time_zone());
     // The gateway's own lockout guard: a quarantined password is not tried by a check either.
     let sign_in = calgate::signin_store::context(&store).await?;
     let answer =

@@ -158,3 +158,16 @@ fn working_hours_view(hours: &calgate_core::WorkingHours) -> Option<WorkingHours
         end: hhmm(period.end_minute),
     })
 }
+
+/// A plain shape check: one `@`, something on both sides, no spaces or control characters.
+pub fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && s.len() <= 320
+        && s.chars().all(|c| !c.is_whitespace() && !c.is_control())
+}

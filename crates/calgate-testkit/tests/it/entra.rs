@@ -12,6 +12,7 @@ use calgate_auth::{
     LockoutGuard, ManualClock, MemoryRefreshTokens, OAuthSettings, Refusal, Resource, SignIn,
     TokenSource,
 };
+use calgate_core::Code;
 use calgate_sim::entra::{EntraSettings, set_settings, settings};
 use calgate_sim::tokens::{Audience, verify_bearer};
 use calgate_sim::{Policy, Running, SimConfig};
@@ -782,7 +783,7 @@ async fn a_token_refused_twice_by_the_resource_is_a_credential_failure() {
     let first = source.access_token(Resource::Ews).await.expect("token");
     // EWS answered 401: drop the token and fetch a new one (by refresh token) once.
     assert!(matches!(
-        source.refused(&first, "EWS", 401),
+        source.refused(&first, Code::EwsHttp(401)),
         Refusal::RetryWithNewToken
     ));
     let second = source.access_token(Resource::Ews).await.expect("new token");
@@ -790,11 +791,11 @@ async fn a_token_refused_twice_by_the_resource_is_a_credential_failure() {
     assert_eq!(sim.count("entra.token.refresh_token", "success"), 1);
     // The late answer of another request that still used the first token changes nothing.
     assert!(matches!(
-        source.refused(&first, "EWS", 401),
+        source.refused(&first, Code::EwsHttp(401)),
         Refusal::RetryWithNewToken
     ));
     // The fresh token is refused too: the credential is stopped.
-    match source.refused(&second, "EWS", 401) {
+    match source.refused(&second, Code::EwsHttp(401)) {
         Refusal::Stop(failed) => assert_eq!(failed.code(), "EWS_HTTP_401"),
         other => panic!("expected a stop, got {other:?}"),
     }
@@ -1081,7 +1082,7 @@ async fn graph_refusing_a_token_gets_one_new_token_and_a_second_refusal_stops_th
     pause().await;
     assert_eq!(list_users(&sim, &first).await, 401, "expired at Graph");
     assert!(matches!(
-        authorizer.refused(first, "GRAPH", 401),
+        authorizer.refused(first, Code::GraphHttp(401)),
         Refusal::RetryWithNewToken
     ));
     let second = authorizer
@@ -1101,7 +1102,7 @@ async fn graph_refusing_a_token_gets_one_new_token_and_a_second_refusal_stops_th
     pause().await;
     assert_eq!(list_users(&sim, &third).await, 401);
     assert!(matches!(
-        authorizer.refused(third, "GRAPH", 401),
+        authorizer.refused(third, Code::GraphHttp(401)),
         Refusal::RetryWithNewToken
     ));
     let fourth = authorizer
@@ -1110,7 +1111,7 @@ async fn graph_refusing_a_token_gets_one_new_token_and_a_second_refusal_stops_th
         .expect("new token");
     pause().await;
     assert_eq!(list_users(&sim, &fourth).await, 401);
-    match authorizer.refused(fourth, "GRAPH", 401) {
+    match authorizer.refused(fourth, Code::GraphHttp(401)) {
         Refusal::Stop(failed) => assert_eq!(failed.code(), "GRAPH_HTTP_401"),
         other => panic!("expected a stop, got {other:?}"),
     }
@@ -1245,7 +1246,7 @@ async fn ews_request(
         .status()
         .as_u16();
     if status == 401 {
-        let _ = authorizer.refused(authorization, "EWS", 401);
+        let _ = authorizer.refused(authorization, Code::EwsHttp(401));
     } else {
         authorizer.accepted(authorization);
     }

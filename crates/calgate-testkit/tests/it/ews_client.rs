@@ -374,7 +374,7 @@ async fn http_faults_become_typed_errors_with_the_right_action() {
             .get_user_availability(&gua(RequestedView::FreeBusy), ts("2026-11-27T12:00:00Z"))
             .await
             .expect_err(what);
-        assert_eq!(err.code(), code, "{what}: {err:?}");
+        assert_eq!(err.code().to_string(), code, "{what}: {err:?}");
         assert_eq!(err.action(), action, "{what}: {err:?}");
         let refused = creds.0.refused.load(Ordering::SeqCst);
         assert_eq!(
@@ -445,7 +445,7 @@ async fn https_needs_the_extra_ca_and_works_with_it() {
         .get_user_availability(&request, Timestamp::now())
         .await
         .expect_err("unknown CA");
-    assert_eq!(err.code(), "EWS_CONNECT", "{err:?}");
+    assert_eq!(err.code().to_string(), "EWS_CONNECT", "{err:?}");
 
     let mut config = TransportConfig::new(url, ExchangeVersion::Exchange2013Sp1);
     config.extra_ca_pem = Some(ca);
@@ -647,7 +647,7 @@ async fn simulator_throttling_and_refusals_are_typed() {
         .get_user_availability(&request, Timestamp::now())
         .await
         .expect_err("busy");
-    assert_eq!(busy.code(), "EWS_SERVER_BUSY", "{busy:?}");
+    assert_eq!(busy.code().to_string(), "EWS_SERVER_BUSY", "{busy:?}");
     assert_eq!(
         busy.action(),
         Action::RetryAfter(RetryAfter::Delay(Duration::from_millis(4321)))
@@ -662,7 +662,11 @@ async fn simulator_throttling_and_refusals_are_typed() {
         .get_user_availability(&request, Timestamp::now())
         .await
         .expect_err("429");
-    assert_eq!(throttled.code(), "EWS_HTTP_429", "{throttled:?}");
+    assert_eq!(
+        throttled.code().to_string(),
+        "EWS_HTTP_429",
+        "{throttled:?}"
+    );
     assert_eq!(
         throttled.action(),
         Action::RetryAfter(RetryAfter::Delay(Duration::from_secs(7)))
@@ -678,7 +682,7 @@ async fn simulator_throttling_and_refusals_are_typed() {
         .get_user_availability(&request, Timestamp::now())
         .await
         .expect_err("401");
-    assert_eq!(denied.code(), "EWS_HTTP_401", "{denied:?}");
+    assert_eq!(denied.code().to_string(), "EWS_HTTP_401", "{denied:?}");
     assert_eq!(denied.action(), Action::StopCredential);
     match &denied {
         EwsError::Unauthorized { challenge } => assert!(challenge.basic, "{challenge:?}"),

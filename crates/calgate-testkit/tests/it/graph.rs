@@ -972,7 +972,7 @@ async fn graph_faults_from_the_policy() {
     let r = send().await.expect("answers");
     assert_eq!(r.status(), 500);
     let e = ServiceError::read(500, None, &r.bytes().await.expect("body"));
-    assert_eq!(e.code.as_str(), "GRAPH_ERROR_SERVER");
+    assert_eq!(e.code.to_string(), "GRAPH_ERROR_SERVER");
     assert_eq!(e.action(false), ErrorAction::BackOff);
 
     set(|p| {

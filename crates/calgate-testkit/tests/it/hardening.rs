@@ -126,7 +126,7 @@ async fn a_stream_resumed_across_a_restart_starts_with_a_snapshot() {
         "127.0.0.1:0".parse().expect("address"),
         data_dir.path().to_path_buf(),
     );
-    config.source = calgate::app::SourceMode::Fixed(None);
+    config.source = calgate::state::SourceMode::Fixed(None);
     config.engine_override = Some(options());
     let restarted = start(config).await.expect("restarts");
     let base = restarted.url();

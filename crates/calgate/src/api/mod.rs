@@ -230,6 +230,32 @@ pub async fn no_route(uri: axum::http::Uri) -> Response {
     }
 }
 
+/// A store failure as an API error: the message names the problem (a full disk, say) but never
+/// a secret, which store errors never hold. Input the store refuses is the caller's mistake
+/// (422), not an unavailable store: a client told 503 would retry the same request for ever.
+pub fn store_error(e: calgate_store::StoreError) -> ApiError {
+    if let calgate_store::StoreError::InvalidInput { .. } = &e {
+        tracing::info!(error = %e, "input refused by the store");
+        return ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            e.to_string(),
+        );
+    }
+    tracing::error!(error = %e, "store operation failed");
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "store_unavailable",
+        format!("the database refused the operation: {e}"),
+    )
+}
+
+impl From<calgate_store::StoreError> for ApiError {
+    fn from(e: calgate_store::StoreError) -> ApiError {
+        store_error(e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::api::ApiError;
-use crate::app::AppState;
-use crate::view::{Person, PersonView, StatusView, person_view, status_view};
+use crate::state::AppState;
+use crate::view::{Person, PersonView, StatusView, looks_like_email, person_view, status_view};
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -185,17 +185,4 @@ const MAX_EXTENSION: usize = 32;
 /// Whether an optional name or extension is short enough and free of control characters.
 fn fits(value: Option<&str>, max: usize) -> bool {
     value.is_none_or(|v| v.chars().count() <= max && !v.chars().any(char::is_control))
-}
-
-/// A plain shape check: one `@`, something on both sides, no spaces or control characters.
-pub fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && s.len() <= 320
-        && s.chars().all(|c| !c.is_whitespace() && !c.is_control())
 }

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -14,7 +13,9 @@ use calgate_settings::{CalendarSettingsView, Warning, validate_json};
 use calgate_store::ApiToken;
 
 use crate::api::ApiError;
-use crate::app::{AppState, store_error};
+use crate::api::store_error;
+use crate::check::TestAnswer;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 pub struct SettingsAnswer {
@@ -59,22 +60,6 @@ pub struct TestRequest {
     pub mailbox: String,
 }
 
-#[derive(Debug, Serialize)]
-pub struct TestAnswer {
-    pub ok: bool,
-    pub mailbox: String,
-    pub provider: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<crate::view::StatusView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub events_today: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    pub elapsed_ms: u64,
-}
-
 /// `POST /api/v1/settings/calendar/test`: one real request for one mailbox with the saved
 /// settings, and exactly what happened.
 pub async fn test(
@@ -82,7 +67,7 @@ pub async fn test(
     Json(req): Json<TestRequest>,
 ) -> Result<Json<TestAnswer>, ApiError> {
     let mailbox = req.mailbox.trim().to_ascii_lowercase();
-    if !crate::api::people::looks_like_email(&mailbox) {
+    if !crate::view::looks_like_email(&mailbox) {
         let mut e = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",
@@ -109,29 +94,4 @@ pub async fn test(
     Ok(Json(
         crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await,
     ))
-}
-
-impl TestAnswer {
-    pub fn failed(
-        mailbox: &str,
-        provider: &str,
-        code: &str,
-        message: &str,
-        started: Timestamp,
-    ) -> TestAnswer {
-        TestAnswer {
-            ok: false,
-            mailbox: mailbox.to_string(),
-            provider: provider.to_string(),
-            status: None,
-            events_today: None,
-            code: Some(code.to_string()),
-            message: Some(message.to_string()),
-            elapsed_ms: elapsed_ms(started),
-        }
-    }
-}
-
-pub fn elapsed_ms(started: Timestamp) -> u64 {
-    u64::try_from(Timestamp::now().duration_since(started).as_millis()).unwrap_or(0)
 }

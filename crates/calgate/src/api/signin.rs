@@ -21,45 +21,11 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use calgate_auth::{DeviceCodeEnd, EntraClient, GrantError, Resource, SignIn};
+use calgate_core::Code;
 use calgate_sources::DeviceCodeSignIn;
 
 use crate::api::ApiError;
-use crate::app::AppState;
-
-/// The device-code sign-in in progress or last finished.
-#[derive(Debug, Default)]
-pub enum DeviceFlow {
-    /// None was started.
-    #[default]
-    None,
-    /// Waiting for the admin to enter the code.
-    Pending {
-        view: DeviceCodeView,
-        poller: tokio::task::AbortHandle,
-    },
-    /// Signed in: the EWS source uses this sign-in.
-    Done {
-        username: String,
-    },
-    Expired,
-    Declined,
-    /// Entra refused (unknown app, public-client flows off…): code and plain reason.
-    Failed {
-        code: String,
-        message: String,
-    },
-}
-
-/// What the admin is shown to sign in.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceCodeView {
-    pub user_code: String,
-    pub verification_uri: String,
-    pub message: String,
-    pub expires_at: Timestamp,
-    /// Seconds between polls, as Entra asked.
-    pub interval: u64,
-}
+use crate::state::{AppState, DeviceCodeView, DeviceFlow};
 
 /// The answer of `GET /api/v1/signin/device-code`.
 #[derive(Debug, Serialize)]
@@ -222,7 +188,7 @@ async fn adopt(
 ) -> DeviceFlow {
     if grant.refresh_token.is_none() {
         return DeviceFlow::Failed {
-            code: "ENTRA_NO_REFRESH_TOKEN".into(),
+            code: Code::EntraNoRefreshToken.into(),
             message: "Entra ID gave no refresh token (offline_access was not granted), so the \
                       sign-in cannot be kept"
                 .into(),
@@ -252,7 +218,7 @@ async fn adopt(
     .await;
     if adopted.is_err() {
         return DeviceFlow::Failed {
-            code: "DEVICE_CODE_STORE_FAILED".into(),
+            code: Code::DeviceCodeStoreFailed.into(),
             message: "the sign-in's refresh token could not be stored".into(),
         };
     }
@@ -287,7 +253,7 @@ pub async fn forget_device_code(State(app): State<Arc<AppState>>) -> Result<Stat
     app.store
         .delete_guard_state(crate::signin_store::DEVICE_SIGN_IN_KEY)
         .await
-        .map_err(crate::app::store_error)?;
+        .map_err(crate::api::store_error)?;
     if forgotten.is_some() {
         // The source is rebuilt without it; its sign-in is retired and never used again.
         app.apply_settings(app.settings());

@@ -26,7 +26,7 @@ use tokio::sync::broadcast;
 use calgate_engine::{EventId, StatusBoard, StatusChange};
 
 use super::ApiError;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::view::StatusView;
 
 /// People per snapshot page (about 100 KB of JSON).

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use calgate_store::{ApiRole, ApiToken};
 
 use super::ApiError;
-use crate::app::{AppState, store_error};
+use crate::api::store_error;
+use crate::state::AppState;
 use crate::tokens::FindError;
 
 #[derive(Debug, Deserialize)]
@@ -88,7 +89,7 @@ pub async fn revoke(
     match crate::tokens::revoke(&app.store, &id).await {
         Ok(token) => {
             app.portal
-                .end_all(&crate::portal::Credential::Token(token.id));
+                .end_all(&crate::sessions::Credential::Token(token.id));
             Ok(StatusCode::NO_CONTENT)
         }
         Err(FindError::NotFound) => Err(ApiError::not_found("token")),

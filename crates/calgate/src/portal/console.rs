@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use calgate_core::OperatorState;
 
 use super::{AnySession, Chrome};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The words for a state, as the console and the connection test show it.
 pub fn state_words(state: OperatorState) -> &'static str {

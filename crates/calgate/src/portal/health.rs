@@ -17,8 +17,8 @@ use calgate_engine::SourceState;
 use super::guidance::{self, AUTH_FAILED_CAUSES, Guidance};
 use super::text::{relative, when};
 use super::{AdminSession, Chrome};
-use crate::app::AppState;
 use crate::metrics::state_name;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct LogLine {

@@ -15,9 +15,7 @@ mod console;
 mod guidance;
 mod health;
 mod people;
-mod sessions;
 mod settings;
-mod signin_limit;
 mod text;
 mod tokens;
 
@@ -35,13 +33,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
-pub use sessions::{Credential, Role, Session, Sessions};
-pub use signin_limit::SignInLimiter;
+pub use crate::sessions::{Credential, Role, Session, Sessions};
+pub use crate::signin_limit::SignInLimiter;
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "calgate_session";
+pub use crate::sessions::SESSION_COOKIE;
 /// The form field (and header) that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 const CSRF_HEADER: &str = "x-csrf-token";
@@ -255,7 +252,7 @@ async fn check_post(app: &AppState, req: Request) -> Result<Request, Response> {
                 .map(|(_, v)| v.into_owned())
         });
     match presented {
-        Some(token) if sessions::same_secret(&token, &session.csrf) => {
+        Some(token) if crate::sessions::same_secret(&token, &session.csrf) => {
             Ok(Request::from_parts(parts, Body::from(bytes)))
         }
         _ => Err(forbidden(
@@ -336,7 +333,7 @@ async fn login_page(Query(q): Query<LoginQuery>) -> impl IntoResponse {
     LoginPage {
         next: safe_next(q.next.as_deref()),
         error: None,
-        username: crate::gateway::ADMIN_USER.to_string(),
+        username: crate::state::ADMIN_USER.to_string(),
     }
 }
 
@@ -493,7 +490,7 @@ async fn logout(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Respons
     let mut resp = Redirect::to("/portal/login").into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static(sessions::CLEAR_COOKIE),
+        HeaderValue::from_static(crate::sessions::CLEAR_COOKIE),
     );
     resp
 }

@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{AdminSession, Chrome, with_notice};
-use crate::api::people::looks_like_email;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::view::Person;
+use crate::view::looks_like_email;
 
 /// People listed at once on the page.
 const PAGE_SIZE: usize = 200;
@@ -60,6 +60,7 @@ impl PeoplePage {
             people: app
                 .search_people(query, PAGE_SIZE)
                 .await
+                .map_err(crate::api::store_error)
                 .unwrap_or_default(),
             total: app.store.count_people().await.unwrap_or(0),
             notice: None,
@@ -81,6 +82,16 @@ impl PeoplePage {
         let mut page = PeoplePage::build(app, s, "").await;
         page.error = Some(error);
         (status, page).into_response()
+    }
+
+    /// The page again, saying why the store refused the change (logged as the API logs it).
+    async fn store_refused(
+        app: &AppState,
+        s: &super::Session,
+        e: calgate_store::StoreError,
+    ) -> Response {
+        let message = crate::api::store_error(e).message;
+        PeoplePage::refused(app, s, StatusCode::SERVICE_UNAVAILABLE, message).await
     }
 }
 
@@ -125,7 +136,7 @@ pub async fn add(
     };
     match app.upsert_people(vec![person]).await {
         Ok(_) => with_notice("/portal/people", &format!("Added {email}.")),
-        Err(e) => PeoplePage::refused(&app, &s, StatusCode::SERVICE_UNAVAILABLE, e.message).await,
+        Err(e) => PeoplePage::store_refused(&app, &s, e).await,
     }
 }
 
@@ -145,7 +156,7 @@ pub async fn remove(
             "/portal/people",
             &format!("{email} was not on the watch list."),
         ),
-        Err(e) => PeoplePage::refused(&app, &s, StatusCode::SERVICE_UNAVAILABLE, e.message).await,
+        Err(e) => PeoplePage::store_refused(&app, &s, e).await,
     }
 }
 
@@ -217,9 +228,7 @@ pub async fn import(
                 "/portal/people",
                 &format!("Imported {ok} people; {total} on the watch list now."),
             ),
-            Err(e) => {
-                PeoplePage::refused(&app, &s, StatusCode::SERVICE_UNAVAILABLE, e.message).await
-            }
+            Err(e) => PeoplePage::store_refused(&app, &s, e).await,
         };
     }
     let mut page = PeoplePage::build(&app, &s, "").await;

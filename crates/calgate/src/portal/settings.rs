@@ -14,13 +14,14 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+use calgate_core::Code;
 use calgate_settings::{FieldId, FieldKind, FieldSpec, Provider, fields, validate_json};
 
 use super::guidance::{self, Guidance};
 use super::text::{choice_label, when};
 use super::{AdminSession, Chrome};
-use crate::api::settings::TestAnswer;
-use crate::app::AppState;
+use crate::check::TestAnswer;
+use crate::state::AppState;
 
 /// One choice of a select.
 #[derive(Debug, Clone)]
@@ -428,6 +429,7 @@ impl SettingsPage {
         let mailboxes = app
             .search_people("", 50)
             .await
+            .map_err(crate::api::store_error)
             .map(|people| people.into_iter().map(|p| p.email).collect())
             .unwrap_or_default();
         let now = Timestamp::now();
@@ -613,11 +615,11 @@ pub async fn test(
     let settings = app.settings();
     let mut page = SettingsPage::saved_values(&app, &s, settings.provider).await;
     page.test_mailbox = mailbox.clone();
-    let answer = if !crate::api::people::looks_like_email(&mailbox) {
+    let answer = if !crate::view::looks_like_email(&mailbox) {
         TestAnswer::failed(
             &mailbox,
             settings.provider.as_str(),
-            "INVALID_MAILBOX",
+            &Code::InvalidMailbox.to_string(),
             "Enter the email address of a mailbox to test with.",
             Timestamp::now(),
         )
@@ -625,7 +627,7 @@ pub async fn test(
         TestAnswer::failed(
             &mailbox,
             settings.provider.as_str(),
-            "TOO_MANY_TESTS",
+            &Code::TooManyTests.to_string(),
             &format!(
                 "At most {} connection tests a minute. Try again in {} s.",
                 crate::check::TESTS_PER_WINDOW,

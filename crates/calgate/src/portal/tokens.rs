@@ -18,7 +18,7 @@ use calgate_store::ApiRole;
 
 use super::text::when;
 use super::{AdminSession, Chrome, with_notice};
-use crate::app::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct TokenRow {

@@ -1,23 +1,22 @@
-//! The gateway's shared state and its HTTP routes.
+//! The gateway's shared state and the domain operations on it (settings, the watch list, the
+//! engine's source), below every HTTP route: `api/`, `portal/` and `router` use it, it names
+//! none of them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::header;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
 
 use calgate_engine::{CalendarSource, Engine, EngineOptions};
 use calgate_settings::CalendarSettings;
-use calgate_store::{ApiRole, Store, WatchedPerson};
+use calgate_store::{Store, StoreError, WatchedPerson};
 
-use crate::api::{self, ApiError};
 use crate::metrics::GatewayMetrics;
 use crate::view::Person;
+
+/// The admin account's name.
+pub const ADMIN_USER: &str = "admin";
 
 /// Where the engine's source comes from.
 #[derive(Clone)]
@@ -48,21 +47,21 @@ pub struct AppState {
     source_mode: SourceMode,
     pub sign_in: calgate_sources::SignInContext,
     /// The device-code sign-in in progress (portal and API).
-    pub device_flow: std::sync::Mutex<crate::api::signin::DeviceFlow>,
+    pub device_flow: std::sync::Mutex<DeviceFlow>,
     /// Fixed engine options (tests), instead of options derived from the settings.
     options_override: Option<EngineOptions>,
     ready: AtomicBool,
     pub metrics: Arc<GatewayMetrics>,
     /// The web pages' sign-in sessions.
-    pub portal: crate::portal::Sessions,
+    pub portal: crate::sessions::Sessions,
     /// Failed sign-ins to the pages, per address and account.
-    pub sign_in_limit: crate::portal::SignInLimiter,
+    pub sign_in_limit: crate::signin_limit::SignInLimiter,
     /// Connection tests per minute.
     pub test_limit: crate::check::TestLimit,
     /// Cancelled when the gateway shuts down: open event streams end so the server can stop.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The data directory's last write probe (health answers reuse it for a few seconds).
-    pub store_probe: crate::api::health::ProbeCache,
+    pub store_probe: crate::store_probe::ProbeCache,
     /// Connections, streams and timeouts.
     pub limits: crate::config::ServerLimits,
 }
@@ -105,11 +104,11 @@ impl AppState {
             options_override,
             ready: AtomicBool::new(false),
             metrics: Arc::new(GatewayMetrics::default()),
-            portal: crate::portal::Sessions::default(),
-            sign_in_limit: crate::portal::SignInLimiter::default(),
+            portal: crate::sessions::Sessions::default(),
+            sign_in_limit: crate::signin_limit::SignInLimiter::default(),
             test_limit: crate::check::TestLimit::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
-            store_probe: crate::api::health::ProbeCache::default(),
+            store_probe: crate::store_probe::ProbeCache::default(),
             limits,
         }
     }
@@ -182,28 +181,23 @@ impl AppState {
         Ok(())
     }
 
-    pub async fn person(&self, email: &str) -> Result<Option<Person>, ApiError> {
-        Ok(self
-            .store
-            .get_person(email)
-            .await
-            .map_err(store_error)?
-            .map(to_person))
+    pub async fn person(&self, email: &str) -> Result<Option<Person>, StoreError> {
+        Ok(self.store.get_person(email).await?.map(to_person))
     }
 
     /// People whose email, name or extension matches `query`.
-    pub async fn search_people(&self, query: &str, limit: usize) -> Result<Vec<Person>, ApiError> {
+    pub async fn search_people(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<Person>, StoreError> {
         let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-        let people = self
-            .store
-            .search_people(query.trim(), limit)
-            .await
-            .map_err(store_error)?;
+        let people = self.store.search_people(query.trim(), limit).await?;
         Ok(people.into_iter().map(to_person).collect())
     }
 
     /// Adds or updates people and starts watching the new ones. Returns the watch-list size.
-    pub async fn upsert_people(&self, people: Vec<Person>) -> Result<usize, ApiError> {
+    pub async fn upsert_people(&self, people: Vec<Person>) -> Result<usize, StoreError> {
         let emails: Vec<String> = people.iter().map(|p| p.email.clone()).collect();
         let rows: Vec<WatchedPerson> = people
             .into_iter()
@@ -214,14 +208,14 @@ impl AppState {
                 source: "api".to_string(),
             })
             .collect();
-        self.store.upsert_people(&rows).await.map_err(store_error)?;
+        self.store.upsert_people(&rows).await?;
         self.engine.watch(emails);
-        let count = self.store.count_people().await.map_err(store_error)?;
+        let count = self.store.count_people().await?;
         Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
 
-    pub async fn delete_person(&self, email: &str) -> Result<bool, ApiError> {
-        let removed = self.store.delete_person(email).await.map_err(store_error)?;
+    pub async fn delete_person(&self, email: &str) -> Result<bool, StoreError> {
+        let removed = self.store.delete_person(email).await?;
         if removed {
             self.engine.unwatch(vec![email.to_string()]);
         }
@@ -238,158 +232,37 @@ fn to_person(p: WatchedPerson) -> Person {
     }
 }
 
-/// A store failure as an API error: the message names the problem (a full disk, say) but never
-/// a secret, which store errors never hold. Input the store refuses is the caller's mistake
-/// (422), not an unavailable store: a client told 503 would retry the same request for ever.
-pub fn store_error(e: calgate_store::StoreError) -> ApiError {
-    if let calgate_store::StoreError::InvalidInput { .. } = &e {
-        tracing::info!(error = %e, "input refused by the store");
-        return ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_input",
-            e.to_string(),
-        );
-    }
-    tracing::error!(error = %e, "store operation failed");
-    ApiError::new(
-        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "store_unavailable",
-        format!("the database refused the operation: {e}"),
-    )
+/// The device-code sign-in in progress or last finished.
+#[derive(Debug, Default)]
+pub enum DeviceFlow {
+    /// None was started.
+    #[default]
+    None,
+    /// Waiting for the admin to enter the code.
+    Pending {
+        view: DeviceCodeView,
+        poller: tokio::task::AbortHandle,
+    },
+    /// Signed in: the EWS source uses this sign-in.
+    Done {
+        username: String,
+    },
+    Expired,
+    Declined,
+    /// Entra refused (unknown app, public-client flows off…): code and plain reason.
+    Failed {
+        code: String,
+        message: String,
+    },
 }
 
-async fn metrics(State(app): State<Arc<AppState>>) -> impl IntoResponse {
-    let body = crate::metrics::render(
-        &app.metrics,
-        app.engine(),
-        Timestamp::now(),
-        app.stale_age(),
-    );
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-}
-
-fn bearer(req: &Request) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-}
-
-async fn require(
-    app: &AppState,
-    token: Option<String>,
-    admin: bool,
-) -> Result<calgate_store::ApiToken, ApiError> {
-    app.metrics
-        .http_requests
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let Some(token) = token else {
-        app.metrics.auth_rejections.fetch_add(1, Ordering::Relaxed);
-        return Err(ApiError::unauthorized());
-    };
-    let found = app
-        .store
-        .verify_api_token(&token)
-        .await
-        .map_err(store_error)?;
-    match found {
-        None => {
-            app.metrics.auth_rejections.fetch_add(1, Ordering::Relaxed);
-            Err(ApiError::unauthorized())
-        }
-        Some(t) if admin && t.role != ApiRole::Admin => Err(ApiError::forbidden()),
-        Some(t) => Ok(t),
-    }
-}
-
-async fn console_auth(State(app): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    let token = bearer(&req);
-    // The operator page reads the same API with its sign-in cookie (no token in a URL).
-    if token.is_none()
-        && app
-            .portal
-            .current(&app.store, req.headers())
-            .await
-            .is_some()
-    {
-        return next.run(req).await;
-    }
-    match require(&app, token, false).await {
-        Ok(token) => {
-            req.extensions_mut().insert(token);
-            next.run(req).await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn admin_auth(State(app): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    let token = bearer(&req);
-    match require(&app, token, true).await {
-        Ok(token) => {
-            req.extensions_mut().insert(token);
-            next.run(req).await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-/// All routes. Console tokens read people, statuses, the stream and health; admin tokens may
-/// also change the watch list and the settings. Liveness, readiness and metrics are open.
-pub fn router(app: Arc<AppState>) -> Router {
-    let console = Router::new()
-        .route("/api/v1/health", get(api::health::health))
-        .route("/api/v1/people", get(api::people::list))
-        .route("/api/v1/people/{email}", get(api::people::get))
-        .route("/api/v1/stream", get(api::stream::stream))
-        .route_layer(middleware::from_fn_with_state(app.clone(), console_auth));
-    let admin = Router::new()
-        .route(
-            "/api/v1/people",
-            axum::routing::put(api::people::upsert).layer(axum::extract::DefaultBodyLimit::max(
-                usize::try_from(api::WATCH_LIST_BODY_LIMIT).unwrap_or(usize::MAX),
-            )),
-        )
-        .route(
-            "/api/v1/people/{email}",
-            axum::routing::delete(api::people::delete),
-        )
-        .route(
-            "/api/v1/settings/calendar",
-            get(api::settings::get).put(api::settings::put),
-        )
-        .route("/api/v1/settings/calendar/test", post(api::settings::test))
-        .route("/api/v1/source/retry", post(api::signin::retry))
-        .route(
-            "/api/v1/tokens",
-            get(api::tokens::list).post(api::tokens::create),
-        )
-        .route(
-            "/api/v1/tokens/{id}",
-            axum::routing::delete(api::tokens::revoke),
-        )
-        .route(
-            "/api/v1/signin/device-code",
-            get(api::signin::device_code_status)
-                .post(api::signin::start_device_code)
-                .delete(api::signin::forget_device_code),
-        )
-        .route_layer(middleware::from_fn_with_state(app.clone(), admin_auth));
-    Router::new()
-        .route("/healthz", get(api::health::healthz))
-        .route("/readyz", get(api::health::readyz))
-        .route("/metrics", get(metrics))
-        .route("/api/v1/openapi.json", get(api::openapi::openapi))
-        .merge(console)
-        .merge(admin)
-        .merge(crate::portal::router(app.clone()))
-        .fallback(api::no_route)
-        .with_state(app)
+/// What the admin is shown to sign in.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceCodeView {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub message: String,
+    pub expires_at: Timestamp,
+    /// Seconds between polls, as Entra asked.
+    pub interval: u64,
 }

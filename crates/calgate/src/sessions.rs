@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, header};
 use uuid::Uuid;
 
-use super::SESSION_COOKIE;
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "calgate_session";
 
 /// How long a session lasts from sign-in.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
