@@ -217,6 +217,7 @@ pub fn entra_http_client(settings: &CalendarSettings) -> Result<reqwest::Client,
         timeout: Duration::from_secs(30),
         connect_timeout: Duration::from_secs(10),
         max_idle_per_host: None,
+        http1_only: false,
     })
     .map_err(|e| match e {
         ClientError::CaBundle(e) => NotConfigured::new(
