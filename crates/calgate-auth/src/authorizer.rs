@@ -263,7 +263,9 @@ impl Authorizer {
     /// The quarantine, if the lockout guard holds this credential (the source is `auth_failed`).
     pub fn auth_failed(&self) -> Option<AuthFailed> {
         match self {
-            Self::Basic(basic) | Self::Windows(basic) => basic.guard.check(&basic.fingerprint).err(),
+            Self::Basic(basic) | Self::Windows(basic) => {
+                basic.guard.check(&basic.fingerprint).err()
+            }
             Self::OAuth(source) => source.auth_failed(),
         }
     }
@@ -280,7 +282,9 @@ impl Authorizer {
     /// already waiting for a header (SPEC §3).
     pub fn retire(&self) {
         match self {
-            Self::Basic(basic) | Self::Windows(basic) => basic.retired.store(true, Ordering::SeqCst),
+            Self::Basic(basic) | Self::Windows(basic) => {
+                basic.retired.store(true, Ordering::SeqCst)
+            }
             Self::OAuth(source) => source.retire(),
         }
     }

@@ -75,7 +75,14 @@ impl FromStr for EwsAuth {
                 }
             }
         }
-        if auth == (EwsAuth { basic: false, ntlm: false, negotiate: false, bearer: false }) {
+        if auth
+            == (EwsAuth {
+                basic: false,
+                ntlm: false,
+                negotiate: false,
+                bearer: false,
+            })
+        {
             return Err("at least one EWS authentication scheme is needed".to_owned());
         }
         Ok(auth)
@@ -125,8 +132,10 @@ pub struct PendingLogon {
 impl PendingLogon {
     /// Whether the NTLMv2 response (and its MIC) was computed with `password`.
     pub fn verify(mut self, password: &str) -> bool {
-        let Ok(username) = Username::new(&self.user, Some(self.domain.as_str()).filter(|d| !d.is_empty()))
-        else {
+        let Ok(username) = Username::new(
+            &self.user,
+            Some(self.domain.as_str()).filter(|d| !d.is_empty()),
+        ) else {
             return false;
         };
         let identity = AuthIdentity {
@@ -221,7 +230,9 @@ impl WindowsConnections {
                     return HandshakeStep::Refused;
                 };
                 let (user, domain) = match names.username.parts() {
-                    sspi::UsernameParts::UserPrincipalName(p) => (p.upn().to_owned(), String::new()),
+                    sspi::UsernameParts::UserPrincipalName(p) => {
+                        (p.upn().to_owned(), String::new())
+                    }
                     sspi::UsernameParts::DownLevelLogonName(p) => (
                         p.account_name().to_owned(),
                         p.netbios_domain().unwrap_or_default().to_owned(),
@@ -241,8 +252,13 @@ pub fn account_of(user: &str, netbios: &str, domain: &str) -> Option<String> {
         return user.contains('@').then(|| user.to_ascii_lowercase());
     }
     let first = domain.split('.').next().unwrap_or(domain);
-    (netbios.eq_ignore_ascii_case(first) || netbios.eq_ignore_ascii_case(domain))
-        .then(|| format!("{}@{}", user.to_ascii_lowercase(), domain.to_ascii_lowercase()))
+    (netbios.eq_ignore_ascii_case(first) || netbios.eq_ignore_ascii_case(domain)).then(|| {
+        format!(
+            "{}@{}",
+            user.to_ascii_lowercase(),
+            domain.to_ascii_lowercase()
+        )
+    })
 }
 
 #[cfg(test)]

@@ -116,7 +116,10 @@ impl fmt::Debug for NtlmHandshake {
 
 impl NtlmHandshake {
     /// Starts a handshake for `user` (`DOMAIN\user` or a UPN): the NEGOTIATE message.
-    pub fn start(user: &str, password: &SecretString) -> Result<(NtlmHandshake, Vec<u8>), EwsError> {
+    pub fn start(
+        user: &str,
+        password: &SecretString,
+    ) -> Result<(NtlmHandshake, Vec<u8>), EwsError> {
         let identity = AuthIdentity {
             username: windows_username(user)?,
             password: password.expose_secret().to_owned().into(),
@@ -140,7 +143,10 @@ impl NtlmHandshake {
     }
 
     fn step(&mut self, input: Option<Vec<u8>>) -> Result<Vec<u8>, EwsError> {
-        let mut input = [SecurityBuffer::new(input.unwrap_or_default(), BufferType::Token)];
+        let mut input = [SecurityBuffer::new(
+            input.unwrap_or_default(),
+            BufferType::Token,
+        )];
         let mut output = [SecurityBuffer::new(Vec::new(), BufferType::Token)];
         let mut builder = self
             .ntlm
@@ -259,7 +265,10 @@ mod tests {
     fn tokens_are_read_from_the_right_scheme() {
         let mut headers = HeaderMap::new();
         headers.append("www-authenticate", HeaderValue::from_static("Negotiate"));
-        headers.append("www-authenticate", HeaderValue::from_static("NTLM TlRMTVNTUAAC"));
+        headers.append(
+            "www-authenticate",
+            HeaderValue::from_static("NTLM TlRMTVNTUAAC"),
+        );
         assert_eq!(
             WindowsScheme::Ntlm.token(&headers).expect("base64"),
             Some(b"NTLMSSP\0\x02".to_vec()).map(|mut v| {
@@ -267,8 +276,14 @@ mod tests {
                 v
             })
         );
-        assert_eq!(WindowsScheme::Negotiate.token(&headers).expect("none"), None);
-        headers.append("www-authenticate", HeaderValue::from_static("Negotiate !!!"));
+        assert_eq!(
+            WindowsScheme::Negotiate.token(&headers).expect("none"),
+            None
+        );
+        headers.append(
+            "www-authenticate",
+            HeaderValue::from_static("Negotiate !!!"),
+        );
         assert!(WindowsScheme::Negotiate.token(&headers).is_err());
     }
 }

@@ -1,14 +1,17 @@
-//! Windows authentication (NTLM, and Negotiate carrying NTLM) on the simulator's EWS endpoint:
-//! a third-party NTLM client (exchangelib with `auth_type=NTLM`, over requests_ntlm/pyspnego)
-//! reads free/busy; Basic is refused when only Windows schemes are offered; a wrong Windows
-//! password costs exactly one failed sign-in on the account.
+//! Windows authentication (NTLM, and Negotiate carrying NTLM) on premises: the gateway reads
+//! free/busy over NTLM from a simulator offering only `Negotiate` and `NTLM`; a third-party NTLM
+//! client (exchangelib with `auth_type=NTLM`, over requests_ntlm/pyspnego) does too; Basic is
+//! refused there; a wrong Windows password costs exactly one failed sign-in on the account,
+//! whether the gateway or exchangelib sends it.
 
 use std::process::Stdio;
+use std::time::Duration;
 
 use calgate_sim::{EwsAuth, SimConfig};
+use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings};
 use calgate_testkit::{python, sim_http_client, sim_people, spawn_sim, workspace_root};
 use jiff::{Timestamp, ToSpan};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const SERVICE_UPN: &str = "attendant@contoso.com";
 const SERVICE_PASSWORD: &str = "Attendant-Passw0rd";
@@ -93,7 +96,11 @@ async fn basic_is_refused_when_only_windows_schemes_are_offered() {
         .collect();
     assert_eq!(offers, ["Negotiate", "NTLM"]);
     // A garbage NTLM token is a plain 401, never a server error.
-    for token in ["NTLM !!!", "Negotiate TlRMTVNTUAADAAAA", "NTLM TlRMTVNTUAABAAAA"] {
+    for token in [
+        "NTLM !!!",
+        "Negotiate TlRMTVNTUAADAAAA",
+        "NTLM TlRMTVNTUAABAAAA",
+    ] {
         let r = http
             .post(&sim.urls.ews_url)
             .header("authorization", token)
@@ -130,5 +137,97 @@ async fn the_domain_flag_names_the_generated_people() {
     .await;
     let people = sim_people(&sim);
     assert!(!people.is_empty());
-    assert!(people.iter().all(|p| p.ends_with("@fabrikam.com")), "{people:?}");
+    assert!(
+        people.iter().all(|p| p.ends_with("@fabrikam.com")),
+        "{people:?}"
+    );
+}
+
+/// Mailboxes the gateway can read (people, not rooms, with free/busy shared), up to `n`.
+async fn readable_people(sim: &calgate_sim::Running, n: usize) -> Vec<String> {
+    let people: Value = sim_http_client(sim)
+        .get(format!(
+            "{}/people",
+            sim.urls.control_url.trim_end_matches('/')
+        ))
+        .send()
+        .await
+        .expect("people")
+        .json()
+        .await
+        .expect("people as JSON");
+    people
+        .as_array()
+        .expect("people list")
+        .iter()
+        .filter(|p| p["is_room"] == false && p["email"] != SERVICE_UPN)
+        .filter(|p| p["free_busy_access"] != "none")
+        .filter_map(|p| p["email"].as_str().map(str::to_owned))
+        .take(n)
+        .collect()
+}
+
+/// A gateway with one `exchange` source signing in with Windows authentication only.
+async fn windows_gateway(sim: &calgate_sim::Running, user: &str, password: &str) -> TestGateway {
+    let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
+    let gw = spawn_gateway_from_settings().await;
+    gw.save_settings(&json!({
+        "provider": "exchange", "grant_windows_auth": true,
+        "ews_url": sim.urls.ews_url, "exchange_version": "exchange2013_sp1",
+        "username": user, "password": password,
+        "refresh_interval_s": 10, "extra_ca_pem": ca,
+    }))
+    .await;
+    gw
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_reads_free_busy_over_ntlm() {
+    let sim = spawn_sim(windows_only()).await;
+    let people = readable_people(&sim, 12).await;
+    let gw = windows_gateway(&sim, "CONTOSO\\attendant", SERVICE_PASSWORD).await;
+    gw.watch(&people).await;
+    let health = gw
+        .wait_fetched(people.len() as u64, Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        health["mailboxes"]["fresh"].as_u64(),
+        Some(people.len() as u64),
+        "{health}"
+    );
+    let account = sim
+        .state
+        .accounts
+        .view(SERVICE_UPN, Timestamp::now())
+        .expect("service account");
+    assert_eq!(account.failed_attempts, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_windows_password_from_the_gateway_is_one_failed_sign_in() {
+    let sim = spawn_sim(windows_only()).await;
+    let people = readable_people(&sim, 12).await;
+    let gw = windows_gateway(&sim, SERVICE_UPN, "Wrong-Passw0rd").await;
+    gw.watch(&people).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let h = gw.health().await;
+        if h["source"]["state"] == "auth_failed" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no auth_failed: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    // Every mailbox wanted a request; the guard let one handshake go.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let account = sim
+        .state
+        .accounts
+        .view(SERVICE_UPN, Timestamp::now())
+        .expect("service account");
+    assert_eq!(account.failed_attempts, 1);
+    assert!(!account.locked);
 }
