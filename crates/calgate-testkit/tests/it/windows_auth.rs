@@ -184,8 +184,66 @@ async fn windows_gateway(sim: &calgate_sim::Running, user: &str, password: &str)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_reads_free_busy_over_ntlm() {
     let sim = spawn_sim(windows_only()).await;
-    let people = readable_people(&sim, 12).await;
-    let gw = windows_gateway(&sim, "CONTOSO\\attendant", SERVICE_PASSWORD).await;
+    gateway_reads_over_windows(&sim, "CONTOSO\\attendant").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_reads_free_busy_over_negotiate_alone() {
+    let sim = spawn_sim(SimConfig {
+        ews_auth: "negotiate".parse::<EwsAuth>().expect("scheme list"),
+        ..windows_only()
+    })
+    .await;
+    gateway_reads_over_windows(&sim, SERVICE_UPN).await;
+}
+
+/// Several grants against a server without Windows authentication: Windows is skipped without
+/// a failed sign-in, and Basic, the next granted scheme the server offers, reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_then_basic_uses_basic_where_windows_is_not_offered() {
+    let sim = spawn_sim(SimConfig {
+        people: 20,
+        ..SimConfig::default()
+    })
+    .await;
+    let people = readable_people(&sim, 8).await;
+    let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
+    let gw = spawn_gateway_from_settings().await;
+    let answer = gw
+        .save_settings(&json!({
+            "provider": "exchange", "grant_windows_auth": true, "grant_basic_auth": true,
+            "ews_url": sim.urls.ews_url, "exchange_version": "exchange2013_sp1",
+            "username": SERVICE_UPN, "password": SERVICE_PASSWORD,
+            "refresh_interval_s": 10, "extra_ca_pem": ca,
+        }))
+        .await;
+    let codes: Vec<&str> = answer["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"windows_auth_order"), "{codes:?}");
+    gw.watch(&people).await;
+    let health = gw
+        .wait_fetched(people.len() as u64, Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        health["mailboxes"]["fresh"].as_u64(),
+        Some(people.len() as u64),
+        "{health}"
+    );
+    let account = sim
+        .state
+        .accounts
+        .view(SERVICE_UPN, Timestamp::now())
+        .expect("service account");
+    assert_eq!(account.failed_attempts, 0);
+}
+
+async fn gateway_reads_over_windows(sim: &calgate_sim::Running, user: &str) {
+    let people = readable_people(sim, 12).await;
+    let gw = windows_gateway(sim, user, SERVICE_PASSWORD).await;
     gw.watch(&people).await;
     let health = gw
         .wait_fetched(people.len() as u64, Duration::from_secs(60))
