@@ -179,7 +179,7 @@ impl Accounts {
             account.recent_wrong.clear();
             return Ok(());
         }
-        Accounts::failed(&mut *inner, &upn.to_ascii_lowercase(), given, mode, now)
+        Accounts::failed(&mut inner, &upn.to_ascii_lowercase(), given, mode, now)
     }
 
     /// Checks a proof of the password (an NTLM response) and updates the lockout state exactly
@@ -206,8 +206,14 @@ impl Accounts {
             account.recent_wrong.clear();
             return Ok(());
         }
-        let unseen = hash("");
-        Accounts::failed(&mut *inner, &key, unseen, LockoutMode::ActiveDirectory, now)
+        // A failed proof reveals no password: counted as Active Directory counts every failure.
+        Accounts::failed(
+            &mut inner,
+            &key,
+            hash(""),
+            LockoutMode::ActiveDirectory,
+            now,
+        )
     }
 
     fn failed(

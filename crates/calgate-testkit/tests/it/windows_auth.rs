@@ -4,14 +4,15 @@
 //! refused there; a wrong Windows password costs exactly one failed sign-in on the account,
 //! whether the gateway or exchangelib sends it.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use calgate_sim::{EwsAuth, SimConfig};
 use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings};
-use calgate_testkit::{python, sim_http_client, sim_people, spawn_sim, workspace_root};
+use calgate_testkit::{sim_http_client, sim_people, spawn_sim};
 use jiff::{Timestamp, ToSpan};
 use serde_json::{Value, json};
+
+use crate::sim_conformance::exchangelib_driver;
 
 const SERVICE_UPN: &str = "attendant@contoso.com";
 const SERVICE_PASSWORD: &str = "Attendant-Passw0rd";
@@ -31,30 +32,13 @@ async fn exchangelib_ntlm(
     password: &str,
     emails: &[String],
 ) -> Value {
-    let script = workspace_root().join("crates/calgate-testkit/python/exchangelib_driver.py");
     let start = Timestamp::now();
-    let end = start.checked_add(24.hours()).expect("end");
-    let mut cmd = tokio::process::Command::new(python());
-    cmd.arg(script)
-        .args(["--endpoint", &sim.urls.ews_url, "--user", SERVICE_UPN])
-        .args(["--auth", "ntlm", "--login", login, "--policy", "failfast"])
-        .args(["freebusy", "--start", &start.to_string(), "--end"])
-        .arg(end.to_string())
-        .args(emails)
-        .env("CALGATE_EWS_PASSWORD", password)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(ca) = &sim.urls.ca_cert_pem_path {
-        cmd.env("REQUESTS_CA_BUNDLE", ca);
-    }
-    let out = cmd.output().await.expect("exchangelib driver runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "driver output is not JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    let end = start.checked_add(24.hours()).expect("end").to_string();
+    let start = start.to_string();
+    let mut args = vec!["--auth", "ntlm", "--login", login];
+    args.extend(["freebusy", "--start", &start, "--end", &end]);
+    args.extend(emails.iter().map(String::as_str));
+    exchangelib_driver(sim, password, "failfast", &args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,12 +52,7 @@ async fn exchangelib_reads_free_busy_over_ntlm() {
             .unwrap_or_else(|| panic!("{login}: no views: {out}"));
         assert_eq!(views.len(), emails.len(), "{login}: {out}");
     }
-    let account = sim
-        .state
-        .accounts
-        .view(SERVICE_UPN, Timestamp::now())
-        .expect("service account");
-    assert_eq!(account.failed_attempts, 0);
+    assert_eq!(service_account_failures(&sim), (0, false));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,13 +97,7 @@ async fn a_wrong_windows_password_is_one_failed_sign_in() {
     let emails: Vec<String> = sim_people(&sim).into_iter().take(2).collect();
     let out = exchangelib_ntlm(&sim, "CONTOSO\\attendant", "Wrong-Passw0rd", &emails).await;
     assert!(out["views"].as_array().is_none(), "refused: {out}");
-    let account = sim
-        .state
-        .accounts
-        .view(SERVICE_UPN, Timestamp::now())
-        .expect("service account");
-    assert_eq!(account.failed_attempts, 1, "{out}");
-    assert!(!account.locked);
+    assert_eq!(service_account_failures(&sim), (1, false), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,47 +117,82 @@ async fn the_domain_flag_names_the_generated_people() {
 }
 
 /// Mailboxes the gateway can read (people, not rooms, with free/busy shared), up to `n`.
-async fn readable_people(sim: &calgate_sim::Running, n: usize) -> Vec<String> {
-    let people: Value = sim_http_client(sim)
-        .get(format!(
-            "{}/people",
-            sim.urls.control_url.trim_end_matches('/')
-        ))
-        .send()
-        .await
-        .expect("people")
-        .json()
-        .await
-        .expect("people as JSON");
-    people
-        .as_array()
-        .expect("people list")
+fn readable_people(sim: &calgate_sim::Running, n: usize) -> Vec<String> {
+    sim.state
+        .tenant()
+        .people
         .iter()
-        .filter(|p| p["is_room"] == false && p["email"] != SERVICE_UPN)
-        .filter(|p| p["free_busy_access"] != "none")
-        .filter_map(|p| p["email"].as_str().map(str::to_owned))
+        .filter(|p| !p.is_room && p.email != SERVICE_UPN)
+        .filter(|p| p.free_busy_access != calgate_sim::tenant::FreeBusyAccess::None)
+        .map(|p| p.email.clone())
         .take(n)
         .collect()
 }
 
-/// A gateway with one `exchange` source signing in with Windows authentication only.
-async fn windows_gateway(sim: &calgate_sim::Running, user: &str, password: &str) -> TestGateway {
+/// The service account's failed sign-ins on the simulator, and whether it is locked.
+fn service_account_failures(sim: &calgate_sim::Running) -> (u32, bool) {
+    let account = sim
+        .state
+        .accounts
+        .view(SERVICE_UPN, Timestamp::now())
+        .expect("service account");
+    (account.failed_attempts, account.locked)
+}
+
+/// A gateway with one `exchange` source granted `grants` (Windows authentication, say), and
+/// the warning codes its settings were saved with.
+async fn gateway_with(
+    sim: &calgate_sim::Running,
+    grants: Value,
+    user: &str,
+    password: &str,
+) -> (TestGateway, Vec<String>) {
     let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
-    let gw = spawn_gateway_from_settings().await;
-    gw.save_settings(&json!({
-        "provider": "exchange", "grant_windows_auth": true,
-        "ews_url": sim.urls.ews_url, "exchange_version": "exchange2013_sp1",
-        "username": user, "password": password,
+    let mut settings = json!({
+        "provider": "exchange", "ews_url": sim.urls.ews_url,
+        "exchange_version": "exchange2013_sp1", "username": user, "password": password,
         "refresh_interval_s": 10, "extra_ca_pem": ca,
-    }))
-    .await;
-    gw
+    });
+    if let (Some(s), Some(g)) = (settings.as_object_mut(), grants.as_object()) {
+        s.extend(g.clone());
+    }
+    let gw = spawn_gateway_from_settings().await;
+    let answer = gw.save_settings(&settings).await;
+    let codes = answer["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["code"].as_str().map(str::to_owned))
+        .collect();
+    (gw, codes)
+}
+
+/// The gateway signed in with `grants` reads every watched mailbox, with no failed sign-in.
+async fn gateway_reads_everyone(
+    sim: &calgate_sim::Running,
+    grants: Value,
+    user: &str,
+) -> Vec<String> {
+    let people = readable_people(sim, 12);
+    let (gw, codes) = gateway_with(sim, grants, user, SERVICE_PASSWORD).await;
+    gw.watch(&people).await;
+    let health = gw
+        .wait_fetched(people.len() as u64, Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        health["mailboxes"]["fresh"].as_u64(),
+        Some(people.len() as u64),
+        "{health}"
+    );
+    assert_eq!(service_account_failures(sim), (0, false));
+    codes
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_reads_free_busy_over_ntlm() {
     let sim = spawn_sim(windows_only()).await;
-    gateway_reads_over_windows(&sim, "CONTOSO\\attendant").await;
+    let windows = json!({"grant_windows_auth": true});
+    gateway_reads_everyone(&sim, windows, "CONTOSO\\attendant").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,7 +202,7 @@ async fn the_gateway_reads_free_busy_over_negotiate_alone() {
         ..windows_only()
     })
     .await;
-    gateway_reads_over_windows(&sim, SERVICE_UPN).await;
+    gateway_reads_everyone(&sim, json!({"grant_windows_auth": true}), SERVICE_UPN).await;
 }
 
 /// Several grants against a server without Windows authentication: Windows is skipped without
@@ -206,66 +214,17 @@ async fn windows_then_basic_uses_basic_where_windows_is_not_offered() {
         ..SimConfig::default()
     })
     .await;
-    let people = readable_people(&sim, 8).await;
-    let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
-    let gw = spawn_gateway_from_settings().await;
-    let answer = gw
-        .save_settings(&json!({
-            "provider": "exchange", "grant_windows_auth": true, "grant_basic_auth": true,
-            "ews_url": sim.urls.ews_url, "exchange_version": "exchange2013_sp1",
-            "username": SERVICE_UPN, "password": SERVICE_PASSWORD,
-            "refresh_interval_s": 10, "extra_ca_pem": ca,
-        }))
-        .await;
-    let codes: Vec<&str> = answer["warnings"]
-        .as_array()
-        .expect("warnings")
-        .iter()
-        .filter_map(|w| w["code"].as_str())
-        .collect();
-    assert!(codes.contains(&"windows_auth_order"), "{codes:?}");
-    gw.watch(&people).await;
-    let health = gw
-        .wait_fetched(people.len() as u64, Duration::from_secs(60))
-        .await;
-    assert_eq!(
-        health["mailboxes"]["fresh"].as_u64(),
-        Some(people.len() as u64),
-        "{health}"
-    );
-    let account = sim
-        .state
-        .accounts
-        .view(SERVICE_UPN, Timestamp::now())
-        .expect("service account");
-    assert_eq!(account.failed_attempts, 0);
-}
-
-async fn gateway_reads_over_windows(sim: &calgate_sim::Running, user: &str) {
-    let people = readable_people(sim, 12).await;
-    let gw = windows_gateway(sim, user, SERVICE_PASSWORD).await;
-    gw.watch(&people).await;
-    let health = gw
-        .wait_fetched(people.len() as u64, Duration::from_secs(60))
-        .await;
-    assert_eq!(
-        health["mailboxes"]["fresh"].as_u64(),
-        Some(people.len() as u64),
-        "{health}"
-    );
-    let account = sim
-        .state
-        .accounts
-        .view(SERVICE_UPN, Timestamp::now())
-        .expect("service account");
-    assert_eq!(account.failed_attempts, 0);
+    let both = json!({"grant_windows_auth": true, "grant_basic_auth": true});
+    let codes = gateway_reads_everyone(&sim, both, SERVICE_UPN).await;
+    assert!(codes.iter().any(|c| c == "windows_auth_order"), "{codes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_windows_password_from_the_gateway_is_one_failed_sign_in() {
     let sim = spawn_sim(windows_only()).await;
-    let people = readable_people(&sim, 12).await;
-    let gw = windows_gateway(&sim, SERVICE_UPN, "Wrong-Passw0rd").await;
+    let people = readable_people(&sim, 12);
+    let windows = json!({"grant_windows_auth": true});
+    let (gw, _) = gateway_with(&sim, windows, SERVICE_UPN, "Wrong-Passw0rd").await;
     gw.watch(&people).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -281,11 +240,5 @@ async fn a_wrong_windows_password_from_the_gateway_is_one_failed_sign_in() {
     }
     // Every mailbox wanted a request; the guard let one handshake go.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let account = sim
-        .state
-        .accounts
-        .view(SERVICE_UPN, Timestamp::now())
-        .expect("service account");
-    assert_eq!(account.failed_attempts, 1);
-    assert!(!account.locked);
+    assert_eq!(service_account_failures(&sim), (1, false));
 }
