@@ -32,9 +32,13 @@ use crate::guard::{Attempt, AttemptKind, AuthFailed, CredentialFingerprint, Lock
 use crate::scopes::Resource;
 use crate::tokens::{AccessToken, AuthError, Refusal, TokenSource};
 
-/// Basic credentials watched by the lockout guard.
+/// A password sign-in watched by the lockout guard: HTTP Basic, or Windows authentication
+/// (NTLM, alone or inside Negotiate), where the transport proves the password in a handshake
+/// instead of sending it. Both are guarded alike: a refused handshake is one failed sign-in.
 pub struct BasicSignIn {
     credential: BasicCredential,
+    /// Windows authentication rather than Basic.
+    windows: bool,
     guard: Arc<LockoutGuard>,
     fingerprint: CredentialFingerprint,
     label: String,
@@ -57,16 +61,30 @@ impl fmt::Debug for BasicSignIn {
 impl BasicSignIn {
     /// Watches `credential` with `guard`.
     pub fn new(credential: BasicCredential, guard: Arc<LockoutGuard>) -> Self {
+        Self::watched(credential, guard, false)
+    }
+
+    /// Watches `credential`, used for Windows authentication (NTLM/Negotiate), with `guard`.
+    pub fn windows(credential: BasicCredential, guard: Arc<LockoutGuard>) -> Self {
+        Self::watched(credential, guard, true)
+    }
+
+    fn watched(credential: BasicCredential, guard: Arc<LockoutGuard>, windows: bool) -> Self {
         let fingerprint = guard.fingerprint(
-            "basic",
+            if windows { "windows" } else { "basic" },
             &[
                 credential.username.to_ascii_lowercase().as_bytes(),
                 credential.password.expose_secret().as_bytes(),
             ],
         );
-        let label = format!("password of {}", credential.username);
+        let label = if windows {
+            format!("Windows password of {}", credential.username)
+        } else {
+            format!("password of {}", credential.username)
+        };
         Self {
             credential,
+            windows,
             guard,
             fingerprint,
             label,
@@ -92,6 +110,8 @@ impl BasicSignIn {
 pub enum Authorizer {
     /// HTTP Basic (on-premises Exchange; Exchange Online refuses it).
     Basic(Arc<BasicSignIn>),
+    /// Windows authentication (NTLM, alone or inside Negotiate) to on-premises Exchange.
+    Windows(Arc<BasicSignIn>),
     /// Entra ID bearer tokens.
     OAuth(Arc<TokenSource>),
 }
@@ -101,6 +121,8 @@ pub enum Authorizer {
 pub struct Authorization {
     header: HeaderValue,
     grant: Granted,
+    /// For Windows authentication: the credential the transport's handshake proves.
+    windows: Option<BasicCredential>,
 }
 
 enum Granted {
@@ -116,6 +138,7 @@ enum Granted {
 impl fmt::Debug for Authorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = match &self.grant {
+            Granted::Basic { .. } if self.windows.is_some() => "Windows",
             Granted::Basic { .. } => "Basic",
             Granted::Bearer(_) => "Bearer",
         };
@@ -129,6 +152,12 @@ impl Authorization {
     /// The header value, marked sensitive so HTTP stacks do not print it.
     pub fn header_value(&self) -> &HeaderValue {
         &self.header
+    }
+
+    /// For Windows authentication: the user and password the transport's NTLM handshake proves
+    /// (the request carries no fixed header).
+    pub fn windows_credential(&self) -> Option<&BasicCredential> {
+        self.windows.as_ref()
     }
 }
 
@@ -146,7 +175,7 @@ impl Authorizer {
     /// The header for one request to `resource`.
     pub async fn authorize(&self, resource: Resource) -> Result<Authorization, AuthError> {
         match self {
-            Self::Basic(basic) => {
+            Self::Basic(basic) | Self::Windows(basic) => {
                 // Refuse at once while quarantined, without queueing behind the first use.
                 if !basic.guard.attempt_due(&basic.fingerprint) {
                     basic.guard.check(&basic.fingerprint)?;
@@ -165,7 +194,12 @@ impl Authorizer {
                     return Err(AuthError::Retired);
                 }
                 let attempt = basic.guard.admit(&basic.fingerprint, &basic.label)?;
-                let header = sensitive(basic.credential.header_value().expose_secret())?;
+                let (header, windows) = if basic.windows {
+                    (HeaderValue::from_static(""), Some(basic.credential.clone()))
+                } else {
+                    let header = sensitive(basic.credential.header_value().expose_secret())?;
+                    (header, None)
+                };
                 // Normal requests need no bookkeeping; a probe or retry must report its verdict.
                 let attempt = (attempt.kind() != AttemptKind::Normal).then_some(attempt);
                 Ok(Authorization {
@@ -174,6 +208,7 @@ impl Authorizer {
                         attempt,
                         _first_use: first_use,
                     },
+                    windows,
                 })
             }
             Self::OAuth(source) => {
@@ -182,6 +217,7 @@ impl Authorizer {
                 Ok(Authorization {
                     header,
                     grant: Granted::Bearer(token),
+                    windows: None,
                 })
             }
         }
@@ -190,7 +226,7 @@ impl Authorizer {
     /// The server accepted the request.
     pub fn accepted(&self, authorization: Authorization) {
         match (self, authorization.grant) {
-            (Self::Basic(basic), Granted::Basic { attempt, .. }) => {
+            (Self::Basic(basic) | Self::Windows(basic), Granted::Basic { attempt, .. }) => {
                 basic.proven.store(true, Ordering::SeqCst);
                 if let Some(attempt) = attempt {
                     attempt.succeeded();
@@ -204,7 +240,7 @@ impl Authorizer {
     /// The server answered 401 (`code` names it: `EWS_HTTP_401`, `GRAPH_HTTP_401`).
     pub fn refused(&self, authorization: Authorization, code: Code) -> Refusal {
         match (self, authorization.grant) {
-            (Self::Basic(basic), Granted::Basic { attempt, .. }) => {
+            (Self::Basic(basic) | Self::Windows(basic), Granted::Basic { attempt, .. }) => {
                 basic.proven.store(false, Ordering::SeqCst);
                 let failure = SignInFailure::refused_by_resource(code);
                 match attempt {
@@ -227,7 +263,9 @@ impl Authorizer {
     /// The quarantine, if the lockout guard holds this credential (the source is `auth_failed`).
     pub fn auth_failed(&self) -> Option<AuthFailed> {
         match self {
-            Self::Basic(basic) => basic.guard.check(&basic.fingerprint).err(),
+            Self::Basic(basic) | Self::Windows(basic) => {
+                basic.guard.check(&basic.fingerprint).err()
+            }
             Self::OAuth(source) => source.auth_failed(),
         }
     }
@@ -235,7 +273,7 @@ impl Authorizer {
     /// "Retry now": the next request makes one attempt at once, even while quarantined.
     pub fn retry_now(&self) {
         match self {
-            Self::Basic(basic) => basic.guard.retry_now(&basic.fingerprint),
+            Self::Basic(basic) | Self::Windows(basic) => basic.guard.retry_now(&basic.fingerprint),
             Self::OAuth(source) => source.retry_now(),
         }
     }
@@ -244,7 +282,9 @@ impl Authorizer {
     /// already waiting for a header (SPEC §3).
     pub fn retire(&self) {
         match self {
-            Self::Basic(basic) => basic.retired.store(true, Ordering::SeqCst),
+            Self::Basic(basic) | Self::Windows(basic) => {
+                basic.retired.store(true, Ordering::SeqCst)
+            }
             Self::OAuth(source) => source.retire(),
         }
     }
@@ -252,7 +292,7 @@ impl Authorizer {
     /// The fingerprint of the credential in use.
     pub fn fingerprint(&self) -> &CredentialFingerprint {
         match self {
-            Self::Basic(basic) => basic.fingerprint(),
+            Self::Basic(basic) | Self::Windows(basic) => basic.fingerprint(),
             Self::OAuth(source) => source.fingerprint(),
         }
     }

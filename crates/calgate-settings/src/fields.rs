@@ -13,6 +13,7 @@ pub enum FieldId {
     Provider,
     GrantBasicAuth,
     GrantModernAuth,
+    GrantWindowsAuth,
     TenantId,
     ClientId,
     Username,
@@ -92,6 +93,7 @@ const ALL: &[Provider] = &[
     Provider::Microsoft365,
 ];
 const EWS: &[Provider] = &[Provider::Exchange, Provider::Office365];
+const EXCHANGE: &[Provider] = &[Provider::Exchange];
 const ENTRA: &[Provider] = &[
     Provider::Exchange,
     Provider::Office365,
@@ -145,6 +147,19 @@ const FIELDS: &[FieldSpec] = &[
                delegated sign-in.",
         kind: FieldKind::Bool,
         providers: ALL,
+        secret: false,
+    },
+    FieldSpec {
+        id: FieldId::GrantWindowsAuth,
+        name: "grant_windows_auth",
+        label: "Grant Windows Authentication (NTLM/Negotiate)",
+        help: "Sign in to on-premises EWS with Windows authentication, as a default Exchange \
+               2013-2019/SE offers it with Basic switched off: NTLMv2, alone or inside Negotiate, \
+               whichever the server offers. Username as DOMAIN\\user or as a UPN. Kerberos is \
+               not used. When several grants are set they are tried in the order modern, \
+               Windows, Basic, only among what the server offers.",
+        kind: FieldKind::Bool,
+        providers: EXCHANGE,
         secret: false,
     },
     FieldSpec {

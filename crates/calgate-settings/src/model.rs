@@ -55,14 +55,39 @@ impl Provider {
     }
 }
 
-/// How an EWS provider signs in, derived from the two grant switches.
+/// How an EWS provider signs in, derived from the grant switches: the sign-ins granted, tried
+/// in the order modern, Windows, Basic. The next one is used only when the server's 401 does not
+/// offer the scheme of the one in use and offers the next one's, never after a credential failure
+/// (SPEC §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EwsAuth {
-    Basic,
-    Modern,
-    /// Both granted: modern is used; Basic only when the server offers no Bearer scheme at all,
-    /// never after a credential failure (SPEC §3).
-    ModernPreferred,
+pub struct EwsAuth {
+    pub modern: bool,
+    /// Windows authentication (NTLM, alone or inside Negotiate), `exchange` only.
+    pub windows: bool,
+    pub basic: bool,
+}
+
+impl EwsAuth {
+    pub const BASIC: EwsAuth = EwsAuth {
+        modern: false,
+        windows: false,
+        basic: true,
+    };
+    pub const MODERN: EwsAuth = EwsAuth {
+        modern: true,
+        windows: false,
+        basic: false,
+    };
+
+    /// How many sign-ins are granted.
+    pub fn count(self) -> usize {
+        usize::from(self.modern) + usize::from(self.windows) + usize::from(self.basic)
+    }
+
+    /// Whether the service account's password is sent or proven (Basic or Windows).
+    pub fn uses_password(self) -> bool {
+        self.windows || self.basic
+    }
 }
 
 /// How the `microsoft365` provider signs in to Graph.
@@ -135,6 +160,8 @@ pub struct CalendarSettings {
     pub provider: Provider,
     pub grant_basic_auth: bool,
     pub grant_modern_auth: bool,
+    /// Windows authentication (NTLM/Negotiate) to on-premises Exchange.
+    pub grant_windows_auth: bool,
     /// A GUID or a domain name, lower-cased.
     pub tenant_id: Option<String>,
     /// A GUID, lower-cased.
@@ -161,6 +188,7 @@ impl Default for CalendarSettings {
             provider: Provider::Exchange,
             grant_basic_auth: false,
             grant_modern_auth: false,
+            grant_windows_auth: false,
             tenant_id: None,
             client_id: None,
             username: None,
@@ -204,12 +232,15 @@ impl CalendarSettings {
         if !self.provider.uses_ews() {
             return None;
         }
-        match (self.grant_basic_auth, self.grant_modern_auth) {
-            (true, true) => Some(EwsAuth::ModernPreferred),
-            (false, true) => Some(EwsAuth::Modern),
-            (true, false) => Some(EwsAuth::Basic),
-            (false, false) if self.provider == Provider::Exchange => Some(EwsAuth::Basic),
-            (false, false) => None,
+        let auth = EwsAuth {
+            modern: self.grant_modern_auth,
+            windows: self.grant_windows_auth && self.provider == Provider::Exchange,
+            basic: self.grant_basic_auth,
+        };
+        match auth.count() {
+            0 if self.provider == Provider::Exchange => Some(EwsAuth::BASIC),
+            0 => None,
+            _ => Some(auth),
         }
     }
 
@@ -245,6 +276,7 @@ impl CalendarSettings {
             provider: self.provider,
             grant_basic_auth: self.grant_basic_auth,
             grant_modern_auth: self.grant_modern_auth,
+            grant_windows_auth: self.grant_windows_auth,
             tenant_id: self.tenant_id.clone(),
             client_id: self.client_id.clone(),
             username: self.username.clone(),
@@ -270,6 +302,7 @@ impl CalendarSettings {
             provider: view.provider,
             grant_basic_auth: view.grant_basic_auth,
             grant_modern_auth: view.grant_modern_auth,
+            grant_windows_auth: view.grant_windows_auth,
             tenant_id: view.tenant_id,
             client_id: view.client_id,
             username: view.username,
@@ -305,6 +338,9 @@ pub struct CalendarSettingsView {
     pub provider: Provider,
     pub grant_basic_auth: bool,
     pub grant_modern_auth: bool,
+    /// Absent from views stored before Windows authentication existed.
+    #[serde(default)]
+    pub grant_windows_auth: bool,
     pub tenant_id: Option<String>,
     pub client_id: Option<String>,
     pub username: Option<String>,
@@ -356,6 +392,7 @@ pub fn changed_fields(old: &CalendarSettings, new: &CalendarSettings) -> Vec<&'s
                 FieldId::Provider => old.provider == new.provider,
                 FieldId::GrantBasicAuth => old.grant_basic_auth == new.grant_basic_auth,
                 FieldId::GrantModernAuth => old.grant_modern_auth == new.grant_modern_auth,
+                FieldId::GrantWindowsAuth => old.grant_windows_auth == new.grant_windows_auth,
                 FieldId::TenantId => old.tenant_id == new.tenant_id,
                 FieldId::ClientId => old.client_id == new.client_id,
                 FieldId::Username => old.username == new.username,

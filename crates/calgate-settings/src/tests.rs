@@ -149,6 +149,73 @@ fn every_rule_of_spec_section_3() {
             json!({"provider": "office365", "grant_basic_auth": true, "username": "svc@contoso.com", "password": PASSWORD}),
             Ok(&[BasicAuthExchangeOnline, EwsOnlineRetirement]),
         ),
+        // Windows authentication.
+        (
+            "exchange windows with a UPN",
+            with(exchange(), json!({"grant_windows_auth": true})),
+            Ok(&[]),
+        ),
+        (
+            "exchange windows with DOMAIN\\user",
+            with(
+                exchange(),
+                json!({"grant_windows_auth": true, "username": "CONTOSO\\svc"}),
+            ),
+            Ok(&[]),
+        ),
+        (
+            "windows: DOMAIN\\user with an empty domain",
+            with(
+                exchange(),
+                json!({"grant_windows_auth": true, "username": "\\svc"}),
+            ),
+            Err(&["username"]),
+        ),
+        (
+            "windows: DOMAIN\\ without a user",
+            with(
+                exchange(),
+                json!({"grant_windows_auth": true, "username": "CONTOSO\\"}),
+            ),
+            Err(&["username"]),
+        ),
+        (
+            "windows: a bare name",
+            with(
+                exchange(),
+                json!({"grant_windows_auth": true, "username": "svc"}),
+            ),
+            Err(&["username"]),
+        ),
+        (
+            "windows needs a password",
+            with(
+                exchange(),
+                json!({"grant_windows_auth": true, "password": null}),
+            ),
+            Err(&["password"]),
+        ),
+        (
+            "windows is for exchange only",
+            with(office365_modern(), json!({"grant_windows_auth": true})),
+            Err(&["grant_windows_auth"]),
+        ),
+        (
+            "windows and basic: the order is shown",
+            with(
+                exchange(),
+                json!({"grant_windows_auth": true, "grant_basic_auth": true}),
+            ),
+            Ok(&[WindowsAuthOrder]),
+        ),
+        (
+            "modern, windows and basic",
+            with(
+                exchange(),
+                json!({"grant_windows_auth": true, "grant_basic_auth": true, "grant_modern_auth": true, "tenant_id": TENANT, "client_id": CLIENT}),
+            ),
+            Ok(&[WindowsAuthOrder, BothAuthEnabled]),
+        ),
         (
             "exchange both grants",
             with(
@@ -721,8 +788,35 @@ fn values_are_applied() {
     assert_eq!(s.status_rules.tentative, TentativeRule::Tentative);
     assert_eq!(s.status_rules.working_elsewhere, WorkingElsewhereRule::Busy);
     assert!(!s.status_rules.ignore_all_day_free);
-    assert_eq!(s.ews_auth(), Some(EwsAuth::Basic));
+    assert_eq!(s.ews_auth(), Some(EwsAuth::BASIC));
     assert_eq!(s.username.as_deref(), Some("svc@contoso.com"));
+}
+
+#[test]
+fn sign_ins_are_ordered_modern_windows_basic() {
+    let (s, _) = validate_json(
+        &with(
+            exchange(),
+            json!({"grant_windows_auth": true, "grant_basic_auth": true}),
+        ),
+        &CalendarSettings::default(),
+    )
+    .expect("valid");
+    assert_eq!(
+        s.ews_auth(),
+        Some(EwsAuth {
+            modern: false,
+            windows: true,
+            basic: true
+        })
+    );
+    // A view stored before Windows authentication existed reads as not granted.
+    let mut view = serde_json::to_value(s.view()).expect("view");
+    view.as_object_mut()
+        .expect("object")
+        .remove("grant_windows_auth");
+    let old: crate::CalendarSettingsView = serde_json::from_value(view).expect("old view reads");
+    assert!(!old.grant_windows_auth);
 }
 
 #[test]
@@ -733,7 +827,7 @@ fn office365_defaults_to_exchange_online_ews() {
         s.effective_ews_url().map(|u| u.to_string()).as_deref(),
         Some(OFFICE365_EWS_URL)
     );
-    assert_eq!(s.ews_auth(), Some(EwsAuth::Modern));
+    assert_eq!(s.ews_auth(), Some(EwsAuth::MODERN));
 }
 
 #[test]

@@ -11,9 +11,7 @@ use url::Url;
 
 use crate::domain;
 use crate::fields::{self, FieldId};
-use crate::model::{
-    CalendarSettings, EwsAuth, Provider, default_authority_host, default_graph_endpoint,
-};
+use crate::model::{CalendarSettings, Provider, default_authority_host, default_graph_endpoint};
 use crate::pem;
 use crate::target::{self, Target};
 use crate::update::{CalendarSettingsUpdate, Patch};
@@ -37,6 +35,7 @@ const MAX_USERNAME_LEN: usize = 256;
 #[serde(rename_all = "snake_case")]
 pub enum WarningCode {
     BothAuthEnabled,
+    WindowsAuthOrder,
     BasicAuthExchangeOnline,
     EwsOnlineRetirement,
     RefreshIntervalLow,
@@ -49,6 +48,7 @@ impl WarningCode {
     pub fn as_str(self) -> &'static str {
         match self {
             WarningCode::BothAuthEnabled => "both_auth_enabled",
+            WarningCode::WindowsAuthOrder => "windows_auth_order",
             WarningCode::BasicAuthExchangeOnline => "basic_auth_exchange_online",
             WarningCode::EwsOnlineRetirement => "ews_online_retirement",
             WarningCode::RefreshIntervalLow => "refresh_interval_low",
@@ -168,6 +168,9 @@ pub fn validate(
     }
     if let Some(b) = update.grant_modern_auth {
         s.grant_modern_auth = b;
+    }
+    if let Some(b) = update.grant_windows_auth {
+        s.grant_windows_auth = b;
     }
     if let Some(v) = update.exchange_version {
         s.exchange_version = v;
@@ -567,6 +570,23 @@ fn check_secret_binding(
     }
 }
 
+/// What is wrong with a Windows user name (`DOMAIN\\user` or a UPN), if anything.
+fn windows_user_problem(user: &str) -> Option<&'static str> {
+    if let Some((domain, account)) = user.split_once('\\') {
+        if domain.trim().is_empty() {
+            return Some("the domain before \\ is empty: write DOMAIN\\user or a UPN");
+        }
+        if account.trim().is_empty() || account.contains('\\') {
+            return Some("the user after \\ is missing: write DOMAIN\\user or a UPN");
+        }
+        return None;
+    }
+    match user.split_once('@') {
+        Some((account, domain)) if !account.is_empty() && !domain.is_empty() => None,
+        _ => Some("Windows authentication needs DOMAIN\\user or a UPN (user@domain)"),
+    }
+}
+
 fn uses_entra(s: &CalendarSettings) -> bool {
     s.provider == Provider::Microsoft365 || s.grant_modern_auth
 }
@@ -608,23 +628,37 @@ fn check_provider_rules(
         }
     }
 
-    let basic_in_use = matches!(
-        s.ews_auth(),
-        Some(EwsAuth::Basic | EwsAuth::ModernPreferred)
-    );
-    if basic_in_use {
+    if s.grant_windows_auth && s.provider != Provider::Exchange {
+        errors.insert(
+            "grant_windows_auth",
+            "Windows authentication is for on-premises Exchange (provider exchange); Exchange \
+             Online and Microsoft Graph do not offer it",
+        );
+    }
+    let auth = s.ews_auth();
+    if let Some(auth) = auth.filter(|a| a.uses_password()) {
+        let which = if auth.windows && !auth.basic {
+            "Windows authentication"
+        } else {
+            "Basic authentication"
+        };
         if s.username.is_none() {
             errors.insert(
                 "username",
-                "the service account's username is required for Basic authentication",
+                format!("the service account's username is required for {which}"),
             );
         }
         if s.password.is_none() {
             errors.insert(
                 "password",
-                "the service account's password is required for Basic authentication",
+                format!("the service account's password is required for {which}"),
             );
         }
+    }
+    if let (Some(_), Some(user)) = (auth.filter(|a| a.windows), &s.username)
+        && let Some(problem) = windows_user_problem(user)
+    {
+        errors.insert("username", problem);
     }
 
     if s.provider == Provider::Exchange && s.ews_url.is_none() {
@@ -649,6 +683,24 @@ fn check_provider_rules(
                       used; Basic only when the server does not offer Bearer sign-in at all, \
                       never after a credential failure."
                 .to_string(),
+        });
+    }
+    if let Some(auth) = auth.filter(|a| a.windows && a.count() > 1) {
+        let order: Vec<&str> = [
+            (auth.modern, "modern"),
+            (auth.windows, "Windows"),
+            (auth.basic, "Basic"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        warnings.push(Warning {
+            code: WarningCode::WindowsAuthOrder,
+            message: format!(
+                "Several sign-ins are granted. They are tried in the order {}, each only when the \
+                 server does not offer the one before it, never after a credential failure.",
+                order.join(", then ")
+            ),
         });
     }
     if s.provider == Provider::Office365 && s.grant_basic_auth {

@@ -76,6 +76,9 @@ fn hash(password: &str) -> PasswordHash {
 #[derive(Default)]
 struct Account {
     password: PasswordHash,
+    /// The password itself: NTLM proves knowledge of it without sending it, so the directory
+    /// needs it to check the response (a real one keeps the NT hash; this is a test double).
+    clear: String,
     failures: VecDeque<Timestamp>,
     recent_wrong: VecDeque<PasswordHash>,
     locked_until: Option<Timestamp>,
@@ -132,6 +135,7 @@ impl Accounts {
         let mut inner = self.lock();
         let account = inner.accounts.entry(upn.to_ascii_lowercase()).or_default();
         account.password = hash(password);
+        password.clone_into(&mut account.clear);
         account.recent_wrong.clear();
     }
 
@@ -175,6 +179,54 @@ impl Accounts {
             account.recent_wrong.clear();
             return Ok(());
         }
+        Accounts::failed(&mut inner, &upn.to_ascii_lowercase(), given, mode, now)
+    }
+
+    /// Checks a proof of the password (an NTLM response) and updates the lockout state exactly
+    /// as [`Accounts::check_password`] does. A failed proof shows no password, so Entra's
+    /// "same wrong password" rule cannot apply: every failed proof counts.
+    pub fn check_proof(
+        &self,
+        upn: &str,
+        proves: impl FnOnce(&str) -> bool,
+        now: Timestamp,
+    ) -> Result<(), PasswordFailure> {
+        let mut inner = self.lock();
+        let policy = inner.policy;
+        let key = upn.to_ascii_lowercase();
+        let Some(account) = inner.accounts.get_mut(&key) else {
+            return Err(PasswordFailure::UnknownUser);
+        };
+        account.prune(now, policy.window_s);
+        if let Some(until) = account.locked_until {
+            return Err(PasswordFailure::Locked { until });
+        }
+        if proves(&account.clear) {
+            account.failures.clear();
+            account.recent_wrong.clear();
+            return Ok(());
+        }
+        // A failed proof reveals no password: counted as Active Directory counts every failure.
+        Accounts::failed(
+            &mut inner,
+            &key,
+            hash(""),
+            LockoutMode::ActiveDirectory,
+            now,
+        )
+    }
+
+    fn failed(
+        inner: &mut Inner,
+        key: &str,
+        given: PasswordHash,
+        mode: LockoutMode,
+        now: Timestamp,
+    ) -> Result<(), PasswordFailure> {
+        let policy = inner.policy;
+        let Some(account) = inner.accounts.get_mut(key) else {
+            return Err(PasswordFailure::UnknownUser);
+        };
         if mode == LockoutMode::EntraSmart && account.recent_wrong.contains(&given) {
             return Err(PasswordFailure::WrongPassword { now_locked: false });
         }

@@ -7,12 +7,13 @@
 //! advertises only the scheme the server implements; faults go out as HTTP 500 with an XML body;
 //! `ServerVersionInfo` heads every success envelope.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -37,6 +38,7 @@ use crate::state::{SimState, Throttle};
 use crate::stats::Outcome;
 use crate::tenant::{FreeBusyAccess, Tenant};
 use crate::tokens::{self, Audience, BearerError};
+use crate::windows::{self, EwsAuth, HandshakeStep};
 
 /// Request bodies larger than this are refused before parsing.
 pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
@@ -139,12 +141,32 @@ fn sniff_operation(body: &[u8]) -> &'static str {
         .map_or("Unknown", |(_, name)| name)
 }
 
-fn unauthorized_basic(host: &str) -> Response {
+/// A 401 that offers every scheme of `auth` but Bearer (which has its own answer), as IIS lists
+/// them: Negotiate, NTLM, then Basic. `token` continues a handshake under `scheme`.
+fn unauthorized(auth: EwsAuth, host: &str, token: Option<(&str, &str)>) -> Response {
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = StatusCode::UNAUTHORIZED;
-    let challenge = format!("Basic realm=\"{host}\"");
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    let mut offers = Vec::new();
+    if let Some((scheme, token)) = token {
+        offers.push(format!("{scheme} {token}"));
+    } else {
+        if auth.negotiate {
+            offers.push("Negotiate".to_owned());
+        }
+        if auth.ntlm {
+            offers.push("NTLM".to_owned());
+        }
+        if auth.basic || !(auth.windows() || auth.bearer) {
+            offers.push(format!("Basic realm=\"{host}\""));
+        }
+        if offers.is_empty() {
+            offers.push(BEARER_CHALLENGE.to_owned());
+        }
+    }
+    for offer in offers {
+        if let Ok(v) = HeaderValue::from_str(&offer) {
+            resp.headers_mut().append(header::WWW_AUTHENTICATE, v);
+        }
     }
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
@@ -166,13 +188,7 @@ fn unauthorized_bearer(error: BearerError) -> Response {
     *resp.status_mut() = StatusCode::UNAUTHORIZED;
     resp.headers_mut().insert(
         header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(
-            "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", \
-             trusted_issuers=\"00000001-0000-0000-c000-000000000000@*\", \
-             token_types=\"app_asserted_user_v1 service_asserted_app_v1\", \
-             authorization_uri=\"https://login.windows.net/common/oauth2/authorize\", \
-             error=\"invalid_token\"",
-        ),
+        HeaderValue::from_static(BEARER_INVALID),
     );
     let diag = format!("{code};reason=\"{reason}\";error_category=\"invalid_token\"");
     if let Ok(v) = HeaderValue::from_str(&diag) {
@@ -182,6 +198,16 @@ fn unauthorized_bearer(error: BearerError) -> Response {
     resp
 }
 
+const BEARER_CHALLENGE: &str = "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", \
+     trusted_issuers=\"00000001-0000-0000-c000-000000000000@*\", \
+     token_types=\"app_asserted_user_v1 service_asserted_app_v1\", \
+     authorization_uri=\"https://login.windows.net/common/oauth2/authorize\"";
+const BEARER_INVALID: &str = "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", \
+     trusted_issuers=\"00000001-0000-0000-c000-000000000000@*\", \
+     token_types=\"app_asserted_user_v1 service_asserted_app_v1\", \
+     authorization_uri=\"https://login.windows.net/common/oauth2/authorize\", \
+     error=\"invalid_token\"";
+
 enum AuthOutcome {
     Ok(Caller, Option<bool>),
     Denied(Response),
@@ -189,7 +215,15 @@ enum AuthOutcome {
 
 /// Basic (checked against the accounts with the EWS lockout mode) or Bearer (checked by the
 /// sign-in side). `Some(app_only)` is returned for Bearer callers.
-fn authenticate(state: &SimState, uri: &Uri, headers: &HeaderMap, now: Timestamp) -> AuthOutcome {
+fn authenticate(
+    state: &SimState,
+    peer: SocketAddr,
+    uri: &Uri,
+    headers: &HeaderMap,
+    now: Timestamp,
+) -> AuthOutcome {
+    let auth = state.ews_auth;
+    let unauthorized_basic = |host: &str| unauthorized(auth, host, None);
     // HTTP/2 requests carry the host in the URI authority, HTTP/1.1 ones in `Host`.
     let host = uri
         .host()
@@ -201,14 +235,25 @@ fn authenticate(state: &SimState, uri: &Uri, headers: &HeaderMap, now: Timestamp
                 .map(|h| h.split(':').next().unwrap_or(h).to_owned())
         })
         .unwrap_or_else(|| "localhost".to_owned());
-    let Some(value) = headers
+    let value = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
+        .and_then(|v| v.to_str().ok());
+    // NTLM authenticated the connection: later requests on it carry no header.
+    if value.is_none()
+        && auth.windows()
+        && let Some(name) = state.windows.authenticated(peer)
+    {
+        return AuthOutcome::Ok(Caller { name }, None);
+    }
+    let Some(value) = value else {
         return AuthOutcome::Denied(unauthorized_basic(&host));
     };
     let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value, ""));
-    if scheme.eq_ignore_ascii_case("basic") {
+    let windows_scheme = (auth.ntlm && scheme.eq_ignore_ascii_case("ntlm"))
+        || (auth.negotiate && scheme.eq_ignore_ascii_case("negotiate"));
+    if windows_scheme {
+        windows_handshake(state, peer, scheme, rest, &host, now)
+    } else if auth.basic && scheme.eq_ignore_ascii_case("basic") {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(rest.trim())
             .ok()
@@ -236,7 +281,7 @@ fn authenticate(state: &SimState, uri: &Uri, headers: &HeaderMap, now: Timestamp
                 AuthOutcome::Denied(unauthorized_basic(&host))
             }
         }
-    } else if scheme.eq_ignore_ascii_case("bearer") {
+    } else if auth.bearer && scheme.eq_ignore_ascii_case("bearer") {
         match tokens::verify_bearer(state, rest.trim(), Audience::Ews) {
             Ok(claims) => {
                 let app_only = claims.upn.is_none();
@@ -255,6 +300,55 @@ fn authenticate(state: &SimState, uri: &Uri, headers: &HeaderMap, now: Timestamp
             .stats
             .record("Authentication", None, Outcome::AuthFailed);
         AuthOutcome::Denied(unauthorized_basic(&host))
+    }
+}
+
+/// One step of an NTLM handshake (under the `NTLM` or `Negotiate` scheme) on `peer`'s connection.
+fn windows_handshake(
+    state: &SimState,
+    peer: SocketAddr,
+    scheme: &str,
+    token: &str,
+    host: &str,
+    now: Timestamp,
+) -> AuthOutcome {
+    let auth = state.ews_auth;
+    match state.windows.step(peer, token) {
+        HandshakeStep::Challenge(challenge) => {
+            AuthOutcome::Denied(unauthorized(auth, host, Some((scheme, &challenge))))
+        }
+        HandshakeStep::Refused => {
+            state
+                .stats
+                .record("Authentication", None, Outcome::AuthFailed);
+            AuthOutcome::Denied(unauthorized(auth, host, None))
+        }
+        HandshakeStep::Authenticate(logon) => {
+            let Some(upn) = windows::account_of(&logon.user, &logon.domain, &state.domain) else {
+                state
+                    .stats
+                    .record("Authentication", None, Outcome::AuthFailed);
+                return AuthOutcome::Denied(unauthorized(auth, host, None));
+            };
+            match state
+                .accounts
+                .check_proof(&upn, |password| logon.verify(password), now)
+            {
+                Ok(()) => {
+                    state.windows.set_authenticated(peer, upn.clone());
+                    AuthOutcome::Ok(Caller { name: upn }, None)
+                }
+                Err(failure) => {
+                    if matches!(failure, PasswordFailure::WrongPassword { now_locked: true }) {
+                        tracing::info!(upn = %upn, "account locked out");
+                    }
+                    state
+                        .stats
+                        .record("Authentication", Some(&upn), Outcome::AuthFailed);
+                    AuthOutcome::Denied(unauthorized(auth, host, None))
+                }
+            }
+        }
     }
 }
 
@@ -289,6 +383,7 @@ fn broken_body(body: Vec<u8>, keep: usize) -> Body {
 
 async fn handle(
     State(state): State<Arc<SimState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -311,7 +406,7 @@ async fn handle(
             .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1024"));
         return resp;
     }
-    let (caller, app_only) = match authenticate(&state, &uri, &headers, now) {
+    let (caller, app_only) = match authenticate(&state, peer, &uri, &headers, now) {
         AuthOutcome::Ok(caller, app_only) => (caller, app_only),
         AuthOutcome::Denied(resp) => return resp,
     };

@@ -30,6 +30,7 @@ pub mod stats;
 pub mod tenant;
 pub mod tls;
 pub mod tokens;
+pub mod windows;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -45,6 +46,7 @@ pub use policy::Policy;
 pub use state::{SimState, Throttle};
 pub use stats::Stats;
 pub use tenant::{Person, Tenant};
+pub use windows::EwsAuth;
 
 /// How to start a simulator.
 #[derive(Clone)]
@@ -72,6 +74,8 @@ pub struct SimConfig {
     pub domain: String,
     /// The realism policy in force at start.
     pub policy: Policy,
+    /// The schemes the EWS endpoint offers (Basic and Bearer unless told otherwise).
+    pub ews_auth: EwsAuth,
     /// Where the CA certificate is written; a temporary directory when `None`.
     pub data_dir: Option<PathBuf>,
     /// Generate today's calendars as this weekday's (`Tenant::generate_as`), so a benchmark
@@ -97,6 +101,7 @@ impl Default for SimConfig {
             client_cert_pem: None,
             domain: "contoso.com".to_owned(),
             policy: Policy::default(),
+            ews_auth: EwsAuth::default(),
             data_dir: None,
             today_as: None,
         }
@@ -124,6 +129,7 @@ impl fmt::Debug for SimConfig {
             .field("client_cert_pem_set", &self.client_cert_pem.is_some())
             .field("domain", &self.domain)
             .field("policy", &self.policy)
+            .field("ews_auth", &self.ews_auth)
             .field("data_dir", &self.data_dir)
             .field("today_as", &self.today_as)
             .finish()

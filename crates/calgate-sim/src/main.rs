@@ -41,6 +41,12 @@ struct Cli {
     /// A PEM certificate whose key signs client assertions.
     #[arg(long)]
     client_cert_pem: Option<PathBuf>,
+    /// The schemes EWS offers: a comma list of basic, ntlm, negotiate, bearer.
+    #[arg(long, default_value = "basic,bearer")]
+    ews_auth: calgate_sim::EwsAuth,
+    /// The generated people's mail domain.
+    #[arg(long, default_value = "contoso.com")]
+    domain: String,
     /// Where the generated CA certificate is written (a temporary directory otherwise).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -73,10 +79,15 @@ async fn main() -> anyhow::Result<()> {
         data_dir: cli.data_dir,
         client_secret: cli.client_secret,
         today_as: cli.today_as,
+        ews_auth: cli.ews_auth,
+        domain: cli.domain,
         ..calgate_sim::SimConfig::default()
     };
     if let (Some(upn), Some(password)) = (cli.service_account, cli.service_password) {
         config.service_account = Some((upn, password));
+    } else if let Some((upn, _)) = &mut config.service_account {
+        // The default service account lives in the tenant's domain.
+        *upn = format!("attendant@{}", config.domain);
     }
     if let Some(t) = cli.tenant_id {
         config.tenant_id = t;

@@ -56,6 +56,10 @@ pub struct SimState {
     /// The service account's UPN, when one was configured.
     pub service_account: Option<String>,
     pub domain: String,
+    /// The schemes the EWS endpoint offers.
+    pub ews_auth: crate::windows::EwsAuth,
+    /// Each connection's NTLM handshake.
+    pub windows: crate::windows::WindowsConnections,
     pub seed: u64,
     /// The password given to generated and scripted people's accounts.
     pub people_password: String,
@@ -116,6 +120,8 @@ impl SimState {
             client_cert_pem: config.client_cert_pem.clone(),
             service_account: config.service_account.as_ref().map(|(upn, _)| upn.clone()),
             domain: config.domain.clone(),
+            ews_auth: config.ews_auth,
+            windows: crate::windows::WindowsConnections::default(),
             seed: config.seed,
             people_password: config.people_password.clone(),
             tenant: RwLock::new(tenant),

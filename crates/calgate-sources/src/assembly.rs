@@ -14,7 +14,7 @@ use calgate_core::Code;
 
 use calgate_engine::CalendarSource;
 use calgate_ews::availability::RequestedView;
-use calgate_settings::{CalendarSettings, EwsAuth, Provider};
+use calgate_settings::{CalendarSettings, Provider};
 
 use crate::ews_transport::{EwsSource, EwsTransport, TransportConfig};
 use crate::graph_source::GraphSource;
@@ -151,9 +151,10 @@ pub fn build(
     })
 }
 
-/// EWS (`exchange`, `office365`): Basic through the lockout guard, modern through an Entra ID
-/// token source (the admin's device-code sign-in when there is one, else the stored service
-/// account's password grant and then its refresh tokens), or both (SPEC §3).
+/// EWS (`exchange`, `office365`): Basic or Windows authentication (NTLM/Negotiate, `exchange`
+/// only) through the lockout guard, modern through an Entra ID token source (the admin's
+/// device-code sign-in when there is one, else the stored service account's password grant and
+/// then its refresh tokens), or several, tried modern, Windows, Basic (SPEC §3).
 pub fn build_ews(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
@@ -166,17 +167,21 @@ pub fn build_ews(
     let auth = settings.ews_auth().ok_or_else(|| {
         NotConfigured::new(
             Code::SettingsNoAuth,
-            "neither Basic nor modern authentication is granted",
+            "no EWS sign-in (Basic, Windows or modern authentication) is granted",
         )
     })?;
-    let credentials = match auth {
-        EwsAuth::Basic => EwsSignIn::Single(ews_basic(settings, sign_in)?),
-        EwsAuth::Modern => EwsSignIn::Single(ews_modern(settings, sign_in)?),
-        EwsAuth::ModernPreferred => EwsSignIn::prefer_modern(
-            ews_modern(settings, sign_in)?,
-            ews_basic(settings, sign_in)?,
-        ),
-    };
+    // Modern, then Windows, then Basic (SPEC §3): the order they are tried in.
+    let mut sign_ins = Vec::new();
+    if auth.modern {
+        sign_ins.push(ews_modern(settings, sign_in)?);
+    }
+    if auth.windows {
+        sign_ins.push(ews_password(settings, sign_in, true)?);
+    }
+    if auth.basic {
+        sign_ins.push(ews_password(settings, sign_in, false)?);
+    }
+    let credentials = EwsSignIn::ordered(sign_ins);
     let credentials = Arc::new(credentials);
     sign_in.record(credentials.all().into_iter().cloned().collect());
     let transport = EwsTransport::new(config, credentials)
@@ -188,9 +193,11 @@ pub fn build_ews(
     Ok(source)
 }
 
-fn ews_basic(
+/// The service account's password, sent by Basic or proven by Windows authentication.
+fn ews_password(
     settings: &CalendarSettings,
     sign_in: &SignInContext,
+    windows: bool,
 ) -> Result<Authorizer, NotConfigured> {
     let username = settings.username.as_deref().ok_or_else(|| {
         NotConfigured::new(Code::SettingsUsernameMissing, "no service account username")
@@ -204,10 +211,18 @@ fn ews_basic(
             "the password contains characters a header cannot carry",
         ));
     }
-    Ok(Authorizer::Basic(Arc::new(BasicSignIn::new(
-        BasicCredential::new(username, password.clone()),
-        sign_in.guard.clone(),
-    ))))
+    let credential = BasicCredential::new(username, password.clone());
+    Ok(if windows {
+        Authorizer::Windows(Arc::new(BasicSignIn::windows(
+            credential,
+            sign_in.guard.clone(),
+        )))
+    } else {
+        Authorizer::Basic(Arc::new(BasicSignIn::new(
+            credential,
+            sign_in.guard.clone(),
+        )))
+    })
 }
 
 /// The HTTP client for Entra ID: the same trust as the EWS client (extra CA), timeouts, and no
@@ -218,6 +233,7 @@ pub fn entra_http_client(settings: &CalendarSettings) -> Result<reqwest::Client,
         timeout: Duration::from_secs(30),
         connect_timeout: Duration::from_secs(10),
         max_idle_per_host: None,
+        http1_only: false,
     })
     .map_err(|e| match e {
         ClientError::CaBundle(e) => NotConfigured::new(

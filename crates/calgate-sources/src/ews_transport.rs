@@ -28,6 +28,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::body::BodyError;
 use crate::http::{ClientError, ClientSettings};
+use crate::windows::{NtlmHandshake, WindowsConnections, WindowsScheme};
 
 /// Supplies the `Authorization` header for each request and learns how the server took it.
 /// The auth crate implements it for Entra ID tokens; [`BasicCredentials`] and [`BearerToken`]
@@ -58,6 +59,18 @@ pub trait CredentialProvider: Send + Sync + 'static {
     /// Why the credential is stopped, when the lockout guard holds it: the scheduler shows this
     /// in health and waits until `next_attempt`. `None` for providers without a guard.
     fn stopped(&self) -> Option<CredentialStop> {
+        None
+    }
+
+    /// Whether some grant may be Windows authentication (the transport then keeps connections
+    /// of its own for the NTLM handshake).
+    fn uses_windows(&self) -> bool {
+        false
+    }
+
+    /// For a Windows grant: the user (`DOMAIN\user` or a UPN) and password the handshake
+    /// proves; the header of such a grant is not sent.
+    fn windows_credential(_grant: &Self::Grant) -> Option<(&str, &secrecy::SecretString)> {
         None
     }
 }
@@ -215,6 +228,8 @@ enum Sent {
 /// Posts EWS requests to one endpoint with one credential.
 pub struct EwsTransport<C> {
     client: reqwest::Client,
+    /// Connections of our own for Windows authentication, when the credentials may use it.
+    windows: Option<WindowsConnections>,
     endpoint: reqwest::Url,
     header: SoapHeader,
     timeout: Duration,
@@ -247,6 +262,26 @@ fn reqwest_error(e: reqwest::Error) -> EwsError {
     EwsError::Connect { reason }
 }
 
+/// Reads a handshake answer's (small) body to its end so that its connection stays open for the
+/// next leg: NTLM authenticates that one connection.
+async fn drain(mut response: reqwest::Response) {
+    let _ = crate::body::read_capped(&mut response, 64 * 1024).await;
+}
+
+fn challenge_of(headers: &HeaderMap) -> AuthChallenge {
+    AuthChallenge::parse(
+        headers
+            .get_all(reqwest::header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    )
+    .with_diagnostics(
+        headers
+            .get("x-ms-diagnostics")
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
 fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
     headers
         .get(reqwest::header::RETRY_AFTER)
@@ -256,13 +291,14 @@ fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
 
 impl<C: CredentialProvider> EwsTransport<C> {
     pub fn new(config: TransportConfig, credentials: C) -> Result<EwsTransport<C>, EwsError> {
-        let client = crate::http::client(ClientSettings {
+        let settings = ClientSettings {
             extra_ca_pem: config.extra_ca_pem.as_deref(),
             timeout: config.timeout,
             connect_timeout: config.connect_timeout,
             max_idle_per_host: Some(4),
-        })
-        .map_err(|e| match e {
+            http1_only: false,
+        };
+        let client_error = |e| match e {
             ClientError::CaBundle(e) => EwsError::InvalidRequest {
                 reason: format!("extra CA bundle is not usable PEM: {}", e.without_url()),
             },
@@ -270,13 +306,26 @@ impl<C: CredentialProvider> EwsTransport<C> {
                 reason: "extra CA bundle holds no certificate".into(),
             },
             ClientError::Build(e) => reqwest_error(e),
-        })?;
+        };
+        let client = crate::http::client(settings).map_err(client_error)?;
+        // One connection per client, as many clients as requests go at once.
+        let windows = if credentials.uses_windows() {
+            let one = ClientSettings {
+                max_idle_per_host: Some(1),
+                http1_only: true,
+                ..settings
+            };
+            Some(WindowsConnections::new(4, || crate::http::client(one)).map_err(client_error)?)
+        } else {
+            None
+        };
         let mut header = SoapHeader::new(config.version);
         if let Some(i) = config.impersonation {
             header = header.impersonating(i);
         }
         Ok(EwsTransport {
             client,
+            windows,
             endpoint: config.endpoint,
             header,
             timeout: config.timeout,
@@ -308,19 +357,42 @@ impl<C: CredentialProvider> EwsTransport<C> {
         &self.credentials
     }
 
-    async fn send_once(&self, request: &EwsRequest) -> Result<Sent, EwsError> {
-        let started = Instant::now();
-        let (authorization, grant) = self.credentials.authorize().await?;
-        let mut post = self
-            .client
+    fn post(
+        &self,
+        client: &reqwest::Client,
+        request: &EwsRequest,
+        authorization: Option<HeaderValue>,
+        body: bool,
+    ) -> reqwest::RequestBuilder {
+        let mut post = client
             .post(self.endpoint.clone())
             .timeout(self.timeout)
-            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-            .header(reqwest::header::AUTHORIZATION, authorization)
-            .body(request.body.clone());
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8");
+        if let Some(authorization) = authorization {
+            post = post.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        if body {
+            post = post.body(request.body.clone());
+        }
         if let Some(anchor) = &request.anchor_mailbox {
             post = post.header("X-AnchorMailbox", anchor.as_str());
         }
+        post
+    }
+
+    async fn send_once(&self, request: &EwsRequest) -> Result<Sent, EwsError> {
+        let started = Instant::now();
+        let (authorization, grant) = self.credentials.authorize().await?;
+        if let (Some(windows), Some((user, password))) =
+            (&self.windows, C::windows_credential(&grant))
+        {
+            let user = user.to_owned();
+            let password = password.clone();
+            return self
+                .send_windows(windows, request, &user, &password, grant)
+                .await;
+        }
+        let post = self.post(&self.client, request, Some(authorization), true);
         let mut response = post.send().await.map_err(reqwest_error)?;
         let status = response.status();
         tracing::debug!(
@@ -330,23 +402,101 @@ impl<C: CredentialProvider> EwsTransport<C> {
             "ews request"
         );
         if status == StatusCode::UNAUTHORIZED {
-            let headers = response.headers();
-            let challenge = AuthChallenge::parse(
-                headers
-                    .get_all(reqwest::header::WWW_AUTHENTICATE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok()),
-            )
-            .with_diagnostics(
-                headers
-                    .get("x-ms-diagnostics")
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let challenge = challenge_of(response.headers());
             return match self.credentials.refusal(grant, &challenge) {
                 Verdict::RetryOnce => Ok(Sent::Refused(challenge)),
                 Verdict::Stop => Err(EwsError::Unauthorized { challenge }),
             };
         }
+        self.credentials.accepted(grant);
+        Ok(Sent::Done(self.answer(status, &mut response).await))
+    }
+
+    /// The request over a Windows-authenticated connection: as is when the connection is
+    /// authenticated already; otherwise NEGOTIATE, CHALLENGE, then AUTHENTICATE with the
+    /// request, all on that one connection. Only a 401 to AUTHENTICATE is a refusal.
+    async fn send_windows(
+        &self,
+        windows: &WindowsConnections,
+        request: &EwsRequest,
+        user: &str,
+        password: &secrecy::SecretString,
+        grant: C::Grant,
+    ) -> Result<Sent, EwsError> {
+        let mut leased = windows.acquire().await;
+        let connection = &mut *leased.connection;
+        let client = connection.client.clone();
+        let offered = if connection.authenticated {
+            let mut response = self
+                .post(&client, request, None, true)
+                .send()
+                .await
+                .map_err(reqwest_error)?;
+            let status = response.status();
+            if status != StatusCode::UNAUTHORIZED {
+                self.credentials.accepted(grant);
+                return Ok(Sent::Done(self.answer(status, &mut response).await));
+            }
+            // The server closed the authenticated connection; this is a new one.
+            connection.authenticated = false;
+            let offered = challenge_of(response.headers());
+            drain(response).await;
+            offered
+        } else {
+            // Learn the schemes on the connection the handshake will use.
+            let response = self
+                .post(&client, request, None, false)
+                .send()
+                .await
+                .map_err(reqwest_error)?;
+            let status = response.status();
+            let offered = challenge_of(response.headers());
+            drain(response).await;
+            if status != StatusCode::UNAUTHORIZED {
+                return Err(EwsError::HttpStatus {
+                    status: status.as_u16(),
+                });
+            }
+            offered
+        };
+        let Some(scheme) = WindowsScheme::offered(&offered) else {
+            // The server does not do Windows authentication: the sign-ins decide what next.
+            return match self.credentials.refusal(grant, &offered) {
+                Verdict::RetryOnce => Ok(Sent::Refused(offered)),
+                Verdict::Stop => Err(EwsError::Unauthorized { challenge: offered }),
+            };
+        };
+        let (mut handshake, negotiate) = NtlmHandshake::start(user, password)?;
+        let response = self
+            .post(&client, request, Some(scheme.header(&negotiate)?), false)
+            .send()
+            .await
+            .map_err(reqwest_error)?;
+        let headers = response.headers().clone();
+        drain(response).await;
+        let challenge = scheme.token(&headers)?.ok_or_else(|| EwsError::Malformed {
+            reason: "Windows authentication: the server sent no NTLM challenge".into(),
+        })?;
+        let authenticate = handshake.authenticate(challenge)?;
+        let mut response = self
+            .post(&client, request, Some(scheme.header(&authenticate)?), true)
+            .send()
+            .await
+            .map_err(reqwest_error)?;
+        let status = response.status();
+        tracing::debug!(
+            operation = request.operation,
+            status = status.as_u16(),
+            "ews request after an NTLM handshake"
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = challenge_of(response.headers());
+            return match self.credentials.refusal(grant, &challenge) {
+                Verdict::RetryOnce => Ok(Sent::Refused(challenge)),
+                Verdict::Stop => Err(EwsError::Unauthorized { challenge }),
+            };
+        }
+        connection.authenticated = true;
         self.credentials.accepted(grant);
         Ok(Sent::Done(self.answer(status, &mut response).await))
     }

@@ -136,6 +136,7 @@ pub fn http_client(
         timeout,
         connect_timeout,
         max_idle_per_host: Some(GRAPH_MAX_IN_FLIGHT),
+        http1_only: false,
     })
     .map_err(|e| match e {
         ClientError::CaBundle(e) => GraphSetupError::CaBundle(e.without_url().to_string()),

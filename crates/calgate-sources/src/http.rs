@@ -16,6 +16,8 @@ pub struct ClientSettings<'a> {
     pub connect_timeout: Duration,
     /// Idle connections kept per host (the source's concurrency); `None`: reqwest's default.
     pub max_idle_per_host: Option<usize>,
+    /// HTTP/1.1 only: Windows authentication (NTLM) authenticates one HTTP/1.1 connection.
+    pub http1_only: bool,
 }
 
 impl ClientSettings<'_> {
@@ -44,6 +46,9 @@ pub fn client(settings: ClientSettings<'_>) -> Result<reqwest::Client, ClientErr
         .user_agent(concat!("calgate/", env!("CARGO_PKG_VERSION")));
     if let Some(n) = settings.max_idle_per_host {
         builder = builder.pool_max_idle_per_host(n);
+    }
+    if settings.http1_only {
+        builder = builder.http1_only();
     }
     if let Some(pem) = settings.extra_ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(ClientError::CaBundle)?;

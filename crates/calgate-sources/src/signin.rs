@@ -7,17 +7,20 @@
 //! once. Whatever the guard holds is reported through [`CredentialProvider::stopped`] with its
 //! stable code, plain reason and next probe.
 //!
-//! [`EwsSignIn::PreferModern`] is the "both granted" case: bearer tokens are used; Basic only when
-//! the server's 401 offers no Bearer scheme at all (an on-premises server without OAuth), and
-//! never after a credential failure of the modern sign-in.
+//! [`EwsSignIn::Ordered`] is the "several granted" case: modern first, then Windows
+//! authentication, then Basic; the next one only when the server's 401 does not offer the scheme
+//! in use (an on-premises server without OAuth) and does offer the next one's, and never after a
+//! credential failure. A refused Windows handshake is guarded exactly like a refused Basic
+//! password: one failed sign-in, then quarantine.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use calgate_auth::{AuthError, Authorization, Authorizer, Refusal, Resource};
 use calgate_core::Code;
 use calgate_ews::{AuthChallenge, EwsError};
 use reqwest::header::HeaderValue;
+use secrecy::SecretString;
 
 use crate::ews_transport::{CredentialProvider, CredentialStop, Verdict};
 
@@ -58,9 +61,9 @@ impl CredentialProvider for Authorizer {
     }
 
     fn refusal(&self, grant: Authorization, _challenge: &AuthChallenge) -> Verdict {
-        let basic = matches!(self, Authorizer::Basic(_));
+        let basic = matches!(self, Authorizer::Basic(_) | Authorizer::Windows(_));
         match Authorizer::refused(self, grant, Code::EwsHttp(401)) {
-            // Basic is never repeated: the same password would count twice at the server.
+            // A password is never repeated: the same password would count twice at the server.
             Refusal::RetryWithNewToken if !basic => Verdict::RetryOnce,
             Refusal::RetryWithNewToken | Refusal::Stop(_) => Verdict::Stop,
         }
@@ -69,47 +72,80 @@ impl CredentialProvider for Authorizer {
     fn stopped(&self) -> Option<CredentialStop> {
         stop_of(self)
     }
+
+    fn uses_windows(&self) -> bool {
+        matches!(self, Authorizer::Windows(_))
+    }
+
+    fn windows_credential(grant: &Authorization) -> Option<(&str, &SecretString)> {
+        grant
+            .windows_credential()
+            .map(|c| (c.username.as_str(), &c.password))
+    }
+}
+
+/// The scheme a sign-in answers to in a 401's `WWW-Authenticate`.
+fn offered(authorizer: &Authorizer, challenge: &AuthChallenge) -> bool {
+    match authorizer {
+        Authorizer::OAuth(_) => challenge.bearer,
+        Authorizer::Windows(_) => challenge.negotiate || challenge.ntlm,
+        Authorizer::Basic(_) => challenge.basic,
+    }
 }
 
 /// The credentials of one EWS source.
 #[derive(Debug)]
 pub enum EwsSignIn {
-    /// One sign-in (Basic or modern).
+    /// One sign-in (Basic, Windows or modern).
     Single(Authorizer),
-    /// Both granted: modern first; Basic only if the server offers no Bearer at all.
-    PreferModern {
-        modern: Authorizer,
-        basic: Authorizer,
-        /// Set once the server showed it does not know Bearer; never unset.
-        basic_chosen: AtomicBool,
+    /// Several granted, in the order they are tried: modern, then Windows, then Basic. The
+    /// next one is taken only when the server's 401 does not offer the scheme of the one in use
+    /// and offers the next one's; never after a credential failure.
+    Ordered {
+        sign_ins: Vec<Authorizer>,
+        /// The index of the sign-in in use; it only moves forward.
+        chosen: AtomicUsize,
     },
 }
 
 impl EwsSignIn {
-    /// Both granted (SPEC §3).
+    /// Both Basic and modern granted (SPEC §3).
     pub fn prefer_modern(modern: Authorizer, basic: Authorizer) -> EwsSignIn {
-        EwsSignIn::PreferModern {
-            modern,
-            basic,
-            basic_chosen: AtomicBool::new(false),
+        EwsSignIn::ordered(vec![modern, basic])
+    }
+
+    /// Several sign-ins, in the order to try them (modern, Windows, Basic).
+    pub fn ordered(mut sign_ins: Vec<Authorizer>) -> EwsSignIn {
+        if sign_ins.len() == 1
+            && let Some(only) = sign_ins.pop()
+        {
+            return EwsSignIn::Single(only);
+        }
+        EwsSignIn::Ordered {
+            sign_ins,
+            chosen: AtomicUsize::new(0),
         }
     }
 
     /// The sign-in requests use now.
     pub fn active(&self) -> &Authorizer {
+        self.at(self.chosen())
+    }
+
+    fn chosen(&self) -> usize {
+        match self {
+            EwsSignIn::Single(_) => 0,
+            EwsSignIn::Ordered { chosen, .. } => chosen.load(Ordering::SeqCst),
+        }
+    }
+
+    fn at(&self, index: usize) -> &Authorizer {
         match self {
             EwsSignIn::Single(a) => a,
-            EwsSignIn::PreferModern {
-                modern,
-                basic,
-                basic_chosen,
-            } => {
-                if basic_chosen.load(Ordering::SeqCst) {
-                    basic
-                } else {
-                    modern
-                }
-            }
+            EwsSignIn::Ordered { sign_ins, .. } => sign_ins
+                .get(index)
+                .or_else(|| sign_ins.last())
+                .unwrap_or_else(|| unreachable!("an ordered sign-in holds at least two")),
         }
     }
 
@@ -117,15 +153,15 @@ impl EwsSignIn {
     pub fn all(&self) -> Vec<&Authorizer> {
         match self {
             EwsSignIn::Single(a) => vec![a],
-            EwsSignIn::PreferModern { modern, basic, .. } => vec![modern, basic],
+            EwsSignIn::Ordered { sign_ins, .. } => sign_ins.iter().collect(),
         }
     }
 }
 
-/// A header from one of the [`EwsSignIn`] sign-ins.
+/// A header from one of the [`EwsSignIn`] sign-ins: which one, and its authorization.
 #[derive(Debug)]
 pub struct EwsGrant {
-    modern: bool,
+    index: usize,
     authorization: Authorization,
 }
 
@@ -133,20 +169,19 @@ impl CredentialProvider for Arc<EwsSignIn> {
     type Grant = EwsGrant;
 
     async fn authorize(&self) -> Result<(HeaderValue, EwsGrant), EwsError> {
-        let active = self.active();
-        let modern = matches!(active, Authorizer::OAuth(_));
-        let (header, authorization) = CredentialProvider::authorize(active).await?;
+        let index = self.chosen();
+        let (header, authorization) = CredentialProvider::authorize(self.at(index)).await?;
         Ok((
             header,
             EwsGrant {
-                modern,
+                index,
                 authorization,
             },
         ))
     }
 
     fn accepted(&self, grant: EwsGrant) {
-        CredentialProvider::accepted(self.pick(grant.modern), grant.authorization);
+        CredentialProvider::accepted(self.at(grant.index), grant.authorization);
     }
 
     fn refused(&self, grant: EwsGrant, challenge: &AuthChallenge) {
@@ -154,19 +189,28 @@ impl CredentialProvider for Arc<EwsSignIn> {
     }
 
     fn refusal(&self, grant: EwsGrant, challenge: &AuthChallenge) -> Verdict {
-        if let EwsSignIn::PreferModern { basic_chosen, .. } = self.as_ref()
-            && grant.modern
-            && !challenge.bearer
-            && (challenge.basic || challenge.negotiate || challenge.ntlm)
+        if let EwsSignIn::Ordered { sign_ins, chosen } = self.as_ref()
+            && let Some(used) = sign_ins.get(grant.index)
+            && !offered(used, challenge)
+            && let Some(next) = sign_ins
+                .iter()
+                .enumerate()
+                .skip(grant.index + 1)
+                .find(|(_, a)| offered(a, challenge))
+                .map(|(i, _)| i)
         {
-            // The server does not speak OAuth at all: the token was not judged, so nothing is
-            // reported against it, and Basic is tried once in its place.
-            tracing::info!("the EWS server offers no Bearer sign-in; using Basic authentication");
-            basic_chosen.store(true, Ordering::SeqCst);
+            // The server does not speak this scheme at all: the credential was not judged, so
+            // nothing is reported against it, and the next granted scheme it offers is tried.
+            tracing::info!(
+                from = scheme_name(used),
+                to = scheme_name(self.at(next)),
+                "the EWS server does not offer the sign-in in use; using the next one granted"
+            );
+            let _ = chosen.fetch_max(next, Ordering::SeqCst);
             drop(grant.authorization);
             return Verdict::RetryOnce;
         }
-        CredentialProvider::refusal(self.pick(grant.modern), grant.authorization, challenge)
+        CredentialProvider::refusal(self.at(grant.index), grant.authorization, challenge)
     }
 
     fn stopped(&self) -> Option<CredentialStop> {
@@ -174,21 +218,22 @@ impl CredentialProvider for Arc<EwsSignIn> {
         // refused long ago does not make a busy Entra look like a credential failure.
         stop_of(self.active())
     }
+
+    fn uses_windows(&self) -> bool {
+        self.all()
+            .into_iter()
+            .any(|a| matches!(a, Authorizer::Windows(_)))
+    }
+
+    fn windows_credential(grant: &EwsGrant) -> Option<(&str, &SecretString)> {
+        <Authorizer as CredentialProvider>::windows_credential(&grant.authorization)
+    }
 }
 
-impl EwsSignIn {
-    fn pick(&self, modern: bool) -> &Authorizer {
-        match self {
-            EwsSignIn::Single(a) => a,
-            EwsSignIn::PreferModern {
-                modern: m, basic, ..
-            } => {
-                if modern {
-                    m
-                } else {
-                    basic
-                }
-            }
-        }
+fn scheme_name(authorizer: &Authorizer) -> &'static str {
+    match authorizer {
+        Authorizer::OAuth(_) => "modern",
+        Authorizer::Windows(_) => "Windows",
+        Authorizer::Basic(_) => "Basic",
     }
 }

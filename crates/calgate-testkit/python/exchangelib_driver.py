@@ -3,7 +3,8 @@
 parsed as one JSON document on stdout.
 
     python exchangelib_driver.py --endpoint https://127.0.0.1:PORT/EWS/Exchange.asmx \
-        --user attendant@contoso.com [--policy failfast|tolerant:SECONDS] COMMAND ...
+        --user attendant@contoso.com [--policy failfast|tolerant:SECONDS]
+        [--auth basic|ntlm [--login CONTOSO\\attendant]] COMMAND ...
 
 The password comes from the environment (CALGATE_EWS_PASSWORD) so it never shows in a process
 list. Trust for the simulator's private CA comes from REQUESTS_CA_BUNDLE (requests reads it).
@@ -27,7 +28,7 @@ import os
 import sys
 import time
 
-from exchangelib import (BASIC, DELEGATE, Account, Build, Configuration, Credentials, EWSDateTime,
+from exchangelib import (BASIC, DELEGATE, NTLM, Account, Build, Configuration, Credentials, EWSDateTime,
                          EWSTimeZone, FailFast, FaultTolerance, Mailbox, Version)
 from exchangelib.properties import SendingAs
 from exchangelib.services import GetMailTips
@@ -60,8 +61,8 @@ def account(a, version_known=True):
         kwargs["version"] = Version(build=Build(15, 1, 2507, 6))
     cfg = Configuration(
         service_endpoint=a.endpoint,
-        credentials=Credentials(a.user, os.environ.get("CALGATE_EWS_PASSWORD", "")),
-        auth_type=BASIC,
+        credentials=Credentials(a.login or a.user, os.environ.get("CALGATE_EWS_PASSWORD", "")),
+        auth_type=NTLM if a.auth == "ntlm" else BASIC,
         retry_policy=policy,
         **kwargs,
     )
@@ -191,6 +192,8 @@ def main():
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--user", required=True)
     ap.add_argument("--policy", default="failfast")
+    ap.add_argument("--auth", choices=["basic", "ntlm"], default="basic")
+    ap.add_argument("--login", help="the sign-in name when it is not --user (DOMAIN\\user)")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("version")
     fb = sub.add_parser("freebusy")

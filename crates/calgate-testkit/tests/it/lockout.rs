@@ -217,7 +217,7 @@ impl Rig {
             .iter()
             .map(|a| match a {
                 calgate_auth::Authorizer::OAuth(t) => t.token_requests(),
-                calgate_auth::Authorizer::Basic(_) => 0,
+                calgate_auth::Authorizer::Basic(_) | calgate_auth::Authorizer::Windows(_) => 0,
             })
             .sum()
     }
@@ -735,7 +735,7 @@ async fn wrong_password_then_restart(auth: Auth) {
                 .iter()
                 .map(|a| match a {
                     calgate_auth::Authorizer::OAuth(t) => t.token_requests(),
-                    calgate_auth::Authorizer::Basic(_) => 0,
+                    calgate_auth::Authorizer::Basic(_) | calgate_auth::Authorizer::Windows(_) => 0,
                 })
                 .sum();
             assert_eq!(sent, 0, "{label}: the restart asked Entra ID again");

@@ -21,3 +21,4 @@ mod pages;
 mod schemathesis;
 mod sim_conformance;
 mod testkit_selfcheck;
+mod windows_auth;

@@ -123,30 +123,7 @@ impl Sim {
 
     /// Runs the exchangelib driver; returns its JSON output.
     async fn exchangelib(&self, password: &str, policy: &str, args: &[&str]) -> Value {
-        let script = workspace_root().join("crates/calgate-testkit/python/exchangelib_driver.py");
-        let mut cmd = tokio::process::Command::new(python());
-        cmd.arg(script)
-            .arg("--endpoint")
-            .arg(&self.running.urls.ews_url)
-            .arg("--user")
-            .arg(SERVICE_UPN)
-            .arg("--policy")
-            .arg(policy)
-            .args(args)
-            .env("CALGATE_EWS_PASSWORD", password)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(ca) = &self.running.urls.ca_cert_pem_path {
-            cmd.env("REQUESTS_CA_BUNDLE", ca);
-        }
-        let out = cmd.output().await.expect("exchangelib driver runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "driver output is not JSON ({e}): {stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        exchangelib_driver(&self.running, password, policy, args).await
     }
 
     /// POSTs a raw SOAP body as the service account: status, fault code, body.
@@ -1078,4 +1055,38 @@ async fn exchangelib_views_hold_in_other_time_zones() {
             .count()
             >= 4
     );
+}
+
+/// Runs the exchangelib driver against `sim` as the service account (`args` may begin with the
+/// driver's `--auth ntlm --login NAME`); returns its JSON output.
+pub(crate) async fn exchangelib_driver(
+    sim: &calgate_sim::Running,
+    password: &str,
+    policy: &str,
+    args: &[&str],
+) -> Value {
+    let script = workspace_root().join("crates/calgate-testkit/python/exchangelib_driver.py");
+    let mut cmd = tokio::process::Command::new(python());
+    cmd.arg(script)
+        .arg("--endpoint")
+        .arg(&sim.urls.ews_url)
+        .arg("--user")
+        .arg(SERVICE_UPN)
+        .arg("--policy")
+        .arg(policy)
+        .args(args)
+        .env("CALGATE_EWS_PASSWORD", password)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(ca) = &sim.urls.ca_cert_pem_path {
+        cmd.env("REQUESTS_CA_BUNDLE", ca);
+    }
+    let out = cmd.output().await.expect("exchangelib driver runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "driver output is not JSON ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }

@@ -178,6 +178,11 @@ pub fn warning_explanation(code: WarningCode) -> &'static str {
              Bearer sign-in at all — never after a credential failure. Uncheck Basic unless \
              you need that fallback."
         }
+        WarningCode::WindowsAuthOrder => {
+            "Windows authentication is granted beside another sign-in. The order is fixed: \
+             modern, then Windows, then Basic, each only when the server does not offer the one \
+             before it. A refused password is never tried again under another scheme."
+        }
         WarningCode::BasicAuthExchangeOnline => {
             "Exchange Online refuses Basic authentication, so this grant will not work there. \
              Keep it unchecked."

@@ -169,6 +169,7 @@ const GROUPS: &[(&str, bool, &[FieldId])] = &[
         &[
             FieldId::GrantBasicAuth,
             FieldId::GrantModernAuth,
+            FieldId::GrantWindowsAuth,
             FieldId::TenantId,
             FieldId::ClientId,
             FieldId::Username,
