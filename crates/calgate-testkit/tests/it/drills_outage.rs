@@ -191,10 +191,13 @@ async fn truncated_answers_and_resets_are_errors_never_free_then_recover() {
     let stale_after = SignedDuration::from_secs(3);
 
     let mut seen = Vec::new();
-    for (fault, want_code) in [
-        ("error_rate", "EWS_REQUEST_REJECTED"),
-        ("truncate_rate", "EWS_MALFORMED_RESPONSE"),
-        ("reset_rate", "EWS_CONNECT"),
+    // A reset is a body that fails at once: usually no status line reaches the client (a
+    // connection error), but on a loaded machine the server may already have sent the head, and
+    // then the client sees a body cut short. Either is an error, which is what the drill is about.
+    for (fault, want_codes) in [
+        ("error_rate", &["EWS_REQUEST_REJECTED"][..]),
+        ("truncate_rate", &["EWS_MALFORMED_RESPONSE"][..]),
+        ("reset_rate", &["EWS_CONNECT", "EWS_MALFORMED_RESPONSE"][..]),
     ] {
         set_policy(&sim_http, &control, json!({ fault: 1.0 })).await;
         let (states, healths) =
@@ -206,7 +209,10 @@ async fn truncated_answers_and_resets_are_errors_never_free_then_recover() {
         let last = failing
             .last()
             .unwrap_or_else(|| panic!("{fault}: a failing state was shown: {states:?}"));
-        assert_eq!(last["source"]["code"], want_code, "{fault}: {last}");
+        assert!(
+            want_codes.contains(&last["source"]["code"].as_str().unwrap_or("")),
+            "{fault}: {last}"
+        );
         assert_eq!(
             states.last().map(String::as_str),
             last["source"]["state"].as_str(),
