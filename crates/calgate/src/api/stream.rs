@@ -12,7 +12,7 @@
 //! timeout closes its connection. A client too far behind the board's change buffer gets a new
 //! snapshot. Open streams are capped; beyond the cap the answer is 503 with `Retry-After`.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -97,10 +97,10 @@ enum Selection {
 }
 
 impl Selection {
-    fn admits(&self, set: &Option<HashSet<String>>, email: &str) -> bool {
+    fn admits(&self, email: &str) -> bool {
         match self {
             Selection::Everyone => true,
-            Selection::Some(_) => set.as_ref().is_some_and(|s| s.contains(email)),
+            Selection::Some(list) => list.binary_search_by(|e| e.as_str().cmp(email)).is_ok(),
         }
     }
 }
@@ -150,8 +150,6 @@ struct Feed {
     board: Arc<StatusBoard>,
     live: broadcast::Receiver<StatusChange>,
     selection: Selection,
-    /// The selection as a set, for filtering changes.
-    selected: Option<HashSet<String>>,
     phase: Phase,
     /// The last change this client has (or that its snapshot includes).
     sent: u64,
@@ -166,7 +164,7 @@ impl Feed {
                 Phase::Replay(missed) => match missed.pop_front() {
                     Some(change) => {
                         self.sent = change.seq;
-                        if self.selection.admits(&self.selected, &change.email) {
+                        if self.selection.admits(&change.email) {
                             return Some(change_event(&self.board, &change));
                         }
                     }
@@ -191,9 +189,7 @@ impl Feed {
                     };
                     match next {
                         Ok(change) => {
-                            if change.seq <= self.sent
-                                || !self.selection.admits(&self.selected, &change.email)
-                            {
+                            if change.seq <= self.sent || !self.selection.admits(&change.email) {
                                 continue;
                             }
                             self.sent = change.seq;
@@ -336,15 +332,10 @@ pub async fn stream(
             0,
         ),
     };
-    let selected = match &selection {
-        Selection::Everyone => None,
-        Selection::Some(list) => Some(list.iter().cloned().collect()),
-    };
     let feed = Feed {
         board,
         live,
         selection,
-        selected,
         phase,
         sent,
         shutdown: app.shutdown.clone(),
