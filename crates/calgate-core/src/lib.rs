@@ -7,6 +7,7 @@
 pub mod availability;
 pub mod busy;
 pub mod code;
+pub mod exchange_version;
 pub mod intern;
 pub mod status;
 pub mod tz;
@@ -17,6 +18,7 @@ pub use availability::{
 };
 pub use busy::BusyType;
 pub use code::Code;
+pub use exchange_version::ExchangeVersion;
 pub use status::{
     EventView, Freshness, OperatorState, OperatorStatus, PRIVATE_SUBJECT, Privacy, StatusOptions,
     StatusRules, TentativeRule, TimelineEntry, WorkingElsewhereRule, compute_status, day_window,

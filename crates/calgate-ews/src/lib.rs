@@ -13,7 +13,6 @@ pub mod ns;
 pub mod resolve_names;
 pub mod server;
 mod time;
-pub mod version;
 mod xml;
 
 pub use availability::{
@@ -28,5 +27,6 @@ pub use mail_tips::{
 pub use resolve_names::{
     ResolveNamesRequest, ResolveNamesResponse, ResolvedMailbox, read_resolve_names_response,
 };
-pub use version::ExchangeVersion;
+/// The Exchange versions live in the core, so the settings name them without this crate.
+pub use calgate_core::ExchangeVersion;
 pub use xml::{MAX_BODY_BYTES, MAX_DEPTH};

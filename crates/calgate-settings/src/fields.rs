@@ -101,7 +101,7 @@ const ENTRA: &[Provider] = &[
 ];
 const GRAPH: &[Provider] = &[Provider::Microsoft365];
 
-/// The settings spellings of `calgate_ews::ExchangeVersion` (a test keeps them in sync).
+/// The settings spellings of `calgate_core::ExchangeVersion` (a test keeps them in sync).
 pub(crate) const EXCHANGE_VERSION_CHOICES: &[&str] = &[
     "exchange2007_sp1",
     "exchange2010",

@@ -2,7 +2,7 @@
 //! read-back view the API and the store serialize.
 
 use calgate_core::{Privacy, StatusRules};
-use calgate_ews::ExchangeVersion;
+use calgate_core::ExchangeVersion;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -361,7 +361,7 @@ pub struct CalendarSettingsView {
 
 /// `exchange_version` in its settings spelling (`exchange2013_sp1`); either spelling is read.
 mod exchange_version_name {
-    use calgate_ews::ExchangeVersion;
+    use calgate_core::ExchangeVersion;
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
     pub fn serialize<S: Serializer>(v: &ExchangeVersion, s: S) -> Result<S::Ok, S::Error> {

@@ -2,7 +2,7 @@
 //! output of the settings types ever carries a secret.
 
 use calgate_core::{Privacy, TentativeRule, WorkingElsewhereRule};
-use calgate_ews::ExchangeVersion;
+use calgate_core::ExchangeVersion;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 //! reports type errors per field; the rules live in [`crate::validate`].
 
 use calgate_core::{Privacy, TentativeRule, WorkingElsewhereRule};
-use calgate_ews::ExchangeVersion;
+use calgate_core::ExchangeVersion;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 

@@ -1,4 +1,5 @@
-//! Exchange versions (the seed's "Version" field) and what each allows.
+//! Exchange versions (the seed's "Version" field) and what each allows. In the core so the
+//! settings schema and the EWS wire crate share one enum without depending on each other.
 
 use std::fmt;
 
