@@ -9,6 +9,7 @@ mod domain;
 pub mod fields;
 mod model;
 mod pem;
+pub mod sources;
 pub mod target;
 mod update;
 mod validate;
@@ -18,6 +19,9 @@ pub use model::{
     CalendarSettings, CalendarSettingsView, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT,
     DEFAULT_REFRESH_INTERVAL_S, EwsAuth, GraphSignIn, OFFICE365_EWS_URL, Provider, SecretField,
     SettingsSecrets, changed_fields,
+};
+pub use sources::{
+    DEFAULT_SOURCE_ID, RoutingTable, UNKNOWN_SOURCE_CODE, check_display_name, source_id_problem,
 };
 pub use update::{CalendarSettingsUpdate, Patch, StatusRulesPatch};
 pub use validate::{

@@ -116,22 +116,29 @@ impl FieldErrors {
 
     /// One line for the API's `message` and for logs.
     pub fn summary(&self) -> String {
+        self.summary_of("the settings")
+    }
+
+    /// One line saying `what` (e.g. "the routing") was not saved, and which fields are invalid.
+    pub fn summary_of(&self, what: &str) -> String {
         let names: Vec<&str> = self.messages.keys().map(String::as_str).collect();
         match names.len() {
-            1 => format!("the settings were not saved: {} is invalid", names.join("")),
-            _ => format!(
-                "the settings were not saved: {} are invalid",
-                names.join(", ")
-            ),
+            1 => format!("{what} was not saved: {} is invalid", names.join("")),
+            _ => format!("{what} was not saved: {} are invalid", names.join(", ")),
         }
     }
 
     /// The body of the API's 422 answer: `{"code": "invalid_settings", "message", "fields",
     /// "field_codes"?}`.
     pub fn api_body(&self) -> Value {
+        self.api_body_as(INVALID_SETTINGS_CODE, &self.summary())
+    }
+
+    /// The 422 body under another `code` and `message` (routing, sources), same shape.
+    pub fn api_body_as(&self, code: &str, message: &str) -> Value {
         let mut body = serde_json::json!({
-            "code": INVALID_SETTINGS_CODE,
-            "message": self.summary(),
+            "code": code,
+            "message": message,
             "fields": self.messages,
         });
         if !self.codes.is_empty() {
