@@ -50,6 +50,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the stored {what} is unreadable: {reason}")]
     Corrupt { what: String, reason: String },
+    /// Something still in use cannot be removed (a source the routing names).
+    #[error("{what} is still used by {by}")]
+    InUse { what: String, by: String },
     #[error("invalid {what}: {reason}")]
     InvalidInput { what: &'static str, reason: String },
     #[error("password hashing failed: {0}")]

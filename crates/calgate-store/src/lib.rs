@@ -27,7 +27,7 @@ use sqlx::sqlite::{
 
 pub use error::{Result, StoreError};
 pub use people::WatchedPerson;
-pub use settings::{AuditEntry, SettingsSaved, StoredCalendarSettings};
+pub use settings::{AuditEntry, SettingsSaved, StoredCalendarSettings, StoredSource};
 pub use tokens::{ApiRole, ApiToken, NewApiToken};
 
 use seal::{KeyFile, Sealer};

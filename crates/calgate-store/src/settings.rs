@@ -1,9 +1,11 @@
-//! The calendar settings: the read-back view as JSON in one row, each secret sealed in its own
-//! slot, and an audit row naming the changed fields — written in one transaction, so a crash
-//! leaves either the old settings or the new ones, never a mix.
+//! The calendar sources' settings and the routing table. Per source: the read-back view as
+//! JSON in one row, each secret sealed in its own slot, and an audit row naming the changed
+//! fields — written in one transaction, so a crash leaves either the old settings or the new
+//! ones, never a mix. The source `default` is what the single-source settings API configures.
 
 use calgate_settings::{
-    CalendarSettings, CalendarSettingsView, SecretField, SettingsSecrets, changed_fields,
+    CalendarSettings, CalendarSettingsView, DEFAULT_SOURCE_ID, RoutingTable, SecretField,
+    SettingsSecrets, changed_fields, check_display_name, source_id_problem,
 };
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
@@ -13,9 +15,27 @@ use sqlx::{Sqlite, Transaction};
 use crate::error::{Result, StoreError};
 use crate::{Store, now_ms, timestamp};
 
-const SUBJECT: &str = "calendar_settings";
+/// The default source's slots and audit subject keep the names of the single-source era, so
+/// secrets sealed then still open (the slot is part of the AAD).
+const DEFAULT_SUBJECT: &str = "calendar_settings";
 
-/// The settings as last saved.
+/// The audit subject of routing changes.
+const ROUTING_SUBJECT: &str = "routing";
+
+/// One source's settings as last saved.
+#[derive(Debug, Clone)]
+pub struct StoredSource {
+    pub id: String,
+    /// What the pages show (may be empty: the id is shown then).
+    pub display_name: String,
+    pub settings: CalendarSettings,
+    /// Increases by one with every save of this source.
+    pub revision: i64,
+    pub updated_at: Timestamp,
+    pub updated_by: String,
+}
+
+/// The settings of the source `default` as last saved.
 #[derive(Debug, Clone)]
 pub struct StoredCalendarSettings {
     pub settings: CalendarSettings,
@@ -45,8 +65,22 @@ pub struct AuditEntry {
     pub fields: Vec<String>,
 }
 
-fn slot(field: SecretField) -> String {
-    format!("{SUBJECT}.{}", field.name())
+/// The audit subject of a source: `calendar_settings` for `default`, `source:<id>` otherwise.
+fn subject(id: &str) -> String {
+    if id == DEFAULT_SOURCE_ID {
+        DEFAULT_SUBJECT.to_string()
+    } else {
+        format!("source:{id}")
+    }
+}
+
+/// The secrets slot of one source's secret field.
+fn slot(id: &str, field: SecretField) -> String {
+    if id == DEFAULT_SOURCE_ID {
+        format!("{DEFAULT_SUBJECT}.{}", field.name())
+    } else {
+        format!("source.{id}.{}", field.name())
+    }
 }
 
 /// The AAD of a secrets-table slot: table and row, so a value opens only where it was sealed.
@@ -54,41 +88,111 @@ pub(crate) fn secret_aad(slot: &str) -> String {
     format!("calgate/v1/secrets/{slot}")
 }
 
+fn check_source_id(id: &str) -> Result<()> {
+    match source_id_problem(id) {
+        None => Ok(()),
+        Some(reason) => Err(StoreError::InvalidInput {
+            what: "source id",
+            reason,
+        }),
+    }
+}
+
+type SourceRow = (String, String, String, i64, i64, String);
+
 impl Store {
-    /// The saved settings, or `None` before the first save.
+    /// The settings of the source `default`, or `None` before the first save.
     pub async fn load_calendar_settings(&self) -> Result<Option<StoredCalendarSettings>> {
-        let mut tx = self.sqlite().begin().await?;
-        let loaded = self.load_settings_in(&mut tx).await?;
-        tx.commit().await?;
-        Ok(loaded)
+        Ok(self
+            .load_source(DEFAULT_SOURCE_ID)
+            .await?
+            .map(|s| StoredCalendarSettings {
+                settings: s.settings,
+                revision: s.revision,
+                updated_at: s.updated_at,
+                updated_by: s.updated_by,
+            }))
     }
 
-    /// Saves validated settings with an audit row for `actor`, atomically. Returns the new
-    /// revision and the names of the fields that changed.
+    /// Saves validated settings for the source `default` (its display name unchanged).
     pub async fn save_calendar_settings(
         &self,
         settings: &CalendarSettings,
         actor: &str,
     ) -> Result<SettingsSaved> {
+        self.save_source(DEFAULT_SOURCE_ID, None, settings, actor)
+            .await
+    }
+
+    /// Every saved source, by id.
+    pub async fn load_sources(&self) -> Result<Vec<StoredSource>> {
+        let mut tx = self.sqlite().begin().await?;
+        let rows: Vec<SourceRow> = sqlx::query_as(
+            "SELECT id, display_name, settings_json, revision, updated_at_ms, updated_by \
+             FROM sources ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut sources = Vec::with_capacity(rows.len());
+        for row in rows {
+            sources.push(self.source_from_row(&mut tx, row).await?);
+        }
+        tx.commit().await?;
+        Ok(sources)
+    }
+
+    /// One saved source, or `None`.
+    pub async fn load_source(&self, id: &str) -> Result<Option<StoredSource>> {
+        let mut tx = self.sqlite().begin().await?;
+        let loaded = self.load_source_in(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(loaded)
+    }
+
+    /// Saves validated settings for source `id` (created when new) with an audit row for
+    /// `actor`, atomically. `display_name` `None` keeps the saved one. Returns the new revision
+    /// and the names of the fields that changed.
+    pub async fn save_source(
+        &self,
+        id: &str,
+        display_name: Option<&str>,
+        settings: &CalendarSettings,
+        actor: &str,
+    ) -> Result<SettingsSaved> {
         check_actor(actor)?;
+        check_source_id(id)?;
+        let display_name = display_name
+            .map(check_display_name)
+            .transpose()
+            .map_err(|reason| StoreError::InvalidInput {
+                what: "display name",
+                reason,
+            })?;
         let view_json = serde_json::to_string(&settings.view())
             .map_err(|e| StoreError::corrupt_json("settings being saved", &e))?;
         let now = now_ms();
         // IMMEDIATE takes the write lock up front, so the read-compare-write below cannot
         // interleave with another save.
         let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
-        let previous = self.load_settings_in(&mut tx).await?;
-        let (revision, changed) = match &previous {
+        let previous = self.load_source_in(&mut tx, id).await?;
+        let (revision, mut changed) = match &previous {
             Some(prev) => (prev.revision + 1, changed_fields(&prev.settings, settings)),
             None => (1, changed_fields(&CalendarSettings::default(), settings)),
         };
+        let previous_name = previous.as_ref().map(|p| p.display_name.clone());
+        let display_name = display_name.or(previous_name.clone()).unwrap_or_default();
+        if previous_name.as_deref().unwrap_or("") != display_name {
+            changed.insert(0, "display_name");
+        }
         sqlx::query(
-            "INSERT INTO calendar_settings (id, settings_json, revision, updated_at_ms, updated_by) \
-             VALUES (1, ?1, ?2, ?3, ?4) \
-             ON CONFLICT (id) DO UPDATE SET settings_json = excluded.settings_json, \
-             revision = excluded.revision, updated_at_ms = excluded.updated_at_ms, \
-             updated_by = excluded.updated_by",
+            "INSERT INTO sources (id, display_name, settings_json, revision, updated_at_ms, updated_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, \
+             settings_json = excluded.settings_json, revision = excluded.revision, \
+             updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by",
         )
+        .bind(id)
+        .bind(&display_name)
         .bind(&view_json)
         .bind(revision)
         .bind(now)
@@ -96,7 +200,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for field in SecretField::ALL {
-            let slot = slot(field);
+            let slot = slot(id, field);
             match settings.secret(field) {
                 Some(secret) => {
                     let sealed = self
@@ -122,25 +226,101 @@ impl Store {
                 }
             }
         }
-        let fields_json = serde_json::to_string(&changed)
-            .map_err(|e| StoreError::corrupt_json("audit fields", &e))?;
-        sqlx::query(
-            "INSERT INTO settings_audit (at_ms, actor, subject, revision, fields) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(now)
-        .bind(actor)
-        .bind(SUBJECT)
-        .bind(revision)
-        .bind(fields_json)
-        .execute(&mut *tx)
-        .await?;
+        audit(&mut tx, now, actor, &subject(id), revision, &changed).await?;
         tx.commit().await?;
         Ok(SettingsSaved {
             revision,
             at: timestamp(now, "save time")?,
             changed_fields: changed.into_iter().map(str::to_string).collect(),
         })
+    }
+
+    /// Deletes source `id` with its sealed secrets and an audit row, unless the saved routing
+    /// names it ([`StoreError::InUse`]). Returns whether it existed.
+    pub async fn delete_source(&self, id: &str, actor: &str) -> Result<bool> {
+        check_actor(actor)?;
+        check_source_id(id)?;
+        let now = now_ms();
+        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
+        let routing = load_routing_in(&mut tx).await?.unwrap_or_default();
+        if routing.names(id) {
+            return Err(StoreError::InUse {
+                what: format!("source {id}"),
+                by: "the routing table".to_string(),
+            });
+        }
+        let revision: Option<(i64,)> = sqlx::query_as("SELECT revision FROM sources WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((revision,)) = revision else {
+            return Ok(false);
+        };
+        sqlx::query("DELETE FROM sources WHERE id = ?1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for field in SecretField::ALL {
+            sqlx::query("DELETE FROM secrets WHERE slot = ?1")
+                .bind(slot(id, field))
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit(&mut tx, now, actor, &subject(id), revision + 1, &["deleted"]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The saved routing table, or `None` before the first save (everything to `default`).
+    pub async fn load_routing(&self) -> Result<Option<RoutingTable>> {
+        let mut tx = self.sqlite().begin().await?;
+        let routing = load_routing_in(&mut tx).await?;
+        tx.commit().await?;
+        Ok(routing)
+    }
+
+    /// Saves a routing table already checked by the caller, with an audit row. Every source it
+    /// names must exist at the moment of saving (checked in the same transaction, so a source
+    /// deleted meanwhile is not routed to): else [`StoreError::InvalidInput`].
+    pub async fn save_routing(&self, routing: &RoutingTable, actor: &str) -> Result<i64> {
+        check_actor(actor)?;
+        let json = serde_json::to_string(routing)
+            .map_err(|e| StoreError::corrupt_json("routing being saved", &e))?;
+        let now = now_ms();
+        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM sources")
+            .fetch_all(&mut *tx)
+            .await?;
+        let exists = |id: &str| id == DEFAULT_SOURCE_ID || ids.iter().any(|(k,)| k == id);
+        let mut named = std::iter::once(&routing.default)
+            .chain(routing.domains.values())
+            .chain(routing.mailboxes.values());
+        if let Some(missing) = named.find(|id| !exists(id)) {
+            return Err(StoreError::InvalidInput {
+                what: "routing",
+                reason: format!("no source has the id {missing}"),
+            });
+        }
+        let previous: Option<(i64,)> = sqlx::query_as("SELECT revision FROM routing WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        let revision = previous.map_or(1, |(r,)| r + 1);
+        sqlx::query(
+            "INSERT INTO routing (id, routing_json, revision, updated_at_ms, updated_by) \
+             VALUES (1, ?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET routing_json = excluded.routing_json, \
+             revision = excluded.revision, updated_at_ms = excluded.updated_at_ms, \
+             updated_by = excluded.updated_by",
+        )
+        .bind(&json)
+        .bind(revision)
+        .bind(now)
+        .bind(actor)
+        .execute(&mut *tx)
+        .await?;
+        audit(&mut tx, now, actor, ROUTING_SUBJECT, revision, &["routing"]).await?;
+        tx.commit().await?;
+        Ok(revision)
     }
 
     /// The newest audit entries first.
@@ -167,20 +347,31 @@ impl Store {
             .collect()
     }
 
-    async fn load_settings_in(
+    async fn load_source_in(
         &self,
         tx: &mut Transaction<'static, Sqlite>,
-    ) -> Result<Option<StoredCalendarSettings>> {
-        let row: Option<(String, i64, i64, String)> = sqlx::query_as(
-            "SELECT settings_json, revision, updated_at_ms, updated_by FROM calendar_settings WHERE id = 1",
+        id: &str,
+    ) -> Result<Option<StoredSource>> {
+        let row: Option<SourceRow> = sqlx::query_as(
+            "SELECT id, display_name, settings_json, revision, updated_at_ms, updated_by \
+             FROM sources WHERE id = ?1",
         )
+        .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
-        let Some((json, revision, updated_at_ms, updated_by)) = row else {
-            return Ok(None);
-        };
+        match row {
+            Some(row) => Ok(Some(self.source_from_row(tx, row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn source_from_row(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        (id, display_name, json, revision, updated_at_ms, updated_by): SourceRow,
+    ) -> Result<StoredSource> {
         let view: CalendarSettingsView = serde_json::from_str(&json)
-            .map_err(|e| StoreError::corrupt_json("calendar settings", &e))?;
+            .map_err(|e| StoreError::corrupt_json(format!("settings of source {id}"), &e))?;
         let mut secrets = SettingsSecrets::default();
         for field in SecretField::ALL {
             let expected = match field {
@@ -191,7 +382,7 @@ impl Store {
             if !expected {
                 continue;
             }
-            let slot = slot(field);
+            let slot = slot(&id, field);
             let sealed: Option<(Vec<u8>,)> =
                 sqlx::query_as("SELECT sealed FROM secrets WHERE slot = ?1")
                     .bind(&slot)
@@ -208,13 +399,49 @@ impl Store {
                 std::str::from_utf8(&clear).map_err(|_| StoreError::Undecryptable { slot })?;
             secrets.set(field, Some(SecretString::from(text)));
         }
-        Ok(Some(StoredCalendarSettings {
+        Ok(StoredSource {
+            id,
+            display_name,
             settings: CalendarSettings::from_view(view, secrets),
             revision,
             updated_at: timestamp(updated_at_ms, "settings update time")?,
             updated_by,
-        }))
+        })
     }
+}
+
+async fn load_routing_in(tx: &mut Transaction<'static, Sqlite>) -> Result<Option<RoutingTable>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT routing_json FROM routing WHERE id = 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|(json,)| {
+        serde_json::from_str(&json).map_err(|e| StoreError::corrupt_json("routing", &e))
+    })
+    .transpose()
+}
+
+async fn audit(
+    tx: &mut Transaction<'static, Sqlite>,
+    now: i64,
+    actor: &str,
+    subject: &str,
+    revision: i64,
+    fields: &[&str],
+) -> Result<()> {
+    let fields_json =
+        serde_json::to_string(fields).map_err(|e| StoreError::corrupt_json("audit fields", &e))?;
+    sqlx::query(
+        "INSERT INTO settings_audit (at_ms, actor, subject, revision, fields) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(now)
+    .bind(actor)
+    .bind(subject)
+    .bind(revision)
+    .bind(fields_json)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn check_actor(actor: &str) -> Result<()> {

@@ -1304,3 +1304,135 @@ fn kill_9_during_a_burst_of_saves_keeps_the_last_acknowledged_one() {
         assert_eq!(audit[0].revision, loaded.revision);
     });
 }
+
+#[tokio::test]
+async fn sources_keep_their_own_settings_and_secrets() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    let (onprem, _) = validate_json(
+        &json!({"provider": "exchange", "grant_windows_auth": true,
+            "username": "CONTOSO\\svc", "password": "OnPrem-Pw-7f1e-never-clear",
+            "ews_url": "https://mail.contoso.com/EWS/Exchange.asmx"}),
+        &CalendarSettings::default(),
+    )
+    .expect("valid");
+    let online = settings_with_secrets();
+    store
+        .save_source("onprem", Some("  On premises "), &onprem, "admin")
+        .await
+        .expect("save onprem");
+    store
+        .save_calendar_settings(&online, "admin")
+        .await
+        .expect("save default");
+    let saved = store
+        .save_source("onprem", None, &onprem, "admin")
+        .await
+        .expect("save again");
+    assert_eq!(saved.revision, 2);
+    assert!(saved.changed_fields.is_empty(), "{:?}", saved.changed_fields);
+
+    let sources = store.load_sources().await.expect("load");
+    let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["default", "onprem"]);
+    assert_eq!(sources[1].display_name, "On premises", "kept by a save without a name");
+    let pw = |s: &StoredSource| {
+        s.settings
+            .secret(calgate_settings::SecretField::Password)
+            .map(|p| p.expose_secret().to_string())
+    };
+    assert_eq!(pw(&sources[1]).as_deref(), Some("OnPrem-Pw-7f1e-never-clear"));
+    assert_eq!(pw(&sources[0]).as_deref(), Some(PASSWORD));
+
+    // Odd ids are refused before anything is written.
+    for bad in ["", "On Prem", "../default", &"x".repeat(33)] {
+        let e = store.save_source(bad, None, &onprem, "admin").await;
+        assert!(matches!(e, Err(StoreError::InvalidInput { .. })), "{bad:?}: {e:?}");
+    }
+    assert_eq!(store.load_sources().await.expect("load").len(), 2);
+
+    // A routed source cannot go; once unrouted it goes with its secrets.
+    let routing: calgate_settings::RoutingTable = serde_json::from_value(
+        json!({"default": "default", "domains": {"onprem.contoso.com": "onprem"}}),
+    )
+    .expect("table");
+    store.save_routing(&routing, "admin").await.expect("route");
+    let e = store.delete_source("onprem", "admin").await;
+    assert!(matches!(e, Err(StoreError::InUse { .. })), "{e:?}");
+    let ghost: calgate_settings::RoutingTable =
+        serde_json::from_value(json!({"default": "ghost"})).expect("table");
+    let e = store.save_routing(&ghost, "admin").await;
+    assert!(matches!(e, Err(StoreError::InvalidInput { .. })), "{e:?}");
+    assert_eq!(store.load_routing().await.expect("load"), Some(routing));
+    store
+        .save_routing(&calgate_settings::RoutingTable::default(), "admin")
+        .await
+        .expect("unroute");
+    assert!(store.delete_source("onprem", "admin").await.expect("delete"));
+    assert!(!store.delete_source("onprem", "admin").await.expect("gone"));
+    let slots: Vec<(String,)> = sqlx::query_as("SELECT slot FROM secrets ORDER BY slot")
+        .fetch_all(store.pool_for_tests())
+        .await
+        .expect("slots");
+    assert!(
+        slots.iter().all(|(s,)| s.starts_with("calendar_settings.")),
+        "{slots:?}"
+    );
+    let audit = store.recent_audit(10).await.expect("audit");
+    assert_eq!(audit[0].subject, "source:onprem");
+    assert_eq!(audit[0].fields, ["deleted"]);
+    assert!(audit.iter().any(|a| a.subject == "routing"));
+}
+
+/// A data directory written by release 0.1.0 (one source, schema 2) opens: its settings become
+/// the source `default` with their sealed password usable, and nothing else is lost.
+#[tokio::test]
+async fn a_database_of_release_0_1_0_upgrades_in_place() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../calgate-testkit/fixtures/db-0.1.0-single-source");
+    let dir = data_dir();
+    for file in ["calgate.db", "secret.key"] {
+        std::fs::copy(fixture.join(file), dir.path().join(file)).expect("copy fixture");
+    }
+    std::fs::set_permissions(
+        dir.path().join("secret.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let store = Store::open(dir.path()).await.expect("open the old database");
+    let sources = store.load_sources().await.expect("sources");
+    assert_eq!(sources.len(), 1);
+    let default = &sources[0];
+    assert_eq!(default.id, "default");
+    assert_eq!(default.revision, 1);
+    assert_eq!(default.updated_by, "api-token:fixture");
+    let view = default.settings.view();
+    assert_eq!(
+        view.ews_url.as_ref().map(ToString::to_string).as_deref(),
+        Some("https://mail.contoso.com/EWS/Exchange.asmx")
+    );
+    assert_eq!(view.refresh_interval_s, 120);
+    assert_eq!(
+        default
+            .settings
+            .secret(calgate_settings::SecretField::Password)
+            .map(|p| p.expose_secret().to_string())
+            .as_deref(),
+        Some("Fixture-Passw0rd!")
+    );
+    assert_eq!(store.load_routing().await.expect("routing"), None);
+    let people = store.list_people().await.expect("people");
+    let emails: Vec<&str> = people.iter().map(|p| p.email.as_str()).collect();
+    assert_eq!(emails, ["ann.lee@contoso.com", "bob.ruiz@contoso.com"]);
+    assert_eq!(store.search_people("lee", 10).await.expect("search").len(), 1);
+    let tokens = store.list_api_tokens().await.expect("tokens");
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].label, "fixture");
+    assert!(
+        store
+            .verify_admin_password("admin", &SecretString::from("DErwyJQN39jmi6KFxVvJ"))
+            .await
+            .expect("verify")
+    );
+    assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
+}
