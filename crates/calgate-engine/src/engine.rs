@@ -245,6 +245,18 @@ impl Engine {
         ));
     }
 
+    /// Stops using source `id` (given a runner when new) because its settings cannot work;
+    /// its health says why.
+    pub fn misconfigure_for(&self, id: SourceId, code: Code, message: &str, options: EngineOptions) {
+        self.replace_source_for(id.clone(), None, options.clone());
+        let _ = self.commands.send(Command::Misconfigured(
+            id,
+            code.to_string(),
+            message.to_string(),
+            Box::new(options),
+        ));
+    }
+
     /// Hot-swaps the default source (new settings or credentials). Requests in flight with the
     /// old one are dropped and their answers ignored; the old credentials are not used again.
     pub fn replace_source(&self, source: Option<Arc<dyn CalendarSource>>, options: EngineOptions) {

@@ -140,14 +140,22 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         .await
         .context("restoring the sign-in state")?;
 
-    let settings = store
-        .load_calendar_settings()
-        .await?
-        .map(|s| s.settings)
-        .unwrap_or_default();
+    let configured = crate::state::Configured {
+        sources: store
+            .load_sources()
+            .await?
+            .into_iter()
+            .map(|s| crate::state::SourceConfig {
+                id: s.id,
+                display_name: s.display_name,
+                settings: s.settings,
+            })
+            .collect(),
+        routing: store.load_routing().await?.unwrap_or_default(),
+    };
     let app = Arc::new(AppState::new(
         store,
-        settings.clone(),
+        configured,
         config.site_time_zone.clone(),
         config.source.clone(),
         config.engine_override.clone(),
@@ -179,7 +187,7 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    app.apply_settings(settings);
+    app.apply_all();
     // After the source is in place: mailboxes whose saved data is still fresh are asked again
     // when due, not all at once.
     app.engine()

@@ -13,6 +13,7 @@ pub mod server;
 pub mod sessions;
 pub mod signin_limit;
 pub mod signin_store;
+pub mod sources;
 pub mod state;
 pub mod store_probe;
 pub mod tokens;

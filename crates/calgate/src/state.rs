@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use calgate_engine::{CalendarSource, Engine, EngineOptions};
-use calgate_settings::CalendarSettings;
+use calgate_settings::{CalendarSettings, DEFAULT_SOURCE_ID, RoutingTable};
 use calgate_store::{Store, StoreError, WatchedPerson};
 
 use crate::metrics::GatewayMetrics;
@@ -41,9 +41,14 @@ impl std::fmt::Debug for SourceMode {
 pub struct AppState {
     pub store: Store,
     engine: Engine,
-    settings: RwLock<CalendarSettings>,
+    /// Every configured source by id; `default` is always there (maybe unconfigured).
+    pub(crate) sources: RwLock<std::collections::BTreeMap<String, SourceConfig>>,
+    /// Which source serves which mailboxes.
+    pub(crate) routing: RwLock<RoutingTable>,
+    /// Serialises changes to sources and routing (each is a store write plus an engine swap).
+    pub(crate) config_lock: tokio::sync::Mutex<()>,
     options: RwLock<EngineOptions>,
-    site_time_zone: jiff::tz::TimeZone,
+    pub(crate) site_time_zone: jiff::tz::TimeZone,
     source_mode: SourceMode,
     pub sign_in: calgate_sources::SignInContext,
     /// The device-code sign-in in progress (portal and API).
@@ -79,23 +84,34 @@ pub fn engine_options(settings: &CalendarSettings, tz: &jiff::tz::TimeZone) -> E
 
 impl AppState {
     /// The state around `store`, with an engine started (without a source) on the options for
-    /// `settings`; [`AppState::apply_settings`] gives it its source.
+    /// the default source's settings; [`AppState::apply_all`] gives it its sources.
     pub fn new(
         store: Store,
-        settings: CalendarSettings,
+        configured: Configured,
         site_time_zone: jiff::tz::TimeZone,
         source_mode: SourceMode,
         options_override: Option<EngineOptions>,
         sign_in: calgate_sources::SignInContext,
         limits: crate::config::ServerLimits,
     ) -> AppState {
+        let mut sources = std::collections::BTreeMap::new();
+        for source in configured.sources {
+            sources.insert(source.id.clone(), source);
+        }
+        let default = sources
+            .entry(DEFAULT_SOURCE_ID.to_string())
+            .or_insert_with(|| SourceConfig::unconfigured(DEFAULT_SOURCE_ID))
+            .settings
+            .clone();
         let options = options_override
             .clone()
-            .unwrap_or_else(|| engine_options(&settings, &site_time_zone));
+            .unwrap_or_else(|| engine_options(&default, &site_time_zone));
         AppState {
             store,
             engine: Engine::start(None, options.clone()),
-            settings: RwLock::new(settings),
+            sources: RwLock::new(sources),
+            routing: RwLock::new(configured.routing),
+            config_lock: tokio::sync::Mutex::new(()),
             options: RwLock::new(options),
             site_time_zone,
             source_mode,
@@ -124,11 +140,11 @@ impl AppState {
             .clone()
     }
 
+    /// The settings of the source `default` (what `/api/v1/settings/calendar` configures).
     pub fn settings(&self) -> CalendarSettings {
-        self.settings
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.source(DEFAULT_SOURCE_ID)
+            .map(|s| s.settings)
+            .unwrap_or_default()
     }
 
     /// Data older than this is shown as stale (and turns unknown at the status's own limit).
@@ -144,41 +160,61 @@ impl AppState {
         self.ready.load(Ordering::Relaxed)
     }
 
-    /// Applies new settings: the engine switches source at once; the old credentials are not
-    /// used again (requests in flight with them are dropped).
+    /// Applies new settings to the source `default`: the engine switches source at once; the
+    /// old credentials are not used again (requests in flight with them are dropped).
     pub fn apply_settings(&self, settings: CalendarSettings) {
+        self.sources_mut()
+            .entry(DEFAULT_SOURCE_ID.to_string())
+            .or_insert_with(|| SourceConfig::unconfigured(DEFAULT_SOURCE_ID))
+            .settings = settings.clone();
+        self.apply_source(DEFAULT_SOURCE_ID, &settings);
+    }
+
+    /// Hands the engine every configured source and the routing table (at start).
+    pub fn apply_all(&self) {
+        for source in self.sources() {
+            self.apply_source(&source.id, &source.settings);
+        }
+        self.engine.set_routing(engine_routing(&self.routing()));
+    }
+
+    /// Builds source `id` from `settings` and swaps it into the engine (or tells the engine why
+    /// it cannot run). The default source's settings also set the engine's options.
+    pub(crate) fn apply_source(&self, id: &str, settings: &CalendarSettings) {
         let options = self
             .options_override
             .clone()
-            .unwrap_or_else(|| engine_options(&settings, &self.site_time_zone));
+            .unwrap_or_else(|| engine_options(settings, &self.site_time_zone));
+        if id != DEFAULT_SOURCE_ID {
+            let id = calgate_engine::SourceId::new(id);
+            match calgate_sources::build_active(settings, &self.sign_in) {
+                Ok(source) => self.engine.replace_source_for(id, Some(source), options),
+                Err(why) => self
+                    .engine
+                    .misconfigure_for(id, why.code, &why.message, options),
+            }
+            return;
+        }
         *self.options.write().unwrap_or_else(|e| e.into_inner()) = options.clone();
         match &self.source_mode {
             SourceMode::Fixed(source) => self.engine.replace_source(source.clone(), options),
-            SourceMode::FromSettings => {
-                match calgate_sources::build_active(&settings, &self.sign_in) {
-                    Ok(source) => self.engine.replace_source(Some(source), options),
-                    Err(why) => self.engine.misconfigure(why.code, &why.message, options),
-                }
-            }
+            SourceMode::FromSettings => match calgate_sources::build_active(settings, &self.sign_in)
+            {
+                Ok(source) => self.engine.replace_source(Some(source), options),
+                Err(why) => self.engine.misconfigure(why.code, &why.message, options),
+            },
         }
-        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
     }
 
-    /// Saves validated settings with an audit row naming `actor`, then applies them.
+    /// Saves validated settings for the source `default` with an audit row naming `actor`,
+    /// then applies them.
     pub async fn save_settings(
         &self,
         settings: CalendarSettings,
         actor: &str,
     ) -> Result<(), calgate_store::StoreError> {
-        let saved = self.store.save_calendar_settings(&settings, actor).await?;
-        tracing::info!(
-            revision = saved.revision,
-            fields = ?saved.changed_fields,
-            actor = %actor,
-            "calendar settings saved"
-        );
-        self.apply_settings(settings);
-        Ok(())
+        self.save_source(DEFAULT_SOURCE_ID, None, settings, actor)
+            .await
     }
 
     pub async fn person(&self, email: &str) -> Result<Option<Person>, StoreError> {
@@ -221,6 +257,44 @@ impl AppState {
         }
         Ok(removed)
     }
+}
+
+/// What the store holds about sources and routing, read at start.
+#[derive(Debug, Default)]
+pub struct Configured {
+    pub sources: Vec<SourceConfig>,
+    pub routing: RoutingTable,
+}
+
+/// One configured source: id, display name and settings.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub id: String,
+    pub display_name: String,
+    pub settings: CalendarSettings,
+}
+
+impl SourceConfig {
+    /// A source with default (unconfigured: provider none) settings.
+    pub fn unconfigured(id: &str) -> SourceConfig {
+        SourceConfig {
+            id: id.to_string(),
+            display_name: String::new(),
+            settings: CalendarSettings::default(),
+        }
+    }
+}
+
+/// The engine's routing for a checked table.
+pub(crate) fn engine_routing(table: &RoutingTable) -> calgate_engine::Routing {
+    let mut routing = calgate_engine::Routing::new().with_default(table.default.as_str());
+    for (domain, id) in &table.domains {
+        routing.set_domain(domain, id.as_str());
+    }
+    for (mailbox, id) in &table.mailboxes {
+        routing.assign(mailbox, id.as_str());
+    }
+    routing
 }
 
 fn to_person(p: WatchedPerson) -> Person {
