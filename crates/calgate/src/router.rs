@@ -126,6 +126,17 @@ pub fn router(app: Arc<AppState>) -> Router {
         )
         .route("/api/v1/settings/calendar/test", post(api::settings::test))
         .route("/api/v1/source/retry", post(api::signin::retry))
+        .route("/api/v1/sources", get(api::sources::list))
+        .route(
+            "/api/v1/sources/{id}",
+            axum::routing::put(api::sources::put).delete(api::sources::delete),
+        )
+        .route("/api/v1/sources/{id}/test", post(api::sources::test))
+        .route("/api/v1/sources/{id}/retry", post(api::sources::retry))
+        .route(
+            "/api/v1/routing",
+            get(api::routing::get).put(api::routing::put),
+        )
         .route(
             "/api/v1/tokens",
             get(api::tokens::list).post(api::tokens::create),

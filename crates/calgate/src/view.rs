@@ -69,6 +69,8 @@ pub struct PersonView {
     pub email: String,
     pub name: Option<String>,
     pub extension: Option<String>,
+    /// The id of the calendar source that serves this person (by the routing table).
+    pub source: String,
     pub status: StatusView,
     pub today: Vec<TimelineEntry>,
     pub out_of_office: Option<OutOfOfficeView>,
@@ -97,6 +99,7 @@ pub fn status_view(entry: Option<&PersonEntry>) -> StatusView {
 /// as `options` say.
 pub fn person_view(
     person: &Person,
+    source: String,
     entry: Option<&PersonEntry>,
     options: &EngineOptions,
     now: Timestamp,
@@ -107,6 +110,7 @@ pub fn person_view(
         email: person.email.clone(),
         name: person.name.clone(),
         extension: person.extension.clone(),
+        source,
         status: status_view(entry),
         today: availability
             .map(|a| today(a, now, &options.site_time_zone, &options.status))

@@ -4,8 +4,10 @@
 pub mod health;
 pub mod openapi;
 pub mod people;
+pub mod routing;
 pub mod settings;
 pub mod signin;
+pub mod sources;
 pub mod stream;
 pub mod tokens;
 

@@ -7,6 +7,9 @@
 use axum::Json;
 use serde_json::{Value, json};
 
+/// The shape of a source id.
+const SOURCE_ID_PATTERN: &str = "^[a-z0-9-]{1,32}$";
+
 fn error_ref() -> Value {
     json!({"$ref": "#/components/schemas/Error"})
 }
@@ -54,6 +57,7 @@ pub fn document() -> Value {
     let with_body_errors = |responses: Value| with(with_errors(responses), &body_errors);
     let person_summary = json!({"type": "object", "required": ["email", "status"], "properties": {
         "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "extension": {"type": ["string", "null"]},
+        "source": {"type": "string", "description": "the id of the calendar source that serves this person"},
         "status": {"$ref": "#/components/schemas/Status"}}});
     // One server-sent event: `snapshot` first (and after a client fell behind), then `status`.
     let status_ref = json!({"$ref": "#/components/schemas/Status"});
@@ -73,6 +77,7 @@ pub fn document() -> Value {
         event("status", json!({"type": "object", "required": ["email", "status", "at"], "properties": {
             "email": {"type": "string"}, "status": status_ref, "at": {"type": "string", "format": "date-time"}}}))
     ]});
+    let source_id = json!({"name": "id", "in": "path", "required": true, "description": "the source id: 1 to 32 of a-z, 0-9 and -", "schema": {"type": "string", "pattern": SOURCE_ID_PATTERN}});
     let test_answer = json!({"type": "object", "required": ["ok", "mailbox", "provider", "elapsed_ms"], "properties": {
         "ok": {"type": "boolean"}, "mailbox": {"type": "string"}, "provider": {"type": "string"},
         "status": {"$ref": "#/components/schemas/Status"}, "events_today": {"type": "integer", "minimum": 0},
@@ -105,6 +110,7 @@ pub fn document() -> Value {
                     "extension": {"type": ["string", "null"], "maxLength": 32, "description": "printable characters"}}},
                 "Person": {"type": "object", "properties": {
                     "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "extension": {"type": ["string", "null"]},
+                    "source": {"type": "string", "description": "the id of the calendar source that serves this person"},
                     "status": {"$ref": "#/components/schemas/Status"},
                     "today": {"type": "array", "items": {"type": "object"}},
                     "out_of_office": {"type": ["object", "null"]},
@@ -141,6 +147,25 @@ pub fn document() -> Value {
                     "role": {"type": "string", "enum": ["admin", "console"]},
                     "created_at": {"type": "string", "format": "date-time"},
                     "last_used_at": {"type": ["string", "null"], "format": "date-time"}}},
+                "SourceHealth": {"type": "object", "required": ["state", "since"], "properties": {
+                    "state": {"type": "string", "enum": ["starting", "ok", "degraded", "throttled", "auth_failed", "unreachable", "misconfigured", "disabled"]},
+                    "code": {"type": ["string", "null"]}, "message": {"type": ["string", "null"]},
+                    "since": {"type": "string", "format": "date-time"},
+                    "next_attempt": {"type": ["string", "null"], "format": "date-time"},
+                    "last_success": {"type": ["string", "null"], "format": "date-time"}}},
+                "Source": {"type": "object", "required": ["id", "display_name", "settings"], "properties": {
+                    "id": {"type": "string", "pattern": SOURCE_ID_PATTERN},
+                    "display_name": {"type": "string"},
+                    "settings": {"$ref": "#/components/schemas/Settings"},
+                    "health": {"oneOf": [{"$ref": "#/components/schemas/SourceHealth"}, {"type": "null"}]}}},
+                "SourceSaved": {"type": "object", "required": ["id", "display_name", "settings", "warnings"], "properties": {
+                    "id": {"type": "string"}, "display_name": {"type": "string"},
+                    "settings": {"$ref": "#/components/schemas/Settings"},
+                    "warnings": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}},
+                "Routing": {"type": "object", "additionalProperties": false, "description": "a mailbox's own route beats its domain's, which beats the default; every route names a configured source", "properties": {
+                    "default": {"type": "string", "pattern": SOURCE_ID_PATTERN},
+                    "domains": {"type": "object", "additionalProperties": {"type": "string", "pattern": SOURCE_ID_PATTERN}},
+                    "mailboxes": {"type": "object", "additionalProperties": {"type": "string", "pattern": SOURCE_ID_PATTERN}}}},
                 "SettingsAnswer": {"type": "object", "properties": {
                     "settings": {"$ref": "#/components/schemas/Settings"},
                     "warnings": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}}
@@ -197,11 +222,42 @@ pub fn document() -> Value {
                     "responses": with_body_errors(json!({"200": merge(json!({"description": "saved"}), json_body(json!({"$ref": "#/components/schemas/SettingsAnswer"}))), "422": error("invalid_settings with field errors (and `field_codes`, e.g. `secret_reentry_required` when an address moved to another server without its secret entered again); nothing saved")}))}},
             "/api/v1/settings/calendar/test": {"post": {"summary": "Test the saved settings against one mailbox (admin)",
                 "requestBody": request_body(json!({"type": "object", "required": ["mailbox"], "properties": {"mailbox": {"type": "string", "format": "email"}}})),
-                "responses": with_body_errors(json!({"200": merge(json!({"description": "what happened: ok with a sample status, or a code and message"}), json_body(test_answer)),
+                "responses": with_body_errors(json!({"200": merge(json!({"description": "what happened: ok with a sample status, or a code and message"}), json_body(test_answer.clone())),
                     "422": error("the mailbox is not an email address (`invalid_request`), or the body does not have the documented shape"),
                     "429": error("more than 6 tests in a minute (`too_many_tests`, with Retry-After)")}))}},
             "/api/v1/source/retry": {"post": {"summary": "Retry now (admin): one immediate attempt with the current credentials, also while the lockout guard holds them",
                 "responses": with_errors(json!({"200": merge(json!({"description": "how many sign-ins may try once"}), json_body(json!({"type": "object", "properties": {"credentials": {"type": "integer"}}})))}))}},
+            "/api/v1/sources": {"get": {"summary": "Every calendar source with its settings and health, `default` first (admin)",
+                "responses": with_errors(json!({"200": merge(json!({"description": "sources"}), json_body(json!({"type": "array", "items": {"$ref": "#/components/schemas/Source"}})))}))}},
+            "/api/v1/sources/{id}": {
+                "parameters": [source_id.clone()],
+                "put": {"summary": "Create or replace a source (admin): the settings object of `/api/v1/settings/calendar` with an optional `display_name`; absent fields keep their values",
+                    "requestBody": request_body(json!({"$ref": "#/components/schemas/Settings"})),
+                    "responses": with_body_errors(json!({"200": merge(json!({"description": "replaced"}), json_body(json!({"$ref": "#/components/schemas/SourceSaved"}))),
+                        "201": merge(json!({"description": "created"}), json_body(json!({"$ref": "#/components/schemas/SourceSaved"}))),
+                        "422": error("an id outside [a-z0-9-]{1,32} (`invalid_source_id`), or invalid settings (`invalid_settings` with field errors); nothing saved")}))},
+                "delete": {"summary": "Remove a source and its sealed secrets (admin); `default` is reset to unconfigured",
+                    "responses": with_errors(json!({"204": {"description": "removed"}, "404": error("no such source"),
+                        "409": error("the routing table still names it (`source_in_use`)"),
+                        "422": error("an id outside [a-z0-9-]{1,32} (`invalid_source_id`)")}))}},
+            "/api/v1/sources/{id}/test": {"parameters": [source_id.clone()],
+                "post": {"summary": "Test a source's saved settings against one mailbox (admin)",
+                "requestBody": request_body(json!({"type": "object", "required": ["mailbox"], "properties": {"mailbox": {"type": "string", "format": "email"}}})),
+                "responses": with_body_errors(json!({"200": merge(json!({"description": "what happened"}), json_body(test_answer.clone())),
+                    "404": error("no such source"),
+                    "422": error("an id outside [a-z0-9-]{1,32}, the mailbox is not an email address, or the body does not have the documented shape"),
+                    "429": error("more than 6 tests in a minute (`too_many_tests`, with Retry-After)")}))}},
+            "/api/v1/sources/{id}/retry": {"parameters": [source_id],
+                "post": {"summary": "Retry now for one source (admin)",
+                "responses": with_errors(json!({"200": merge(json!({"description": "how many sign-ins may try once"}), json_body(json!({"type": "object", "properties": {"credentials": {"type": "integer"}}}))),
+                    "404": error("no such source"), "422": error("an id outside [a-z0-9-]{1,32}")}))}},
+            "/api/v1/routing": {
+                "get": {"summary": "Which source serves which mailboxes (admin)",
+                    "responses": with_errors(json!({"200": merge(json!({"description": "the routing table"}), json_body(json!({"$ref": "#/components/schemas/Routing"})))}))},
+                "put": {"summary": "Replace the routing table (admin); mailboxes move to their new source at once",
+                    "requestBody": request_body(json!({"$ref": "#/components/schemas/Routing"})),
+                    "responses": with_body_errors(json!({"200": merge(json!({"description": "saved, as stored (lower-cased, domains without @)"}), json_body(json!({"$ref": "#/components/schemas/Routing"}))),
+                        "422": error("a route to an unknown source, a malformed domain or address (`invalid_routing`, with field errors), or the body does not have the documented shape; nothing saved")}))}},
             "/api/v1/signin/device-code": {
                 "post": {"summary": "Start a device-code sign-in to Entra ID for the saved tenant and app (admin); polling runs in the background",
                     "responses": with_errors(json!({"201": merge(json!({"description": "the code to enter and where"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"}))), "409": error("tenant or client ID not saved, or the saved connection settings are unusable"), "422": error("Entra ID refused"), "502": error("Entra ID could not be reached or failed")}))},

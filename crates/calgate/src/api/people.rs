@@ -25,6 +25,8 @@ pub struct PersonSummary {
     pub email: String,
     pub name: Option<String>,
     pub extension: Option<String>,
+    /// The id of the calendar source that serves this person.
+    pub source: String,
     pub status: StatusView,
 }
 
@@ -43,6 +45,7 @@ pub async fn list(
         .into_iter()
         .map(|p| PersonSummary {
             status: status_view(board.get(&p.email).as_ref()),
+            source: app.source_of(&p.email),
             email: p.email,
             name: p.name,
             extension: p.extension,
@@ -66,6 +69,7 @@ pub async fn get(
     let entry = app.engine().board().get(&email);
     Ok(Json(person_view(
         &person,
+        app.source_of(&email),
         entry.as_ref(),
         &app.options(),
         now,

@@ -66,7 +66,17 @@ pub async fn test(
     State(app): State<Arc<AppState>>,
     Json(req): Json<TestRequest>,
 ) -> Result<Json<TestAnswer>, ApiError> {
-    let mailbox = req.mailbox.trim().to_ascii_lowercase();
+    let settings = app.settings();
+    run_test(&app, &settings, &req.mailbox).await
+}
+
+/// A connection test of `settings` against `mailbox`, within the tests-per-minute limit.
+pub async fn run_test(
+    app: &AppState,
+    settings: &calgate_settings::CalendarSettings,
+    mailbox: &str,
+) -> Result<Json<TestAnswer>, ApiError> {
+    let mailbox = mailbox.trim().to_ascii_lowercase();
     if !crate::view::looks_like_email(&mailbox) {
         let mut e = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -90,8 +100,7 @@ pub async fn test(
         e.retry_after = Some(secs);
         return Err(e);
     }
-    let settings = app.settings();
     Ok(Json(
-        crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await,
+        crate::check::run(settings, &app.sign_in, &app.options(), &mailbox).await,
     ))
 }
