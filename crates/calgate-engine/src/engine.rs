@@ -247,7 +247,13 @@ impl Engine {
 
     /// Stops using source `id` (given a runner when new) because its settings cannot work;
     /// its health says why.
-    pub fn misconfigure_for(&self, id: SourceId, code: Code, message: &str, options: EngineOptions) {
+    pub fn misconfigure_for(
+        &self,
+        id: SourceId,
+        code: Code,
+        message: &str,
+        options: EngineOptions,
+    ) {
         self.replace_source_for(id.clone(), None, options.clone());
         let _ = self.commands.send(Command::Misconfigured(
             id,

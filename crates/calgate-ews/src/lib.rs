@@ -19,6 +19,8 @@ pub use availability::{
     AttendeeType, AvailabilityRequest, AvailabilityResponse, FreeBusyView, FreeBusyViewType,
     MAX_MAILBOXES_PER_REQUEST, MailboxBatch, RequestedView, read_availability_response,
 };
+/// The Exchange versions live in the core, so the settings name them without this crate.
+pub use calgate_core::ExchangeVersion;
 pub use envelope::{EwsRequest, Impersonation, ServerVersionInfo, SoapHeader};
 pub use error::{Action, AuthChallenge, EwsError, MailboxErrorKind, RetryAfter};
 pub use mail_tips::{
@@ -27,6 +29,4 @@ pub use mail_tips::{
 pub use resolve_names::{
     ResolveNamesRequest, ResolveNamesResponse, ResolvedMailbox, read_resolve_names_response,
 };
-/// The Exchange versions live in the core, so the settings name them without this crate.
-pub use calgate_core::ExchangeVersion;
 pub use xml::{MAX_BODY_BYTES, MAX_DEPTH};

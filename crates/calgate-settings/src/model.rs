@@ -1,8 +1,8 @@
 //! The settings themselves: the validated value the engine runs on, its secret parts, and the
 //! read-back view the API and the store serialize.
 
-use calgate_core::{Privacy, StatusRules};
 use calgate_core::ExchangeVersion;
+use calgate_core::{Privacy, StatusRules};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;

@@ -181,10 +181,7 @@ fn plausible_domain(domain: &str) -> bool {
 
 /// A key fit to name a field in an error: at most 80 characters, no control characters.
 fn printable(key: &str) -> String {
-    key.chars()
-        .filter(|c| !c.is_control())
-        .take(80)
-        .collect()
+    key.chars().filter(|c| !c.is_control()).take(80).collect()
 }
 
 #[cfg(test)]
@@ -196,14 +193,25 @@ mod tests {
         for good in ["default", "onprem", "m365-eu", "a", &"x".repeat(32)] {
             assert_eq!(source_id_problem(good), None, "{good}");
         }
-        for bad in ["", "OnPrem", "on prem", "on_prem", "../x", "ünï", &"x".repeat(33)] {
+        for bad in [
+            "",
+            "OnPrem",
+            "on prem",
+            "on_prem",
+            "../x",
+            "ünï",
+            &"x".repeat(33),
+        ] {
             assert!(source_id_problem(bad).is_some(), "{bad:?}");
         }
     }
 
     #[test]
     fn display_names_are_trimmed_and_bounded() {
-        assert_eq!(check_display_name("  On premises ").as_deref(), Ok("On premises"));
+        assert_eq!(
+            check_display_name("  On premises ").as_deref(),
+            Ok("On premises")
+        );
         assert!(check_display_name(&"é".repeat(64)).is_ok());
         assert!(check_display_name(&"é".repeat(65)).is_err());
         assert!(check_display_name("a\u{7}b").is_err());
@@ -236,7 +244,10 @@ mod tests {
         .unwrap();
         let errors = table.checked(["default"]).unwrap_err();
         assert_eq!(errors.code("default"), Some(UNKNOWN_SOURCE_CODE));
-        assert_eq!(errors.code("domains.fabrikam.com"), Some(UNKNOWN_SOURCE_CODE));
+        assert_eq!(
+            errors.code("domains.fabrikam.com"),
+            Some(UNKNOWN_SOURCE_CODE)
+        );
         assert!(errors.get("domains.not a domain").is_some());
         assert!(errors.get("mailboxes.no-at-sign").is_some());
         assert!(errors.get("mailboxes.ok@contoso.com").is_some());

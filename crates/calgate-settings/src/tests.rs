@@ -1,8 +1,8 @@
 //! Table-driven checks of every SPEC §3 rule, the update semantics, the field table, and that no
 //! output of the settings types ever carries a secret.
 
-use calgate_core::{Privacy, TentativeRule, WorkingElsewhereRule};
 use calgate_core::ExchangeVersion;
+use calgate_core::{Privacy, TentativeRule, WorkingElsewhereRule};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 

@@ -2,8 +2,8 @@
 //! value), set, or — for optional fields and secrets — cleared with `null` or `""`. Parsing
 //! reports type errors per field; the rules live in [`crate::validate`].
 
-use calgate_core::{Privacy, TentativeRule, WorkingElsewhereRule};
 use calgate_core::ExchangeVersion;
+use calgate_core::{Privacy, TentativeRule, WorkingElsewhereRule};
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 

@@ -116,15 +116,19 @@ impl FieldErrors {
 
     /// One line for the API's `message` and for logs.
     pub fn summary(&self) -> String {
-        self.summary_of("the settings")
+        self.summary_with("the settings were not saved")
     }
 
     /// One line saying `what` (e.g. "the routing") was not saved, and which fields are invalid.
     pub fn summary_of(&self, what: &str) -> String {
+        self.summary_with(&format!("{what} was not saved"))
+    }
+
+    fn summary_with(&self, lead: &str) -> String {
         let names: Vec<&str> = self.messages.keys().map(String::as_str).collect();
         match names.len() {
-            1 => format!("{what} was not saved: {} is invalid", names.join("")),
-            _ => format!("{what} was not saved: {} are invalid", names.join(", ")),
+            1 => format!("{lead}: {} is invalid", names.join("")),
+            _ => format!("{lead}: {} are invalid", names.join(", ")),
         }
     }
 

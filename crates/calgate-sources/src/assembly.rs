@@ -1,6 +1,7 @@
 //! Turns the settings of one source into a calendar source for the engine: the one place that
 //! builds sources, for the gateway (its engine and its connection test) and the test kit.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,18 +41,19 @@ impl NotConfigured {
 /// What every source shares across settings changes: the lockout guard (one for the gateway,
 /// so its state persists in one piece and a credential quarantined before a change stays
 /// quarantined), where refresh tokens are kept, the sign-ins of the source the engine runs now
-/// ("Retry now" acts on them; a settings change retires them) and a completed device-code
-/// sign-in.
+/// per source id ("Retry now" acts on them; a change of that source's settings retires them)
+/// and a completed device-code sign-in.
 #[derive(Debug, Clone)]
 pub struct SignInContext {
     pub guard: Arc<LockoutGuard>,
     pub refresh_tokens: Arc<dyn RefreshTokenStore>,
-    /// The sign-ins of the engine's current source.
-    pub active: Arc<Mutex<Vec<Authorizer>>>,
+    /// The sign-ins of the engine's current sources, by source id.
+    active: Arc<Mutex<BTreeMap<String, Vec<Authorizer>>>>,
     /// The admin's device-code sign-in for EWS, used instead of the stored password.
     pub device_code: Arc<Mutex<Option<DeviceCodeSignIn>>>,
-    /// Builds through this context replace `active` (the engine's source, not a connection test).
-    records_active: bool,
+    /// Builds through this context replace the sign-ins of this source id in `active` (the
+    /// engine's source, not a connection test).
+    records_for: Option<String>,
 }
 
 /// A completed device-code sign-in: which tenant and app it belongs to and what names its
@@ -75,7 +77,7 @@ impl SignInContext {
             refresh_tokens,
             active: Arc::default(),
             device_code: Arc::default(),
-            records_active: false,
+            records_for: None,
         }
     }
 
@@ -98,43 +100,66 @@ impl SignInContext {
         TokenSource::new(http, oauth, self.guard.clone(), self.refresh_tokens.clone())
     }
 
-    /// "Retry now": one immediate attempt for every sign-in of the current source.
-    pub fn retry_now(&self) -> usize {
-        let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
-        for authorizer in active.iter() {
-            authorizer.retry_now();
-        }
-        active.len()
+    fn active(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<Authorizer>>> {
+        self.active.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Retires the current source's sign-ins: none of them sends anything again.
-    fn retire_active(&self) {
-        let old = std::mem::take(&mut *self.active.lock().unwrap_or_else(|e| e.into_inner()));
+    /// "Retry now": one immediate attempt for every sign-in of every current source.
+    pub fn retry_now(&self) -> usize {
+        let active = self.active();
+        let mut n = 0;
+        for authorizer in active.values().flatten() {
+            authorizer.retry_now();
+            n += 1;
+        }
+        n
+    }
+
+    /// "Retry now" for the sign-ins of source `id` only.
+    pub fn retry_now_for(&self, id: &str) -> usize {
+        let active = self.active();
+        let mut n = 0;
+        for authorizer in active.get(id).into_iter().flatten() {
+            authorizer.retry_now();
+            n += 1;
+        }
+        n
+    }
+
+    /// The sign-ins of every current source (tests count what they sent).
+    pub fn active_sign_ins(&self) -> Vec<Authorizer> {
+        self.active().values().flatten().cloned().collect()
+    }
+
+    /// Retires the sign-ins of source `id`: none of them sends anything again.
+    pub fn retire(&self, id: &str) {
+        let old = self.active().remove(id).unwrap_or_default();
         for authorizer in old {
             authorizer.retire();
         }
     }
 
     /// Names the sign-ins of the source being built; on the engine's build (`build_active`)
-    /// they become the ones "Retry now" acts on and the next settings change retires. Every
-    /// provider's arm calls it.
+    /// they become the ones "Retry now" acts on and the next change of that source retires.
+    /// Every provider's arm calls it.
     pub fn record(&self, authorizers: Vec<Authorizer>) {
-        if self.records_active {
-            *self.active.lock().unwrap_or_else(|e| e.into_inner()) = authorizers;
+        if let Some(id) = &self.records_for {
+            self.active().insert(id.clone(), authorizers);
         }
     }
 }
 
-/// Builds the engine's source for `settings`: the sign-ins of the previous source are retired
-/// first (SPEC §3: the old credentials are never used again), and the new ones become the
-/// target of "Retry now".
+/// Builds the engine's source `id` for `settings`: the sign-ins of that source's previous
+/// build are retired first (SPEC §3: the old credentials are never used again), and the new
+/// ones become the target of "Retry now". Other sources' sign-ins are untouched.
 pub fn build_active(
+    id: &str,
     settings: &CalendarSettings,
     sign_in: &SignInContext,
 ) -> Result<Arc<dyn CalendarSource>, NotConfigured> {
-    sign_in.retire_active();
+    sign_in.retire(id);
     let recording = SignInContext {
-        records_active: true,
+        records_for: Some(id.to_string()),
         ..sign_in.clone()
     };
     build(settings, &recording)

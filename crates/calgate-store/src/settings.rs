@@ -266,7 +266,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        audit(&mut tx, now, actor, &subject(id), revision + 1, &["deleted"]).await?;
+        audit(
+            &mut tx,
+            now,
+            actor,
+            &subject(id),
+            revision + 1,
+            &["deleted"],
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -1330,24 +1330,37 @@ async fn sources_keep_their_own_settings_and_secrets() {
         .await
         .expect("save again");
     assert_eq!(saved.revision, 2);
-    assert!(saved.changed_fields.is_empty(), "{:?}", saved.changed_fields);
+    assert!(
+        saved.changed_fields.is_empty(),
+        "{:?}",
+        saved.changed_fields
+    );
 
     let sources = store.load_sources().await.expect("load");
     let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["default", "onprem"]);
-    assert_eq!(sources[1].display_name, "On premises", "kept by a save without a name");
+    assert_eq!(
+        sources[1].display_name, "On premises",
+        "kept by a save without a name"
+    );
     let pw = |s: &StoredSource| {
         s.settings
             .secret(calgate_settings::SecretField::Password)
             .map(|p| p.expose_secret().to_string())
     };
-    assert_eq!(pw(&sources[1]).as_deref(), Some("OnPrem-Pw-7f1e-never-clear"));
+    assert_eq!(
+        pw(&sources[1]).as_deref(),
+        Some("OnPrem-Pw-7f1e-never-clear")
+    );
     assert_eq!(pw(&sources[0]).as_deref(), Some(PASSWORD));
 
     // Odd ids are refused before anything is written.
     for bad in ["", "On Prem", "../default", &"x".repeat(33)] {
         let e = store.save_source(bad, None, &onprem, "admin").await;
-        assert!(matches!(e, Err(StoreError::InvalidInput { .. })), "{bad:?}: {e:?}");
+        assert!(
+            matches!(e, Err(StoreError::InvalidInput { .. })),
+            "{bad:?}: {e:?}"
+        );
     }
     assert_eq!(store.load_sources().await.expect("load").len(), 2);
 
@@ -1368,7 +1381,12 @@ async fn sources_keep_their_own_settings_and_secrets() {
         .save_routing(&calgate_settings::RoutingTable::default(), "admin")
         .await
         .expect("unroute");
-    assert!(store.delete_source("onprem", "admin").await.expect("delete"));
+    assert!(
+        store
+            .delete_source("onprem", "admin")
+            .await
+            .expect("delete")
+    );
     assert!(!store.delete_source("onprem", "admin").await.expect("gone"));
     let slots: Vec<(String,)> = sqlx::query_as("SELECT slot FROM secrets ORDER BY slot")
         .fetch_all(store.pool_for_tests())
@@ -1399,7 +1417,9 @@ async fn a_database_of_release_0_1_0_upgrades_in_place() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .expect("chmod");
-    let store = Store::open(dir.path()).await.expect("open the old database");
+    let store = Store::open(dir.path())
+        .await
+        .expect("open the old database");
     let sources = store.load_sources().await.expect("sources");
     assert_eq!(sources.len(), 1);
     let default = &sources[0];
@@ -1424,7 +1444,10 @@ async fn a_database_of_release_0_1_0_upgrades_in_place() {
     let people = store.list_people().await.expect("people");
     let emails: Vec<&str> = people.iter().map(|p| p.email.as_str()).collect();
     assert_eq!(emails, ["ann.lee@contoso.com", "bob.ruiz@contoso.com"]);
-    assert_eq!(store.search_people("lee", 10).await.expect("search").len(), 1);
+    assert_eq!(
+        store.search_people("lee", 10).await.expect("search").len(),
+        1
+    );
     let tokens = store.list_api_tokens().await.expect("tokens");
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].label, "fixture");

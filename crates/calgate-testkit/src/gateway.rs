@@ -102,6 +102,34 @@ impl TestGateway {
         }
     }
 
+    /// `method` of `path` as the admin with an optional JSON body: the status and the JSON answer
+    /// (`Null` for an empty or non-JSON one).
+    ///
+    /// # Panics
+    /// When the gateway cannot be reached.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.url());
+        let mut request = self.admin.request(method.clone(), &url);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let resp = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Adds people to the watch list by address, as the admin.
     ///
     /// # Panics
@@ -147,6 +175,18 @@ pub async fn spawn_gateway(
 /// Starts a gateway whose source comes from the settings saved through its API.
 pub async fn spawn_gateway_from_settings() -> TestGateway {
     spawn_gateway_with(SourceMode::FromSettings, None).await
+}
+
+/// Starts a gateway from the settings saved in `data_dir` (a data directory made beforehand,
+/// such as one written by an older release).
+pub async fn spawn_gateway_on(data_dir: tempfile::TempDir) -> TestGateway {
+    spawn_gateway_in(
+        data_dir,
+        SourceMode::FromSettings,
+        None,
+        calgate::config::ServerLimits::default(),
+    )
+    .await
 }
 
 /// Like [`spawn_gateway`] without a source, with the server's limits set.

@@ -14,7 +14,9 @@ pub enum ConfigError {
     #[error("{}", .0.summary_of("the routing"))]
     InvalidRouting(FieldErrors),
     /// The source is still named by the routing table.
-    #[error("the source {0} is still named by the routing table; route its mailboxes elsewhere first")]
+    #[error(
+        "the source {0} is still named by the routing table; route its mailboxes elsewhere first"
+    )]
     SourceInUse(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -121,7 +123,8 @@ impl AppState {
             self.sources_mut().insert(id.to_string(), unconfigured);
         } else {
             self.sources_mut().remove(id);
-            self.engine().remove_source(&calgate_engine::SourceId::new(id));
+            self.engine()
+                .remove_source(&calgate_engine::SourceId::new(id));
         }
         Ok(existed)
     }

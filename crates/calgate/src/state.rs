@@ -187,7 +187,7 @@ impl AppState {
             .unwrap_or_else(|| engine_options(settings, &self.site_time_zone));
         if id != DEFAULT_SOURCE_ID {
             let id = calgate_engine::SourceId::new(id);
-            match calgate_sources::build_active(settings, &self.sign_in) {
+            match calgate_sources::build_active(id.as_str(), settings, &self.sign_in) {
                 Ok(source) => self.engine.replace_source_for(id, Some(source), options),
                 Err(why) => self
                     .engine
@@ -198,11 +198,12 @@ impl AppState {
         *self.options.write().unwrap_or_else(|e| e.into_inner()) = options.clone();
         match &self.source_mode {
             SourceMode::Fixed(source) => self.engine.replace_source(source.clone(), options),
-            SourceMode::FromSettings => match calgate_sources::build_active(settings, &self.sign_in)
-            {
-                Ok(source) => self.engine.replace_source(Some(source), options),
-                Err(why) => self.engine.misconfigure(why.code, &why.message, options),
-            },
+            SourceMode::FromSettings => {
+                match calgate_sources::build_active(DEFAULT_SOURCE_ID, settings, &self.sign_in) {
+                    Ok(source) => self.engine.replace_source(Some(source), options),
+                    Err(why) => self.engine.misconfigure(why.code, &why.message, options),
+                }
+            }
         }
     }
 

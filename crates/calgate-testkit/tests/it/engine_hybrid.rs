@@ -153,7 +153,7 @@ fn assert_matches_ground_truth(
 /// Puts one meeting from ten minutes ago to two hours ahead, titled `subject`, in `email`'s
 /// calendar on `sim`, or empties the calendar (`None`): whatever day the test runs, the status
 /// each mailbox must show is known.
-async fn script(
+pub(crate) async fn script(
     http: &reqwest::Client,
     sim: &calgate_sim::Running,
     email: &str,
@@ -173,7 +173,7 @@ async fn script(
 
 /// Scripts every third mailbox of `emails` (from `offset`) busy with a subject naming `side`
 /// and the rest free; returns the plan.
-async fn script_all(
+pub(crate) async fn script_all(
     http: &reqwest::Client,
     sim: &calgate_sim::Running,
     emails: &[String],

@@ -205,14 +205,7 @@ impl Rig {
 
     /// Token requests the current source's sign-ins sent to Entra ID.
     fn token_requests(&self) -> u64 {
-        let active = self
-            .gw
-            .gateway
-            .app
-            .sign_in
-            .active
-            .lock()
-            .expect("active sign-ins");
+        let active = self.gw.gateway.app.sign_in.active_sign_ins();
         active
             .iter()
             .map(|a| match a {
@@ -729,9 +722,7 @@ async fn wrong_password_then_restart(auth: Auth) {
                 .gateway
                 .app
                 .sign_in
-                .active
-                .lock()
-                .expect("active")
+                .active_sign_ins()
                 .iter()
                 .map(|a| match a {
                     calgate_auth::Authorizer::OAuth(t) => t.token_requests(),
@@ -1333,7 +1324,7 @@ async fn sign_in_through_a_password_change(auth: Auth, changed: &str) -> Option<
     let mut refresh_token = None;
     if auth == Auth::Entra {
         let key = {
-            let active = rig.gw.gateway.app.sign_in.active.lock().expect("active");
+            let active = rig.gw.gateway.app.sign_in.active_sign_ins();
             match active.first() {
                 Some(calgate_auth::Authorizer::OAuth(t)) => t.account_key().credential.clone(),
                 other => panic!("not an Entra sign-in: {other:?}"),

@@ -13,6 +13,7 @@ mod engine_hybrid;
 mod entra;
 mod ews_client;
 mod gateway_api;
+mod gateway_sources;
 mod graph;
 mod hardening;
 mod lockout;

@@ -12,8 +12,7 @@ use serde_json::Value;
 
 use calgate_engine::SourceHealth;
 use calgate_settings::{
-    CalendarSettingsView, Warning, check_display_name, source_id_problem,
-    validate_json,
+    CalendarSettingsView, Warning, check_display_name, source_id_problem, validate_json,
 };
 use calgate_store::ApiToken;
 
@@ -194,7 +193,7 @@ pub async fn retry(
     if app.source(&id).is_none() {
         return Err(ApiError::not_found("source"));
     }
-    let credentials = app.sign_in.retry_now();
+    let credentials = app.sign_in.retry_now_for(&id);
     app.engine()
         .retry_now_for(&calgate_engine::SourceId::new(&id));
     tracing::info!(source = %id, credentials, "retry now requested by an administrator");
@@ -216,11 +215,9 @@ pub fn config_error(e: ConfigError) -> ApiError {
                 .collect();
             err
         }
-        ConfigError::SourceInUse(_) => ApiError::new(
-            StatusCode::CONFLICT,
-            "source_in_use",
-            e.to_string(),
-        ),
+        ConfigError::SourceInUse(_) => {
+            ApiError::new(StatusCode::CONFLICT, "source_in_use", e.to_string())
+        }
         ConfigError::Store(e) => store_error(e),
     }
 }

@@ -1,0 +1,476 @@
+//! Several sources through the gateway's API, end to end: a hybrid organisation with one
+//! simulator as on-premises Exchange offering only Windows authentication (NTLM/Negotiate) and
+//! a second as Microsoft 365 over Graph in another domain, configured as two sources and routed
+//! by domain; every watched person shows what its own simulator holds, with `source` naming the
+//! right one; a wrong Windows password costs exactly one failed sign-in on premises while the
+//! Graph half stays fresh. Also: bad input to sources and routing is refused with nothing saved
+//! half, and a data directory written by release 0.1.0 opens with its settings as the source
+//! `default`, its sealed password usable.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use calgate_sim::tenant::FreeBusyAccess;
+use calgate_sim::{EwsAuth, SimConfig};
+use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings, spawn_gateway_on};
+use calgate_testkit::{sim_http_client, sim_stats, spawn_sim};
+
+use crate::engine_hybrid::script_all;
+
+const SERVICE_UPN: &str = "attendant@contoso.com";
+const SERVICE_PASSWORD: &str = "Attendant-Passw0rd";
+const CLIENT_SECRET: &str = "hybrid-gateway-app-secret";
+const ONLINE_DOMAIN: &str = "fabrikam.com";
+
+fn ca_of(sim: &calgate_sim::Running) -> String {
+    std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA")
+}
+
+/// The settings of the on-premises source: EWS with Windows authentication only.
+fn onprem_settings(sim: &calgate_sim::Running, password: &str) -> Value {
+    json!({
+        "display_name": "Exchange on premises",
+        "provider": "exchange", "grant_windows_auth": true, "ews_url": sim.urls.ews_url,
+        "username": "CONTOSO\\attendant", "password": password,
+        "refresh_interval_s": 10, "extra_ca_pem": ca_of(sim),
+    })
+}
+
+/// The settings of the online source: app-only Graph.
+fn online_settings(sim: &calgate_sim::Running) -> Value {
+    let base = sim
+        .urls
+        .graph_url
+        .trim_end_matches('/')
+        .trim_end_matches("/v1.0")
+        .to_string();
+    json!({
+        "display_name": "Microsoft 365",
+        "provider": "microsoft365", "tenant_id": sim.state.tenant_id,
+        "client_id": sim.state.client_id, "client_secret": CLIENT_SECRET,
+        "authority_host": base, "graph_endpoint": base,
+        "refresh_interval_s": 10, "extra_ca_pem": ca_of(sim),
+    })
+}
+
+/// Everyone of `sim` but rooms and the service account.
+fn people_of(sim: &calgate_sim::Running) -> Vec<String> {
+    sim.state
+        .tenant()
+        .people
+        .iter()
+        .filter(|p| !p.is_room && p.email != SERVICE_UPN)
+        .map(|p| p.email.clone())
+        .collect()
+}
+
+fn service_account(sim: &calgate_sim::Running) -> (u32, bool) {
+    let account = sim
+        .state
+        .accounts
+        .view(SERVICE_UPN, Timestamp::now())
+        .expect("service account");
+    (account.failed_attempts, account.locked)
+}
+
+/// A source's health state as `GET /api/v1/sources` lists it.
+async fn source_state(gw: &TestGateway, id: &str) -> String {
+    let (status, sources) = gw.call(Method::GET, "/api/v1/sources", None).await;
+    assert_eq!(status, 200, "{sources}");
+    sources
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|s| s["id"] == id)
+        .and_then(|s| s["health"]["state"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn wait_source_state(gw: &TestGateway, id: &str, want: &str, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let state = source_state(gw, id).await;
+        if state == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "source {id} is {state:?}, not {want}: {}",
+            gw.call(Method::GET, "/api/v1/sources", None).await.1
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Checks a person's record against the plan scripted on its simulator.
+fn check_person(
+    record: &Value,
+    sim: &calgate_sim::Running,
+    source: &str,
+    subject: Option<&String>,
+) {
+    let email = record["email"].as_str().expect("email");
+    assert_eq!(record["source"], source, "{record}");
+    let access = sim.state.tenant().person(email).map(|p| p.free_busy_access);
+    let state = &record["status"]["state"];
+    match (access, subject) {
+        (None | Some(FreeBusyAccess::None), _) => assert_eq!(state, "unknown", "{record}"),
+        (Some(access), Some(subject)) => {
+            assert_eq!(state, "busy", "{record}");
+            if access == FreeBusyAccess::Detailed {
+                assert_eq!(
+                    record["status"]["event"]["subject"],
+                    subject.as_str(),
+                    "{record}"
+                );
+            }
+        }
+        (Some(_), None) => assert_eq!(state, "free", "{record}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
+    let onprem = spawn_sim(SimConfig {
+        people: 24,
+        seed: 31,
+        ews_auth: "ntlm,negotiate".parse::<EwsAuth>().expect("scheme list"),
+        ..SimConfig::default()
+    })
+    .await;
+    let online = spawn_sim(SimConfig {
+        people: 24,
+        seed: 32,
+        domain: ONLINE_DOMAIN.to_owned(),
+        client_secret: Some(CLIENT_SECRET.to_owned()),
+        ..SimConfig::default()
+    })
+    .await;
+    let onprem_people = people_of(&onprem);
+    let online_people = people_of(&online);
+    let onprem_plan = script_all(
+        &sim_http_client(&onprem),
+        &onprem,
+        &onprem_people,
+        1,
+        "On-premises",
+    )
+    .await;
+    let online_http = sim_http_client(&online);
+    let online_plan = script_all(&online_http, &online, &online_people, 2, "Cloud").await;
+
+    let gw = spawn_gateway_from_settings().await;
+    let (status, saved) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/sources/onprem",
+            Some(&onprem_settings(&onprem, SERVICE_PASSWORD)),
+        )
+        .await;
+    assert_eq!(status, 201, "{saved}");
+    assert_eq!(saved["display_name"], "Exchange on premises");
+    assert_eq!(saved["settings"]["password_set"], true);
+    assert!(saved["settings"].get("password").is_none(), "{saved}");
+    let (status, saved) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/sources/online",
+            Some(&online_settings(&online)),
+        )
+        .await;
+    assert_eq!(status, 201, "{saved}");
+    let routing = json!({"default": "online", "domains": {"contoso.com": "onprem"}});
+    let (status, saved) = gw
+        .call(Method::PUT, "/api/v1/routing", Some(&routing))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        saved,
+        json!({"default": "online", "domains": {"contoso.com": "onprem"}, "mailboxes": {}})
+    );
+
+    let everyone: Vec<String> = onprem_people
+        .iter()
+        .chain(&online_people)
+        .cloned()
+        .collect();
+    gw.watch(&everyone).await;
+    gw.wait_fetched(everyone.len() as u64, Duration::from_secs(90))
+        .await;
+    let mut sources_seen = BTreeMap::new();
+    for email in &onprem_people {
+        let record = gw.person(email).await;
+        check_person(&record, &onprem, "onprem", onprem_plan[email].as_ref());
+        *sources_seen.entry("onprem").or_insert(0) += 1;
+    }
+    for email in &online_people {
+        let record = gw.person(email).await;
+        check_person(&record, &online, "online", online_plan[email].as_ref());
+        *sources_seen.entry("online").or_insert(0) += 1;
+    }
+    println!("hybrid gateway: {sources_seen:?} people checked against their simulators");
+    assert_eq!(service_account(&onprem), (0, false));
+    // Both answer (a batch with a mailbox that shares no free/busy reads as `degraded`).
+    for id in ["onprem", "online"] {
+        let state = source_state(&gw, id).await;
+        assert!(state == "ok" || state == "degraded", "{id}: {state}");
+    }
+
+    // A wrong Windows password on premises: one failed sign-in there, never a lock-out, and
+    // the Graph half keeps refreshing throughout.
+    let (status, saved) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/sources/onprem",
+            Some(&json!({"password": "Wrong-Passw0rd"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    wait_source_state(&gw, "onprem", "auth_failed", Duration::from_secs(30)).await;
+    let failed_at = Timestamp::now();
+    let schedules = |s: &Value| s["requests"]["graph.getSchedule"].as_u64().unwrap_or(0);
+    let before = schedules(&sim_stats(&online_http, &online).await);
+    // Two refresh intervals of the Graph source.
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    let after = schedules(&sim_stats(&online_http, &online).await);
+    assert!(
+        after > before,
+        "the Graph half stopped refreshing: {before} → {after}"
+    );
+    let online_state = source_state(&gw, "online").await;
+    assert!(
+        online_state == "ok" || online_state == "degraded",
+        "{online_state}"
+    );
+    assert_eq!(source_state(&gw, "onprem").await, "auth_failed");
+    assert_eq!(
+        service_account(&onprem),
+        (1, false),
+        "exactly one failed sign-in"
+    );
+    // Every person of the Graph half was read again after the on-premises sign-in failed.
+    for email in &online_people {
+        let record = gw.person(email).await;
+        check_person(&record, &online, "online", online_plan[email].as_ref());
+        let as_of: Timestamp = record["as_of"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("no as_of: {record}"));
+        assert!(as_of > failed_at, "not read since the failure: {record}");
+        if record["error"].is_null() {
+            assert_eq!(record["freshness"], "fresh", "{record}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_sources_and_routes_are_refused_with_nothing_saved() {
+    let gw = spawn_gateway_from_settings().await;
+    let (_, before) = gw.call(Method::GET, "/api/v1/sources", None).await;
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|s| s["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(ids(&before), ["default"]);
+
+    // Odd ids.
+    for path in [
+        "On%20Prem",
+        "ON-PREM",
+        "on_prem",
+        "%2E%2E%2Fdefault",
+        "x23456789012345678901234567890123",
+    ] {
+        let (status, answer) = gw
+            .call(
+                Method::PUT,
+                &format!("/api/v1/sources/{path}"),
+                Some(&json!({})),
+            )
+            .await;
+        assert_eq!(status, 422, "{path}: {answer}");
+        assert_eq!(answer["code"], "invalid_source_id", "{answer}");
+        let (status, answer) = gw
+            .call(Method::DELETE, &format!("/api/v1/sources/{path}"), None)
+            .await;
+        assert_eq!(status, 422, "{path}: {answer}");
+    }
+    // A DOMAIN\user with an empty domain, and a display name that is not text.
+    let (status, answer) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/sources/onprem",
+            Some(&json!({"provider": "exchange", "grant_windows_auth": true,
+                "username": "\\attendant", "password": SERVICE_PASSWORD,
+                "ews_url": "https://mail.contoso.com/EWS/Exchange.asmx"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["fields"]["username"].is_string(), "{answer}");
+    let (status, answer) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/sources/lab",
+            Some(&json!({"display_name": 7})),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    let (_, after) = gw.call(Method::GET, "/api/v1/sources", None).await;
+    assert_eq!(ids(&after), ["default"], "nothing saved: {after}");
+
+    // Routes to unknown sources, malformed keys: 422 with a message per field, nothing saved.
+    let bad = json!({"default": "ghost", "domains": {"not a domain": "default", "fabrikam.com": "nowhere"},
+        "mailboxes": {"no-at-sign": "default"}});
+    let (status, answer) = gw.call(Method::PUT, "/api/v1/routing", Some(&bad)).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["code"], "invalid_routing");
+    for field in [
+        "default",
+        "domains.not a domain",
+        "domains.fabrikam.com",
+        "mailboxes.no-at-sign",
+    ] {
+        assert!(answer["fields"][field].is_string(), "{field}: {answer}");
+    }
+    let (status, answer) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/routing",
+            Some(&json!({"defaults": "default"})),
+        )
+        .await;
+    assert_eq!(status, 422, "unknown key: {answer}");
+    let (_, routing) = gw.call(Method::GET, "/api/v1/routing", None).await;
+    assert_eq!(
+        routing,
+        json!({"default": "default", "domains": {}, "mailboxes": {}})
+    );
+
+    // The routing default cannot be deleted; once routed elsewhere it can.
+    let (status, answer) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/sources/lab",
+            Some(&json!({"display_name": "Lab", "provider": "exchange",
+                "grant_basic_auth": true, "username": SERVICE_UPN, "password": SERVICE_PASSWORD,
+                "ews_url": "https://127.0.0.1:9/EWS/Exchange.asmx"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    let (status, answer) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/routing",
+            Some(&json!({"default": "lab"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = gw.call(Method::DELETE, "/api/v1/sources/lab", None).await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(answer["code"], "source_in_use");
+    gw.watch(&["ann@contoso.com".to_owned()]).await;
+    assert_eq!(gw.person("ann@contoso.com").await["source"], "lab");
+    let (status, _) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/routing",
+            Some(&json!({"default": "default"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(gw.person("ann@contoso.com").await["source"], "default");
+    let (status, answer) = gw.call(Method::DELETE, "/api/v1/sources/lab", None).await;
+    assert_eq!(status, 204, "{answer}");
+    let (status, _) = gw.call(Method::DELETE, "/api/v1/sources/lab", None).await;
+    assert_eq!(status, 404);
+    let (status, answer) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/routing",
+            Some(&json!({"default": "lab"})),
+        )
+        .await;
+    assert_eq!(
+        status, 422,
+        "a deleted source cannot be routed to: {answer}"
+    );
+    let (status, answer) = gw
+        .call(
+            Method::POST,
+            "/api/v1/sources/ghost/test",
+            Some(&json!({"mailbox": "ann@contoso.com"})),
+        )
+        .await;
+    assert_eq!(status, 404, "{answer}");
+}
+
+/// A data directory written by release 0.1.0 (one source) opens: the settings are the source
+/// `default`, the sealed password is still usable (no re-entry), the watch list and the portal
+/// admin are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_directory_of_release_0_1_0_upgrades_in_place() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/db-0.1.0-single-source");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for file in ["calgate.db", "secret.key"] {
+        std::fs::copy(fixture.join(file), dir.path().join(file)).expect("copy fixture");
+    }
+    std::fs::set_permissions(
+        dir.path().join("secret.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let gw = spawn_gateway_on(dir).await;
+    let (status, sources) = gw.call(Method::GET, "/api/v1/sources", None).await;
+    assert_eq!(status, 200, "{sources}");
+    let default = &sources[0];
+    assert_eq!(default["id"], "default", "{sources}");
+    assert_eq!(default["settings"]["password_set"], true, "{sources}");
+    assert_eq!(
+        default["settings"]["ews_url"],
+        "https://mail.contoso.com/EWS/Exchange.asmx"
+    );
+    let legacy = gw.get_json("/api/v1/settings/calendar").await;
+    assert_eq!(legacy["settings"], default["settings"]);
+    assert_eq!(gw.person("ann.lee@contoso.com").await["extension"], "201");
+    assert_eq!(gw.person("bob.ruiz@contoso.com").await["source"], "default");
+    // The sealed password is used, not lost: a change of user name alone keeps it (a lost
+    // secret would be refused as missing).
+    let (status, saved) = gw
+        .call(
+            Method::PUT,
+            "/api/v1/settings/calendar",
+            Some(&json!({"username": "svc2@contoso.com"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["settings"]["password_set"], true);
+    let store = &gw.gateway.app.store;
+    let password = store
+        .load_calendar_settings()
+        .await
+        .expect("load")
+        .expect("saved")
+        .settings
+        .secret(calgate_settings::SecretField::Password)
+        .map(|p| secrecy::ExposeSecret::expose_secret(p).to_string());
+    assert_eq!(password.as_deref(), Some("Fixture-Passw0rd!"));
+    assert!(
+        store
+            .verify_admin_password(
+                "admin",
+                &secrecy::SecretString::from("DErwyJQN39jmi6KFxVvJ")
+            )
+            .await
+            .expect("verify"),
+        "the portal admin of 0.1.0 still signs in"
+    );
+}
