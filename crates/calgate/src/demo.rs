@@ -1,5 +1,7 @@
-//! `calgate demo`: the gateway plus an in-process simulated tenant, configured against each
-//! other, ready to click through.
+//! `calgate demo`: the gateway plus an in-process simulated hybrid organisation, configured
+//! against each other, ready to click through: one simulator stands for Exchange on premises
+//! (EWS, `contoso.com`, the source `default`) and a second for Microsoft 365 (Graph,
+//! `fabrikam.com`, the source `online`), routed by domain.
 
 use anyhow::Context;
 use secrecy::SecretString;
@@ -16,7 +18,10 @@ use crate::view::Person;
 /// What `calgate demo` started.
 #[derive(Debug)]
 pub struct Demo {
+    /// Exchange on premises (EWS): the source `default`.
     pub sim: calgate_sim::Running,
+    /// Microsoft 365 (Graph): the source `online`, serving [`ONLINE_DOMAIN`].
+    pub online_sim: calgate_sim::Running,
     pub gateway: RunningGateway,
     pub people: usize,
     pub console_token: String,
@@ -26,11 +31,18 @@ pub struct Demo {
 /// The demo's admin password (the demo is local and throw-away).
 pub const DEMO_ADMIN_PASSWORD: &str = "calgate-demo";
 
-/// Starts the simulator with `people` people and a gateway configured against it through the
-/// same settings path an administrator uses.
+/// The mail domain of the demo's Microsoft 365 half.
+pub const ONLINE_DOMAIN: &str = "fabrikam.com";
+
+/// The app secret of the demo's Microsoft 365 app registration (local and throw-away).
+pub const DEMO_APP_SECRET: &str = "calgate-demo-app-secret";
+
+/// Starts the two simulators (`people` people in all, a third of them online) and a gateway
+/// configured against them through the same settings path an administrator uses.
 pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo> {
+    let online_people = people / 3;
     let sim_config = SimConfig {
-        people,
+        people: people - online_people,
         seed: 2026,
         data_dir: Some(boot.data_dir.join("sim")),
         ..SimConfig::default()
@@ -41,13 +53,18 @@ pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo
         .context("the demo tenant has a service account")?;
     let sim = calgate_sim::spawn(sim_config)
         .await
-        .context("starting the simulated tenant")?;
-    let ca = match &sim.urls.ca_cert_pem_path {
-        Some(path) => Some(
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
-        ),
-        None => None,
-    };
+        .context("starting the simulated on-premises Exchange")?;
+    let online_sim = calgate_sim::spawn(SimConfig {
+        people: online_people,
+        seed: 2027,
+        domain: ONLINE_DOMAIN.to_owned(),
+        client_secret: Some(DEMO_APP_SECRET.to_owned()),
+        data_dir: Some(boot.data_dir.join("sim").join("online")),
+        ..SimConfig::default()
+    })
+    .await
+    .context("starting the simulated Microsoft 365")?;
+    let ca = ca_of(&sim)?;
     let mut config = GatewayConfig::new(boot.listen, boot.data_dir.clone());
     config.site_time_zone = boot.time_zone();
     config.limits = boot.limits;
@@ -73,19 +90,9 @@ pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo
         .await
         .context("saving the demo settings")?;
     app.apply_settings(settings);
-    let directory: Vec<Person> = sim
-        .state
-        .tenant()
-        .people
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| !p.is_room)
-        .map(|(i, p)| Person {
-            email: p.email.to_ascii_lowercase(),
-            name: Some(p.name.clone()),
-            extension: Some(format!("{}", 2000 + i)),
-        })
-        .collect();
+    configure_online(app, &online_sim).await?;
+    let mut directory = directory_of(&sim, 2000);
+    directory.extend(directory_of(&online_sim, 5000));
     let count = directory.len();
     app.upsert_people(directory)
         .await
@@ -94,11 +101,75 @@ pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo
     let admin_token = create_token(&app.store, ApiRole::Admin, "demo admin").await?;
     Ok(Demo {
         sim,
+        online_sim,
         gateway,
         people: count,
         console_token,
         admin_token,
     })
+}
+
+fn ca_of(sim: &calgate_sim::Running) -> anyhow::Result<Option<String>> {
+    match &sim.urls.ca_cert_pem_path {
+        Some(path) => Ok(Some(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The source `online` (Graph, app-only) and the route that sends [`ONLINE_DOMAIN`] to it.
+async fn configure_online(
+    app: &crate::state::AppState,
+    online: &calgate_sim::Running,
+) -> anyhow::Result<()> {
+    let base = online
+        .urls
+        .graph_url
+        .trim_end_matches('/')
+        .trim_end_matches("/v1.0")
+        .to_string();
+    let update = json!({
+        "provider": "microsoft365",
+        "tenant_id": online.state.tenant_id,
+        "client_id": online.state.client_id,
+        "client_secret": DEMO_APP_SECRET,
+        "authority_host": base,
+        "graph_endpoint": base,
+        "refresh_interval_s": 60,
+        "privacy": "subject_and_location",
+        "extra_ca_pem": ca_of(online)?,
+    });
+    let (settings, _warnings) =
+        validate_json(&update, &calgate_settings::CalendarSettings::default())
+            .map_err(|e| anyhow::anyhow!("demo settings of the online source: {e}"))?;
+    app.save_source("online", Some("Microsoft 365 (demo)"), settings, "demo")
+        .await
+        .context("saving the online source")?;
+    let mut routing = calgate_settings::RoutingTable::default();
+    routing
+        .domains
+        .insert(ONLINE_DOMAIN.to_owned(), "online".to_owned());
+    app.save_routing(&routing, "demo")
+        .await
+        .map_err(|e| anyhow::anyhow!("demo routing: {e}"))?;
+    Ok(())
+}
+
+/// The people of a simulated tenant (no rooms) with extensions from `first_extension`.
+fn directory_of(sim: &calgate_sim::Running, first_extension: usize) -> Vec<Person> {
+    sim.state
+        .tenant()
+        .people
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_room)
+        .map(|(i, p)| Person {
+            email: p.email.to_ascii_lowercase(),
+            name: Some(p.name.clone()),
+            extension: Some(format!("{}", first_extension + i)),
+        })
+        .collect()
 }
 
 /// Prints where to go.
@@ -114,7 +185,9 @@ pub fn banner(demo: &Demo) -> String {
         .map(|p| p.email.to_ascii_lowercase())
         .unwrap_or_default();
     format!(
-        "calgate demo is running: {people} people from a simulated Exchange tenant.\n\n\
+        "calgate demo is running: {people} people of a simulated hybrid organisation: \
+         contoso.com on Exchange on premises (EWS), {online_domain} on Microsoft 365 (Graph), \
+         routed by domain.\n\n\
          \x20 Operator console:  {base}/console\n\
          \x20 Admin portal:      {base}/portal/settings\n\
          \x20 (sign in as `admin` with password `{password}`)\n\n\
@@ -127,11 +200,15 @@ pub fn banner(demo: &Demo) -> String {
          \x20 Admin API token:   {admin}\n\
          \x20 (send as `Authorization: Bearer TOKEN`; try\n\
          \x20  curl -H 'Authorization: Bearer {console}' {base}/api/v1/people/{first})\n\n\
+         \x20 Sources, routing:  {base}/portal/sources\n\
          \x20 Simulated EWS:     {ews}\n\
+         \x20 Simulated Graph:   {graph}\n\
          \x20 Simulator control: {control}\n\n\
          Press Ctrl-C to stop.",
         people = demo.people,
         ews = demo.sim.urls.ews_url,
+        graph = demo.online_sim.urls.graph_url,
+        online_domain = ONLINE_DOMAIN,
         control = demo.sim.urls.control_url,
         console = demo.console_token,
         password = DEMO_ADMIN_PASSWORD,

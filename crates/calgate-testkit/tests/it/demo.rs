@@ -63,12 +63,36 @@ async fn demo_serves_people_and_the_check_succeeds_without_leaking_secrets() {
         .await
         .expect("json");
     assert_eq!(record["freshness"], "fresh", "{record}");
+    assert_eq!(record["source"], "default", "on premises: {record}");
     assert_ne!(record["status"]["state"], "unknown", "{record}");
     let as_of: Timestamp = record["as_of"]
         .as_str()
         .and_then(|s| s.parse().ok())
         .expect("as_of");
     assert!(as_of <= Timestamp::now());
+
+    // The Microsoft 365 half is served by its own source, over Graph.
+    let online_email = demo
+        .online_sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .find(|p| !p.is_room && p.free_busy_access != calgate_sim::tenant::FreeBusyAccess::None)
+        .map(|p| p.email.to_ascii_lowercase())
+        .expect("a person online");
+    assert!(online_email.ends_with(calgate::demo::ONLINE_DOMAIN));
+    let record: Value = http
+        .get(format!("{base}/api/v1/people/{online_email}"))
+        .bearer_auth(&demo.console_token)
+        .send()
+        .await
+        .expect("person")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(record["source"], "online", "{record}");
+    assert_eq!(record["freshness"], "fresh", "{record}");
 
     // No plaintext secret anywhere on disk: the service password, the API tokens, the admin
     // password.
@@ -77,6 +101,7 @@ async fn demo_serves_people_and_the_check_succeeds_without_leaking_secrets() {
         .expect("service account");
     let secrets = [
         service_password.as_str(),
+        calgate::demo::DEMO_APP_SECRET,
         demo.console_token.as_str(),
         demo.admin_token.as_str(),
         calgate::demo::DEMO_ADMIN_PASSWORD,
