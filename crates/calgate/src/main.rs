@@ -67,6 +67,9 @@ enum Command {
         /// The mailbox to look up (default: the service account).
         #[arg(long)]
         mailbox: Option<String>,
+        /// The source to test (default: the one the routing table picks for the mailbox).
+        #[arg(long)]
+        source: Option<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -213,15 +216,22 @@ async fn demo(
 async fn check(
     location: Location,
     mailbox: Option<String>,
+    source: Option<String>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let boot = boot(&location, None)?;
     let store = Store::open(&boot.data_dir).await?;
-    let settings = store
-        .load_calendar_settings()
-        .await?
-        .map(|s| s.settings)
-        .unwrap_or_default();
+    let routing = store.load_routing().await?.unwrap_or_default();
+    let id = match (&source, &mailbox) {
+        (Some(id), _) => id.clone(),
+        (None, Some(mailbox)) => routing.source_for(mailbox).to_string(),
+        (None, None) => calgate_settings::DEFAULT_SOURCE_ID.to_string(),
+    };
+    let settings = match store.load_source(&id).await? {
+        Some(s) => s.settings,
+        None if id == calgate_settings::DEFAULT_SOURCE_ID => Default::default(),
+        None => anyhow::bail!("no source has the id {id:?}; `GET /api/v1/sources` lists them"),
+    };
     let Some(mailbox) = mailbox.or_else(|| settings.username.clone()) else {
         anyhow::bail!("no mailbox given and no service account configured; pass --mailbox");
     };
@@ -346,8 +356,9 @@ fn main() -> ExitCode {
         Command::Check {
             location,
             mailbox,
+            source,
             json,
-        } => run_async(check(location, mailbox, json)),
+        } => run_async(check(location, mailbox, source, json)),
         Command::Token {
             command:
                 TokenCommand::Create {

@@ -261,6 +261,16 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
             "{field} moved off the simulator: {value}"
         );
     }
+    // Nor could it add a source that reads from anywhere else.
+    let sources = get_json(&gw.admin, &format!("{}/api/v1/sources", gw.url())).await;
+    for source in sources.as_array().expect("sources") {
+        if let Some(url) = source["settings"]["ews_url"].as_str() {
+            assert!(
+                url.starts_with(&base),
+                "a source reads from {url}: {source}"
+            );
+        }
+    }
     // The gateway did real work against the simulator meanwhile, and never harmed the account.
     let stats = get_json(&sim_http, &format!("{control}/stats")).await;
     println!(
