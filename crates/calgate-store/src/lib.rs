@@ -12,6 +12,7 @@ mod admin;
 mod availability;
 mod credentials;
 mod error;
+mod fold;
 mod people;
 mod seal;
 mod settings;
@@ -122,6 +123,7 @@ impl Store {
             .await?;
         restrict_file(&db_path)?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        people::reindex_if_asked(&pool).await?;
 
         let sealer = attach_key(&pool, key, &key_path).await?;
         Ok(Store {

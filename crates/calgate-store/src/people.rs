@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::error::{Result, StoreError};
+use crate::fold;
 use crate::{Store, now_ms};
 
 /// One watched person. `email` is stored lower-cased and is the key.
@@ -76,17 +77,6 @@ impl WatchedPerson {
     }
 }
 
-/// The words of a display name, for word-prefix search ("Rossi-Neri" gives "Rossi" and "Neri").
-fn name_words(name: &str) -> Vec<&str> {
-    let mut words: Vec<&str> = name
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty())
-        .collect();
-    words.sort_unstable();
-    words.dedup();
-    words
-}
-
 /// The part of a display name whose words are indexed. A person listed without a name shows
 /// their address as the name: only its local part names them ("lucia.patel"); the domain is the
 /// same for nearly everyone, so its words would match the whole watch list and double the index.
@@ -99,6 +89,9 @@ fn searchable_name(p: &WatchedPerson) -> &str {
         &p.display_name
     }
 }
+
+/// Words of a query looked up at most: a longer query is not a person's name.
+const MAX_QUERY_WORDS: usize = 8;
 
 /// The exclusive upper bound of all strings starting with `prefix` (under the ASCII-folding
 /// NOCASE collation): the prefix followed by the highest code point.
@@ -156,9 +149,11 @@ impl Store {
         Ok(row.map(into_person))
     }
 
-    /// People whose email, name (or any word of it) or extension starts with `query`, ignoring
-    /// ASCII case, ordered by name. Every branch is an index range, so a search costs the same
-    /// with ten people or a hundred thousand. An empty query lists everyone up to `limit`.
+    /// People whose email, name or extension starts with `query` (ignoring ASCII case), or
+    /// whose name has, for every word of the query, a word starting with it — in any order,
+    /// with case and diacritics folded ("patel luc" and "lopez" find "Lucía López-Patel").
+    /// Ordered by name. Every branch is an index range, so a search costs the same with ten
+    /// people or a hundred thousand. An empty query lists everyone up to `limit`.
     pub async fn search_people(&self, query: &str, limit: u32) -> Result<Vec<WatchedPerson>> {
         let query = query.trim();
         let rows: Vec<(String, String, Option<String>, String)> = if query.is_empty() {
@@ -170,19 +165,42 @@ impl Store {
             .fetch_all(self.sqlite())
             .await?
         } else {
-            sqlx::query_as(
+            let words: Vec<String> = fold::words(query)
+                .into_iter()
+                .take(MAX_QUERY_WORDS)
+                .collect();
+            let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT email, display_name, extension, source FROM people WHERE email IN ( \
-                     SELECT email FROM people WHERE email >= ?1 AND email < ?2 \
-                     UNION SELECT email FROM people WHERE display_name >= ?1 AND display_name < ?2 \
-                     UNION SELECT email FROM people_name_words WHERE word >= ?1 AND word < ?2 \
-                     UNION SELECT email FROM people WHERE extension >= ?1 AND extension < ?2) \
-                 ORDER BY display_name, email LIMIT ?3",
-            )
-            .bind(query)
-            .bind(prefix_end(query))
-            .bind(i64::from(limit))
-            .fetch_all(self.sqlite())
-            .await?
+                 SELECT email FROM people WHERE email >= ",
+            );
+            let end = prefix_end(query);
+            q.push_bind(query)
+                .push(" AND email < ")
+                .push_bind(end.clone());
+            q.push(" UNION SELECT email FROM people WHERE display_name >= ")
+                .push_bind(query)
+                .push(" AND display_name < ")
+                .push_bind(end.clone());
+            q.push(" UNION SELECT email FROM people WHERE extension >= ")
+                .push_bind(query)
+                .push(" AND extension < ")
+                .push_bind(end);
+            if !words.is_empty() {
+                q.push(" UNION SELECT * FROM (");
+                for (i, word) in words.iter().enumerate() {
+                    if i > 0 {
+                        q.push(" INTERSECT ");
+                    }
+                    q.push("SELECT email FROM people_name_words WHERE word >= ")
+                        .push_bind(word.clone())
+                        .push(" AND word < ")
+                        .push_bind(prefix_end(word));
+                }
+                q.push(")");
+            }
+            q.push(") ORDER BY display_name, email LIMIT ")
+                .push_bind(i64::from(limit));
+            q.build_query_as().fetch_all(self.sqlite()).await?
         };
         Ok(rows.into_iter().map(into_person).collect())
     }
@@ -248,14 +266,20 @@ async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -
         forget.push(")");
         forget.build().execute(&mut *tx).await?;
     }
-    // The words table is keyed by (word, email): inserted in that order, for the same reason.
-    // NOCASE folds ASCII only, as `to_ascii_lowercase` does.
-    let mut words: Vec<(String, &str)> = unique
+    insert_words(&mut tx, unique).await?;
+    tx.commit().await?;
+    Ok(unique.len() as u64)
+}
+
+/// Inserts the folded name words of `people`. The words table is keyed by (word, email):
+/// inserted in that order, so each index page is visited once.
+async fn insert_words(conn: &mut SqliteConnection, people: &[&WatchedPerson]) -> Result<()> {
+    let mut words: Vec<(String, &str)> = people
         .iter()
         .flat_map(|p| {
-            name_words(searchable_name(p))
+            fold::words(searchable_name(p))
                 .into_iter()
-                .map(|w| (w.to_ascii_lowercase(), p.email.as_str()))
+                .map(|w| (w, p.email.as_str()))
         })
         .collect();
     words.sort_unstable();
@@ -265,8 +289,50 @@ async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -
         insert.push_values(words, |mut row, (word, email)| {
             row.push_bind(word.as_str()).push_bind(*email);
         });
-        insert.build().execute(&mut *tx).await?;
+        insert.build().execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// The `store_meta` row a migration leaves when the name words must be made again (their
+/// folding changed).
+const REINDEX_MARK: &str = "reindex_name_words";
+
+/// Makes every name word again when a migration asked for it: in one transaction, in pages of
+/// the watch list, then the request is dropped.
+pub(crate) async fn reindex_if_asked(pool: &sqlx::SqlitePool) -> Result<()> {
+    let asked: Option<(Vec<u8>,)> = sqlx::query_as("SELECT value FROM store_meta WHERE name = ?1")
+        .bind(REINDEX_MARK)
+        .fetch_optional(pool)
+        .await?;
+    if asked.is_none() {
+        return Ok(());
+    }
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("DELETE FROM people_name_words")
+        .execute(&mut *tx)
+        .await?;
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT email, display_name, extension, source FROM people WHERE email > ?1 \
+             ORDER BY email LIMIT 5000",
+        )
+        .bind(&after)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after.clone_from(&last.0);
+        let people: Vec<WatchedPerson> = rows.into_iter().map(into_person).collect();
+        let refs: Vec<&WatchedPerson> = people.iter().collect();
+        insert_words(&mut tx, &refs).await?;
+    }
+    sqlx::query("DELETE FROM store_meta WHERE name = ?1")
+        .bind(REINDEX_MARK)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
-    Ok(unique.len() as u64)
+    Ok(())
 }

@@ -1459,3 +1459,41 @@ async fn a_database_of_release_0_1_0_upgrades_in_place() {
     );
     assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
 }
+
+#[tokio::test]
+async fn search_folds_diacritics_and_takes_words_in_any_order() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    store
+        .upsert_people(&[
+            person("lucia.patel@contoso.com", "Lucía López-Patel", Some("2041")),
+            person("jonas.mueller@contoso.com", "Jonas Müller", None),
+            person("straße@contoso.com", "Björn Straße", None),
+            person("ann@contoso.com", "Ann Lee", None),
+        ])
+        .await
+        .expect("people");
+    let found = |people: Vec<WatchedPerson>| -> Vec<String> {
+        people.into_iter().map(|p| p.email).collect()
+    };
+    for (query, want) in [
+        ("muller", vec!["jonas.mueller@contoso.com"]),
+        ("MÜLLER", vec!["jonas.mueller@contoso.com"]),
+        ("lopez", vec!["lucia.patel@contoso.com"]),
+        ("patel lucia", vec!["lucia.patel@contoso.com"]),
+        ("PATEL luc", vec!["lucia.patel@contoso.com"]),
+        ("lopez patel lu", vec!["lucia.patel@contoso.com"]),
+        ("strasse bjorn", vec!["straße@contoso.com"]),
+        ("Lucía Ló", vec!["lucia.patel@contoso.com"]),
+        ("204", vec!["lucia.patel@contoso.com"]),
+        ("lucia.pa", vec!["lucia.patel@contoso.com"]),
+        ("patel ann", vec![]),
+        ("lee ann", vec!["ann@contoso.com"]),
+    ] {
+        let got = found(store.search_people(query, 10).await.expect("search"));
+        assert_eq!(got, want, "{query:?}");
+    }
+    // A long query is cut at eight words rather than refused.
+    let long = "a ".repeat(40);
+    assert!(store.search_people(&long, 10).await.is_ok());
+}
