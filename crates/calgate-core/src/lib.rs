@@ -10,6 +10,7 @@ pub mod code;
 pub mod exchange_version;
 pub mod intern;
 pub mod status;
+pub mod text;
 pub mod tz;
 pub mod working_hours;
 

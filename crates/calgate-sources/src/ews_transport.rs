@@ -751,10 +751,11 @@ impl<C: CredentialProvider> EwsSource<C> {
                 }
             };
             let mut cache = self.replies.lock().unwrap_or_else(|e| e.into_inner());
-            for (mailbox, tip) in tips {
+            for (mailbox, mut tip) in tips {
                 if tip.error.is_some() {
                     continue;
                 }
+                tip.out_of_office = crate::replies::readable(tip.out_of_office);
                 if let Some(reply) = &tip.out_of_office
                     && let Some(a) = availabilities
                         .iter_mut()

@@ -618,7 +618,10 @@ impl GraphSource {
             };
             let mut by_mailbox: HashMap<String, _> = results
                 .into_iter()
-                .map(|r| (key(&r.mailbox), r.automatic_replies))
+                .map(|r| {
+                    let reply = r.automatic_replies.map(crate::replies::readable);
+                    (key(&r.mailbox), reply)
+                })
                 .collect();
             let mut cache = self.replies.lock().unwrap_or_else(|e| e.into_inner());
             for a in availabilities.iter_mut() {

@@ -69,6 +69,14 @@ impl ReplyCache {
     }
 }
 
+/// A reply as operators read it: its message as plain text (servers send HTML).
+pub(crate) fn readable(reply: Option<OutOfOffice>) -> Option<OutOfOffice> {
+    reply.map(|mut r| {
+        r.message = r.message.as_deref().map(calgate_core::text::plain_text);
+        r
+    })
+}
+
 /// Whether the fetched data shows the mailbox out of office at `now`.
 fn out_of_office_now(availability: &Availability, now: Timestamp) -> bool {
     availability.error.is_none()
