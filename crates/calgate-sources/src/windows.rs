@@ -202,9 +202,11 @@ impl NtlmHandshake {
             return self.step(spnego::whole(challenge)?);
         }
         *answered_bare = true;
-        let wrapped = spnego::challenge_resp(challenge).ok_or_else(|| malformed("SPNEGO"))?;
+        let wrapped = spnego::challenge_resp(challenge)
+            .ok_or_else(|| malformed("the bare NTLM challenge could not be put in SPNEGO"))?;
         let answer = self.step(wrapped)?;
-        spnego::response_token(&answer).ok_or_else(|| malformed("SPNEGO"))
+        spnego::response_token(&answer)
+            .ok_or_else(|| malformed("no AUTHENTICATE message for a bare NTLM challenge"))
     }
 
     /// Ends the handshake with the server's last token, if the accepted answer carried one: under
