@@ -15,7 +15,9 @@
 //! AUTHENTICATE carries a MIC; the final NegTokenResp (accept-completed, our mechListMIC) goes out
 //! with the answer. A SPNEGO token that offers no NTLM is refused with a fresh challenge. The
 //! SPNEGO types and their DER are picky-krb's (the crates sspi itself uses); the MICs are sspi's
-//! NTLM signatures. A failed AUTHENTICATE counts toward the account's lockout exactly like a
+//! NTLM signatures. sspi's own `Negotiate` server is not used: it reads the NegTokenInit through
+//! a picky-krb wrapper that panics on a malformed body, and it wants the password before the
+//! AUTHENTICATE message names the user, whose failures the accounts must count. A failed AUTHENTICATE counts toward the account's lockout exactly like a
 //! wrong Basic password; a missing or wrong mechListMIC after a right password is a refusal that
 //! does not.
 //!
