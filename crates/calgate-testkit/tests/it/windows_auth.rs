@@ -369,3 +369,19 @@ async fn a_wrong_windows_password_from_the_gateway_is_one_failed_sign_in() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(service_account_failures(&sim), (1, false));
 }
+
+/// Everything logged at trace level (sspi's instrumented SPNEGO and NTLM steps included) while
+/// the gateway signs in over SPNEGO holds no password.
+#[tokio::test(flavor = "current_thread")]
+async fn no_windows_password_reaches_the_logs() {
+    let (captured, _default) = crate::entra::capture_trace_logs();
+    let sim = spawn_sim(negotiate_only()).await;
+    gateway_reads_everyone(&sim, json!({"grant_windows_auth": true}), SERVICE_UPN).await;
+    assert!(windows_logons(&sim).1 >= 1);
+    let logs = String::from_utf8_lossy(&captured.0.lock().expect("logs")).into_owned();
+    assert!(logs.len() > 1000, "the run logged ({} bytes)", logs.len());
+    assert!(
+        !logs.contains(SERVICE_PASSWORD),
+        "the password reached the logs"
+    );
+}
