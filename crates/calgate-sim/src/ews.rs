@@ -34,6 +34,7 @@ use calgate_ews::server::{
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
 use crate::accounts::PasswordFailure;
+use crate::policy::Policy;
 use crate::state::{SimState, Throttle};
 use crate::stats::Outcome;
 use crate::tenant::{FreeBusyAccess, Tenant};
@@ -209,7 +210,9 @@ const BEARER_INVALID: &str = "Bearer client_id=\"00000002-0000-0ff1-ce00-0000000
      error=\"invalid_token\"";
 
 enum AuthOutcome {
-    Ok(Caller, Option<bool>),
+    /// The caller, `Some(app_only)` for Bearer, and a `WWW-Authenticate` value the answer carries
+    /// (the final SPNEGO token of a Windows handshake).
+    Ok(Caller, Option<bool>, Option<HeaderValue>),
     Denied(Response),
 }
 
@@ -243,7 +246,7 @@ fn authenticate(
         && auth.windows()
         && let Some(name) = state.windows.authenticated(peer)
     {
-        return AuthOutcome::Ok(Caller { name }, None);
+        return AuthOutcome::Ok(Caller { name }, None, None);
     }
     let Some(value) = value else {
         return AuthOutcome::Denied(unauthorized_basic(&host));
@@ -268,6 +271,7 @@ fn authenticate(
                     name: user.to_ascii_lowercase(),
                 },
                 None,
+                None,
             ),
             Err(failure) => {
                 if matches!(failure, PasswordFailure::WrongPassword { now_locked: true }) {
@@ -286,7 +290,7 @@ fn authenticate(
             Ok(claims) => {
                 let app_only = claims.upn.is_none();
                 let name = claims.upn.unwrap_or(claims.app_id).to_ascii_lowercase();
-                AuthOutcome::Ok(Caller { name }, Some(app_only))
+                AuthOutcome::Ok(Caller { name }, Some(app_only), None)
             }
             Err(e) => {
                 state
@@ -303,7 +307,8 @@ fn authenticate(
     }
 }
 
-/// One step of an NTLM handshake (under the `NTLM` or `Negotiate` scheme) on `peer`'s connection.
+/// One step of an NTLM handshake (under the `NTLM` or `Negotiate` scheme, bare or in SPNEGO)
+/// on `peer`'s connection.
 fn windows_handshake(
     state: &SimState,
     peer: SocketAddr,
@@ -313,41 +318,46 @@ fn windows_handshake(
     now: Timestamp,
 ) -> AuthOutcome {
     let auth = state.ews_auth;
-    match state.windows.step(peer, token) {
+    let negotiate = scheme.eq_ignore_ascii_case("negotiate");
+    let refused = || {
+        state
+            .stats
+            .record("Authentication", None, Outcome::AuthFailed);
+        AuthOutcome::Denied(unauthorized(auth, host, None))
+    };
+    match state.windows.step(peer, negotiate, token) {
         HandshakeStep::Challenge(challenge) => {
             AuthOutcome::Denied(unauthorized(auth, host, Some((scheme, &challenge))))
         }
-        HandshakeStep::Refused => {
-            state
-                .stats
-                .record("Authentication", None, Outcome::AuthFailed);
-            AuthOutcome::Denied(unauthorized(auth, host, None))
-        }
-        HandshakeStep::Authenticate(logon) => {
+        HandshakeStep::Refused => refused(),
+        HandshakeStep::Authenticate(mut logon) => {
             let Some(upn) = windows::account_of(&logon.user, &logon.domain, &state.domain) else {
+                return refused();
+            };
+            let proven = state
+                .accounts
+                .check_proof(&upn, |password| logon.verify(password), now);
+            if let Err(failure) = proven {
+                if matches!(failure, PasswordFailure::WrongPassword { now_locked: true }) {
+                    tracing::info!(upn = %upn, "account locked out");
+                }
                 state
                     .stats
-                    .record("Authentication", None, Outcome::AuthFailed);
+                    .record("Authentication", Some(&upn), Outcome::AuthFailed);
+                return AuthOutcome::Denied(unauthorized(auth, host, None));
+            }
+            let spnego = logon.spnego();
+            // The password was right: a bad SPNEGO ending is refused without counting a failure.
+            let Ok(last) = logon.finish() else {
+                state
+                    .stats
+                    .record("Authentication", Some(&upn), Outcome::AuthFailed);
                 return AuthOutcome::Denied(unauthorized(auth, host, None));
             };
-            match state
-                .accounts
-                .check_proof(&upn, |password| logon.verify(password), now)
-            {
-                Ok(()) => {
-                    state.windows.set_authenticated(peer, upn.clone());
-                    AuthOutcome::Ok(Caller { name: upn }, None)
-                }
-                Err(failure) => {
-                    if matches!(failure, PasswordFailure::WrongPassword { now_locked: true }) {
-                        tracing::info!(upn = %upn, "account locked out");
-                    }
-                    state
-                        .stats
-                        .record("Authentication", Some(&upn), Outcome::AuthFailed);
-                    AuthOutcome::Denied(unauthorized(auth, host, None))
-                }
-            }
+            let last = last.and_then(|t| HeaderValue::from_str(&format!("{scheme} {t}")).ok());
+            state.windows.set_authenticated(peer, upn.clone());
+            state.stats.record_windows_logon(spnego);
+            AuthOutcome::Ok(Caller { name: upn }, None, last)
         }
     }
 }
@@ -406,10 +416,46 @@ async fn handle(
             .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1024"));
         return resp;
     }
-    let (caller, app_only) = match authenticate(&state, peer, &uri, &headers, now) {
-        AuthOutcome::Ok(caller, app_only) => (caller, app_only),
+    let (caller, app_only, last_token) = match authenticate(&state, peer, &uri, &headers, now) {
+        AuthOutcome::Ok(caller, app_only, last_token) => (caller, app_only, last_token),
         AuthOutcome::Denied(resp) => return resp,
     };
+    let request = Authorized {
+        caller: &caller,
+        app_only,
+        body: &body,
+        sniffed,
+        in_flight: in_flight.count,
+        now,
+    };
+    let mut resp = respond(&state, &policy, request);
+    if let Some(token) = last_token {
+        resp.headers_mut().append(header::WWW_AUTHENTICATE, token);
+    }
+    resp
+}
+
+/// An authenticated request.
+struct Authorized<'a> {
+    caller: &'a Caller,
+    app_only: Option<bool>,
+    body: &'a [u8],
+    /// The operation guessed before parsing, for statistics.
+    sniffed: &'static str,
+    in_flight: u64,
+    now: Timestamp,
+}
+
+/// The answer to an authenticated caller, faults and throttling included.
+fn respond(state: &SimState, policy: &Policy, request: Authorized<'_>) -> Response {
+    let Authorized {
+        caller,
+        app_only,
+        body,
+        sniffed,
+        in_flight,
+        now,
+    } = request;
     if state.roll(policy.error_rate) {
         state
             .stats
@@ -422,7 +468,7 @@ async fn handle(
         );
         return xml_response(a.status, a.body);
     }
-    let (operation, answer) = answer(&state, &caller, app_only, &body, in_flight.count, now);
+    let (operation, answer) = answer(state, caller, app_only, body, in_flight, now);
     state
         .stats
         .record(operation, Some(&caller.name), answer.outcome);

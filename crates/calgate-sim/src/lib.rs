@@ -32,10 +32,12 @@ pub mod tls;
 pub mod tokens;
 pub mod windows;
 
+use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::task::Poll;
 
 use anyhow::Context;
 use axum::Router;
@@ -182,6 +184,79 @@ pub fn app(state: Arc<SimState>) -> Router {
         .with_state(state)
 }
 
+/// Makes each connection's service: the router with the peer's address as `ConnectInfo` (as
+/// axum's connect-info service does), and the Windows table told when the connection opens and
+/// closes, so its entry lives no longer than the connection.
+#[derive(Clone)]
+struct Connections {
+    router: Router,
+    state: Arc<SimState>,
+}
+
+impl tower::Service<SocketAddr> for Connections {
+    type Response = Connection;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Connection, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, peer: SocketAddr) -> Self::Future {
+        let id = self.state.windows.opened(peer);
+        std::future::ready(Ok(Connection {
+            router: self.router.clone(),
+            peer,
+            _open: Arc::new(OpenConnection {
+                state: self.state.clone(),
+                peer,
+                id,
+            }),
+        }))
+    }
+}
+
+/// The service of one connection. The server clones it per request and drops the last clone
+/// when the connection ends.
+#[derive(Clone)]
+struct Connection {
+    router: Router,
+    peer: SocketAddr,
+    _open: Arc<OpenConnection>,
+}
+
+struct OpenConnection {
+    state: Arc<SimState>,
+    peer: SocketAddr,
+    id: windows::ConnectionId,
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.state.windows.closed(self.peer, self.id);
+    }
+}
+
+impl<B> tower::Service<axum::http::Request<B>> for Connection
+where
+    Router: tower::Service<axum::http::Request<B>>,
+{
+    type Response = <Router as tower::Service<axum::http::Request<B>>>::Response;
+    type Error = <Router as tower::Service<axum::http::Request<B>>>::Error;
+    type Future = <Router as tower::Service<axum::http::Request<B>>>::Future;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), Self::Error>> {
+        tower::Service::<axum::http::Request<B>>::poll_ready(&mut self.router, cx)
+    }
+
+    fn call(&mut self, mut request: axum::http::Request<B>) -> Self::Future {
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
+        self.router.call(request)
+    }
+}
+
 /// Generates the tenant, binds the listener and starts serving in the background.
 pub async fn spawn(config: SimConfig) -> anyhow::Result<Running> {
     let (data_dir, temp_dir) = match &config.data_dir {
@@ -210,7 +285,10 @@ pub async fn spawn(config: SimConfig) -> anyhow::Result<Running> {
     let base = format!("{scheme}://{host}:{}", addr.port());
     let state = Arc::new(SimState::new(&config, base.clone()));
     let handle = axum_server::Handle::new();
-    let make_service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let make_service = Connections {
+        router: app(state.clone()),
+        state: state.clone(),
+    };
     let ca_cert_pem_path = if config.tls {
         let material = tls::generate(&data_dir)?;
         let rustls_config = axum_server::tls_rustls::RustlsConfig::from_pem(

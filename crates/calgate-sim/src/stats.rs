@@ -1,5 +1,6 @@
 //! Request statistics: by operation and outcome, by credential, auth failures, lockouts,
-//! throttled answers, the most requests seen in flight, and back-off violations.
+//! throttled answers, the most requests seen in flight, back-off violations, and Windows sign-ins
+//! by the form their tokens took.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -29,6 +30,15 @@ pub struct CredentialStats {
     pub backoff_violations: u64,
 }
 
+/// Windows (NTLM) sign-ins that succeeded, by the form of their tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WindowsLogons {
+    /// Bare NTLM messages, under `NTLM` or `Negotiate`.
+    pub raw: u64,
+    /// NTLM inside SPNEGO, under `Negotiate`.
+    pub spnego: u64,
+}
+
 #[derive(Debug, Default)]
 struct Counters {
     requests: BTreeMap<String, u64>,
@@ -37,6 +47,7 @@ struct Counters {
     auth_failures: u64,
     throttled: u64,
     backoff_violations: u64,
+    windows_logons: WindowsLogons,
 }
 
 /// The statistics of one simulator run.
@@ -59,6 +70,7 @@ pub struct StatsSnapshot {
     pub in_flight: u64,
     pub max_in_flight: u64,
     pub backoff_violations: u64,
+    pub windows_logons: WindowsLogons,
 }
 
 /// Counts a request as in flight until dropped.
@@ -115,6 +127,16 @@ impl Stats {
             .backoff_violations += 1;
     }
 
+    /// Records a Windows sign-in that succeeded; `spnego` when its tokens were SPNEGO-wrapped.
+    pub fn record_windows_logon(&self, spnego: bool) {
+        let mut c = self.lock();
+        if spnego {
+            c.windows_logons.spnego += 1;
+        } else {
+            c.windows_logons.raw += 1;
+        }
+    }
+
     /// Marks a request in flight; the maximum is kept.
     pub fn enter(&self) -> InFlight<'_> {
         let count = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -134,6 +156,7 @@ impl Stats {
             in_flight: self.in_flight.load(Ordering::SeqCst),
             max_in_flight: self.max_in_flight.load(Ordering::SeqCst),
             backoff_violations: c.backoff_violations,
+            windows_logons: c.windows_logons,
         }
     }
 

@@ -466,7 +466,7 @@ impl<C: CredentialProvider> EwsTransport<C> {
                 Verdict::Stop => Err(EwsError::Unauthorized { challenge: offered }),
             };
         };
-        let (mut handshake, negotiate) = NtlmHandshake::start(user, password)?;
+        let (mut handshake, negotiate) = NtlmHandshake::start(scheme, user, password)?;
         let response = self
             .post(&client, request, Some(scheme.header(&negotiate)?), false)
             .send()
@@ -496,6 +496,8 @@ impl<C: CredentialProvider> EwsTransport<C> {
                 Verdict::Stop => Err(EwsError::Unauthorized { challenge }),
             };
         }
+        // Under SPNEGO the answer may carry the server's final token (its mechListMIC).
+        handshake.finish(scheme.token(response.headers())?)?;
         connection.authenticated = true;
         self.credentials.accepted(grant);
         Ok(Sent::Done(self.answer(status, &mut response).await))

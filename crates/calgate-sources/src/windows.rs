@@ -10,8 +10,14 @@
 //! to the AUTHENTICATE message is.
 //!
 //! The scheme is the server's: `NTLM` when offered (the default on-premises EWS offers
-//! `Negotiate` and `NTLM`), else `Negotiate` carrying the same NTLM messages, which Windows
-//! accepts. sspi parses the CHALLENGE; a malformed one is a typed error, never a panic.
+//! `Negotiate` and `NTLM`), else `Negotiate`, which carries the NTLM messages inside SPNEGO
+//! (RFC 4178) as Windows clients send them: sspi's `Negotiate` package, limited to NTLM, writes
+//! the NegTokenInit and NegTokenResp and the mechListMIC that Windows servers require from a
+//! client whose AUTHENTICATE carries a MIC (RFC 4178 makes it optional there; Microsoft's SPNEGO
+//! does not), and checks the server's mechListMIC in its final NegTokenResp when the answer
+//! carries one. A server that answers the SPNEGO offer with a bare CHALLENGE gets a bare
+//! AUTHENTICATE back. sspi parses the server's tokens; a malformed one is a typed error, never
+//! a panic.
 
 use std::fmt;
 
@@ -19,9 +25,10 @@ use base64::Engine as _;
 use calgate_ews::{AuthChallenge, EwsError};
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
+use sspi::ntlm::NtlmConfig;
 use sspi::{
-    AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, DataRepresentation, Ntlm,
-    SecurityBuffer, Sspi, SspiImpl, Username,
+    AuthIdentity, BufferType, ClientRequestFlags, CredentialUse, Credentials, DataRepresentation,
+    Negotiate, NegotiateConfig, Ntlm, SecurityBuffer, Sspi, SspiImpl, Username,
 };
 
 /// The scheme a handshake runs under.
@@ -90,7 +97,7 @@ fn malformed(what: &str) -> EwsError {
 fn ntlm_error(e: sspi::Error) -> EwsError {
     // sspi's messages describe the token, never the password.
     EwsError::Malformed {
-        reason: format!("Windows authentication: the server's NTLM challenge was refused: {e}"),
+        reason: format!("Windows authentication: the server's token was refused: {e}"),
     }
 }
 
@@ -102,10 +109,23 @@ pub fn windows_username(user: &str) -> Result<Username, EwsError> {
     })
 }
 
-/// The client side of one NTLM handshake.
+/// The client side of one NTLM handshake: bare under `NTLM`, inside SPNEGO under `Negotiate`.
 pub struct NtlmHandshake {
-    ntlm: Ntlm,
-    credentials: Option<sspi::AuthIdentityBuffers>,
+    mechanism: Mechanism,
+}
+
+enum Mechanism {
+    Ntlm {
+        ntlm: Box<Ntlm>,
+        credentials: Option<sspi::AuthIdentityBuffers>,
+    },
+    Spnego {
+        negotiate: Box<Negotiate>,
+        credentials: Option<sspi::CredentialsBuffers>,
+        /// The server answered the SPNEGO offer with a bare CHALLENGE: it gets a bare
+        /// AUTHENTICATE and sends no final SPNEGO token.
+        bare: bool,
+    },
 }
 
 impl fmt::Debug for NtlmHandshake {
@@ -114,9 +134,14 @@ impl fmt::Debug for NtlmHandshake {
     }
 }
 
+/// A server's NTLM message starts with this signature (MS-NLMP 2.2.1).
+const NTLM_SIGNATURE: &[u8] = b"NTLMSSP\0";
+
 impl NtlmHandshake {
-    /// Starts a handshake for `user` (`DOMAIN\user` or a UPN): the NEGOTIATE message.
+    /// Starts a handshake under `scheme` for `user` (`DOMAIN\user` or a UPN): the NEGOTIATE
+    /// message, bare or in a SPNEGO NegTokenInit.
     pub fn start(
+        scheme: WindowsScheme,
         user: &str,
         password: &SecretString,
     ) -> Result<(NtlmHandshake, Vec<u8>), EwsError> {
@@ -124,45 +149,174 @@ impl NtlmHandshake {
             username: windows_username(user)?,
             password: password.expose_secret().to_owned().into(),
         };
-        let mut ntlm = Ntlm::new();
-        let credentials = ntlm
-            .acquire_credentials_handle()
-            .with_credential_use(CredentialUse::Outbound)
-            .with_auth_data(&identity)
-            .execute(&mut ntlm)
-            .map_err(ntlm_error)?
-            .credentials_handle;
-        let mut handshake = NtlmHandshake { ntlm, credentials };
-        let negotiate = handshake.step(None)?;
+        let mechanism = match scheme {
+            WindowsScheme::Ntlm => {
+                let mut ntlm = Box::new(Ntlm::new());
+                let credentials = ntlm
+                    .acquire_credentials_handle()
+                    .with_credential_use(CredentialUse::Outbound)
+                    .with_auth_data(&identity)
+                    .execute(&mut *ntlm)
+                    .map_err(ntlm_error)?
+                    .credentials_handle;
+                Mechanism::Ntlm { ntlm, credentials }
+            }
+            WindowsScheme::Negotiate => {
+                // NTLM only: no Kerberos, so no KDC lookup ever leaves this process.
+                let config = NegotiateConfig::new(
+                    Box::new(NtlmConfig::default()),
+                    Some("ntlm".to_owned()),
+                    String::new(),
+                );
+                let mut negotiate = Box::new(Negotiate::new_client(config).map_err(ntlm_error)?);
+                let credentials = negotiate
+                    .acquire_credentials_handle()
+                    .with_credential_use(CredentialUse::Outbound)
+                    .with_auth_data(&Credentials::AuthIdentity(identity))
+                    .execute(&mut *negotiate)
+                    .map_err(ntlm_error)?
+                    .credentials_handle;
+                Mechanism::Spnego {
+                    negotiate,
+                    credentials,
+                    bare: false,
+                }
+            }
+        };
+        let mut handshake = NtlmHandshake { mechanism };
+        let negotiate = handshake.step(Vec::new())?;
         Ok((handshake, negotiate))
     }
 
-    /// The AUTHENTICATE message answering the server's CHALLENGE.
+    /// The AUTHENTICATE message answering the server's CHALLENGE (bare or in a NegTokenResp).
     pub fn authenticate(&mut self, challenge: Vec<u8>) -> Result<Vec<u8>, EwsError> {
-        self.step(Some(challenge))
+        let bare = challenge.starts_with(NTLM_SIGNATURE);
+        let Mechanism::Spnego {
+            bare: answered_bare,
+            ..
+        } = &mut self.mechanism
+        else {
+            return self.step(challenge);
+        };
+        if !bare {
+            return self.step(spnego::whole(challenge)?);
+        }
+        *answered_bare = true;
+        let wrapped = spnego::challenge_resp(challenge)
+            .ok_or_else(|| malformed("the bare NTLM challenge could not be put in SPNEGO"))?;
+        let answer = self.step(wrapped)?;
+        spnego::response_token(&answer)
+            .ok_or_else(|| malformed("no AUTHENTICATE message for a bare NTLM challenge"))
     }
 
-    fn step(&mut self, input: Option<Vec<u8>>) -> Result<Vec<u8>, EwsError> {
-        let mut input = [SecurityBuffer::new(
-            input.unwrap_or_default(),
-            BufferType::Token,
-        )];
-        let mut output = [SecurityBuffer::new(Vec::new(), BufferType::Token)];
-        let mut builder = self
-            .ntlm
-            .initialize_security_context()
-            .with_credentials_handle(&mut self.credentials)
-            .with_context_requirements(ClientRequestFlags::empty())
-            .with_target_data_representation(DataRepresentation::Native)
-            .with_input(&mut input)
-            .with_output(&mut output);
-        self.ntlm
-            .initialize_security_context_impl(&mut builder)
-            .map_err(ntlm_error)?
-            .resolve_to_result()
-            .map_err(ntlm_error)?;
-        let [out] = output;
-        Ok(out.buffer)
+    /// Ends the handshake with the server's last token, if the accepted answer carried one: under
+    /// SPNEGO its final NegTokenResp must be accept-completed and its mechListMIC, if any, must
+    /// verify; a bare NTLM server sends nothing worth reading.
+    pub fn finish(&mut self, last: Option<Vec<u8>>) -> Result<(), EwsError> {
+        match (&self.mechanism, last) {
+            (Mechanism::Spnego { bare: false, .. }, Some(token)) => {
+                self.step(spnego::whole(token)?).map(drop)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn step(&mut self, input: Vec<u8>) -> Result<Vec<u8>, EwsError> {
+        match &mut self.mechanism {
+            Mechanism::Ntlm { ntlm, credentials } => {
+                initialize(&mut **ntlm, credentials, input).map_err(ntlm_error)
+            }
+            Mechanism::Spnego {
+                negotiate,
+                credentials,
+                ..
+            } => initialize(&mut **negotiate, credentials, input).map_err(ntlm_error),
+        }
+    }
+}
+
+/// One client step of an sspi security package: the token to send for the server's `input`.
+fn initialize<S: Sspi + SspiImpl>(
+    context: &mut S,
+    credentials: &mut S::CredentialsHandle,
+    input: Vec<u8>,
+) -> Result<Vec<u8>, sspi::Error> {
+    let mut input = [SecurityBuffer::new(input, BufferType::Token)];
+    let mut output = [SecurityBuffer::new(Vec::new(), BufferType::Token)];
+    let mut builder = context
+        .initialize_security_context()
+        .with_credentials_handle(credentials)
+        .with_context_requirements(ClientRequestFlags::empty())
+        .with_target_data_representation(DataRepresentation::Native)
+        .with_input(&mut input)
+        .with_output(&mut output);
+    context
+        .initialize_security_context_impl(&mut builder)?
+        .resolve_to_result()?;
+    let [out] = output;
+    Ok(out.buffer)
+}
+
+/// The few SPNEGO tokens handled outside sspi, in picky-krb's types (sspi's own).
+mod spnego {
+    use calgate_ews::EwsError;
+    use picky_asn1::wrapper::{
+        ExplicitContextTag0, ExplicitContextTag1, ExplicitContextTag2, OctetStringAsn1, Optional,
+    };
+    use picky_asn1_der::Asn1RawDer;
+    use picky_asn1_x509::oids;
+    use picky_krb::constants::gss_api::ACCEPT_INCOMPLETE;
+    use picky_krb::gss_api::{MechType, NegTokenTarg, NegTokenTarg1};
+
+    /// A bare CHALLENGE as the NegTokenResp a SPNEGO server would have sent: accept-incomplete,
+    /// NTLMSSP, the CHALLENGE.
+    pub(super) fn challenge_resp(challenge: Vec<u8>) -> Option<Vec<u8>> {
+        let resp = NegTokenTarg1::from(NegTokenTarg {
+            neg_result: Optional::from(Some(ExplicitContextTag0::from(Asn1RawDer(
+                ACCEPT_INCOMPLETE.to_vec(),
+            )))),
+            supported_mech: Optional::from(Some(ExplicitContextTag1::from(MechType::from(
+                oids::ntlm_ssp(),
+            )))),
+            response_token: Optional::from(Some(ExplicitContextTag2::from(OctetStringAsn1::from(
+                challenge,
+            )))),
+            mech_list_mic: Optional::from(None),
+        });
+        picky_asn1_der::to_vec(&resp).ok()
+    }
+
+    /// `token` when it is one whole DER element: its length octets (short or long form) count
+    /// exactly the bytes after them. picky's reader, which sspi uses, does not check the outer
+    /// length against the input, so a token cut short could otherwise read as one without its
+    /// tail.
+    pub(super) fn whole(token: Vec<u8>) -> Result<Vec<u8>, EwsError> {
+        let cut = || super::malformed("the server's SPNEGO token is cut short or too long");
+        let first = *token.get(1).ok_or_else(cut)?;
+        let (header, len) = if first < 0x80 {
+            (2, usize::from(first))
+        } else {
+            let octets = usize::from(first & 0x7f);
+            let bytes = token
+                .get(2..2 + octets)
+                .filter(|_| (1..=4).contains(&octets))
+                .ok_or_else(cut)?;
+            let len = bytes
+                .iter()
+                .fold(0usize, |len, &b| (len << 8) | usize::from(b));
+            (2 + octets, len)
+        };
+        if header.checked_add(len) == Some(token.len()) {
+            Ok(token)
+        } else {
+            Err(cut())
+        }
+    }
+
+    /// The mechanism token inside a NegTokenResp.
+    pub(super) fn response_token(resp: &[u8]) -> Option<Vec<u8>> {
+        let resp: NegTokenTarg1 = picky_asn1_der::from_bytes(resp).ok()?;
+        resp.0.response_token.0.map(|t| t.0.0)
     }
 }
 
@@ -242,22 +396,170 @@ fn unreachable_closed() -> ! {
 mod tests {
     use super::*;
 
+    use picky_asn1_x509::oids;
+    use picky_krb::gss_api::{GssApiNegInit, NegTokenTarg1};
+    use sspi::{SecurityStatus, ServerRequestFlags};
+
+    fn password() -> SecretString {
+        SecretString::from("pw")
+    }
+
     #[test]
     fn a_garbage_challenge_is_a_typed_error() {
-        let password = SecretString::from("pw");
-        for garbage in [
+        let garbage = [
             Vec::new(),
             b"NTLMSSP\0".to_vec(),
             b"NTLMSSP\0\x02\0\0\0\xff\xff\xff\xff".to_vec(),
             vec![0xff; 300],
+            // NegTokenResp: reject, and accept-incomplete without a token.
+            vec![0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x02],
+            vec![0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x01],
+            vec![0xa1, 0x84, 0xff, 0xff, 0xff, 0xff, 0x30],
+            vec![0x60, 0x03, 0x06, 0x01, 0x00],
+        ];
+        for scheme in [WindowsScheme::Ntlm, WindowsScheme::Negotiate] {
+            for garbage in &garbage {
+                let (mut handshake, first) =
+                    NtlmHandshake::start(scheme, "CONTOSO\\attendant", &password())
+                        .expect("first message");
+                match scheme {
+                    WindowsScheme::Ntlm => assert!(first.starts_with(NTLM_SIGNATURE)),
+                    WindowsScheme::Negotiate => assert_eq!(first.first(), Some(&0x60)),
+                }
+                assert!(
+                    matches!(
+                        handshake.authenticate(garbage.clone()),
+                        Err(EwsError::Malformed { .. })
+                    ),
+                    "{scheme:?} {garbage:02x?}"
+                );
+            }
+        }
+    }
+
+    /// The NTLM NEGOTIATE message inside our NegTokenInit.
+    fn mech_token(init: &[u8]) -> Vec<u8> {
+        let mut sequence = init.to_vec();
+        sequence[0] = 0x30;
+        let init: GssApiNegInit = picky_asn1_der::from_bytes(&sequence).expect("NegTokenInit");
+        assert_eq!(init.oid.0, oids::spnego());
+        let init = init.neg_token_init.0;
+        let mechs = init.mech_types.0.expect("mechTypes").0;
+        assert_eq!(
+            mechs.0.iter().map(|m| &m.0).collect::<Vec<_>>(),
+            [&oids::ntlm_ssp()]
+        );
+        init.mech_token.0.expect("mechToken").0.0
+    }
+
+    /// An sspi NTLM server's CHALLENGE to `negotiate`, and the server context.
+    fn server_challenge(negotiate: Vec<u8>) -> (Ntlm, Vec<u8>) {
+        let mut server = Ntlm::new();
+        let challenge = accept(&mut server, negotiate);
+        (server, challenge)
+    }
+
+    fn accept(server: &mut Ntlm, token: Vec<u8>) -> Vec<u8> {
+        let mut credentials = server
+            .acquire_credentials_handle()
+            .with_credential_use(CredentialUse::Inbound)
+            .execute(server)
+            .expect("server credentials")
+            .credentials_handle;
+        let mut input = [SecurityBuffer::new(token, BufferType::Token)];
+        let mut output = [SecurityBuffer::new(Vec::new(), BufferType::Token)];
+        let builder = server
+            .accept_security_context()
+            .with_credentials_handle(&mut credentials)
+            .with_context_requirements(ServerRequestFlags::empty())
+            .with_target_data_representation(DataRepresentation::Native)
+            .with_input(&mut input)
+            .with_output(&mut output);
+        let result = server
+            .accept_security_context_impl(builder)
+            .expect("accept")
+            .resolve_to_result()
+            .expect("accepted");
+        assert!(matches!(
+            result.status,
+            SecurityStatus::ContinueNeeded | SecurityStatus::CompleteNeeded
+        ));
+        let [out] = output;
+        out.buffer
+    }
+
+    #[test]
+    fn negotiate_wraps_ntlm_in_spnego_and_takes_the_challenge_either_way() {
+        // Wrapped: the AUTHENTICATE goes back in a NegTokenResp with a mechListMIC.
+        let (mut handshake, init) =
+            NtlmHandshake::start(WindowsScheme::Negotiate, "CONTOSO\\attendant", &password())
+                .expect("NegTokenInit");
+        let (mut server, challenge) = server_challenge(mech_token(&init));
+        let wrapped = spnego::challenge_resp(challenge).expect("NegTokenResp");
+        let resp = handshake.authenticate(wrapped).expect("AUTHENTICATE");
+        let resp: NegTokenTarg1 = picky_asn1_der::from_bytes(&resp).expect("NegTokenResp");
+        assert!(resp.0.mech_list_mic.0.is_some(), "Windows requires it");
+        let authenticate = resp.0.response_token.0.expect("AUTHENTICATE").0.0;
+        assert!(authenticate.starts_with(b"NTLMSSP\0\x03\0\0\0"));
+        accept(&mut server, authenticate);
+        // No final token, or garbage for one.
+        assert!(handshake.finish(None).is_ok());
+        for last in [
+            vec![0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x02],
+            vec![0x00; 3],
         ] {
-            let (mut handshake, negotiate) =
-                NtlmHandshake::start("CONTOSO\\attendant", &password).expect("negotiate message");
-            assert!(negotiate.starts_with(b"NTLMSSP\0"));
             assert!(matches!(
-                handshake.authenticate(garbage),
+                handshake.finish(Some(last)),
                 Err(EwsError::Malformed { .. })
             ));
+        }
+
+        // Bare: a server that answers SPNEGO with a bare CHALLENGE gets a bare AUTHENTICATE.
+        let (mut handshake, init) = NtlmHandshake::start(
+            WindowsScheme::Negotiate,
+            "attendant@contoso.com",
+            &password(),
+        )
+        .expect("NegTokenInit");
+        let (mut server, challenge) = server_challenge(mech_token(&init));
+        let authenticate = handshake.authenticate(challenge).expect("AUTHENTICATE");
+        assert!(authenticate.starts_with(b"NTLMSSP\0\x03\0\0\0"));
+        accept(&mut server, authenticate);
+        assert!(
+            handshake.finish(Some(vec![0xff])).is_ok(),
+            "nothing to read"
+        );
+    }
+
+    #[test]
+    fn a_cut_or_corrupted_spnego_challenge_is_a_typed_error_or_an_answer() {
+        let (_, init) =
+            NtlmHandshake::start(WindowsScheme::Negotiate, "CONTOSO\\attendant", &password())
+                .expect("NegTokenInit");
+        let (_, challenge) = server_challenge(mech_token(&init));
+        let good = spnego::challenge_resp(challenge).expect("NegTokenResp");
+        for cut in 0..good.len() {
+            let (mut handshake, _) =
+                NtlmHandshake::start(WindowsScheme::Negotiate, "CONTOSO\\attendant", &password())
+                    .expect("NegTokenInit");
+            assert!(matches!(
+                handshake.authenticate(good[..cut].to_vec()),
+                Err(EwsError::Malformed { .. })
+            ));
+        }
+        for i in 0..good.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[i] ^= flip;
+                let (mut handshake, _) = NtlmHandshake::start(
+                    WindowsScheme::Negotiate,
+                    "CONTOSO\\attendant",
+                    &password(),
+                )
+                .expect("NegTokenInit");
+                // A flip inside the challenge's payload may still read; none may panic.
+                let _ = handshake.authenticate(bad);
+            }
         }
     }
 

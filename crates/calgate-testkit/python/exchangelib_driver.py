@@ -4,7 +4,11 @@ parsed as one JSON document on stdout.
 
     python exchangelib_driver.py --endpoint https://127.0.0.1:PORT/EWS/Exchange.asmx \
         --user attendant@contoso.com [--policy failfast|tolerant:SECONDS]
-        [--auth basic|ntlm [--login CONTOSO\\attendant]] COMMAND ...
+        [--auth basic|ntlm|negotiate [--login CONTOSO\\attendant]] COMMAND ...
+
+`--auth negotiate` is exchangelib's NTLM auth with NTLM wrapped in SPNEGO, as Windows clients
+send it under `Negotiate` (see `wrap_ntlm_in_spnego`); the server must offer `Negotiate` alone, or
+requests_ntlm picks `NTLM`.
 
 The password comes from the environment (CALGATE_EWS_PASSWORD) so it never shows in a process
 list. Trust for the simulator's private CA comes from REQUESTS_CA_BUNDLE (requests reads it).
@@ -51,6 +55,25 @@ def iso(value):
     return str(value)
 
 
+def wrap_ntlm_in_spnego():
+    """Have exchangelib's NTLM auth speak SPNEGO. requests_ntlm asks pyspnego for bare NTLM whatever
+    the scheme, and exchangelib's GSSAPI and SSPI auth types need Kerberos or Windows; pyspnego's
+    own Negotiate wrapper (NegotiateOptions.use_negotiate) carries its NTLM inside SPNEGO."""
+    import spnego
+    import requests_ntlm.requests_ntlm as requests_ntlm
+
+    class Spnego:
+        def __getattr__(self, name):
+            return getattr(spnego, name)
+
+        @staticmethod
+        def client(*args, **kwargs):
+            kwargs.update(protocol="negotiate", options=spnego.NegotiateOptions.use_negotiate)
+            return spnego.client(*args, **kwargs)
+
+    requests_ntlm.spnego = Spnego()
+
+
 def account(a, version_known=True):
     policy = FailFast()
     if a.policy.startswith("tolerant:"):
@@ -62,7 +85,7 @@ def account(a, version_known=True):
     cfg = Configuration(
         service_endpoint=a.endpoint,
         credentials=Credentials(a.login or a.user, os.environ.get("CALGATE_EWS_PASSWORD", "")),
-        auth_type=NTLM if a.auth == "ntlm" else BASIC,
+        auth_type=BASIC if a.auth == "basic" else NTLM,
         retry_policy=policy,
         **kwargs,
     )
@@ -192,7 +215,7 @@ def main():
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--user", required=True)
     ap.add_argument("--policy", default="failfast")
-    ap.add_argument("--auth", choices=["basic", "ntlm"], default="basic")
+    ap.add_argument("--auth", choices=["basic", "ntlm", "negotiate"], default="basic")
     ap.add_argument("--login", help="the sign-in name when it is not --user (DOMAIN\\user)")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("version")
@@ -215,6 +238,8 @@ def main():
     rt = sub.add_parser("resolve-together")
     rt.add_argument("names", nargs="+")
     a = ap.parse_args()
+    if a.auth == "negotiate":
+        wrap_ntlm_in_spnego()
     handlers = {
         "version": cmd_version,
         "freebusy": cmd_freebusy,
