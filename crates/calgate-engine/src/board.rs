@@ -21,7 +21,7 @@ use crate::event_id::EventId;
 const HISTORY: usize = 4_096;
 
 /// How trustworthy a person's data is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Freshness {
     /// Never fetched yet.
@@ -330,6 +330,25 @@ impl StatusBoard {
             counts[f as usize] += 1;
         }
         counts
+    }
+
+    /// The addresses whose data has freshness `want` at `now`, in address order, at most
+    /// `limit` (the failing or stale mailboxes an admin must look at).
+    pub fn emails_with(
+        &self,
+        want: Freshness,
+        now: Timestamp,
+        stale_age: jiff::SignedDuration,
+        limit: usize,
+    ) -> Vec<String> {
+        let inner = self.inner();
+        inner
+            .people
+            .iter()
+            .filter(|(_, p)| freshness(p.availability.as_deref(), now, stale_age) == want)
+            .take(limit)
+            .map(|(email, _)| email.to_string())
+            .collect()
     }
 
     /// Recomputes one person's status from the data the board holds. Read and write happen under

@@ -205,6 +205,26 @@ impl Store {
         Ok(rows.into_iter().map(into_person).collect())
     }
 
+    /// The watched people among `emails` (addresses in any case), ordered by name.
+    pub async fn get_people(&self, emails: &[String]) -> Result<Vec<WatchedPerson>> {
+        let mut out = Vec::with_capacity(emails.len());
+        for chunk in emails.chunks(PEOPLE_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT email, display_name, extension, source FROM people WHERE email IN (",
+            );
+            let mut list = q.separated(", ");
+            for email in chunk {
+                list.push_bind(email.trim().to_lowercase());
+            }
+            q.push(")");
+            let rows: Vec<(String, String, Option<String>, String)> =
+                q.build_query_as().fetch_all(self.sqlite()).await?;
+            out.extend(rows.into_iter().map(into_person));
+        }
+        out.sort_by(|a, b| (&a.display_name, &a.email).cmp(&(&b.display_name, &b.email)));
+        Ok(out)
+    }
+
     /// The whole watch list, ordered by email (what the refresh scheduler starts from).
     pub async fn list_people(&self) -> Result<Vec<WatchedPerson>> {
         let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(

@@ -64,7 +64,7 @@ enum Command {
     Check {
         #[command(flatten)]
         location: Location,
-        /// The mailbox to look up (default: the service account).
+        /// The mailbox to look up (default: the first watched person the source serves).
         #[arg(long)]
         mailbox: Option<String>,
         /// The source to test (default: the one the routing table picks for the mailbox).
@@ -220,6 +220,15 @@ async fn check(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let boot = boot(&location, None)?;
+    // A check answers about an installation; it never makes one.
+    if !boot.data_dir.join(calgate_store::DB_FILE).is_file() {
+        anyhow::bail!(
+            "no calgate database in {}: pass --data-dir (or --config) naming the gateway's data \
+             directory; nothing was created",
+            boot.data_dir.display()
+        );
+    }
+    eprintln!("data directory: {}", boot.data_dir.display());
     let store = Store::open(&boot.data_dir).await?;
     let routing = store.load_routing().await?.unwrap_or_default();
     let id = match (&source, &mailbox) {
@@ -232,8 +241,28 @@ async fn check(
         None if id == calgate_settings::DEFAULT_SOURCE_ID => Default::default(),
         None => anyhow::bail!("no source has the id {id:?}; `GET /api/v1/sources` lists them"),
     };
-    let Some(mailbox) = mailbox.or_else(|| settings.username.clone()) else {
-        anyhow::bail!("no mailbox given and no service account configured; pass --mailbox");
+    // The service account often has no mailbox of its own: the first watched person that this
+    // source serves is a mailbox that must work.
+    let mailbox = match mailbox {
+        Some(m) => m,
+        None => match store
+            .list_people()
+            .await?
+            .into_iter()
+            .find(|p| routing.source_for(&p.email) == id)
+        {
+            Some(p) => {
+                eprintln!(
+                    "no --mailbox given: testing {}, the first watched person",
+                    p.email
+                );
+                p.email
+            }
+            None => anyhow::bail!(
+                "no --mailbox given and nobody on the watch list is served by source {id:?}; \
+                 pass --mailbox"
+            ),
+        },
     };
     let options = calgate::state::engine_options(&settings, &boot.time_zone());
     // The gateway's own lockout guard: a quarantined password is not tried by a check either.

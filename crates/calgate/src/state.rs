@@ -233,6 +233,12 @@ impl AppState {
         Ok(people.into_iter().map(to_person).collect())
     }
 
+    /// The watched people among `emails`, ordered by name.
+    pub async fn people_among(&self, emails: &[String]) -> Result<Vec<Person>, StoreError> {
+        let people = self.store.get_people(emails).await?;
+        Ok(people.into_iter().map(to_person).collect())
+    }
+
     /// Adds or updates people and starts watching the new ones. Returns the watch-list size.
     pub async fn upsert_people(&self, people: Vec<Person>) -> Result<usize, StoreError> {
         let emails: Vec<String> = people.iter().map(|p| p.email.clone()).collect();

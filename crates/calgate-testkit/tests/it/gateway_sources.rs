@@ -214,6 +214,65 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
         *sources_seen.entry("online").or_insert(0) += 1;
     }
     println!("hybrid gateway: {sources_seen:?} people checked against their simulators");
+    // The failing mailboxes are listed with the source's reason: exactly those that share no
+    // free/busy, from both halves.
+    let unreadable: Vec<String> = [(&onprem, &onprem_people), (&online, &online_people)]
+        .into_iter()
+        .flat_map(|(sim, people)| {
+            people.iter().filter(|e| {
+                sim.state
+                    .tenant()
+                    .person(e)
+                    .is_some_and(|p| p.free_busy_access == FreeBusyAccess::None)
+            })
+        })
+        .cloned()
+        .collect();
+    let (status, failing) = gw
+        .call(
+            Method::GET,
+            "/api/v1/people?freshness=error&limit=1000",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{failing}");
+    let mut listed: Vec<String> = failing
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|p| {
+            assert_eq!(p["freshness"], "error", "{p}");
+            assert!(p["error"]["code"].is_string(), "{p}");
+            p["email"].as_str().unwrap_or("").to_owned()
+        })
+        .collect();
+    listed.sort();
+    let mut want = unreadable.clone();
+    want.sort();
+    assert_eq!(listed, want, "the failing mailboxes");
+    let readable_online = online_people
+        .iter()
+        .find(|e| !unreadable.contains(e))
+        .expect("a readable online person")
+        .clone();
+    let (_, fresh) = gw
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/people?freshness=fresh&limit=1000&query={}",
+                readable_online
+            ),
+            None,
+        )
+        .await;
+    let fresh = fresh.as_array().expect("a list");
+    assert_eq!(fresh.len(), 1, "{fresh:?}");
+    assert_eq!(fresh[0]["email"], readable_online.as_str());
+    assert_eq!(fresh[0]["source"], "online");
+    let (status, _) = gw
+        .call(Method::GET, "/api/v1/people?freshness=sideways", None)
+        .await;
+    assert_eq!(status, 400, "an unknown freshness is refused");
     assert_eq!(service_account(&onprem), (0, false));
     // Both answer (a batch with a mailbox that shares no free/busy reads as `degraded`).
     for id in ["onprem", "online"] {
@@ -412,11 +471,8 @@ async fn bad_sources_and_routes_are_refused_with_nothing_saved() {
     assert_eq!(status, 404, "{answer}");
 }
 
-/// A data directory written by release 0.1.0 (one source) opens: the settings are the source
-/// `default`, the sealed password is still usable (no re-entry), the watch list and the portal
-/// admin are kept.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_data_directory_of_release_0_1_0_upgrades_in_place() {
+/// A copy of the data directory written by release 0.1.0.
+fn fixture_copy() -> tempfile::TempDir {
     let fixture =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/db-0.1.0-single-source");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -428,6 +484,69 @@ async fn a_data_directory_of_release_0_1_0_upgrades_in_place() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .expect("chmod");
+    dir
+}
+
+/// `calgate check` (the real binary) answers about an installation and never makes one: a
+/// missing data directory is named and not created; without `--mailbox` it tests the first
+/// watched person of the source, not the service account; an unknown source is named.
+#[test]
+fn calgate_check_names_its_directory_and_creates_none() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let missing = home.path().join("no-such-dir");
+    let out = std::process::Command::new(crate::drills_crash::calgate_bin())
+        .args(["check", "--data-dir"])
+        .arg(&missing)
+        .env("HOME", home.path())
+        .output()
+        .expect("calgate check runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("no calgate database in"), "{stderr}");
+    assert!(stderr.contains(&*missing.to_string_lossy()), "{stderr}");
+    assert!(!missing.exists(), "a check created {}", missing.display());
+    assert_eq!(
+        std::fs::read_dir(home.path()).expect("home").count(),
+        0,
+        "nothing created in the home directory"
+    );
+
+    let dir = fixture_copy();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(crate::drills_crash::calgate_bin())
+            .arg("check")
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .expect("calgate check runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, stderr, _) = run(&["--source", "ghost"]);
+    assert!(
+        !ok && stderr.contains("no source has the id \"ghost\""),
+        "{stderr}"
+    );
+    // The fixture's server does not exist: the check fails, but on the first watched person.
+    let (ok, stderr, stdout) = run(&[]);
+    assert!(!ok, "{stdout}");
+    assert!(
+        stderr.contains("testing ann.lee@contoso.com, the first watched person"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("FAILED: ann.lee@contoso.com"), "{stdout}");
+}
+
+/// A data directory written by release 0.1.0 (one source) opens: the settings are the source
+/// `default`, the sealed password is still usable (no re-entry), the watch list and the portal
+/// admin are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_directory_of_release_0_1_0_upgrades_in_place() {
+    let dir = fixture_copy();
     let gw = spawn_gateway_on(dir).await;
     let (status, sources) = gw.call(Method::GET, "/api/v1/sources", None).await;
     assert_eq!(status, 200, "{sources}");

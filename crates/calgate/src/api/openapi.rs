@@ -58,7 +58,9 @@ pub fn document() -> Value {
     let person_summary = json!({"type": "object", "required": ["email", "status"], "properties": {
         "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "extension": {"type": ["string", "null"]},
         "source": {"type": "string", "description": "the id of the calendar source that serves this person"},
-        "status": {"$ref": "#/components/schemas/Status"}}});
+        "status": {"$ref": "#/components/schemas/Status"},
+        "freshness": {"type": "string", "enum": ["pending", "fresh", "stale", "error"]},
+        "error": {"type": "object", "description": "what the source answered for this mailbox when it failed", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}});
     // One server-sent event: `snapshot` first (and after a client fell behind), then `status`.
     let status_ref = json!({"$ref": "#/components/schemas/Status"});
     let event = |name: &str, data: Value| {
@@ -179,9 +181,11 @@ pub fn document() -> Value {
                 "get": {"summary": "Watched people matching a query (email, name or extension)",
                     "parameters": [{"name": "query", "in": "query", "schema": {"type": "string"}},
                         {"name": "limit", "in": "query", "description": "at most this many (default 100; taken as 1 to 10 000)",
-                            "schema": {"type": "integer", "minimum": 0, "maximum": u64::MAX}}],
+                            "schema": {"type": "integer", "minimum": 0, "maximum": u64::MAX}},
+                        {"name": "freshness", "in": "query", "description": "only people whose data is in this state (the failing mailboxes: `error`)",
+                            "schema": {"type": "string", "enum": ["pending", "fresh", "stale", "error"]}}],
                     "responses": with_errors(json!({"200": merge(json!({"description": "people with their status"}), json_body(json!({"type": "array", "items": person_summary}))),
-                        "400": error("the query string cannot be read (limit not a whole number, say)")}))},
+                        "400": error("the query string cannot be read (limit not a whole number, an unknown freshness, say)")}))},
                 "put": {"summary": "Bulk upsert of the watch list (admin)",
                     "requestBody": request_body(json!({"type": "array", "items": {"$ref": "#/components/schemas/PersonInput"}})),
                     "responses": with_body_errors(json!({"200": merge(json!({"description": "saved"}), json_body(json!({"type": "object", "required": ["upserted", "watched"], "properties": {

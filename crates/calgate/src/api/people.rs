@@ -18,6 +18,9 @@ pub struct ListQuery {
     pub query: Option<String>,
     #[serde(default)]
     pub limit: Option<usize>,
+    /// Only people whose data is `pending`, `fresh`, `stale` or `error`.
+    #[serde(default)]
+    pub freshness: Option<calgate_engine::Freshness>,
 }
 
 #[derive(Debug, Serialize)]
@@ -28,6 +31,10 @@ pub struct PersonSummary {
     /// The id of the calendar source that serves this person.
     pub source: String,
     pub status: StatusView,
+    pub freshness: calgate_engine::Freshness,
+    /// What the source answered for this mailbox when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::view::ErrorView>,
 }
 
 /// `GET /api/v1/people?query=`: watched people whose email, name or extension matches.
@@ -36,23 +43,56 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<PersonSummary>>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
-    let people = app
-        .search_people(q.query.as_deref().unwrap_or(""), limit)
-        .await?;
+    let query = q.query.as_deref().unwrap_or("");
+    let now = Timestamp::now();
+    let stale_age = app.stale_age();
     let board = app.engine().board();
+    let people = match q.freshness {
+        None => app.search_people(query, limit).await?,
+        // The board knows who is in that state; the store adds names (and the query narrows).
+        Some(want) => {
+            let emails = board.emails_with(want, now, stale_age, MAX_FILTERED);
+            let mut people = app.people_among(&emails).await?;
+            if !query.trim().is_empty() {
+                let found: std::collections::HashSet<String> = app
+                    .search_people(query, MAX_FILTERED)
+                    .await?
+                    .into_iter()
+                    .map(|p| p.email)
+                    .collect();
+                people.retain(|p| found.contains(&p.email));
+            }
+            people.truncate(limit);
+            people
+        }
+    };
     // Only the status: the day's timeline of every listed person is not built to be dropped.
     let out = people
         .into_iter()
-        .map(|p| PersonSummary {
-            status: status_view(board.get(&p.email).as_ref()),
-            source: app.source_of(&p.email),
-            email: p.email,
-            name: p.name,
-            extension: p.extension,
+        .map(|p| {
+            let entry = board.get(&p.email);
+            let availability = entry.as_ref().and_then(|e| e.availability.as_deref());
+            PersonSummary {
+                status: status_view(entry.as_ref()),
+                source: app.source_of(&p.email),
+                freshness: calgate_engine::board::freshness(availability, now, stale_age),
+                error: availability.and_then(|a| a.error.as_ref()).map(|e| {
+                    crate::view::ErrorView {
+                        code: e.code.clone(),
+                        message: e.message.clone(),
+                    }
+                }),
+                email: p.email,
+                name: p.name,
+                extension: p.extension,
+            }
         })
         .collect();
     Ok(Json(out))
 }
+
+/// People a freshness filter looks at, at most.
+const MAX_FILTERED: usize = 10_000;
 
 /// `GET /api/v1/people/{email}`: the full record; refreshes old data on demand.
 pub async fn get(
