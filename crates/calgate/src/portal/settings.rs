@@ -1,6 +1,8 @@
 //! *Calendar Integration Settings*: the form, built row by row from the settings crate's field
 //! table, saved through the same validator as the API, with inline field errors and the
-//! warnings explained; and *Test connection* for one mailbox.
+//! warnings explained; and *Test connection* for one mailbox. One source at a time:
+//! `?source=ID` (a hidden field in the posts), `default` without it; an id not saved yet is
+//! created by its first save.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -8,14 +10,18 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use calgate_core::Code;
-use calgate_settings::{FieldId, FieldKind, FieldSpec, Provider, fields, validate_json};
+use calgate_settings::{
+    CalendarSettings, DEFAULT_SOURCE_ID, FieldId, FieldKind, FieldSpec, Provider,
+    check_display_name, fields, source_id_problem, validate_json,
+};
 
 use super::guidance::{self, Guidance};
 use super::text::{choice_label, when};
@@ -87,6 +93,14 @@ pub struct TestView {
 #[template(path = "settings.html")]
 pub struct SettingsPage {
     chrome: Chrome,
+    /// The source this form configures.
+    source_id: String,
+    /// The display name as shown in its input (saved, or as typed).
+    source_name: String,
+    name_error: Option<String>,
+    is_default: bool,
+    /// Not saved yet: the first save creates it.
+    is_new: bool,
     provider: String,
     groups: Vec<Group>,
     errors_summary: Option<String>,
@@ -224,9 +238,57 @@ fn providers_attr(spec: &FieldSpec) -> String {
         .join(" ")
 }
 
-/// The form's values as strings (checkboxes as "on"), from the saved settings.
-fn values_from_settings(app: &AppState) -> (HashMap<String, String>, HashMap<String, bool>) {
-    let view = app.settings().view();
+/// The source a settings form is for.
+#[derive(Debug, Clone)]
+pub struct FormSource {
+    pub id: String,
+    pub display_name: String,
+    pub settings: CalendarSettings,
+    /// Not saved yet: the first save creates it.
+    pub is_new: bool,
+}
+
+impl FormSource {
+    /// The source named by a `source` parameter (absent or empty: `default`); an id not
+    /// configured yet is a new source with the default settings. A malformed id is refused
+    /// with the reason.
+    pub fn resolve(app: &AppState, raw: Option<&str>) -> Result<FormSource, String> {
+        let id = raw.map(str::trim).filter(|id| !id.is_empty());
+        let id = id.unwrap_or(DEFAULT_SOURCE_ID);
+        match source_id_problem(id) {
+            Some(problem) => Err(problem),
+            None => Ok(FormSource::of(app, id)),
+        }
+    }
+
+    /// Source `id` as configured, or a new one with the default settings.
+    fn of(app: &AppState, id: &str) -> FormSource {
+        match app.source(id) {
+            Some(s) => FormSource {
+                id: s.id,
+                display_name: s.display_name,
+                settings: s.settings,
+                is_new: false,
+            },
+            None => FormSource {
+                id: id.to_string(),
+                display_name: String::new(),
+                settings: CalendarSettings::default(),
+                is_new: true,
+            },
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        self.id == DEFAULT_SOURCE_ID
+    }
+}
+
+/// The form's values as strings (checkboxes as "on"), from saved settings.
+fn values_from_settings(
+    settings: &CalendarSettings,
+) -> (HashMap<String, String>, HashMap<String, bool>) {
+    let view = settings.view();
     let json = serde_json::to_value(&view).unwrap_or(Value::Null);
     let mut values = HashMap::new();
     let mut set = HashMap::new();
@@ -398,25 +460,33 @@ fn groups(
         .collect()
 }
 
+/// The form's name for the display name (not a settings field).
+const DISPLAY_NAME: &str = "display_name";
+
 impl SettingsPage {
-    /// The form filled with the saved settings, for `provider`.
+    /// The form filled with the saved settings of `source`, for `provider`.
     async fn saved_values(
         app: &Arc<AppState>,
         session: &super::Session,
+        source: &FormSource,
         provider: Provider,
     ) -> SettingsPage {
-        let (values, _) = values_from_settings(app);
-        SettingsPage::build(app, session, provider, values, BTreeMap::new()).await
+        let (mut values, _) = values_from_settings(&source.settings);
+        values.insert(DISPLAY_NAME.to_string(), source.display_name.clone());
+        SettingsPage::build(app, session, source, provider, values, BTreeMap::new()).await
     }
 
     async fn build(
         app: &Arc<AppState>,
         session: &super::Session,
+        source: &FormSource,
         provider: Provider,
         values: HashMap<String, String>,
-        errors: BTreeMap<String, String>,
+        mut errors: BTreeMap<String, String>,
     ) -> SettingsPage {
-        let (_, set) = values_from_settings(app);
+        let (_, set) = values_from_settings(&source.settings);
+        let name_error = errors.remove(DISPLAY_NAME);
+        let source_name = values.get(DISPLAY_NAME).cloned().unwrap_or_default();
         let known: Vec<String> = fields()
             .iter()
             .map(|f| f.name.to_string())
@@ -437,7 +507,7 @@ impl SettingsPage {
         let tz = app.options().site_time_zone;
         let history = app
             .store
-            .recent_audit(8)
+            .recent_source_audit(&source.id, 8)
             .await
             .map(|rows| {
                 rows.into_iter()
@@ -460,7 +530,19 @@ impl SettingsPage {
         SettingsPage {
             device,
             history,
-            chrome: Chrome::new(session, "settings"),
+            chrome: Chrome::new(
+                session,
+                if source.is_default() {
+                    "settings"
+                } else {
+                    "sources"
+                },
+            ),
+            source_id: source.id.clone(),
+            source_name,
+            name_error,
+            is_default: source.is_default(),
+            is_new: source.is_new,
             provider: provider.as_str().to_string(),
             groups: groups(provider, &values, &set, &errors),
             errors_summary: None,
@@ -474,12 +556,34 @@ impl SettingsPage {
     }
 }
 
-/// `GET /portal/settings`.
-pub async fn page(State(app): State<Arc<AppState>>, AdminSession(s): AdminSession) -> Response {
-    let provider = app.settings().provider;
-    SettingsPage::saved_values(&app, &s, provider)
-        .await
-        .into_response()
+#[derive(Debug, Deserialize)]
+pub struct SettingsQuery {
+    /// The source to configure (`default` when absent).
+    #[serde(default)]
+    source: Option<String>,
+    /// A display name to start a new source's form with (from "Add a source").
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// `GET /portal/settings?source=ID`: the form of one source (`default` without the parameter).
+pub async fn page(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Query(q): Query<SettingsQuery>,
+) -> Response {
+    let source = match FormSource::resolve(&app, q.source.as_deref()) {
+        Ok(source) => source,
+        Err(problem) => return super::sources::bad_source(&app, &s, &problem),
+    };
+    let provider = source.settings.provider;
+    let mut page = SettingsPage::saved_values(&app, &s, &source, provider).await;
+    if source.is_new
+        && let Some(name) = q.name.as_deref().and_then(|n| check_display_name(n).ok())
+    {
+        page.source_name = name;
+    }
+    page.into_response()
 }
 
 /// The submitted form as a settings update, for the fields shown for its provider. Fields of
@@ -550,19 +654,31 @@ pub async fn save(
     AdminSession(s): AdminSession,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let source = match FormSource::resolve(&app, form.get("source").map(String::as_str)) {
+        Ok(source) => source,
+        Err(problem) => return super::sources::bad_source(&app, &s, &problem),
+    };
     let provider = form
         .get("provider")
         .and_then(|p| Provider::parse(p))
-        .unwrap_or(app.settings().provider);
+        .unwrap_or(source.settings.provider);
     // Without script, "Show fields" re-renders the form for the chosen provider.
     if form.get("_action").map(String::as_str) == Some("switch") {
-        return SettingsPage::build(&app, &s, provider, echo(&form), BTreeMap::new())
+        return SettingsPage::build(&app, &s, &source, provider, echo(&form), BTreeMap::new())
             .await
             .into_response();
     }
     let (update, mut errors) = update_from_form(&form, provider);
-    let current = app.settings();
-    let validated = match validate_json(&update, &current) {
+    // Absent (a form of an older page): the saved name is kept.
+    let display_name = match form.get(DISPLAY_NAME).map(|n| check_display_name(n)) {
+        None => None,
+        Some(Ok(name)) => Some(name),
+        Some(Err(problem)) => {
+            errors.insert(DISPLAY_NAME.to_string(), problem);
+            None
+        }
+    };
+    let validated = match validate_json(&update, &source.settings) {
         Ok(ok) if errors.is_empty() => Ok(ok),
         Ok(_) => Err(()),
         Err(fields) => {
@@ -574,7 +690,7 @@ pub async fn save(
     };
     let Ok((settings, warnings)) = validated else {
         let count = errors.len();
-        let mut page = SettingsPage::build(&app, &s, provider, echo(&form), errors).await;
+        let mut page = SettingsPage::build(&app, &s, &source, provider, echo(&form), errors).await;
         page.errors_summary = Some(format!(
             "Nothing was saved: {count} field{} need{} attention.",
             if count == 1 { "" } else { "s" },
@@ -583,14 +699,21 @@ pub async fn save(
         return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
     };
     if let Err(e) = app
-        .save_settings(settings, &format!("portal:{}", s.user))
+        .save_source(
+            &source.id,
+            display_name.as_deref(),
+            settings,
+            &format!("portal:{}", s.user),
+        )
         .await
     {
-        let mut page = SettingsPage::build(&app, &s, provider, echo(&form), BTreeMap::new()).await;
+        let mut page =
+            SettingsPage::build(&app, &s, &source, provider, echo(&form), BTreeMap::new()).await;
         page.errors_summary = Some(format!("The database refused the save: {e}"));
         return (StatusCode::SERVICE_UNAVAILABLE, page).into_response();
     }
-    let mut page = SettingsPage::saved_values(&app, &s, provider).await;
+    let saved = FormSource::of(&app, &source.id);
+    let mut page = SettingsPage::saved_values(&app, &s, &saved, provider).await;
     page.saved = true;
     page.warnings = warnings
         .iter()
@@ -603,19 +726,31 @@ pub async fn save(
     page.into_response()
 }
 
-/// `POST /portal/settings/test`: one real request for one mailbox with the saved settings.
+/// `POST /portal/settings/test`: one real request for one mailbox with the saved settings of
+/// the form's source.
 pub async fn test(
     State(app): State<Arc<AppState>>,
     AdminSession(s): AdminSession,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let source = match FormSource::resolve(&app, form.get("source").map(String::as_str)) {
+        Ok(source) => source,
+        Err(problem) => return super::sources::bad_source(&app, &s, &problem),
+    };
     let mailbox = form
         .get("mailbox")
         .map(|m| m.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let settings = app.settings();
-    let mut page = SettingsPage::saved_values(&app, &s, settings.provider).await;
+    let settings = source.settings.clone();
+    let mut page = SettingsPage::saved_values(&app, &s, &source, settings.provider).await;
     page.test_mailbox = mailbox.clone();
+    if source.is_new {
+        page.errors_summary = Some(format!(
+            "The source {} is not saved yet: save its settings, then test the connection.",
+            source.id
+        ));
+        return (StatusCode::CONFLICT, page).into_response();
+    }
     let answer = if !crate::view::looks_like_email(&mailbox) {
         TestAnswer::failed(
             &mailbox,
@@ -687,8 +822,9 @@ pub async fn start_device_code(
             axum::response::Redirect::to("/portal/settings#device-code").into_response()
         }
         Err(e) => {
-            let provider = app.settings().provider;
-            let mut page = SettingsPage::saved_values(&app, &s, provider).await;
+            let source = FormSource::of(&app, DEFAULT_SOURCE_ID);
+            let provider = source.settings.provider;
+            let mut page = SettingsPage::saved_values(&app, &s, &source, provider).await;
             page.device.error = Some(format!("{} ({})", e.message, e.code));
             (e.status, page).into_response()
         }
