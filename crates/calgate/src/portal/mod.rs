@@ -16,6 +16,7 @@ mod guidance;
 mod health;
 mod people;
 mod settings;
+mod settings_form;
 mod sources;
 mod text;
 mod tokens;

@@ -20,7 +20,7 @@ use calgate_engine::SourceState;
 use calgate_settings::{DEFAULT_SOURCE_ID, RoutingTable, check_display_name, source_id_problem};
 
 use super::health::{next_attempt_words, state_words};
-use super::settings::Opt;
+use super::settings_form::Opt;
 use super::text::{choice_label, url_encode, when};
 use super::{AdminSession, Chrome, Session, with_notice};
 use crate::metrics::state_name;
@@ -208,12 +208,11 @@ impl SourcesPage {
 /// The answer to a malformed source id in a page's address or form: the Sources page saying
 /// why, with 400.
 pub fn bad_source(app: &AppState, s: &Session, problem: &str) -> Response {
-    SourcesPage::refused(
-        app,
-        s,
-        StatusCode::BAD_REQUEST,
-        format!("No such source: {problem}."),
-    )
+    SourcesPage::refused(app, s, StatusCode::BAD_REQUEST, no_such_source(problem))
+}
+
+fn no_such_source(problem: &str) -> String {
+    format!("No such source: {problem}.")
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,23 +232,17 @@ pub async fn page(
     page.into_response()
 }
 
-/// The `id` field of a form, checked: well formed and configured.
+/// The `id` field of a form, checked: well formed and configured; or the status and why not.
 fn configured_id(
     app: &AppState,
-    s: &Session,
     form: &HashMap<String, String>,
-) -> Result<String, Response> {
+) -> Result<String, (StatusCode, String)> {
     let id = form.get("id").map(|i| i.trim()).unwrap_or_default();
     if let Some(problem) = source_id_problem(id) {
-        return Err(bad_source(app, s, &problem));
+        return Err((StatusCode::BAD_REQUEST, no_such_source(&problem)));
     }
     if app.source(id).is_none() {
-        return Err(SourcesPage::refused(
-            app,
-            s,
-            StatusCode::NOT_FOUND,
-            format!("No source has the id {id}."),
-        ));
+        return Err((StatusCode::NOT_FOUND, format!("No source has the id {id}.")));
     }
     Ok(id.to_string())
 }
@@ -295,9 +288,9 @@ pub async fn remove(
     AdminSession(s): AdminSession,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let id = match configured_id(&app, &s, &form) {
+    let id = match configured_id(&app, &form) {
         Ok(id) => id,
-        Err(refusal) => return refusal,
+        Err((status, why)) => return SourcesPage::refused(&app, &s, status, why),
     };
     let is_default = id == DEFAULT_SOURCE_ID;
     if form.get("confirmed").map(String::as_str) != Some("yes") {
@@ -343,9 +336,9 @@ pub async fn retry(
     AdminSession(s): AdminSession,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let id = match configured_id(&app, &s, &form) {
+    let id = match configured_id(&app, &form) {
         Ok(id) => id,
-        Err(refusal) => return refusal,
+        Err((status, why)) => return SourcesPage::refused(&app, &s, status, why),
     };
     tracing::info!(user = %s.user, source = %id, "retry now requested from the portal");
     match crate::api::sources::retry(State(app.clone()), Path(id.clone())).await {
