@@ -1407,6 +1407,21 @@ async fn sources_pages_refuse_bad_ids_and_sessionless_posts() {
             400,
         ),
         (
+            "/portal/sources/retry",
+            vec![("csrf", csrf.as_str()), ("id", "default")],
+            303,
+        ),
+        // The routing's default names `default`: resetting it is refused.
+        (
+            "/portal/sources/remove",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("id", "default"),
+                ("confirmed", "yes"),
+            ],
+            409,
+        ),
+        (
             "/portal/sources/add",
             vec![
                 ("csrf", csrf.as_str()),

@@ -293,6 +293,7 @@ pub async fn remove(
         Err((status, why)) => return SourcesPage::refused(&app, &s, status, why),
     };
     let is_default = id == DEFAULT_SOURCE_ID;
+    let done = if is_default { "reset" } else { "removed" };
     if form.get("confirmed").map(String::as_str) != Some("yes") {
         let mut page = SourcesPage::build(&app, &s);
         page.confirm = Some(Confirm {
@@ -316,16 +317,17 @@ pub async fn remove(
             &s,
             StatusCode::CONFLICT,
             format!(
-                "The source {id} was not removed: the routing still names it. Route its \
+                "The source {id} was not {done}: the routing still names it ({}). Route its \
                  domains and mailboxes to another source (and choose another default source) \
-                 first."
+                 first.",
+                routes_naming(&app.routing(), &id)
             ),
         ),
         Err(e) => SourcesPage::refused(
             &app,
             &s,
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("The source {id} was not removed: {e}"),
+            format!("The source {id} was not {done}: {e}"),
         ),
     }
 }
