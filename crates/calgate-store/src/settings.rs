@@ -333,26 +333,27 @@ impl Store {
 
     /// The newest audit entries first.
     pub async fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {
-        let rows: Vec<(i64, i64, String, String, i64, String)> = sqlx::query_as(
+        let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, at_ms, actor, subject, revision, fields FROM settings_audit \
              ORDER BY id DESC LIMIT ?1",
         )
         .bind(i64::from(limit))
         .fetch_all(self.sqlite())
         .await?;
-        rows.into_iter()
-            .map(|(id, at_ms, actor, subject, revision, fields)| {
-                Ok(AuditEntry {
-                    id,
-                    at: timestamp(at_ms, "audit time")?,
-                    actor,
-                    subject,
-                    revision,
-                    fields: serde_json::from_str(&fields)
-                        .map_err(|e| StoreError::corrupt_json("audit fields", &e))?,
-                })
-            })
-            .collect()
+        audit_entries(rows)
+    }
+
+    /// The newest `limit` audit entries of source `id`'s settings, newest first.
+    pub async fn recent_source_audit(&self, id: &str, limit: u32) -> Result<Vec<AuditEntry>> {
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT id, at_ms, actor, subject, revision, fields FROM settings_audit \
+             WHERE subject = ?1 ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(subject(id))
+        .bind(i64::from(limit))
+        .fetch_all(self.sqlite())
+        .await?;
+        audit_entries(rows)
     }
 
     async fn load_source_in(
@@ -460,4 +461,23 @@ fn check_actor(actor: &str) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// An audit row as read: id, time, actor, subject, revision, fields (JSON).
+type AuditRow = (i64, i64, String, String, i64, String);
+
+fn audit_entries(rows: Vec<AuditRow>) -> Result<Vec<AuditEntry>> {
+    rows.into_iter()
+        .map(|(id, at_ms, actor, subject, revision, fields)| {
+            Ok(AuditEntry {
+                id,
+                at: timestamp(at_ms, "audit time")?,
+                actor,
+                subject,
+                revision,
+                fields: serde_json::from_str(&fields)
+                    .map_err(|e| StoreError::corrupt_json("audit fields", &e))?,
+            })
+        })
+        .collect()
 }

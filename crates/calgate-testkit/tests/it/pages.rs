@@ -1070,3 +1070,370 @@ async fn operator_console_in_chromium() {
 
     b.quit().await;
 }
+
+/// The `value` of a page's first `name="csrf"` input.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF field in the page")
+        .to_string()
+}
+
+async fn routing_of(demo: &Demo) -> Value {
+    admin_client(&demo.admin_token)
+        .get(format!("{}/api/v1/routing", demo.gateway.url()))
+        .send()
+        .await
+        .expect("routing GET")
+        .json()
+        .await
+        .expect("routing JSON")
+}
+
+async fn source_ids(demo: &Demo) -> Vec<String> {
+    let list: Value = admin_client(&demo.admin_token)
+        .get(format!("{}/api/v1/sources", demo.gateway.url()))
+        .send()
+        .await
+        .expect("sources GET")
+        .json()
+        .await
+        .expect("sources JSON");
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_and_routing_in_chromium() {
+    let (demo, _dir) = demo(6).await;
+    let base = demo.gateway.url();
+    let first = demo
+        .sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .find(|p| !p.is_room)
+        .map(|p| p.email.to_ascii_lowercase())
+        .expect("a person in the tenant");
+    let domain = first.rsplit_once('@').expect("an address").1.to_string();
+    let (upn, password) = calgate_sim::SimConfig::default()
+        .service_account
+        .expect("the simulator's service account");
+    let ca = std::fs::read_to_string(demo.sim.urls.ca_cert_pem_path.as_ref().expect("TLS"))
+        .expect("the simulator's CA");
+    let mut b = Browser::launch(&base).await;
+    b.sign_in().await;
+
+    // The list starts with `default`, which is reset, never removed.
+    b.goto("/portal/sources").await;
+    assert!(b.text("#sources-table").await.contains("default"));
+    assert_eq!(b.text("button[aria-label='Reset default']").await, "Reset");
+
+    // A malformed id is refused on the page; a good one leads to the new source's form.
+    b.fill("#add-id", "Lab Source").await;
+    b.submit("#add-source-button").await;
+    assert!(b.text("#add-error").await.contains("a-z"), "id refused");
+    b.fill("#add-id", "lab").await;
+    b.fill("#add-name", "Lab Exchange").await;
+    b.submit("#add-source-button").await;
+    assert!(b.url().await.contains("/portal/settings?source=lab"));
+    assert!(
+        b.text("#source-title")
+            .await
+            .contains("created when you save")
+    );
+    assert_eq!(
+        b.cmd(json!({"op": "attr", "sel": "#f-display_name", "name": "value"}))
+            .await,
+        "Lab Exchange"
+    );
+    b.cmd(json!({"op": "check", "sel": "#f-grant_basic_auth"}))
+        .await;
+    b.fill("#f-username", &upn).await;
+    b.fill("#f-password", &password).await;
+    b.fill("#f-ews_url", &demo.sim.urls.ews_url).await;
+    b.click("details.group summary").await;
+    b.fill("#f-extra_ca_pem", &ca).await;
+    b.submit("#save").await;
+    b.wait("#saved").await;
+    assert_eq!(b.text("#state-password .badge").await, "set");
+    let html = b.cmd(json!({"op": "content"})).await;
+    assert!(
+        !html.as_str().unwrap_or("").contains(&password),
+        "the page never holds the password"
+    );
+    assert_eq!(source_ids(&demo).await, ["default", "lab"]);
+    b.screenshot("settings-source.png").await;
+    // Test connection on this form uses this source's settings.
+    b.fill("#mailbox", &first).await;
+    b.submit("#run-test").await;
+    b.wait("#test-result.ok").await;
+
+    // Listed with its name, provider and state; a domain routed to it.
+    b.goto("/portal/sources").await;
+    let row = b.text("tr[data-source=lab]").await;
+    assert!(
+        row.contains("Lab Exchange") && row.contains("Exchange"),
+        "{row}"
+    );
+    assert!(!b.text("tr[data-source=lab] .state").await.is_empty());
+    b.fill("#routing-domains", &format!("{domain} = lab")).await;
+    b.submit("#save-routing").await;
+    assert!(b.text("#notice").await.contains("Routing saved"));
+    let routed = routing_of(&demo).await;
+    assert_eq!(routed["domains"], json!({ domain.as_str(): "lab" }));
+    assert!(
+        reload_until(
+            &mut b,
+            "/portal/sources",
+            "tr[data-source=lab] .state",
+            "ok",
+            Duration::from_secs(20)
+        )
+        .await,
+        "the routed source reads calendars"
+    );
+    assert!(b.text("tr[data-source=lab]").await.contains("1 domain"));
+    b.screenshot("sources.png").await;
+
+    // A route to a source that does not exist: its message, what was typed kept, nothing saved.
+    b.fill(
+        "#routing-domains",
+        &format!("{domain} = lab\nfabrikam.com = ghost"),
+    )
+    .await;
+    b.submit("#save-routing").await;
+    assert!(
+        b.text("#routing-errors li[data-field='domains.fabrikam.com']")
+            .await
+            .contains("no source has the id \"ghost\"")
+    );
+    assert!(
+        b.text("#routing-domains")
+            .await
+            .contains("fabrikam.com = ghost")
+    );
+    assert_eq!(routing_of(&demo).await, routed, "nothing saved");
+    // The same from a crafted post: an unknown default and a malformed domain.
+    let cookie = b.session_cookie().await;
+    let csrf = b
+        .cmd(json!({"op": "attr", "sel": "#routing-form input[name=csrf]", "name": "value"}))
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let crafted = reqwest::Client::new()
+        .post(format!("{base}/portal/routing"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("default", "nowhere"),
+            ("domains", "not_a_domain = lab"),
+            ("mailboxes", ""),
+        ])
+        .send()
+        .await
+        .expect("routing POST");
+    assert_eq!(crafted.status(), 422);
+    let html = crafted.text().await.expect("body");
+    assert!(
+        html.contains(r#"data-field="default""#) && html.contains("no source has the id"),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-field="domains.not_a_domain""#));
+    assert_eq!(routing_of(&demo).await, routed, "nothing saved");
+
+    // Health lists both sources.
+    b.goto("/portal/health").await;
+    assert!(!b.text("#state").await.is_empty());
+    assert!(
+        b.text("#sources-health-table tr[data-source=lab]")
+            .await
+            .contains("Lab Exchange")
+    );
+    assert_eq!(
+        b.cmd(json!({"op": "count", "sel": "#sources-health-table tbody tr"}))
+            .await,
+        2
+    );
+    b.screenshot("health-sources.png").await;
+
+    // Removing the routed source asks first, then is refused; nothing removed.
+    b.goto("/portal/sources").await;
+    b.submit("button[aria-label='Remove lab']").await;
+    assert!(
+        b.text("#confirm-remove")
+            .await
+            .contains("routing still names it")
+    );
+    b.submit("#confirm-remove-yes").await;
+    assert!(b.text("#sources-error").await.contains("was not removed"));
+    assert_eq!(source_ids(&demo).await, ["default", "lab"]);
+
+    // Routed back to default, it goes.
+    b.fill("#routing-domains", "").await;
+    b.submit("#save-routing").await;
+    assert!(b.text("#notice").await.contains("Routing saved"));
+    assert_eq!(routing_of(&demo).await["domains"], json!({}));
+    b.submit("button[aria-label='Remove lab']").await;
+    b.submit("#confirm-remove-yes").await;
+    assert!(b.text("#notice").await.contains("Removed the source lab"));
+    assert_eq!(
+        b.cmd(json!({"op": "count", "sel": "tr[data-source=lab]"}))
+            .await,
+        0
+    );
+    assert_eq!(source_ids(&demo).await, ["default"]);
+
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "no script or CSP errors: {errors:?}");
+    b.quit().await;
+}
+
+/// Without a browser: a malformed source id is a clear 400 (never a 500), a new id a blank
+/// form, and the sources forms refuse posts without a session or without the form token.
+#[tokio::test]
+async fn sources_pages_refuse_bad_ids_and_sessionless_posts() {
+    let gw = calgate_testkit::gateway::spawn_gateway_from_settings().await;
+    let base = gw.url();
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = plain
+        .post(format!("{base}/portal/login"))
+        .form(&[("token", gw.admin_token.as_str())])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 303);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let get = |path: &str| {
+        plain
+            .get(format!("{base}{path}"))
+            .header("cookie", &cookie)
+            .send()
+    };
+
+    let bad = get("/portal/settings?source=BAD%20ID").await.expect("GET");
+    assert_eq!(bad.status(), 400);
+    let html = bad.text().await.expect("body");
+    assert!(
+        html.contains("No such source") && html.contains("a-z"),
+        "{html}"
+    );
+    let new = get("/portal/settings?source=lab").await.expect("GET");
+    assert_eq!(new.status(), 200);
+    let html = new.text().await.expect("body");
+    assert!(html.contains("created when you save"), "{html}");
+    let csrf = csrf_of(&html);
+    let post = |path: &str, form: Vec<(&str, &str)>, with_session: bool| {
+        let mut req = plain.post(format!("{base}{path}")).form(&form);
+        if with_session {
+            req = req.header("cookie", &cookie);
+        }
+        req.send()
+    };
+
+    // Without a session, or without the form token, nothing is removed.
+    let no_session = post(
+        "/portal/sources/remove",
+        vec![("csrf", &csrf), ("id", "default"), ("confirmed", "yes")],
+        false,
+    )
+    .await
+    .expect("POST");
+    assert_eq!(no_session.status(), 403);
+    let no_token = post(
+        "/portal/sources/remove",
+        vec![("id", "default"), ("confirmed", "yes")],
+        true,
+    )
+    .await
+    .expect("POST");
+    assert_eq!(no_token.status(), 403);
+    let no_session = post(
+        "/portal/routing",
+        vec![("csrf", &csrf), ("default", "default")],
+        false,
+    )
+    .await
+    .expect("POST");
+    assert_eq!(no_session.status(), 403);
+
+    // With both: a malformed or unknown id is named, never a server error; nothing created.
+    for (path, form, status) in [
+        (
+            "/portal/settings",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("source", "../x"),
+                ("provider", "exchange"),
+            ],
+            400,
+        ),
+        (
+            "/portal/settings/test",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("source", "lab"),
+                ("mailbox", "a@b.com"),
+            ],
+            409,
+        ),
+        (
+            "/portal/sources/remove",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("id", "nope"),
+                ("confirmed", "yes"),
+            ],
+            404,
+        ),
+        (
+            "/portal/sources/retry",
+            vec![("csrf", csrf.as_str()), ("id", "BAD ID")],
+            400,
+        ),
+        (
+            "/portal/sources/retry",
+            vec![("csrf", csrf.as_str()), ("id", "default")],
+            303,
+        ),
+        // The routing's default names `default`: resetting it is refused.
+        (
+            "/portal/sources/remove",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("id", "default"),
+                ("confirmed", "yes"),
+            ],
+            409,
+        ),
+        (
+            "/portal/sources/add",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("id", "default"),
+                ("display_name", "x"),
+            ],
+            422,
+        ),
+    ] {
+        let resp = post(path, form, true).await.expect("POST");
+        assert_eq!(resp.status(), status, "{path}");
+    }
+    let sources = gw.get_json("/api/v1/sources").await;
+    assert_eq!(sources.as_array().map(Vec::len), Some(1), "{sources}");
+}

@@ -1,6 +1,6 @@
-//! *Health* (the source's state, its timings, mailboxes by freshness, recent errors, "Retry now"
-//! and the troubleshooting guidance next to `auth_failed`) and *Logs* (recent entries, level
-//! filter, download).
+//! *Health* (the default source's state, its timings, every source in a table, mailboxes by
+//! freshness, recent errors, "Retry now" and the troubleshooting guidance next to
+//! `auth_failed`) and *Logs* (recent entries, level filter, download).
 
 use std::sync::Arc;
 
@@ -12,9 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use calgate_engine::SourceState;
+use calgate_engine::{SourceHealth, SourceState};
 
 use super::guidance::{self, AUTH_FAILED_CAUSES, Guidance};
+use super::sources::{SourceRow, source_rows};
 use super::text::{relative, when};
 use super::{AdminSession, Chrome};
 use crate::metrics::state_name;
@@ -49,9 +50,12 @@ pub struct HealthPage {
     guidance: Option<Guidance>,
     errors: Vec<LogLine>,
     retried: bool,
+    /// Every configured source, `default` first.
+    sources: Vec<SourceRow>,
 }
 
-fn state_words(state: SourceState) -> &'static str {
+/// A source's state in words.
+pub(super) fn state_words(state: SourceState) -> &'static str {
     match state {
         SourceState::Starting => "Starting: no answer from the server yet",
         SourceState::Ok => "OK: calendars are being read",
@@ -130,16 +134,7 @@ pub async fn page(
             .last_success
             .map(|t| when(Some(t), &tz, now))
             .unwrap_or_else(|| "never".to_string()),
-        next_attempt: h
-            .next_attempt
-            .map(|t| {
-                if t > now {
-                    when(Some(t), &tz, now)
-                } else {
-                    format!("now (was due {})", relative(t, now))
-                }
-            })
-            .unwrap_or_else(|| "on the regular schedule".to_string()),
+        next_attempt: next_attempt_words(&h, &tz, now),
         guard_holding: auth_failed && h.next_attempt.is_some_and(|t| t > now),
         pending,
         fresh,
@@ -150,7 +145,25 @@ pub async fn page(
         guidance: h.code.as_deref().map(guidance::for_code),
         errors,
         retried: q.retried.is_some(),
+        sources: source_rows(&app),
     }
+}
+
+/// When a source sends its next request, in words.
+pub(super) fn next_attempt_words(
+    h: &SourceHealth,
+    tz: &jiff::tz::TimeZone,
+    now: Timestamp,
+) -> String {
+    h.next_attempt
+        .map(|t| {
+            if t > now {
+                when(Some(t), tz, now)
+            } else {
+                format!("now (was due {})", relative(t, now))
+            }
+        })
+        .unwrap_or_else(|| "on the regular schedule".to_string())
 }
 
 /// `POST /portal/health/retry`: forget the back-off and try once now.

@@ -1,5 +1,5 @@
-//! The web pages: the admin portal (settings, test connection, health, watch list, logs) and the
-//! operator console. Server-rendered with askama (auto-escaped), a little plain JavaScript of our
+//! The web pages: the admin portal (settings per source, test connection, sources and routing,
+//! health, watch list, logs) and the operator console. Server-rendered with askama (auto-escaped), a little plain JavaScript of our
 //! own for live updates and showing only the fields that apply, and no inline script or style so a
 //! strict Content-Security-Policy holds.
 //!
@@ -16,6 +16,8 @@ mod guidance;
 mod health;
 mod people;
 mod settings;
+mod settings_form;
+mod sources;
 mod text;
 mod tokens;
 
@@ -171,6 +173,14 @@ pub fn router(app: Arc<AppState>) -> Router<Arc<AppState>> {
         .route(
             "/portal/signin/device-code",
             get(settings::device_code_state).post(settings::start_device_code),
+        )
+        .route("/portal/sources", get(sources::page))
+        .route("/portal/sources/add", post(sources::add))
+        .route("/portal/sources/remove", post(sources::remove))
+        .route("/portal/sources/retry", post(sources::retry))
+        .route(
+            "/portal/routing",
+            get(|| async { Redirect::to("/portal/sources#routing") }).post(sources::save_routing),
         )
         .route("/portal/health", get(health::page))
         .route("/portal/health/retry", post(health::retry))

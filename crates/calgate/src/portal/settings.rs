@@ -1,6 +1,8 @@
 //! *Calendar Integration Settings*: the form, built row by row from the settings crate's field
 //! table, saved through the same validator as the API, with inline field errors and the
-//! warnings explained; and *Test connection* for one mailbox.
+//! warnings explained; and *Test connection* for one mailbox. One source at a time:
+//! `?source=ID` (a hidden field in the posts), `default` without it; an id not saved yet is
+//! created by its first save.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -8,59 +10,24 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
 
 use calgate_core::Code;
-use calgate_settings::{FieldId, FieldKind, FieldSpec, Provider, fields, validate_json};
+use calgate_settings::{
+    CalendarSettings, DEFAULT_SOURCE_ID, Provider, check_display_name, fields, source_id_problem,
+    validate_json,
+};
 
 use super::guidance::{self, Guidance};
+use super::settings_form::{Group, echo, groups, update_from_form, values_from_settings};
 use super::text::{choice_label, when};
 use super::{AdminSession, Chrome};
 use crate::check::TestAnswer;
 use crate::state::AppState;
-
-/// One choice of a select.
-#[derive(Debug, Clone)]
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-/// One input of the form.
-#[derive(Debug, Clone)]
-pub struct FieldRow {
-    /// The form name (the JSON name, or `status_rules.member`).
-    pub name: String,
-    pub label: String,
-    pub help: String,
-    /// `select`, `checkbox`, `text`, `number`, `secret`, `textarea` or `secret_textarea`.
-    pub widget: &'static str,
-    pub value: String,
-    pub checked: bool,
-    pub options: Vec<Opt>,
-    pub error: Option<String>,
-    /// Space-separated providers the row applies to (the script shows and hides by this).
-    pub providers: String,
-    pub shown: bool,
-    /// For write-only fields: a value is stored.
-    pub is_set: bool,
-    pub placeholder: String,
-}
-
-/// A titled part of the form.
-#[derive(Debug, Clone)]
-pub struct Group {
-    pub title: &'static str,
-    pub advanced: bool,
-    pub rows: Vec<FieldRow>,
-    /// The Office 365 device-code sign-in goes at the end of the authentication group.
-    pub device_code_slot: bool,
-}
 
 #[derive(Debug, Clone)]
 pub struct WarningView {
@@ -87,6 +54,14 @@ pub struct TestView {
 #[template(path = "settings.html")]
 pub struct SettingsPage {
     chrome: Chrome,
+    /// The source this form configures.
+    source_id: String,
+    /// The display name as shown in its input (saved, or as typed).
+    source_name: String,
+    name_error: Option<String>,
+    is_default: bool,
+    /// Not saved yet: the first save creates it.
+    is_new: bool,
     provider: String,
     groups: Vec<Group>,
     errors_summary: Option<String>,
@@ -160,263 +135,79 @@ pub fn device_view(
     }
 }
 
-/// The groups of the form, in order, by field.
-const GROUPS: &[(&str, bool, &[FieldId])] = &[
-    ("Calendar source", false, &[FieldId::Provider]),
-    (
-        "Authentication",
-        false,
-        &[
-            FieldId::GrantBasicAuth,
-            FieldId::GrantModernAuth,
-            FieldId::GrantWindowsAuth,
-            FieldId::TenantId,
-            FieldId::ClientId,
-            FieldId::Username,
-            FieldId::Password,
-            FieldId::ClientSecret,
-            FieldId::ClientCertificatePem,
-        ],
-    ),
-    (
-        "Exchange server",
-        false,
-        &[FieldId::ExchangeVersion, FieldId::EwsUrl],
-    ),
-    (
-        "Refresh and privacy",
-        false,
-        &[
-            FieldId::RefreshIntervalS,
-            FieldId::Privacy,
-            FieldId::StatusRules,
-        ],
-    ),
-    (
-        "Advanced connection settings",
-        true,
-        &[
-            FieldId::AllowInsecureHttp,
-            FieldId::AuthorityHost,
-            FieldId::GraphEndpoint,
-            FieldId::ExtraCaPem,
-        ],
-    ),
-];
-
-/// Exchange Online always speaks the newest request format, so the Version list is shown for
-/// on-premises Exchange only (the seed's Office 365 section has no Version) and office365 saves
-/// `exchange2013_sp1`.
-const OFFICE365_VERSION: &str = "exchange2013_sp1";
-
-/// Whether the portal shows `spec` for `provider`.
-pub fn shown_for(spec: &FieldSpec, provider: Provider) -> bool {
-    spec.applies_to(provider)
-        && !(spec.id == FieldId::ExchangeVersion && provider == Provider::Office365)
+/// The source a settings form is for.
+#[derive(Debug, Clone)]
+pub struct FormSource {
+    pub id: String,
+    pub display_name: String,
+    pub settings: CalendarSettings,
+    /// Not saved yet: the first save creates it.
+    pub is_new: bool,
 }
 
-fn providers_attr(spec: &FieldSpec) -> String {
-    Provider::ALL
-        .iter()
-        .filter(|p| shown_for(spec, **p))
-        .map(|p| p.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The form's values as strings (checkboxes as "on"), from the saved settings.
-fn values_from_settings(app: &AppState) -> (HashMap<String, String>, HashMap<String, bool>) {
-    let view = app.settings().view();
-    let json = serde_json::to_value(&view).unwrap_or(Value::Null);
-    let mut values = HashMap::new();
-    let mut set = HashMap::new();
-    if let Value::Object(map) = json {
-        for (k, v) in map {
-            if let Some(secret) = k.strip_suffix("_set") {
-                set.insert(secret.to_string(), v.as_bool().unwrap_or(false));
-                continue;
-            }
-            match v {
-                Value::Object(rules) if k == "status_rules" => {
-                    for (member, mv) in rules {
-                        let s = match mv {
-                            Value::Bool(true) => "on".to_string(),
-                            Value::Bool(false) => continue,
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        };
-                        values.insert(format!("status_rules.{member}"), s);
-                    }
-                }
-                Value::Bool(true) => {
-                    values.insert(k, "on".to_string());
-                }
-                Value::Bool(false) | Value::Null => {}
-                Value::String(s) => {
-                    values.insert(k, s);
-                }
-                other => {
-                    values.insert(k, other.to_string());
-                }
-            }
+impl FormSource {
+    /// The source named by a `source` parameter (absent or empty: `default`); an id not
+    /// configured yet is a new source with the default settings. A malformed id is refused
+    /// with the reason.
+    pub fn resolve(app: &AppState, raw: Option<&str>) -> Result<FormSource, String> {
+        let id = raw.map(str::trim).filter(|id| !id.is_empty());
+        let id = id.unwrap_or(DEFAULT_SOURCE_ID);
+        match source_id_problem(id) {
+            Some(problem) => Err(problem),
+            None => Ok(FormSource::of(app, id)),
         }
     }
-    (values, set)
-}
 
-fn rows_for(
-    spec: &FieldSpec,
-    provider: Provider,
-    values: &HashMap<String, String>,
-    set: &HashMap<String, bool>,
-    errors: &BTreeMap<String, String>,
-) -> Vec<FieldRow> {
-    let value = |name: &str| values.get(name).cloned().unwrap_or_default();
-    let base = FieldRow {
-        name: spec.name.to_string(),
-        label: spec.label.to_string(),
-        help: spec.help.to_string(),
-        widget: "text",
-        value: value(spec.name),
-        checked: values.contains_key(spec.name),
-        options: Vec::new(),
-        error: errors.get(spec.name).cloned(),
-        providers: providers_attr(spec),
-        shown: shown_for(spec, provider),
-        is_set: set.get(spec.name).copied().unwrap_or(false),
-        placeholder: String::new(),
-    };
-    let select = |name: &str, choices: &[&str], current: &str| -> Vec<Opt> {
-        choices
-            .iter()
-            .map(|c| Opt {
-                value: (*c).to_string(),
-                label: choice_label(name, c),
-                selected: *c == current,
-            })
-            .collect()
-    };
-    match spec.kind {
-        FieldKind::Choice { choices } => {
-            let current = base.value.clone();
-            vec![FieldRow {
-                widget: "select",
-                options: select(spec.name, choices, &current),
-                ..base
-            }]
+    /// Source `id` as configured, or a new one with the default settings.
+    fn of(app: &AppState, id: &str) -> FormSource {
+        match app.source(id) {
+            Some(s) => FormSource {
+                id: s.id,
+                display_name: s.display_name,
+                settings: s.settings,
+                is_new: false,
+            },
+            None => FormSource {
+                id: id.to_string(),
+                display_name: String::new(),
+                settings: CalendarSettings::default(),
+                is_new: true,
+            },
         }
-        FieldKind::Bool => vec![FieldRow {
-            widget: "checkbox",
-            ..base
-        }],
-        FieldKind::Seconds { min, max, .. } => vec![FieldRow {
-            widget: "number",
-            placeholder: format!("{min}–{max}"),
-            ..base
-        }],
-        FieldKind::Secret => vec![FieldRow {
-            widget: "secret",
-            value: String::new(),
-            ..base
-        }],
-        FieldKind::SecretPem => vec![FieldRow {
-            widget: "secret_textarea",
-            value: String::new(),
-            ..base
-        }],
-        FieldKind::Pem => vec![FieldRow {
-            widget: "textarea",
-            placeholder: "-----BEGIN CERTIFICATE-----".to_string(),
-            ..base
-        }],
-        FieldKind::Guid => vec![FieldRow {
-            placeholder: "00000000-0000-0000-0000-000000000000".to_string(),
-            ..base
-        }],
-        FieldKind::GuidOrDomain => vec![FieldRow {
-            placeholder: "GUID or contoso.onmicrosoft.com".to_string(),
-            ..base
-        }],
-        FieldKind::Url => vec![FieldRow {
-            placeholder: "https://".to_string(),
-            ..base
-        }],
-        FieldKind::Text => vec![base],
-        FieldKind::StatusRules => {
-            let tentative = value("status_rules.tentative");
-            let elsewhere = value("status_rules.working_elsewhere");
-            vec![
-                FieldRow {
-                    name: "status_rules.tentative".to_string(),
-                    label: "Tentative events show as".to_string(),
-                    widget: "select",
-                    options: select("", &["tentative", "busy", "free"], &tentative),
-                    help: spec.help.to_string(),
-                    ..base.clone()
-                },
-                FieldRow {
-                    name: "status_rules.working_elsewhere".to_string(),
-                    label: "Working elsewhere shows as".to_string(),
-                    widget: "select",
-                    options: select("", &["working_elsewhere", "free", "busy"], &elsewhere),
-                    help: String::new(),
-                    error: None,
-                    ..base.clone()
-                },
-                FieldRow {
-                    name: "status_rules.ignore_all_day_free".to_string(),
-                    label: "Ignore all-day events marked free".to_string(),
-                    widget: "checkbox",
-                    checked: values.contains_key("status_rules.ignore_all_day_free"),
-                    help: String::new(),
-                    error: None,
-                    ..base
-                },
-            ]
-        }
+    }
+
+    fn is_default(&self) -> bool {
+        self.id == DEFAULT_SOURCE_ID
     }
 }
 
-fn groups(
-    provider: Provider,
-    values: &HashMap<String, String>,
-    set: &HashMap<String, bool>,
-    errors: &BTreeMap<String, String>,
-) -> Vec<Group> {
-    GROUPS
-        .iter()
-        .map(|(title, advanced, ids)| Group {
-            title,
-            advanced: *advanced,
-            rows: fields()
-                .iter()
-                .filter(|f| ids.contains(&f.id))
-                .flat_map(|f| rows_for(f, provider, values, set, errors))
-                .collect(),
-            device_code_slot: *title == "Authentication",
-        })
-        .collect()
-}
+/// The form's name for the display name (not a settings field).
+const DISPLAY_NAME: &str = "display_name";
 
 impl SettingsPage {
-    /// The form filled with the saved settings, for `provider`.
+    /// The form filled with the saved settings of `source`, for `provider`.
     async fn saved_values(
         app: &Arc<AppState>,
         session: &super::Session,
+        source: &FormSource,
         provider: Provider,
     ) -> SettingsPage {
-        let (values, _) = values_from_settings(app);
-        SettingsPage::build(app, session, provider, values, BTreeMap::new()).await
+        let (mut values, _) = values_from_settings(&source.settings);
+        values.insert(DISPLAY_NAME.to_string(), source.display_name.clone());
+        SettingsPage::build(app, session, source, provider, values, BTreeMap::new()).await
     }
 
     async fn build(
         app: &Arc<AppState>,
         session: &super::Session,
+        source: &FormSource,
         provider: Provider,
         values: HashMap<String, String>,
-        errors: BTreeMap<String, String>,
+        mut errors: BTreeMap<String, String>,
     ) -> SettingsPage {
-        let (_, set) = values_from_settings(app);
+        let (_, set) = values_from_settings(&source.settings);
+        let name_error = errors.remove(DISPLAY_NAME);
+        let source_name = values.get(DISPLAY_NAME).cloned().unwrap_or_default();
         let known: Vec<String> = fields()
             .iter()
             .map(|f| f.name.to_string())
@@ -437,7 +228,7 @@ impl SettingsPage {
         let tz = app.options().site_time_zone;
         let history = app
             .store
-            .recent_audit(8)
+            .recent_source_audit(&source.id, 8)
             .await
             .map(|rows| {
                 rows.into_iter()
@@ -460,7 +251,19 @@ impl SettingsPage {
         SettingsPage {
             device,
             history,
-            chrome: Chrome::new(session, "settings"),
+            chrome: Chrome::new(
+                session,
+                if source.is_default() {
+                    "settings"
+                } else {
+                    "sources"
+                },
+            ),
+            source_id: source.id.clone(),
+            source_name,
+            name_error,
+            is_default: source.is_default(),
+            is_new: source.is_new,
             provider: provider.as_str().to_string(),
             groups: groups(provider, &values, &set, &errors),
             errors_summary: None,
@@ -474,74 +277,34 @@ impl SettingsPage {
     }
 }
 
-/// `GET /portal/settings`.
-pub async fn page(State(app): State<Arc<AppState>>, AdminSession(s): AdminSession) -> Response {
-    let provider = app.settings().provider;
-    SettingsPage::saved_values(&app, &s, provider)
-        .await
-        .into_response()
+#[derive(Debug, Deserialize)]
+pub struct SettingsQuery {
+    /// The source to configure (`default` when absent).
+    #[serde(default)]
+    source: Option<String>,
+    /// A display name to start a new source's form with (from "Add a source").
+    #[serde(default)]
+    name: Option<String>,
 }
 
-/// The submitted form as a settings update, for the fields shown for its provider. Fields of
-/// other providers are left as they are (their inputs may still be in the page, hidden).
-fn update_from_form(
-    form: &HashMap<String, String>,
-    provider: Provider,
-) -> (Value, BTreeMap<String, String>) {
-    let mut update = Map::new();
-    let mut errors = BTreeMap::new();
-    let text = |name: &str| form.get(name).cloned().unwrap_or_default();
-    for spec in fields() {
-        if spec.id == FieldId::ExchangeVersion && provider == Provider::Office365 {
-            update.insert(spec.name.into(), json!(OFFICE365_VERSION));
-            continue;
-        }
-        if !shown_for(spec, provider) {
-            continue;
-        }
-        let value = match spec.kind {
-            FieldKind::Bool => json!(form.contains_key(spec.name)),
-            FieldKind::Secret | FieldKind::SecretPem => {
-                if form.contains_key(&format!("clear_{}", spec.name)) {
-                    Value::Null
-                } else {
-                    match form.get(spec.name) {
-                        Some(v) if !v.is_empty() => json!(v),
-                        _ => continue,
-                    }
-                }
-            }
-            FieldKind::Seconds { .. } => match text(spec.name).trim().parse::<i64>() {
-                Ok(n) => json!(n),
-                Err(_) => {
-                    errors.insert(
-                        spec.name.to_string(),
-                        "expected a whole number of seconds".to_string(),
-                    );
-                    continue;
-                }
-            },
-            FieldKind::StatusRules => json!({
-                "tentative": text("status_rules.tentative"),
-                "working_elsewhere": text("status_rules.working_elsewhere"),
-                "ignore_all_day_free": form.contains_key("status_rules.ignore_all_day_free"),
-            }),
-            // Browsers send a textarea's line breaks as CRLF; the stored PEM keeps plain LF.
-            _ => json!(text(spec.name).replace("\r\n", "\n")),
-        };
-        update.insert(spec.name.into(), value);
+/// `GET /portal/settings?source=ID`: the form of one source (`default` without the parameter).
+pub async fn page(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Query(q): Query<SettingsQuery>,
+) -> Response {
+    let source = match FormSource::resolve(&app, q.source.as_deref()) {
+        Ok(source) => source,
+        Err(problem) => return super::sources::bad_source(&app, &s, &problem),
+    };
+    let provider = source.settings.provider;
+    let mut page = SettingsPage::saved_values(&app, &s, &source, provider).await;
+    if source.is_new
+        && let Some(name) = q.name.as_deref().and_then(|n| check_display_name(n).ok())
+    {
+        page.source_name = name;
     }
-    (Value::Object(update), errors)
-}
-
-/// The values to show again after a refused save: what was typed, never a secret.
-fn echo(form: &HashMap<String, String>) -> HashMap<String, String> {
-    form.iter()
-        .filter(|(k, _)| {
-            calgate_settings::field(k).is_none_or(|f| !f.secret) && k.as_str() != super::CSRF_FIELD
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    page.into_response()
 }
 
 /// `POST /portal/settings`: validate, save, apply; or show the field errors and save nothing.
@@ -550,19 +313,31 @@ pub async fn save(
     AdminSession(s): AdminSession,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let source = match FormSource::resolve(&app, form.get("source").map(String::as_str)) {
+        Ok(source) => source,
+        Err(problem) => return super::sources::bad_source(&app, &s, &problem),
+    };
     let provider = form
         .get("provider")
         .and_then(|p| Provider::parse(p))
-        .unwrap_or(app.settings().provider);
+        .unwrap_or(source.settings.provider);
     // Without script, "Show fields" re-renders the form for the chosen provider.
     if form.get("_action").map(String::as_str) == Some("switch") {
-        return SettingsPage::build(&app, &s, provider, echo(&form), BTreeMap::new())
+        return SettingsPage::build(&app, &s, &source, provider, echo(&form), BTreeMap::new())
             .await
             .into_response();
     }
     let (update, mut errors) = update_from_form(&form, provider);
-    let current = app.settings();
-    let validated = match validate_json(&update, &current) {
+    // Absent (a form of an older page): the saved name is kept.
+    let display_name = match form.get(DISPLAY_NAME).map(|n| check_display_name(n)) {
+        None => None,
+        Some(Ok(name)) => Some(name),
+        Some(Err(problem)) => {
+            errors.insert(DISPLAY_NAME.to_string(), problem);
+            None
+        }
+    };
+    let validated = match validate_json(&update, &source.settings) {
         Ok(ok) if errors.is_empty() => Ok(ok),
         Ok(_) => Err(()),
         Err(fields) => {
@@ -574,7 +349,7 @@ pub async fn save(
     };
     let Ok((settings, warnings)) = validated else {
         let count = errors.len();
-        let mut page = SettingsPage::build(&app, &s, provider, echo(&form), errors).await;
+        let mut page = SettingsPage::build(&app, &s, &source, provider, echo(&form), errors).await;
         page.errors_summary = Some(format!(
             "Nothing was saved: {count} field{} need{} attention.",
             if count == 1 { "" } else { "s" },
@@ -583,14 +358,21 @@ pub async fn save(
         return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
     };
     if let Err(e) = app
-        .save_settings(settings, &format!("portal:{}", s.user))
+        .save_source(
+            &source.id,
+            display_name.as_deref(),
+            settings,
+            &format!("portal:{}", s.user),
+        )
         .await
     {
-        let mut page = SettingsPage::build(&app, &s, provider, echo(&form), BTreeMap::new()).await;
+        let mut page =
+            SettingsPage::build(&app, &s, &source, provider, echo(&form), BTreeMap::new()).await;
         page.errors_summary = Some(format!("The database refused the save: {e}"));
         return (StatusCode::SERVICE_UNAVAILABLE, page).into_response();
     }
-    let mut page = SettingsPage::saved_values(&app, &s, provider).await;
+    let saved = FormSource::of(&app, &source.id);
+    let mut page = SettingsPage::saved_values(&app, &s, &saved, provider).await;
     page.saved = true;
     page.warnings = warnings
         .iter()
@@ -603,19 +385,31 @@ pub async fn save(
     page.into_response()
 }
 
-/// `POST /portal/settings/test`: one real request for one mailbox with the saved settings.
+/// `POST /portal/settings/test`: one real request for one mailbox with the saved settings of
+/// the form's source.
 pub async fn test(
     State(app): State<Arc<AppState>>,
     AdminSession(s): AdminSession,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let source = match FormSource::resolve(&app, form.get("source").map(String::as_str)) {
+        Ok(source) => source,
+        Err(problem) => return super::sources::bad_source(&app, &s, &problem),
+    };
     let mailbox = form
         .get("mailbox")
         .map(|m| m.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let settings = app.settings();
-    let mut page = SettingsPage::saved_values(&app, &s, settings.provider).await;
+    let settings = source.settings.clone();
+    let mut page = SettingsPage::saved_values(&app, &s, &source, settings.provider).await;
     page.test_mailbox = mailbox.clone();
+    if source.is_new {
+        page.errors_summary = Some(format!(
+            "The source {} is not saved yet: save its settings, then test the connection.",
+            source.id
+        ));
+        return (StatusCode::CONFLICT, page).into_response();
+    }
     let answer = if !crate::view::looks_like_email(&mailbox) {
         TestAnswer::failed(
             &mailbox,
@@ -687,8 +481,9 @@ pub async fn start_device_code(
             axum::response::Redirect::to("/portal/settings#device-code").into_response()
         }
         Err(e) => {
-            let provider = app.settings().provider;
-            let mut page = SettingsPage::saved_values(&app, &s, provider).await;
+            let source = FormSource::of(&app, DEFAULT_SOURCE_ID);
+            let provider = source.settings.provider;
+            let mut page = SettingsPage::saved_values(&app, &s, &source, provider).await;
             page.device.error = Some(format!("{} ({})", e.message, e.code));
             (e.status, page).into_response()
         }
