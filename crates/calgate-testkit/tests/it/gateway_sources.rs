@@ -68,19 +68,22 @@ fn people_of(sim: &calgate_sim::Running) -> Vec<String> {
         .collect()
 }
 
-fn service_account(sim: &calgate_sim::Running) -> (u32, bool) {
-    let account = sim
-        .state
-        .accounts
-        .view(SERVICE_UPN, Timestamp::now())
-        .expect("service account");
-    (account.failed_attempts, account.locked)
+/// `method` of `path` as the admin: the JSON answer, after checking its status is `want`.
+async fn expect_status(
+    gw: &TestGateway,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    want: u16,
+) -> Value {
+    let (status, answer) = gw.call(method.clone(), path, body).await;
+    assert_eq!(status, want, "{method} {path}: {answer}");
+    answer
 }
 
 /// A source's health state as `GET /api/v1/sources` lists it.
 async fn source_state(gw: &TestGateway, id: &str) -> String {
-    let (status, sources) = gw.call(Method::GET, "/api/v1/sources", None).await;
-    assert_eq!(status, 200, "{sources}");
+    let sources = expect_status(gw, Method::GET, "/api/v1/sources", None, 200).await;
     sources
         .as_array()
         .expect("a list")
@@ -165,30 +168,27 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
     let online_plan = script_all(&online_http, &online, &online_people, 2, "Cloud").await;
 
     let gw = spawn_gateway_from_settings().await;
-    let (status, saved) = gw
-        .call(
-            Method::PUT,
-            "/api/v1/sources/onprem",
-            Some(&onprem_settings(&onprem, SERVICE_PASSWORD)),
-        )
-        .await;
-    assert_eq!(status, 201, "{saved}");
+    let saved = expect_status(
+        &gw,
+        Method::PUT,
+        "/api/v1/sources/onprem",
+        Some(&onprem_settings(&onprem, SERVICE_PASSWORD)),
+        201,
+    )
+    .await;
     assert_eq!(saved["display_name"], "Exchange on premises");
     assert_eq!(saved["settings"]["password_set"], true);
     assert!(saved["settings"].get("password").is_none(), "{saved}");
-    let (status, saved) = gw
-        .call(
-            Method::PUT,
-            "/api/v1/sources/online",
-            Some(&online_settings(&online)),
-        )
-        .await;
-    assert_eq!(status, 201, "{saved}");
+    expect_status(
+        &gw,
+        Method::PUT,
+        "/api/v1/sources/online",
+        Some(&online_settings(&online)),
+        201,
+    )
+    .await;
     let routing = json!({"default": "online", "domains": {"contoso.com": "onprem"}});
-    let (status, saved) = gw
-        .call(Method::PUT, "/api/v1/routing", Some(&routing))
-        .await;
-    assert_eq!(status, 200, "{saved}");
+    let saved = expect_status(&gw, Method::PUT, "/api/v1/routing", Some(&routing), 200).await;
     assert_eq!(
         saved,
         json!({"default": "online", "domains": {"contoso.com": "onprem"}, "mailboxes": {}})
@@ -228,14 +228,14 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
         })
         .cloned()
         .collect();
-    let (status, failing) = gw
-        .call(
-            Method::GET,
-            "/api/v1/people?freshness=error&limit=1000",
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{failing}");
+    let failing = expect_status(
+        &gw,
+        Method::GET,
+        "/api/v1/people?freshness=error&limit=1000",
+        None,
+        200,
+    )
+    .await;
     let mut listed: Vec<String> = failing
         .as_array()
         .expect("a list")
@@ -273,7 +273,10 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
         .call(Method::GET, "/api/v1/people?freshness=sideways", None)
         .await;
     assert_eq!(status, 400, "an unknown freshness is refused");
-    assert_eq!(service_account(&onprem), (0, false));
+    assert_eq!(
+        crate::windows_auth::service_account_failures(&onprem),
+        (0, false)
+    );
     // Both answer (a batch with a mailbox that shares no free/busy reads as `degraded`).
     for id in ["onprem", "online"] {
         let state = source_state(&gw, id).await;
@@ -282,14 +285,14 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
 
     // A wrong Windows password on premises: one failed sign-in there, never a lock-out, and
     // the Graph half keeps refreshing throughout.
-    let (status, saved) = gw
-        .call(
-            Method::PUT,
-            "/api/v1/sources/onprem",
-            Some(&json!({"password": "Wrong-Passw0rd"})),
-        )
-        .await;
-    assert_eq!(status, 200, "{saved}");
+    expect_status(
+        &gw,
+        Method::PUT,
+        "/api/v1/sources/onprem",
+        Some(&json!({"password": "Wrong-Passw0rd"})),
+        200,
+    )
+    .await;
     wait_source_state(&gw, "onprem", "auth_failed", Duration::from_secs(30)).await;
     let failed_at = Timestamp::now();
     let schedules = |s: &Value| s["requests"]["graph.getSchedule"].as_u64().unwrap_or(0);
@@ -308,7 +311,7 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
     );
     assert_eq!(source_state(&gw, "onprem").await, "auth_failed");
     assert_eq!(
-        service_account(&onprem),
+        crate::windows_auth::service_account_failures(&onprem),
         (1, false),
         "exactly one failed sign-in"
     );
@@ -363,33 +366,32 @@ async fn bad_sources_and_routes_are_refused_with_nothing_saved() {
         assert_eq!(status, 422, "{path}: {answer}");
     }
     // A DOMAIN\user with an empty domain, and a display name that is not text.
-    let (status, answer) = gw
-        .call(
-            Method::PUT,
-            "/api/v1/sources/onprem",
-            Some(&json!({"provider": "exchange", "grant_windows_auth": true,
+    let answer = expect_status(
+        &gw,
+        Method::PUT,
+        "/api/v1/sources/onprem",
+        Some(&json!({"provider": "exchange", "grant_windows_auth": true,
                 "username": "\\attendant", "password": SERVICE_PASSWORD,
                 "ews_url": "https://mail.contoso.com/EWS/Exchange.asmx"})),
-        )
-        .await;
-    assert_eq!(status, 422, "{answer}");
+        422,
+    )
+    .await;
     assert!(answer["fields"]["username"].is_string(), "{answer}");
-    let (status, answer) = gw
-        .call(
-            Method::PUT,
-            "/api/v1/sources/lab",
-            Some(&json!({"display_name": 7})),
-        )
-        .await;
-    assert_eq!(status, 422, "{answer}");
+    expect_status(
+        &gw,
+        Method::PUT,
+        "/api/v1/sources/lab",
+        Some(&json!({"display_name": 7})),
+        422,
+    )
+    .await;
     let (_, after) = gw.call(Method::GET, "/api/v1/sources", None).await;
     assert_eq!(ids(&after), ["default"], "nothing saved: {after}");
 
     // Routes to unknown sources, malformed keys: 422 with a message per field, nothing saved.
     let bad = json!({"default": "ghost", "domains": {"not a domain": "default", "fabrikam.com": "nowhere"},
         "mailboxes": {"no-at-sign": "default"}});
-    let (status, answer) = gw.call(Method::PUT, "/api/v1/routing", Some(&bad)).await;
-    assert_eq!(status, 422, "{answer}");
+    let answer = expect_status(&gw, Method::PUT, "/api/v1/routing", Some(&bad), 422).await;
     assert_eq!(answer["code"], "invalid_routing");
     for field in [
         "default",
@@ -414,26 +416,25 @@ async fn bad_sources_and_routes_are_refused_with_nothing_saved() {
     );
 
     // The routing default cannot be deleted; once routed elsewhere it can.
-    let (status, answer) = gw
-        .call(
-            Method::PUT,
-            "/api/v1/sources/lab",
-            Some(&json!({"display_name": "Lab", "provider": "exchange",
+    expect_status(
+        &gw,
+        Method::PUT,
+        "/api/v1/sources/lab",
+        Some(&json!({"display_name": "Lab", "provider": "exchange",
                 "grant_basic_auth": true, "username": SERVICE_UPN, "password": SERVICE_PASSWORD,
                 "ews_url": "https://127.0.0.1:9/EWS/Exchange.asmx"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{answer}");
-    let (status, answer) = gw
-        .call(
-            Method::PUT,
-            "/api/v1/routing",
-            Some(&json!({"default": "lab"})),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
-    let (status, answer) = gw.call(Method::DELETE, "/api/v1/sources/lab", None).await;
-    assert_eq!(status, 409, "{answer}");
+        201,
+    )
+    .await;
+    expect_status(
+        &gw,
+        Method::PUT,
+        "/api/v1/routing",
+        Some(&json!({"default": "lab"})),
+        200,
+    )
+    .await;
+    let answer = expect_status(&gw, Method::DELETE, "/api/v1/sources/lab", None, 409).await;
     assert_eq!(answer["code"], "source_in_use");
     gw.watch(&["ann@contoso.com".to_owned()]).await;
     assert_eq!(gw.person("ann@contoso.com").await["source"], "lab");
@@ -446,8 +447,7 @@ async fn bad_sources_and_routes_are_refused_with_nothing_saved() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(gw.person("ann@contoso.com").await["source"], "default");
-    let (status, answer) = gw.call(Method::DELETE, "/api/v1/sources/lab", None).await;
-    assert_eq!(status, 204, "{answer}");
+    expect_status(&gw, Method::DELETE, "/api/v1/sources/lab", None, 204).await;
     let (status, _) = gw.call(Method::DELETE, "/api/v1/sources/lab", None).await;
     assert_eq!(status, 404);
     let (status, answer) = gw
@@ -461,14 +461,14 @@ async fn bad_sources_and_routes_are_refused_with_nothing_saved() {
         status, 422,
         "a deleted source cannot be routed to: {answer}"
     );
-    let (status, answer) = gw
-        .call(
-            Method::POST,
-            "/api/v1/sources/ghost/test",
-            Some(&json!({"mailbox": "ann@contoso.com"})),
-        )
-        .await;
-    assert_eq!(status, 404, "{answer}");
+    expect_status(
+        &gw,
+        Method::POST,
+        "/api/v1/sources/ghost/test",
+        Some(&json!({"mailbox": "ann@contoso.com"})),
+        404,
+    )
+    .await;
 }
 
 /// A copy of the data directory written by release 0.1.0.
@@ -548,8 +548,7 @@ fn calgate_check_names_its_directory_and_creates_none() {
 async fn a_data_directory_of_release_0_1_0_upgrades_in_place() {
     let dir = fixture_copy();
     let gw = spawn_gateway_on(dir).await;
-    let (status, sources) = gw.call(Method::GET, "/api/v1/sources", None).await;
-    assert_eq!(status, 200, "{sources}");
+    let sources = expect_status(&gw, Method::GET, "/api/v1/sources", None, 200).await;
     let default = &sources[0];
     assert_eq!(default["id"], "default", "{sources}");
     assert_eq!(default["settings"]["password_set"], true, "{sources}");
@@ -563,14 +562,14 @@ async fn a_data_directory_of_release_0_1_0_upgrades_in_place() {
     assert_eq!(gw.person("bob.ruiz@contoso.com").await["source"], "default");
     // The sealed password is used, not lost: a change of user name alone keeps it (a lost
     // secret would be refused as missing).
-    let (status, saved) = gw
-        .call(
-            Method::PUT,
-            "/api/v1/settings/calendar",
-            Some(&json!({"username": "svc2@contoso.com"})),
-        )
-        .await;
-    assert_eq!(status, 200, "{saved}");
+    let saved = expect_status(
+        &gw,
+        Method::PUT,
+        "/api/v1/settings/calendar",
+        Some(&json!({"username": "svc2@contoso.com"})),
+        200,
+    )
+    .await;
     assert_eq!(saved["settings"]["password_set"], true);
     let store = &gw.gateway.app.store;
     let password = store

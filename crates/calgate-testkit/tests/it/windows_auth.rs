@@ -255,7 +255,7 @@ fn readable_people(sim: &calgate_sim::Running, n: usize) -> Vec<String> {
 }
 
 /// The service account's failed sign-ins on the simulator, and whether it is locked.
-fn service_account_failures(sim: &calgate_sim::Running) -> (u32, bool) {
+pub(crate) fn service_account_failures(sim: &calgate_sim::Running) -> (u32, bool) {
     let account = sim
         .state
         .accounts
