@@ -443,14 +443,59 @@ pub fn compute_status(
         }
     }
 
+    // Out of office outranks everything, so an absence known to run past the fetched window
+    // runs on: its real start and end, not the window's edges.
+    let (mut since, mut until) = (current.start, current.end);
+    if current.level == Level::Oof {
+        if until == window_end {
+            until = oof_reach(&counted, window_end, Direction::Later);
+        }
+        if since == window_start {
+            since = oof_reach(&counted, window_start, Direction::Earlier);
+        }
+    }
+
     OperatorStatus {
         state: current.level.state(),
-        since: Some(current.start),
-        until: Some(current.end),
+        since: Some(since),
+        until: Some(until),
         next_free: next_free(availability, &segments, now, options.min_free),
         event,
         next_change: Some(next_change),
         unknown_reason: (current.level == Level::NoData).then(|| REASON_SOURCE_NO_DATA.to_string()),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Earlier,
+    Later,
+}
+
+/// How far out-of-office events reach from `edge` of the window: following OOF events that
+/// touch or overlap one another, the latest end (or earliest start) of the chain.
+fn oof_reach(counted: &[Counted], edge: Timestamp, direction: Direction) -> Timestamp {
+    let mut reach = edge;
+    loop {
+        let further = counted
+            .iter()
+            .filter(|c| c.level == Level::Oof && c.start <= reach && reach <= c.end)
+            .map(|c| match direction {
+                Direction::Later => c.end,
+                Direction::Earlier => c.start,
+            })
+            .filter(|t| match direction {
+                Direction::Later => *t > reach,
+                Direction::Earlier => *t < reach,
+            })
+            .reduce(|a, b| match direction {
+                Direction::Later => a.max(b),
+                Direction::Earlier => a.min(b),
+            });
+        match further {
+            Some(t) => reach = t,
+            None => return reach,
+        }
     }
 }
 

@@ -39,6 +39,22 @@
     if (sameDay(d, new Date())) { return hhmm(d); }
     return dateOnly ? day(d) : day(d) + " " + hhmm(d);
   }
+  // An absence ending at a local midnight: the person is back that day.
+  function atMidnight(iso) {
+    var d = new Date(iso);
+    return d.getHours() === 0 && d.getMinutes() === 0 && !sameDay(d, new Date());
+  }
+  // When an appointment runs: "09:00–10:00" within today, dates when it spans days
+  // ("Wed 25 Nov – Mon 30 Nov" for a multi-day absence), never the edges of what was read.
+  function span(e) {
+    var s = new Date(e.start), en = new Date(e.end);
+    if (e.all_day) {
+      var last = new Date(en.getTime() - 1);
+      return sameDay(s, last) ? "all day" : day(s) + " – " + day(last);
+    }
+    if (sameDay(s, en) && sameDay(s, new Date())) { return hhmm(s) + "–" + hhmm(en); }
+    return when(e.start) + " – " + when(e.end);
+  }
   function ago(iso) {
     if (!iso) { return "never"; }
     var s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
@@ -55,7 +71,9 @@
       case "free": return until && sameDay(new Date(until), new Date()) ? "Free until " + when(until) : "Free for the rest of today";
       case "busy": return until ? "In a meeting until " + when(until) : "In a meeting";
       case "tentative": return until ? "Tentative until " + when(until) : "Tentative";
-      case "oof": return until ? "Out of office until " + when(until, true) : "Out of office";
+      case "oof": return !until ? "Out of office"
+        : atMidnight(until) ? "Out of office, back " + day(new Date(until))
+        : "Out of office until " + when(until, true);
       case "working_elsewhere": return until ? "Working elsewhere until " + when(until) : "Working elsewhere";
       default: return "Unknown — calendar unavailable";
     }
@@ -239,7 +257,7 @@
         var li = el("li", "bt-" + e.busy_type);
         var s = new Date(e.start).getTime(), en = new Date(e.end).getTime();
         if (s <= now && now < en) { li.className += " now"; } else if (en <= now) { li.className += " past"; }
-        li.appendChild(el("span", "t", e.all_day ? "all day" : hhmm(new Date(e.start)) + "–" + hhmm(new Date(e.end))));
+        li.appendChild(el("span", "t", span(e)));
         var subj = e.private ? "Private appointment" : (e.subject || e.busy_type);
         li.appendChild(el("span", null, subj + (e.location ? " — " + e.location : "")));
         ul.appendChild(li);

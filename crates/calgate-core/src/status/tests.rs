@@ -310,6 +310,34 @@ fn missing_failed_stale_and_out_of_window_data_is_unknown() {
     assert_eq!(freshness(None, at("08:05"), &options), Freshness::Stale);
 }
 
+/// A six-day absence read through a one-day window: out of office from its real start to its
+/// real end (chained through a second absence that follows it), not the window's edges; a
+/// busy meeting running past the window keeps the window's end (anything may follow it).
+#[test]
+fn an_absence_longer_than_the_window_shows_its_real_span() {
+    let mut away = CalendarEvent::new(
+        ts("2026-11-25T00:00:00Z"),
+        ts("2026-11-30T00:00:00Z"),
+        BusyType::Oof,
+    );
+    away.is_all_day = true;
+    let then = CalendarEvent::new(
+        ts("2026-11-30T00:00:00Z"),
+        ts("2026-12-02T12:00:00Z"),
+        BusyType::Oof,
+    );
+    let s = status(&day(vec![away.clone(), then]), "10:00");
+    assert_eq!(s.state, OperatorState::Oof);
+    assert_eq!(s.since, Some(ts("2026-11-25T00:00:00Z")));
+    assert_eq!(s.until, Some(ts("2026-12-02T12:00:00Z")));
+    let s = status(&day(vec![away]), "10:00");
+    assert_eq!(s.until, Some(ts("2026-11-30T00:00:00Z")));
+    let conference = CalendarEvent::new(at("09:00"), ts("2026-11-29T18:00:00Z"), BusyType::Busy);
+    let s = status(&day(vec![conference]), "10:00");
+    assert_eq!(s.state, OperatorState::Busy);
+    assert_eq!(s.until, Some(ts("2026-11-28T00:00:00Z")));
+}
+
 #[test]
 fn privacy_levels_and_private_events() {
     let mut private = named("09:00", "10:00", BusyType::Busy, "Salary talk");
@@ -853,10 +881,21 @@ proptest! {
             if s.unknown_reason.as_deref() != Some(REASON_STALE) {
                 prop_assert!(since <= now && now < until, "{:?} at {}", s, now);
                 let probe = never_stale(&options);
-                let at_since = compute_status(Some(&a), since, &probe).state;
-                let at_end = compute_status(Some(&a), second_before(until), &probe).state;
+                // Inside the window the status says the same at both ends of its span; an
+                // absence reaching past the window is out of office there by its own events.
+                let first = since.max(a.window_start);
+                let last = second_before(until).min(second_before(a.window_end));
+                let at_since = compute_status(Some(&a), first, &probe).state;
+                let at_end = compute_status(Some(&a), last, &probe).state;
                 prop_assert_eq!(at_since, s.state);
                 prop_assert_eq!(at_end, s.state);
+                let oof_at = |t: Timestamp| a.events.iter().any(|e| {
+                    options.rules.level(e) == Some(Level::Oof) && e.start <= t && t < e.end
+                });
+                if since < a.window_start || until > a.window_end {
+                    prop_assert_eq!(s.state, OperatorState::Oof);
+                    prop_assert!(oof_at(since) && oof_at(second_before(until)), "{:?}", s);
+                }
             }
         }
     }

@@ -592,3 +592,83 @@ async fn a_data_directory_of_release_0_1_0_upgrades_in_place() {
         "the portal admin of 0.1.0 still signs in"
     );
 }
+
+/// A six-day absence read through the two-day window: the record says out of office until the
+/// absence's real end, and today's timeline keeps its real start and end; the automatic reply
+/// reaches the record as text, not HTML.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_absence_shows_its_real_end_and_a_readable_reply() {
+    let sim = spawn_sim(SimConfig {
+        people: 6,
+        seed: 33,
+        ..SimConfig::default()
+    })
+    .await;
+    let http = sim_http_client(&sim);
+    let email = people_of(&sim)
+        .into_iter()
+        .find(|e| {
+            sim.state
+                .tenant()
+                .person(e)
+                .is_some_and(|p| p.free_busy_access == FreeBusyAccess::Detailed)
+        })
+        .expect("a readable person");
+    let now = Timestamp::now();
+    let start = now - jiff::SignedDuration::from_hours(40);
+    let end = now + jiff::SignedDuration::from_hours(140);
+    calgate_testkit::sim_control_put(
+        &http,
+        &sim,
+        &format!("mailboxes/{email}/events"),
+        &json!([{"start": start.to_string(), "end": end.to_string(), "busy_type": "oof",
+            "subject": "Holiday", "private": false, "all_day": false}]),
+    )
+    .await;
+    calgate_testkit::sim_control_put(
+        &http,
+        &sim,
+        &format!("mailboxes/{email}/oof"),
+        &json!({"message": "<p>On holiday &amp; offline.</p><p>Call 2041.</p>",
+            "start": start.to_string(), "end": end.to_string()}),
+    )
+    .await;
+    let gw = spawn_gateway_from_settings().await;
+    gw.save_settings(&json!({
+        "provider": "exchange", "grant_basic_auth": true, "ews_url": sim.urls.ews_url,
+        "username": SERVICE_UPN, "password": SERVICE_PASSWORD, "refresh_interval_s": 60,
+        "extra_ca_pem": ca_of(&sim),
+    }))
+    .await;
+    gw.watch(std::slice::from_ref(&email)).await;
+    gw.wait_fetched(1, Duration::from_secs(30)).await;
+    let record = gw.person(&email).await;
+    let second = |v: &Value| {
+        v.as_str()
+            .and_then(|t| t.parse::<Timestamp>().ok())
+            .map(|t| t.as_second())
+    };
+    assert_eq!(record["status"]["state"], "oof", "{record}");
+    assert_eq!(
+        second(&record["status"]["until"]),
+        Some(end.as_second()),
+        "{record}"
+    );
+    assert_eq!(
+        second(&record["status"]["since"]),
+        Some(start.as_second()),
+        "{record}"
+    );
+    let today = record["today"].as_array().expect("timeline");
+    assert_eq!(today.len(), 1, "{record}");
+    assert_eq!(
+        second(&today[0]["start"]),
+        Some(start.as_second()),
+        "{record}"
+    );
+    assert_eq!(second(&today[0]["end"]), Some(end.as_second()), "{record}");
+    assert_eq!(
+        record["out_of_office"]["message"], "On holiday & offline.\n\nCall 2041.",
+        "{record}"
+    );
+}
