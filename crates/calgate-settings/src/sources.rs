@@ -224,9 +224,14 @@ mod tests {
             "domains": {"@OnPrem.Contoso.com": "onprem"},
             "mailboxes": {" Moved@OnPrem.contoso.com ": "online"}
         }))
-        .unwrap();
-        let checked = table.checked(["online", "onprem", "default"]).unwrap();
-        assert_eq!(checked.domains.get("onprem.contoso.com").unwrap(), "onprem");
+        .expect("a table");
+        let checked = table
+            .checked(["online", "onprem", "default"])
+            .expect("valid");
+        assert_eq!(
+            checked.domains.get("onprem.contoso.com").expect("a route"),
+            "onprem"
+        );
         assert_eq!(checked.source_for("ann@onprem.contoso.com"), "onprem");
         assert_eq!(checked.source_for("MOVED@onprem.contoso.com"), "online");
         assert_eq!(checked.source_for("bob@fabrikam.com"), "online");
@@ -241,8 +246,8 @@ mod tests {
             "domains": {"fabrikam.com": "ghost", "not a domain": "default"},
             "mailboxes": {"no-at-sign": "default", "ok@contoso.com": "Bad Id"}
         }))
-        .unwrap();
-        let errors = table.checked(["default"]).unwrap_err();
+        .expect("a table");
+        let errors = table.checked(["default"]).expect_err("refused");
         assert_eq!(errors.code("default"), Some(UNKNOWN_SOURCE_CODE));
         assert_eq!(
             errors.code("domains.fabrikam.com"),
@@ -259,7 +264,7 @@ mod tests {
         let r: Result<RoutingTable, _> =
             serde_json::from_value(serde_json::json!({"default": "default", "domain": {}}));
         assert!(r.is_err());
-        let empty: RoutingTable = serde_json::from_value(serde_json::json!({})).unwrap();
+        let empty: RoutingTable = serde_json::from_value(serde_json::json!({})).expect("empty");
         assert_eq!(empty, RoutingTable::default());
     }
 }

@@ -472,6 +472,49 @@ async fn admin_portal_in_chromium() {
     let shot = b.screenshot("settings-test-ok.png").await;
     publish(&shot, "screenshot-settings.png");
 
+    // The test uses what the form holds, saved or not: a wrong path on the same server fails,
+    // the form keeps what was typed, and nothing is saved.
+    let saved_url = saved_settings(&demo).await["settings"]["ews_url"]
+        .as_str()
+        .expect("ews_url")
+        .to_string();
+    let wrong = saved_url.replace("/EWS/Exchange.asmx", "/EWS/Nowhere.asmx");
+    assert_ne!(wrong, saved_url);
+    b.fill("#f-ews_url", &wrong).await;
+    b.fill("#mailbox", &first).await;
+    b.submit("#run-test").await;
+    b.wait("#test-result.fail").await;
+    assert!(b.visible("#tested-unsaved").await);
+    assert_eq!(
+        b.cmd(json!({"op": "attr", "sel": "#f-ews_url", "name": "value"}))
+            .await,
+        wrong.as_str(),
+        "the form keeps what was typed"
+    );
+    assert_eq!(
+        saved_settings(&demo).await["settings"]["ews_url"],
+        saved_url.as_str(),
+        "a test saves nothing"
+    );
+    // Without a mailbox, the first watched person this source serves is tested.
+    let first_watched = demo
+        .gateway
+        .app
+        .store
+        .list_people()
+        .await
+        .expect("watch list")
+        .into_iter()
+        .map(|p| p.email)
+        .find(|e| demo.gateway.app.source_of(e) == "default")
+        .expect("someone on premises");
+    b.goto("/portal/settings").await;
+    b.fill("#mailbox", "").await;
+    b.submit("#run-test").await;
+    b.wait("#test-result").await;
+    let result = b.text("#test-result").await;
+    assert!(result.contains(&first_watched), "{result}");
+
     // A wrong password: the test shows the auth error with guidance; the source goes auth_failed.
     b.fill("#f-password", "Wrong-Passw0rd").await;
     b.submit("#save").await;

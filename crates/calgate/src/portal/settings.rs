@@ -69,6 +69,8 @@ pub struct SettingsPage {
     saved: bool,
     warnings: Vec<WarningView>,
     test: Option<TestView>,
+    /// The test ran with the form's values, not the saved ones.
+    tested_unsaved: bool,
     test_mailbox: String,
     mailboxes: Vec<String>,
     /// The latest saves: when, who, which fields (never values).
@@ -271,6 +273,7 @@ impl SettingsPage {
             saved: false,
             warnings: Vec::new(),
             test: None,
+            tested_unsaved: false,
             test_mailbox: String::new(),
             mailboxes,
         }
@@ -328,6 +331,7 @@ pub async fn save(
             .into_response();
     }
     let (update, mut errors) = update_from_form(&form, provider);
+    let testing = form.get("_action").map(String::as_str) == Some("test");
     // Absent (a form of an older page): the saved name is kept.
     let display_name = match form.get(DISPLAY_NAME).map(|n| check_display_name(n)) {
         None => None,
@@ -351,12 +355,25 @@ pub async fn save(
         let count = errors.len();
         let mut page = SettingsPage::build(&app, &s, &source, provider, echo(&form), errors).await;
         page.errors_summary = Some(format!(
-            "Nothing was saved: {count} field{} need{} attention.",
+            "Nothing was {}: {count} field{} need{} attention.",
+            if testing { "tested" } else { "saved" },
             if count == 1 { "" } else { "s" },
             if count == 1 { "s" } else { "" }
         ));
         return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
     };
+    // "Test connection" tests what the form holds now, saves nothing, and keeps the form filled.
+    if testing {
+        let mailbox = form.get("mailbox").map(String::as_str).unwrap_or("");
+        let mut page =
+            SettingsPage::build(&app, &s, &source, provider, echo(&form), BTreeMap::new()).await;
+        let answer = run_test(&app, &source.id, &settings, mailbox).await;
+        page.test_mailbox = answer.mailbox.clone();
+        page.test = Some(test_view(&app, &answer));
+        page.tested_unsaved = true;
+        page.warnings = warning_views(&warnings);
+        return page.into_response();
+    }
     if let Err(e) = app
         .save_source(
             &source.id,
@@ -374,15 +391,19 @@ pub async fn save(
     let saved = FormSource::of(&app, &source.id);
     let mut page = SettingsPage::saved_values(&app, &s, &saved, provider).await;
     page.saved = true;
-    page.warnings = warnings
+    page.warnings = warning_views(&warnings);
+    page.into_response()
+}
+
+fn warning_views(warnings: &[calgate_settings::Warning]) -> Vec<WarningView> {
+    warnings
         .iter()
         .map(|w| WarningView {
             code: w.code.as_str(),
             message: w.message.clone(),
             explanation: guidance::warning_explanation(w.code),
         })
-        .collect();
-    page.into_response()
+        .collect()
 }
 
 /// `POST /portal/settings/test`: one real request for one mailbox with the saved settings of
@@ -410,6 +431,28 @@ pub async fn test(
         ));
         return (StatusCode::CONFLICT, page).into_response();
     }
+    let answer = run_test(&app, &source.id, &settings, &mailbox).await;
+    page.test_mailbox = answer.mailbox.clone();
+    page.test = Some(test_view(&app, &answer));
+    page.into_response()
+}
+
+/// A connection test of `settings` (source `id`) against `mailbox`, within the tests-per-minute
+/// limit. Without a mailbox: the first watched person the source serves (the service account
+/// often has no mailbox of its own).
+async fn run_test(
+    app: &AppState,
+    id: &str,
+    settings: &calgate_settings::CalendarSettings,
+    mailbox: &str,
+) -> TestAnswer {
+    let mut mailbox = mailbox.trim().to_ascii_lowercase();
+    if mailbox.is_empty()
+        && let Ok(people) = app.store.list_people().await
+        && let Some(p) = people.into_iter().find(|p| app.source_of(&p.email) == id)
+    {
+        mailbox = p.email;
+    }
     let answer = if !crate::view::looks_like_email(&mailbox) {
         TestAnswer::failed(
             &mailbox,
@@ -431,18 +474,24 @@ pub async fn test(
             Timestamp::now(),
         )
     } else {
-        crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await
+        crate::check::run(settings, &app.sign_in, &app.options(), &mailbox).await
     };
     tracing::info!(
+        source = %id,
         mailbox = %answer.mailbox,
         ok = answer.ok,
         code = answer.code.as_deref().unwrap_or(""),
         elapsed_ms = answer.elapsed_ms,
         "connection test"
     );
+    answer
+}
+
+/// A test's answer as the page shows it.
+fn test_view(app: &AppState, answer: &TestAnswer) -> TestView {
     let tz = app.options().site_time_zone;
     let now = Timestamp::now();
-    page.test = Some(TestView {
+    TestView {
         ok: answer.ok,
         mailbox: answer.mailbox.clone(),
         provider: choice_label("provider", &answer.provider),
@@ -465,8 +514,7 @@ pub async fn test(
         message: answer.message.clone().unwrap_or_default(),
         guidance: answer.code.as_deref().map(guidance::for_code),
         elapsed_ms: answer.elapsed_ms,
-    });
-    page.into_response()
+    }
 }
 
 /// `POST /portal/signin/device-code`: starts the device-code sign-in with the saved tenant and
