@@ -1210,7 +1210,7 @@ async fn sources_and_routing_in_chromium() {
         !html.as_str().unwrap_or("").contains(&password),
         "the page never holds the password"
     );
-    assert_eq!(source_ids(&demo).await, ["default", "lab"]);
+    assert_eq!(source_ids(&demo).await, ["default", "lab", "online"]);
     b.screenshot("settings-source.png").await;
     // Test connection on this form uses this source's settings.
     b.fill("#mailbox", &first).await;
@@ -1291,7 +1291,7 @@ async fn sources_and_routing_in_chromium() {
     assert!(html.contains(r#"data-field="domains.not_a_domain""#));
     assert_eq!(routing_of(&demo).await, routed, "nothing saved");
 
-    // Health lists both sources.
+    // Health lists every source (the demo's two and the new one).
     b.goto("/portal/health").await;
     assert!(!b.text("#state").await.is_empty());
     assert!(
@@ -1302,7 +1302,7 @@ async fn sources_and_routing_in_chromium() {
     assert_eq!(
         b.cmd(json!({"op": "count", "sel": "#sources-health-table tbody tr"}))
             .await,
-        2
+        3
     );
     b.screenshot("health-sources.png").await;
 
@@ -1316,7 +1316,7 @@ async fn sources_and_routing_in_chromium() {
     );
     b.submit("#confirm-remove-yes").await;
     assert!(b.text("#sources-error").await.contains("was not removed"));
-    assert_eq!(source_ids(&demo).await, ["default", "lab"]);
+    assert_eq!(source_ids(&demo).await, ["default", "lab", "online"]);
 
     // Routed back to default, it goes.
     b.fill("#routing-domains", "").await;
@@ -1331,7 +1331,7 @@ async fn sources_and_routing_in_chromium() {
             .await,
         0
     );
-    assert_eq!(source_ids(&demo).await, ["default"]);
+    assert_eq!(source_ids(&demo).await, ["default", "online"]);
 
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "no script or CSP errors: {errors:?}");
