@@ -200,6 +200,18 @@ error_codes! {
 }
 
 impl Code {
+    /// A mailbox that refuses the service account (no free/busy permission) or that the server
+    /// does not know: that mailbox's own setting, not a fault of the source.
+    pub fn is_mailbox_refusal(&self) -> bool {
+        matches!(
+            self,
+            Code::EwsNoFreeBusyAccess
+                | Code::EwsMailRecipientNotFound
+                | Code::GraphNoFreeBusyAccess
+                | Code::GraphMailRecipientNotFound
+        )
+    }
+
     /// The `ENTRA_…` code of an OAuth `error` class (`invalid_grant` → `ENTRA_INVALID_GRANT`);
     /// a class calgate does not know is `ENTRA_OAUTH_ERROR`, so the codes stay a bounded set.
     pub fn for_oauth_error(error: &str) -> Code {

@@ -968,6 +968,7 @@ impl Runner {
                     .map(|a| (normalize(&a.mailbox), a))
                     .collect();
                 let mut errors = 0usize;
+                let mut refusals = 0usize;
                 let window = self.options.window(now);
                 for email in still_watched {
                     let availability = by_mailbox.remove(&*email).unwrap_or_else(|| {
@@ -982,8 +983,11 @@ impl Runner {
                             },
                         )
                     });
-                    if availability.error.is_some() {
+                    if let Some(error) = &availability.error {
                         errors += 1;
+                        if Code::parse(&error.code).is_some_and(|c| c.is_mailbox_refusal()) {
+                            refusals += 1;
+                        }
                     }
                     // The board is keyed by the watch list's spelling of the address.
                     let mut availability = availability;
@@ -997,17 +1001,28 @@ impl Runner {
                     let next = now + self.options.refresh_interval;
                     self.schedule(email, next);
                 }
-                let state = if errors > 0 {
+                // Mailboxes that refuse the service account (or do not exist) are their own
+                // matter: the source works, with a warning; other mailbox failures degrade it.
+                let state = if errors > refusals {
                     SourceState::Degraded
                 } else {
                     SourceState::Ok
                 };
                 let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
                 health.last_success = Some(now);
-                let (code, message) = if errors > 0 {
+                let (code, message) = if errors > refusals {
                     (
                         Some(Code::SourceMailboxErrors.into()),
                         Some(format!("{errors} mailbox(es) in the last batch failed")),
+                    )
+                } else if refusals > 0 {
+                    (
+                        Some(Code::SourceMailboxErrors.into()),
+                        Some(format!(
+                            "working; {refusals} mailbox(es) in the last batch refuse the service \
+                             account or are unknown to the server (see the people listed with \
+                             errors)"
+                        )),
                     )
                 } else {
                     (None, None)

@@ -277,10 +277,10 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
         crate::windows_auth::service_account_failures(&onprem),
         (0, false)
     );
-    // Both answer (a batch with a mailbox that shares no free/busy reads as `degraded`).
+    // Both work: mailboxes that share no free/busy are their own matter (a warning), not a
+    // fault of the source.
     for id in ["onprem", "online"] {
-        let state = source_state(&gw, id).await;
-        assert!(state == "ok" || state == "degraded", "{id}: {state}");
+        assert_eq!(source_state(&gw, id).await, "ok", "{id}");
     }
 
     // A wrong Windows password on premises: one failed sign-in there, never a lock-out, and
@@ -304,11 +304,7 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
         after > before,
         "the Graph half stopped refreshing: {before} → {after}"
     );
-    let online_state = source_state(&gw, "online").await;
-    assert!(
-        online_state == "ok" || online_state == "degraded",
-        "{online_state}"
-    );
+    assert_eq!(source_state(&gw, "online").await, "ok");
     assert_eq!(source_state(&gw, "onprem").await, "auth_failed");
     assert_eq!(
         crate::windows_auth::service_account_failures(&onprem),
