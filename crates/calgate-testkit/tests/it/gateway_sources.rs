@@ -667,4 +667,43 @@ async fn a_long_absence_shows_its_real_end_and_a_readable_reply() {
         record["out_of_office"]["message"], "On holiday & offline.\n\nCall 2041.",
         "{record}"
     );
+
+    // The connection test: without a mailbox it tests the watched person; with settings in the
+    // body it tests those, unsaved.
+    let test = "/api/v1/settings/calendar/test";
+    let answer = expect_status(&gw, Method::POST, test, Some(&json!({})), 200).await;
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(answer["mailbox"], email.as_str());
+    let saved_url = sim.urls.ews_url.clone();
+    let wrong = saved_url.replace("/EWS/Exchange.asmx", "/EWS/Nowhere.asmx");
+    let answer = expect_status(
+        &gw,
+        Method::POST,
+        test,
+        Some(&json!({"mailbox": email, "settings": {"ews_url": wrong}})),
+        200,
+    )
+    .await;
+    assert_eq!(
+        answer["ok"], false,
+        "the unsaved address was tested: {answer}"
+    );
+    let answer = expect_status(
+        &gw,
+        Method::POST,
+        test,
+        Some(&json!({"settings": {"refresh_interval_s": 1}})),
+        422,
+    )
+    .await;
+    assert!(
+        answer["fields"]["refresh_interval_s"].is_string(),
+        "{answer}"
+    );
+    let saved = gw.get_json("/api/v1/settings/calendar").await;
+    assert_eq!(
+        saved["settings"]["ews_url"],
+        saved_url.as_str(),
+        "a test saves nothing"
+    );
 }

@@ -79,6 +79,9 @@ pub fn document() -> Value {
         event("status", json!({"type": "object", "required": ["email", "status", "at"], "properties": {
             "email": {"type": "string"}, "status": status_ref, "at": {"type": "string", "format": "date-time"}}}))
     ]});
+    let test_request = json!({"type": "object", "properties": {
+        "mailbox": {"type": "string", "format": "email", "description": "default: the first watched person the source serves"},
+        "settings": {"$ref": "#/components/schemas/Settings", "description": "settings to test instead of the saved ones, applied over them like PUT; never saved"}}});
     let source_id = json!({"name": "id", "in": "path", "required": true, "description": "the source id: 1 to 32 of a-z, 0-9 and -", "schema": {"type": "string", "pattern": SOURCE_ID_PATTERN}});
     let test_answer = json!({"type": "object", "required": ["ok", "mailbox", "provider", "elapsed_ms"], "properties": {
         "ok": {"type": "boolean"}, "mailbox": {"type": "string"}, "provider": {"type": "string"},
@@ -224,10 +227,10 @@ pub fn document() -> Value {
                 "put": {"summary": "Validate, save and apply settings (admin); answers warnings",
                     "requestBody": request_body(json!({"$ref": "#/components/schemas/Settings"})),
                     "responses": with_body_errors(json!({"200": merge(json!({"description": "saved"}), json_body(json!({"$ref": "#/components/schemas/SettingsAnswer"}))), "422": error("invalid_settings with field errors (and `field_codes`, e.g. `secret_reentry_required` when an address moved to another server without its secret entered again); nothing saved")}))}},
-            "/api/v1/settings/calendar/test": {"post": {"summary": "Test the saved settings against one mailbox (admin)",
-                "requestBody": request_body(json!({"type": "object", "required": ["mailbox"], "properties": {"mailbox": {"type": "string", "format": "email"}}})),
+            "/api/v1/settings/calendar/test": {"post": {"summary": "Test the saved settings, or the body's unsaved ones, against one mailbox (admin)",
+                "requestBody": request_body(test_request.clone()),
                 "responses": with_body_errors(json!({"200": merge(json!({"description": "what happened: ok with a sample status, or a code and message"}), json_body(test_answer.clone())),
-                    "422": error("the mailbox is not an email address (`invalid_request`), or the body does not have the documented shape"),
+                    "422": error("the mailbox is not an email address (`invalid_request`), the body's settings are invalid (`invalid_settings`), or the body does not have the documented shape"),
                     "429": error("more than 6 tests in a minute (`too_many_tests`, with Retry-After)")}))}},
             "/api/v1/source/retry": {"post": {"summary": "Retry now (admin): one immediate attempt with the current credentials, also while the lockout guard holds them",
                 "responses": with_errors(json!({"200": merge(json!({"description": "how many sign-ins may try once"}), json_body(json!({"type": "object", "properties": {"credentials": {"type": "integer"}}})))}))}},
@@ -245,8 +248,8 @@ pub fn document() -> Value {
                         "409": error("the routing table still names it (`source_in_use`)"),
                         "422": error("an id outside [a-z0-9-]{1,32} (`invalid_source_id`)")}))}},
             "/api/v1/sources/{id}/test": {"parameters": [source_id.clone()],
-                "post": {"summary": "Test a source's saved settings against one mailbox (admin)",
-                "requestBody": request_body(json!({"type": "object", "required": ["mailbox"], "properties": {"mailbox": {"type": "string", "format": "email"}}})),
+                "post": {"summary": "Test a source's saved settings, or the body's unsaved ones, against one mailbox (admin)",
+                "requestBody": request_body(test_request.clone()),
                 "responses": with_body_errors(json!({"200": merge(json!({"description": "what happened"}), json_body(test_answer.clone())),
                     "404": error("no such source"),
                     "422": error("an id outside [a-z0-9-]{1,32}, the mailbox is not an email address, or the body does not have the documented shape"),

@@ -14,7 +14,6 @@ use calgate_store::ApiToken;
 
 use crate::api::ApiError;
 use crate::api::store_error;
-use crate::check::TestAnswer;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -55,9 +54,15 @@ pub async fn put(
     .into_response())
 }
 
+/// A connection test: which mailbox (default: the first watched person the source serves) and,
+/// optionally, settings to test instead of the saved ones (the same object `PUT` takes, applied
+/// over the saved settings and validated, never saved).
 #[derive(Debug, Deserialize)]
 pub struct TestRequest {
-    pub mailbox: String,
+    #[serde(default)]
+    pub mailbox: Option<String>,
+    #[serde(default)]
+    pub settings: Option<Value>,
 }
 
 /// `POST /api/v1/settings/calendar/test`: one real request for one mailbox with the saved
@@ -65,26 +70,44 @@ pub struct TestRequest {
 pub async fn test(
     State(app): State<Arc<AppState>>,
     Json(req): Json<TestRequest>,
-) -> Result<Json<TestAnswer>, ApiError> {
-    let settings = app.settings();
-    run_test(&app, &settings, &req.mailbox).await
+) -> Result<Response, ApiError> {
+    let saved = app.settings();
+    run_test(&app, calgate_settings::DEFAULT_SOURCE_ID, &saved, req).await
 }
 
-/// A connection test of `settings` against `mailbox`, within the tests-per-minute limit.
+/// A connection test of source `id` (saved settings `saved`, or the request's settings applied
+/// over them) against the request's mailbox, within the tests-per-minute limit.
 pub async fn run_test(
     app: &AppState,
-    settings: &calgate_settings::CalendarSettings,
-    mailbox: &str,
-) -> Result<Json<TestAnswer>, ApiError> {
-    let mailbox = mailbox.trim().to_ascii_lowercase();
+    id: &str,
+    saved: &calgate_settings::CalendarSettings,
+    req: TestRequest,
+) -> Result<Response, ApiError> {
+    let settings = match &req.settings {
+        None => saved.clone(),
+        Some(update) => match validate_json(update, saved) {
+            Ok((settings, _)) => settings,
+            Err(fields) => {
+                return Ok(
+                    (StatusCode::UNPROCESSABLE_ENTITY, Json(fields.api_body())).into_response()
+                );
+            }
+        },
+    };
+    let mut mailbox = req.mailbox.unwrap_or_default().trim().to_ascii_lowercase();
+    if mailbox.is_empty() {
+        mailbox = first_watched_of(app, id).await?.unwrap_or_default();
+    }
     if !crate::view::looks_like_email(&mailbox) {
         let mut e = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",
             "mailbox must be an email address",
         );
-        e.fields
-            .insert("mailbox".into(), "not an email address".into());
+        e.fields.insert(
+            "mailbox".into(),
+            "not an email address (and nobody watched is served by this source)".into(),
+        );
         return Err(e);
     }
     if let Err(wait) = app.test_limit.take() {
@@ -100,7 +123,17 @@ pub async fn run_test(
         e.retry_after = Some(secs);
         return Err(e);
     }
-    Ok(Json(
-        crate::check::run(settings, &app.sign_in, &app.options(), &mailbox).await,
-    ))
+    Ok(
+        Json(crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await)
+            .into_response(),
+    )
+}
+
+/// The first watched person (by address) that source `id` serves.
+async fn first_watched_of(app: &AppState, id: &str) -> Result<Option<String>, ApiError> {
+    let people = app.store.list_people().await.map_err(store_error)?;
+    Ok(people
+        .into_iter()
+        .map(|p| p.email)
+        .find(|e| app.source_of(e) == id))
 }

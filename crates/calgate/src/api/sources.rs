@@ -18,7 +18,6 @@ use calgate_store::ApiToken;
 
 use crate::api::settings::{TestRequest, run_test};
 use crate::api::{ApiError, store_error};
-use crate::check::TestAnswer;
 use crate::sources::ConfigError;
 use crate::state::AppState;
 
@@ -176,12 +175,12 @@ pub async fn test(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
     Json(req): Json<TestRequest>,
-) -> Result<Json<TestAnswer>, ApiError> {
+) -> Result<Response, ApiError> {
     check_id(&id)?;
     let source = app
         .source(&id)
         .ok_or_else(|| ApiError::not_found("source"))?;
-    run_test(&app, &source.settings, &req.mailbox).await
+    run_test(&app, &id, &source.settings, req).await
 }
 
 /// `POST /api/v1/sources/{id}/retry`: "Retry now" for one source.
