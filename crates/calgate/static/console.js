@@ -100,6 +100,14 @@
     li.appendChild(el("span", "name", p.name || p.email));
     li.appendChild(el("span", "ext", p.extension ? "☎ " + p.extension : ""));
     li.appendChild(el("span", "words", words(st)));
+    // Data that is not current says so on the row itself, not only in the detail pane.
+    var fresh = p.freshness;
+    if (fresh === "stale" || (fresh === "error" && state !== "unknown")) {
+      li.className += " not-current";
+      li.appendChild(el("span", "age", "not current: read " + ago(p.as_of)));
+    } else if (fresh === "pending") {
+      li.appendChild(el("span", "age", "not read yet"));
+    }
   }
 
   function renderList() {
@@ -131,17 +139,21 @@
     }
   }
 
-  function runSearch() {
+  // `keep`: a periodic re-read (the rows' freshness), which keeps the person selected.
+  function runSearch(keep) {
     var seq = ++searchSeq;
     var q = search.value.trim();
+    var was = keep && people[selected] ? people[selected].email : null;
     fetch("/api/v1/people?limit=200&query=" + encodeURIComponent(q), { credentials: "same-origin" })
       .then(checked)
       .then(function (list) {
         if (seq !== searchSeq) { return; }
         people = list;
-        selected = list.length > 0 ? 0 : -1;
+        var at = 0;
+        if (was) { list.forEach(function (p, i) { if (p.email === was) { at = i; } }); }
+        selected = list.length > 0 ? at : -1;
         renderList();
-        if (selected >= 0) { select(0); }
+        if (selected >= 0) { select(selected); }
       })
       .catch(function (e) { live.textContent = "search failed: " + e.message; });
   }
@@ -304,7 +316,22 @@
     });
     es.addEventListener("error", function () {
       live.textContent = "reconnecting…";
-      live.className = "live-state";
+      live.className = "live-state off";
+      // After a gateway restart (or a revoked sign-in) the session is gone: the old rows must
+      // not sit there "reconnecting" — back to the sign-in page.
+      fetch("/api/v1/health", { credentials: "same-origin" })
+        .then(function (r) {
+          if (r.status === 401) {
+            es.close();
+            live.textContent = "signed out";
+            window.location.assign("/portal/login?next=%2Fconsole");
+          } else if (es.readyState === EventSource.CLOSED) {
+            setTimeout(connect, 3000);
+          }
+        })
+        .catch(function () {
+          if (es.readyState === EventSource.CLOSED) { setTimeout(connect, 3000); }
+        });
     });
   }
 
@@ -326,6 +353,8 @@
     if (e.key.length === 1 || e.key === "ArrowDown" || e.key === "ArrowUp") { search.focus(); }
   });
   setInterval(renderDetail, 15000);
+  // The rows' freshness is re-read every minute: an outage shows on the list, not only here.
+  setInterval(function () { runSearch(true); }, 60000);
   runSearch();
   connect();
   search.focus();

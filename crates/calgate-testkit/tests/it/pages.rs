@@ -32,7 +32,7 @@ fn screenshot_path(name: &str) -> String {
 }
 
 /// One headless Chromium behind the JSON-lines driver.
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
     stdin: ChildStdin,
     stdout: tokio::io::Lines<BufReader<ChildStdout>>,
@@ -40,7 +40,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn launch(base: &str) -> Browser {
+    pub(crate) async fn launch(base: &str) -> Browser {
         let playwright = std::env::var_os("CALGATE_TEST_PLAYWRIGHT")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
@@ -79,7 +79,7 @@ impl Browser {
     }
 
     /// Sends one command; returns its value or the driver's error.
-    async fn try_cmd(&mut self, cmd: Value) -> Result<Value, String> {
+    pub(crate) async fn try_cmd(&mut self, cmd: Value) -> Result<Value, String> {
         let line = format!("{cmd}\n");
         self.stdin
             .write_all(line.as_bytes())
@@ -99,7 +99,7 @@ impl Browser {
         }
     }
 
-    async fn cmd(&mut self, cmd: Value) -> Value {
+    pub(crate) async fn cmd(&mut self, cmd: Value) -> Value {
         let shown = cmd.to_string();
         match self.try_cmd(cmd).await {
             Ok(v) => v,
@@ -121,7 +121,7 @@ impl Browser {
         }
     }
 
-    async fn goto(&mut self, path: &str) -> u64 {
+    pub(crate) async fn goto(&mut self, path: &str) -> u64 {
         let url = format!("{}{path}", self.base);
         self.cmd(json!({"op": "goto", "url": url}))
             .await
@@ -129,7 +129,7 @@ impl Browser {
             .unwrap_or(0)
     }
 
-    async fn url(&mut self) -> String {
+    pub(crate) async fn url(&mut self) -> String {
         self.cmd(json!({"op": "url"}))
             .await
             .as_str()
@@ -137,21 +137,21 @@ impl Browser {
             .to_string()
     }
 
-    async fn fill(&mut self, sel: &str, value: &str) {
+    pub(crate) async fn fill(&mut self, sel: &str, value: &str) {
         self.cmd(json!({"op": "fill", "sel": sel, "value": value}))
             .await;
     }
 
-    async fn click(&mut self, sel: &str) {
+    pub(crate) async fn click(&mut self, sel: &str) {
         self.cmd(json!({"op": "click", "sel": sel})).await;
     }
 
     /// Clicks and waits for the navigation it starts (a form post).
-    async fn submit(&mut self, sel: &str) {
+    pub(crate) async fn submit(&mut self, sel: &str) {
         self.cmd(json!({"op": "clickNav", "sel": sel})).await;
     }
 
-    async fn text(&mut self, sel: &str) -> String {
+    pub(crate) async fn text(&mut self, sel: &str) -> String {
         self.cmd(json!({"op": "text", "sel": sel}))
             .await
             .as_str()
@@ -159,25 +159,25 @@ impl Browser {
             .to_string()
     }
 
-    async fn visible(&mut self, sel: &str) -> bool {
+    pub(crate) async fn visible(&mut self, sel: &str) -> bool {
         self.cmd(json!({"op": "visible", "sel": sel}))
             .await
             .as_bool()
             == Some(true)
     }
 
-    async fn wait(&mut self, sel: &str) {
+    pub(crate) async fn wait(&mut self, sel: &str) {
         self.cmd(json!({"op": "wait", "sel": sel})).await;
     }
 
-    async fn screenshot(&mut self, name: &str) -> String {
+    pub(crate) async fn screenshot(&mut self, name: &str) -> String {
         let path = screenshot_path(name);
         self.cmd(json!({"op": "screenshot", "path": path})).await;
         path
     }
 
     /// The session cookie as a `Cookie` header value.
-    async fn session_cookie(&mut self) -> String {
+    pub(crate) async fn session_cookie(&mut self) -> String {
         let cookies = self.cmd(json!({"op": "cookies"})).await;
         let c = cookies
             .as_array()
@@ -193,7 +193,7 @@ impl Browser {
 
     /// Script errors and CSP refusals logged by the pages (HTTP error statuses such as the 401
     /// of a refused sign-in are expected and left out).
-    async fn console_errors(&mut self) -> Vec<String> {
+    pub(crate) async fn console_errors(&mut self) -> Vec<String> {
         let all: Vec<String> =
             serde_json::from_value(self.cmd(json!({"op": "consoleErrors"})).await)
                 .unwrap_or_default();
@@ -202,14 +202,14 @@ impl Browser {
             .collect()
     }
 
-    async fn sign_in(&mut self) {
+    pub(crate) async fn sign_in(&mut self) {
         self.goto("/portal/login").await;
         self.fill("#username", "admin").await;
         self.fill("#password", DEMO_ADMIN_PASSWORD).await;
         self.submit("#login-submit").await;
     }
 
-    async fn quit(mut self) {
+    pub(crate) async fn quit(mut self) {
         let _ = self.stdin.write_all(b"{\"op\":\"quit\"}\n").await;
         let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
     }
@@ -224,7 +224,7 @@ fn publish(shot: &str, name: &str) {
     }
 }
 
-async fn demo(people: usize) -> (Demo, tempfile::TempDir) {
+pub(crate) async fn demo(people: usize) -> (Demo, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let boot = BootConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
@@ -236,7 +236,7 @@ async fn demo(people: usize) -> (Demo, tempfile::TempDir) {
     (demo, dir)
 }
 
-fn admin_client(token: &str) -> reqwest::Client {
+pub(crate) fn admin_client(token: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::AUTHORIZATION,

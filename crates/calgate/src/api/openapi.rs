@@ -60,6 +60,7 @@ pub fn document() -> Value {
         "source": {"type": "string", "description": "the id of the calendar source that serves this person"},
         "status": {"$ref": "#/components/schemas/Status"},
         "freshness": {"type": "string", "enum": ["pending", "fresh", "stale", "error"]},
+        "as_of": {"type": ["string", "null"], "format": "date-time"},
         "error": {"type": "object", "description": "what the source answered for this mailbox when it failed", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}});
     // One server-sent event: `snapshot` first (and after a client fell behind), then `status`.
     let status_ref = json!({"$ref": "#/components/schemas/Status"});

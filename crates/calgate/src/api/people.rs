@@ -32,6 +32,8 @@ pub struct PersonSummary {
     pub source: String,
     pub status: StatusView,
     pub freshness: calgate_engine::Freshness,
+    /// When the data was read (`None` before the first answer).
+    pub as_of: Option<Timestamp>,
     /// What the source answered for this mailbox when it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::view::ErrorView>,
@@ -76,6 +78,7 @@ pub async fn list(
                 status: status_view(entry.as_ref()),
                 source: app.source_of(&p.email),
                 freshness: calgate_engine::board::freshness(availability, now, stale_age),
+                as_of: availability.map(|a| a.fetched_at),
                 error: availability.and_then(|a| a.error.as_ref()).map(|e| {
                     crate::view::ErrorView {
                         code: e.code.clone(),
