@@ -130,6 +130,49 @@ impl TestGateway {
         )
     }
 
+    /// A client signed in to the portal as `admin` (the password is set to a test one first):
+    /// it sends the session cookie with every request and follows no redirect.
+    ///
+    /// # Panics
+    /// When the sign-in is refused.
+    pub async fn portal_client(&self) -> reqwest::Client {
+        let password = "portal-test-password-1";
+        self.gateway
+            .app
+            .store
+            .set_admin_password("admin", &secrecy::SecretString::from(password))
+            .await
+            .expect("admin password");
+        let plain = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let resp = plain
+            .post(format!("{}/portal/login", self.url()))
+            .form(&[("username", "admin"), ("password", password)])
+            .send()
+            .await
+            .expect("portal sign-in");
+        assert_eq!(resp.status().as_u16(), 303, "portal sign-in refused");
+        let cookie = resp
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut headers = reqwest::header::HeaderMap::new();
+        let mut value = reqwest::header::HeaderValue::from_str(&cookie).expect("cookie header");
+        value.set_sensitive(true);
+        headers.insert(reqwest::header::COOKIE, value);
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
     /// Adds people to the watch list by address, as the admin.
     ///
     /// # Panics

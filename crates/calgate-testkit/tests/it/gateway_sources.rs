@@ -250,6 +250,26 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
     let mut want = unreadable.clone();
     want.sort();
     assert_eq!(listed, want, "the failing mailboxes");
+    // Health lists them too, each with its cause and what to do.
+    let portal = gw.portal_client().await;
+    let html = portal
+        .get(format!("{}/portal/health", gw.url()))
+        .send()
+        .await
+        .expect("health page")
+        .text()
+        .await
+        .expect("html");
+    for email in &want {
+        assert!(
+            html.contains(&format!("data-email=\"{email}\"")),
+            "{email} not listed"
+        );
+    }
+    assert!(
+        html.contains("Grant the account free/busy"),
+        "what to do is said"
+    );
     let readable_online = online_people
         .iter()
         .find(|e| !unreadable.contains(e))

@@ -52,6 +52,54 @@ pub struct HealthPage {
     retried: bool,
     /// Every configured source, `default` first.
     sources: Vec<SourceRow>,
+    /// The mailboxes whose last answer was an error, with the cause and what to do.
+    failing: Vec<FailingMailbox>,
+}
+
+/// One mailbox that fails, as Health lists it.
+#[derive(Debug)]
+pub struct FailingMailbox {
+    name: String,
+    email: String,
+    source: String,
+    code: String,
+    cause: &'static str,
+    fix: &'static str,
+    since: String,
+}
+
+/// Failing mailboxes listed on the page at most (the people list's `?freshness=error` has all).
+const FAILING_LISTED: usize = 50;
+
+/// The failing mailboxes, by address, with their reason in words.
+async fn failing_mailboxes(app: &AppState, now: Timestamp) -> Vec<FailingMailbox> {
+    let tz = app.options().site_time_zone;
+    let board = app.engine().board();
+    let emails = board.emails_with(
+        calgate_engine::Freshness::Error,
+        now,
+        app.stale_age(),
+        FAILING_LISTED,
+    );
+    let people = app.people_among(&emails).await.unwrap_or_default();
+    people
+        .into_iter()
+        .filter_map(|p| {
+            let entry = board.get(&p.email)?;
+            let availability = entry.availability.as_deref()?;
+            let error = availability.error.as_ref()?;
+            let guidance = guidance::for_code(&error.code);
+            Some(FailingMailbox {
+                name: p.name.clone().unwrap_or_default(),
+                source: app.source_of(&p.email),
+                code: error.code.clone(),
+                cause: guidance.cause,
+                fix: guidance.fix,
+                since: when(Some(availability.fetched_at), &tz, now),
+                email: p.email,
+            })
+        })
+        .collect()
 }
 
 /// A source's state in words.
@@ -146,6 +194,7 @@ pub async fn page(
         errors,
         retried: q.retried.is_some(),
         sources: source_rows(&app),
+        failing: failing_mailboxes(&app, now).await,
     }
 }
 
