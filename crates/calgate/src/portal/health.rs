@@ -27,6 +27,46 @@ pub struct LogLine {
     pub level: String,
     pub message: String,
     pub fields: String,
+    /// The line's error code, when it has one.
+    pub code: Option<String>,
+    /// A later success of every source ended it, and no source reports its code now.
+    pub resolved: bool,
+}
+
+/// Log fields that say where in the program a line came from: of no use to an admin.
+fn internal_field(key: &str) -> bool {
+    key.starts_with("log.") || matches!(key, "target" | "file" | "line" | "module_path")
+}
+
+/// The recent warnings and errors: current problems first, then the resolved ones (marked),
+/// newest first in each part. A line is resolved when every source has succeeded since it and
+/// none reports its code now.
+fn recent_problems(app: &AppState) -> Vec<LogLine> {
+    let healths = app.engine().health_by_source();
+    let current: Vec<String> = healths.iter().filter_map(|(_, h)| h.code.clone()).collect();
+    // The earliest of the sources' last successes: a line before it was followed by success
+    // everywhere.
+    let all_succeeded_since = healths
+        .iter()
+        .map(|(_, h)| h.last_success)
+        .collect::<Option<Vec<Timestamp>>>()
+        .and_then(|t| t.into_iter().min());
+    let mut lines: Vec<LogLine> = crate::logging::recent(app.store.data_dir(), 400)
+        .iter()
+        .map(log_line)
+        .filter(|l| l.level == "ERROR" || l.level == "WARN")
+        .map(|mut l| {
+            let at = l.time.parse::<Timestamp>().ok();
+            let still = l.code.as_ref().is_some_and(|c| current.contains(c));
+            l.resolved =
+                !still && matches!((at, all_succeeded_since), (Some(at), Some(ok)) if at < ok);
+            l
+        })
+        .collect();
+    lines.reverse();
+    lines.sort_by_key(|l| l.resolved);
+    lines.truncate(20);
+    lines
 }
 
 #[derive(Template, WebTemplate)]
@@ -125,11 +165,15 @@ fn log_line(v: &serde_json::Value) -> LogLine {
         .and_then(|m| m.as_str())
         .unwrap_or("")
         .to_string();
+    let code = fields
+        .and_then(|f| f.get("code"))
+        .and_then(|c| c.as_str())
+        .map(str::to_string);
     let rest = fields
         .and_then(|f| f.as_object())
         .map(|o| {
             o.iter()
-                .filter(|(k, _)| k.as_str() != "message")
+                .filter(|(k, _)| k.as_str() != "message" && !internal_field(k))
                 .map(|(k, v)| match v.as_str() {
                     Some(s) => format!("{k}={s}"),
                     None => format!("{k}={v}"),
@@ -143,6 +187,8 @@ fn log_line(v: &serde_json::Value) -> LogLine {
         level: field("level"),
         message,
         fields: rest,
+        code,
+        resolved: false,
     }
 }
 
@@ -163,13 +209,7 @@ pub async fn page(
     let h = app.engine().health();
     let [pending, fresh, stale, error] =
         app.engine().board().freshness_counts(now, app.stale_age());
-    let errors = crate::logging::recent(app.store.data_dir(), 400)
-        .iter()
-        .map(log_line)
-        .filter(|l| l.level == "ERROR" || l.level == "WARN")
-        .rev()
-        .take(20)
-        .collect();
+    let errors = recent_problems(&app);
     let auth_failed = h.state == SourceState::AuthFailed;
     HealthPage {
         chrome: Chrome::new(&s, "health"),
@@ -309,4 +349,25 @@ pub async fn download(State(app): State<Arc<AppState>>, AdminSession(_): AdminSe
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_line_shows_no_internal_paths_and_keeps_its_code() {
+        let line = serde_json::json!({
+            "timestamp": "2026-12-03T10:00:00Z", "level": "WARN",
+            "fields": {"message": "source request failed", "code": "EWS_CONNECT",
+                "log.file": "/home/build/src/engine.rs", "log.line": 42,
+                "log.module_path": "calgate_engine::engine", "log.target": "hyper"},
+            "target": "calgate_engine::engine"
+        });
+        let l = log_line(&line);
+        assert_eq!(l.message, "source request failed");
+        assert_eq!(l.code.as_deref(), Some("EWS_CONNECT"));
+        assert_eq!(l.fields, "code=EWS_CONNECT");
+        assert!(!l.resolved);
+    }
 }
