@@ -233,6 +233,33 @@ impl AppState {
         Ok(people.into_iter().map(to_person).collect())
     }
 
+    /// Watched people whose data is in state `want` (and who match `query`, when one is given),
+    /// ordered by name, at most `limit`. The board knows who is in that state; the store adds
+    /// names. At most [`MAX_FILTERED`] people in that state are looked at.
+    pub async fn people_in_state(
+        &self,
+        query: &str,
+        want: calgate_engine::Freshness,
+        limit: usize,
+    ) -> Result<Vec<Person>, StoreError> {
+        let emails =
+            self.engine
+                .board()
+                .emails_with(want, Timestamp::now(), self.stale_age(), MAX_FILTERED);
+        let mut people = self.people_among(&emails).await?;
+        if !query.trim().is_empty() {
+            let found: std::collections::HashSet<String> = self
+                .search_people(query, MAX_FILTERED)
+                .await?
+                .into_iter()
+                .map(|p| p.email)
+                .collect();
+            people.retain(|p| found.contains(&p.email));
+        }
+        people.truncate(limit);
+        Ok(people)
+    }
+
     /// The watched people among `emails`, ordered by name.
     pub async fn people_among(&self, emails: &[String]) -> Result<Vec<Person>, StoreError> {
         let people = self.store.get_people(emails).await?;
@@ -265,6 +292,9 @@ impl AppState {
         Ok(removed)
     }
 }
+
+/// People a state filter looks at, at most.
+pub const MAX_FILTERED: usize = 10_000;
 
 /// What the store holds about sources and routing, read at start.
 #[derive(Debug, Default)]

@@ -270,6 +270,21 @@ async fn a_hybrid_gateway_serves_each_half_from_its_own_source() {
         html.contains("Grant the account free/busy"),
         "what to do is said"
     );
+    // The watch list filters by state: the failing ones, with their cause.
+    let html = portal
+        .get(format!("{}/portal/people?state=error", gw.url()))
+        .send()
+        .await
+        .expect("people page")
+        .text()
+        .await
+        .expect("html");
+    let listed = html.matches("data-state=\"error\"").count();
+    assert_eq!(listed, want.len(), "failing rows on the watch list");
+    assert!(
+        !html.contains("data-state=\"fresh\""),
+        "only the failing ones"
+    );
     let readable_online = online_people
         .iter()
         .find(|e| !unreadable.contains(e))

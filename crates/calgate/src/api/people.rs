@@ -51,22 +51,7 @@ pub async fn list(
     let board = app.engine().board();
     let people = match q.freshness {
         None => app.search_people(query, limit).await?,
-        // The board knows who is in that state; the store adds names (and the query narrows).
-        Some(want) => {
-            let emails = board.emails_with(want, now, stale_age, MAX_FILTERED);
-            let mut people = app.people_among(&emails).await?;
-            if !query.trim().is_empty() {
-                let found: std::collections::HashSet<String> = app
-                    .search_people(query, MAX_FILTERED)
-                    .await?
-                    .into_iter()
-                    .map(|p| p.email)
-                    .collect();
-                people.retain(|p| found.contains(&p.email));
-            }
-            people.truncate(limit);
-            people
-        }
+        Some(want) => app.people_in_state(query, want, limit).await?,
     };
     // Only the status: the day's timeline of every listed person is not built to be dropped.
     let out = people
@@ -93,9 +78,6 @@ pub async fn list(
         .collect();
     Ok(Json(out))
 }
-
-/// People a freshness filter looks at, at most.
-const MAX_FILTERED: usize = 10_000;
 
 /// `GET /api/v1/people/{email}`: the full record; refreshes old data on demand.
 pub async fn get(

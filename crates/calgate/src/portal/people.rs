@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{AdminSession, Chrome, with_notice};
+use calgate_engine::Freshness;
+
 use crate::state::AppState;
 use crate::view::Person;
 use crate::view::looks_like_email;
@@ -34,7 +36,9 @@ pub struct ImportRow {
 pub struct PeoplePage {
     chrome: Chrome,
     query: String,
-    people: Vec<Person>,
+    /// The state filter (`fresh`, `stale`, `error`, `pending`; empty: everyone).
+    state: String,
+    people: Vec<PersonRow>,
     total: u64,
     notice: Option<String>,
     error: Option<String>,
@@ -44,24 +48,50 @@ pub struct PeoplePage {
     preview_bad: usize,
 }
 
+/// One watched person as the list shows them, with their data's state in words.
+#[derive(Debug, Clone)]
+pub struct PersonRow {
+    pub email: String,
+    pub name: Option<String>,
+    pub extension: Option<String>,
+    /// `fresh`, `stale`, `error` or `pending`.
+    pub state: &'static str,
+    pub state_words: String,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct PeopleQuery {
     #[serde(default)]
     q: Option<String>,
+    /// Only people whose data is in this state.
+    #[serde(default)]
+    state: Option<String>,
     #[serde(default)]
     notice: Option<String>,
 }
 
 impl PeoplePage {
     async fn build(app: &AppState, s: &super::Session, query: &str) -> PeoplePage {
+        PeoplePage::filtered(app, s, query, None).await
+    }
+
+    async fn filtered(
+        app: &AppState,
+        s: &super::Session,
+        query: &str,
+        state: Option<Freshness>,
+    ) -> PeoplePage {
+        let people = match state {
+            None => app.search_people(query, PAGE_SIZE).await,
+            Some(want) => app.people_in_state(query, want, PAGE_SIZE).await,
+        }
+        .map_err(crate::api::store_error)
+        .unwrap_or_default();
         PeoplePage {
             chrome: Chrome::new(s, "people"),
             query: query.to_string(),
-            people: app
-                .search_people(query, PAGE_SIZE)
-                .await
-                .map_err(crate::api::store_error)
-                .unwrap_or_default(),
+            state: state.map(freshness_name).unwrap_or_default().to_string(),
+            people: rows(app, people),
             total: app.store.count_people().await.unwrap_or(0),
             notice: None,
             error: None,
@@ -101,9 +131,54 @@ pub async fn page(
     AdminSession(s): AdminSession,
     Query(q): Query<PeopleQuery>,
 ) -> impl IntoResponse {
-    let mut page = PeoplePage::build(&app, &s, q.q.as_deref().unwrap_or("")).await;
+    let state = q.state.as_deref().and_then(parse_freshness);
+    let mut page = PeoplePage::filtered(&app, &s, q.q.as_deref().unwrap_or(""), state).await;
     page.notice = q.notice;
     page
+}
+
+fn parse_freshness(s: &str) -> Option<Freshness> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+fn freshness_name(f: Freshness) -> &'static str {
+    match f {
+        Freshness::Pending => "pending",
+        Freshness::Fresh => "fresh",
+        Freshness::Stale => "stale",
+        Freshness::Error => "error",
+    }
+}
+
+/// The people with their data's state in words (the error's cause for a failing mailbox).
+fn rows(app: &AppState, people: Vec<Person>) -> Vec<PersonRow> {
+    let now = jiff::Timestamp::now();
+    let stale_age = app.stale_age();
+    let board = app.engine().board();
+    people
+        .into_iter()
+        .map(|p| {
+            let entry = board.get(&p.email);
+            let availability = entry.as_ref().and_then(|e| e.availability.as_deref());
+            let f = calgate_engine::board::freshness(availability, now, stale_age);
+            let state_words = match f {
+                Freshness::Pending => "not read yet".to_string(),
+                Freshness::Fresh => "current".to_string(),
+                Freshness::Stale => "not current".to_string(),
+                Freshness::Error => availability
+                    .and_then(|a| a.error.as_ref())
+                    .map(|e| super::guidance::for_code(&e.code).cause.to_string())
+                    .unwrap_or_else(|| "failed".to_string()),
+            };
+            PersonRow {
+                email: p.email,
+                name: p.name,
+                extension: p.extension,
+                state: freshness_name(f),
+                state_words,
+            }
+        })
+        .collect()
 }
 
 fn clean(s: Option<&String>) -> Option<String> {
