@@ -270,7 +270,11 @@ async fn reload_until(
     let deadline = tokio::time::Instant::now() + within;
     loop {
         b.goto(path).await;
-        if b.text(sel).await.trim() == want {
+        // A state is shown in words; its code is the element's `data-state`.
+        let state = b
+            .cmd(json!({"op": "attr", "sel": sel, "name": "data-state"}))
+            .await;
+        if state == want || b.text(sel).await.trim() == want {
             return true;
         }
         if tokio::time::Instant::now() > deadline {
