@@ -28,6 +28,9 @@ pub struct StatusView {
     pub event: Option<EventView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown_reason: Option<String>,
+    /// `unknown_reason` in words, for people (the code stays for support and scripts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_words: Option<&'static str>,
 }
 
 impl From<&OperatorStatus> for StatusView {
@@ -38,8 +41,30 @@ impl From<&OperatorStatus> for StatusView {
             until: s.until,
             next_free: s.next_free,
             event: s.event.clone(),
+            unknown_words: s.unknown_reason.as_deref().map(reason_words),
             unknown_reason: s.unknown_reason.clone(),
         }
+    }
+}
+
+/// Why a status is unknown, in words: the status's own reasons, or the meaning of the source's
+/// error code in the registry.
+pub fn reason_words(reason: &str) -> &'static str {
+    use calgate_core::status::{
+        REASON_NO_DATA, REASON_OUTSIDE_WINDOW, REASON_SOURCE_NO_DATA, REASON_STALE,
+    };
+    if reason == REASON_NO_DATA {
+        "The calendar has not been read yet."
+    } else if reason == REASON_STALE {
+        "The calendar could not be read for too long: what calgate last saw is too old to trust."
+    } else if reason == REASON_OUTSIDE_WINDOW {
+        "This time lies outside the days calgate reads."
+    } else if reason == REASON_SOURCE_NO_DATA {
+        "The calendar server has no free/busy data for this time."
+    } else {
+        calgate_core::Code::parse(reason)
+            .map(calgate_core::Code::meaning)
+            .unwrap_or("The calendar could not be read.")
     }
 }
 
@@ -91,7 +116,8 @@ pub fn status_view(entry: Option<&PersonEntry>) -> StatusView {
             until: None,
             next_free: None,
             event: None,
-            unknown_reason: Some("NO_DATA".to_string()),
+            unknown_words: Some(reason_words(calgate_core::status::REASON_NO_DATA)),
+            unknown_reason: Some(calgate_core::status::REASON_NO_DATA.to_string()),
         })
 }
 

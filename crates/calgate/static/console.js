@@ -75,7 +75,7 @@
         : atMidnight(until) ? "Out of office, back " + day(new Date(until))
         : "Out of office until " + when(until, true);
       case "working_elsewhere": return until ? "Working elsewhere until " + when(until) : "Working elsewhere";
-      default: return "Unknown — calendar unavailable";
+      default: return "Unknown" + (st && st.unknown_words ? ": " + st.unknown_words : " — calendar unavailable");
     }
   }
   // A 401 means the sign-in ended: go to the sign-in page and come back here afterwards.
@@ -235,11 +235,13 @@
       if (ev.location) { text += " — " + ev.location; }
       row(dl, "Now", text);
     }
-    if (state === "unknown" && st && st.unknown_reason) { row(dl, "Why unknown", st.unknown_reason); }
+    if (state === "unknown" && st && st.unknown_reason) {
+      row(dl, "Why unknown", (st.unknown_words ? st.unknown_words + " " : "") + "(" + st.unknown_reason + ")");
+    }
     var fresh = rec.freshness;
     var freshText = "as of " + ago(rec.as_of);
     if (fresh === "stale") { freshText += " — stale: the calendar could not be read recently"; }
-    if (fresh === "error") { freshText += " — error" + (rec.error ? ": " + rec.error.code + " " + rec.error.message : ""); }
+    if (fresh === "error") { freshText += " — the calendar could not be read" + (rec.error ? ": " + rec.error.message + " (" + rec.error.code + ")" : ""); }
     if (fresh === "pending") { freshText = "not read yet"; }
     var dt = el("dt", null, "Data");
     var dd = el("dd", "freshness " + fresh, freshText);

@@ -109,7 +109,8 @@ pub fn document() -> Value {
                     "next_free": {"type": ["string", "null"], "format": "date-time"},
                     "event": {"type": ["object", "null"], "properties": {
                         "subject": {"type": ["string", "null"]}, "location": {"type": ["string", "null"]}, "private": {"type": "boolean"}}},
-                    "unknown_reason": {"type": "string"}}},
+                    "unknown_reason": {"type": "string", "description": "a stable code: NO_DATA, STALE, OUTSIDE_WINDOW, SOURCE_NO_DATA or the source's error code"},
+                    "unknown_words": {"type": "string", "description": "the reason in words"}}},
                 "PersonInput": {"type": "object", "required": ["email"], "properties": {
                     "email": {"type": "string", "format": "email", "description": "at most 256 characters unless a name is given"},
                     "name": {"type": ["string", "null"], "maxLength": 256, "description": "printable characters"},
