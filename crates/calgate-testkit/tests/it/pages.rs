@@ -442,7 +442,7 @@ async fn admin_portal_in_chromium() {
     // The save is in the history with its author and fields, never a value.
     let history = b.text("#history").await;
     assert!(
-        history.contains("portal:admin") && history.contains("tenant_id"),
+        history.contains("portal:admin") && history.contains("Directory (tenant) ID"),
         "{history}"
     );
     let entries: Vec<String> =
@@ -452,7 +452,7 @@ async fn admin_portal_in_chromium() {
         entries
             .iter()
             .filter(|e| e.contains("portal:admin"))
-            .all(|e| !e.contains("extra_ca_pem")),
+            .all(|e| !e.contains("Extra trusted CA certificates")),
         "an untouched PEM is saved unchanged: {entries:?}"
     );
     b.screenshot("settings-warnings.png").await;

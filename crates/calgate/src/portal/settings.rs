@@ -241,7 +241,12 @@ impl SettingsPage {
                             if r.fields.is_empty() {
                                 "no change".to_string()
                             } else {
-                                r.fields.join(", ")
+                                // The fields' labels, as the form shows them.
+                                r.fields
+                                    .iter()
+                                    .map(|f| field_label(f))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             },
                         )
                     })
@@ -404,6 +409,17 @@ fn warning_views(warnings: &[calgate_settings::Warning]) -> Vec<WarningView> {
             explanation: guidance::warning_explanation(w.code),
         })
         .collect()
+}
+
+/// A changed field's label as the form shows it ("Directory (tenant) ID" for `tenant_id`).
+fn field_label(name: &str) -> String {
+    match name {
+        "display_name" => "Display name".to_string(),
+        "deleted" => "source removed".to_string(),
+        _ => {
+            calgate_settings::field(name).map_or_else(|| name.to_string(), |f| f.label.to_string())
+        }
+    }
 }
 
 /// `POST /portal/settings/test`: one real request for one mailbox with the saved settings of
