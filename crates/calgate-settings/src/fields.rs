@@ -116,9 +116,10 @@ const FIELDS: &[FieldSpec] = &[
         id: FieldId::Provider,
         name: "provider",
         label: "Provider",
-        help: "exchange: on-premises Exchange over EWS. office365: Exchange Online over EWS \
-               (blocked by default from 1 Oct 2026, switched off 1 Apr 2027). microsoft365: \
-               Exchange Online over Microsoft Graph (recommended for Exchange Online).",
+        help: "Exchange on-premises: your own Exchange server over EWS. Office 365 (EWS): \
+               Exchange Online over EWS (blocked by default from 1 Oct 2026, switched off \
+               1 Apr 2027). Microsoft 365 (Graph): Exchange Online over Microsoft Graph \
+               (recommended for Exchange Online).",
         kind: FieldKind::Choice {
             choices: &["exchange", "office365", "microsoft365"],
         },

@@ -54,7 +54,7 @@ pub fn when(at: Option<Timestamp>, tz: &TimeZone, now: Timestamp) -> String {
 /// The words a setting choice is shown with.
 pub fn choice_label(field: &str, value: &str) -> String {
     let label = match (field, value) {
-        ("provider", "exchange") => "Exchange",
+        ("provider", "exchange") => "Exchange on-premises",
         ("provider", "office365") => "Office 365 (EWS)",
         ("provider", "microsoft365") => "Microsoft 365 (Graph)",
         ("exchange_version", "exchange2007_sp1") => "Exchange 2007 SP1",
