@@ -84,6 +84,8 @@ async function run(c) {
     case "clearCookies": await context.clearCookies(); return null;
     case "consoleErrors": return consoleErrors.splice(0);
     case "now": return await page.evaluate(() => Date.now());
+    case "colorScheme": await page.emulateMedia({ colorScheme: c.value }); return null;
+    case "style": return await page.$eval(c.sel, (e, prop) => getComputedStyle(e).getPropertyValue(prop), c.name);
     default: throw new Error("unknown command " + c.op);
   }
 }

@@ -34,6 +34,17 @@ async fn the_console_marks_stale_rows_and_signs_out_after_a_restart() {
         .cmd(json!({"op": "count", "sel": "#results li.not-current"}))
         .await;
     assert_eq!(rows, 0, "nothing is stale yet");
+    // Dark mode follows the system setting.
+    let light = b
+        .cmd(json!({"op": "style", "sel": "body", "name": "background-color"}))
+        .await;
+    b.cmd(json!({"op": "colorScheme", "value": "dark"})).await;
+    let dark = b
+        .cmd(json!({"op": "style", "sel": "body", "name": "background-color"}))
+        .await;
+    assert_eq!(light, "rgb(245, 246, 248)");
+    assert_eq!(dark, "rgb(18, 22, 29)", "the dark palette");
+    b.screenshot("console-dark.png").await;
 
     // The on-premises server refuses every request: its people's data ages past the limit.
     let sim_http = calgate_testkit::sim_http_client(&demo.sim);
