@@ -106,13 +106,19 @@ fn python_venv() -> Result<PathBuf> {
 /// no Playwright browser is ever downloaded.
 const PLAYWRIGHT_CORE: &str = "playwright-core@1.65.1";
 
-/// Installs (once) `playwright-core` under `target/browser-node`; returns the package directory.
+/// The pinned accessibility checker the browser tests run on every page (axe-core, MPL-2.0,
+/// used as a test tool only; nothing of it ships).
+const AXE_CORE: &str = "axe-core@4.14.1";
+
+/// Installs (once) `playwright-core` and `axe-core` under `target/browser-node`; returns
+/// playwright-core's package directory (axe-core is its sibling).
 fn browser_node() -> Result<PathBuf> {
     let dir = root().join("target").join("browser-node");
     let package = dir.join("node_modules").join("playwright-core");
     let stamp = dir.join("playwright.stamp");
+    let wanted = format!("{PLAYWRIGHT_CORE} {AXE_CORE}");
     if package.join("package.json").exists()
-        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(PLAYWRIGHT_CORE)
+        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
     {
         return Ok(package);
     }
@@ -127,8 +133,9 @@ fn browser_node() -> Result<PathBuf> {
         ])
         .arg(&dir)
         .arg(PLAYWRIGHT_CORE)
+        .arg(AXE_CORE)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
-    std::fs::write(&stamp, PLAYWRIGHT_CORE).context("writing the playwright stamp")?;
+    std::fs::write(&stamp, &wanted).context("writing the playwright stamp")?;
     Ok(package)
 }
 

@@ -3,7 +3,7 @@
 // acts on the page. Usage: node driver.mjs  (env: CALGATE_TEST_PLAYWRIGHT = the playwright-core
 // package directory, CALGATE_TEST_CHROMIUM = the browser executable).
 import { createRequire } from "node:module";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import readline from "node:readline";
@@ -84,6 +84,21 @@ async function run(c) {
     case "clearCookies": await context.clearCookies(); return null;
     case "consoleErrors": return consoleErrors.splice(0);
     case "now": return await page.evaluate(() => Date.now());
+    case "axe": {
+      // axe-core beside playwright-core; evaluated through the protocol, so the page's CSP
+      // (no inline script) stays in force for the page's own scripts.
+      const source = readFileSync(join(pkg, "..", "axe-core", "axe.min.js"), "utf8");
+      await page.evaluate(source);
+      return await page.evaluate(async () => {
+        const r = await window.axe.run(document, {
+          runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+        });
+        return r.violations.map((v) => ({
+          id: v.id, impact: v.impact, help: v.help,
+          nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+        }));
+      });
+    }
     case "colorScheme": await page.emulateMedia({ colorScheme: c.value }); return null;
     case "style": return await page.$eval(c.sel, (e, prop) => getComputedStyle(e).getPropertyValue(prop), c.name);
     default: throw new Error("unknown command " + c.op);

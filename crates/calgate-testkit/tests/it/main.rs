@@ -1,6 +1,7 @@
 //! The one integration-test binary: real simulator, real clients, real HTTP.
 //! Add a module here rather than a new file under `tests/` (each binary costs a link on 2 cores).
 
+mod accessibility;
 mod console_truth;
 mod demo;
 mod drills_crash;
