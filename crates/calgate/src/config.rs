@@ -19,6 +19,8 @@ pub struct BootConfig {
     pub data_dir: PathBuf,
     /// IANA name; the operator's "today" and the fetch window start at its local midnight.
     pub site_time_zone: String,
+    /// The pages' language when a reader's browser asks for none they are written in.
+    pub default_language: crate::i18n::Lang,
     pub limits: ServerLimits,
 }
 
@@ -73,6 +75,7 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     site_time_zone: Option<String>,
+    default_language: Option<String>,
     #[serde(default)]
     limits: ServerLimits,
 }
@@ -125,10 +128,18 @@ impl BootConfig {
         if jiff::tz::TimeZone::get(&site_time_zone).is_err() {
             bail!("site_time_zone {site_time_zone:?} is not a known IANA time zone");
         }
+        let default_language = match env("CALGATE_DEFAULT_LANGUAGE").or(from_file.default_language)
+        {
+            None => crate::i18n::Lang::En,
+            Some(tag) => crate::i18n::Lang::parse(&tag).with_context(|| {
+                format!("default_language {tag:?} is not one of en, it, de, fr, es")
+            })?,
+        };
         Ok(BootConfig {
             listen,
             data_dir,
             site_time_zone,
+            default_language,
             limits: from_file.limits,
         })
     }

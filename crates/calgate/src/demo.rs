@@ -67,6 +67,7 @@ pub async fn start_demo(boot: &BootConfig, people: usize) -> anyhow::Result<Demo
     let ca = ca_of(&sim)?;
     let mut config = GatewayConfig::new(boot.listen, boot.data_dir.clone());
     config.site_time_zone = boot.time_zone();
+    config.default_language = boot.default_language;
     config.limits = boot.limits;
     config.admin_password = Some(SecretString::from(DEMO_ADMIN_PASSWORD));
     let gateway = start(config).await?;

@@ -34,6 +34,8 @@ pub struct GatewayConfig {
     /// on first start and reported once in [`RunningGateway::generated_admin_password`].
     pub admin_password: Option<SecretString>,
     pub limits: crate::config::ServerLimits,
+    /// The pages' language when a reader's browser asks for none they are written in.
+    pub default_language: crate::i18n::Lang,
 }
 
 impl GatewayConfig {
@@ -46,6 +48,7 @@ impl GatewayConfig {
             engine_override: None,
             admin_password: None,
             limits: crate::config::ServerLimits::default(),
+            default_language: crate::i18n::Lang::En,
         }
     }
 }
@@ -162,6 +165,7 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         sign_in,
         config.limits,
     ));
+    app.set_default_language(config.default_language);
     let engine = app.engine();
     // Warm restart: last-known data is served (as stale, by its age) until fresh data arrives.
     let now = Timestamp::now();

@@ -5,6 +5,7 @@ pub mod check;
 pub mod config;
 pub mod demo;
 pub mod gateway;
+pub mod i18n;
 pub mod logging;
 pub mod metrics;
 pub mod portal;

@@ -169,6 +169,7 @@ async fn serve(location: Location, listen: Option<String>) -> anyhow::Result<Exi
     let mut config = GatewayConfig::new(boot.listen, boot.data_dir.clone());
     config.site_time_zone = boot.time_zone();
     config.limits = boot.limits;
+    config.default_language = boot.default_language;
     config.admin_password = std::env::var("CALGATE_ADMIN_PASSWORD")
         .ok()
         .filter(|p| !p.is_empty())

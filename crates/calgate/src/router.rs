@@ -161,5 +161,12 @@ pub fn router(app: Arc<AppState>) -> Router {
         .merge(admin)
         .merge(crate::portal::router(app.clone()))
         .fallback(api::no_route)
+        .layer(middleware::from_fn_with_state(app.clone(), language))
         .with_state(app)
+}
+
+/// Every request is handled in its reader's language (see [`crate::i18n`]).
+async fn language(State(app): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let lang = crate::i18n::negotiate(req.headers(), app.default_language());
+    crate::i18n::scope(lang, next.run(req)).await
 }

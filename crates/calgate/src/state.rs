@@ -69,6 +69,8 @@ pub struct AppState {
     pub store_probe: crate::store_probe::ProbeCache,
     /// Connections, streams and timeouts.
     pub limits: crate::config::ServerLimits,
+    /// The pages' language when a reader's browser asks for none they are written in.
+    default_language: std::sync::atomic::AtomicU8,
 }
 
 /// Engine options for `settings` at the site's time zone.
@@ -126,7 +128,23 @@ impl AppState {
             shutdown: tokio_util::sync::CancellationToken::new(),
             store_probe: crate::store_probe::ProbeCache::default(),
             limits,
+            default_language: std::sync::atomic::AtomicU8::new(0),
         }
+    }
+
+    /// The pages' language when a reader's browser asks for none they are written in.
+    pub fn default_language(&self) -> crate::i18n::Lang {
+        let i = usize::from(self.default_language.load(Ordering::Relaxed));
+        crate::i18n::Lang::ALL.get(i).copied().unwrap_or_default()
+    }
+
+    pub fn set_default_language(&self, lang: crate::i18n::Lang) {
+        let i = crate::i18n::Lang::ALL
+            .iter()
+            .position(|l| *l == lang)
+            .unwrap_or(0);
+        self.default_language
+            .store(u8::try_from(i).unwrap_or(0), Ordering::Relaxed);
     }
 
     pub fn engine(&self) -> &Engine {

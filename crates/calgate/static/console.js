@@ -17,6 +17,18 @@
 
   var ICONS = { free: "✓", busy: "●", tentative: "~", oof: "✈", working_elsewhere: "⌂", unknown: "?" };
 
+  // The words in the reader's language, from the page (the server picked the language); dates
+  // and times in that language's format.
+  var WORDS = {};
+  try { WORDS = JSON.parse(document.getElementById("console").getAttribute("data-i18n") || "{}"); } catch (e) { WORDS = {}; }
+  var LANG = document.documentElement.lang || "en";
+  // T("c-busy-until", {TIME: "14:30"}): the message with its $NAME markers filled in.
+  function T(key, vars) {
+    var text = WORDS[key] || key;
+    Object.keys(vars || {}).forEach(function (k) { text = text.split("$" + k).join(vars[k]); });
+    return text;
+  }
+
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) { e.className = cls; }
@@ -27,10 +39,10 @@
     return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
   }
   function hhmm(d) {
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+    return d.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit", hour12: false });
   }
   function day(d) {
-    return d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" });
+    return d.toLocaleDateString(LANG === "en" ? "en-GB" : LANG, { weekday: "short", day: "numeric", month: "short" });
   }
   // "14:30" today, "Mon 3 Dec 09:00" another day.
   function when(iso, dateOnly) {
@@ -50,32 +62,42 @@
     var s = new Date(e.start), en = new Date(e.end);
     if (e.all_day) {
       var last = new Date(en.getTime() - 1);
-      return sameDay(s, last) ? "all day" : day(s) + " – " + day(last);
+      return sameDay(s, last) ? T("c-all-day") : day(s) + " – " + day(last);
     }
     if (sameDay(s, en) && sameDay(s, new Date())) { return hhmm(s) + "–" + hhmm(en); }
     return when(e.start) + " – " + when(e.end);
   }
+  function busyWords(busyType) {
+    var key = { free: "c-free", busy: "c-busy", tentative: "c-tentative", oof: "c-oof", working_elsewhere: "c-elsewhere" }[busyType];
+    return key ? T(key) : T("c-unknown");
+  }
+  // A weekday's short name in the reader's language ("monday" → "lun").
+  function weekdayName(d) {
+    var i = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].indexOf(d);
+    if (i < 0) { return d; }
+    return new Date(Date.UTC(2024, 0, 1 + i)).toLocaleDateString(LANG, { weekday: "short", timeZone: "UTC" });
+  }
   function ago(iso) {
-    if (!iso) { return "never"; }
+    if (!iso) { return T("c-never"); }
     var s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
-    if (s < 10) { return "just now"; }
-    if (s < 90) { return s + " s ago"; }
-    if (s < 5400) { return Math.round(s / 60) + " min ago"; }
-    return Math.round(s / 3600) + " h ago";
+    if (s < 10) { return T("c-just-now"); }
+    if (s < 90) { return T("c-s-ago", { N: s }); }
+    if (s < 5400) { return T("c-min-ago", { N: Math.round(s / 60) }); }
+    return T("c-h-ago", { N: Math.round(s / 3600) });
   }
   function words(st) {
     var state = st ? st.state : "unknown";
     var until = st && st.until;
     switch (state) {
       // A free span that reaches past today ends at the edge of what was read, not at a meeting.
-      case "free": return until && sameDay(new Date(until), new Date()) ? "Free until " + when(until) : "Free for the rest of today";
-      case "busy": return until ? "In a meeting until " + when(until) : "In a meeting";
-      case "tentative": return until ? "Tentative until " + when(until) : "Tentative";
-      case "oof": return !until ? "Out of office"
-        : atMidnight(until) ? "Out of office, back " + day(new Date(until))
-        : "Out of office until " + when(until, true);
-      case "working_elsewhere": return until ? "Working elsewhere until " + when(until) : "Working elsewhere";
-      default: return "Unknown" + (st && st.unknown_words ? ": " + st.unknown_words : " — calendar unavailable");
+      case "free": return until && sameDay(new Date(until), new Date()) ? T("c-free-until", { TIME: when(until) }) : T("c-free-rest");
+      case "busy": return until ? T("c-busy-until", { TIME: when(until) }) : T("c-busy");
+      case "tentative": return until ? T("c-tentative-until", { TIME: when(until) }) : T("c-tentative");
+      case "oof": return !until ? T("c-oof")
+        : atMidnight(until) ? T("c-oof-back", { DAY: day(new Date(until)) })
+        : T("c-oof-until", { TIME: when(until, true) });
+      case "working_elsewhere": return until ? T("c-elsewhere-until", { TIME: when(until) }) : T("c-elsewhere");
+      default: return st && st.unknown_words ? T("c-unknown") + ": " + st.unknown_words : T("c-unknown-unavailable");
     }
   }
   // A 401 means the sign-in ended: go to the sign-in page and come back here afterwards.
@@ -104,9 +126,9 @@
     var fresh = p.freshness;
     if (fresh === "stale" || (fresh === "error" && state !== "unknown")) {
       li.className += " not-current";
-      li.appendChild(el("span", "age", "not current: read " + ago(p.as_of)));
+      li.appendChild(el("span", "age", T("c-not-current", { AGO: ago(p.as_of) })));
     } else if (fresh === "pending") {
-      li.appendChild(el("span", "age", "not read yet"));
+      li.appendChild(el("span", "age", T("c-not-read")));
     }
   }
 
@@ -155,7 +177,7 @@
         renderList();
         if (selected >= 0) { select(selected); }
       })
-      .catch(function (e) { live.textContent = "search failed: " + e.message; });
+      .catch(function (e) { live.textContent = T("c-search-failed", { ERROR: e.message }); });
   }
 
   function open() {
@@ -170,7 +192,7 @@
     fetch("/api/v1/people/" + encodeURIComponent(email), { credentials: "same-origin" })
       .then(checked)
       .then(function (rec) { if (rec.email === wanted) { opened = rec; renderDetail(); } })
-      .catch(function (e) { detail.textContent = "Could not load " + email + ": " + e.message; });
+      .catch(function (e) { detail.textContent = T("c-could-not-load", { EMAIL: email, ERROR: e.message }); });
   }
 
   // Minutes east of UTC of a zone ("Europe/Berlin" or "UTC+01:00") at an instant, or null when
@@ -218,7 +240,7 @@
     detail.textContent = "";
     detail.setAttribute("data-email", rec.email);
     detail.appendChild(el("h2", null, rec.name || rec.email));
-    detail.appendChild(el("p", "sub", rec.email + (rec.extension ? " · extension " + rec.extension : "")));
+    detail.appendChild(el("p", "sub", rec.email + (rec.extension ? " · " + T("c-extension") + " " + rec.extension : "")));
     var banner = el("div", "status-banner st-" + state);
     banner.id = "detail-status";
     banner.setAttribute("data-state", state);
@@ -228,51 +250,52 @@
     banner.appendChild(el("span", "words", words(st)));
     detail.appendChild(banner);
     var dl = el("dl", "grid");
-    if (st && st.next_free && state !== "free") { row(dl, "Next free", when(st.next_free)); }
+    if (st && st.next_free && state !== "free") { row(dl, T("c-next-free"), when(st.next_free)); }
     if (st && st.event) {
       var ev = st.event;
-      var text = ev.private ? "Private appointment" : (ev.subject || "(subject hidden)");
+      var text = ev.private ? T("c-private") : (ev.subject || T("c-subject-hidden"));
       if (ev.location) { text += " — " + ev.location; }
-      row(dl, "Now", text);
+      row(dl, T("c-now"), text);
     }
     if (state === "unknown" && st && st.unknown_reason) {
-      row(dl, "Why unknown", (st.unknown_words ? st.unknown_words + " " : "") + "(" + st.unknown_reason + ")");
+      row(dl, T("c-why-unknown"), (st.unknown_words ? st.unknown_words + " " : "") + "(" + st.unknown_reason + ")");
     }
     var fresh = rec.freshness;
-    var freshText = "as of " + ago(rec.as_of);
-    if (fresh === "stale") { freshText += " — stale: the calendar could not be read recently"; }
-    if (fresh === "error") { freshText += " — the calendar could not be read" + (rec.error ? ": " + rec.error.message + " (" + rec.error.code + ")" : ""); }
-    if (fresh === "pending") { freshText = "not read yet"; }
-    var dt = el("dt", null, "Data");
+    var freshText = T("c-as-of", { AGO: ago(rec.as_of) });
+    if (fresh === "stale") { freshText += " — " + T("c-stale-note"); }
+    if (fresh === "error") { freshText += " — " + T("c-error-note") + (rec.error ? ": " + rec.error.message + " (" + rec.error.code + ")" : ""); }
+    if (fresh === "pending") { freshText = T("c-not-read"); }
+    var dt = el("dt", null, T("c-data"));
     var dd = el("dd", "freshness " + fresh, freshText);
     dd.id = "detail-freshness";
     dl.appendChild(dt); dl.appendChild(dd);
     if (rec.out_of_office) {
       var o = rec.out_of_office;
-      row(dl, "Out of office", (o.until ? "until " + when(o.until, true) + ". " : "") + (o.message || ""));
+      row(dl, T("c-out-of-office"), (o.until ? T("c-until-day", { DAY: when(o.until, true) }) + " " : "") + (o.message || ""));
     }
     if (rec.working_hours) {
       var w = rec.working_hours;
-      var days = w.days.map(function (d) { return d.charAt(0).toUpperCase() + d.slice(1); });
+      var days = w.days.map(weekdayName);
       var text = days.join(", ") + " " + w.start + "–" + w.end + " " + w.time_zone;
       var mine = localHours(w);
-      if (mine) { text += " · " + mine + " your time"; }
-      row(dl, "Working hours", text, "detail-hours");
+      if (mine) { text += " · " + mine + " " + T("c-your-time"); }
+      row(dl, T("c-working-hours"), text, "detail-hours");
     }
     detail.appendChild(dl);
-    detail.appendChild(el("h3", null, "Today"));
+    detail.appendChild(el("h3", null, T("c-today")));
     var ul = el("ul", "timeline");
     ul.id = "timeline";
     var now = Date.now();
     if (!rec.today || rec.today.length === 0) {
-      ul.appendChild(el("li", "none", state === "unknown" ? "Unknown: no calendar data." : "No appointments today."));
+      ul.appendChild(el("li", "none", state === "unknown" ? T("c-no-data") : T("c-no-appointments")));
     } else {
       rec.today.forEach(function (e) {
         var li = el("li", "bt-" + e.busy_type);
         var s = new Date(e.start).getTime(), en = new Date(e.end).getTime();
         if (s <= now && now < en) { li.className += " now"; } else if (en <= now) { li.className += " past"; }
         li.appendChild(el("span", "t", span(e)));
-        var subj = e.private ? "Private appointment" : (e.subject || e.busy_type);
+        // A free/busy-only appointment has no subject: it is named by what it shows as.
+        var subj = e.private ? T("c-private") : (e.subject || busyWords(e.busy_type));
         li.appendChild(el("span", null, subj + (e.location ? " — " + e.location : "")));
         ul.appendChild(li);
       });
@@ -298,7 +321,7 @@
 
   function connect() {
     var es = new EventSource("/api/v1/stream");
-    es.addEventListener("open", function () { live.textContent = "live"; live.className = "live-state on"; });
+    es.addEventListener("open", function () { live.textContent = T("c-live"); live.className = "live-state on"; });
     // A snapshot comes in parts; the list changes once the last part is in.
     var incoming = null;
     es.addEventListener("snapshot", function (m) {
@@ -317,7 +340,7 @@
       applyStatus(ch.email, ch.status);
     });
     es.addEventListener("error", function () {
-      live.textContent = "reconnecting…";
+      live.textContent = T("c-reconnecting");
       live.className = "live-state off";
       // After a gateway restart (or a revoked sign-in) the session is gone: the old rows must
       // not sit there "reconnecting" — back to the sign-in page.
@@ -325,7 +348,7 @@
         .then(function (r) {
           if (r.status === 401) {
             es.close();
-            live.textContent = "signed out";
+            live.textContent = T("c-signed-out");
             window.location.assign("/portal/login?next=%2Fconsole");
           } else if (es.readyState === EventSource.CLOSED) {
             setTimeout(connect, 3000);

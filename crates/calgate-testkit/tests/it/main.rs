@@ -18,6 +18,7 @@ mod gateway_api;
 mod gateway_sources;
 mod graph;
 mod hardening;
+mod languages;
 mod lockout;
 mod metrics;
 mod pages;

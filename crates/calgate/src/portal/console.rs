@@ -31,6 +31,8 @@ pub fn state_words(state: OperatorState) -> &'static str {
 pub struct ConsolePage {
     chrome: Chrome,
     site_time_zone: String,
+    /// The console script's words in the reader's language, as JSON (an attribute: escaped).
+    words: String,
 }
 
 /// `GET /console`.
@@ -46,5 +48,6 @@ pub async fn page(
             .iana_name()
             .unwrap_or("UTC")
             .to_string(),
+        words: crate::i18n::messages_json("c-"),
     }
 }

@@ -74,7 +74,7 @@ fn recent_problems(app: &AppState) -> Vec<LogLine> {
 pub struct HealthPage {
     chrome: Chrome,
     state: &'static str,
-    state_words: &'static str,
+    state_words: String,
     since: String,
     code: String,
     message: String,
@@ -142,18 +142,19 @@ async fn failing_mailboxes(app: &AppState, now: Timestamp) -> Vec<FailingMailbox
         .collect()
 }
 
-/// A source's state in words.
-pub(super) fn state_words(state: SourceState) -> &'static str {
-    match state {
-        SourceState::Starting => "Starting: no answer from the server yet",
-        SourceState::Ok => "OK: calendars are being read",
-        SourceState::Degraded => "Degraded: some mailboxes fail",
-        SourceState::Throttled => "Throttled: the server asked calgate to wait",
-        SourceState::AuthFailed => "Authentication failed: the credentials were refused",
-        SourceState::Unreachable => "Unreachable: the server cannot be reached",
-        SourceState::Misconfigured => "Misconfigured: the settings cannot work",
-        SourceState::Disabled => "Disabled: no calendar source is configured",
-    }
+/// A source's state in words, in the reader's language.
+pub(super) fn state_words(state: SourceState) -> String {
+    let key = match state {
+        SourceState::Starting => "state-starting",
+        SourceState::Ok => "state-ok",
+        SourceState::Degraded => "state-degraded",
+        SourceState::Throttled => "state-throttled",
+        SourceState::AuthFailed => "state-auth-failed",
+        SourceState::Unreachable => "state-unreachable",
+        SourceState::Misconfigured => "state-misconfigured",
+        SourceState::Disabled => "state-disabled",
+    };
+    crate::i18n::t(key)
 }
 
 /// A JSON log line as a row; unknown shapes still show their raw text.

@@ -59,6 +59,8 @@ pub struct Chrome {
     pub user: String,
     pub admin: bool,
     pub active: &'static str,
+    /// The reader's language.
+    pub lang: crate::i18n::Lang,
 }
 
 impl Chrome {
@@ -68,7 +70,34 @@ impl Chrome {
             user: session.user.clone(),
             admin: session.role == Role::Admin,
             active,
+            lang: crate::i18n::current(),
         }
+    }
+
+    /// Message `key` in the reader's language (templates escape it like any text).
+    pub fn t(&self, key: &str) -> String {
+        crate::i18n::text_in(self.lang, key, &[])
+    }
+
+    /// Where the language picker comes back to: this page.
+    pub fn path(&self) -> &'static str {
+        match self.active {
+            "sources" => "/portal/sources",
+            "health" => "/portal/health",
+            "people" => "/portal/people",
+            "logs" => "/portal/logs",
+            "tokens" => "/portal/tokens",
+            "console" => "/console",
+            _ => "/portal/settings",
+        }
+    }
+
+    /// The languages the picker offers: (tag, own name, chosen).
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
+        crate::i18n::Lang::ALL
+            .into_iter()
+            .map(|l| (l.code(), l.name(), l == self.lang))
+            .collect()
     }
 }
 
@@ -167,6 +196,7 @@ pub fn router(app: Arc<AppState>) -> Router<Arc<AppState>> {
             get(|| async { Redirect::to("/portal/settings") }),
         )
         .route("/portal/login", get(login_page).post(login))
+        .route("/portal/language", get(choose_language))
         .route("/portal/logout", post(logout))
         .route("/portal/settings", get(settings::page).post(settings::save))
         .route("/portal/settings/test", post(settings::test))
@@ -298,6 +328,20 @@ struct LoginPage {
     next: String,
     error: Option<String>,
     username: String,
+    lang: crate::i18n::Lang,
+}
+
+impl LoginPage {
+    fn t(&self, key: &str) -> String {
+        crate::i18n::text_in(self.lang, key, &[])
+    }
+
+    fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
+        crate::i18n::Lang::ALL
+            .into_iter()
+            .map(|l| (l.code(), l.name(), l == self.lang))
+            .collect()
+    }
 }
 
 /// Where a sign-in goes when `next` is missing or not acceptable.
@@ -339,11 +383,39 @@ fn shown_user(name: &str) -> String {
     shown
 }
 
+#[derive(Debug, Deserialize)]
+pub struct LanguageQuery {
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `GET /portal/language?lang=it&next=/console`: the reader's language, kept in a cookie for a
+/// year (it overrides the browser's wish); an unknown tag changes nothing.
+async fn choose_language(Query(q): Query<LanguageQuery>) -> Response {
+    let next = safe_next(q.next.as_deref());
+    let mut resp = Redirect::to(&next).into_response();
+    if let Some(lang) = crate::i18n::Lang::parse(&q.lang) {
+        let cookie = format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            crate::i18n::LANG_COOKIE,
+            lang.code()
+        );
+        if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+            resp.headers_mut()
+                .append(axum::http::header::SET_COOKIE, value);
+        }
+    }
+    resp
+}
+
 async fn login_page(Query(q): Query<LoginQuery>) -> impl IntoResponse {
     LoginPage {
         next: safe_next(q.next.as_deref()),
         error: None,
         username: crate::state::ADMIN_USER.to_string(),
+        lang: crate::i18n::current(),
     }
 }
 
@@ -391,6 +463,7 @@ async fn login(
                 next: next.clone(),
                 error: Some(why),
                 username: username.clone(),
+                lang: crate::i18n::current(),
             },
         )
             .into_response()

@@ -35,7 +35,7 @@ pub struct SourceRow {
     pub provider: String,
     /// The state's stable name (`ok`, `auth_failed`…).
     pub state: &'static str,
-    pub state_words: &'static str,
+    pub state_words: String,
     pub code: String,
     pub message: String,
     pub since: String,

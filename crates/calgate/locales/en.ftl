@@ -1,0 +1,92 @@
+# calgate's pages in English: the reference catalogue. Every other catalogue has exactly these
+# keys (a test checks). Keys starting with `c-` are read by the console's script, which fills in
+# the `$NAME` markers itself.
+
+## Navigation and the page frame
+nav-settings = Settings
+nav-sources = Sources
+nav-health = Health
+nav-people = Watch list
+nav-logs = Logs
+nav-tokens = API tokens
+nav-console = Operator console
+sign-out = Sign out
+lang-label = Language
+lang-apply = Apply
+
+## Sign-in
+login-title = Sign in
+login-admin = Administrator
+login-username = Username
+login-password = Password
+login-submit = Sign in
+login-operator = Operator
+login-token = Console API token
+login-open-console = Open the console
+
+## A calendar source's state
+state-starting = Starting: no answer from the server yet
+state-ok = OK: calendars are being read
+state-degraded = Degraded: some mailboxes fail
+state-throttled = Throttled: the server asked calgate to wait
+state-auth-failed = Authentication failed: the credentials were refused
+state-unreachable = Unreachable: the server cannot be reached
+state-misconfigured = Misconfigured: the settings cannot work
+state-disabled = Disabled: no calendar source is configured
+
+## A person's status, said on the server
+st-busy-until = In a meeting until { $time }
+
+## The operator console
+c-title = Operator console
+c-directory = Directory
+c-search-label = Search by name, email or extension
+c-search-placeholder = Type a name, email or extension…
+c-people = People
+c-connecting = connecting…
+c-no-one = No one matches.
+c-hint = Type to search, ↑ ↓ to move, Enter to open.
+c-live = live
+c-reconnecting = reconnecting…
+c-signed-out = signed out
+c-free-until = Free until $TIME
+c-free = Free
+c-free-rest = Free for the rest of today
+c-busy-until = In a meeting until $TIME
+c-busy = In a meeting
+c-tentative-until = Tentative until $TIME
+c-tentative = Tentative
+c-oof-until = Out of office until $TIME
+c-oof-back = Out of office, back $DAY
+c-oof = Out of office
+c-elsewhere-until = Working elsewhere until $TIME
+c-elsewhere = Working elsewhere
+c-unknown = Unknown
+c-unknown-unavailable = Unknown — calendar unavailable
+c-not-current = not current: read $AGO
+c-not-read = not read yet
+c-just-now = just now
+c-s-ago = $N s ago
+c-min-ago = $N min ago
+c-h-ago = $N h ago
+c-never = never
+c-next-free = Next free
+c-now = Now
+c-private = Private appointment
+c-subject-hidden = (subject hidden)
+c-why-unknown = Why unknown
+c-data = Data
+c-as-of = as of $AGO
+c-stale-note = stale: the calendar could not be read recently
+c-error-note = the calendar could not be read
+c-out-of-office = Out of office
+c-until-day = until $DAY.
+c-working-hours = Working hours
+c-your-time = your time
+c-today = Today
+c-no-data = Unknown: no calendar data.
+c-no-appointments = No appointments today.
+c-all-day = all day
+c-extension = extension
+c-search-failed = search failed: $ERROR
+c-could-not-load = Could not load $EMAIL: $ERROR

@@ -1,0 +1,90 @@
+# calgate in italiano. Stesse chiavi del catalogo inglese (un test lo verifica).
+
+## Navigation and the page frame
+nav-settings = Impostazioni
+nav-sources = Origini
+nav-health = Stato
+nav-people = Persone monitorate
+nav-logs = Log
+nav-tokens = Token API
+nav-console = Console operatore
+sign-out = Esci
+lang-label = Lingua
+lang-apply = Applica
+
+## Sign-in
+login-title = Accesso
+login-admin = Amministratore
+login-username = Nome utente
+login-password = Password
+login-submit = Accedi
+login-operator = Operatore
+login-token = Token API della console
+login-open-console = Apri la console
+
+## A calendar source's state
+state-starting = Avvio: ancora nessuna risposta dal server
+state-ok = OK: i calendari vengono letti
+state-degraded = Parziale: alcune caselle non rispondono
+state-throttled = Limitato: il server ha chiesto a calgate di attendere
+state-auth-failed = Autenticazione non riuscita: le credenziali sono state rifiutate
+state-unreachable = Irraggiungibile: il server non risponde
+state-misconfigured = Configurazione errata: le impostazioni non possono funzionare
+state-disabled = Disattivato: nessuna origine calendario configurata
+
+## A person's status, said on the server
+st-busy-until = In riunione fino alle { $time }
+
+## The operator console
+c-title = Console operatore
+c-directory = Rubrica
+c-search-label = Cerca per nome, email o interno
+c-search-placeholder = Scrivi un nome, un'email o un interno…
+c-people = Persone
+c-connecting = connessione…
+c-no-one = Nessun risultato.
+c-hint = Scrivi per cercare, ↑ ↓ per spostarti, Invio per aprire.
+c-live = in diretta
+c-reconnecting = riconnessione…
+c-signed-out = disconnesso
+c-free-until = Libero fino alle $TIME
+c-free = Libero
+c-free-rest = Libero per il resto della giornata
+c-busy-until = In riunione fino alle $TIME
+c-busy = In riunione
+c-tentative-until = Provvisorio fino alle $TIME
+c-tentative = Provvisorio
+c-oof-until = Fuori sede fino a $TIME
+c-oof-back = Fuori sede, di ritorno $DAY
+c-oof = Fuori sede
+c-elsewhere-until = Lavora altrove fino alle $TIME
+c-elsewhere = Lavora altrove
+c-unknown = Sconosciuto
+c-unknown-unavailable = Sconosciuto — calendario non disponibile
+c-not-current = non aggiornato: letto $AGO
+c-not-read = non ancora letto
+c-just-now = adesso
+c-s-ago = $N s fa
+c-min-ago = $N min fa
+c-h-ago = $N h fa
+c-never = mai
+c-next-free = Prossimo momento libero
+c-now = Ora
+c-private = Appuntamento privato
+c-subject-hidden = (oggetto nascosto)
+c-why-unknown = Perché sconosciuto
+c-data = Dati
+c-as-of = aggiornati $AGO
+c-stale-note = non aggiornati: il calendario non è stato letto di recente
+c-error-note = il calendario non può essere letto
+c-out-of-office = Fuori sede
+c-until-day = fino a $DAY.
+c-working-hours = Orario di lavoro
+c-your-time = ora locale
+c-today = Oggi
+c-no-data = Sconosciuto: nessun dato di calendario.
+c-no-appointments = Nessun appuntamento oggi.
+c-all-day = tutto il giorno
+c-extension = interno
+c-search-failed = ricerca non riuscita: $ERROR
+c-could-not-load = Impossibile caricare $EMAIL: $ERROR
