@@ -102,6 +102,8 @@ async fn the_console_and_portal_speak_italian_and_german() {
             .any(|w| state.contains(w)),
         "{state}"
     );
+    assert_eq!(b.text("#retry-now").await, "Jetzt erneut versuchen");
+    assert!(b.text("main").await.contains("Letzte Fehler und Warnungen"));
     b.screenshot("health-de.png").await;
     b.goto("/console").await;
     b.cmd(json!({"op": "waitText", "sel": "#live", "text": "live"}))

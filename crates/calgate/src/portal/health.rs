@@ -222,7 +222,7 @@ pub async fn page(
         last_success: h
             .last_success
             .map(|t| when(Some(t), &tz, now))
-            .unwrap_or_else(|| "never".to_string()),
+            .unwrap_or_else(|| crate::i18n::t("rel-never")),
         next_attempt: next_attempt_words(&h, &tz, now),
         guard_holding: auth_failed && h.next_attempt.is_some_and(|t| t > now),
         pending,
@@ -250,10 +250,13 @@ pub(super) fn next_attempt_words(
             if t > now {
                 when(Some(t), tz, now)
             } else {
-                format!("now (was due {})", relative(t, now))
+                crate::i18n::t_with(
+                    "h-due-now",
+                    &[("when", fluent_bundle::FluentValue::from(relative(t, now)))],
+                )
             }
         })
-        .unwrap_or_else(|| "on the regular schedule".to_string())
+        .unwrap_or_else(|| crate::i18n::t("h-regular"))
 }
 
 /// `POST /portal/health/retry`: forget the back-off and try once now.

@@ -68,7 +68,7 @@ pub fn source_rows(app: &AppState) -> Vec<SourceRow> {
                 last_success: h
                     .last_success
                     .map(|t| when(Some(t), &tz, now))
-                    .unwrap_or_else(|| "never".to_string()),
+                    .unwrap_or_else(|| crate::i18n::t("rel-never")),
                 next_attempt: next_attempt_words(&h, &tz, now),
                 routes: routes_naming(&routing, &v.id),
                 is_default: v.id == DEFAULT_SOURCE_ID,

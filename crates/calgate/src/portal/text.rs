@@ -20,27 +20,26 @@ pub fn clock(at: Timestamp, tz: &TimeZone, now: Timestamp) -> String {
     }
 }
 
-/// "2 min ago", "in 40 s", "just now".
+/// "2 min ago", "in 40 s", "just now", in the reader's language.
 pub fn relative(at: Timestamp, now: Timestamp) -> String {
+    use fluent_bundle::FluentValue;
     let d: SignedDuration = at.duration_since(now);
     let secs = d.as_secs();
     let abs = secs.unsigned_abs();
-    let amount = if abs < 5 {
-        return "just now".to_string();
+    let (n, unit) = if abs < 5 {
+        return crate::i18n::t("rel-just-now");
     } else if abs < 90 {
-        format!("{abs} s")
+        (abs, "rel-s")
     } else if abs < 90 * 60 {
-        format!("{} min", (abs + 30) / 60)
+        ((abs + 30) / 60, "rel-min")
     } else if abs < 36 * 3600 {
-        format!("{} h", (abs + 1800) / 3600)
+        ((abs + 1800) / 3600, "rel-h")
     } else {
-        format!("{} days", (abs + 43_200) / 86_400)
+        ((abs + 43_200) / 86_400, "rel-days")
     };
-    if secs < 0 {
-        format!("{amount} ago")
-    } else {
-        format!("in {amount}")
-    }
+    let amount = crate::i18n::t_with(unit, &[("n", FluentValue::from(n))]);
+    let key = if secs < 0 { "rel-ago" } else { "rel-in" };
+    crate::i18n::t_with(key, &[("amount", FluentValue::from(amount))])
 }
 
 /// `clock` and `relative` together: "14:30:05 (2 min ago)".
