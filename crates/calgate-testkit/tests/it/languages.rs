@@ -81,7 +81,8 @@ async fn the_console_and_portal_speak_italian_and_german() {
     b.cmd(json!({"op": "press", "key": "Enter"})).await;
     b.wait("#detail-status").await;
     assert!(b.text("#detail").await.contains("Oggi"));
-    b.screenshot("console-it.png").await;
+    let shot = b.screenshot("console-it.png").await;
+    crate::pages::publish(&shot, "screenshot-console-it.png");
 
     // German through the picker on any page.
     b.goto("/portal/health").await;

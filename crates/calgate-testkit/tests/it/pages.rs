@@ -216,7 +216,7 @@ impl Browser {
 }
 
 /// With `CALGATE_UPDATE_DOCS_SCREENSHOTS` set, copies a screenshot into `docs/` for the README.
-fn publish(shot: &str, name: &str) {
+pub(crate) fn publish(shot: &str, name: &str) {
     if std::env::var_os("CALGATE_UPDATE_DOCS_SCREENSHOTS").is_some() {
         let docs = workspace_root().join("docs");
         std::fs::create_dir_all(&docs).expect("docs dir");
