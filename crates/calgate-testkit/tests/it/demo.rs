@@ -16,6 +16,20 @@ async fn demo_serves_people_and_the_check_succeeds_without_leaking_secrets() {
     let demo = start_demo(&boot, 60).await.expect("demo starts");
     let base = demo.gateway.url();
     let http = reqwest::Client::new();
+    let person = |email: &str| {
+        let request = http
+            .get(format!("{base}/api/v1/people/{email}"))
+            .bearer_auth(&demo.console_token);
+        async move {
+            request
+                .send()
+                .await
+                .expect("person")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
 
     // The connection test, exactly as `calgate check` runs it, against the saved settings.
     let app = &demo.gateway.app;
@@ -53,15 +67,7 @@ async fn demo_serves_people_and_the_check_succeeds_without_leaking_secrets() {
         assert!(std::time::Instant::now() < deadline, "{health}");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let record: Value = http
-        .get(format!("{base}/api/v1/people/{mailbox}"))
-        .bearer_auth(&demo.console_token)
-        .send()
-        .await
-        .expect("person")
-        .json()
-        .await
-        .expect("json");
+    let record = person(&mailbox).await;
     assert_eq!(record["freshness"], "fresh", "{record}");
     assert_eq!(record["source"], "default", "on premises: {record}");
     assert_ne!(record["status"]["state"], "unknown", "{record}");
@@ -82,15 +88,7 @@ async fn demo_serves_people_and_the_check_succeeds_without_leaking_secrets() {
         .map(|p| p.email.to_ascii_lowercase())
         .expect("a person online");
     assert!(online_email.ends_with(calgate::demo::ONLINE_DOMAIN));
-    let record: Value = http
-        .get(format!("{base}/api/v1/people/{online_email}"))
-        .bearer_auth(&demo.console_token)
-        .send()
-        .await
-        .expect("person")
-        .json()
-        .await
-        .expect("json");
+    let record = person(&online_email).await;
     assert_eq!(record["source"], "online", "{record}");
     assert_eq!(record["freshness"], "fresh", "{record}");
 
