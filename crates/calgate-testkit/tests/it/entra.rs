@@ -985,7 +985,11 @@ pub(crate) fn capture_trace_logs() -> (Captured, tracing::subscriber::DefaultGua
         .with_writer(move || sink.clone())
         .with_ansi(false)
         .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
+    let guard = tracing::subscriber::set_default(subscriber);
+    // Other tests' threads register callsites concurrently; a callsite whose interest was
+    // cached before this subscriber existed would stay silent here. Recompute them all now.
+    tracing::callsite::rebuild_interest_cache();
+    (captured, guard)
 }
 
 impl Write for Captured {
