@@ -141,3 +141,9 @@ rel-in = in { $amount }
 rel-never = nie
 h-due-now = jetzt (fällig { $when })
 h-regular = nach dem normalen Zeitplan
+
+## The Logs page
+l-at-least = Mindestens anzeigen
+l-filter = Filtern
+l-download = Protokolldateien herunterladen (JSON-Zeilen)
+l-none = Keine Einträge auf dieser oder einer höheren Stufe in den Protokolldateien.

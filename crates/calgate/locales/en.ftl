@@ -143,3 +143,9 @@ rel-in = in { $amount }
 rel-never = never
 h-due-now = now (was due { $when })
 h-regular = on the regular schedule
+
+## The Logs page
+l-at-least = Show at least
+l-filter = Filter
+l-download = Download the log files (JSON lines)
+l-none = No entries at this level or above in the log files.

@@ -141,3 +141,9 @@ rel-in = dentro de { $amount }
 rel-never = nunca
 h-due-now = ahora (previsto { $when })
 h-regular = según el calendario normal
+
+## The Logs page
+l-at-least = Mostrar al menos
+l-filter = Filtrar
+l-download = Descargar los archivos de registro (líneas JSON)
+l-none = No hay entradas de este nivel o superior en los archivos de registro.

@@ -141,3 +141,9 @@ rel-in = dans { $amount }
 rel-never = jamais
 h-due-now = maintenant (prévu { $when })
 h-regular = selon le calendrier normal
+
+## The Logs page
+l-at-least = Afficher au moins
+l-filter = Filtrer
+l-download = Télécharger les journaux (lignes JSON)
+l-none = Aucune entrée à ce niveau ou au-dessus dans les journaux.

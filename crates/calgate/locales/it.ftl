@@ -141,3 +141,9 @@ rel-in = tra { $amount }
 rel-never = mai
 h-due-now = ora (previsto { $when })
 h-regular = secondo il normale programma
+
+## The Logs page
+l-at-least = Mostra almeno
+l-filter = Filtra
+l-download = Scarica i file di log (righe JSON)
+l-none = Nessuna voce a questo livello o superiore nei file di log.
