@@ -79,11 +79,33 @@ pub struct FieldSpec {
     pub providers: &'static [Provider],
     /// Write-only: never returned, never logged.
     pub secret: bool,
+    /// In use for some of `providers` only while a sign-in grant is set.
+    pub needs_grant: Option<NeedsGrant>,
+}
+
+/// A field that some providers use only with a sign-in grant set (the Entra ID app's IDs are
+/// needed by modern authentication, not by Basic or Windows authentication).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct NeedsGrant {
+    /// The grant (a `Bool` field) that brings the field into use.
+    pub grant: FieldId,
+    /// Providers that use the field whatever the grants.
+    pub not_needed_for: &'static [Provider],
 }
 
 impl FieldSpec {
     pub fn applies_to(&self, provider: Provider) -> bool {
         self.providers.contains(&provider)
+    }
+
+    /// Whether the field is in use for `provider` when `granted` says which grants are set (a
+    /// grant the provider does not offer counts as not set).
+    pub fn applies_with(&self, provider: Provider, granted: impl Fn(FieldId) -> bool) -> bool {
+        self.applies_to(provider)
+            && self.needs_grant.is_none_or(|n| {
+                n.not_needed_for.contains(&provider)
+                    || (spec(n.grant).applies_to(provider) && granted(n.grant))
+            })
     }
 }
 
@@ -100,6 +122,11 @@ const ENTRA: &[Provider] = &[
     Provider::Microsoft365,
 ];
 const GRAPH: &[Provider] = &[Provider::Microsoft365];
+/// Used by an Entra ID sign-in: always with Graph, with EWS only under modern authentication.
+const ENTRA_SIGN_IN: Option<NeedsGrant> = Some(NeedsGrant {
+    grant: FieldId::GrantModernAuth,
+    not_needed_for: GRAPH,
+});
 
 /// The settings spellings of `calgate_core::ExchangeVersion` (a test keeps them in sync).
 pub(crate) const EXCHANGE_VERSION_CHOICES: &[&str] = &[
@@ -124,6 +151,7 @@ const FIELDS: &[FieldSpec] = &[
         },
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::GrantBasicAuth,
@@ -135,6 +163,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Bool,
         providers: EWS,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::GrantModernAuth,
@@ -148,6 +177,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Bool,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::GrantWindowsAuth,
@@ -161,6 +191,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Bool,
         providers: EXCHANGE,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::TenantId,
@@ -171,6 +202,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::GuidOrDomain,
         providers: ENTRA,
         secret: false,
+        needs_grant: ENTRA_SIGN_IN,
     },
     FieldSpec {
         id: FieldId::ClientId,
@@ -180,6 +212,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Guid,
         providers: ENTRA,
         secret: false,
+        needs_grant: ENTRA_SIGN_IN,
     },
     FieldSpec {
         id: FieldId::Username,
@@ -190,6 +223,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Text,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::Password,
@@ -200,6 +234,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Secret,
         providers: ALL,
         secret: true,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::ClientSecret,
@@ -210,6 +245,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Secret,
         providers: GRAPH,
         secret: true,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::ClientCertificatePem,
@@ -221,6 +257,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::SecretPem,
         providers: GRAPH,
         secret: true,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::ExchangeVersion,
@@ -234,6 +271,7 @@ const FIELDS: &[FieldSpec] = &[
         },
         providers: EWS,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::EwsUrl,
@@ -245,6 +283,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Url,
         providers: EWS,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::RefreshIntervalS,
@@ -260,6 +299,7 @@ const FIELDS: &[FieldSpec] = &[
         },
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::Privacy,
@@ -272,6 +312,7 @@ const FIELDS: &[FieldSpec] = &[
         },
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::AllowInsecureHttp,
@@ -282,6 +323,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Bool,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::AuthorityHost,
@@ -292,6 +334,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Url,
         providers: ENTRA,
         secret: false,
+        needs_grant: ENTRA_SIGN_IN,
     },
     FieldSpec {
         id: FieldId::GraphEndpoint,
@@ -302,6 +345,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Url,
         providers: GRAPH,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::ExtraCaPem,
@@ -312,6 +356,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Pem,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::StatusRules,
@@ -323,6 +368,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::StatusRules,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
 ];
 
@@ -346,6 +392,19 @@ pub fn docs_markdown() -> String {
     let mut out = String::from("| field | label | applies to | description |\n|---|---|---|---|\n");
     for f in FIELDS {
         let providers: Vec<&str> = f.providers.iter().map(|p| p.as_str()).collect();
+        let mut applies = providers.join(", ");
+        if let Some(n) = f.needs_grant {
+            let with_grant: Vec<&str> = providers
+                .iter()
+                .copied()
+                .filter(|p| !n.not_needed_for.iter().any(|q| q.as_str() == *p))
+                .collect();
+            applies.push_str(&format!(
+                " ({} only with `{}`)",
+                with_grant.join(", "),
+                spec(n.grant).name
+            ));
+        }
         let mut help = f.help.to_string();
         if let FieldKind::Choice { choices } = f.kind {
             help.push_str(&format!(" One of: `{}`.", choices.join("`, `")));
@@ -360,7 +419,7 @@ pub fn docs_markdown() -> String {
             "| `{}` | {} | {} | {} |\n",
             f.name,
             f.label,
-            providers.join(", "),
+            applies,
             help.replace('|', "\\|")
         ));
     }
