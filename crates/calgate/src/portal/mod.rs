@@ -189,6 +189,7 @@ pub fn router(app: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/portal/logs/download", get(health::download))
         .route("/portal/people", get(people::page))
         .route("/portal/people/add", post(people::add))
+        .route("/portal/people/edit", post(people::edit))
         .route("/portal/people/remove", post(people::remove))
         .route("/portal/people/import", post(people::import))
         .route("/portal/tokens", get(tokens::page))
