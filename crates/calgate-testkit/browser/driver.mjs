@@ -84,6 +84,11 @@ async function run(c) {
     case "clearCookies": await context.clearCookies(); return null;
     case "consoleErrors": return consoleErrors.splice(0);
     case "now": return await page.evaluate(() => Date.now());
+    case "grantClipboard": await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: c.origin }); return null;
+    case "clipboard": return await page.evaluate(() => navigator.clipboard.readText());
+    // As in a browser without the asynchronous clipboard (plain http to another host): this page only.
+    case "dropClipboard": await page.evaluate(() => { Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true }); }); return null;
+    case "selection": return await page.evaluate(() => String(window.getSelection()));
     default: throw new Error("unknown command " + c.op);
   }
 }

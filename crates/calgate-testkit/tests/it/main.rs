@@ -20,6 +20,7 @@ mod hardening;
 mod lockout;
 mod metrics;
 mod pages;
+mod portal_habits;
 mod schemathesis;
 mod sim_conformance;
 mod testkit_selfcheck;
