@@ -1,6 +1,7 @@
 //! The web pages: the admin portal (settings per source, test connection, sources and routing,
-//! health, watch list, API tokens, the administrator's account, logs) and the operator console. Server-rendered with askama (auto-escaped), a little plain JavaScript of our
-//! own for live updates and showing only the fields that apply, and no inline script or style so a
+//! health, watch list, API tokens, the administrator's account, logs) and the operator console.
+//! Server-rendered with askama (auto-escaped), a little plain JavaScript of our own for live
+//! updates and showing only the fields that apply, and no inline script or style so a
 //! strict Content-Security-Policy holds.
 //!
 //! Sign-in is a session cookie (HttpOnly, SameSite=Strict, expiring) issued after the admin

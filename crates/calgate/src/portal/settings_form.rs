@@ -1,6 +1,6 @@
 //! The settings form's inputs, built row by row from the settings crate's field table (labels,
-//! help, the providers and grants each field applies to), and the submitted form read back as a settings
-//! update for the one validator the API uses too.
+//! help, the providers and grants each field applies to), and the submitted form read back as a
+//! settings update for the one validator the API uses too.
 
 use std::collections::{BTreeMap, HashMap};
 
