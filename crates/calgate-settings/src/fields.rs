@@ -79,11 +79,33 @@ pub struct FieldSpec {
     pub providers: &'static [Provider],
     /// Write-only: never returned, never logged.
     pub secret: bool,
+    /// In use for some of `providers` only while a sign-in grant is set.
+    pub needs_grant: Option<NeedsGrant>,
+}
+
+/// A field that some providers use only with a sign-in grant set (the Entra ID app's IDs are
+/// needed by modern authentication, not by Basic or Windows authentication).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct NeedsGrant {
+    /// The grant (a `Bool` field) that brings the field into use.
+    pub grant: FieldId,
+    /// Providers that use the field whatever the grants.
+    pub not_needed_for: &'static [Provider],
 }
 
 impl FieldSpec {
     pub fn applies_to(&self, provider: Provider) -> bool {
         self.providers.contains(&provider)
+    }
+
+    /// Whether the field is in use for `provider` when `granted` says which grants are set (a
+    /// grant the provider does not offer counts as not set).
+    pub fn applies_with(&self, provider: Provider, granted: impl Fn(FieldId) -> bool) -> bool {
+        self.applies_to(provider)
+            && self.needs_grant.is_none_or(|n| {
+                n.not_needed_for.contains(&provider)
+                    || (spec(n.grant).applies_to(provider) && granted(n.grant))
+            })
     }
 }
 
@@ -100,6 +122,11 @@ const ENTRA: &[Provider] = &[
     Provider::Microsoft365,
 ];
 const GRAPH: &[Provider] = &[Provider::Microsoft365];
+/// Used by an Entra ID sign-in: always with Graph, with EWS only under modern authentication.
+const ENTRA_SIGN_IN: Option<NeedsGrant> = Some(NeedsGrant {
+    grant: FieldId::GrantModernAuth,
+    not_needed_for: GRAPH,
+});
 
 /// The settings spellings of `calgate_core::ExchangeVersion` (a test keeps them in sync).
 pub(crate) const EXCHANGE_VERSION_CHOICES: &[&str] = &[
@@ -125,6 +152,7 @@ const FIELDS: &[FieldSpec] = &[
         },
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::GrantBasicAuth,
@@ -136,6 +164,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Bool,
         providers: EWS,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::GrantModernAuth,
@@ -149,6 +178,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Bool,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::GrantWindowsAuth,
@@ -162,6 +192,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Bool,
         providers: EXCHANGE,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::TenantId,
@@ -172,6 +203,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::GuidOrDomain,
         providers: ENTRA,
         secret: false,
+        needs_grant: ENTRA_SIGN_IN,
     },
     FieldSpec {
         id: FieldId::ClientId,
@@ -181,6 +213,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Guid,
         providers: ENTRA,
         secret: false,
+        needs_grant: ENTRA_SIGN_IN,
     },
     FieldSpec {
         id: FieldId::Username,
@@ -191,6 +224,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Text,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::Password,
@@ -201,6 +235,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Secret,
         providers: ALL,
         secret: true,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::ClientSecret,
@@ -211,6 +246,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Secret,
         providers: GRAPH,
         secret: true,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::ClientCertificatePem,
@@ -222,6 +258,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::SecretPem,
         providers: GRAPH,
         secret: true,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::ExchangeVersion,
@@ -235,6 +272,7 @@ const FIELDS: &[FieldSpec] = &[
         },
         providers: EWS,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::EwsUrl,
@@ -246,6 +284,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Url,
         providers: EWS,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::RefreshIntervalS,
@@ -261,6 +300,7 @@ const FIELDS: &[FieldSpec] = &[
         },
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::Privacy,
@@ -273,6 +313,7 @@ const FIELDS: &[FieldSpec] = &[
         },
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::AllowInsecureHttp,
@@ -283,6 +324,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Bool,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::AuthorityHost,
@@ -293,6 +335,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Url,
         providers: ENTRA,
         secret: false,
+        needs_grant: ENTRA_SIGN_IN,
     },
     FieldSpec {
         id: FieldId::GraphEndpoint,
@@ -303,6 +346,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Url,
         providers: GRAPH,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::ExtraCaPem,
@@ -313,6 +357,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Pem,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
     FieldSpec {
         id: FieldId::StatusRules,
@@ -324,6 +369,7 @@ const FIELDS: &[FieldSpec] = &[
         kind: FieldKind::StatusRules,
         providers: ALL,
         secret: false,
+        needs_grant: None,
     },
 ];
 
@@ -347,6 +393,19 @@ pub fn docs_markdown() -> String {
     let mut out = String::from("| field | label | applies to | description |\n|---|---|---|---|\n");
     for f in FIELDS {
         let providers: Vec<&str> = f.providers.iter().map(|p| p.as_str()).collect();
+        let mut applies = providers.join(", ");
+        if let Some(n) = f.needs_grant {
+            let with_grant: Vec<&str> = providers
+                .iter()
+                .copied()
+                .filter(|p| !n.not_needed_for.iter().any(|q| q.as_str() == *p))
+                .collect();
+            applies.push_str(&format!(
+                " ({} only with `{}`)",
+                with_grant.join(", "),
+                spec(n.grant).name
+            ));
+        }
         let mut help = f.help.to_string();
         if let FieldKind::Choice { choices } = f.kind {
             help.push_str(&format!(" One of: `{}`.", choices.join("`, `")));
@@ -361,7 +420,7 @@ pub fn docs_markdown() -> String {
             "| `{}` | {} | {} | {} |\n",
             f.name,
             f.label,
-            providers.join(", "),
+            applies,
             help.replace('|', "\\|")
         ));
     }

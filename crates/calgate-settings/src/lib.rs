@@ -14,7 +14,7 @@ pub mod target;
 mod update;
 mod validate;
 
-pub use fields::{FieldId, FieldKind, FieldSpec, docs_markdown, field, fields};
+pub use fields::{FieldId, FieldKind, FieldSpec, NeedsGrant, docs_markdown, field, fields};
 pub use model::{
     CalendarSettings, CalendarSettingsView, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT,
     DEFAULT_REFRESH_INTERVAL_S, EwsAuth, GraphSignIn, OFFICE365_EWS_URL, Provider, SecretField,

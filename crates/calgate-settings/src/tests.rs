@@ -1140,3 +1140,18 @@ fn urls_at_metadata_services_are_refused_and_at_this_machine_warned() {
         );
     }
 }
+
+#[test]
+fn the_entra_app_ids_are_in_use_with_graph_or_modern_authentication() {
+    let tenant = field("tenant_id").expect("tenant_id");
+    let none = |_: FieldId| false;
+    let modern = |g: FieldId| g == FieldId::GrantModernAuth;
+    assert!(!tenant.applies_with(Provider::Exchange, none));
+    assert!(!tenant.applies_with(Provider::Office365, none));
+    assert!(tenant.applies_with(Provider::Office365, modern));
+    assert!(tenant.applies_with(Provider::Exchange, modern));
+    assert!(tenant.applies_with(Provider::Microsoft365, none));
+    let username = field("username").expect("username");
+    assert!(username.applies_with(Provider::Exchange, none));
+    assert!(docs_markdown().contains("(exchange, office365 only with `grant_modern_auth`)"));
+}

@@ -101,6 +101,11 @@ async function run(c) {
     }
     case "colorScheme": await page.emulateMedia({ colorScheme: c.value }); return null;
     case "style": return await page.$eval(c.sel, (e, prop) => getComputedStyle(e).getPropertyValue(prop), c.name);
+    case "grantClipboard": await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: c.origin }); return null;
+    case "clipboard": return await page.evaluate(() => navigator.clipboard.readText());
+    // As in a browser without the asynchronous clipboard (plain http to another host): this page only.
+    case "dropClipboard": await page.evaluate(() => { Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true }); }); return null;
+    case "selection": return await page.evaluate(() => String(window.getSelection()));
     default: throw new Error("unknown command " + c.op);
   }
 }

@@ -7,6 +7,7 @@ nav-health = Zustand
 nav-people = Beobachtete Personen
 nav-logs = Protokolle
 nav-tokens = API-Token
+nav-account = Konto
 nav-console = Vermittlungskonsole
 sign-out = Abmelden
 lang-label = Sprache

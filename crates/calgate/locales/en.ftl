@@ -9,6 +9,7 @@ nav-health = Health
 nav-people = Watch list
 nav-logs = Logs
 nav-tokens = API tokens
+nav-account = Account
 nav-console = Operator console
 sign-out = Sign out
 lang-label = Language

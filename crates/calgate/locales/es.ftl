@@ -7,6 +7,7 @@ nav-health = Estado
 nav-people = Personas vigiladas
 nav-logs = Registros
 nav-tokens = Tokens de API
+nav-account = Cuenta
 nav-console = Consola de operador
 sign-out = Cerrar sesión
 lang-label = Idioma

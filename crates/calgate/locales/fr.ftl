@@ -7,6 +7,7 @@ nav-health = État
 nav-people = Personnes suivies
 nav-logs = Journaux
 nav-tokens = Jetons API
+nav-account = Compte
 nav-console = Console standard
 sign-out = Se déconnecter
 lang-label = Langue

@@ -7,6 +7,7 @@ nav-health = Stato
 nav-people = Persone monitorate
 nav-logs = Log
 nav-tokens = Token API
+nav-account = Account
 nav-console = Console operatore
 sign-out = Esci
 lang-label = Lingua

@@ -1,19 +1,40 @@
-// calgate portal: shows only the settings fields that apply to the chosen provider.
-// The server renders the same choice; this only saves a round trip when the provider changes.
+// calgate portal: shows only the settings fields that apply to the chosen provider and grants,
+// follows a device-code sign-in, and copies a new API token. The server renders the same field
+// choice; this only saves a round trip when the provider or a grant changes.
 (function () {
   "use strict";
+
+  // A row applies to the providers in `data-providers`; a row with `data-grant` applies only
+  // while that grant is ticked (and offered for the provider), except for the providers in
+  // `data-grant-not-needed`.
   var provider = document.getElementById("f-provider");
-  if (!provider) { return; }
+  function listed(el, name, value) {
+    var list = (el.getAttribute(name) || "").split(" ");
+    return list.indexOf(value) >= 0;
+  }
+  function granted(name, p) {
+    var box = document.getElementById("f-" + name);
+    var row = document.getElementById("row-" + name);
+    return !!box && box.checked && !!row && listed(row, "data-providers", p);
+  }
   function apply() {
     var p = provider.value;
     var rows = document.querySelectorAll("[data-providers]");
     for (var i = 0; i < rows.length; i++) {
-      var list = rows[i].getAttribute("data-providers").split(" ");
-      rows[i].hidden = list.indexOf(p) < 0;
+      var row = rows[i];
+      var shown = listed(row, "data-providers", p);
+      var grant = row.getAttribute("data-grant");
+      if (shown && grant) {
+        shown = listed(row, "data-grant-not-needed", p) || granted(grant, p);
+      }
+      row.hidden = !shown;
     }
   }
-  provider.addEventListener("change", apply);
-  apply();
+  if (provider) {
+    var form = provider.form || document;
+    form.addEventListener("change", apply);
+    apply();
+  }
 
   // Follows a device-code sign-in until it ends, without reloading the page.
   var device = document.getElementById("device-state");
@@ -28,4 +49,36 @@
       .catch(function () { setTimeout(poll, 5000); });
   }
   if (device && device.getAttribute("data-state") === "pending") { setTimeout(poll, 2000); }
+
+  // Copy buttons: `data-copy` names the element whose text is copied, `data-status` the live
+  // region that says so. Without a usable clipboard the text is selected for Ctrl+C instead.
+  function select(target) {
+    var range = document.createRange();
+    range.selectNodeContents(target);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+  function copier(button) {
+    var target = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.getElementById(button.getAttribute("data-status"));
+    if (!target) { return; }
+    function say(words) { if (status) { status.textContent = words; } }
+    function fallback() {
+      select(target);
+      say("Selected: press Ctrl+C (or ⌘C) to copy.");
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      say("");
+      var text = target.textContent.trim();
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(function () { say("Copied"); }, fallback);
+      } else {
+        fallback();
+      }
+    });
+  }
+  var buttons = document.querySelectorAll("button[data-copy]");
+  for (var j = 0; j < buttons.length; j++) { copier(buttons[j]); }
 })();

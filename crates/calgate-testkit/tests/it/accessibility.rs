@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::pages::{Browser, demo};
 
 /// The pages an admin and an operator use.
-const PAGES: [&str; 8] = [
+const PAGES: [&str; 9] = [
     "/portal/settings",
     "/portal/settings?source=online",
     "/portal/sources",
@@ -15,6 +15,7 @@ const PAGES: [&str; 8] = [
     "/portal/people",
     "/portal/tokens",
     "/portal/logs",
+    "/portal/account",
     "/console",
 ];
 

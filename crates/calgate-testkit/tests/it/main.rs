@@ -22,6 +22,7 @@ mod languages;
 mod lockout;
 mod metrics;
 mod pages;
+mod portal_habits;
 mod schemathesis;
 mod sim_conformance;
 mod testkit_selfcheck;

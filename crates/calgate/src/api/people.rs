@@ -207,11 +207,11 @@ pub async fn delete(
 }
 
 /// The longest display name the watch list keeps (the store refuses longer ones).
-const MAX_NAME: usize = 256;
+pub(crate) const MAX_NAME: usize = 256;
 /// The longest extension the watch list keeps (the store refuses longer ones).
-const MAX_EXTENSION: usize = 32;
+pub(crate) const MAX_EXTENSION: usize = 32;
 
 /// Whether an optional name or extension is short enough and free of control characters.
-fn fits(value: Option<&str>, max: usize) -> bool {
+pub(crate) fn fits(value: Option<&str>, max: usize) -> bool {
     value.is_none_or(|v| v.chars().count() <= max && !v.chars().any(char::is_control))
 }

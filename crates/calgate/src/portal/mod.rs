@@ -1,6 +1,7 @@
 //! The web pages: the admin portal (settings per source, test connection, sources and routing,
-//! health, watch list, logs) and the operator console. Server-rendered with askama (auto-escaped), a little plain JavaScript of our
-//! own for live updates and showing only the fields that apply, and no inline script or style so a
+//! health, watch list, API tokens, the administrator's account, logs) and the operator console.
+//! Server-rendered with askama (auto-escaped), a little plain JavaScript of our own for live
+//! updates and showing only the fields that apply, and no inline script or style so a
 //! strict Content-Security-Policy holds.
 //!
 //! Sign-in is a session cookie (HttpOnly, SameSite=Strict, expiring) issued after the admin
@@ -11,9 +12,11 @@
 //! token (a hidden form field, or the `x-csrf-token` header for scripts); a middleware refuses any
 //! POST without it before a handler runs.
 
+mod account;
 mod console;
 mod guidance;
 mod health;
+mod login;
 mod people;
 mod settings;
 mod settings_form;
@@ -23,17 +26,14 @@ mod tokens;
 
 use std::sync::Arc;
 
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Query, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 
 use crate::state::AppState;
 
@@ -87,6 +87,7 @@ impl Chrome {
             "people" => "/portal/people",
             "logs" => "/portal/logs",
             "tokens" => "/portal/tokens",
+            "account" => "/portal/account",
             "console" => "/console",
             _ => "/portal/settings",
         }
@@ -195,9 +196,11 @@ pub fn router(app: Arc<AppState>) -> Router<Arc<AppState>> {
             "/portal",
             get(|| async { Redirect::to("/portal/settings") }),
         )
-        .route("/portal/login", get(login_page).post(login))
-        .route("/portal/language", get(choose_language))
-        .route("/portal/logout", post(logout))
+        .route("/portal/login", get(login::page).post(login::sign_in))
+        .route("/portal/language", get(login::choose_language))
+        .route("/portal/logout", post(login::sign_out))
+        .route("/portal/account", get(account::page))
+        .route("/portal/account/password", post(account::change_password))
         .route("/portal/settings", get(settings::page).post(settings::save))
         .route("/portal/settings/test", post(settings::test))
         .route(
@@ -218,6 +221,7 @@ pub fn router(app: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/portal/logs/download", get(health::download))
         .route("/portal/people", get(people::page))
         .route("/portal/people/add", post(people::add))
+        .route("/portal/people/edit", post(people::edit))
         .route("/portal/people/remove", post(people::remove))
         .route("/portal/people/import", post(people::import))
         .route("/portal/tokens", get(tokens::page))
@@ -316,268 +320,6 @@ fn same_origin(headers: &HeaderMap) -> bool {
     origin_host.eq_ignore_ascii_case(host)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct LoginQuery {
-    #[serde(default)]
-    next: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "login.html")]
-struct LoginPage {
-    next: String,
-    error: Option<String>,
-    username: String,
-    lang: crate::i18n::Lang,
-}
-
-impl LoginPage {
-    fn t(&self, key: &str) -> String {
-        crate::i18n::text_in(self.lang, key, &[])
-    }
-
-    fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
-        crate::i18n::Lang::ALL
-            .into_iter()
-            .map(|l| (l.code(), l.name(), l == self.lang))
-            .collect()
-    }
-}
-
-/// Where a sign-in goes when `next` is missing or not acceptable.
-const DEFAULT_NEXT: &str = "/portal/settings";
-
-/// Only our own pages are followed after sign-in (no open redirect): a path under `/portal/`
-/// or `/console`, made of plain URL characters only (no backslash, control character, space,
-/// tab or `//`, which browsers may read as another host), at most 512 bytes.
-fn safe_next(next: Option<&str>) -> String {
-    let Some(n) = next else {
-        return DEFAULT_NEXT.to_string();
-    };
-    let path = n.split(['?', '#']).next().unwrap_or_default();
-    let ours = path == "/console"
-        || path.starts_with("/console/")
-        || path == "/portal"
-        || path.starts_with("/portal/");
-    let plain = n
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"/-_.~?=&%+:@!$'()*,;".contains(&b));
-    if ours && plain && n.len() <= 512 && !n.contains("//") && !path.contains("/../") {
-        n.to_string()
-    } else {
-        DEFAULT_NEXT.to_string()
-    }
-}
-
-/// A user name as it may be shown or logged: at most 64 characters, controls dropped.
-fn shown_user(name: &str) -> String {
-    let mut shown: String = name
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(64)
-        .collect();
-    if name.trim().chars().count() > 64 {
-        shown.push('…');
-    }
-    shown
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LanguageQuery {
-    #[serde(default)]
-    lang: String,
-    #[serde(default)]
-    next: Option<String>,
-}
-
-/// `GET /portal/language?lang=it&next=/console`: the reader's language, kept in a cookie for a
-/// year (it overrides the browser's wish); an unknown tag changes nothing.
-async fn choose_language(Query(q): Query<LanguageQuery>) -> Response {
-    let next = safe_next(q.next.as_deref());
-    let mut resp = Redirect::to(&next).into_response();
-    if let Some(lang) = crate::i18n::Lang::parse(&q.lang) {
-        let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            crate::i18n::LANG_COOKIE,
-            lang.code()
-        );
-        if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
-            resp.headers_mut()
-                .append(axum::http::header::SET_COOKIE, value);
-        }
-    }
-    resp
-}
-
-async fn login_page(Query(q): Query<LoginQuery>) -> impl IntoResponse {
-    LoginPage {
-        next: safe_next(q.next.as_deref()),
-        error: None,
-        username: crate::state::ADMIN_USER.to_string(),
-        lang: crate::i18n::current(),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    token: String,
-    #[serde(default)]
-    next: Option<String>,
-}
-
-impl std::fmt::Debug for LoginForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginForm")
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Whether the browser reached us over HTTPS (through a TLS front end that says so).
-fn over_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
-}
-
-async fn login(
-    State(app): State<Arc<AppState>>,
-    ClientAddress(client): ClientAddress,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<LoginForm>,
-) -> Response {
-    let next = safe_next(form.next.as_deref());
-    let secure = over_https(&headers);
-    let username = shown_user(&form.username);
-    let refuse = |status: StatusCode, why: String| {
-        (
-            status,
-            LoginPage {
-                next: next.clone(),
-                error: Some(why),
-                username: username.clone(),
-                lang: crate::i18n::current(),
-            },
-        )
-            .into_response()
-    };
-    // An operator signs in with a console API token (which names no account); the
-    // administrator with the password.
-    let with_token = !form.token.trim().is_empty();
-    let account = (!with_token).then_some(form.username.as_str());
-    let attempt = match app.sign_in_limit.begin(client, account) {
-        Ok(a) => a,
-        Err(wait) => {
-            let secs = wait.as_secs().max(1);
-            let mut resp = refuse(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("Too many failed sign-ins. Try again in {secs} s."),
-            );
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            return resp;
-        }
-    };
-    if with_token {
-        return match app.store.verify_api_token(form.token.trim()).await {
-            Ok(Some(t)) => {
-                attempt.succeeded();
-                let role = match t.role {
-                    calgate_store::ApiRole::Admin => Role::Admin,
-                    _ => Role::Console,
-                };
-                let (cookie, _) = app.portal.create(
-                    role,
-                    &format!("token:{}", t.label),
-                    Credential::Token(t.id),
-                    secure,
-                );
-                tracing::info!(label = %t.label, "signed in to the pages with an API token");
-                let target = if role == Role::Console {
-                    "/console".to_string()
-                } else {
-                    next.clone()
-                };
-                signed_in(cookie, &target)
-            }
-            Ok(None) => {
-                attempt.failed();
-                tracing::warn!(%client, "portal sign-in with a wrong token refused");
-                refuse(
-                    StatusCode::UNAUTHORIZED,
-                    "That token is not valid.".to_string(),
-                )
-            }
-            Err(e) => refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("The database did not answer: {e}"),
-            ),
-        };
-    }
-    // Argon2 needs ~19 MiB a check: a few at a time, the rest wait their turn.
-    let Some(_slot) = app.sign_in_limit.check_slot().await else {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The gateway is shutting down.".to_string(),
-        );
-    };
-    let password = secrecy::SecretString::from(form.password);
-    match app
-        .store
-        .verify_admin_password_stamp(&form.username, &password)
-        .await
-    {
-        Ok(Some(stamp)) => {
-            attempt.succeeded();
-            let (cookie, _) = app.portal.create(
-                Role::Admin,
-                form.username.trim(),
-                Credential::Password(stamp),
-                secure,
-            );
-            tracing::info!(user = %username, "administrator signed in");
-            signed_in(cookie, &next)
-        }
-        Ok(None) => {
-            attempt.failed();
-            tracing::warn!(user = %username, %client, "portal sign-in refused");
-            refuse(
-                StatusCode::UNAUTHORIZED,
-                "Wrong username or password.".to_string(),
-            )
-        }
-        Err(e) => refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("The database did not answer: {e}"),
-        ),
-    }
-}
-
-fn signed_in(cookie: String, target: &str) -> Response {
-    let mut resp = Redirect::to(target).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        resp.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    resp
-}
-
-async fn logout(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    app.portal.end(&headers);
-    let mut resp = Redirect::to("/portal/login").into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(crate::sessions::CLEAR_COOKIE),
-    );
-    resp
-}
-
 const STYLE: &str = include_str!("../../static/calgate.css");
 const PORTAL_JS: &str = include_str!("../../static/portal.js");
 const CONSOLE_JS: &str = include_str!("../../static/console.js");
@@ -603,51 +345,6 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_our_own_pages_are_followed_after_sign_in() {
-        for ok in [
-            "/console",
-            "/portal/people?notice=Saved%20it",
-            "/portal/health",
-            "/portal/settings?provider=ews&x=1",
-        ] {
-            assert_eq!(safe_next(Some(ok)), ok);
-        }
-        for bad in [
-            "//evil.example/x",
-            "https://evil.example/",
-            "/\\evil.example",
-            "/\t/evil.example/",
-            "/\t\t/evil.example/",
-            "/portal/\n/x",
-            "/portal/x\r\nSet-Cookie: a=b",
-            "/portal//evil.example",
-            "/portal/../../evil",
-            "/api/v1/people",
-            "/consoleevil",
-            "/portal evil",
-            "",
-            "evil.example",
-        ] {
-            assert_eq!(safe_next(Some(bad)), DEFAULT_NEXT, "{bad:?}");
-        }
-        assert_eq!(
-            safe_next(Some(&format!("/portal/{}", "a".repeat(600)))),
-            DEFAULT_NEXT
-        );
-        assert_eq!(safe_next(None), DEFAULT_NEXT);
-    }
-
-    #[test]
-    fn a_user_name_is_shown_and_logged_short() {
-        assert_eq!(shown_user(" admin "), "admin");
-        let long = "x".repeat(1_500_000);
-        let shown = shown_user(&long);
-        assert_eq!(shown.chars().count(), 65);
-        assert!(shown.ends_with('…'));
-        assert_eq!(shown_user("a\nb"), "ab");
-    }
 
     #[test]
     fn cross_site_posts_are_recognised() {

@@ -1,4 +1,5 @@
-//! *Watch list*: search, add, remove, and a pasted import (`email,name,extension` per line) with
+//! *Watch list*: search, add, edit (name and extension; the address is the key), remove, and a
+//! pasted import (`email,name,extension` per line) with
 //! a preview and per-row errors before anything is saved.
 
 use std::collections::HashMap;
@@ -46,6 +47,49 @@ pub struct PeoplePage {
     preview: Vec<ImportRow>,
     preview_ok: usize,
     preview_bad: usize,
+    /// The person being edited, when the edit form is open.
+    edit: Option<EditView>,
+}
+
+/// The edit form of one person: what it holds and what is wrong with it.
+#[derive(Debug, Clone, Default)]
+pub struct EditView {
+    pub email: String,
+    pub name: String,
+    pub extension: String,
+    pub errors: PersonErrors,
+}
+
+/// What is wrong with a person's name or extension (the rules of `PUT /api/v1/people`, and no
+/// spaces in an extension, as the import says).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonErrors {
+    pub name: Option<String>,
+    pub extension: Option<String>,
+}
+
+impl PersonErrors {
+    fn first(&self) -> Option<&str> {
+        self.name.as_deref().or(self.extension.as_deref())
+    }
+}
+
+/// Checks a person's name and extension (already trimmed; `None` when empty).
+pub fn check_person(email: &str, name: Option<&str>, extension: Option<&str>) -> PersonErrors {
+    use crate::api::people::{MAX_EXTENSION, MAX_NAME, fits};
+    let mut errors = PersonErrors::default();
+    if !fits(name, MAX_NAME) {
+        errors.name = Some(format!("Use at most {MAX_NAME} printable characters."));
+    } else if name.is_none() && email.chars().count() > MAX_NAME {
+        errors.name = Some("Give a name: the address is too long to be shown as one.".into());
+    }
+    if !fits(extension, MAX_EXTENSION) {
+        errors.extension = Some(format!("Use at most {MAX_EXTENSION} printable characters."));
+    } else if extension.is_some_and(|x| x.chars().any(char::is_whitespace)) {
+        errors.extension =
+            Some("An extension has no spaces (2001, +49 30 1234 as +49301234).".into());
+    }
+    errors
 }
 
 /// One watched person as the list shows them, with their data's state in words.
@@ -57,6 +101,8 @@ pub struct PersonRow {
     /// `fresh`, `stale`, `error` or `pending`.
     pub state: &'static str,
     pub state_words: String,
+    /// The address as a query parameter (the Edit link).
+    pub key: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +114,9 @@ pub struct PeopleQuery {
     state: Option<String>,
     #[serde(default)]
     notice: Option<String>,
+    /// Opens the edit form of this person.
+    #[serde(default)]
+    edit: Option<String>,
 }
 
 impl PeoplePage {
@@ -99,6 +148,7 @@ impl PeoplePage {
             preview: Vec::new(),
             preview_ok: 0,
             preview_bad: 0,
+            edit: None,
         }
     }
 
@@ -130,11 +180,25 @@ pub async fn page(
     State(app): State<Arc<AppState>>,
     AdminSession(s): AdminSession,
     Query(q): Query<PeopleQuery>,
-) -> impl IntoResponse {
+) -> Response {
     let state = q.state.as_deref().and_then(parse_freshness);
     let mut page = PeoplePage::filtered(&app, &s, q.q.as_deref().unwrap_or(""), state).await;
     page.notice = q.notice;
-    page
+    if let Some(email) = q.edit.map(|e| e.trim().to_lowercase()) {
+        match app.person(&email).await {
+            Ok(Some(p)) => {
+                page.edit = Some(EditView {
+                    email: p.email,
+                    name: p.name.unwrap_or_default(),
+                    extension: p.extension.unwrap_or_default(),
+                    errors: PersonErrors::default(),
+                });
+            }
+            Ok(None) => page.error = Some(format!("{email} is not on the watch list.")),
+            Err(e) => page.error = Some(crate::api::store_error(e).message),
+        }
+    }
+    page.into_response()
 }
 
 fn parse_freshness(s: &str) -> Option<Freshness> {
@@ -171,6 +235,7 @@ fn rows(app: &AppState, people: Vec<Person>) -> Vec<PersonRow> {
                     .unwrap_or_else(|| "failed".to_string()),
             };
             PersonRow {
+                key: super::text::url_encode(&p.email),
                 email: p.email,
                 name: p.name,
                 extension: p.extension,
@@ -209,8 +274,66 @@ pub async fn add(
         name: clean(form.get("name")),
         extension: clean(form.get("extension")),
     };
+    let errors = check_person(&email, person.name.as_deref(), person.extension.as_deref());
+    if let Some(problem) = errors.first() {
+        return PeoplePage::refused(
+            &app,
+            &s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{email} was not added: {problem}"),
+        )
+        .await;
+    }
     match app.upsert_people(vec![person]).await {
         Ok(_) => with_notice("/portal/people", &format!("Added {email}.")),
+        Err(e) => PeoplePage::store_refused(&app, &s, e).await,
+    }
+}
+
+/// `POST /portal/people/edit`: a new name and extension for someone already watched, saved
+/// through the same state method as the API (the person stays watched); nothing is saved when
+/// a field is wrong.
+pub async fn edit(
+    State(app): State<Arc<AppState>>,
+    AdminSession(s): AdminSession,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let email = form
+        .get("email")
+        .map(|e| e.trim().to_lowercase())
+        .unwrap_or_default();
+    match app.person(&email).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return with_notice(
+                "/portal/people",
+                &format!("{email} is not on the watch list: nothing was saved."),
+            );
+        }
+        Err(e) => return PeoplePage::store_refused(&app, &s, e).await,
+    }
+    let person = Person {
+        email: email.clone(),
+        name: clean(form.get("name")),
+        extension: clean(form.get("extension")),
+    };
+    let errors = check_person(&email, person.name.as_deref(), person.extension.as_deref());
+    if errors.first().is_some() {
+        let mut page = PeoplePage::build(&app, &s, "").await;
+        page.error = Some(format!("Nothing was saved for {email}: see the form."));
+        page.edit = Some(EditView {
+            email,
+            name: form.get("name").cloned().unwrap_or_default(),
+            extension: form.get("extension").cloned().unwrap_or_default(),
+            errors,
+        });
+        return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+    }
+    match app.upsert_people(vec![person]).await {
+        Ok(_) => {
+            tracing::info!(user = %s.user, "watched person edited in the portal");
+            with_notice("/portal/people", &format!("Saved {email}."))
+        }
         Err(e) => PeoplePage::store_refused(&app, &s, e).await,
     }
 }
@@ -339,5 +462,20 @@ mod tests {
         assert_eq!(rows[1].error.as_deref(), Some("not an email address"));
         assert_eq!(rows[2].extension, "2002");
         assert_eq!(rows[3].error.as_deref(), Some("listed twice"));
+    }
+
+    #[test]
+    fn a_name_and_extension_are_checked_as_the_api_does() {
+        let ok = check_person("ann@contoso.com", Some("Ann Lee"), Some("2001"));
+        assert_eq!(ok, PersonErrors::default());
+        assert!(
+            check_person("ann@contoso.com", None, None)
+                .first()
+                .is_none()
+        );
+        let e = check_person("ann@contoso.com", Some("Ann"), Some("20 01"));
+        assert!(e.extension.is_some() && e.name.is_none());
+        let e = check_person("ann@contoso.com", Some("Ann\u{7}"), Some(&"9".repeat(33)));
+        assert!(e.name.is_some() && e.extension.is_some());
     }
 }

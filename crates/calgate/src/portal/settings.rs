@@ -23,7 +23,7 @@ use calgate_settings::{
 };
 
 use super::guidance::{self, Guidance};
-use super::settings_form::{Group, echo, groups, update_from_form, values_from_settings};
+use super::settings_form::{Group, Shown, echo, groups, update_from_form, values_from_settings};
 use super::text::{choice_label, when};
 use super::{AdminSession, Chrome};
 use crate::check::TestAnswer;
@@ -272,7 +272,15 @@ impl SettingsPage {
             is_default: source.is_default(),
             is_new: source.is_new,
             provider: provider.as_str().to_string(),
-            groups: groups(provider, &values, &set, &errors),
+            groups: groups(
+                Shown {
+                    provider,
+                    values: &values,
+                    device_code: source.is_default(),
+                },
+                &set,
+                &errors,
+            ),
             errors_summary: None,
             other_errors,
             saved: false,
@@ -335,7 +343,7 @@ pub async fn save(
             .await
             .into_response();
     }
-    let (update, mut errors) = update_from_form(&form, provider);
+    let (update, mut errors) = update_from_form(&form, provider, source.is_default());
     let testing = form.get("_action").map(String::as_str) == Some("test");
     // Absent (a form of an older page): the saved name is kept.
     let display_name = match form.get(DISPLAY_NAME).map(|n| check_display_name(n)) {

@@ -1,6 +1,6 @@
 //! The settings form's inputs, built row by row from the settings crate's field table (labels,
-//! help, the providers each field applies to), and the submitted form read back as a settings
-//! update for the one validator the API uses too.
+//! help, the providers and grants each field applies to), and the submitted form read back as a
+//! settings update for the one validator the API uses too.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,6 +33,10 @@ pub struct FieldRow {
     pub error: Option<String>,
     /// Space-separated providers the row applies to (the script shows and hides by this).
     pub providers: String,
+    /// The grant the row needs for some providers (empty: none), and the space-separated
+    /// providers that need no grant for it.
+    pub grant: String,
+    pub grant_not_needed: String,
     pub shown: bool,
     /// For write-only fields: a value is stored.
     pub is_set: bool,
@@ -98,16 +102,54 @@ const GROUPS: &[(&str, bool, &[FieldId])] = &[
 /// `exchange2013_sp1`.
 const OFFICE365_VERSION: &str = "exchange2013_sp1";
 
-/// Whether the portal shows `spec` for `provider`.
-pub fn shown_for(spec: &FieldSpec, provider: Provider) -> bool {
+/// The provider whose form offers the device-code sign-in (on the source `default`).
+const DEVICE_CODE_PROVIDER: Provider = Provider::Office365;
+
+/// What decides which rows of the form show: the provider, the grants ticked (a form's or
+/// saved values, checkboxes present when ticked), and whether the page offers the device-code
+/// sign-in, which uses the Entra ID app's IDs whatever the grants.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a> {
+    pub provider: Provider,
+    pub values: &'a HashMap<String, String>,
+    pub device_code: bool,
+}
+
+impl Shown<'_> {
+    /// Whether the portal shows `spec`.
+    pub fn shows(&self, spec: &FieldSpec) -> bool {
+        offered_for(spec, self.provider)
+            && (grant_not_needed(spec, self.device_code).contains(&self.provider)
+                || spec.applies_with(self.provider, |grant| {
+                    fields()
+                        .iter()
+                        .find(|f| f.id == grant)
+                        .is_some_and(|f| self.values.contains_key(f.name))
+                }))
+    }
+}
+
+/// Whether the portal may show `spec` for `provider` (with the right grants).
+fn offered_for(spec: &FieldSpec, provider: Provider) -> bool {
     spec.applies_to(provider)
         && !(spec.id == FieldId::ExchangeVersion && provider == Provider::Office365)
 }
 
-fn providers_attr(spec: &FieldSpec) -> String {
-    Provider::ALL
-        .iter()
-        .filter(|p| shown_for(spec, **p))
+/// The providers that show `spec` whatever the grants, when it needs a grant for others.
+fn grant_not_needed(spec: &FieldSpec, device_code: bool) -> Vec<Provider> {
+    let Some(needs) = spec.needs_grant else {
+        return Vec::new();
+    };
+    let mut providers = needs.not_needed_for.to_vec();
+    if device_code && needs.grant == FieldId::GrantModernAuth {
+        providers.push(DEVICE_CODE_PROVIDER);
+    }
+    providers
+}
+
+fn providers_attr(providers: impl IntoIterator<Item = Provider>) -> String {
+    providers
+        .into_iter()
         .map(|p| p.as_str())
         .collect::<Vec<_>>()
         .join(" ")
@@ -157,11 +199,16 @@ pub(super) fn values_from_settings(
 
 fn rows_for(
     spec: &FieldSpec,
-    provider: Provider,
-    values: &HashMap<String, String>,
+    shown: Shown<'_>,
     set: &HashMap<String, bool>,
     errors: &BTreeMap<String, String>,
 ) -> Vec<FieldRow> {
+    let values = shown.values;
+    let grant = spec
+        .needs_grant
+        .and_then(|n| fields().iter().find(|f| f.id == n.grant))
+        .map(|f| f.name.to_string())
+        .unwrap_or_default();
     let value = |name: &str| values.get(name).cloned().unwrap_or_default();
     let base = FieldRow {
         name: spec.name.to_string(),
@@ -172,8 +219,16 @@ fn rows_for(
         checked: values.contains_key(spec.name),
         options: Vec::new(),
         error: errors.get(spec.name).cloned(),
-        providers: providers_attr(spec),
-        shown: shown_for(spec, provider),
+        providers: providers_attr(
+            Provider::ALL
+                .iter()
+                .copied()
+                .filter(|p| offered_for(spec, *p)),
+        ),
+        grant,
+        grant_not_needed: providers_attr(grant_not_needed(spec, shown.device_code)),
+        // A field with an error is never hidden.
+        shown: shown.shows(spec) || errors.contains_key(spec.name),
         is_set: set.get(spec.name).copied().unwrap_or(false),
         placeholder: String::new(),
     };
@@ -269,8 +324,7 @@ fn rows_for(
 }
 
 pub(super) fn groups(
-    provider: Provider,
-    values: &HashMap<String, String>,
+    shown: Shown<'_>,
     set: &HashMap<String, bool>,
     errors: &BTreeMap<String, String>,
 ) -> Vec<Group> {
@@ -282,19 +336,26 @@ pub(super) fn groups(
             rows: fields()
                 .iter()
                 .filter(|f| ids.contains(&f.id))
-                .flat_map(|f| rows_for(f, provider, values, set, errors))
+                .flat_map(|f| rows_for(f, shown, set, errors))
                 .collect(),
             device_code_slot: *title == "Authentication",
         })
         .collect()
 }
 
-/// The submitted form as a settings update, for the fields shown for its provider. Fields of
-/// other providers are left as they are (their inputs may still be in the page, hidden).
+/// The submitted form as a settings update, for the fields shown for its provider and grants
+/// (`device_code`: the page offers the device-code sign-in). Other fields are left as they are
+/// (their inputs may still be in the page, hidden).
 pub(super) fn update_from_form(
     form: &HashMap<String, String>,
     provider: Provider,
+    device_code: bool,
 ) -> (Value, BTreeMap<String, String>) {
+    let shown = Shown {
+        provider,
+        values: form,
+        device_code,
+    };
     let mut update = Map::new();
     let mut errors = BTreeMap::new();
     let text = |name: &str| form.get(name).cloned().unwrap_or_default();
@@ -303,7 +364,7 @@ pub(super) fn update_from_form(
             update.insert(spec.name.into(), json!(OFFICE365_VERSION));
             continue;
         }
-        if !shown_for(spec, provider) {
+        if !shown.shows(spec) {
             continue;
         }
         let value = match spec.kind {
@@ -349,4 +410,35 @@ pub(super) fn echo(form: &HashMap<String, String>) -> HashMap<String, String> {
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_entra_app_ids_show_only_where_a_sign_in_uses_them() {
+        let tenant = calgate_settings::field("tenant_id").expect("tenant_id");
+        let basic = HashMap::from([("grant_basic_auth".to_string(), "on".to_string())]);
+        let modern = HashMap::from([("grant_modern_auth".to_string(), "on".to_string())]);
+        let shows = |provider, values, device_code| {
+            Shown {
+                provider,
+                values,
+                device_code,
+            }
+            .shows(tenant)
+        };
+        assert!(!shows(Provider::Exchange, &basic, true));
+        assert!(shows(Provider::Exchange, &modern, false));
+        assert!(!shows(Provider::Office365, &basic, false));
+        assert!(shows(Provider::Office365, &modern, false));
+        assert!(
+            shows(Provider::Office365, &basic, true),
+            "the device-code sign-in uses them"
+        );
+        assert!(shows(Provider::Microsoft365, &basic, false));
+        let (update, _) = update_from_form(&basic, Provider::Exchange, true);
+        assert!(update.get("tenant_id").is_none(), "a hidden field is kept");
+    }
 }
