@@ -148,3 +148,52 @@ l-at-least = Mindestens anzeigen
 l-filter = Filtern
 l-download = Protokolldateien herunterladen (JSON-Zeilen)
 l-none = Keine Einträge auf dieser oder einer höheren Stufe in den Protokolldateien.
+
+## The Account page
+a-title = Konto
+a-change-title = Administratorkennwort ändern
+a-after-change = Nach der Änderung bleibt dieser Browser angemeldet; jeder andere mit dem alten Kennwort angemeldete Browser wird abgemeldet.
+a-current = Aktuelles Kennwort
+a-new = Neues Kennwort
+a-new-help = Mindestens 12 Zeichen, nicht das aktuelle Kennwort. Ein Satz aus einigen Wörtern ist leicht zu tippen und schwer zu erraten.
+a-confirm = Neues Kennwort wiederholen
+a-submit = Kennwort ändern
+
+## The API tokens page
+t-title = API-Token
+t-title2 = API-Token
+t-copy-now = Jetzt kopieren: es wird nur dieses eine Mal angezeigt.
+t-copy = Kopieren
+t-tokens = Token
+t-none = Keine Token.
+t-col-label = Bezeichnung
+t-col-role = Rolle
+t-col-created = Erstellt
+t-col-used = Zuletzt verwendet
+t-revoke = Widerrufen
+t-new = Neues Token
+t-label = Bezeichnung (wer es verwendet)
+t-role = Rolle
+t-role-console = liest Personen und Status
+t-role-admin = alles
+t-create = Erstellen
+
+## The Watch list page
+p-title = Beobachtete Personen
+p-title2 = Beobachtete Personen
+p-watched = Personen beobachtet
+p-search = Suchen
+p-search-ph = Name, E-Mail oder Durchwahl
+p-data = Daten
+p-everyone = alle
+p-failing = fehlerhaft
+p-not-current = nicht aktuell
+p-not-read = noch nicht gelesen
+p-current = aktuell
+p-search-button = Suchen
+p-add = Person hinzufügen
+p-import = Importieren
+p-rows = Eine Person pro Zeile: E-Mail, Name, Durchwahl
+p-skip = ungültige Zeilen überspringen
+p-preview = Vorschau
+p-import-button = Importieren

@@ -150,3 +150,52 @@ l-at-least = Show at least
 l-filter = Filter
 l-download = Download the log files (JSON lines)
 l-none = No entries at this level or above in the log files.
+
+## The Account page
+a-title = Account
+a-change-title = Change the administrator password
+a-after-change = After the change this browser stays signed in; every other browser signed in with the old password is signed out.
+a-current = Current password
+a-new = New password
+a-new-help = At least 12 characters, not the current password. A passphrase of a few words is easy to type and hard to guess.
+a-confirm = New password again
+a-submit = Change password
+
+## The API tokens page
+t-title = API tokens
+t-title2 = API tokens
+t-copy-now = Copy it now: it is shown only this once.
+t-copy = Copy
+t-tokens = Tokens
+t-none = No tokens.
+t-col-label = Label
+t-col-role = Role
+t-col-created = Created
+t-col-used = Last used
+t-revoke = Revoke
+t-new = New token
+t-label = Label (who uses it)
+t-role = Role
+t-role-console = read people and status
+t-role-admin = everything
+t-create = Create
+
+## The Watch list page
+p-title = Watch list
+p-title2 = Watch list
+p-watched = people watched
+p-search = Search
+p-search-ph = name, email or extension
+p-data = Data
+p-everyone = everyone
+p-failing = failing
+p-not-current = not current
+p-not-read = not read yet
+p-current = current
+p-search-button = Search
+p-add = Add a person
+p-import = Import
+p-rows = One person per line: email, name, extension
+p-skip = skip invalid rows
+p-preview = Preview
+p-import-button = Import

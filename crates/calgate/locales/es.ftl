@@ -148,3 +148,52 @@ l-at-least = Mostrar al menos
 l-filter = Filtrar
 l-download = Descargar los archivos de registro (líneas JSON)
 l-none = No hay entradas de este nivel o superior en los archivos de registro.
+
+## The Account page
+a-title = Cuenta
+a-change-title = Cambiar la contraseña del administrador
+a-after-change = Tras el cambio, este navegador sigue conectado; cualquier otro navegador conectado con la contraseña anterior se desconecta.
+a-current = Contraseña actual
+a-new = Contraseña nueva
+a-new-help = Al menos 12 caracteres, distinta de la actual. Una frase de pocas palabras es fácil de escribir y difícil de adivinar.
+a-confirm = Repita la contraseña nueva
+a-submit = Cambiar la contraseña
+
+## The API tokens page
+t-title = Tokens de API
+t-title2 = Tokens de API
+t-copy-now = Cópielo ahora: solo se muestra esta vez.
+t-copy = Copiar
+t-tokens = Tokens
+t-none = No hay tokens.
+t-col-label = Etiqueta
+t-col-role = Rol
+t-col-created = Creado
+t-col-used = Último uso
+t-revoke = Revocar
+t-new = Token nuevo
+t-label = Etiqueta (quién lo usa)
+t-role = Rol
+t-role-console = lee personas y estados
+t-role-admin = todo
+t-create = Crear
+
+## The Watch list page
+p-title = Personas vigiladas
+p-title2 = Personas vigiladas
+p-watched = personas vigiladas
+p-search = Buscar
+p-search-ph = nombre, correo o extensión
+p-data = Datos
+p-everyone = todos
+p-failing = con errores
+p-not-current = no actualizados
+p-not-read = aún no leídos
+p-current = actualizados
+p-search-button = Buscar
+p-add = Añadir una persona
+p-import = Importar
+p-rows = Una persona por línea: correo, nombre, extensión
+p-skip = omitir filas no válidas
+p-preview = Vista previa
+p-import-button = Importar

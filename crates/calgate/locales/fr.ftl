@@ -148,3 +148,52 @@ l-at-least = Afficher au moins
 l-filter = Filtrer
 l-download = Télécharger les journaux (lignes JSON)
 l-none = Aucune entrée à ce niveau ou au-dessus dans les journaux.
+
+## The Account page
+a-title = Compte
+a-change-title = Changer le mot de passe administrateur
+a-after-change = Après le changement, ce navigateur reste connecté ; tout autre navigateur connecté avec l'ancien mot de passe est déconnecté.
+a-current = Mot de passe actuel
+a-new = Nouveau mot de passe
+a-new-help = Au moins 12 caractères, différent du mot de passe actuel. Une phrase de quelques mots est facile à taper et difficile à deviner.
+a-confirm = Confirmer le nouveau mot de passe
+a-submit = Changer le mot de passe
+
+## The API tokens page
+t-title = Jetons API
+t-title2 = Jetons API
+t-copy-now = Copiez-le maintenant : il n'est affiché qu'une seule fois.
+t-copy = Copier
+t-tokens = Jetons
+t-none = Aucun jeton.
+t-col-label = Libellé
+t-col-role = Rôle
+t-col-created = Créé
+t-col-used = Dernière utilisation
+t-revoke = Révoquer
+t-new = Nouveau jeton
+t-label = Libellé (qui l'utilise)
+t-role = Rôle
+t-role-console = lit les personnes et les statuts
+t-role-admin = tout
+t-create = Créer
+
+## The Watch list page
+p-title = Personnes suivies
+p-title2 = Personnes suivies
+p-watched = personnes suivies
+p-search = Rechercher
+p-search-ph = nom, e-mail ou poste
+p-data = Données
+p-everyone = tout le monde
+p-failing = en échec
+p-not-current = pas à jour
+p-not-read = pas encore lus
+p-current = à jour
+p-search-button = Rechercher
+p-add = Ajouter une personne
+p-import = Importer
+p-rows = Une personne par ligne : e-mail, nom, poste
+p-skip = ignorer les lignes invalides
+p-preview = Aperçu
+p-import-button = Importer

@@ -148,3 +148,52 @@ l-at-least = Mostra almeno
 l-filter = Filtra
 l-download = Scarica i file di log (righe JSON)
 l-none = Nessuna voce a questo livello o superiore nei file di log.
+
+## The Account page
+a-title = Account
+a-change-title = Cambia la password dell'amministratore
+a-after-change = Dopo la modifica questo browser resta connesso; ogni altro browser connesso con la vecchia password viene disconnesso.
+a-current = Password attuale
+a-new = Nuova password
+a-new-help = Almeno 12 caratteri, diversa da quella attuale. Una frase di poche parole è facile da digitare e difficile da indovinare.
+a-confirm = Ripeti la nuova password
+a-submit = Cambia password
+
+## The API tokens page
+t-title = Token API
+t-title2 = Token API
+t-copy-now = Copialo ora: viene mostrato solo questa volta.
+t-copy = Copia
+t-tokens = Token
+t-none = Nessun token.
+t-col-label = Etichetta
+t-col-role = Ruolo
+t-col-created = Creato
+t-col-used = Ultimo uso
+t-revoke = Revoca
+t-new = Nuovo token
+t-label = Etichetta (chi lo usa)
+t-role = Ruolo
+t-role-console = legge persone e stati
+t-role-admin = tutto
+t-create = Crea
+
+## The Watch list page
+p-title = Persone monitorate
+p-title2 = Persone monitorate
+p-watched = persone monitorate
+p-search = Cerca
+p-search-ph = nome, email o interno
+p-data = Dati
+p-everyone = tutti
+p-failing = con errori
+p-not-current = non aggiornati
+p-not-read = non ancora letti
+p-current = aggiornati
+p-search-button = Cerca
+p-add = Aggiungi una persona
+p-import = Importa
+p-rows = Una persona per riga: email, nome, interno
+p-skip = salta le righe non valide
+p-preview = Anteprima
+p-import-button = Importa
