@@ -106,6 +106,16 @@ async fn the_console_and_portal_speak_italian_and_german() {
     assert_eq!(b.text("#retry-now").await, "Jetzt erneut versuchen");
     assert!(b.text("main").await.contains("Letzte Fehler und Warnungen"));
     b.screenshot("health-de.png").await;
+    for (page, words) in [
+        ("/portal/people", "Person hinzufügen"),
+        ("/portal/tokens", "Neues Token"),
+        ("/portal/account", "Administratorkennwort ändern"),
+        ("/portal/logs", "Protokolldateien herunterladen"),
+    ] {
+        b.goto(page).await;
+        let text = b.text("main").await;
+        assert!(text.contains(words), "{page}: {text:.200}");
+    }
     b.goto("/console").await;
     b.cmd(json!({"op": "waitText", "sel": "#live", "text": "live"}))
         .await;
