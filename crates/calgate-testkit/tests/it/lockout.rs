@@ -370,12 +370,20 @@ async fn credentials_changed_in_calgate(auth: Auth, threshold: u32) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let stats = rig.sim_get("stats").await;
-    assert!(
-        stats["in_flight"].as_u64().unwrap_or(0) >= 1,
-        "{label}: nothing in flight at the change"
-    );
+    // The change must meet requests in flight: wait (briefly) until the simulator holds one,
+    // however loaded the machine is, and change the settings at that moment.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let stats = rig.sim_get("stats").await;
+        if stats["in_flight"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{label}: nothing in flight at the change: {stats}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let (old_before, _) = rig.credential(&old_user).await;
 
     rig.save(&rig.settings(SERVICE, SERVICE_PASSWORD)).await;
