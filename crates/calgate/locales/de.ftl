@@ -197,3 +197,24 @@ p-rows = Eine Person pro Zeile: E-Mail, Name, Durchwahl
 p-skip = ungültige Zeilen überspringen
 p-preview = Vorschau
 p-import-button = Importieren
+
+## The Sources page
+s-title = Quellen
+s-title2 = Quellen
+s-cancel = Abbrechen
+s-list = Kalenderquellen
+s-col-provider = Anbieter
+s-col-routed = Hierher geleitet
+s-nothing = nichts
+s-routing = Routing
+s-routing-help = Welche Quelle wessen Kalender liest: die Regel eines Postfachs geht der seiner Domäne vor, die der Standardquelle vorgeht.
+s-default = Standardquelle
+s-domains = Domänenregeln
+s-mailboxes = Postfachregeln
+s-save-routing = Routing speichern
+s-add = Quelle hinzufügen
+s-id = Quellen-ID
+s-id-help = 1 bis 32 Zeichen aus a-z, 0-9 und -. Das Routing nennt sie so; die ID ändert sich später nicht.
+s-name = Anzeigename
+s-continue = Weiter zu den Einstellungen
+s-created = Die Quelle entsteht beim ersten Speichern ihrer Einstellungen.

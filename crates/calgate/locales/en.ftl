@@ -199,3 +199,24 @@ p-rows = One person per line: email, name, extension
 p-skip = skip invalid rows
 p-preview = Preview
 p-import-button = Import
+
+## The Sources page
+s-title = Sources
+s-title2 = Sources
+s-cancel = Cancel
+s-list = Calendar sources
+s-col-provider = Provider
+s-col-routed = Routed here
+s-nothing = nothing
+s-routing = Routing
+s-routing-help = Which source reads whose calendar: a mailbox's own rule wins over its domain's rule, which wins over the default source.
+s-default = Default source
+s-domains = Domain rules
+s-mailboxes = Mailbox rules
+s-save-routing = Save routing
+s-add = Add a source
+s-id = Source id
+s-id-help = 1 to 32 of a-z, 0-9 and -. The routing names it; it does not change later.
+s-name = Display name
+s-continue = Continue to its settings
+s-created = The source is created when its settings are first saved.

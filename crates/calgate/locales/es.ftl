@@ -197,3 +197,24 @@ p-rows = Una persona por línea: correo, nombre, extensión
 p-skip = omitir filas no válidas
 p-preview = Vista previa
 p-import-button = Importar
+
+## The Sources page
+s-title = Orígenes
+s-title2 = Orígenes
+s-cancel = Cancelar
+s-list = Orígenes de calendario
+s-col-provider = Proveedor
+s-col-routed = Enrutado aquí
+s-nothing = nada
+s-routing = Enrutamiento
+s-routing-help = Qué origen lee el calendario de quién: la regla de un buzón gana a la de su dominio, que gana al origen predeterminado.
+s-default = Origen predeterminado
+s-domains = Reglas por dominio
+s-mailboxes = Reglas por buzón
+s-save-routing = Guardar enrutamiento
+s-add = Añadir un origen
+s-id = Id del origen
+s-id-help = De 1 a 32 caracteres entre a-z, 0-9 y -. El enrutamiento lo nombra así; no cambia después.
+s-name = Nombre visible
+s-continue = Continuar a su configuración
+s-created = El origen se crea al guardar su configuración por primera vez.

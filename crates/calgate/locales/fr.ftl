@@ -197,3 +197,24 @@ p-rows = Une personne par ligne : e-mail, nom, poste
 p-skip = ignorer les lignes invalides
 p-preview = Aperçu
 p-import-button = Importer
+
+## The Sources page
+s-title = Sources
+s-title2 = Sources
+s-cancel = Annuler
+s-list = Sources de calendrier
+s-col-provider = Fournisseur
+s-col-routed = Routé ici
+s-nothing = rien
+s-routing = Routage
+s-routing-help = Quelle source lit quel calendrier : la règle d'une boîte aux lettres l'emporte sur celle de son domaine, qui l'emporte sur la source par défaut.
+s-default = Source par défaut
+s-domains = Règles par domaine
+s-mailboxes = Règles par boîte aux lettres
+s-save-routing = Enregistrer le routage
+s-add = Ajouter une source
+s-id = Identifiant de la source
+s-id-help = De 1 à 32 caractères parmi a-z, 0-9 et -. Le routage la nomme ainsi ; il ne change pas ensuite.
+s-name = Nom affiché
+s-continue = Continuer vers ses paramètres
+s-created = La source est créée au premier enregistrement de ses paramètres.

@@ -197,3 +197,24 @@ p-rows = Una persona per riga: email, nome, interno
 p-skip = salta le righe non valide
 p-preview = Anteprima
 p-import-button = Importa
+
+## The Sources page
+s-title = Origini
+s-title2 = Origini
+s-cancel = Annulla
+s-list = Origini calendario
+s-col-provider = Fornitore
+s-col-routed = Instradato qui
+s-nothing = niente
+s-routing = Instradamento
+s-routing-help = Quale origine legge il calendario di chi: la regola di una casella vince su quella del suo dominio, che vince sull'origine predefinita.
+s-default = Origine predefinita
+s-domains = Regole per dominio
+s-mailboxes = Regole per casella
+s-save-routing = Salva instradamento
+s-add = Aggiungi un'origine
+s-id = Id dell'origine
+s-id-help = Da 1 a 32 tra a-z, 0-9 e -. L'instradamento la nomina così; non cambia in seguito.
+s-name = Nome visualizzato
+s-continue = Continua con le impostazioni
+s-created = L'origine viene creata al primo salvataggio delle sue impostazioni.
