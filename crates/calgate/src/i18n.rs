@@ -79,7 +79,7 @@ pub fn from_accept_language(header: &str) -> Option<Lang> {
         None => header,
     };
     let mut best: Option<(u16, Lang)> = None;
-    for (position, part) in header.split(',').take(32).enumerate() {
+    for part in header.split(',').take(32) {
         let mut pieces = part.split(';');
         let tag = pieces.next().unwrap_or("").trim();
         let quality = pieces
@@ -98,7 +98,6 @@ pub fn from_accept_language(header: &str) -> Option<Lang> {
             continue;
         }
         // Equal qualities: the first listed wins.
-        let _ = position;
         if best.is_none_or(|(q, _)| quality > q) {
             best = Some((quality, lang));
         }

@@ -84,14 +84,12 @@ impl AppState {
             actor = %actor,
             "calendar settings saved"
         );
-        let stored_name = self
-            .store
-            .load_source(id)
-            .await
-            .ok()
-            .flatten()
-            .map(|s| s.display_name)
-            .unwrap_or_default();
+        // The name as the store keeps it (trimmed), or the one already known: no second read
+        // (which would unseal the secrets just written).
+        let stored_name = match display_name.map(calgate_settings::check_display_name) {
+            Some(Ok(name)) => name,
+            _ => self.source(id).map(|s| s.display_name).unwrap_or_default(),
+        };
         self.sources_mut().insert(
             id.to_string(),
             SourceConfig {
@@ -102,6 +100,16 @@ impl AppState {
         );
         self.apply_source(id, &settings);
         Ok(())
+    }
+
+    /// The first watched person (by address) that source `id` serves: what a connection test
+    /// uses when given no mailbox (the service account often has none of its own).
+    pub async fn first_watched_of(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let people = self.store.list_people().await?;
+        Ok(people
+            .into_iter()
+            .map(|p| p.email)
+            .find(|e| self.source_of(e) == id))
     }
 
     /// Deletes source `id`, unless the routing table names it. The source `default` is not

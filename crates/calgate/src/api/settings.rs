@@ -96,7 +96,11 @@ pub async fn run_test(
     };
     let mut mailbox = req.mailbox.unwrap_or_default().trim().to_ascii_lowercase();
     if mailbox.is_empty() {
-        mailbox = first_watched_of(app, id).await?.unwrap_or_default();
+        mailbox = app
+            .first_watched_of(id)
+            .await
+            .map_err(store_error)?
+            .unwrap_or_default();
     }
     if !crate::view::looks_like_email(&mailbox) {
         let mut e = ApiError::new(
@@ -127,13 +131,4 @@ pub async fn run_test(
         Json(crate::check::run(&settings, &app.sign_in, &app.options(), &mailbox).await)
             .into_response(),
     )
-}
-
-/// The first watched person (by address) that source `id` serves.
-async fn first_watched_of(app: &AppState, id: &str) -> Result<Option<String>, ApiError> {
-    let people = app.store.list_people().await.map_err(store_error)?;
-    Ok(people
-        .into_iter()
-        .map(|p| p.email)
-        .find(|e| app.source_of(e) == id))
 }

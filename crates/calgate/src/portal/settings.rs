@@ -472,10 +472,9 @@ async fn run_test(
 ) -> TestAnswer {
     let mut mailbox = mailbox.trim().to_ascii_lowercase();
     if mailbox.is_empty()
-        && let Ok(people) = app.store.list_people().await
-        && let Some(p) = people.into_iter().find(|p| app.source_of(&p.email) == id)
+        && let Ok(Some(first)) = app.first_watched_of(id).await
     {
-        mailbox = p.email;
+        mailbox = first;
     }
     let answer = if !crate::view::looks_like_email(&mailbox) {
         TestAnswer::failed(
