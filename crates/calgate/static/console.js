@@ -71,9 +71,9 @@
     var key = { free: "c-free", busy: "c-busy", tentative: "c-tentative", oof: "c-oof", working_elsewhere: "c-elsewhere" }[busyType];
     return key ? T(key) : T("c-unknown");
   }
-  // A weekday's short name in the reader's language ("monday" → "lun").
+  // A weekday's short name in the reader's language ("mon" or "monday" → "lun" in Italian).
   function weekdayName(d) {
-    var i = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].indexOf(d);
+    var i = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].indexOf(String(d).slice(0, 3).toLowerCase());
     if (i < 0) { return d; }
     return new Date(Date.UTC(2024, 0, 1 + i)).toLocaleDateString(LANG, { weekday: "short", timeZone: "UTC" });
   }
