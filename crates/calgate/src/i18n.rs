@@ -1,5 +1,5 @@
 //! The pages in the reader's language: English, Italian, German, French and Spanish, from Fluent
-//! catalogues (`locales/<lang>.ftl`, built into the binary). The language of a request is the
+//! catalogues (`locales/<lang>/<area>.ftl`, built into the binary). The language of a request is the
 //! reader's choice (the `calgate_lang` cookie the language picker sets), else the browser's
 //! `Accept-Language`, else the site's default; it is set for the handling of each request (a
 //! task-local), so page code asks [`current`] instead of passing it through every call.
@@ -56,13 +56,23 @@ impl Lang {
         Lang::ALL.into_iter().find(|l| l.code() == primary)
     }
 
-    fn source(self) -> &'static str {
+    /// The language's catalogue, one file per area of the pages (`locales/<lang>/<area>.ftl`).
+    fn sources(self) -> &'static [&'static str] {
+        macro_rules! areas {
+            ($lang:literal) => {
+                &[
+                    include_str!(concat!("../locales/", $lang, "/pages.ftl")),
+                    include_str!(concat!("../locales/", $lang, "/settings.ftl")),
+                    include_str!(concat!("../locales/", $lang, "/guidance.ftl")),
+                ]
+            };
+        }
         match self {
-            Lang::En => include_str!("../locales/en.ftl"),
-            Lang::It => include_str!("../locales/it.ftl"),
-            Lang::De => include_str!("../locales/de.ftl"),
-            Lang::Fr => include_str!("../locales/fr.ftl"),
-            Lang::Es => include_str!("../locales/es.ftl"),
+            Lang::En => areas!("en"),
+            Lang::It => areas!("it"),
+            Lang::De => areas!("de"),
+            Lang::Fr => areas!("fr"),
+            Lang::Es => areas!("es"),
         }
     }
 }
@@ -159,9 +169,11 @@ fn catalog() -> &'static Catalog {
             bundle.set_use_isolating(false);
             // A catalogue with a syntax error keeps its good messages (a test rejects the
             // error itself).
-            let resource = FluentResource::try_new(lang.source().to_string())
-                .unwrap_or_else(|(partial, _)| partial);
-            let _ = bundle.add_resource(resource);
+            for source in lang.sources() {
+                let resource = FluentResource::try_new(source.to_string())
+                    .unwrap_or_else(|(partial, _)| partial);
+                let _ = bundle.add_resource(resource);
+            }
             bundles.insert(lang, bundle);
         }
         Catalog { bundles }
@@ -205,23 +217,28 @@ pub fn t_with(key: &str, args: &[(&str, FluentValue<'_>)]) -> String {
 
 /// The message ids of a catalogue, and its syntax errors.
 pub fn message_ids(lang: Lang) -> (Vec<String>, usize) {
-    match FluentResource::try_new(lang.source().to_string()) {
-        Ok(resource) => (ids_of(&resource), 0),
-        Err((resource, errors)) => (ids_of(&resource), errors.len()),
+    let mut ids = Vec::new();
+    let mut errors = 0;
+    for source in lang.sources() {
+        let resource = match FluentResource::try_new(source.to_string()) {
+            Ok(resource) => resource,
+            Err((resource, e)) => {
+                errors += e.len();
+                resource
+            }
+        };
+        ids.extend(ids_of(&resource));
     }
+    ids.sort();
+    (ids, errors)
 }
 
-fn ids_of(resource: &FluentResource) -> Vec<String> {
+fn ids_of(resource: &FluentResource) -> impl Iterator<Item = String> + '_ {
     use fluent_syntax::ast::Entry;
-    let mut ids: Vec<String> = resource
-        .entries()
-        .filter_map(|e| match e {
-            Entry::Message(m) => Some(m.id.name.to_string()),
-            _ => None,
-        })
-        .collect();
-    ids.sort();
-    ids
+    resource.entries().filter_map(|e| match e {
+        Entry::Message(m) => Some(m.id.name.to_string()),
+        _ => None,
+    })
 }
 
 /// The messages whose ids start with `prefix`, in the current language, as JSON (the console's
@@ -252,6 +269,9 @@ mod tests {
         for lang in Lang::ALL {
             let (ids, errors) = message_ids(lang);
             assert_eq!(errors, 0, "{}.ftl has syntax errors", lang.code());
+            let mut unique = ids.clone();
+            unique.dedup();
+            assert_eq!(unique.len(), ids.len(), "{}: a key in two areas", lang.code());
             let missing: Vec<&String> = english.iter().filter(|k| !ids.contains(k)).collect();
             assert!(missing.is_empty(), "{}.ftl misses {missing:?}", lang.code());
             let extra: Vec<&String> = ids.iter().filter(|k| !english.contains(k)).collect();

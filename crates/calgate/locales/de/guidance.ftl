@@ -1,0 +1,1 @@
+# calgate: guidance words (de)

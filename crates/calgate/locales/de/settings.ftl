@@ -1,0 +1,1 @@
+# calgate: settings words (de)
