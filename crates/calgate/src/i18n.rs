@@ -56,7 +56,7 @@ impl Lang {
         Lang::ALL.into_iter().find(|l| l.code() == primary)
     }
 
-    /// The language's catalogue, one file per area of the pages (`locales/<lang>/<area>.ftl`).
+    /// The language's catalogue, one file per area of the pages (the frame and most pages, the settings form, guidance for error codes, the notices and confirmations of actions) (`locales/<lang>/<area>.ftl`).
     fn sources(self) -> &'static [&'static str] {
         macro_rules! areas {
             ($lang:literal) => {
@@ -64,6 +64,7 @@ impl Lang {
                     include_str!(concat!("../locales/", $lang, "/pages.ftl")),
                     include_str!(concat!("../locales/", $lang, "/settings.ftl")),
                     include_str!(concat!("../locales/", $lang, "/guidance.ftl")),
+                    include_str!(concat!("../locales/", $lang, "/notices.ftl")),
                 ]
             };
         }
@@ -271,7 +272,12 @@ mod tests {
             assert_eq!(errors, 0, "{}.ftl has syntax errors", lang.code());
             let mut unique = ids.clone();
             unique.dedup();
-            assert_eq!(unique.len(), ids.len(), "{}: a key in two areas", lang.code());
+            assert_eq!(
+                unique.len(),
+                ids.len(),
+                "{}: a key in two areas",
+                lang.code()
+            );
             let missing: Vec<&String> = english.iter().filter(|k| !ids.contains(k)).collect();
             assert!(missing.is_empty(), "{}.ftl misses {missing:?}", lang.code());
             let extra: Vec<&String> = ids.iter().filter(|k| !english.contains(k)).collect();

@@ -1,0 +1,1 @@
+# calgate: notices and confirmations (es)
