@@ -140,6 +140,12 @@ rel-days = { $n } Tagen
 rel-ago = vor { $amount }
 rel-in = in { $amount }
 rel-never = nie
+
+## Dates on the server-rendered pages: short names separated by spaces, Monday first
+date-weekdays = Mo. Di. Mi. Do. Fr. Sa. So.
+date-months = Jan. Feb. März Apr. Mai Juni Juli Aug. Sept. Okt. Nov. Dez.
+date-day-time = { $weekday }, { $day }. { $month } { $time }
+date-times-note = Die Zeiten auf dieser Seite sind in der Zeitzone des Standorts angegeben: { $zone }. Die Telefonistenkonsole zeigt sie in der Zeitzone Ihres Browsers.
 h-due-now = jetzt (fällig { $when })
 h-regular = nach dem normalen Zeitplan
 

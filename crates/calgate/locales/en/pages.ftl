@@ -142,6 +142,12 @@ rel-days = { $n } days
 rel-ago = { $amount } ago
 rel-in = in { $amount }
 rel-never = never
+
+## Dates on the server-rendered pages: short names separated by spaces, Monday first
+date-weekdays = Mon Tue Wed Thu Fri Sat Sun
+date-months = Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec
+date-day-time = { $weekday } { $day } { $month } { $time }
+date-times-note = Times on this page are in the site's time zone, { $zone }. The operator console shows them in your browser's time zone.
 h-due-now = now (was due { $when })
 h-regular = on the regular schedule
 

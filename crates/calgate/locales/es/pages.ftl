@@ -140,6 +140,12 @@ rel-days = { $n } días
 rel-ago = hace { $amount }
 rel-in = dentro de { $amount }
 rel-never = nunca
+
+## Dates on the server-rendered pages: short names separated by spaces, Monday first
+date-weekdays = lun mar mié jue vie sáb dom
+date-months = ene feb mar abr may jun jul ago sept oct nov dic
+date-day-time = { $weekday } { $day } { $month } { $time }
+date-times-note = Las horas de esta página están en la zona horaria del sitio, { $zone }. La consola del operador las muestra en la zona horaria de su navegador.
 h-due-now = ahora (previsto { $when })
 h-regular = según el calendario normal
 

@@ -140,6 +140,12 @@ rel-days = { $n } jours
 rel-ago = il y a { $amount }
 rel-in = dans { $amount }
 rel-never = jamais
+
+## Dates on the server-rendered pages: short names separated by spaces, Monday first
+date-weekdays = lun. mar. mer. jeu. ven. sam. dim.
+date-months = janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.
+date-day-time = { $weekday } { $day } { $month } { $time }
+date-times-note = Les heures de cette page sont dans le fuseau horaire du site, { $zone }. La console de l'opérateur les affiche dans le fuseau horaire de votre navigateur.
 h-due-now = maintenant (prévu { $when })
 h-regular = selon le calendrier normal
 

@@ -140,6 +140,12 @@ rel-days = { $n } giorni
 rel-ago = { $amount } fa
 rel-in = tra { $amount }
 rel-never = mai
+
+## Dates on the server-rendered pages: short names separated by spaces, Monday first
+date-weekdays = lun mar mer gio ven sab dom
+date-months = gen feb mar apr mag giu lug ago set ott nov dic
+date-day-time = { $weekday } { $day } { $month } { $time }
+date-times-note = Gli orari di questa pagina sono nel fuso orario del sito, { $zone }. La console dell'operatore li mostra nel fuso orario del tuo browser.
 h-due-now = ora (previsto { $when })
 h-regular = secondo il normale programma
 

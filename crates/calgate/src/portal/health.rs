@@ -23,7 +23,10 @@ use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct LogLine {
+    /// The line's timestamp as written (RFC 3339, UTC).
     pub time: String,
+    /// The same in the site's time zone and the reader's words.
+    pub local_time: String,
     pub level: String,
     pub message: String,
     pub fields: String,
@@ -51,9 +54,12 @@ fn recent_problems(app: &AppState) -> Vec<LogLine> {
         .map(|(_, h)| h.last_success)
         .collect::<Option<Vec<Timestamp>>>()
         .and_then(|t| t.into_iter().min());
+    let tz = app.options().site_time_zone;
+    let now = Timestamp::now();
     let mut lines: Vec<LogLine> = crate::logging::recent(app.store.data_dir(), 400)
         .iter()
         .map(log_line)
+        .map(|l| localized(l, &tz, now))
         .filter(|l| l.level == "ERROR" || l.level == "WARN")
         .map(|mut l| {
             let at = l.time.parse::<Timestamp>().ok();
@@ -94,6 +100,7 @@ pub struct HealthPage {
     sources: Vec<SourceRow>,
     /// The mailboxes whose last answer was an error, with the cause and what to do.
     failing: Vec<FailingMailbox>,
+    times_note: String,
 }
 
 /// One mailbox that fails, as Health lists it.
@@ -158,6 +165,15 @@ pub(super) fn state_words(state: SourceState) -> String {
 }
 
 /// A JSON log line as a row; unknown shapes still show their raw text.
+/// A log line's time in the site's zone (the line's own text when it is not a timestamp).
+fn localized(mut line: LogLine, tz: &jiff::tz::TimeZone, now: Timestamp) -> LogLine {
+    line.local_time = match line.time.parse::<Timestamp>() {
+        Ok(at) => super::text::clock(at, tz, now),
+        Err(_) => line.time.clone(),
+    };
+    line
+}
+
 fn log_line(v: &serde_json::Value) -> LogLine {
     let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
     let fields = v.get("fields");
@@ -184,6 +200,7 @@ fn log_line(v: &serde_json::Value) -> LogLine {
         })
         .unwrap_or_default();
     LogLine {
+        local_time: String::new(),
         time: field("timestamp"),
         level: field("level"),
         message,
@@ -236,7 +253,17 @@ pub async fn page(
         retried: q.retried.is_some(),
         sources: source_rows(&app),
         failing: failing_mailboxes(&app, now).await,
+        times_note: times_note(&tz),
     }
+}
+
+/// The sentence that says which time zone a page's times are in.
+fn times_note(tz: &jiff::tz::TimeZone) -> String {
+    let zone = tz.iana_name().unwrap_or("UTC").to_string();
+    crate::i18n::t_with(
+        "date-times-note",
+        &[("zone", fluent_bundle::FluentValue::from(zone))],
+    )
 }
 
 /// When a source sends its next request, in words.
@@ -274,6 +301,7 @@ pub struct LogsPage {
     level: String,
     levels: Vec<(&'static str, bool)>,
     lines: Vec<LogLine>,
+    times_note: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -304,9 +332,12 @@ pub async fn logs(
         .filter(|l| severity(l) > 0)
         .unwrap_or_else(|| "INFO".to_string());
     let min = severity(&level);
+    let tz = app.options().site_time_zone;
+    let now = Timestamp::now();
     let lines = crate::logging::recent(app.store.data_dir(), 2000)
         .iter()
         .map(log_line)
+        .map(|l| localized(l, &tz, now))
         .filter(|l| severity(&l.level) >= min)
         .rev()
         .take(300)
@@ -319,6 +350,7 @@ pub async fn logs(
             .collect(),
         level,
         lines,
+        times_note: times_note(&tz),
     }
 }
 

@@ -9,15 +9,36 @@ pub fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// `14:30:05` when `at` is today in `tz`, otherwise `Fri 27 Nov 14:30`.
+/// `14:30:05` when `at` is today in `tz`, otherwise the day too, in the reader's language:
+/// `Fri 27 Nov 14:30`, `Fr., 27. Nov. 14:30`.
 pub fn clock(at: Timestamp, tz: &TimeZone, now: Timestamp) -> String {
+    use fluent_bundle::FluentValue;
     let local = tz.to_datetime(at);
     let today = tz.to_datetime(now);
     if local.date() == today.date() {
-        local.strftime("%H:%M:%S").to_string()
-    } else {
-        local.strftime("%a %-d %b %H:%M").to_string()
+        return local.strftime("%H:%M:%S").to_string();
     }
+    let nth = |key: &str, i: usize| {
+        let names = crate::i18n::t(key);
+        names.split_whitespace().nth(i).unwrap_or("").to_string()
+    };
+    let weekday = nth(
+        "date-weekdays",
+        usize::from(local.weekday().to_monday_zero_offset().unsigned_abs()),
+    );
+    let month = nth("date-months", usize::from(local.month().unsigned_abs()) - 1);
+    crate::i18n::t_with(
+        "date-day-time",
+        &[
+            ("weekday", FluentValue::from(weekday)),
+            ("day", FluentValue::from(local.day().to_string())),
+            ("month", FluentValue::from(month)),
+            (
+                "time",
+                FluentValue::from(local.strftime("%H:%M").to_string()),
+            ),
+        ],
+    )
 }
 
 /// "2 min ago", "in 40 s", "just now", in the reader's language.
@@ -88,5 +109,40 @@ mod tests {
         assert_eq!(relative(at(40), now), "in 40 s");
         assert_eq!(relative(at(2), now), "just now");
         assert_eq!(relative(at(-7200), now), "2 h ago");
+    }
+
+    #[tokio::test]
+    async fn other_days_name_the_day_in_the_readers_language() {
+        use crate::i18n::{Lang, scope};
+        let now: Timestamp = "2026-11-30T12:00:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let friday: Timestamp = "2026-11-27T14:30:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let said = |lang| scope(lang, async move { clock(friday, &TimeZone::UTC, now) });
+        assert_eq!(said(Lang::En).await, "Fri 27 Nov 14:30");
+        assert_eq!(said(Lang::It).await, "ven 27 nov 14:30");
+        assert_eq!(said(Lang::De).await, "Fr., 27. Nov. 14:30");
+        assert_eq!(said(Lang::Fr).await, "ven. 27 nov. 14:30");
+        assert_eq!(said(Lang::Es).await, "vie 27 nov 14:30");
+        // Every catalogue names seven days and twelve months.
+        for lang in Lang::ALL {
+            let count = |key| {
+                crate::i18n::text_in(lang, key, &[])
+                    .split_whitespace()
+                    .count()
+            };
+            assert_eq!(count("date-weekdays"), 7, "{lang:?}");
+            assert_eq!(count("date-months"), 12, "{lang:?}");
+        }
+        assert_eq!(
+            clock(
+                friday,
+                &TimeZone::UTC,
+                "2026-11-27T20:00:00Z".parse().unwrap_or(now)
+            ),
+            "14:30:00"
+        );
     }
 }
