@@ -32,8 +32,14 @@ fn credential_stamp(username: &str, phc: &str) -> String {
 }
 
 impl Store {
-    /// Sets (or replaces) the administrator's name and password.
-    pub async fn set_admin_password(&self, username: &str, password: &SecretString) -> Result<()> {
+    /// Sets (or replaces) the administrator's name and password, answering the new credential
+    /// stamp (see [`Store::admin_credential_stamp`]) — of this write, so a change made at the
+    /// same moment elsewhere cannot be mistaken for it.
+    pub async fn set_admin_password(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<String> {
         let username = username.trim().to_string();
         if username.is_empty()
             || username.chars().count() > 128
@@ -58,11 +64,11 @@ impl Store {
              password_hash = excluded.password_hash, updated_at_ms = excluded.updated_at_ms",
         )
         .bind(&username)
-        .bind(hash)
+        .bind(&hash)
         .bind(now_ms())
         .execute(self.sqlite())
         .await?;
-        Ok(())
+        Ok(credential_stamp(&username, &hash))
     }
 
     /// The administrator's name, if one is set.

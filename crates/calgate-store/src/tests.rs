@@ -894,10 +894,15 @@ async fn the_admin_password_is_argon2id_and_verifies() {
     assert!(phc.starts_with("$argon2id$"), "PHC string of Argon2id");
 
     let new_pw = SecretString::from("another long passphrase");
-    store
+    let stamp = store
         .set_admin_password("admin", &new_pw)
         .await
         .expect("replace");
+    assert_eq!(
+        store.admin_credential_stamp().await.expect("stamp"),
+        Some(stamp),
+        "the stamp answered is the stored one's"
+    );
     assert!(
         !store
             .verify_admin_password("admin", &pw)

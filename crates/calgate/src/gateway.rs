@@ -130,7 +130,9 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
 
     let mut generated_admin_password = None;
     match (&config.admin_password, store.admin_username().await?) {
-        (Some(pw), _) => store.set_admin_password(ADMIN_USER, pw).await?,
+        (Some(pw), _) => {
+            store.set_admin_password(ADMIN_USER, pw).await?;
+        }
         (None, None) => {
             let pw = random_password();
             store.set_admin_password(ADMIN_USER, &pw).await?;

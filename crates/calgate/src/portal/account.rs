@@ -209,13 +209,16 @@ pub async fn change_password(
         }
     };
     let new = SecretString::from(form.new_password);
-    if let Err(e) = app.store.set_admin_password(&account, &new).await {
-        return AccountPage::failed(
-            &s,
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("The database refused: {e}. The password was not changed."),
-        );
-    }
+    let new_stamp = match app.store.set_admin_password(&account, &new).await {
+        Ok(stamp) => stamp,
+        Err(e) => {
+            return AccountPage::failed(
+                &s,
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("The database refused: {e}. The password was not changed."),
+            );
+        }
+    };
     // Every session of the old password ends now (this one too); the others would end at their
     // next request anyway.
     app.portal.end_all(&Credential::Password(old_stamp));
@@ -225,22 +228,18 @@ pub async fn change_password(
         // Signed in with an admin token: that session does not depend on the password.
         return with_notice(PAGE, notice);
     }
-    match app.store.admin_credential_stamp().await {
-        Ok(Some(stamp)) => {
-            let (cookie, _) = app.portal.create(
-                Role::Admin,
-                &s.user,
-                Credential::Password(stamp),
-                over_https(&headers),
-            );
-            signed_in(
-                cookie,
-                &format!("{PAGE}?notice={}", text::url_encode(notice)),
-            )
-        }
-        // Saved, but the new stamp could not be read: sign in again with the new password.
-        _ => axum::response::Redirect::to("/portal/login").into_response(),
-    }
+    // The new session holds the stamp of this change (not one read back afterwards, which a
+    // second change at the same moment could have replaced).
+    let (cookie, _) = app.portal.create(
+        Role::Admin,
+        &s.user,
+        Credential::Password(new_stamp),
+        over_https(&headers),
+    );
+    signed_in(
+        cookie,
+        &format!("{PAGE}?notice={}", text::url_encode(notice)),
+    )
 }
 
 #[cfg(test)]
