@@ -43,6 +43,10 @@ async fn the_console_and_portal_speak_italian_and_german() {
             .await
             .contains(r#"<html lang="en">"#)
     );
+    // A translation is text like any other: its quote is escaped, never taken as markup.
+    let french = login_page(&base, Some("fr")).await;
+    assert!(french.contains("Nom d&#39;utilisateur"), "{french}");
+    assert!(!french.contains("Nom d'utilisateur"));
 
     // The picker: Italian for this browser, from the sign-in page on.
     let mut b = Browser::launch(&base).await;
@@ -111,6 +115,7 @@ async fn the_console_and_portal_speak_italian_and_german() {
         ("/portal/tokens", "Neues Token"),
         ("/portal/account", "Administratorkennwort ändern"),
         ("/portal/logs", "Protokolldateien herunterladen"),
+        ("/portal/logs", "in der Zeitzone des Standorts"),
     ] {
         b.goto(page).await;
         let text = b.text("main").await;
