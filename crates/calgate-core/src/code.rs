@@ -182,6 +182,23 @@ error_codes! {
         SourceMissingAnswer = "SOURCE_MISSING_ANSWER", "The source answered without this mailbox.";
         SourceMailboxErrors = "SOURCE_MAILBOX_ERRORS", "Some mailboxes of the last answer failed.";
         RouteSourceNotConfigured = "ROUTE_SOURCE_NOT_CONFIGURED", "The mailbox is routed to a source that is not configured.";
+        // Directory sync (calgate-directory)
+        DirectoryMassRemovalHeld = "DIRECTORY_MASS_REMOVAL_HELD", "A sync would remove more of the directory's people than allowed; nothing was removed until an administrator confirms.";
+        DirectoryEmptyAnswer = "DIRECTORY_EMPTY_ANSWER", "The directory answered with no people at all; the watch list was left as it was.";
+        DirectoryInsecureRefused = "DIRECTORY_INSECURE_REFUSED", "A plain ldap:// bind without StartTLS was refused; use LDAPS or StartTLS, or allow it explicitly.";
+        DirectoryConnect = "DIRECTORY_CONNECT", "calgate could not connect to the directory server (name, network or port).";
+        DirectoryTls = "DIRECTORY_TLS", "The TLS handshake with the directory server failed (certificate not trusted, or no TLS).";
+        DirectoryTimeout = "DIRECTORY_TIMEOUT", "The directory server did not answer in time.";
+        DirectoryBindRefused = "DIRECTORY_BIND_REFUSED", "The directory server refused the bind DN or password.";
+        DirectoryBindHeld = "DIRECTORY_BIND_HELD", "The lockout guard holds binds after a refused password until the next probe.";
+        DirectoryFilterInvalid = "DIRECTORY_FILTER_INVALID", "The LDAP filter cannot be parsed.";
+        DirectoryBaseNotFound = "DIRECTORY_BASE_NOT_FOUND", "The base DN does not exist on the directory server.";
+        DirectoryReferral = "DIRECTORY_REFERRAL", "The directory server answered with a referral to another server, which calgate does not follow.";
+        DirectorySearchFailed = "DIRECTORY_SEARCH_FAILED", "The directory server refused the search with another result code.";
+        DirectoryEntrySkipped = "DIRECTORY_ENTRY_SKIPPED", "An entry could not be used (several or no mail values, or an oversized attribute) and was skipped.";
+        DirectoryMalformedResponse = "DIRECTORY_MALFORMED_RESPONSE", "The directory's answer could not be read (for Graph: a page or next link that cannot be followed).";
+        DirectoryGraphSourceMissing = "DIRECTORY_GRAPH_SOURCE_MISSING", "The Graph source whose app credentials the directory uses does not exist or is not a Graph source.";
+        DirectoryDeltaExpired = "DIRECTORY_DELTA_EXPIRED", "Graph no longer accepts the saved delta token; a full sync was made instead.";
         // The gateway (calgate): connection test and sign-in
         InvalidMailbox = "INVALID_MAILBOX", "The connection test needs a mailbox address.";
         TooManyTests = "TOO_MANY_TESTS", "Too many connection tests in a minute.";

@@ -5,6 +5,7 @@
 //! Pure: no I/O. Secrets are `secrecy::SecretString`; no type here prints or serializes a secret
 //! in clear — the read-back view only says whether each one is set.
 
+pub mod directories;
 mod domain;
 pub mod fields;
 mod model;
@@ -14,6 +15,7 @@ pub mod target;
 mod update;
 mod validate;
 
+pub use directories::{AttributeMap, DirectoryConfig, DirectoryKind};
 pub use fields::{FieldId, FieldKind, FieldSpec, NeedsGrant, docs_markdown, field, fields};
 pub use model::{
     CalendarSettings, CalendarSettingsView, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT,

@@ -1,0 +1,12 @@
+//! calgate-directory: the people of a directory, read from Microsoft Entra ID (Graph) or an LDAP
+//! server (Active Directory, OpenLDAP…), and the plan that brings a watch list in step with them.
+//!
+//! A reader answers a [`Read`]: every person the directory lists ([`Listing::Full`]) or what
+//! changed since the last read ([`Listing::Changes`], Graph's delta), each as an [`Entry`]
+//! already mapped through the directory's attribute names, with warnings for entries it had to
+//! skip. A reader never fails by answering fewer people: an error is a [`ReadError`] and the
+//! watch list is left as it is.
+
+mod entry;
+
+pub use entry::{Entry, Listing, Read, ReadError, Warning};
