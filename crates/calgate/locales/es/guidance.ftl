@@ -1,1 +1,46 @@
 # calgate: guidance words (es)
+
+## Error codes: likely cause and what to do
+g-unreadable-cause = El servidor respondió de una forma que calgate no puede interpretar.
+g-unreadable-fix = Consulte el mensaje y la página Registros para ver los detalles; vuelva a probar después de corregirlo.
+g-credentials-refused-cause = El servidor rechazó las credenciales de la cuenta de servicio (contraseña incorrecta o cambiada, cuenta bloqueada o método de inicio de sesión no permitido).
+g-credentials-refused-fix = Compruebe el usuario y la contraseña (o el inquilino, el Id. de cliente y el secreto de cliente), vuelva a guardarlos y pruebe. Si la cuenta se bloqueó, espere primero a que se levante el bloqueo.
+g-account-blocked-cause = Entra ID indica que la cuenta está bloqueada o deshabilitada, o que una directiva la bloquea.
+g-account-blocked-fix = Pida a su administrador de Microsoft 365 que desbloquee o habilite la cuenta de servicio, o que la excluya de la directiva de acceso condicional que la bloquea.
+g-admin-consent-cause = El registro de aplicación no tiene concedido el consentimiento del administrador.
+g-admin-consent-fix = En Entra ID, abra los permisos de API del registro de aplicación y conceda el consentimiento del administrador; después vuelva a probar.
+g-unreachable-cause = calgate no pudo conectar con el servidor (nombre, firewall, proxy o TLS).
+g-unreachable-fix = Compruebe la URL de EWS o el punto de conexión de Graph, que este equipo pueda alcanzarlo y que su certificado sea de confianza (añada una CA privada en "Configuración de conexión avanzada").
+g-throttled-cause = El servidor está limitando a calgate: demasiadas solicitudes para esta cuenta.
+g-throttled-fix = calgate espacia los intentos por sí solo. Si ocurre a menudo, aumente el "Intervalo de actualización de datos" o vigile a menos personas con esta cuenta.
+g-mailbox-unknown-cause = El servidor no conoce este buzón.
+g-mailbox-unknown-fix = Compruebe la dirección de correo (la dirección SMTP principal, no un alias).
+g-no-free-busy-cause = La cuenta de servicio no tiene permiso para leer la disponibilidad de este calendario.
+g-no-free-busy-fix = Conceda a la cuenta acceso a la disponibilidad (o Calendars.Read) del buzón, o el permiso de aplicación para el acceso app-only a través de Graph.
+g-exchange-version-cause = El servidor no acepta solicitudes en la versión de Exchange elegida.
+g-exchange-version-fix = En "Versión de Exchange", elija la versión más antigua de entre sus servidores.
+g-sign-in-missing-cause = Está elegida la autenticación moderna, pero ningún administrador ha iniciado sesión todavía (o se eliminó el inicio de sesión guardado).
+g-sign-in-missing-fix = Inicie sesión con código de dispositivo en "Configuración de integración de calendario" y vuelva a probar.
+g-entra-refused-cause = Entra ID rechazó el inicio de sesión.
+g-entra-refused-aadsts-fix = Compruebe el Id. de directorio (inquilino), el Id. de aplicación (cliente) y la cuenta; el código indica el motivo de Entra ID (búsquelo como AADSTS seguido del número).
+g-entra-refused-fix = Compruebe el Id. de directorio (inquilino), el Id. de aplicación (cliente) y la cuenta; el código indica el motivo de Entra ID.
+g-settings-incomplete-cause = La configuración guardada está incompleta para el proveedor elegido.
+g-settings-incomplete-fix = Rellene los campos que indica el mensaje y vuelva a guardar.
+
+## Why the service account may have been refused, in the order to check
+g-auth-1-cause = La directiva de la cuenta no permite leer calendarios con tanta frecuencia.
+g-auth-1-fix = Aumente el "Intervalo de actualización de datos" (300 s es un valor inicial seguro) o pida que se excluya la cuenta de la directiva de limitación o bloqueo; después pulse "Reintentar ahora".
+g-auth-2-cause = Alguien cambió la contraseña de la cuenta de servicio, así que la guardada ya no es válida.
+g-auth-2-fix = Introduzca la nueva contraseña en "Configuración de integración de calendario" y guarde; calgate deja de usar la anterior de inmediato.
+g-auth-3-cause = Las credenciales se cambiaron mientras calgate estaba en marcha, y los intentos repetidos con las anteriores hicieron que se bloqueara la cuenta.
+g-auth-3-fix = calgate retiene los siguientes intentos (la protección contra bloqueo) para que el bloqueo pueda expirar. Guarde las credenciales correctas, espere a que se levante el bloqueo y pulse "Reintentar ahora".
+
+## Why a settings warning matters
+gw-both-auth-enabled = Si mantiene habilitadas ambas autenticaciones, al guardar la configuración se muestra una advertencia: se usa la autenticación moderna, y Basic solo cuando el servidor no ofrece ningún inicio de sesión Bearer — nunca tras un rechazo de credenciales. Desmarque Basic salvo que necesite esa alternativa.
+gw-windows-auth-order = La autenticación de Windows está permitida junto a otro inicio de sesión. El orden es fijo: moderna, luego Windows, luego Basic, cada una solo cuando el servidor no ofrece la anterior. Una contraseña rechazada nunca se vuelve a probar con otro método.
+gw-basic-auth-exchange-online = Exchange Online rechaza la autenticación Basic, así que esta opción no funcionará allí. Déjela desmarcada.
+gw-ews-online-retirement = Microsoft está retirando EWS de Exchange Online. Planifique el paso a Microsoft 365 (Graph) antes de las fechas indicadas arriba.
+gw-refresh-interval-low = Actualizar con tanta frecuencia puede hacer que la cuenta de servicio quede limitada o bloqueada — la primera causa de las notas de solución de problemas. De todos modos, el inicio y el fin de las reuniones se muestran al segundo.
+gw-insecure-http = Las contraseñas y los datos de calendario viajan sin cifrar por http://. Úselo solo en un entorno de pruebas.
+gw-local-target = La dirección apunta al propio equipo de la pasarela. Es correcto para un proxy local o un entorno de pruebas; contra un Exchange o Microsoft 365 real es un error.
+gw-ews-url-unusual-path = Las URL de EWS suelen terminar en /EWS/Exchange.asmx; compruebe la dirección si la prueba de conexión falla.

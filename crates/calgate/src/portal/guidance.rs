@@ -1,124 +1,153 @@
 //! Plain-language causes and fixes for the error codes an administrator meets, and the short
 //! explanation shown under each settings warning. The seed's troubleshooting chapter (an account
 //! locked after too frequent refreshes or a changed password) is the `auth` case here.
+//! The texts are in the catalogues (`locales/<lang>/guidance.ftl`); this module maps each code
+//! and warning to its keys and answers in the reader's language.
 
 use calgate_core::Code;
 use calgate_settings::WarningCode;
 
-/// What probably happened and what to do about it.
-#[derive(Debug, Clone)]
+use crate::i18n::{self, Lang};
+
+/// What probably happened and what to do about it, in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guidance {
-    pub cause: &'static str,
-    pub fix: &'static str,
+    pub cause: String,
+    pub fix: String,
+}
+
+/// The catalogue keys of a guidance's two texts (`locales/<lang>/guidance.ftl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Keys {
+    cause: &'static str,
+    fix: &'static str,
+}
+
+impl Keys {
+    fn text_in(self, lang: Lang) -> Guidance {
+        Guidance {
+            cause: i18n::text_in(lang, self.cause, &[]),
+            fix: i18n::text_in(lang, self.fix, &[]),
+        }
+    }
 }
 
 /// The three likely reasons behind a refused service account, from the seed's troubleshooting
 /// notes, written as things to check.
-pub const AUTH_FAILED_CAUSES: &[(&str, &str)] = &[
-    (
-        "The account's policy does not allow calendar reads this often.",
-        "Raise the Data refresh interval (300 s is a safe start) or ask for the account to be \
-         exempted from the throttling/lockout policy, then press Retry now.",
-    ),
-    (
-        "Someone changed the service account's password, so the stored one is no longer valid.",
-        "Enter the new password under Calendar Integration Settings and save; calgate stops \
-         using the old one at once.",
-    ),
-    (
-        "The credentials were changed while calgate was running, and repeated attempts with the \
-         old ones got the account locked.",
-        "calgate holds further attempts (the lockout guard) so the lock can expire. Save the \
-         correct credentials, wait for the lock to clear, then press Retry now.",
-    ),
+const AUTH_FAILED_CAUSES: [Keys; 3] = [
+    Keys {
+        cause: "g-auth-1-cause",
+        fix: "g-auth-1-fix",
+    },
+    Keys {
+        cause: "g-auth-2-cause",
+        fix: "g-auth-2-fix",
+    },
+    Keys {
+        cause: "g-auth-3-cause",
+        fix: "g-auth-3-fix",
+    },
 ];
 
+/// The likely reasons behind a refused service account, as (cause, fix) in the current
+/// language, in the order to check them.
+pub fn auth_failed_causes() -> Vec<(String, String)> {
+    let lang = i18n::current();
+    AUTH_FAILED_CAUSES
+        .iter()
+        .map(|k| {
+            let g = k.text_in(lang);
+            (g.cause, g.fix)
+        })
+        .collect()
+}
+
 /// Guidance for an error code from a connection test or the source's health. The code is read
-/// back into the registry's [`Code`]; one calgate does not emit gets the general answer.
+/// back into the registry's [`Code`]; one calgate does not emit gets the general answer. In the
+/// current language.
 pub fn for_code(code: &str) -> Guidance {
+    for_code_in(i18n::current(), code)
+}
+
+/// [`for_code`] in `lang`.
+fn for_code_in(lang: Lang, code: &str) -> Guidance {
+    keys_for_code(code).text_in(lang)
+}
+
+fn keys_for_code(code: &str) -> Keys {
     match Code::parse(code) {
-        Some(code) => for_known(code),
+        Some(code) => keys_for_known(code),
         None => UNREADABLE,
     }
 }
 
-const UNREADABLE: Guidance = Guidance {
-    cause: "The server answered in a way calgate could not use.",
-    fix: "See the message and the Logs page for details; test again after fixing.",
+const UNREADABLE: Keys = Keys {
+    cause: "g-unreadable-cause",
+    fix: "g-unreadable-fix",
 };
 
-fn for_known(code: Code) -> Guidance {
+fn keys_for_known(code: Code) -> Keys {
     match code {
         Code::EwsHttp(401)
         | Code::GraphHttp(401)
         | Code::EntraAadsts(50126)
         | Code::GraphUnauthorized
         | Code::SettingsCredentialsInvalid
-        | Code::EwsCredentialUnavailable => Guidance {
-            cause: "The server refused the service account's credentials (wrong or changed \
-                    password, locked account, or the sign-in method is not allowed).",
-            fix: "Check the username and password (or the tenant, client ID and secret), save \
-                  them again, and test. If the account was locked, wait for the lock to clear \
-                  first.",
+        | Code::EwsCredentialUnavailable => Keys {
+            cause: "g-credentials-refused-cause",
+            fix: "g-credentials-refused-fix",
         },
-        Code::EntraAadsts(50053 | 50055 | 50057) => Guidance {
-            cause: "Entra ID reports the account as locked, disabled or blocked by policy.",
-            fix: "Ask your Microsoft 365 administrator to unlock or enable the service account, \
-                  or to exempt it from the conditional-access policy that blocks it.",
+        Code::EntraAadsts(50053 | 50055 | 50057) => Keys {
+            cause: "g-account-blocked-cause",
+            fix: "g-account-blocked-fix",
         },
-        Code::EntraAadsts(65001 | 65004) => Guidance {
-            cause: "The app registration has not been granted admin consent.",
-            fix: "In Entra ID, open the app registration's API permissions and grant admin \
-                  consent, then test again.",
+        Code::EntraAadsts(65001 | 65004) => Keys {
+            cause: "g-admin-consent-cause",
+            fix: "g-admin-consent-fix",
         },
         Code::EwsConnect
         | Code::EwsTimeout
         | Code::GraphUnreachable
         | Code::GraphTimeout
-        | Code::EntraUnreachable => Guidance {
-            cause: "calgate could not reach the server (name, firewall, proxy or TLS).",
-            fix: "Check the EWS URL or Graph endpoint, that this machine can reach it, and that \
-                  its certificate is trusted (add a private CA under Advanced).",
+        | Code::EntraUnreachable => Keys {
+            cause: "g-unreachable-cause",
+            fix: "g-unreachable-fix",
         },
         Code::EwsServerBusy
         | Code::EwsHttp(429 | 503)
         | Code::GraphThrottled
         | Code::EwsMailboxServerBusy
-        | Code::EwsExceededConnectionCount => Guidance {
-            cause: "The server is throttling calgate: too many requests for the account.",
-            fix: "calgate backs off on its own. If it happens often, raise the Data refresh \
-                  interval or watch fewer people with this account.",
+        | Code::EwsExceededConnectionCount => Keys {
+            cause: "g-throttled-cause",
+            fix: "g-throttled-fix",
         },
         Code::EwsMailRecipientNotFound
         | Code::GraphMailRecipientNotFound
         | Code::EwsInvalidSmtpAddress
-        | Code::GraphNotFound => Guidance {
-            cause: "The server does not know this mailbox.",
-            fix: "Check the email address (the primary SMTP address, not an alias).",
+        | Code::GraphNotFound => Keys {
+            cause: "g-mailbox-unknown-cause",
+            fix: "g-mailbox-unknown-fix",
         },
         Code::EwsNoFreeBusyAccess
         | Code::GraphNoFreeBusyAccess
         | Code::GraphForbidden
-        | Code::EwsHttp(403) => Guidance {
-            cause: "The service account may not read this calendar's free/busy information.",
-            fix: "Grant the account free/busy (or Calendars.Read) access to the mailbox, or \
-                  the application permission for Graph app-only access.",
+        | Code::EwsHttp(403) => Keys {
+            cause: "g-no-free-busy-cause",
+            fix: "g-no-free-busy-fix",
         },
         Code::EwsInvalidServerVersion
         | Code::EwsUnsupportedByVersion
-        | Code::EwsSchemaValidation => Guidance {
-            cause: "The server does not accept requests in the chosen Exchange version.",
-            fix: "Choose the oldest Exchange version among your servers under Version.",
+        | Code::EwsSchemaValidation => Keys {
+            cause: "g-exchange-version-cause",
+            fix: "g-exchange-version-fix",
         },
-        Code::SettingsSignInMissing | Code::EntraNoRefreshToken => Guidance {
-            cause: "Modern authentication is chosen, but no administrator has signed in yet \
-                    (or the stored sign-in was removed).",
-            fix: "Sign in by device code under Calendar Integration Settings, then test again.",
+        Code::SettingsSignInMissing | Code::EntraNoRefreshToken => Keys {
+            cause: "g-sign-in-missing-cause",
+            fix: "g-sign-in-missing-fix",
         },
-        Code::EntraAadsts(_) | Code::EntraHttp(_) => Guidance {
-            cause: "Entra ID refused the sign-in.",
-            fix: "Check the Directory (tenant) ID, the Application (client) ID and the account; \
-                  the code names Entra ID's reason (look it up as AADSTS followed by the number).",
+        Code::EntraAadsts(_) | Code::EntraHttp(_) => Keys {
+            cause: "g-entra-refused-cause",
+            fix: "g-entra-refused-aadsts-fix",
         },
         Code::EntraInvalidResponse
         | Code::EntraDeviceCodeDeclined
@@ -142,10 +171,9 @@ fn for_known(code: Code) -> Guidance {
         | Code::EntraExpiredToken
         | Code::EntraAuthorizationDeclined
         | Code::EntraBadVerificationCode
-        | Code::EntraOAuthError => Guidance {
-            cause: "Entra ID refused the sign-in.",
-            fix: "Check the Directory (tenant) ID, the Application (client) ID and the account; \
-                  the code names Entra ID's reason.",
+        | Code::EntraOAuthError => Keys {
+            cause: "g-entra-refused-cause",
+            fix: "g-entra-refused-fix",
         },
         Code::SettingsEwsUrlMissing
         | Code::SettingsNoAuth
@@ -161,53 +189,29 @@ fn for_known(code: Code) -> Guidance {
         | Code::SettingsCertificateInvalid
         | Code::SettingsClientSecretMissing
         | Code::SettingsGraphClient
-        | Code::SettingsGraphEndpoint => Guidance {
-            cause: "The saved settings are incomplete for the chosen provider.",
-            fix: "Fill in the fields the message names and save again.",
+        | Code::SettingsGraphEndpoint => Keys {
+            cause: "g-settings-incomplete-cause",
+            fix: "g-settings-incomplete-fix",
         },
         _ => UNREADABLE,
     }
 }
 
-/// Why a settings warning matters, in a sentence.
-pub fn warning_explanation(code: WarningCode) -> &'static str {
+/// Why a settings warning matters, in a sentence, in the current language.
+pub fn warning_explanation(code: WarningCode) -> String {
+    i18n::t(warning_key(code))
+}
+
+fn warning_key(code: WarningCode) -> &'static str {
     match code {
-        WarningCode::BothAuthEnabled => {
-            "If you keep both authentications enabled, a warning is displayed once configuration \
-             is saved: modern authentication is used, and Basic only when the server offers no \
-             Bearer sign-in at all — never after a credential failure. Uncheck Basic unless \
-             you need that fallback."
-        }
-        WarningCode::WindowsAuthOrder => {
-            "Windows authentication is granted beside another sign-in. The order is fixed: \
-             modern, then Windows, then Basic, each only when the server does not offer the one \
-             before it. A refused password is never tried again under another scheme."
-        }
-        WarningCode::BasicAuthExchangeOnline => {
-            "Exchange Online refuses Basic authentication, so this grant will not work there. \
-             Keep it unchecked."
-        }
-        WarningCode::EwsOnlineRetirement => {
-            "Microsoft is retiring EWS in Exchange Online. Plan the move to Microsoft 365 \
-             (Graph) before the dates above."
-        }
-        WarningCode::RefreshIntervalLow => {
-            "Refreshing this often can get the service account throttled or locked — the \
-             first cause in the troubleshooting notes. Meeting starts and ends are shown at \
-             the second anyway."
-        }
-        WarningCode::InsecureHttp => {
-            "Passwords and calendar data travel unencrypted over http://. Use it in a test lab \
-             only."
-        }
-        WarningCode::LocalTarget => {
-            "The address points at the gateway's own machine. That is right for a local proxy \
-             or a test lab; against a real Exchange or Microsoft 365 it is a mistake."
-        }
-        WarningCode::EwsUrlUnusualPath => {
-            "EWS URLs normally end in /EWS/Exchange.asmx; check the address if the connection \
-             test fails."
-        }
+        WarningCode::BothAuthEnabled => "gw-both-auth-enabled",
+        WarningCode::WindowsAuthOrder => "gw-windows-auth-order",
+        WarningCode::BasicAuthExchangeOnline => "gw-basic-auth-exchange-online",
+        WarningCode::EwsOnlineRetirement => "gw-ews-online-retirement",
+        WarningCode::RefreshIntervalLow => "gw-refresh-interval-low",
+        WarningCode::InsecureHttp => "gw-insecure-http",
+        WarningCode::LocalTarget => "gw-local-target",
+        WarningCode::EwsUrlUnusualPath => "gw-ews-url-unusual-path",
     }
 }
 
@@ -222,12 +226,85 @@ mod tests {
             "SOURCE_GRAPH_UNAVAILABLE",
             "EWS_HTTP_",
         ] {
-            assert_eq!(for_code(code).cause, UNREADABLE.cause, "{code}");
+            assert_eq!(keys_for_code(code), UNREADABLE, "{code}");
         }
         assert_eq!(
-            for_code(&Code::EntraAadsts(50053).to_string()).cause,
-            for_known(Code::EntraAadsts(50057)).cause
+            keys_for_code(&Code::EntraAadsts(50053).to_string()),
+            keys_for_known(Code::EntraAadsts(50057))
         );
-        assert_ne!(for_code("EWS_HTTP_401").cause, UNREADABLE.cause);
+        assert_ne!(keys_for_code("EWS_HTTP_401"), UNREADABLE);
+        assert_ne!(
+            for_code_in(Lang::En, "EWS_HTTP_401").cause,
+            for_code_in(Lang::En, "NO_SUCH_CODE").cause
+        );
+    }
+
+    #[test]
+    fn every_key_has_an_english_text() {
+        let (english, _) = i18n::message_ids(Lang::En);
+        let warnings = [
+            WarningCode::BothAuthEnabled,
+            WarningCode::WindowsAuthOrder,
+            WarningCode::BasicAuthExchangeOnline,
+            WarningCode::EwsOnlineRetirement,
+            WarningCode::RefreshIntervalLow,
+            WarningCode::InsecureHttp,
+            WarningCode::LocalTarget,
+            WarningCode::EwsUrlUnusualPath,
+        ];
+        let codes = [
+            keys_for_known(Code::EwsHttp(401)),
+            keys_for_known(Code::EntraAadsts(50053)),
+            keys_for_known(Code::EntraAadsts(65001)),
+            keys_for_known(Code::EwsConnect),
+            keys_for_known(Code::GraphThrottled),
+            keys_for_known(Code::GraphNotFound),
+            keys_for_known(Code::GraphForbidden),
+            keys_for_known(Code::EwsInvalidServerVersion),
+            keys_for_known(Code::SettingsSignInMissing),
+            keys_for_known(Code::EntraAadsts(1)),
+            keys_for_known(Code::EntraInvalidGrant),
+            keys_for_known(Code::SettingsNoAuth),
+            keys_for_code("NO_SUCH_CODE"),
+        ];
+        let keys = codes
+            .iter()
+            .chain(&AUTH_FAILED_CAUSES)
+            .flat_map(|k| [k.cause, k.fix])
+            .chain(warnings.map(warning_key));
+        for key in keys {
+            assert!(english.iter().any(|k| k == key), "{key}");
+        }
+    }
+
+    #[tokio::test]
+    async fn guidance_is_in_the_readers_language() {
+        let english = for_code_in(Lang::En, "EWS_HTTP_401");
+        let german = i18n::scope(Lang::De, async { for_code("EWS_HTTP_401") }).await;
+        let italian = i18n::scope(Lang::It, async { for_code("EWS_HTTP_401") }).await;
+        assert_ne!(german, english);
+        assert_ne!(italian, english);
+        assert!(german.cause.contains("Dienstkonto"), "{}", german.cause);
+        assert!(german.fix.contains("Kennwort"), "{}", german.fix);
+        assert!(
+            italian.cause.contains("account di servizio"),
+            "{}",
+            italian.cause
+        );
+        assert!(italian.fix.contains("Controlla"), "{}", italian.fix);
+
+        let causes = i18n::scope(Lang::De, async { auth_failed_causes() }).await;
+        assert_eq!(causes.len(), 3);
+        assert!(
+            causes[0].1.contains("Jetzt erneut versuchen"),
+            "{}",
+            causes[0].1
+        );
+        let warning = i18n::scope(Lang::It, async {
+            warning_explanation(WarningCode::InsecureHttp)
+        })
+        .await;
+        assert!(warning.contains("http://"), "{warning}");
+        assert_ne!(warning, warning_explanation(WarningCode::InsecureHttp));
     }
 }

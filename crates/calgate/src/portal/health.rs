@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use calgate_engine::{SourceHealth, SourceState};
 
-use super::guidance::{self, AUTH_FAILED_CAUSES, Guidance};
+use super::guidance::{self, Guidance};
 use super::sources::{SourceRow, source_rows};
 use super::text::{relative, when};
 use super::{AdminSession, Chrome};
@@ -92,7 +92,7 @@ pub struct HealthPage {
     stale: usize,
     error: usize,
     auth_failed: bool,
-    causes: &'static [(&'static str, &'static str)],
+    causes: Vec<(String, String)>,
     guidance: Option<Guidance>,
     errors: Vec<LogLine>,
     retried: bool,
@@ -110,8 +110,8 @@ pub struct FailingMailbox {
     email: String,
     source: String,
     code: String,
-    cause: &'static str,
-    fix: &'static str,
+    cause: String,
+    fix: String,
     since: String,
 }
 
@@ -247,7 +247,11 @@ pub async fn page(
         stale,
         error,
         auth_failed,
-        causes: AUTH_FAILED_CAUSES,
+        causes: if auth_failed {
+            guidance::auth_failed_causes()
+        } else {
+            Vec::new()
+        },
         guidance: h.code.as_deref().map(guidance::for_code),
         errors,
         retried: q.retried.is_some(),

@@ -231,7 +231,7 @@ fn rows(app: &AppState, people: Vec<Person>) -> Vec<PersonRow> {
                 Freshness::Stale => "not current".to_string(),
                 Freshness::Error => availability
                     .and_then(|a| a.error.as_ref())
-                    .map(|e| super::guidance::for_code(&e.code).cause.to_string())
+                    .map(|e| super::guidance::for_code(&e.code).cause)
                     .unwrap_or_else(|| "failed".to_string()),
             };
             PersonRow {

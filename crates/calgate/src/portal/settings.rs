@@ -33,7 +33,7 @@ use crate::state::AppState;
 pub struct WarningView {
     pub code: &'static str,
     pub message: String,
-    pub explanation: &'static str,
+    pub explanation: String,
 }
 
 #[derive(Debug, Clone)]
