@@ -8,5 +8,7 @@
 //! watch list is left as it is.
 
 mod entry;
+pub mod plan;
 
 pub use entry::{Entry, Listing, Read, ReadError, Warning};
+pub use plan::{Current, Plan, Rules, Synced, Update, plan};
