@@ -52,11 +52,12 @@ async fn run(people: usize) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let crowd: Vec<WatchedPerson> = (0..people)
-        .map(|i| WatchedPerson {
-            email: format!("person{i:06}@contoso.com"),
-            display_name: format!("Given{} Family{i:06}", i % 997),
-            extension: Some(format!("{}", 10_000 + i)),
-            source: "directory".to_string(),
+        .map(|i| {
+            WatchedPerson::manual(
+                &format!("person{i:06}@contoso.com"),
+                &format!("Given{} Family{i:06}", i % 997),
+                Some(&format!("{}", 10_000 + i)),
+            )
         })
         .collect();
     let started = Instant::now();

@@ -11,6 +11,7 @@
 mod admin;
 mod availability;
 mod credentials;
+mod directories;
 mod error;
 mod fold;
 mod people;
@@ -26,8 +27,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use directories::{PasswordChange, StoredDirectory, SyncWritten};
 pub use error::{Result, StoreError};
-pub use people::WatchedPerson;
+pub use people::{ORIGIN_IMPORT, ORIGIN_MANUAL, WatchedPerson};
 pub use settings::{AuditEntry, SettingsSaved, StoredCalendarSettings, StoredSource};
 pub use tokens::{ApiRole, ApiToken, NewApiToken};
 

@@ -14,20 +14,45 @@ pub struct WatchedPerson {
     pub email: String,
     pub display_name: String,
     pub extension: Option<String>,
-    /// Where the entry came from (`api`, `directory`, `import`…).
-    pub source: String,
+    /// Where the entry came from: [`ORIGIN_MANUAL`], [`ORIGIN_IMPORT`], or the id of the
+    /// directory that syncs it.
+    pub origin: String,
+    /// The directory's own id of the entry (directory people only).
+    pub origin_id: Option<String>,
+    /// The source the directory routes this mailbox to, if it names one.
+    pub route: Option<String>,
+}
+
+/// People added by hand, through the API or the portal.
+pub const ORIGIN_MANUAL: &str = "manual";
+/// People added by a CSV import.
+pub const ORIGIN_IMPORT: &str = "import";
+
+impl WatchedPerson {
+    /// A person added by hand.
+    pub fn manual(email: &str, name: &str, extension: Option<&str>) -> WatchedPerson {
+        WatchedPerson {
+            email: email.to_string(),
+            display_name: name.to_string(),
+            extension: extension.map(str::to_string),
+            origin: ORIGIN_MANUAL.to_string(),
+            origin_id: None,
+            route: None,
+        }
+    }
 }
 
 const MAX_EMAIL: usize = 320;
 const MAX_NAME: usize = 256;
 const MAX_EXTENSION: usize = 32;
-const MAX_SOURCE: usize = 64;
-/// Rows per multi-row statement: 5 bound values each stays far below SQLite's variable limit.
+const MAX_ORIGIN: usize = 64;
+const MAX_ORIGIN_ID: usize = 256;
+/// Rows per multi-row statement: 7 bound values each stays far below SQLite's variable limit.
 const PEOPLE_PER_STATEMENT: usize = 500;
 
 impl WatchedPerson {
     /// The normalized form the store keeps, or why the entry is refused.
-    fn normalized(&self) -> std::result::Result<WatchedPerson, String> {
+    pub(crate) fn normalized(&self) -> std::result::Result<WatchedPerson, String> {
         let email = self.email.trim().to_lowercase();
         let valid_email = email.len() <= MAX_EMAIL
             && !email.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -59,20 +84,31 @@ impl WatchedPerson {
                 "extension must be at most {MAX_EXTENSION} printable characters"
             ));
         }
-        let source = self.source.trim().to_string();
-        let valid_source = !source.is_empty()
-            && source.len() <= MAX_SOURCE
-            && source
+        let origin = self.origin.trim().to_string();
+        let valid_origin = !origin.is_empty()
+            && origin.len() <= MAX_ORIGIN
+            && origin
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !valid_source {
-            return Err("source must be a short word such as api or directory".to_string());
+        if !valid_origin {
+            return Err("origin must be manual, import or a directory id".to_string());
         }
+        let short = |v: &Option<String>, what: &str| match v.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(v) if v.len() <= MAX_ORIGIN_ID && !v.chars().any(char::is_control) => {
+                Ok(Some(v.to_string()))
+            }
+            Some(_) => Err(format!(
+                "{what} must be at most {MAX_ORIGIN_ID} printable bytes"
+            )),
+        };
         Ok(WatchedPerson {
             email,
             display_name,
             extension,
-            source,
+            origin,
+            origin_id: short(&self.origin_id, "origin id")?,
+            route: short(&self.route, "route")?,
         })
     }
 }
@@ -101,7 +137,8 @@ fn prefix_end(prefix: &str) -> String {
 
 impl Store {
     /// Inserts or updates people by email, all or nothing. Returns how many distinct people were
-    /// written.
+    /// written. A person a directory syncs stays the directory's (its origin, id and route are
+    /// kept; the name and extension are written, until the next sync says otherwise).
     pub async fn upsert_people(&self, people: &[WatchedPerson]) -> Result<u64> {
         let mut normalized = Vec::with_capacity(people.len());
         for (i, p) in people.iter().enumerate() {
@@ -140,8 +177,8 @@ impl Store {
     }
 
     pub async fn get_person(&self, email: &str) -> Result<Option<WatchedPerson>> {
-        let row: Option<(String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT email, display_name, extension, source FROM people WHERE email = ?1",
+        let row: Option<PersonRow> = sqlx::query_as(
+            "SELECT email, display_name, extension, origin, origin_id, route FROM people WHERE email = ?1",
         )
         .bind(email.trim().to_lowercase())
         .fetch_optional(self.sqlite())
@@ -156,9 +193,9 @@ impl Store {
     /// people or a hundred thousand. An empty query lists everyone up to `limit`.
     pub async fn search_people(&self, query: &str, limit: u32) -> Result<Vec<WatchedPerson>> {
         let query = query.trim();
-        let rows: Vec<(String, String, Option<String>, String)> = if query.is_empty() {
+        let rows: Vec<PersonRow> = if query.is_empty() {
             sqlx::query_as(
-                "SELECT email, display_name, extension, source FROM people \
+                "SELECT email, display_name, extension, origin, origin_id, route FROM people \
                  ORDER BY display_name, email LIMIT ?1",
             )
             .bind(i64::from(limit))
@@ -170,7 +207,7 @@ impl Store {
                 .take(MAX_QUERY_WORDS)
                 .collect();
             let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT email, display_name, extension, source FROM people WHERE email IN ( \
+                "SELECT email, display_name, extension, origin, origin_id, route FROM people WHERE email IN ( \
                  SELECT email FROM people WHERE email >= ",
             );
             let end = prefix_end(query);
@@ -210,15 +247,14 @@ impl Store {
         let mut out = Vec::with_capacity(emails.len());
         for chunk in emails.chunks(PEOPLE_PER_STATEMENT) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT email, display_name, extension, source FROM people WHERE email IN (",
+                "SELECT email, display_name, extension, origin, origin_id, route FROM people WHERE email IN (",
             );
             let mut list = q.separated(", ");
             for email in chunk {
                 list.push_bind(email.trim().to_lowercase());
             }
             q.push(")");
-            let rows: Vec<(String, String, Option<String>, String)> =
-                q.build_query_as().fetch_all(self.sqlite()).await?;
+            let rows: Vec<PersonRow> = q.build_query_as().fetch_all(self.sqlite()).await?;
             out.extend(rows.into_iter().map(into_person));
         }
         out.sort_by(|a, b| (&a.display_name, &a.email).cmp(&(&b.display_name, &b.email)));
@@ -227,8 +263,8 @@ impl Store {
 
     /// The whole watch list, ordered by email (what the refresh scheduler starts from).
     pub async fn list_people(&self) -> Result<Vec<WatchedPerson>> {
-        let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT email, display_name, extension, source FROM people ORDER BY email",
+        let rows: Vec<PersonRow> = sqlx::query_as(
+            "SELECT email, display_name, extension, origin, origin_id, route FROM people ORDER BY email",
         )
         .fetch_all(self.sqlite())
         .await?;
@@ -243,14 +279,25 @@ impl Store {
     }
 }
 
-fn into_person(
-    (email, display_name, extension, source): (String, String, Option<String>, String),
+pub(crate) type PersonRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+pub(crate) fn into_person(
+    (email, display_name, extension, origin, origin_id, route): PersonRow,
 ) -> WatchedPerson {
     WatchedPerson {
         email,
         display_name,
         extension,
-        source,
+        origin,
+        origin_id,
+        route,
     }
 }
 
@@ -261,18 +308,27 @@ async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -
     // Multi-row statements: one round through SQLite per chunk instead of per person.
     for chunk in unique.chunks(PEOPLE_PER_STATEMENT) {
         let mut upsert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO people (email, display_name, extension, source, updated_at_ms) ",
+            "INSERT INTO people (email, display_name, extension, origin, origin_id, route, \
+             updated_at_ms) ",
         );
         upsert.push_values(chunk, |mut row, p| {
             row.push_bind(p.email.as_str())
                 .push_bind(p.display_name.as_str())
                 .push_bind(p.extension.as_deref())
-                .push_bind(p.source.as_str())
+                .push_bind(p.origin.as_str())
+                .push_bind(p.origin_id.as_deref())
+                .push_bind(p.route.as_deref())
                 .push_bind(now);
         });
         upsert.push(
             " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
-                 extension = excluded.extension, source = excluded.source, \
+                 extension = excluded.extension, \
+                 origin = CASE WHEN people.origin IN ('manual', 'import') \
+                     THEN excluded.origin ELSE people.origin END, \
+                 origin_id = CASE WHEN people.origin IN ('manual', 'import') \
+                     THEN excluded.origin_id ELSE people.origin_id END, \
+                 route = CASE WHEN people.origin IN ('manual', 'import') \
+                     THEN excluded.route ELSE people.route END, \
                  updated_at_ms = excluded.updated_at_ms",
         );
         upsert.build().execute(&mut *tx).await?;
@@ -293,7 +349,10 @@ async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -
 
 /// Inserts the folded name words of `people`. The words table is keyed by (word, email):
 /// inserted in that order, so each index page is visited once.
-async fn insert_words(conn: &mut SqliteConnection, people: &[&WatchedPerson]) -> Result<()> {
+pub(crate) async fn insert_words(
+    conn: &mut SqliteConnection,
+    people: &[&WatchedPerson],
+) -> Result<()> {
     let mut words: Vec<(String, &str)> = people
         .iter()
         .flat_map(|p| {
@@ -334,8 +393,8 @@ pub(crate) async fn reindex_if_asked(pool: &sqlx::SqlitePool) -> Result<()> {
         .await?;
     let mut after = String::new();
     loop {
-        let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT email, display_name, extension, source FROM people WHERE email > ?1 \
+        let rows: Vec<PersonRow> = sqlx::query_as(
+            "SELECT email, display_name, extension, origin, origin_id, route FROM people WHERE email > ?1 \
              ORDER BY email LIMIT 5000",
         )
         .bind(&after)

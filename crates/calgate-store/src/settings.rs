@@ -429,7 +429,7 @@ async fn load_routing_in(tx: &mut Transaction<'static, Sqlite>) -> Result<Option
     .transpose()
 }
 
-async fn audit(
+pub(crate) async fn audit(
     tx: &mut Transaction<'static, Sqlite>,
     now: i64,
     actor: &str,

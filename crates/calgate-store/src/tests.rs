@@ -40,12 +40,7 @@ fn settings_with_secrets() -> CalendarSettings {
 }
 
 fn person(email: &str, name: &str, ext: Option<&str>) -> WatchedPerson {
-    WatchedPerson {
-        email: email.to_string(),
-        display_name: name.to_string(),
-        extension: ext.map(str::to_string),
-        source: "api".to_string(),
-    }
+    WatchedPerson::manual(email, name, ext)
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -1449,6 +1444,10 @@ async fn a_database_of_release_0_1_0_upgrades_in_place() {
     let people = store.list_people().await.expect("people");
     let emails: Vec<&str> = people.iter().map(|p| p.email.as_str()).collect();
     assert_eq!(emails, ["ann.lee@contoso.com", "bob.ruiz@contoso.com"]);
+    assert!(
+        people.iter().all(|p| p.origin == ORIGIN_MANUAL),
+        "people of 0.1.0 were added by hand: {people:?}"
+    );
     assert_eq!(
         store.search_people("lee", 10).await.expect("search").len(),
         1
@@ -1501,4 +1500,167 @@ async fn search_folds_diacritics_and_takes_words_in_any_order() {
     // A long query is cut at eight words rather than refused.
     let long = "a ".repeat(40);
     assert!(store.search_people(&long, 10).await.is_ok());
+}
+
+fn from_directory(email: &str, name: &str, id: &str) -> WatchedPerson {
+    WatchedPerson {
+        origin: "corp".to_string(),
+        origin_id: Some(id.to_string()),
+        route: None,
+        ..WatchedPerson::manual(email, name, None)
+    }
+}
+
+/// A directory's bind password is sealed; a sync writes only the directory's own people, never
+/// over a person added by hand; a hand edit keeps a directory person the directory's; deleting
+/// the directory keeps its people as manual ones.
+#[tokio::test]
+async fn directories_keep_their_secret_and_their_own_people() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    let config: calgate_settings::DirectoryConfig = serde_json::from_value(json!({
+        "kind": "ldap", "url": "ldaps://dc1.contoso.com", "bind_dn": "cn=reader,dc=contoso,dc=com",
+        "base_dn": "dc=contoso,dc=com"
+    }))
+    .expect("config");
+    for reserved in ["manual", "import", "Bad Id"] {
+        assert!(matches!(
+            store
+                .save_directory(reserved, &config, PasswordChange::Keep, "test")
+                .await,
+            Err(StoreError::InvalidInput { .. })
+        ));
+    }
+    store
+        .save_directory(
+            "corp",
+            &config,
+            PasswordChange::Set(SecretString::from(PASSWORD)),
+            "test",
+        )
+        .await
+        .expect("save");
+    let loaded = store
+        .load_directory("corp")
+        .await
+        .expect("load")
+        .expect("some");
+    assert_eq!(loaded.config, config);
+    assert_eq!(
+        loaded
+            .bind_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_string())
+            .as_deref(),
+        Some(PASSWORD)
+    );
+    assert!(
+        !contains(&database_bytes(dir.path()), PASSWORD),
+        "sealed at rest"
+    );
+    store
+        .save_directory_state("corp", Some(Some("delta-1")), &json!({"added": 2}))
+        .await
+        .expect("state");
+    let loaded = store
+        .load_directory("corp")
+        .await
+        .expect("load")
+        .expect("some");
+    assert_eq!(loaded.delta.as_deref(), Some("delta-1"));
+    assert_eq!(loaded.outcome, Some(json!({"added": 2})));
+
+    store
+        .upsert_people(&[person("hand@contoso.com", "By Hand", Some("100"))])
+        .await
+        .expect("manual");
+    let written = store
+        .apply_directory_sync(
+            "corp",
+            &[
+                from_directory("ann@contoso.com", "Ann", "1"),
+                from_directory("bob@contoso.com", "Bob", "2"),
+                from_directory("hand@contoso.com", "Taken Over", "3"),
+            ],
+            &[],
+        )
+        .await
+        .expect("sync");
+    assert_eq!(written.upserted, 2, "the manual person is not written over");
+    let hand = store
+        .get_person("hand@contoso.com")
+        .await
+        .expect("get")
+        .expect("some");
+    assert_eq!(
+        (hand.display_name.as_str(), hand.origin.as_str()),
+        ("By Hand", "manual")
+    );
+    assert_eq!(
+        store.search_people("ann", 10).await.expect("search").len(),
+        1
+    );
+
+    // A hand edit of a directory person keeps it the directory's.
+    store
+        .upsert_people(&[person("ann@contoso.com", "Ann Edited", Some("7"))])
+        .await
+        .expect("edit");
+    let ann = store
+        .get_person("ann@contoso.com")
+        .await
+        .expect("get")
+        .expect("some");
+    assert_eq!(ann.origin, "corp");
+    assert_eq!(ann.origin_id.as_deref(), Some("1"));
+
+    let removed = store
+        .apply_directory_sync(
+            "corp",
+            &[],
+            &["bob@contoso.com".into(), "hand@contoso.com".into()],
+        )
+        .await
+        .expect("remove");
+    assert_eq!(
+        removed,
+        SyncWritten {
+            upserted: 0,
+            removed: 1
+        }
+    );
+    assert!(
+        store
+            .get_person("hand@contoso.com")
+            .await
+            .expect("get")
+            .is_some()
+    );
+    assert!(
+        store
+            .search_people("bob", 10)
+            .await
+            .expect("search")
+            .is_empty()
+    );
+    assert_eq!(store.people_of_origin("corp").await.expect("own").len(), 1);
+    assert_eq!(
+        store.emails_not_of_origin("corp").await.expect("others"),
+        ["hand@contoso.com".to_string()].into()
+    );
+
+    assert!(
+        store
+            .delete_directory("corp", "test")
+            .await
+            .expect("delete")
+    );
+    assert!(store.load_directory("corp").await.expect("load").is_none());
+    let ann = store
+        .get_person("ann@contoso.com")
+        .await
+        .expect("get")
+        .expect("kept");
+    assert_eq!(ann.origin, ORIGIN_MANUAL);
+    assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
 }

@@ -289,11 +289,12 @@ impl AppState {
         let emails: Vec<String> = people.iter().map(|p| p.email.clone()).collect();
         let rows: Vec<WatchedPerson> = people
             .into_iter()
-            .map(|p| WatchedPerson {
-                display_name: p.name.unwrap_or_default(),
-                email: p.email,
-                extension: p.extension,
-                source: "api".to_string(),
+            .map(|p| {
+                WatchedPerson::manual(
+                    &p.email,
+                    p.name.as_deref().unwrap_or_default(),
+                    p.extension.as_deref(),
+                )
             })
             .collect();
         self.store.upsert_people(&rows).await?;
