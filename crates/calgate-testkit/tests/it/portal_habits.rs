@@ -2,7 +2,8 @@
 //! the Entra ID app's IDs only where a sign-in uses them, a new API token is copied with one
 //! click (or selected when the clipboard is unavailable), a watched person's name and extension
 //! are edited, and the portal password is changed: this browser stays signed in while another
-//! signed in with the old password is sent to sign in.
+//! signed in with the old password is sent to sign in. And, without a browser, the notices and
+//! refusals of these actions in the reader's language.
 
 use serde_json::{Value, json};
 
@@ -203,4 +204,153 @@ async fn the_admin_edits_people_copies_tokens_and_changes_the_password() {
 
     assert_eq!(b.console_errors().await, Vec::<String>::new());
     b.quit().await;
+}
+
+/// The `value` of a page's first `name="csrf"` input.
+fn csrf_field(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF field in the page")
+        .to_string()
+}
+
+/// A notice is written in the language of the one who acted (the browser's wish, or the
+/// picker's cookie over it) and shown on the next page; so are a refusal and the question asked
+/// before a source is reset.
+#[tokio::test]
+async fn notices_and_confirmations_speak_the_readers_language() {
+    let gw = calgate_testkit::gateway::spawn_gateway_from_settings().await;
+    let base = gw.url();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = client
+        .post(format!("{base}/portal/login"))
+        .form(&[("token", gw.admin_token.as_str())])
+        .send()
+        .await
+        .expect("sign-in POST");
+    assert_eq!(login.status(), 303);
+    let session = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let page = |path: String, cookie: String, lang: &'static str| {
+        let client = client.clone();
+        async move {
+            let resp = client
+                .get(path)
+                .header("cookie", cookie)
+                .header("accept-language", lang)
+                .send()
+                .await
+                .expect("page GET");
+            assert_eq!(resp.status(), 200);
+            resp.text().await.expect("html")
+        }
+    };
+    let csrf = csrf_field(&page(format!("{base}/portal/people"), session.clone(), "en").await);
+    let post = |path: &str, cookie: String, lang: &'static str, form: Vec<(&str, &str)>| {
+        client
+            .post(format!("{base}{path}"))
+            .header("cookie", cookie)
+            .header("accept-language", lang)
+            .form(&form)
+            .send()
+    };
+    let email = "ann.lee@contoso.com";
+
+    // German from the browser's wish: the notice travels to the next page in German.
+    let added = post(
+        "/portal/people/add",
+        session.clone(),
+        "de-DE,de;q=0.9,en;q=0.5",
+        vec![("csrf", &csrf), ("email", email), ("name", "Ann Lee")],
+    )
+    .await
+    .expect("add POST");
+    assert_eq!(added.status(), 303);
+    let location = added.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let html = page(format!("{base}{location}"), session.clone(), "de").await;
+    assert!(
+        html.contains(r#"id="notice">ann.lee@contoso.com hinzugefügt.</p>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"aria-label="ann.lee@contoso.com entfernen""#));
+
+    // A refusal in German too, on the page answered at once.
+    let refused = post(
+        "/portal/people/add",
+        session.clone(),
+        "de",
+        vec![("csrf", &csrf), ("email", "not-an-address")],
+    )
+    .await
+    .expect("add POST");
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.expect("html");
+    assert!(html.contains("Keine E-Mail-Adresse"), "{html}");
+
+    // The picker's Italian cookie wins over a German browser.
+    let italian = format!("{session}; calgate_lang=it");
+    let removed = post(
+        "/portal/people/remove",
+        italian.clone(),
+        "de",
+        vec![("csrf", &csrf), ("email", email)],
+    )
+    .await
+    .expect("remove POST");
+    let location = removed.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let html = page(format!("{base}{location}"), italian.clone(), "de").await;
+    assert!(
+        html.contains(r#"id="notice">Rimosso: ann.lee@contoso.com.</p>"#),
+        "{html}"
+    );
+
+    // Resetting `default` asks first, in German, and says what still routes to it.
+    let asked = post(
+        "/portal/sources/remove",
+        session.clone(),
+        "de",
+        vec![("csrf", &csrf), ("id", "default")],
+    )
+    .await
+    .expect("remove POST");
+    assert_eq!(asked.status(), 200);
+    let html = asked.text().await.expect("html");
+    for words in [
+        "Quelle default zurücksetzen?",
+        "<strong>Das Routing nennt sie noch</strong> (Standardquelle)",
+        "Ja, default zurücksetzen",
+    ] {
+        assert!(html.contains(words), "{words}: {html}");
+    }
+
+    // English stays the reference.
+    let saved = post(
+        "/portal/routing",
+        session.clone(),
+        "en",
+        vec![("csrf", &csrf), ("default", "default")],
+    )
+    .await
+    .expect("routing POST");
+    let location = saved.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let html = page(format!("{base}{location}"), session.clone(), "en").await;
+    assert!(html.contains("Routing saved and applied."), "{html}");
 }

@@ -11,11 +11,13 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fluent_bundle::FluentValue;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::login::{over_https, signed_in};
 use super::{AdminSession, Chrome, ClientAddress, Credential, Role, Session, text, with_notice};
+use crate::i18n::{t, t_with};
 use crate::state::AppState;
 
 /// The shortest new password accepted, in characters.
@@ -52,8 +54,8 @@ pub struct AccountPage {
 impl AccountPage {
     fn new(s: &Session) -> AccountPage {
         let signed_in_with = match s.credential {
-            Credential::Password(_) => "the administrator password".to_string(),
-            Credential::Token(_) => "an admin API token".to_string(),
+            Credential::Password(_) => t("n-pw-with-password"),
+            Credential::Token(_) => t("n-pw-with-token"),
         };
         AccountPage {
             chrome: Chrome::new(s, "account"),
@@ -66,7 +68,7 @@ impl AccountPage {
 
     fn refused(s: &Session, status: StatusCode, errors: PasswordErrors) -> Response {
         let mut page = AccountPage::new(s);
-        page.error = Some("The password was not changed.".to_string());
+        page.error = Some(t("n-pw-not-changed"));
         page.errors = errors;
         (status, page).into_response()
     }
@@ -76,6 +78,11 @@ impl AccountPage {
         page.error = Some(why);
         (status, page).into_response()
     }
+}
+
+/// Message `key` with the store's error as `{ $error }`.
+fn db_message(key: &str, e: impl std::fmt::Display) -> String {
+    t_with(key, &[("error", FluentValue::from(e.to_string()))])
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,17 +118,23 @@ impl std::fmt::Debug for PasswordForm {
 pub fn check_new_password(current: &str, new: &str, confirm: &str) -> PasswordErrors {
     let mut errors = PasswordErrors::default();
     if current.is_empty() {
-        errors.current = Some("Enter your current password.".to_string());
+        errors.current = Some(t("n-pw-enter-current"));
     }
     if new.chars().count() < MIN_PASSWORD_CHARS {
-        errors.new = Some(format!("Use at least {MIN_PASSWORD_CHARS} characters."));
+        errors.new = Some(t_with(
+            "n-pw-too-short",
+            &[("min", FluentValue::from(MIN_PASSWORD_CHARS))],
+        ));
     } else if new.len() > MAX_PASSWORD_BYTES {
-        errors.new = Some(format!("Use at most {MAX_PASSWORD_BYTES} bytes."));
+        errors.new = Some(t_with(
+            "n-pw-too-long",
+            &[("max", FluentValue::from(MAX_PASSWORD_BYTES))],
+        ));
     } else if new == current {
-        errors.new = Some("Choose a password other than the current one.".to_string());
+        errors.new = Some(t("n-pw-same"));
     }
     if errors.new.is_none() && confirm != new {
-        errors.confirm = Some("The two new passwords differ: type the same one twice.".to_string());
+        errors.confirm = Some(t("n-pw-differ"));
     }
     errors
 }
@@ -145,17 +158,13 @@ pub async fn change_password(
     let account = match app.store.admin_username().await {
         Ok(Some(name)) => name,
         Ok(None) => {
-            return AccountPage::failed(
-                &s,
-                StatusCode::CONFLICT,
-                "No administrator account is set up.".to_string(),
-            );
+            return AccountPage::failed(&s, StatusCode::CONFLICT, t("n-pw-no-admin"));
         }
         Err(e) => {
             return AccountPage::failed(
                 &s,
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("The database did not answer: {e}"),
+                db_message("n-db-no-answer", e),
             );
         }
     };
@@ -165,7 +174,10 @@ pub async fn change_password(
         Err(wait) => {
             let secs = wait.as_secs().max(1);
             let errors = PasswordErrors {
-                current: Some(format!("Too many wrong passwords. Try again in {secs} s.")),
+                current: Some(t_with(
+                    "n-pw-too-many",
+                    &[("secs", FluentValue::from(secs))],
+                )),
                 ..PasswordErrors::default()
             };
             let mut resp = AccountPage::refused(&s, StatusCode::TOO_MANY_REQUESTS, errors);
@@ -175,11 +187,7 @@ pub async fn change_password(
         }
     };
     let Some(_slot) = app.sign_in_limit.check_slot().await else {
-        return AccountPage::failed(
-            &s,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The gateway is shutting down.".to_string(),
-        );
+        return AccountPage::failed(&s, StatusCode::SERVICE_UNAVAILABLE, t("n-shutting-down"));
     };
     let current = SecretString::from(form.current_password);
     let old_stamp = match app
@@ -195,7 +203,7 @@ pub async fn change_password(
             attempt.failed();
             tracing::warn!(user = %s.user, %client, "password change refused: wrong current password");
             let errors = PasswordErrors {
-                current: Some("That is not the current password.".to_string()),
+                current: Some(t("n-pw-wrong-current")),
                 ..PasswordErrors::default()
             };
             return AccountPage::refused(&s, StatusCode::UNPROCESSABLE_ENTITY, errors);
@@ -204,7 +212,7 @@ pub async fn change_password(
             return AccountPage::failed(
                 &s,
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("The database did not answer: {e}"),
+                db_message("n-db-no-answer", e),
             );
         }
     };
@@ -215,7 +223,7 @@ pub async fn change_password(
             return AccountPage::failed(
                 &s,
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("The database refused: {e}. The password was not changed."),
+                db_message("n-pw-db-refused", e),
             );
         }
     };
@@ -223,10 +231,10 @@ pub async fn change_password(
     // next request anyway.
     app.portal.end_all(&Credential::Password(old_stamp));
     tracing::info!(user = %s.user, "administrator password changed in the portal");
-    let notice = "Password changed. Other browsers signed in with the old one are signed out.";
+    let notice = t("n-pw-changed");
     if !matches!(s.credential, Credential::Password(_)) {
         // Signed in with an admin token: that session does not depend on the password.
-        return with_notice(PAGE, notice);
+        return with_notice(PAGE, &notice);
     }
     // The new session holds the stamp of this change (not one read back afterwards, which a
     // second change at the same moment could have replaced).
@@ -238,7 +246,7 @@ pub async fn change_password(
     );
     signed_in(
         cookie,
-        &format!("{PAGE}?notice={}", text::url_encode(notice)),
+        &format!("{PAGE}?notice={}", text::url_encode(&notice)),
     )
 }
 

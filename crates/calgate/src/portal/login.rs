@@ -9,9 +9,11 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use fluent_bundle::FluentValue;
 use serde::Deserialize;
 
 use super::{ClientAddress, Credential, Role};
+use crate::i18n::{t, t_with};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -177,7 +179,7 @@ pub async fn sign_in(
             let secs = wait.as_secs().max(1);
             let mut resp = refuse(
                 StatusCode::TOO_MANY_REQUESTS,
-                format!("Too many failed sign-ins. Try again in {secs} s."),
+                t_with("n-login-too-many", &[("secs", FluentValue::from(secs))]),
             );
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -209,23 +211,20 @@ pub async fn sign_in(
             Ok(None) => {
                 attempt.failed();
                 tracing::warn!(%client, "portal sign-in with a wrong token refused");
-                refuse(
-                    StatusCode::UNAUTHORIZED,
-                    "That token is not valid.".to_string(),
-                )
+                refuse(StatusCode::UNAUTHORIZED, t("n-login-bad-token"))
             }
             Err(e) => refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("The database did not answer: {e}"),
+                t_with(
+                    "n-db-no-answer",
+                    &[("error", FluentValue::from(e.to_string()))],
+                ),
             ),
         };
     }
     // Argon2 needs ~19 MiB a check: a few at a time, the rest wait their turn.
     let Some(_slot) = app.sign_in_limit.check_slot().await else {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The gateway is shutting down.".to_string(),
-        );
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, t("n-shutting-down"));
     };
     let password = secrecy::SecretString::from(form.password);
     match app
@@ -247,14 +246,14 @@ pub async fn sign_in(
         Ok(None) => {
             attempt.failed();
             tracing::warn!(user = %username, %client, "portal sign-in refused");
-            refuse(
-                StatusCode::UNAUTHORIZED,
-                "Wrong username or password.".to_string(),
-            )
+            refuse(StatusCode::UNAUTHORIZED, t("n-login-wrong"))
         }
         Err(e) => refuse(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("The database did not answer: {e}"),
+            t_with(
+                "n-db-no-answer",
+                &[("error", FluentValue::from(e.to_string()))],
+            ),
         ),
     }
 }

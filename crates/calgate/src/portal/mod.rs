@@ -79,6 +79,15 @@ impl Chrome {
         crate::i18n::text_in(self.lang, key, &[])
     }
 
+    /// Message `key` in the reader's language with one argument, `{ $name }`.
+    pub fn t_arg(&self, key: &str, name: &str, value: &str) -> String {
+        crate::i18n::text_in(
+            self.lang,
+            key,
+            &[(name, fluent_bundle::FluentValue::from(value))],
+        )
+    }
+
     /// Where the language picker comes back to: this page.
     pub fn path(&self) -> &'static str {
         match self.active {
@@ -117,11 +126,7 @@ fn with_notice(page: &str, notice: &str) -> Response {
 
 fn to_login(parts: &Parts) -> Response {
     if parts.method != Method::GET {
-        return (
-            StatusCode::FORBIDDEN,
-            "your session has ended: sign in again",
-        )
-            .into_response();
+        return (StatusCode::FORBIDDEN, crate::i18n::t("n-session-ended")).into_response();
     }
     let next = parts
         .uri
@@ -141,11 +146,7 @@ impl FromRequestParts<Arc<AppState>> for AdminSession {
     ) -> Result<AdminSession, Response> {
         match app.portal.current(&app.store, &parts.headers).await {
             Some(s) if s.role == Role::Admin => Ok(AdminSession(s)),
-            Some(_) => Err((
-                StatusCode::FORBIDDEN,
-                "this page is for the administrator; operators use the console",
-            )
-                .into_response()),
+            Some(_) => Err((StatusCode::FORBIDDEN, crate::i18n::t("n-admin-only")).into_response()),
             None => Err(to_login(parts)),
         }
     }
@@ -271,20 +272,26 @@ fn with_headers(mut resp: Response) -> Response {
 /// A POST must come from our own pages (same origin when the browser says) and, once signed in,
 /// carry the session's CSRF token. The body is read here and handed on unchanged.
 async fn check_post(app: &AppState, req: Request) -> Result<Request, Response> {
-    let forbidden = |why: &'static str| (StatusCode::FORBIDDEN, why).into_response();
+    let forbidden = |key: &str| (StatusCode::FORBIDDEN, crate::i18n::t(key)).into_response();
     if !same_origin(req.headers()) {
-        return Err(forbidden("cross-site request refused"));
+        return Err(forbidden("n-cross-site"));
     }
     if req.uri().path() == "/portal/login" {
         return Ok(req);
     }
     let Some(session) = app.portal.current(&app.store, req.headers()).await else {
-        return Err(forbidden("your session has ended: sign in again"));
+        return Err(forbidden("n-session-ended"));
     };
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
-        .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response())?;
+        .map_err(|_| {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                crate::i18n::t("n-form-too-large"),
+            )
+                .into_response()
+        })?;
     let presented = parts
         .headers
         .get(CSRF_HEADER)
@@ -299,9 +306,7 @@ async fn check_post(app: &AppState, req: Request) -> Result<Request, Response> {
         Some(token) if crate::sessions::same_secret(&token, &session.csrf) => {
             Ok(Request::from_parts(parts, Body::from(bytes)))
         }
-        _ => Err(forbidden(
-            "missing or wrong form token (CSRF): reload the page and try again",
-        )),
+        _ => Err(forbidden("n-csrf-refused")),
     }
 }
 
@@ -363,5 +368,74 @@ mod tests {
         assert!(!same_origin(&h));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(!same_origin(&h));
+    }
+
+    /// Every notice renders in every language with the arguments the pages give it: no
+    /// variable or message reference left unresolved, and the plural forms chosen.
+    #[test]
+    fn every_notice_renders_in_every_language() {
+        use crate::i18n::{Lang, message_ids, text_in};
+        use fluent_bundle::FluentValue;
+        let args = [
+            ("email", FluentValue::from("ann@contoso.com")),
+            ("error", FluentValue::from("disk full")),
+            ("problem", FluentValue::from("too long")),
+            ("label", FluentValue::from("Reception")),
+            ("id", FluentValue::from("lab")),
+            ("routes", FluentValue::from("1 domain")),
+            ("ids", FluentValue::from("default, lab")),
+            ("domain", FluentValue::from("fabrikam.com")),
+            ("mailbox", FluentValue::from("ann@fabrikam.com")),
+            ("key", FluentValue::from("fabrikam.com")),
+            ("line", FluentValue::from(4)),
+            ("count", FluentValue::from(2)),
+            ("total", FluentValue::from(20)),
+            ("ok", FluentValue::from(3)),
+            ("bad", FluentValue::from(1)),
+            ("secs", FluentValue::from(30)),
+            ("min", FluentValue::from(12)),
+            ("max", FluentValue::from(64)),
+        ];
+        let (ids, _) = message_ids(Lang::En);
+        let notices: Vec<&String> = ids.iter().filter(|k| k.starts_with("n-")).collect();
+        assert!(notices.len() > 50, "{}", notices.len());
+        for lang in Lang::ALL {
+            for key in &notices {
+                let text = text_in(lang, key, &args);
+                assert!(
+                    !text.is_empty() && !text.contains('{') && !text.contains('}'),
+                    "{} {key}: {text}",
+                    lang.code()
+                );
+            }
+        }
+        let one = |lang, key| text_in(lang, key, &[("count", FluentValue::from(1))]);
+        assert_eq!(one(Lang::En, "n-routes-domains"), "1 domain");
+        assert_eq!(one(Lang::De, "n-routes-mailboxes"), "1 Postfach");
+        let two = text_in(
+            Lang::It,
+            "n-routes-mailboxes",
+            &[("count", FluentValue::from(2))],
+        );
+        assert_eq!(two, "2 caselle");
+        let refused = text_in(
+            Lang::De,
+            "n-import-refused",
+            &[("bad", FluentValue::from(3))],
+        );
+        assert_eq!(
+            refused,
+            "Es wurde nichts importiert: 3 Zeilen müssen korrigiert werden (oder \
+             „ungültige Zeilen überspringen“ ankreuzen)."
+        );
+        let imported = text_in(
+            Lang::En,
+            "n-imported",
+            &[
+                ("count", FluentValue::from(200)),
+                ("total", FluentValue::from(209)),
+            ],
+        );
+        assert_eq!(imported, "Imported 200 people; 209 on the watch list now.");
     }
 }

@@ -11,9 +11,11 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use fluent_bundle::FluentValue;
 use serde::Deserialize;
 
 use super::{AdminSession, Chrome, with_notice};
+use crate::i18n::{t, t_with};
 use calgate_engine::Freshness;
 
 use crate::state::AppState;
@@ -78,16 +80,16 @@ impl PersonErrors {
 pub fn check_person(email: &str, name: Option<&str>, extension: Option<&str>) -> PersonErrors {
     use crate::api::people::{MAX_EXTENSION, MAX_NAME, fits};
     let mut errors = PersonErrors::default();
+    let at_most = |max: usize| t_with("n-person-too-long", &[("max", FluentValue::from(max))]);
     if !fits(name, MAX_NAME) {
-        errors.name = Some(format!("Use at most {MAX_NAME} printable characters."));
+        errors.name = Some(at_most(MAX_NAME));
     } else if name.is_none() && email.chars().count() > MAX_NAME {
-        errors.name = Some("Give a name: the address is too long to be shown as one.".into());
+        errors.name = Some(t("n-person-name-needed"));
     }
     if !fits(extension, MAX_EXTENSION) {
-        errors.extension = Some(format!("Use at most {MAX_EXTENSION} printable characters."));
+        errors.extension = Some(at_most(MAX_EXTENSION));
     } else if extension.is_some_and(|x| x.chars().any(char::is_whitespace)) {
-        errors.extension =
-            Some("An extension has no spaces (2001, +49 30 1234 as +49301234).".into());
+        errors.extension = Some(t("n-person-ext-spaces"));
     }
     errors
 }
@@ -119,7 +121,46 @@ pub struct PeopleQuery {
     edit: Option<String>,
 }
 
+/// Message `key` about the person `email`.
+fn about(key: &str, email: &str) -> String {
+    t_with(key, &[("email", FluentValue::from(email))])
+}
+
+/// Why the store refused, for the page: a refused input as the store words it, anything else
+/// as a refusal of the database (logged as the API logs it).
+fn store_message(e: calgate_store::StoreError) -> String {
+    let invalid_input = matches!(e, calgate_store::StoreError::InvalidInput { .. });
+    let shown = e.to_string();
+    let api = crate::api::store_error(e);
+    if invalid_input {
+        api.message
+    } else {
+        t_with("n-db-refused-op", &[("error", FluentValue::from(shown))])
+    }
+}
+
 impl PeoplePage {
+    /// "12 valid, 1 with errors." (the import preview).
+    fn preview_summary(&self) -> String {
+        crate::i18n::text_in(
+            self.chrome.lang,
+            "n-import-summary",
+            &[
+                ("ok", FluentValue::from(self.preview_ok)),
+                ("bad", FluentValue::from(self.preview_bad)),
+            ],
+        )
+    }
+
+    /// "Showing the first 200; search to find others."
+    fn showing_first(&self) -> String {
+        crate::i18n::text_in(
+            self.chrome.lang,
+            "n-person-first",
+            &[("count", FluentValue::from(self.people.len()))],
+        )
+    }
+
     async fn build(app: &AppState, s: &super::Session, query: &str) -> PeoplePage {
         PeoplePage::filtered(app, s, query, None).await
     }
@@ -170,8 +211,7 @@ impl PeoplePage {
         s: &super::Session,
         e: calgate_store::StoreError,
     ) -> Response {
-        let message = crate::api::store_error(e).message;
-        PeoplePage::refused(app, s, StatusCode::SERVICE_UNAVAILABLE, message).await
+        PeoplePage::refused(app, s, StatusCode::SERVICE_UNAVAILABLE, store_message(e)).await
     }
 }
 
@@ -194,8 +234,8 @@ pub async fn page(
                     errors: PersonErrors::default(),
                 });
             }
-            Ok(None) => page.error = Some(format!("{email} is not on the watch list.")),
-            Err(e) => page.error = Some(crate::api::store_error(e).message),
+            Ok(None) => page.error = Some(about("n-person-not-watched", &email)),
+            Err(e) => page.error = Some(store_message(e)),
         }
     }
     page.into_response()
@@ -226,13 +266,13 @@ fn rows(app: &AppState, people: Vec<Person>) -> Vec<PersonRow> {
             let availability = entry.as_ref().and_then(|e| e.availability.as_deref());
             let f = calgate_engine::board::freshness(availability, now, stale_age);
             let state_words = match f {
-                Freshness::Pending => "not read yet".to_string(),
-                Freshness::Fresh => "current".to_string(),
-                Freshness::Stale => "not current".to_string(),
+                Freshness::Pending => t("p-not-read"),
+                Freshness::Fresh => t("p-current"),
+                Freshness::Stale => t("p-not-current"),
                 Freshness::Error => availability
                     .and_then(|a| a.error.as_ref())
                     .map(|e| super::guidance::for_code(&e.code).cause)
-                    .unwrap_or_else(|| "failed".to_string()),
+                    .unwrap_or_else(|| t("n-person-failed")),
             };
             PersonRow {
                 key: super::text::url_encode(&p.email),
@@ -265,7 +305,7 @@ pub async fn add(
             &app,
             &s,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Not an email address: enter the person's mailbox address.".into(),
+            t("n-person-not-email"),
         )
         .await;
     }
@@ -280,12 +320,18 @@ pub async fn add(
             &app,
             &s,
             StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{email} was not added: {problem}"),
+            t_with(
+                "n-person-not-added",
+                &[
+                    ("email", FluentValue::from(email.as_str())),
+                    ("problem", FluentValue::from(problem)),
+                ],
+            ),
         )
         .await;
     }
     match app.upsert_people(vec![person]).await {
-        Ok(_) => with_notice("/portal/people", &format!("Added {email}.")),
+        Ok(_) => with_notice("/portal/people", &about("n-person-added", &email)),
         Err(e) => PeoplePage::store_refused(&app, &s, e).await,
     }
 }
@@ -305,10 +351,7 @@ pub async fn edit(
     match app.person(&email).await {
         Ok(Some(_)) => {}
         Ok(None) => {
-            return with_notice(
-                "/portal/people",
-                &format!("{email} is not on the watch list: nothing was saved."),
-            );
+            return with_notice("/portal/people", &about("n-person-edit-gone", &email));
         }
         Err(e) => return PeoplePage::store_refused(&app, &s, e).await,
     }
@@ -320,7 +363,7 @@ pub async fn edit(
     let errors = check_person(&email, person.name.as_deref(), person.extension.as_deref());
     if errors.first().is_some() {
         let mut page = PeoplePage::build(&app, &s, "").await;
-        page.error = Some(format!("Nothing was saved for {email}: see the form."));
+        page.error = Some(about("n-person-edit-refused", &email));
         page.edit = Some(EditView {
             email,
             name: form.get("name").cloned().unwrap_or_default(),
@@ -332,7 +375,7 @@ pub async fn edit(
     match app.upsert_people(vec![person]).await {
         Ok(_) => {
             tracing::info!(user = %s.user, "watched person edited in the portal");
-            with_notice("/portal/people", &format!("Saved {email}."))
+            with_notice("/portal/people", &about("n-person-saved", &email))
         }
         Err(e) => PeoplePage::store_refused(&app, &s, e).await,
     }
@@ -349,11 +392,8 @@ pub async fn remove(
         .map(|e| e.trim().to_lowercase())
         .unwrap_or_default();
     match app.delete_person(&email).await {
-        Ok(true) => with_notice("/portal/people", &format!("Removed {email}.")),
-        Ok(false) => with_notice(
-            "/portal/people",
-            &format!("{email} was not on the watch list."),
-        ),
+        Ok(true) => with_notice("/portal/people", &about("n-person-removed", &email)),
+        Ok(false) => with_notice("/portal/people", &about("n-person-remove-gone", &email)),
         Err(e) => PeoplePage::store_refused(&app, &s, e).await,
     }
 }
@@ -377,13 +417,13 @@ pub fn parse_import(text: &str) -> Vec<ImportRow> {
             let extension = cells.next().unwrap_or("").to_string();
             let extra = cells.any(|c| !c.is_empty());
             let error = if !looks_like_email(&email) {
-                Some("not an email address".to_string())
+                Some(t("n-import-not-email"))
             } else if extra {
-                Some("more than three columns (email, name, extension)".to_string())
+                Some(t("n-import-columns"))
             } else if extension.chars().any(|c| c.is_whitespace()) {
-                Some("the extension has spaces".to_string())
+                Some(t("n-import-ext-spaces"))
             } else if !seen.insert(email.clone()) {
-                Some("listed twice".to_string())
+                Some(t("n-import-twice"))
             } else {
                 None
             };
@@ -424,20 +464,25 @@ pub async fn import(
         return match app.upsert_people(people).await {
             Ok(total) => with_notice(
                 "/portal/people",
-                &format!("Imported {ok} people; {total} on the watch list now."),
+                &t_with(
+                    "n-imported",
+                    &[
+                        ("count", FluentValue::from(ok)),
+                        ("total", FluentValue::from(total)),
+                    ],
+                ),
             ),
             Err(e) => PeoplePage::store_refused(&app, &s, e).await,
         };
     }
     let mut page = PeoplePage::build(&app, &s, "").await;
     if importing && bad > 0 && !skip_bad {
-        page.error = Some(format!(
-            "Nothing was imported: {bad} row{} need{} fixing (or tick \"skip invalid rows\").",
-            if bad == 1 { "" } else { "s" },
-            if bad == 1 { "s" } else { "" }
+        page.error = Some(t_with(
+            "n-import-refused",
+            &[("bad", FluentValue::from(bad))],
         ));
     } else if rows.is_empty() {
-        page.error = Some("Paste one person per line: email, name, extension.".into());
+        page.error = Some(t("n-import-empty"));
     }
     page.import_text = text;
     page.preview = rows;

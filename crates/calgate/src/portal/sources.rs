@@ -13,6 +13,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use fluent_bundle::FluentValue;
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -23,6 +24,7 @@ use super::health::{next_attempt_words, state_words};
 use super::settings_form::Opt;
 use super::text::{choice_label, url_encode, when};
 use super::{AdminSession, Chrome, Session, with_notice};
+use crate::i18n::{t, t_with};
 use crate::metrics::state_name;
 use crate::sources::ConfigError;
 use crate::state::AppState;
@@ -79,18 +81,15 @@ pub fn source_rows(app: &AppState) -> Vec<SourceRow> {
         .collect()
 }
 
-/// "default source, 2 domains, 1 mailbox": the routes that name `id`.
+/// "default source, 2 domains, 1 mailbox": the routes that name `id`, in the reader's language.
 fn routes_naming(routing: &RoutingTable, id: &str) -> String {
     let count = |m: &BTreeMap<String, String>| m.values().filter(|v| *v == id).count();
-    let plural = |n: usize, one: &str, many: &str| match n {
-        0 => None,
-        1 => Some(format!("1 {one}")),
-        n => Some(format!("{n} {many}")),
-    };
+    let plural =
+        |n: usize, key: &str| (n > 0).then(|| t_with(key, &[("count", FluentValue::from(n))]));
     [
-        (routing.default == id).then(|| "default source".to_string()),
-        plural(count(&routing.domains), "domain", "domains"),
-        plural(count(&routing.mailboxes), "mailbox", "mailboxes"),
+        (routing.default == id).then(|| t("n-routes-default")),
+        plural(count(&routing.domains), "n-routes-domains"),
+        plural(count(&routing.mailboxes), "n-routes-mailboxes"),
     ]
     .into_iter()
     .flatten()
@@ -155,7 +154,10 @@ fn default_options(ids: &[String], current: &str) -> Vec<Opt> {
     if !ids.iter().any(|id| id == current) {
         options.push(Opt {
             value: current.to_string(),
-            label: format!("{current} (not configured)"),
+            label: t_with(
+                "n-src-not-configured",
+                &[("id", FluentValue::from(current))],
+            ),
             selected: true,
         });
     }
@@ -197,6 +199,15 @@ impl SourcesPage {
         }
     }
 
+    /// "Nothing was saved: 2 routes need attention."
+    fn routing_errors_summary(&self) -> String {
+        crate::i18n::text_in(
+            self.chrome.lang,
+            "n-routing-errors",
+            &[("count", FluentValue::from(self.routing.errors.len()))],
+        )
+    }
+
     /// The page with `error` shown on it, answered with `status`.
     fn refused(app: &AppState, s: &Session, status: StatusCode, error: String) -> Response {
         let mut page = SourcesPage::build(app, s);
@@ -212,7 +223,12 @@ pub fn bad_source(app: &AppState, s: &Session, problem: &str) -> Response {
 }
 
 fn no_such_source(problem: &str) -> String {
-    format!("No such source: {problem}.")
+    t_with("n-src-no-such", &[("problem", FluentValue::from(problem))])
+}
+
+/// Message `key` about the source `id`.
+fn about(key: &str, id: &str) -> String {
+    t_with(key, &[("id", FluentValue::from(id))])
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,7 +258,7 @@ fn configured_id(
         return Err((StatusCode::BAD_REQUEST, no_such_source(&problem)));
     }
     if app.source(id).is_none() {
-        return Err((StatusCode::NOT_FOUND, format!("No source has the id {id}.")));
+        return Err((StatusCode::NOT_FOUND, about("n-src-unknown-id", id)));
     }
     Ok(id.to_string())
 }
@@ -257,10 +273,11 @@ pub async fn add(
     let id = form.get("id").map(|i| i.trim()).unwrap_or_default();
     let name = form.get("display_name").map(String::as_str).unwrap_or("");
     let id_error = match source_id_problem(id) {
-        Some(problem) => Some(format!("The source id is refused: {problem}.")),
-        None if app.source(id).is_some() => Some(format!(
-            "A source with the id {id} exists already: open its settings from the list."
+        Some(problem) => Some(t_with(
+            "n-src-id-refused",
+            &[("problem", FluentValue::from(problem))],
         )),
+        None if app.source(id).is_some() => Some(about("n-src-id-exists", id)),
         None => None,
     };
     let name = check_display_name(name);
@@ -293,7 +310,11 @@ pub async fn remove(
         Err((status, why)) => return SourcesPage::refused(&app, &s, status, why),
     };
     let is_default = id == DEFAULT_SOURCE_ID;
-    let done = if is_default { "reset" } else { "removed" };
+    let (in_use, failed) = if is_default {
+        ("n-src-reset-in-use", "n-src-reset-failed")
+    } else {
+        ("n-src-remove-in-use", "n-src-remove-failed")
+    };
     if form.get("confirmed").map(String::as_str) != Some("yes") {
         let mut page = SourcesPage::build(&app, &s);
         page.confirm = Some(Confirm {
@@ -304,30 +325,34 @@ pub async fn remove(
         return page.into_response();
     }
     match app.delete_source(&id, &format!("portal:{}", s.user)).await {
-        Ok(_) if is_default => with_notice(
-            "/portal/sources",
-            "Reset the source default: its settings and stored secrets are cleared.",
-        ),
-        Ok(_) => with_notice(
-            "/portal/sources",
-            &format!("Removed the source {id} with its stored secrets."),
-        ),
+        Ok(_) if is_default => with_notice("/portal/sources", &about("n-src-reset-done", &id)),
+        Ok(_) => with_notice("/portal/sources", &about("n-src-removed", &id)),
         Err(ConfigError::SourceInUse(_)) => SourcesPage::refused(
             &app,
             &s,
             StatusCode::CONFLICT,
-            format!(
-                "The source {id} was not {done}: the routing still names it ({}). Route its \
-                 domains and mailboxes to another source (and choose another default source) \
-                 first.",
-                routes_naming(&app.routing(), &id)
+            t_with(
+                in_use,
+                &[
+                    ("id", FluentValue::from(id.as_str())),
+                    (
+                        "routes",
+                        FluentValue::from(routes_naming(&app.routing(), &id)),
+                    ),
+                ],
             ),
         ),
         Err(e) => SourcesPage::refused(
             &app,
             &s,
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("The source {id} was not {done}: {e}"),
+            t_with(
+                failed,
+                &[
+                    ("id", FluentValue::from(id.as_str())),
+                    ("error", FluentValue::from(e.to_string())),
+                ],
+            ),
         ),
     }
 }
@@ -344,20 +369,18 @@ pub async fn retry(
     };
     tracing::info!(user = %s.user, source = %id, "retry now requested from the portal");
     match crate::api::sources::retry(State(app.clone()), Path(id.clone())).await {
-        Ok(_) => with_notice(
-            "/portal/sources",
-            &format!("Retry requested: the source {id} tries once now. Reload in a few seconds."),
-        ),
+        Ok(_) => with_notice("/portal/sources", &about("n-src-retry", &id)),
         Err(e) => SourcesPage::refused(&app, &s, e.status, e.message),
     }
 }
 
 /// Reads `key = source-id` lines (blank lines and `#` comments skipped). A line without `=`
-/// or a key given twice is an error on `field`.
+/// (message `no_equals`, which shows the form of a line) or a key given twice is an error on
+/// `field`.
 fn parse_routes(
     text: &str,
     field: &str,
-    what: &str,
+    no_equals: &str,
     errors: &mut Vec<RouteError>,
 ) -> BTreeMap<String, String> {
     let mut routes = BTreeMap::new();
@@ -367,15 +390,19 @@ fn parse_routes(
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        let number = ("line", FluentValue::from(n + 1));
         let problem = match line.split_once('=') {
-            None => Some(format!("line {}: write it as {what} = source-id", n + 1)),
+            None => Some(t_with(no_equals, &[number])),
             Some((key, id)) => {
                 let key = key.trim();
                 if seen.insert(key.to_lowercase()) {
                     routes.insert(key.to_string(), id.trim().to_string());
                     None
                 } else {
-                    Some(format!("line {}: {key} is listed twice", n + 1))
+                    Some(t_with(
+                        "n-route-twice",
+                        &[number, ("key", FluentValue::from(key))],
+                    ))
                 }
             }
         };
@@ -393,14 +420,17 @@ fn parse_routes(
 /// A routing field key in words.
 fn route_label(key: &str) -> String {
     if let Some(domain) = key.strip_prefix("domains.") {
-        format!("Domain {domain}")
+        t_with("n-route-domain", &[("domain", FluentValue::from(domain))])
     } else if let Some(mailbox) = key.strip_prefix("mailboxes.") {
-        format!("Mailbox {mailbox}")
+        t_with(
+            "n-route-mailbox",
+            &[("mailbox", FluentValue::from(mailbox))],
+        )
     } else {
         match key {
-            "default" => "Default source".to_string(),
-            "domains" => "Domain rules".to_string(),
-            "mailboxes" => "Mailbox rules".to_string(),
+            "default" => t("s-default"),
+            "domains" => t("s-domains"),
+            "mailboxes" => t("s-mailboxes"),
             other => other.to_string(),
         }
     }
@@ -419,8 +449,13 @@ pub async fn save_routing(
     let mailboxes_text = text("mailboxes").replace("\r\n", "\n");
     let mut errors = Vec::new();
     let table = RoutingTable {
-        domains: parse_routes(&domains_text, "domains", "domain", &mut errors),
-        mailboxes: parse_routes(&mailboxes_text, "mailboxes", "address", &mut errors),
+        domains: parse_routes(&domains_text, "domains", "n-route-line-domain", &mut errors),
+        mailboxes: parse_routes(
+            &mailboxes_text,
+            "mailboxes",
+            "n-route-line-address",
+            &mut errors,
+        ),
         default: default.clone(),
     };
     let (status, refusal) = if errors.is_empty() {
@@ -428,7 +463,7 @@ pub async fn save_routing(
             .save_routing(&table, &format!("portal:{}", s.user))
             .await
         {
-            Ok(_) => return with_notice("/portal/sources", "Routing saved and applied."),
+            Ok(_) => return with_notice("/portal/sources", &t("n-routing-saved")),
             Err(ConfigError::InvalidRouting(fields)) => {
                 errors.extend(fields.iter().map(|(k, v)| RouteError {
                     field: k.to_string(),
@@ -439,7 +474,10 @@ pub async fn save_routing(
             }
             Err(e) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Some(format!("The routing was not saved: {e}")),
+                Some(t_with(
+                    "n-routing-not-saved",
+                    &[("error", FluentValue::from(e.to_string()))],
+                )),
             ),
         }
     } else {
@@ -467,7 +505,7 @@ mod tests {
         let routes = parse_routes(
             "fabrikam.com = online\n\n# a comment\nno equals sign\nFabrikam.com=onprem\n contoso.com= onprem ",
             "domains",
-            "domain",
+            "n-route-line-domain",
             &mut errors,
         );
         assert_eq!(routes.len(), 2);

@@ -10,6 +10,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use fluent_bundle::FluentValue;
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -18,7 +19,13 @@ use calgate_store::ApiRole;
 
 use super::text::when;
 use super::{AdminSession, Chrome, with_notice};
+use crate::i18n::{t, t_with};
 use crate::state::AppState;
+
+/// Message `key` with the store's error as `{ $error }`.
+fn db_message(key: &str, e: impl std::fmt::Display) -> String {
+    t_with(key, &[("error", FluentValue::from(e.to_string()))])
+}
 
 #[derive(Debug, Clone)]
 pub struct TokenRow {
@@ -60,15 +67,12 @@ async fn build(app: &AppState, s: &super::Session) -> TokensPage {
                     last_used: t
                         .last_used_at
                         .map(|u| when(Some(u), &tz, now))
-                        .unwrap_or_else(|| "never".to_string()),
+                        .unwrap_or_else(|| crate::i18n::t("rel-never")),
                 })
                 .collect(),
             None,
         ),
-        Err(e) => (
-            Vec::new(),
-            Some(format!("The database did not answer: {e}")),
-        ),
+        Err(e) => (Vec::new(), Some(db_message("n-db-no-answer", e))),
     };
     TokensPage {
         chrome: Chrome::new(s, "tokens"),
@@ -106,7 +110,7 @@ pub async fn create(
         .unwrap_or(ApiRole::Console);
     if label.is_empty() || label.len() > 100 {
         let mut page = build(&app, &s).await;
-        page.error = Some("Give the token a label of 1 to 100 characters (who uses it).".into());
+        page.error = Some(t("n-token-label"));
         return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
     }
     match app.store.create_api_token(role, &label).await {
@@ -118,7 +122,7 @@ pub async fn create(
         }
         Err(e) => {
             let mut page = build(&app, &s).await;
-            page.error = Some(format!("The database refused: {e}"));
+            page.error = Some(db_message("n-db-refused", e));
             (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
         }
     }
@@ -133,16 +137,19 @@ pub async fn revoke(
     let id = form.get("id").cloned().unwrap_or_default();
     let notice = match uuid::Uuid::parse_str(id.trim()) {
         Ok(id) => match crate::tokens::revoke(&app.store, &id.to_string()).await {
-            Ok(t) => {
+            Ok(token) => {
                 // Its sessions end now, this one too when it was signed in with it.
-                app.portal.end_all(&super::Credential::Token(t.id));
-                tracing::info!(label = %t.label, user = %s.user, "API token revoked in the portal");
-                format!("Revoked \"{}\".", t.label)
+                app.portal.end_all(&super::Credential::Token(token.id));
+                tracing::info!(label = %token.label, user = %s.user, "API token revoked in the portal");
+                t_with(
+                    "n-token-revoked",
+                    &[("label", FluentValue::from(token.label))],
+                )
             }
-            Err(crate::tokens::FindError::Store(e)) => format!("The database refused: {e}"),
-            Err(_) => "That token no longer exists.".to_string(),
+            Err(crate::tokens::FindError::Store(e)) => db_message("n-db-refused", e),
+            Err(_) => t("n-token-gone"),
         },
-        Err(_) => "That token no longer exists.".to_string(),
+        Err(_) => t("n-token-gone"),
     };
     with_notice("/portal/tokens", &notice)
 }
