@@ -188,6 +188,10 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         }
     }
     let people = app.store.list_people().await?;
+    *app.people_routes.write().unwrap_or_else(|e| e.into_inner()) = people
+        .iter()
+        .filter_map(|p| p.route.clone().map(|r| (p.email.clone(), r)))
+        .collect();
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -199,6 +203,8 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
     app.engine()
         .resume_watch_list(people.into_iter().map(|p| p.email).collect());
     let persist = tokio::spawn(persist_availability(app.clone()));
+    // Ends with the gateway (it watches the shutdown token).
+    tokio::spawn(crate::directories::run_scheduler(app.clone()));
     let routes = router(app.clone())
         .layer(axum::middleware::from_fn(crate::api::json_errors))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(

@@ -4,6 +4,7 @@ pub mod api;
 pub mod check;
 pub mod config;
 pub mod demo;
+pub mod directories;
 pub mod gateway;
 pub mod i18n;
 pub mod logging;

@@ -54,13 +54,50 @@ impl AppState {
             .clone()
     }
 
-    /// The id of the source that serves `email`.
-    pub fn source_of(&self, email: &str) -> String {
-        self.routing
+    /// The directories' mailbox routes.
+    pub fn people_routes(&self) -> std::collections::BTreeMap<String, String> {
+        self.people_routes
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .source_for(email)
-            .to_string()
+            .clone()
+    }
+
+    /// The id of the source that serves `email`: the routing table's route for the mailbox,
+    /// else a directory's, else the table's domain route or default.
+    pub fn source_of(&self, email: &str) -> String {
+        let routing = self.routing.read().unwrap_or_else(|e| e.into_inner());
+        let mailbox = email.trim().to_lowercase();
+        if let Some(id) = routing.mailboxes.get(&mailbox) {
+            return id.clone();
+        }
+        if let Some(id) = self
+            .people_routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&mailbox)
+        {
+            return id.clone();
+        }
+        routing.source_for(&mailbox).to_string()
+    }
+
+    /// Replaces the directories' routes of `emails` (`None`: no route) and hands the engine
+    /// the new routing.
+    pub fn set_people_routes(&self, routes: impl IntoIterator<Item = (String, Option<String>)>) {
+        {
+            let mut people = self
+                .people_routes
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            for (email, route) in routes {
+                match route {
+                    Some(id) => people.insert(email, id),
+                    None => people.remove(&email),
+                };
+            }
+        }
+        self.engine()
+            .set_routing(engine_routing(&self.routing(), &self.people_routes()));
     }
 
     /// Saves validated settings for source `id` (created when new; `display_name` `None` keeps
@@ -152,7 +189,8 @@ impl AppState {
         let revision = self.store.save_routing(&checked, actor).await?;
         tracing::info!(revision, actor = %actor, "routing saved");
         *self.routing.write().unwrap_or_else(|e| e.into_inner()) = checked.clone();
-        self.engine().set_routing(engine_routing(&checked));
+        self.engine()
+            .set_routing(engine_routing(&checked, &self.people_routes()));
         Ok(checked)
     }
 }

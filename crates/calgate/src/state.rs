@@ -45,6 +45,11 @@ pub struct AppState {
     pub(crate) sources: RwLock<std::collections::BTreeMap<String, SourceConfig>>,
     /// Which source serves which mailboxes.
     pub(crate) routing: RwLock<RoutingTable>,
+    /// Mailbox routes a directory set (its `source` attribute), by address; the routing
+    /// table's own mailbox routes win over them, and they win over its domain routes.
+    pub(crate) people_routes: RwLock<std::collections::BTreeMap<String, String>>,
+    /// Directory syncs running now, and the scheduler's bookkeeping.
+    pub directories: crate::directories::DirectorySyncs,
     /// Serialises changes to sources and routing (each is a store write plus an engine swap).
     pub(crate) config_lock: tokio::sync::Mutex<()>,
     options: RwLock<EngineOptions>,
@@ -113,6 +118,8 @@ impl AppState {
             engine: Engine::start(None, options.clone()),
             sources: RwLock::new(sources),
             routing: RwLock::new(configured.routing),
+            people_routes: RwLock::default(),
+            directories: crate::directories::DirectorySyncs::default(),
             config_lock: tokio::sync::Mutex::new(()),
             options: RwLock::new(options),
             site_time_zone,
@@ -193,7 +200,8 @@ impl AppState {
         for source in self.sources() {
             self.apply_source(&source.id, &source.settings);
         }
-        self.engine.set_routing(engine_routing(&self.routing()));
+        self.engine
+            .set_routing(engine_routing(&self.routing(), &self.people_routes()));
     }
 
     /// Builds source `id` from `settings` and swaps it into the engine (or tells the engine why
@@ -341,11 +349,18 @@ impl SourceConfig {
     }
 }
 
-/// The engine's routing for a checked table.
-pub(crate) fn engine_routing(table: &RoutingTable) -> calgate_engine::Routing {
+/// The engine's routing for a checked table and the directories' mailbox routes (the table's
+/// own mailbox routes win).
+pub(crate) fn engine_routing(
+    table: &RoutingTable,
+    people_routes: &std::collections::BTreeMap<String, String>,
+) -> calgate_engine::Routing {
     let mut routing = calgate_engine::Routing::new().with_default(table.default.as_str());
     for (domain, id) in &table.domains {
         routing.set_domain(domain, id.as_str());
+    }
+    for (mailbox, id) in people_routes {
+        routing.assign(mailbox, id.as_str());
     }
     for (mailbox, id) in &table.mailboxes {
         routing.assign(mailbox, id.as_str());
