@@ -14,16 +14,17 @@ use calgate_core::OperatorState;
 use super::{AnySession, Chrome};
 use crate::state::AppState;
 
-/// The words for a state, as the console and the connection test show it.
-pub fn state_words(state: OperatorState) -> &'static str {
-    match state {
-        OperatorState::Free => "Free",
-        OperatorState::Tentative => "Tentative",
-        OperatorState::Busy => "In a meeting",
-        OperatorState::Oof => "Out of office",
-        OperatorState::WorkingElsewhere => "Working elsewhere",
-        OperatorState::Unknown => "Unknown — calendar unavailable",
-    }
+/// The words for a state, as the console and the connection test show it, in the reader's
+/// language.
+pub fn state_words(state: OperatorState) -> String {
+    crate::i18n::t(match state {
+        OperatorState::Free => "c-free",
+        OperatorState::Tentative => "c-tentative",
+        OperatorState::Busy => "c-busy",
+        OperatorState::Oof => "c-oof",
+        OperatorState::WorkingElsewhere => "c-elsewhere",
+        OperatorState::Unknown => "c-unknown-unavailable",
+    })
 }
 
 #[derive(Template, WebTemplate)]

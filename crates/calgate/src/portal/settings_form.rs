@@ -4,11 +4,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use std::sync::OnceLock;
+
 use serde_json::{Map, Value, json};
 
 use calgate_settings::{CalendarSettings, FieldId, FieldKind, FieldSpec, Provider, fields};
 
 use super::text::choice_label;
+use crate::i18n::{self, Lang, t};
 
 /// One choice of a select.
 #[derive(Debug, Clone)]
@@ -46,18 +49,23 @@ pub struct FieldRow {
 /// A titled part of the form.
 #[derive(Debug, Clone)]
 pub struct Group {
-    pub title: &'static str,
+    /// The title in the reader's language.
+    pub title: String,
     pub advanced: bool,
     pub rows: Vec<FieldRow>,
     /// The Office 365 device-code sign-in goes at the end of the authentication group.
     pub device_code_slot: bool,
 }
 
-/// The groups of the form, in order, by field.
+/// The group that ends with the device-code sign-in.
+const AUTH_GROUP: &str = "set-group-auth";
+
+/// The groups of the form, in order, by field: the catalogue key of the title, whether the group
+/// is folded away as advanced, and its fields.
 const GROUPS: &[(&str, bool, &[FieldId])] = &[
-    ("Calendar source", false, &[FieldId::Provider]),
+    ("set-group-provider", false, &[FieldId::Provider]),
     (
-        "Authentication",
+        AUTH_GROUP,
         false,
         &[
             FieldId::GrantBasicAuth,
@@ -72,12 +80,12 @@ const GROUPS: &[(&str, bool, &[FieldId])] = &[
         ],
     ),
     (
-        "Exchange server",
+        "set-group-exchange",
         false,
         &[FieldId::ExchangeVersion, FieldId::EwsUrl],
     ),
     (
-        "Refresh and privacy",
+        "set-group-refresh",
         false,
         &[
             FieldId::RefreshIntervalS,
@@ -86,7 +94,7 @@ const GROUPS: &[(&str, bool, &[FieldId])] = &[
         ],
     ),
     (
-        "Advanced connection settings",
+        "set-group-advanced",
         true,
         &[
             FieldId::AllowInsecureHttp,
@@ -197,6 +205,58 @@ pub(super) fn values_from_settings(
     (values, set)
 }
 
+/// The catalogue key of a field's label or help (`set-tenant-id-label`); `part` is `label` or
+/// `help`.
+pub(super) fn field_key(name: &str, part: &str) -> String {
+    format!("set-{}-{part}", name.replace('_', "-"))
+}
+
+/// A field's label in the reader's language (the settings crate's English label when the
+/// catalogue lacks it).
+pub(super) fn field_label(spec: &FieldSpec) -> String {
+    let key = field_key(spec.name, "label");
+    let text = t(&key);
+    if text == key {
+        spec.label.to_string()
+    } else {
+        text
+    }
+}
+
+/// A field's help in the reader's language (as [`field_label`]).
+fn field_help(spec: &FieldSpec) -> String {
+    let key = field_key(spec.name, "help");
+    let text = t(&key);
+    if text == key {
+        spec.help.to_string()
+    } else {
+        text
+    }
+}
+
+/// The catalogue keys of the field errors the validator words in plain English only, by their
+/// English text (`set-err-*` in the English catalogue; a test feeds the validator the usual
+/// mistakes and checks each message is found here).
+fn error_keys() -> &'static HashMap<String, String> {
+    static KEYS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let (ids, _) = i18n::message_ids(Lang::En);
+        ids.into_iter()
+            .filter(|id| id.starts_with("set-err-"))
+            .map(|id| (i18n::text_in(Lang::En, &id, &[]), id))
+            .collect()
+    })
+}
+
+/// A field error in the reader's language: the validator's message, translated when the
+/// catalogue knows its English text, else as it is.
+pub(super) fn error_words(message: &str) -> String {
+    match error_keys().get(message) {
+        Some(key) => t(key),
+        None => message.to_string(),
+    }
+}
+
 fn rows_for(
     spec: &FieldSpec,
     shown: Shown<'_>,
@@ -212,8 +272,8 @@ fn rows_for(
     let value = |name: &str| values.get(name).cloned().unwrap_or_default();
     let base = FieldRow {
         name: spec.name.to_string(),
-        label: spec.label.to_string(),
-        help: spec.help.to_string(),
+        label: field_label(spec),
+        help: field_help(spec),
         widget: "text",
         value: value(spec.name),
         checked: values.contains_key(spec.name),
@@ -280,7 +340,7 @@ fn rows_for(
             ..base
         }],
         FieldKind::GuidOrDomain => vec![FieldRow {
-            placeholder: "GUID or contoso.onmicrosoft.com".to_string(),
+            placeholder: t("set-tenant-id-placeholder"),
             ..base
         }],
         FieldKind::Url => vec![FieldRow {
@@ -294,15 +354,15 @@ fn rows_for(
             vec![
                 FieldRow {
                     name: "status_rules.tentative".to_string(),
-                    label: "Tentative events show as".to_string(),
+                    label: t("set-rule-tentative"),
                     widget: "select",
                     options: select("", &["tentative", "busy", "free"], &tentative),
-                    help: spec.help.to_string(),
+                    help: field_help(spec),
                     ..base.clone()
                 },
                 FieldRow {
                     name: "status_rules.working_elsewhere".to_string(),
-                    label: "Working elsewhere shows as".to_string(),
+                    label: t("set-rule-elsewhere"),
                     widget: "select",
                     options: select("", &["working_elsewhere", "free", "busy"], &elsewhere),
                     help: String::new(),
@@ -311,7 +371,7 @@ fn rows_for(
                 },
                 FieldRow {
                     name: "status_rules.ignore_all_day_free".to_string(),
-                    label: "Ignore all-day events marked free".to_string(),
+                    label: t("set-rule-all-day-free"),
                     widget: "checkbox",
                     checked: values.contains_key("status_rules.ignore_all_day_free"),
                     help: String::new(),
@@ -330,15 +390,15 @@ pub(super) fn groups(
 ) -> Vec<Group> {
     GROUPS
         .iter()
-        .map(|(title, advanced, ids)| Group {
-            title,
+        .map(|(key, advanced, ids)| Group {
+            title: t(key),
             advanced: *advanced,
             rows: fields()
                 .iter()
                 .filter(|f| ids.contains(&f.id))
                 .flat_map(|f| rows_for(f, shown, set, errors))
                 .collect(),
-            device_code_slot: *title == "Authentication",
+            device_code_slot: *key == AUTH_GROUP,
         })
         .collect()
 }
@@ -382,10 +442,7 @@ pub(super) fn update_from_form(
             FieldKind::Seconds { .. } => match text(spec.name).trim().parse::<i64>() {
                 Ok(n) => json!(n),
                 Err(_) => {
-                    errors.insert(
-                        spec.name.to_string(),
-                        "expected a whole number of seconds".to_string(),
-                    );
+                    errors.insert(spec.name.to_string(), t("set-err-whole-seconds"));
                     continue;
                 }
             },
@@ -440,5 +497,146 @@ mod tests {
         assert!(shows(Provider::Microsoft365, &basic, false));
         let (update, _) = update_from_form(&basic, Provider::Exchange, true);
         assert!(update.get("tenant_id").is_none(), "a hidden field is kept");
+    }
+
+    /// One line, single spaces: a catalogue may wrap a long text.
+    fn flat(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn every_field_has_a_label_and_help_and_english_says_what_the_field_table_says() {
+        let (english, _) = i18n::message_ids(Lang::En);
+        for spec in fields() {
+            for (part, table) in [("label", spec.label), ("help", spec.help)] {
+                let key = field_key(spec.name, part);
+                assert!(english.contains(&key), "en settings.ftl lacks {key}");
+                assert_eq!(
+                    flat(&i18n::text_in(Lang::En, &key, &[])),
+                    flat(table),
+                    "{key} differs from the field table"
+                );
+                for lang in [Lang::It, Lang::De, Lang::Fr, Lang::Es] {
+                    let text = i18n::text_in(lang, &key, &[]);
+                    assert!(!text.trim().is_empty(), "{key} is empty in {}", lang.code());
+                }
+            }
+        }
+    }
+
+    /// A PEM block around a minimal DER sequence.
+    fn pem(label: &str) -> String {
+        format!("-----BEGIN {label}-----\nMAMCAQE=\n-----END {label}-----\n")
+    }
+
+    /// The field errors the validator gives for the usual mistakes.
+    fn usual_mistakes() -> Vec<String> {
+        let valid_exchange = json!({
+            "provider": "exchange",
+            "grant_basic_auth": true,
+            "username": "svc@contoso.com",
+            "password": "Passw0rd-Passw0rd",
+            "ews_url": "https://mail.contoso.com/EWS/Exchange.asmx",
+        });
+        let current =
+            calgate_settings::validate_json(&valid_exchange, &CalendarSettings::default())
+                .map(|(settings, _)| settings)
+                .unwrap_or_else(|e| panic!("{e}"));
+        let key = pem("PRIVATE KEY");
+        let cert = pem("CERTIFICATE");
+        let updates = [
+            json!({"refresh_interval_s": 5}),
+            json!({"refresh_interval_s": "soon"}),
+            json!({"tenant_id": "not a tenant!", "client_id": "nope"}),
+            json!({"provider": "microsoft365"}),
+            json!({"provider": "exchange", "grant_modern_auth": true}),
+            json!({"provider": "exchange"}),
+            json!({"provider": "exchange", "grant_windows_auth": true}),
+            json!({"username": "x".repeat(300)}),
+            json!({"username": "a\u{1}b"}),
+            json!({"provider": "exchange", "grant_windows_auth": true, "username": "\\svc"}),
+            json!({"provider": "exchange", "grant_windows_auth": true, "username": "CONTOSO\\"}),
+            json!({"provider": "exchange", "grant_windows_auth": true, "username": "svc"}),
+            json!({"provider": "office365", "grant_basic_auth": false, "grant_modern_auth": false}),
+            json!({"provider": "microsoft365", "grant_basic_auth": true}),
+            json!({"provider": "office365", "grant_windows_auth": true}),
+            json!({"ews_url": "not a url"}),
+            json!({"ews_url": "ftp://mail.contoso.com/EWS/Exchange.asmx"}),
+            json!({"ews_url": "https://svc:pw@mail.contoso.com/EWS/Exchange.asmx"}),
+            json!({"ews_url": "https://mail.contoso.com/EWS/Exchange.asmx#top"}),
+            json!({"ews_url": "http://mail.contoso.com/EWS/Exchange.asmx"}),
+            json!({"ews_url": "https://169.254.169.254/EWS/Exchange.asmx"}),
+            json!({"ews_url": "file:///etc/passwd"}),
+            json!({"client_certificate_pem": format!("{cert}{}", pem("ENCRYPTED PRIVATE KEY"))}),
+            json!({"client_certificate_pem": key}),
+            json!({"client_certificate_pem": cert}),
+            json!({"extra_ca_pem": format!("{cert}{key}")}),
+            json!({"extra_ca_pem": "no pem here"}),
+            json!({"extra_ca_pem": "-----BEGIN CERTIFICATE-----\nMAMCAQE="}),
+            json!({"extra_ca_pem": "-----BEGIN CERTIFICATE-----\n@@@@\n-----END CERTIFICATE-----"}),
+            json!({"extra_ca_pem": "-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----"}),
+        ];
+        let mut messages: Vec<String> = updates
+            .iter()
+            .filter_map(|u| calgate_settings::validate_json(u, &CalendarSettings::default()).err())
+            .flat_map(|e| e.iter().map(|(_, m)| m.to_string()).collect::<Vec<_>>())
+            .collect();
+        // A saved secret that would go to another server must be entered again.
+        let moved = json!({"ews_url": "https://other.contoso.com/EWS/Exchange.asmx"});
+        if let Err(e) = calgate_settings::validate_json(&moved, &current) {
+            messages.extend(e.iter().map(|(_, m)| m.to_string()));
+        }
+        let graph = json!({
+            "provider": "microsoft365",
+            "tenant_id": "contoso.onmicrosoft.com",
+            "client_id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+            "client_secret": "s3cret",
+            "client_certificate_pem": format!("{cert}{key}"),
+        });
+        let graph = calgate_settings::validate_json(&graph, &CalendarSettings::default())
+            .map(|(settings, _)| settings)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let moved = json!({"graph_endpoint": "https://graph.contoso.com"});
+        if let Err(e) = calgate_settings::validate_json(&moved, &graph) {
+            messages.extend(e.iter().map(|(_, m)| m.to_string()));
+        }
+        for name in ["x".repeat(65), "a\u{7}b".to_string()] {
+            messages.extend(calgate_settings::check_display_name(&name).err());
+        }
+        let form = HashMap::from([("refresh_interval_s".to_string(), "soon".to_string())]);
+        let (_, errors) = update_from_form(&form, Provider::Exchange, true);
+        messages.extend(errors.into_values());
+        messages.sort();
+        messages.dedup();
+        messages
+    }
+
+    #[test]
+    fn the_field_errors_a_user_meets_are_in_the_catalogue_and_every_catalogued_one_occurs() {
+        let messages = usual_mistakes();
+        let unknown: Vec<&String> = messages
+            .iter()
+            .filter(|m| !error_keys().contains_key(*m))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "field errors without a key: {unknown:#?}"
+        );
+        // Every catalogued message is still what the validator says (not a stale copy).
+        let stale: Vec<(&String, &String)> = error_keys()
+            .iter()
+            .filter(|(english, _)| !messages.contains(english))
+            .collect();
+        assert!(stale.is_empty(), "set-err-* no validator gives: {stale:#?}");
+        for (english, key) in error_keys() {
+            for lang in [Lang::It, Lang::De, Lang::Fr, Lang::Es] {
+                assert_ne!(
+                    &i18n::text_in(lang, key, &[]),
+                    english,
+                    "{key} is not translated in {}",
+                    lang.code()
+                );
+            }
+        }
     }
 }

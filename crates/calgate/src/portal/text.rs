@@ -71,28 +71,29 @@ pub fn when(at: Option<Timestamp>, tz: &TimeZone, now: Timestamp) -> String {
     }
 }
 
-/// The words a setting choice is shown with.
+/// The words a setting choice is shown with, in the reader's language (product names as they
+/// are).
 pub fn choice_label(field: &str, value: &str) -> String {
-    let label = match (field, value) {
-        ("provider", "exchange") => "Exchange on-premises",
-        ("provider", "office365") => "Office 365 (EWS)",
-        ("provider", "microsoft365") => "Microsoft 365 (Graph)",
-        ("exchange_version", "exchange2007_sp1") => "Exchange 2007 SP1",
-        ("exchange_version", "exchange2010") => "Exchange 2010",
-        ("exchange_version", "exchange2010_sp1") => "Exchange 2010 SP1",
-        ("exchange_version", "exchange2010_sp2") => "Exchange 2010 SP2",
-        ("exchange_version", "exchange2013") => "Exchange 2013",
-        ("exchange_version", "exchange2013_sp1") => "Exchange 2013 SP1 or newer",
-        ("privacy", "status_only") => "Status only",
-        ("privacy", "subject") => "Subject",
-        ("privacy", "subject_and_location") => "Subject and location",
-        (_, "tentative") => "Tentative",
-        (_, "busy") => "Busy",
-        (_, "free") => "Free",
-        (_, "working_elsewhere") => "Working elsewhere",
-        _ => value,
+    let key = match (field, value) {
+        ("provider", "exchange") => "set-choice-exchange",
+        ("provider", "office365") => return "Office 365 (EWS)".to_string(),
+        ("provider", "microsoft365") => return "Microsoft 365 (Graph)".to_string(),
+        ("exchange_version", "exchange2007_sp1") => return "Exchange 2007 SP1".to_string(),
+        ("exchange_version", "exchange2010") => return "Exchange 2010".to_string(),
+        ("exchange_version", "exchange2010_sp1") => return "Exchange 2010 SP1".to_string(),
+        ("exchange_version", "exchange2010_sp2") => return "Exchange 2010 SP2".to_string(),
+        ("exchange_version", "exchange2013") => return "Exchange 2013".to_string(),
+        ("exchange_version", "exchange2013_sp1") => "set-choice-exchange2013-sp1",
+        ("privacy", "status_only") => "set-choice-status-only",
+        ("privacy", "subject") => "set-choice-subject",
+        ("privacy", "subject_and_location") => "set-choice-subject-location",
+        (_, "tentative") => "set-choice-tentative",
+        (_, "busy") => "set-choice-busy",
+        (_, "free") => "set-choice-free",
+        (_, "working_elsewhere") => "set-choice-working-elsewhere",
+        _ => return value.to_string(),
     };
-    label.to_string()
+    crate::i18n::t(key)
 }
 
 #[cfg(test)]
