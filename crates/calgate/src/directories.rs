@@ -7,8 +7,8 @@
 //! the same lockout guard as the calendar sources' credentials: a refused password is one failed
 //! bind, then only the guard's probes.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 use secrecy::ExposeSecret;
@@ -55,43 +55,25 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
-/// The directories being synced now.
+/// One lock per directory: one sync of a directory at a time.
 #[derive(Debug, Default)]
 pub struct DirectorySyncs {
-    running: Mutex<HashSet<String>>,
-}
-
-/// Marks a directory as syncing for as long as it lives.
-struct Running<'a> {
-    syncs: &'a DirectorySyncs,
-    id: String,
-}
-
-impl Drop for Running<'_> {
-    fn drop(&mut self) {
-        self.syncs
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.id);
-    }
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl DirectorySyncs {
-    fn start(&self, id: &str) -> Option<Running<'_>> {
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        running.insert(id.to_string()).then(|| Running {
-            syncs: self,
-            id: id.to_string(),
-        })
+    fn lock_of(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id.to_string())
+            .or_default()
+            .clone()
     }
 
     /// Whether directory `id` is syncing now.
     pub fn is_running(&self, id: &str) -> bool {
-        self.running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(id)
+        self.lock_of(id).try_lock().is_err()
     }
 }
 
@@ -194,8 +176,14 @@ impl AppState {
         mode: SyncMode,
         trigger: Trigger,
     ) -> Result<Outcome, SyncError> {
-        let Some(_running) = self.directories.start(id) else {
-            return Err(SyncError::Running(id.to_string()));
+        // An administrator's sync waits for a running one; the scheduler skips instead.
+        let lock = self.directories.lock_of(id);
+        let _running = match trigger {
+            Trigger::Admin => lock.lock().await,
+            Trigger::Schedule => match lock.try_lock() {
+                Ok(held) => held,
+                Err(_) => return Err(SyncError::Running(id.to_string())),
+            },
         };
         let Some(stored) = self.store.load_directory(id).await? else {
             return Err(SyncError::NotFound(id.to_string()));

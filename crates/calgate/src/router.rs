@@ -133,6 +133,19 @@ pub fn router(app: Arc<AppState>) -> Router {
         )
         .route("/api/v1/sources/{id}/test", post(api::sources::test))
         .route("/api/v1/sources/{id}/retry", post(api::sources::retry))
+        .route("/api/v1/directories", get(api::directories::list))
+        .route(
+            "/api/v1/directories/{id}",
+            axum::routing::put(api::directories::put).delete(api::directories::delete),
+        )
+        .route(
+            "/api/v1/directories/{id}/sync",
+            post(api::directories::sync),
+        )
+        .route(
+            "/api/v1/directories/{id}/test",
+            post(api::directories::test),
+        )
         .route(
             "/api/v1/routing",
             get(api::routing::get).put(api::routing::put),

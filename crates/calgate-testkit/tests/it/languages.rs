@@ -116,6 +116,9 @@ async fn the_console_and_portal_speak_italian_and_german() {
         ("/portal/account", "Administratorkennwort ändern"),
         ("/portal/logs", "Protokolldateien herunterladen"),
         ("/portal/logs", "in der Zeitzone des Standorts"),
+        ("/portal/settings", "Aktualisierung und Datenschutz"),
+        ("/portal/settings", "Verbindung testen"),
+        ("/portal/sources", "Kalenderquellen"),
     ] {
         b.goto(page).await;
         let text = b.text("main").await;

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: JSON in and out, errors as `{code, message, fields?}` with
 //! stable codes.
 
+pub mod directories;
 pub mod health;
 pub mod openapi;
 pub mod people;
