@@ -7,6 +7,7 @@ pub mod demo;
 pub mod directories;
 pub mod gateway;
 pub mod i18n;
+pub mod import;
 pub mod logging;
 pub mod metrics;
 pub mod portal;

@@ -117,6 +117,12 @@ pub fn router(app: Arc<AppState>) -> Router {
             )),
         )
         .route(
+            "/api/v1/people/import",
+            post(api::people::import).layer(axum::extract::DefaultBodyLimit::max(
+                usize::try_from(api::WATCH_LIST_BODY_LIMIT).unwrap_or(usize::MAX),
+            )),
+        )
+        .route(
             "/api/v1/people/{email}",
             axum::routing::delete(api::people::delete),
         )

@@ -292,13 +292,30 @@ impl AppState {
         Ok(people.into_iter().map(to_person).collect())
     }
 
-    /// Adds or updates people and starts watching the new ones. Returns the watch-list size.
+    /// Adds or updates people by hand and starts watching the new ones. Returns the
+    /// watch-list size.
     pub async fn upsert_people(&self, people: Vec<Person>) -> Result<usize, StoreError> {
+        self.upsert_people_as(people, calgate_store::ORIGIN_MANUAL)
+            .await
+    }
+
+    /// Like [`AppState::upsert_people`], for people a CSV import brings.
+    pub async fn import_people(&self, people: Vec<Person>) -> Result<usize, StoreError> {
+        self.upsert_people_as(people, calgate_store::ORIGIN_IMPORT)
+            .await
+    }
+
+    async fn upsert_people_as(
+        &self,
+        people: Vec<Person>,
+        origin: &str,
+    ) -> Result<usize, StoreError> {
         let emails: Vec<String> = people.iter().map(|p| p.email.clone()).collect();
         let rows: Vec<WatchedPerson> = people
             .into_iter()
-            .map(|p| {
-                WatchedPerson::manual(
+            .map(|p| WatchedPerson {
+                origin: origin.to_string(),
+                ..WatchedPerson::manual(
                     &p.email,
                     p.name.as_deref().unwrap_or_default(),
                     p.extension.as_deref(),

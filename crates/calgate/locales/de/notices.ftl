@@ -75,6 +75,9 @@ n-import-not-email = keine E-Mail-Adresse
 n-import-columns = mehr als drei Spalten (E-Mail, Name, Durchwahl)
 n-import-ext-spaces = die Durchwahl enthält Leerzeichen
 n-import-twice = doppelt aufgeführt
+n-import-too-long = Name oder Durchwahl ist zu lang oder enthält Steuerzeichen
+n-import-malformed = die CSV-Datei ist ab hier nicht lesbar (ein Anführungszeichen wird nicht geschlossen)
+n-import-too-many = mehr als 200 000 Zeilen; der Rest wurde nicht gelesen
 n-import-summary = { $ok } gültig, { $bad } mit Fehlern.
 n-imported = { $count ->
         [one] { $count } Person importiert

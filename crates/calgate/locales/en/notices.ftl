@@ -78,6 +78,9 @@ n-import-not-email = not an email address
 n-import-columns = more than three columns (email, name, extension)
 n-import-ext-spaces = the extension has spaces
 n-import-twice = listed twice
+n-import-too-long = the name or extension is too long, or holds control characters
+n-import-malformed = the CSV cannot be read from here on (a quote is not closed)
+n-import-too-many = more than 200 000 rows; the rest was not read
 n-import-summary = { $ok } valid, { $bad } with errors.
 n-imported = { $count ->
         [one] Imported { $count } person

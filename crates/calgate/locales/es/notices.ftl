@@ -75,6 +75,9 @@ n-import-not-email = no es una dirección de correo
 n-import-columns = más de tres columnas (correo, nombre, extensión)
 n-import-ext-spaces = la extensión tiene espacios
 n-import-twice = aparece dos veces
+n-import-too-long = el nombre o la extensión es demasiado largo o contiene caracteres de control
+n-import-malformed = el CSV no se puede leer a partir de aquí (unas comillas no se cierran)
+n-import-too-many = más de 200 000 filas; el resto no se leyó
 n-import-summary = { $ok ->
         [one] { $ok } válida
        *[other] { $ok } válidas

@@ -75,6 +75,9 @@ n-import-not-email = pas une adresse e-mail
 n-import-columns = plus de trois colonnes (e-mail, nom, poste)
 n-import-ext-spaces = le poste contient des espaces
 n-import-twice = en double
+n-import-too-long = le nom ou le poste est trop long, ou contient des caractères de contrôle
+n-import-malformed = le CSV est illisible à partir d'ici (un guillemet n'est pas fermé)
+n-import-too-many = plus de 200 000 lignes ; le reste n'a pas été lu
 n-import-summary = { $ok ->
         [one] { $ok } valide
        *[other] { $ok } valides

@@ -75,6 +75,9 @@ n-import-not-email = non è un indirizzo email
 n-import-columns = più di tre colonne (email, nome, interno)
 n-import-ext-spaces = l'interno contiene spazi
 n-import-twice = presente due volte
+n-import-too-long = il nome o l'interno è troppo lungo, o contiene caratteri di controllo
+n-import-malformed = il CSV non è leggibile da qui in poi (una virgoletta non è chiusa)
+n-import-too-many = più di 200 000 righe; il resto non è stato letto
 n-import-summary = { $ok ->
         [one] { $ok } valida
        *[other] { $ok } valide

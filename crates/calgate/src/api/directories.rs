@@ -89,7 +89,13 @@ pub(crate) fn parse_body(
     };
     if let Some(o) = body.as_object_mut() {
         // Read-back fields a client may send back unchanged.
-        for ignored in ["id", "bind_password_set", "last_sync", "syncing", "delta_saved"] {
+        for ignored in [
+            "id",
+            "bind_password_set",
+            "last_sync",
+            "syncing",
+            "delta_saved",
+        ] {
             o.remove(ignored);
         }
     }
@@ -121,13 +127,16 @@ pub async fn put(
 ) -> Result<Response, ApiError> {
     check_id(&id)?;
     let existing = app.store.load_directory(&id).await.map_err(store_error)?;
-    let stored_password = existing
-        .as_ref()
-        .is_some_and(|d| d.bind_password.is_some());
+    let stored_password = existing.as_ref().is_some_and(|d| d.bind_password.is_some());
     let (config, password) =
         parse_body(body, stored_password, &graph_sources(&app)).map_err(invalid)?;
     app.store
-        .save_directory(&id, &config, password, &format!("api-token:{}", token.label))
+        .save_directory(
+            &id,
+            &config,
+            password,
+            &format!("api-token:{}", token.label),
+        )
         .await
         .map_err(store_error)?;
     tracing::info!(directory = %id, kind = ?config.kind, "directory saved");

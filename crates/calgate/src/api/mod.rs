@@ -110,7 +110,9 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// The body limit for a request.
 pub fn body_limit(method: &axum::http::Method, path: &str) -> u64 {
-    if method == axum::http::Method::PUT && path == "/api/v1/people" {
+    if (method == axum::http::Method::PUT && path == "/api/v1/people")
+        || (method == axum::http::Method::POST && path == "/api/v1/people/import")
+    {
         WATCH_LIST_BODY_LIMIT
     } else {
         API_BODY_LIMIT

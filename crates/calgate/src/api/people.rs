@@ -215,3 +215,100 @@ pub(crate) const MAX_EXTENSION: usize = 32;
 pub(crate) fn fits(value: Option<&str>, max: usize) -> bool {
     value.is_none_or(|v| v.chars().count() <= max && !v.chars().any(char::is_control))
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ImportQuery {
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+}
+
+/// One refused row of an import.
+#[derive(Debug, Serialize)]
+pub struct ImportError {
+    pub line: usize,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The answer of an import.
+#[derive(Debug, Serialize)]
+pub struct ImportAnswer {
+    /// Rows that can be imported.
+    pub valid: usize,
+    /// Rows imported (0 for a dry run).
+    pub imported: usize,
+    /// The watch list's size after the import.
+    pub watched: Option<usize>,
+    pub errors: Vec<ImportError>,
+}
+
+/// `POST /api/v1/people/import` with `Content-Type: text/csv`: the valid rows of a CSV are
+/// watched (origin `import`) and the bad ones answered by line; `?dry_run=true` only checks.
+pub async fn import(
+    State(app): State<Arc<AppState>>,
+    Query(q): Query<ImportQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<ImportAnswer>, ApiError> {
+    let csv = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"));
+    if !csv {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the CSV with Content-Type: text/csv",
+        ));
+    }
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_encoding",
+            "the CSV must be UTF-8 (with or without a byte order mark)",
+        ));
+    };
+    let rows = crate::import::read(text);
+    let mut errors = Vec::new();
+    let mut people = Vec::new();
+    for row in rows {
+        match row.problem {
+            Some(problem) => {
+                if errors.len() < MAX_LISTED_ERRORS {
+                    errors.push(ImportError {
+                        line: row.line,
+                        code: problem.code(),
+                        message: crate::i18n::text_in(
+                            crate::i18n::Lang::En,
+                            problem.message_key(),
+                            &[],
+                        ),
+                    });
+                }
+            }
+            None => people.push(Person {
+                email: row.email,
+                name: (!row.name.is_empty()).then_some(row.name),
+                extension: (!row.extension.is_empty()).then_some(row.extension),
+            }),
+        }
+    }
+    let valid = people.len();
+    if q.dry_run.unwrap_or(false) || people.is_empty() {
+        return Ok(Json(ImportAnswer {
+            valid,
+            imported: 0,
+            watched: None,
+            errors,
+        }));
+    }
+    let watched = app.import_people(people).await?;
+    tracing::info!(imported = valid, refused = errors.len(), "people imported");
+    Ok(Json(ImportAnswer {
+        valid,
+        imported: valid,
+        watched: Some(watched),
+        errors,
+    }))
+}

@@ -398,42 +398,16 @@ pub async fn remove(
     }
 }
 
-/// Reads pasted lines: `email,name,extension` (also `;` or tab separated; name and extension
-/// optional; a header line starting with `email` is skipped).
+/// Reads a pasted or uploaded import (see [`crate::import`]), each row's problem in words.
 pub fn parse_import(text: &str) -> Vec<ImportRow> {
-    let mut seen = std::collections::HashSet::new();
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .filter(|(i, l)| !(*i == 0 && l.trim().to_ascii_lowercase().starts_with("email")))
-        .map(|(i, line)| {
-            let sep = [',', ';', '\t']
-                .into_iter()
-                .find(|c| line.contains(*c))
-                .unwrap_or(',');
-            let mut cells = line.split(sep).map(|c| c.trim().trim_matches('"').trim());
-            let email = cells.next().unwrap_or("").to_lowercase();
-            let name = cells.next().unwrap_or("").to_string();
-            let extension = cells.next().unwrap_or("").to_string();
-            let extra = cells.any(|c| !c.is_empty());
-            let error = if !looks_like_email(&email) {
-                Some(t("n-import-not-email"))
-            } else if extra {
-                Some(t("n-import-columns"))
-            } else if extension.chars().any(|c| c.is_whitespace()) {
-                Some(t("n-import-ext-spaces"))
-            } else if !seen.insert(email.clone()) {
-                Some(t("n-import-twice"))
-            } else {
-                None
-            };
-            ImportRow {
-                line: i + 1,
-                email,
-                name,
-                extension,
-                error,
-            }
+    crate::import::read(text)
+        .into_iter()
+        .map(|r| ImportRow {
+            line: r.line,
+            email: r.email,
+            name: r.name,
+            extension: r.extension,
+            error: r.problem.map(|p| t(p.message_key())),
         })
         .collect()
 }
@@ -461,7 +435,7 @@ pub async fn import(
                 extension: (!r.extension.is_empty()).then_some(r.extension),
             })
             .collect();
-        return match app.upsert_people(people).await {
+        return match app.import_people(people).await {
             Ok(total) => with_notice(
                 "/portal/people",
                 &t_with(
@@ -499,7 +473,7 @@ mod tests {
     fn import_lines_are_checked_one_by_one() {
         let rows = parse_import(
             "email,name,extension\nann@contoso.com, Ann Lee ,2001\nnot-an-email,X,1\n\
-             bob@contoso.com;Bob;2002\nann@contoso.com,Ann again,2003\n",
+             bob@contoso.com,Bob,2002\nann@contoso.com,Ann again,2003\n",
         );
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[0].name, "Ann Lee");
