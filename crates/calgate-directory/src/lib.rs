@@ -8,5 +8,6 @@
 //! watch list is left as it is.
 
 mod entry;
+pub mod ldap;
 
 pub use entry::{Entry, Listing, Read, ReadError, Warning};
