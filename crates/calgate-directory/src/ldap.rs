@@ -5,7 +5,7 @@
 //! caller's lockout guard decides about any other), and one subtree search from the base DN
 //! read in pages with the Simple Paged Results control (RFC 2696), asking only for the mapped
 //! attributes and the ids. Each entry is mapped through the attribute names
-//! ([`mapping`](self)); an entry that cannot be used is skipped with a warning, and anything
+//! (`ldap/mapping.rs`); an entry that cannot be used is skipped with a warning, and anything
 //! else that goes wrong fails the whole read with a registry code, so a watch list is never
 //! brought in step with a partial answer.
 //!
@@ -336,7 +336,7 @@ impl Plan {
                     // Enough for the test query: leave the rest unread; the connection closes.
                     let id = stream.ldap_handle().last_id();
                     stream.finish().await;
-                    let _ = ldap.abandon(id).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(1), ldap.abandon(id)).await;
                     return Ok(done(entries, warnings));
                 }
             }

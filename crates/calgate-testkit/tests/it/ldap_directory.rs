@@ -186,6 +186,21 @@ async fn other_attribute_names_map_the_extension_and_the_source() {
     assert_eq!(got, want);
 }
 
+/// The size a large organisation has; run by hand (`-- --ignored ldap`) or by the benchmarks.
+#[tokio::test]
+#[ignore = "starts a second server of 100 000 people"]
+async fn a_hundred_thousand_people_are_read_in_pages() {
+    let server = Slapd::start(100_000).expect("slapd starts");
+    eprintln!(
+        "slapd with 100 000 people up in {:.2?}",
+        server.started_in()
+    );
+    let began = Instant::now();
+    let read = read_all(&server.config(true), &server.password()).await;
+    eprintln!("read over LDAPS in {:.2?}", began.elapsed());
+    assert_eq!(entries(read).len(), server.selected().count());
+}
+
 #[tokio::test]
 async fn a_limit_reads_the_first_people_only() {
     let server = shared();
