@@ -1,5 +1,6 @@
 //! Project automation. `cargo xtask test` installs what the test suite needs (the Python venv
-//! with the pinned third-party clients, xmllint) and runs every check CI runs.
+//! with the pinned third-party clients, xmllint, Chromium, OpenLDAP's slapd) and runs every
+//! check CI runs.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -60,6 +61,12 @@ fn have(program: &str) -> bool {
 }
 
 /// Debian packages the suite needs, installed when missing.
+///
+/// Installing a server package must not start a system-wide server: Debian's slapd would start
+/// one on port 389 through `invoke-rc.d` (containers have no systemd to stop it). A
+/// `policy-rc.d` that answers 101 ("action forbidden") is put in place for the install when the
+/// machine has none, and slapd's own configuration step is skipped (the tests write their own
+/// `slapd.conf`).
 fn apt_install(packages: &[(&str, &str)]) -> Result<()> {
     let missing: Vec<&str> = packages
         .iter()
@@ -70,10 +77,49 @@ fn apt_install(packages: &[(&str, &str)]) -> Result<()> {
         return Ok(());
     }
     run(Command::new("apt-get").args(["update", "-q"]))?;
-    run(Command::new("apt-get")
+    if missing.contains(&"slapd") {
+        preseed("slapd slapd/no_configuration boolean true")?;
+    }
+    let policy = Path::new("/usr/sbin/policy-rc.d");
+    let ours = !policy.exists();
+    if ours {
+        write_policy(policy)?;
+    }
+    let installed = run(Command::new("apt-get")
         .args(["install", "-y", "-q", "--no-install-recommends"])
         .args(&missing)
-        .env("DEBIAN_FRONTEND", "noninteractive"))
+        .env("DEBIAN_FRONTEND", "noninteractive"));
+    if ours {
+        std::fs::remove_file(policy).context("removing policy-rc.d")?;
+    }
+    installed
+}
+
+/// A `policy-rc.d` that forbids starting services.
+fn write_policy(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, "#!/bin/sh\nexit 101\n").context("writing policy-rc.d")?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .context("making policy-rc.d executable")
+}
+
+/// Answers a package's configuration question before it is asked.
+fn preseed(selection: &str) -> Result<()> {
+    use std::io::Write;
+    let mut child = Command::new("debconf-set-selections")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .context("starting debconf-set-selections")?;
+    child
+        .stdin
+        .take()
+        .context("debconf-set-selections' input")?
+        .write_all(format!("{selection}\n").as_bytes())?;
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("debconf-set-selections failed with {status}");
+    }
+    Ok(())
 }
 
 /// Creates (once) the test venv with the pinned third-party clients; returns its python.
@@ -140,7 +186,13 @@ fn browser_node() -> Result<PathBuf> {
 }
 
 fn setup() -> Result<PathBuf> {
-    apt_install(&[("xmllint", "libxml2-utils"), ("chromium", "chromium")])?;
+    apt_install(&[
+        ("xmllint", "libxml2-utils"),
+        ("chromium", "chromium"),
+        // The directory tests' OpenLDAP server, and its command-line clients.
+        ("/usr/sbin/slapd", "slapd"),
+        ("ldapsearch", "ldap-utils"),
+    ])?;
     browser_node()?;
     python_venv()
 }

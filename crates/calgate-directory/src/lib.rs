@@ -8,6 +8,7 @@
 //! watch list is left as it is.
 
 mod entry;
+pub mod ldap;
 pub mod plan;
 
 pub use entry::{Entry, Listing, Read, ReadError, Warning};

@@ -5,6 +5,7 @@
 //! they never make it pass silently.
 
 pub mod gateway;
+pub mod slapd;
 pub mod sources;
 
 use std::path::{Path, PathBuf};

@@ -19,6 +19,7 @@ mod gateway_sources;
 mod graph;
 mod hardening;
 mod languages;
+mod ldap_directory;
 mod lockout;
 mod metrics;
 mod pages;
