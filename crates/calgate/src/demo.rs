@@ -169,6 +169,7 @@ fn directory_of(sim: &calgate_sim::Running, first_extension: usize) -> Vec<Perso
             email: p.email.to_ascii_lowercase(),
             name: Some(p.name.clone()),
             extension: Some(format!("{}", first_extension + i)),
+            origin: None,
         })
         .collect()
 }

@@ -592,11 +592,11 @@ async fn ldap_read(
     password: Option<&secrecy::SecretString>,
     limit: Option<usize>,
 ) -> Result<Read, ReadError> {
-    let _ = (config, password, limit);
-    Err(ReadError::new(
-        Code::DirectoryConnect,
-        "LDAP directories cannot be read by this build",
-    ))
+    let options = calgate_directory::ldap::ReadOptions {
+        limit,
+        ..calgate_directory::ldap::ReadOptions::default()
+    };
+    calgate_directory::ldap::read(config, password, options).await
 }
 
 /// Reads a Graph directory with the credentials of `source`.

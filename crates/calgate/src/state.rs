@@ -391,6 +391,7 @@ fn to_person(p: WatchedPerson) -> Person {
         email: p.email,
         name,
         extension: p.extension,
+        origin: Some(p.origin),
     }
 }
 

@@ -17,6 +17,10 @@ pub struct Person {
     pub name: Option<String>,
     #[serde(default)]
     pub extension: Option<String>,
+    /// Where the person came from: `manual`, `import` or a directory id (set by the store,
+    /// never taken from a request).
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +98,8 @@ pub struct PersonView {
     pub email: String,
     pub name: Option<String>,
     pub extension: Option<String>,
+    /// Where the person came from: `manual`, `import` or the id of the directory that syncs it.
+    pub origin: String,
     /// The id of the calendar source that serves this person (by the routing table).
     pub source: String,
     pub status: StatusView,
@@ -136,6 +142,10 @@ pub fn person_view(
         email: person.email.clone(),
         name: person.name.clone(),
         extension: person.extension.clone(),
+        origin: person
+            .origin
+            .clone()
+            .unwrap_or_else(|| calgate_store::ORIGIN_MANUAL.to_string()),
         source,
         status: status_view(entry),
         today: availability

@@ -28,6 +28,8 @@ pub struct PersonSummary {
     pub email: String,
     pub name: Option<String>,
     pub extension: Option<String>,
+    /// Where the person came from: `manual`, `import` or the id of the directory that syncs it.
+    pub origin: String,
     /// The id of the calendar source that serves this person.
     pub source: String,
     pub status: StatusView,
@@ -73,6 +75,9 @@ pub async fn list(
                 email: p.email,
                 name: p.name,
                 extension: p.extension,
+                origin: p
+                    .origin
+                    .unwrap_or_else(|| calgate_store::ORIGIN_MANUAL.to_string()),
             }
         })
         .collect();
@@ -172,6 +177,7 @@ pub async fn upsert(
             email,
             name,
             extension,
+            origin: None,
         });
     }
     if errors.count > 0 {
@@ -291,6 +297,7 @@ pub async fn import(
                 email: row.email,
                 name: (!row.name.is_empty()).then_some(row.name),
                 extension: (!row.extension.is_empty()).then_some(row.extension),
+                origin: None,
             }),
         }
     }

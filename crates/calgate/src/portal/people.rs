@@ -313,6 +313,7 @@ pub async fn add(
         email: email.clone(),
         name: clean(form.get("name")),
         extension: clean(form.get("extension")),
+        origin: None,
     };
     let errors = check_person(&email, person.name.as_deref(), person.extension.as_deref());
     if let Some(problem) = errors.first() {
@@ -359,6 +360,7 @@ pub async fn edit(
         email: email.clone(),
         name: clean(form.get("name")),
         extension: clean(form.get("extension")),
+        origin: None,
     };
     let errors = check_person(&email, person.name.as_deref(), person.extension.as_deref());
     if errors.first().is_some() {
@@ -433,6 +435,7 @@ pub async fn import(
                 email: r.email,
                 name: (!r.name.is_empty()).then_some(r.name),
                 extension: (!r.extension.is_empty()).then_some(r.extension),
+                origin: None,
             })
             .collect();
         return match app.import_people(people).await {
