@@ -234,8 +234,6 @@ fn take_slot(state: &SimState, credential: &str, mailbox: &str, limit: u32) -> O
     Some(MailboxSlot { slots, key })
 }
 
-pub use crate::tenant::user_id;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
     GetSchedule,

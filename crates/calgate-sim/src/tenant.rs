@@ -663,7 +663,7 @@ fn generated_directory_fields(index: usize, is_room: bool) -> DirectoryFields {
         } else {
             vec![format!("{}", 2000 + index)]
         },
-        mobile_phone: (!is_room && index % 3 == 0)
+        mobile_phone: (!is_room && index.is_multiple_of(3))
             .then(|| format!("+44 7700 {:06}", 900_000 + index)),
         extension_attributes,
         department: (!is_room).then(|| DEPARTMENTS[index % DEPARTMENTS.len()].to_owned()),
