@@ -199,6 +199,7 @@ error_codes! {
         DirectoryMalformedResponse = "DIRECTORY_MALFORMED_RESPONSE", "The directory's answer could not be read (for Graph: a page or next link that cannot be followed).";
         DirectoryGraphSourceMissing = "DIRECTORY_GRAPH_SOURCE_MISSING", "The Graph source whose app credentials the directory uses does not exist or is not a Graph source.";
         DirectoryDeltaExpired = "DIRECTORY_DELTA_EXPIRED", "Graph no longer accepts the saved delta token; a full sync was made instead.";
+        DirectoryGroupNotFound = "DIRECTORY_GROUP_NOT_FOUND", "Graph has no group with the directory's group object ID.";
         // The gateway (calgate): connection test and sign-in
         InvalidMailbox = "INVALID_MAILBOX", "The connection test needs a mailbox address.";
         TooManyTests = "TOO_MANY_TESTS", "Too many connection tests in a minute.";

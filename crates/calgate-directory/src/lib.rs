@@ -6,8 +6,12 @@
 //! already mapped through the directory's attribute names, with warnings for entries it had to
 //! skip. A reader never fails by answering fewer people: an error is a [`ReadError`] and the
 //! watch list is left as it is.
+//!
+//! [`graph`] reads Microsoft Entra ID through Graph with the app credentials of a Graph source
+//! (`/users/delta`, or a group's transitive members).
 
 mod entry;
+pub mod graph;
 pub mod ldap;
 pub mod plan;
 

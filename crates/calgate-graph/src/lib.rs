@@ -1,5 +1,6 @@
 //! Microsoft Graph wire format for what calgate reads: `calendar/getSchedule` (free/busy and
-//! schedule items), `getMailTips` (automatic replies), the `users` listing, and Graph's JSON
+//! schedule items), `getMailTips` (automatic replies), the `users` listing, the directory a
+//! watch list is synced from (`users/delta`, a group's `transitiveMembers`), and Graph's JSON
 //! error bodies with the action the engine must take. Both halves live here: the client's
 //! request writers and response readers, and the writers and readers calgate-sim serves with,
 //! so that the simulator speaks exactly the dialect the client parses.
@@ -8,6 +9,7 @@
 //! anything unreadable becomes a typed error, and a mailbox whose calendar cannot be read is
 //! `unknown`, never free.
 
+pub mod directory;
 pub mod error;
 mod lenient;
 pub mod mailtips;

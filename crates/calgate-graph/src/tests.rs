@@ -699,6 +699,7 @@ proptest! {
         let _ = GetMailTips::automatic_replies(vec!["a@x.com".into()]).map(|m| m.read_response(&body));
         let _ = crate::error::ServiceError::read(429, std::str::from_utf8(&body).ok(), &body);
         let _ = UserPage::read(&body);
+        let _ = crate::directory::DirectoryPage::read(&body);
     }
 
     /// Structured but hostile JSON: right shape, wrong values.

@@ -1,7 +1,11 @@
 //! The control API under `/_sim/` (JSON): the ground truth tests compare with, and the knobs
 //! they turn (SPEC §5.1). Addresses in paths are matched case-insensitively.
 //!
-//! - `GET /_sim/people`; `GET/PUT /_sim/mailboxes/{smtp}/events` (PUT on an unknown address
+//! - `GET /_sim/people`; `POST /_sim/people` (a person with a mailbox, listed in the
+//!   directory); `PATCH /_sim/people/{smtp}` (name, phones, enabled, mail listed, extension
+//!   attributes); `DELETE /_sim/people/{smtp}[?permanent=true]` (each a change `/users/delta`
+//!   reports); `GET /_sim/groups`
+//! - `GET/PUT /_sim/mailboxes/{smtp}/events` (PUT on an unknown address
 //!   creates a scripted mailbox); `GET/PUT/DELETE /_sim/mailboxes/{smtp}/oof`;
 //!   `PUT /_sim/mailboxes/{smtp}/access`
 //! - `PUT /_sim/accounts/{upn}/password`, `GET /_sim/accounts/{upn}`
@@ -10,7 +14,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -22,11 +28,16 @@ use serde::{Deserialize, Serialize};
 use crate::policy::Policy;
 use crate::state::{RecordedResponse, SimState};
 use crate::stats::StatsSnapshot;
-use crate::tenant::{FreeBusyAccess, Mailbox, Tenant};
+use crate::tenant::{FreeBusyAccess, Group, Mailbox, Member, Tenant};
 
 pub fn router() -> Router<Arc<SimState>> {
     Router::new()
-        .route("/_sim/people", get(people))
+        .route("/_sim/people", get(people).post(post_person))
+        .route(
+            "/_sim/people/{smtp}",
+            axum::routing::patch(patch_person).delete(delete_person),
+        )
+        .route("/_sim/groups", get(groups))
         .route(
             "/_sim/mailboxes/{smtp}/events",
             get(get_events).put(put_events),
@@ -72,29 +83,273 @@ fn not_found(what: &str) -> Response {
 /// One entry of `GET /_sim/people`.
 #[derive(Debug, Serialize)]
 struct PersonView<'a> {
+    id: &'a str,
     email: &'a str,
     name: &'a str,
     time_zone: &'a str,
     iana_time_zone: &'a str,
     is_room: bool,
     free_busy_access: FreeBusyAccess,
+    account_enabled: bool,
+    /// Whether Graph lists the address as `mail`.
+    mail_listed: bool,
+    /// The first business phone.
+    extension: Option<&'a str>,
 }
 
-async fn people(State(state): State<Arc<SimState>>) -> Response {
-    let tenant = state.tenant();
-    let list: Vec<PersonView> = tenant
-        .people
-        .iter()
-        .map(|p| PersonView {
+impl<'a> PersonView<'a> {
+    fn of(p: &'a crate::tenant::Person) -> PersonView<'a> {
+        PersonView {
+            id: &p.id,
             email: &p.email,
             name: &p.name,
             time_zone: &p.time_zone,
             iana_time_zone: &p.iana_time_zone,
             is_room: p.is_room,
             free_busy_access: p.free_busy_access,
-        })
-        .collect();
+            account_enabled: p.directory.account_enabled,
+            mail_listed: p.directory.mail_listed,
+            extension: p.directory.business_phones.first().map(String::as_str),
+        }
+    }
+}
+
+async fn people(State(state): State<Arc<SimState>>) -> Response {
+    let tenant = state.tenant();
+    let list: Vec<PersonView> = tenant.people.iter().map(PersonView::of).collect();
     Json(list).into_response()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /_sim/people`: a person with an empty mailbox, listed in the directory.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPersonJson {
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+    /// The first business phone.
+    #[serde(default)]
+    extension: Option<String>,
+    #[serde(default)]
+    mobile_phone: Option<String>,
+    #[serde(default = "yes")]
+    enabled: bool,
+    /// Whether Graph lists the address as `mail`.
+    #[serde(default = "yes")]
+    mail: bool,
+    /// `extensionAttributeN` by N (1–15).
+    #[serde(default)]
+    extension_attributes: BTreeMap<u8, String>,
+    #[serde(default)]
+    department: Option<String>,
+    /// Groups the person is a direct member of.
+    #[serde(default)]
+    groups: Vec<String>,
+}
+
+/// `PATCH /_sim/people/{smtp}`: any subset; an empty string clears a phone or attribute.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonPatchJson {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    extension: Option<String>,
+    #[serde(default)]
+    mobile_phone: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    mail: Option<bool>,
+    #[serde(default)]
+    extension_attributes: BTreeMap<u8, String>,
+    #[serde(default)]
+    department: Option<String>,
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn bad_extension_attribute(attrs: &BTreeMap<u8, String>) -> Option<Response> {
+    attrs.keys().find(|n| !(1..=15).contains(*n)).map(|n| {
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_person",
+            format!("extensionAttribute{n} does not exist (1–15)"),
+        )
+    })
+}
+
+async fn post_person(
+    State(state): State<Arc<SimState>>,
+    body: Result<Json<NewPersonJson>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(new) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_person",
+                e.body_text(),
+            );
+        }
+    };
+    let email = new.email.trim().to_ascii_lowercase();
+    if email
+        .split_once('@')
+        .is_none_or(|(l, d)| l.is_empty() || d.is_empty())
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_address",
+            "not an SMTP address",
+        );
+    }
+    if let Some(refusal) = bad_extension_attribute(&new.extension_attributes) {
+        return refusal;
+    }
+    let mut tenant = state.tenant_mut();
+    if tenant.find(&email).is_some() {
+        return error(
+            StatusCode::CONFLICT,
+            "exists",
+            "a person with this address exists",
+        );
+    }
+    if let Some(g) = new.groups.iter().find(|g| tenant.group(g).is_none()) {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_person",
+            format!("no group {g}"),
+        );
+    }
+    let mut person = Tenant::scripted_person(&email);
+    if let Some(name) = new.name.as_deref().and_then(non_empty) {
+        person.name = name;
+    }
+    let d = &mut person.directory;
+    d.account_enabled = new.enabled;
+    d.mail_listed = new.mail;
+    d.business_phones = new
+        .extension
+        .as_deref()
+        .and_then(non_empty)
+        .into_iter()
+        .collect();
+    d.mobile_phone = new.mobile_phone.as_deref().and_then(non_empty);
+    d.department = new.department.as_deref().and_then(non_empty);
+    for (n, v) in &new.extension_attributes {
+        let slot = usize::from(*n)
+            .checked_sub(1)
+            .and_then(|i| d.extension_attributes.get_mut(i));
+        if let Some(slot) = slot {
+            *slot = non_empty(v);
+        }
+    }
+    state
+        .accounts
+        .set_password(&person.email, &state.people_password);
+    tenant.push(person, Mailbox::default());
+    let id = tenant
+        .person(&email)
+        .map(|p| p.id.clone())
+        .unwrap_or_default();
+    for g in &mut tenant.groups {
+        if new
+            .groups
+            .iter()
+            .any(|want| want.eq_ignore_ascii_case(&g.id))
+        {
+            g.members.push(Member::User { id: id.clone() });
+        }
+    }
+    (
+        StatusCode::CREATED,
+        Json(serde_json::json!({"id": id, "email": email})),
+    )
+        .into_response()
+}
+
+async fn patch_person(
+    State(state): State<Arc<SimState>>,
+    Path(smtp): Path<String>,
+    body: Result<Json<PersonPatchJson>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(patch) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_person",
+                e.body_text(),
+            );
+        }
+    };
+    if let Some(refusal) = bad_extension_attribute(&patch.extension_attributes) {
+        return refusal;
+    }
+    let mut tenant = state.tenant_mut();
+    let Some(p) = tenant.person_mut(&smtp) else {
+        return not_found("person");
+    };
+    if let Some(name) = patch.name.as_deref().and_then(non_empty) {
+        p.name = name;
+    }
+    let d = &mut p.directory;
+    if let Some(ext) = &patch.extension {
+        d.business_phones = non_empty(ext).into_iter().collect();
+    }
+    if let Some(m) = &patch.mobile_phone {
+        d.mobile_phone = non_empty(m);
+    }
+    if let Some(e) = patch.enabled {
+        d.account_enabled = e;
+    }
+    if let Some(m) = patch.mail {
+        d.mail_listed = m;
+    }
+    if let Some(dep) = &patch.department {
+        d.department = non_empty(dep);
+    }
+    for (n, v) in &patch.extension_attributes {
+        let slot = usize::from(*n)
+            .checked_sub(1)
+            .and_then(|i| d.extension_attributes.get_mut(i));
+        if let Some(slot) = slot {
+            *slot = non_empty(v);
+        }
+    }
+    tenant.touch(&smtp);
+    match tenant.person(&smtp) {
+        Some(p) => Json(PersonView::of(p)).into_response(),
+        None => not_found("person"),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DeleteQuery {
+    #[serde(default)]
+    permanent: bool,
+}
+
+async fn delete_person(
+    State(state): State<Arc<SimState>>,
+    Path(smtp): Path<String>,
+    Query(q): Query<DeleteQuery>,
+) -> Response {
+    match state.tenant_mut().remove(&smtp, q.permanent) {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => not_found("person"),
+    }
+}
+
+async fn groups(State(state): State<Arc<SimState>>) -> Json<Vec<Group>> {
+    Json(state.tenant().groups.clone())
 }
 
 /// An event as the control API shows and takes it.

@@ -527,6 +527,7 @@ fn app_token(
             "Calendars.ReadBasic.All".to_owned(),
             "Mail.Read".to_owned(),
             "User.Read.All".to_owned(),
+            "GroupMember.Read.All".to_owned(),
         ],
     };
     let claims = AccessClaims {

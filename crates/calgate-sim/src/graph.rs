@@ -1,5 +1,6 @@
 //! Microsoft Graph endpoints under `/v1.0`: `calendar/getSchedule` and `getMailTips` on
-//! `/users/{id}` or `/me`, and the `/users` listing with `$top` / `@odata.nextLink` paging.
+//! `/users/{id}` or `/me`, and the directory (`/users`, `/users/delta`,
+//! `/groups/{id}/transitiveMembers`, answered by `directory.rs`).
 //!
 //! Bodies are written with calgate-graph's types, the same ones calgate's client reads, so the
 //! simulator cannot drift into a dialect of its own. Every request is authenticated with a Graph
@@ -16,7 +17,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use calgate_core::{CalendarEvent, OutOfOffice};
 use calgate_graph::ErrorBody;
 use calgate_graph::mailtips::{GetMailTipsBody, MailTips, MailTipsResponse};
@@ -24,7 +25,6 @@ use calgate_graph::schedule::{
     DEFAULT_INTERVAL_MINUTES, DEFAULT_SCHEDULE_LIMIT, GetScheduleBody, MAX_INTERVAL_MINUTES,
     MAX_SCHEDULE_LIMIT, MIN_INTERVAL_MINUTES, OutputZone, ScheduleInformation, ScheduleResponse,
 };
-use calgate_graph::users::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, User, UserPage};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::state::{SimState, Throttle};
@@ -42,10 +42,16 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/v1.0/users/{id}/getMailTips", post(mail_tips_for_user))
         .route("/v1.0/me/getMailTips", post(mail_tips_for_me))
         .route("/v1.0/users", get(list_users))
+        .route("/v1.0/users/delta", get(users_delta))
+        .route(
+            "/v1.0/groups/{id}/transitiveMembers",
+            get(transitive_members),
+        )
         .route(
             "/_sim/graph",
             get(get_graph_settings).put(put_graph_settings),
         )
+        .route("/_sim/graph/delta-tokens", delete(expire_delta_tokens))
 }
 
 /// Graph settings that are not part of the shared realism policy; `GET/PUT /_sim/graph` (a PUT
@@ -61,6 +67,24 @@ pub struct GraphSettings {
     /// Requests one application (or user) may have in flight on one mailbox; more get 429
     /// `ApplicationThrottled` (Graph documents 4 for Outlook resources). 0 is unlimited.
     pub max_concurrency_per_mailbox: u32,
+    /// Objects per `/users/delta` page (1–999; Graph chooses its own size, the client follows
+    /// the links whatever it is).
+    pub directory_page_size: usize,
+    /// Breaks the `@odata.nextLink` of directory pages, for tests of a client that must refuse
+    /// to follow it.
+    pub next_link_fault: NextLinkFault,
+}
+
+/// How `@odata.nextLink` is broken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextLinkFault {
+    #[default]
+    None,
+    /// The link points at another host (a client would carry its token there).
+    ForeignHost,
+    /// The link is not a URL.
+    Unparseable,
 }
 
 impl Default for GraphSettings {
@@ -69,6 +93,8 @@ impl Default for GraphSettings {
             schedule_limit: DEFAULT_SCHEDULE_LIMIT,
             max_window_days: 62,
             max_concurrency_per_mailbox: 4,
+            directory_page_size: 100,
+            next_link_fault: NextLinkFault::None,
         }
     }
 }
@@ -129,8 +155,19 @@ async fn put_graph_settings(State(state): State<Arc<SimState>>, body: Bytes) -> 
     if new.max_window_days == 0 {
         return refuse("max_window_days must be at least 1".to_owned());
     }
+    if !(1..=999).contains(&new.directory_page_size) {
+        return refuse("directory_page_size must be 1–999".to_owned());
+    }
     set_settings(&state, new);
     axum::Json(new).into_response()
+}
+
+/// `DELETE /_sim/graph/delta-tokens`: every delta and page token given out so far expires
+/// (the next request with one is answered `syncStateNotFound`, as Graph answers after a week).
+async fn expire_delta_tokens(State(state): State<Arc<SimState>>) -> StatusCode {
+    let mut tenant = state.tenant_mut();
+    tenant.delta_epoch = tenant.delta_epoch.wrapping_add(1);
+    StatusCode::NO_CONTENT
 }
 
 /// Changes the schedule limit (1–100), e.g. to serve a gateway configured for 100 per request.
@@ -197,25 +234,17 @@ fn take_slot(state: &SimState, credential: &str, mailbox: &str, limit: u32) -> O
     Some(MailboxSlot { slots, key })
 }
 
-/// The stable id the directory gives the person at `index` (Graph user ids are GUIDs).
-pub fn user_id(index: usize) -> String {
-    format!("00000000-0000-4000-8000-{:012x}", index + 1)
-}
-
-/// The inverse of [`user_id`].
-fn user_index(id: &str) -> Option<usize> {
-    let hex = id.get(24..).filter(|_| {
-        id.get(..24)
-            .is_some_and(|p| p.eq_ignore_ascii_case("00000000-0000-4000-8000-"))
-    })?;
-    usize::from_str_radix(hex, 16).ok()?.checked_sub(1)
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
     GetSchedule,
     GetMailTips,
     ListUsers,
+    /// `/users/delta`; `changes` when it reads the changes since a delta token rather than
+    /// the initial listing.
+    UsersDelta {
+        changes: bool,
+    },
+    TransitiveMembers,
 }
 
 impl Operation {
@@ -224,6 +253,9 @@ impl Operation {
             Operation::GetSchedule => "graph.getSchedule",
             Operation::GetMailTips => "graph.getMailTips",
             Operation::ListUsers => "graph.users",
+            Operation::UsersDelta { changes: false } => "graph.users.delta",
+            Operation::UsersDelta { changes: true } => "graph.users.delta.changes",
+            Operation::TransitiveMembers => "graph.groups.transitiveMembers",
         }
     }
 
@@ -246,15 +278,38 @@ impl Operation {
                 "Directory.Read.All",
                 "Directory.ReadWrite.All",
             ],
+            Operation::UsersDelta { .. } => &[
+                "User.Read.All",
+                "User.ReadWrite.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ],
+            Operation::TransitiveMembers => &[
+                "GroupMember.Read.All",
+                "GroupMember.ReadWrite.All",
+                "Group.Read.All",
+                "Group.ReadWrite.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ],
         }
+    }
+
+    /// Directory reads: Graph's directory error codes and no mailbox in the path.
+    fn is_directory(self) -> bool {
+        matches!(
+            self,
+            Operation::ListUsers | Operation::UsersDelta { .. } | Operation::TransitiveMembers
+        )
     }
 }
 
-/// Which mailbox the call is made on.
+/// Which mailbox (or group) the call is made on.
 enum Target {
     User(String),
     Me,
     None,
+    Group(String),
 }
 
 async fn get_schedule_for_user(
@@ -339,8 +394,42 @@ async fn list_users(
     .await
 }
 
+async fn users_delta(
+    State(state): State<Arc<SimState>>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let changes = crate::directory::reads_changes(&query);
+    serve(
+        &state,
+        Operation::UsersDelta { changes },
+        Target::None,
+        &headers,
+        &[],
+        Some(query),
+    )
+    .await
+}
+
+async fn transitive_members(
+    State(state): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    serve(
+        &state,
+        Operation::TransitiveMembers,
+        Target::Group(id),
+        &headers,
+        &[],
+        Some(query),
+    )
+    .await
+}
+
 /// One answer before headers: status, JSON body, how the statistics count it.
-struct Answer {
+pub(crate) struct Answer {
     status: StatusCode,
     body: String,
     outcome: Outcome,
@@ -349,7 +438,7 @@ struct Answer {
 }
 
 impl Answer {
-    fn ok(body: String, outcome: Outcome) -> Answer {
+    pub(crate) fn ok(body: String, outcome: Outcome) -> Answer {
         Answer {
             status: StatusCode::OK,
             body,
@@ -359,7 +448,7 @@ impl Answer {
         }
     }
 
-    fn error(
+    pub(crate) fn error(
         status: StatusCode,
         code: &str,
         message: &str,
@@ -375,7 +464,7 @@ impl Answer {
         }
     }
 
-    fn bad_request(code: &str, message: &str, request_id: &str) -> Answer {
+    pub(crate) fn bad_request(code: &str, message: &str, request_id: &str) -> Answer {
         Answer::error(
             StatusCode::BAD_REQUEST,
             code,
@@ -476,7 +565,7 @@ async fn answer(
     let credential = claims.upn.clone().unwrap_or_else(|| claims.app_id.clone());
     if !allowed(&claims, op) {
         let (code, message) = match op {
-            Operation::ListUsers => (
+            op if op.is_directory() => (
                 "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation.",
             ),
@@ -500,7 +589,7 @@ async fn answer(
     let mailbox = match &target {
         Target::User(id) => Some(id.clone()),
         Target::Me => claims.upn.clone(),
-        Target::None => None,
+        Target::None | Target::Group(_) => None,
     };
     let _slot = match mailbox {
         Some(m) => {
@@ -541,13 +630,22 @@ async fn answer(
             Some(credential),
         );
     }
+    let group = match &target {
+        Target::Group(id) => id.clone(),
+        _ => String::new(),
+    };
     if let Err(refusal) = check_target(state, &claims, target, request_id) {
         return (refusal, Some(credential));
     }
+    let query = query.unwrap_or_default();
     let answer = match op {
         Operation::GetSchedule => get_schedule(state, headers, body, request_id),
         Operation::GetMailTips => get_mail_tips(state, body, request_id),
-        Operation::ListUsers => users_page(state, query.unwrap_or_default(), request_id),
+        Operation::ListUsers => crate::directory::users_page(state, &query, request_id),
+        Operation::UsersDelta { .. } => crate::directory::users_delta(state, &query, request_id),
+        Operation::TransitiveMembers => {
+            crate::directory::transitive_members(state, &group, &query, request_id)
+        }
     };
     (answer, Some(credential))
 }
@@ -590,7 +688,7 @@ fn check_target(
     request_id: &str,
 ) -> Result<(), Answer> {
     let id = match target {
-        Target::None => return Ok(()),
+        Target::None | Target::Group(_) => return Ok(()),
         Target::Me => claims.upn.clone().ok_or_else(|| {
             Answer::bad_request(
                 "BadRequest",
@@ -606,7 +704,7 @@ fn check_target(
         .is_some_and(|s| s.eq_ignore_ascii_case(&id));
     let known = is_service_account || {
         let tenant = state.tenant();
-        tenant.find(&id).is_some() || user_index(&id).is_some_and(|i| i < tenant.people.len())
+        tenant.find(&id).is_some() || tenant.find_id(&id).is_some()
     };
     if known {
         Ok(())
@@ -888,62 +986,6 @@ fn get_mail_tips(state: &SimState, body: &[u8], request_id: &str) -> Answer {
     Answer::ok(MailTipsResponse::new(tips).to_json(), outcome)
 }
 
-fn users_page(state: &SimState, query: Vec<(String, String)>, request_id: &str) -> Answer {
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    let top = match param("$top") {
-        None => DEFAULT_PAGE_SIZE,
-        Some(v) => match v.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => {
-                return Answer::bad_request(
-                    "Request_UnsupportedQuery",
-                    &format!(
-                        "Invalid page size specified: '{v}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive."
-                    ),
-                    request_id,
-                );
-            }
-        },
-    };
-    let skip = match param("$skiptoken") {
-        None => 0,
-        Some(v) => match v.trim().parse::<usize>() {
-            Ok(n) => n,
-            Err(_) => {
-                return Answer::bad_request(
-                    "Directory_ExpiredPageToken",
-                    "The specified page token value has expired and can no longer be included in your request.",
-                    request_id,
-                );
-            }
-        },
-    };
-    let tenant = state.tenant();
-    let users: Vec<User> = tenant
-        .people
-        .iter()
-        .enumerate()
-        .skip(skip)
-        .take(top)
-        .map(|(i, p)| User {
-            id: Some(user_id(i)),
-            display_name: Some(p.name.clone()),
-            mail: Some(p.email.clone()),
-            user_principal_name: Some(p.email.clone()),
-        })
-        .collect();
-    let next = skip.saturating_add(top);
-    let next_link = (next < tenant.people.len())
-        .then(|| format!("{}/v1.0/users?$top={top}&$skiptoken={next}", state.base_url));
-    drop(tenant);
-    Answer::ok(UserPage::new(users, next_link).to_json(), Outcome::Success)
-}
-
 fn respond(answer: Answer, request_id: &str, request_headers: &HeaderMap) -> Response {
     let mut response = (answer.status, answer.body).into_response();
     let h = response.headers_mut();
@@ -996,17 +1038,6 @@ mod tests {
         assert_eq!(fractional_seconds(2000), "2");
         assert_eq!(fractional_seconds(2128), "2.128");
         assert_eq!(fractional_seconds(50), "0.05");
-    }
-
-    #[test]
-    fn user_ids_map_back_to_people() {
-        for i in [0, 1, 199, 9999] {
-            assert_eq!(user_index(&user_id(i)), Some(i));
-        }
-        assert_eq!(user_index("00000000-0000-4000-8000-000000000000"), None);
-        assert_eq!(user_index("alice@contoso.com"), None);
-        assert_eq!(user_index("00000000-0000-4000-8000-zz"), None);
-        assert_eq!(user_index("é"), None);
     }
 
     #[test]

@@ -21,6 +21,7 @@
 
 pub mod accounts;
 pub mod control;
+pub mod directory;
 pub mod entra;
 pub mod ews;
 pub mod graph;

@@ -95,13 +95,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl SimState {
     /// Generates the tenant and the accounts from the configuration.
     pub fn new(config: &SimConfig, base_url: String) -> SimState {
-        let tenant = Tenant::generate_as(
+        let mut tenant = Tenant::generate_as(
             config.seed,
             config.people,
             &config.domain,
             Timestamp::now(),
             config.today_as,
         );
+        // Delta tokens of another run are not this one's.
+        tenant.delta_epoch = rand::rng().random();
         let accounts = Accounts::default();
         accounts.set_policy(config.policy.lockout());
         for person in &tenant.people {

@@ -2,6 +2,14 @@
 //! generated deterministically from a seed around the current date, plus scripted mailboxes the
 //! control API adds or rewrites.
 //!
+//! It is also the directory Graph lists: every person has a directory object id, an enabled or
+//! disabled account, a mail address or none, phones and on-premises extension attributes; a
+//! few groups nest one another; and every change (a person added, changed or removed) takes a
+//! new directory version, so `/users/delta` can tell what changed since a delta token. A
+//! generated tenant has a disabled account in every fifty people (index 7, 57, …) and an
+//! account without a listed mail address in every fifty (index 23, 73, …); these are drawn from
+//! the index, not the random stream, so the calendars stay as they were.
+//!
 //! A tenant can be generated "as of" another weekday (`Tenant::generate_as`): today's calendar
 //! is then drawn as that weekday's, the days around it follow in order, and working hours are
 //! turned to match, all on today's real dates. A benchmark thus reads a working day's meetings
@@ -13,7 +21,7 @@
 //! person's own Windows zone rules (the same rules the EWS side reports), evaluated once per day
 //! at noon: daylight-saving changes happen at night, never inside working hours.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use calgate_core::{
     BusyType, CalendarEvent, OutOfOffice, SerializableTimeZone, Weekday, WorkTimeZone,
@@ -39,6 +47,8 @@ pub enum FreeBusyAccess {
 /// One person or room of the directory.
 #[derive(Debug, Clone, Serialize)]
 pub struct Person {
+    /// The directory object id (a GUID), stable across renames; given by the tenant when empty.
+    pub id: String,
     pub email: String,
     pub name: String,
     pub given_name: String,
@@ -54,6 +64,82 @@ pub struct Person {
     /// The zone's rules, as WorkingHours/TimeZone reports them.
     #[serde(skip)]
     pub zone_rules: SerializableTimeZone,
+    /// What the directory lists beyond name and address.
+    pub directory: DirectoryFields,
+    /// The directory version of the last change to this person (0: as generated).
+    #[serde(skip)]
+    pub changed: u64,
+}
+
+/// A person's directory properties as Graph lists them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DirectoryFields {
+    pub account_enabled: bool,
+    /// Whether `mail` is listed (false: an account whose `mail` is null; the mailbox still
+    /// answers under its address, which stays the user principal name).
+    pub mail_listed: bool,
+    /// `businessPhones` (the first one is the extension an operator dials).
+    pub business_phones: Vec<String>,
+    pub mobile_phone: Option<String>,
+    /// `onPremisesExtensionAttributes`: `extensionAttribute1`…`15` (index 0 is number 1).
+    pub extension_attributes: [Option<String>; 15],
+    pub department: Option<String>,
+}
+
+impl DirectoryFields {
+    /// An enabled account with a listed mail address and nothing else.
+    pub fn enabled() -> DirectoryFields {
+        DirectoryFields {
+            account_enabled: true,
+            mail_listed: true,
+            ..DirectoryFields::default()
+        }
+    }
+}
+
+/// The directory object id of the generated person at `index` (Graph user ids are GUIDs).
+pub fn user_id(index: usize) -> String {
+    format!("00000000-0000-4000-8000-{:012x}", index + 1)
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Member {
+    /// A person, by directory id.
+    User { id: String },
+    /// A nested group, by id.
+    Group { id: String },
+    /// An organizational contact (an outside address in the directory, not a user).
+    Contact {
+        id: String,
+        name: String,
+        mail: String,
+    },
+}
+
+/// A security group of the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<Member>,
+}
+
+/// The id of the generated "Front desk" group: some people, the nested "Support" group (which
+/// nests "Support leads"), a disabled account and an outside contact among its members.
+pub const FRONT_DESK_GROUP_ID: &str = "6b2a0f1e-7c3d-4e5f-9a0b-000000000001";
+pub const SUPPORT_GROUP_ID: &str = "6b2a0f1e-7c3d-4e5f-9a0b-000000000002";
+pub const SUPPORT_LEADS_GROUP_ID: &str = "6b2a0f1e-7c3d-4e5f-9a0b-000000000003";
+
+/// A person the directory no longer lists, as `/users/delta` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub id: String,
+    /// The directory version of the removal.
+    pub version: u64,
+    /// Deleted for good (`deleted`), rather than to the recycle bin (`changed`).
+    pub permanent: bool,
 }
 
 /// One mailbox's calendar.
@@ -96,7 +182,18 @@ pub struct Tenant {
     pub people: Vec<Person>,
     pub mailboxes: Vec<Mailbox>,
     pub domain: String,
+    pub groups: Vec<Group>,
+    /// Bumped by every change of the directory; people's `changed` and removals carry it.
+    pub directory_version: u64,
+    /// People removed, in the order removed.
+    pub removals: Vec<Removal>,
+    /// Delta tokens carry it: a new value expires every token given out before.
+    pub delta_epoch: u32,
     index: HashMap<String, usize>,
+    /// Lower-cased directory id → index, in id order (delta and member pages follow it).
+    by_id: BTreeMap<String, usize>,
+    /// The next index a directory id is minted from (ids are never given twice).
+    next_index: usize,
 }
 
 /// SplitMix64: tiny, fast, and good enough for synthetic calendars.
@@ -521,8 +618,10 @@ fn generate_one(seed: u64, i: usize, domain: &str, today: Date, shift: i64) -> G
     events.sort_by_key(|e| (e.start, e.end));
     let days: Vec<Weekday> = days.into_iter().map(|d| add_days(d, shift)).collect();
     let email = format!("{local}@{domain}");
+    let directory = generated_directory_fields(i, is_room);
     Generated {
         person: Person {
+            id: user_id(i),
             email,
             name,
             given_name: given,
@@ -540,9 +639,79 @@ fn generate_one(seed: u64, i: usize, domain: &str, today: Date, shift: i64) -> G
                 }],
             },
             zone_rules: rules,
+            directory,
+            changed: 0,
         },
         mailbox: Mailbox { events, oof },
     }
+}
+
+const DEPARTMENTS: &[&str] = &["Sales", "Support", "Finance", "Engineering", "Operations"];
+
+/// The directory side of the generated person at `index`, drawn from the index alone (the
+/// random stream draws the calendars and must not shift).
+fn generated_directory_fields(index: usize, is_room: bool) -> DirectoryFields {
+    let mut extension_attributes: [Option<String>; 15] = Default::default();
+    if !is_room {
+        extension_attributes[0] = Some(format!("{}", 5000 + index));
+    }
+    DirectoryFields {
+        account_enabled: index % 50 != 7,
+        mail_listed: index % 50 != 23,
+        business_phones: if is_room {
+            Vec::new()
+        } else {
+            vec![format!("{}", 2000 + index)]
+        },
+        mobile_phone: (!is_room && index.is_multiple_of(3))
+            .then(|| format!("+44 7700 {:06}", 900_000 + index)),
+        extension_attributes,
+        department: (!is_room).then(|| DEPARTMENTS[index % DEPARTMENTS.len()].to_owned()),
+    }
+}
+
+/// The generated groups: "Front desk" holds people 0–7 (7 is a disabled account) and the
+/// "Support" group; "Support" holds people 8–15, "Support leads" and an outside contact;
+/// "Support leads" holds people 16–19, 23 (an account without a mail address) and 2 again
+/// (also a direct member of "Front desk"). People beyond the tenant's size are left out.
+fn generated_groups(count: usize) -> Vec<Group> {
+    let users = |range: &mut dyn Iterator<Item = usize>| -> Vec<Member> {
+        range
+            .filter(|&i| i < count)
+            .map(|i| Member::User { id: user_id(i) })
+            .collect()
+    };
+    let mut front_desk = users(&mut (0..8));
+    front_desk.push(Member::Group {
+        id: SUPPORT_GROUP_ID.to_owned(),
+    });
+    let mut support = users(&mut (8..16));
+    support.push(Member::Group {
+        id: SUPPORT_LEADS_GROUP_ID.to_owned(),
+    });
+    support.push(Member::Contact {
+        id: "7c3d0f1e-2a4b-4c5d-8e6f-000000000001".to_owned(),
+        name: "Outsourced helpdesk".to_owned(),
+        mail: "helpdesk@partner.example".to_owned(),
+    });
+    let leads = users(&mut [16, 17, 18, 19, 23, 2].into_iter());
+    vec![
+        Group {
+            id: FRONT_DESK_GROUP_ID.to_owned(),
+            name: "Front desk".to_owned(),
+            members: front_desk,
+        },
+        Group {
+            id: SUPPORT_GROUP_ID.to_owned(),
+            name: "Support".to_owned(),
+            members: support,
+        },
+        Group {
+            id: SUPPORT_LEADS_GROUP_ID.to_owned(),
+            name: "Support leads".to_owned(),
+            members: leads,
+        },
+    ]
 }
 
 impl Tenant {
@@ -570,7 +739,9 @@ impl Tenant {
             people: Vec::with_capacity(count),
             mailboxes: Vec::with_capacity(count),
             domain: domain.to_owned(),
+            groups: generated_groups(count),
             index: HashMap::with_capacity(count),
+            ..Tenant::default()
         };
         for i in 0..count {
             let mut g = generate_one(seed, i, domain, today, shift);
@@ -583,24 +754,153 @@ impl Tenant {
                     .unwrap_or((&g.person.email, domain));
                 g.person.email = format!("{local}.{i}@{domain}");
             }
-            tenant.push(g.person, g.mailbox);
+            tenant.insert(g.person, g.mailbox);
         }
+        tenant.next_index = count;
         tenant
     }
 
-    /// Adds a person (a scripted mailbox) to the directory, replacing one with the same address.
-    pub fn push(&mut self, person: Person, mailbox: Mailbox) {
+    /// Adds a person (a scripted mailbox) to the directory, replacing one with the same address
+    /// (which keeps its directory id); either is a change of the directory.
+    pub fn push(&mut self, mut person: Person, mailbox: Mailbox) {
+        person.changed = self.bump();
+        self.insert(person, mailbox);
+    }
+
+    fn insert(&mut self, mut person: Person, mailbox: Mailbox) {
         let key = person.email.to_ascii_lowercase();
         if let Some(&i) = self.index.get(&key) {
             if let (Some(p), Some(m)) = (self.people.get_mut(i), self.mailboxes.get_mut(i)) {
+                person.id = std::mem::take(&mut p.id);
                 *p = person;
                 *m = mailbox;
             }
             return;
         }
+        if person.id.is_empty() {
+            person.id = user_id(self.next_index);
+            self.next_index += 1;
+        }
         self.index.insert(key, self.people.len());
+        self.by_id
+            .insert(person.id.to_ascii_lowercase(), self.people.len());
         self.people.push(person);
         self.mailboxes.push(mailbox);
+    }
+
+    /// A new directory version.
+    fn bump(&mut self) -> u64 {
+        self.directory_version += 1;
+        self.directory_version
+    }
+
+    /// Marks the person at `email` changed in the directory (after an edit of its directory
+    /// fields or name); false when there is no such person.
+    pub fn touch(&mut self, email: &str) -> bool {
+        let Some(i) = self.find(email) else {
+            return false;
+        };
+        let version = self.bump();
+        if let Some(p) = self.people.get_mut(i) {
+            p.changed = version;
+        }
+        true
+    }
+
+    /// Removes a person and their mailbox from the directory (and from every group), as a
+    /// deletion to the recycle bin, or for good when `permanent`.
+    pub fn remove(&mut self, email: &str, permanent: bool) -> Option<Person> {
+        let i = self.find(email)?;
+        if i >= self.people.len() || i >= self.mailboxes.len() {
+            return None;
+        }
+        let person = self.people.remove(i);
+        self.mailboxes.remove(i);
+        self.reindex();
+        for g in &mut self.groups {
+            g.members.retain(
+                |m| !matches!(m, Member::User { id } if id.eq_ignore_ascii_case(&person.id)),
+            );
+        }
+        let version = self.bump();
+        self.removals.push(Removal {
+            id: person.id.clone(),
+            version,
+            permanent,
+        });
+        Some(person)
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.email.to_ascii_lowercase(), i))
+            .collect();
+        self.by_id = self
+            .people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.to_ascii_lowercase(), i))
+            .collect();
+    }
+
+    /// The index of a person by directory id, case-insensitively.
+    pub fn find_id(&self, id: &str) -> Option<usize> {
+        self.by_id.get(&id.to_ascii_lowercase()).copied()
+    }
+
+    /// People in directory-id order whose id sorts after `after` (all when `None`).
+    pub fn people_by_id_after<'a>(
+        &'a self,
+        after: Option<&str>,
+    ) -> impl Iterator<Item = &'a Person> + 'a {
+        use std::ops::Bound;
+        let start = match after {
+            Some(a) => Bound::Excluded(a.to_ascii_lowercase()),
+            None => Bound::Unbounded,
+        };
+        self.by_id
+            .range((start, Bound::Unbounded))
+            .filter_map(|(_, &i)| self.people.get(i))
+    }
+
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id))
+    }
+
+    /// A group's members with nested groups flattened, each once (nested groups are listed
+    /// too, as Graph lists them); people the directory no longer holds are left out.
+    pub fn transitive_members(&self, group_id: &str) -> Option<Vec<Member>> {
+        let root = self.group(group_id)?;
+        let mut seen_groups = vec![root.id.to_ascii_lowercase()];
+        let mut queue = vec![root];
+        let mut out: Vec<Member> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        while let Some(g) = queue.pop() {
+            for m in &g.members {
+                let id = match m {
+                    Member::User { id } | Member::Group { id } | Member::Contact { id, .. } => id,
+                };
+                if let Member::User { id } = m
+                    && self.find_id(id).is_none()
+                {
+                    continue;
+                }
+                if let Member::Group { id } = m
+                    && let Some(nested) = self.group(id)
+                    && !seen_groups.contains(&id.to_ascii_lowercase())
+                {
+                    seen_groups.push(id.to_ascii_lowercase());
+                    queue.push(nested);
+                }
+                if seen.insert(id.to_ascii_lowercase()) {
+                    out.push(m.clone());
+                }
+            }
+        }
+        Some(out)
     }
 
     /// A scripted person: UTC, Monday–Friday 09:00–17:00, full details visible.
@@ -608,6 +908,7 @@ impl Tenant {
         let local = email.split('@').next().unwrap_or(email);
         let zone = zones::find_zone("UTC").unwrap_or(&KNOWN_ZONES[0]);
         Person {
+            id: String::new(),
             email: email.to_owned(),
             name: local.to_owned(),
             given_name: local.to_owned(),
@@ -631,6 +932,8 @@ impl Tenant {
                 }],
             },
             zone_rules: zone.serializable(),
+            directory: DirectoryFields::enabled(),
+            changed: 0,
         }
     }
 
@@ -766,6 +1069,88 @@ mod tests {
                 assert!(days.contains(&day), "{} meets on {day:?}", p.email);
             }
         }
+    }
+
+    #[test]
+    fn the_directory_has_disabled_and_mailless_accounts_and_nested_groups() {
+        let now: Timestamp = "2026-11-27T10:00:00Z".parse().expect("ts");
+        let t = Tenant::generate(7, 200, "contoso.com", now);
+        let disabled = t
+            .people
+            .iter()
+            .filter(|p| !p.directory.account_enabled)
+            .count();
+        let mailless = t.people.iter().filter(|p| !p.directory.mail_listed).count();
+        assert_eq!((disabled, mailless), (4, 4));
+        assert_eq!(t.people[0].id, user_id(0));
+        assert_eq!(t.find_id(&user_id(199).to_uppercase()), Some(199));
+        let members = t.transitive_members(FRONT_DESK_GROUP_ID).expect("group");
+        let users: Vec<&str> = members
+            .iter()
+            .filter_map(|m| match m {
+                Member::User { id } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        // 0–7, 8–15, 16–19 and 23; person 2 once although listed twice.
+        assert_eq!(users.len(), 21);
+        assert!(users.contains(&user_id(23).as_str()));
+        let groups = members
+            .iter()
+            .filter(|m| matches!(m, Member::Group { .. }))
+            .count();
+        let contacts = members
+            .iter()
+            .filter(|m| matches!(m, Member::Contact { .. }))
+            .count();
+        assert_eq!((groups, contacts), (2, 1));
+        assert_eq!(t.transitive_members("no-such-group"), None);
+    }
+
+    #[test]
+    fn directory_changes_take_new_versions_and_ids_stay() {
+        let now: Timestamp = "2026-11-27T10:00:00Z".parse().expect("ts");
+        let mut t = Tenant::generate(7, 10, "contoso.com", now);
+        assert_eq!(t.directory_version, 0);
+        let fifth = t.people[5].email.clone();
+        let sixth = (t.people[6].email.clone(), t.people[6].id.clone());
+        t.push(
+            Tenant::scripted_person("new@contoso.com"),
+            Mailbox::default(),
+        );
+        let new = t.person("new@contoso.com").expect("added");
+        assert_eq!((new.id.as_str(), new.changed), (user_id(10).as_str(), 1));
+        assert!(t.touch(&fifth));
+        assert_eq!(t.person(&fifth).map(|p| p.changed), Some(2));
+        let gone = t.remove(&fifth, false).expect("removed");
+        assert_eq!(
+            t.removals.last().map(|r| (r.id.as_str(), r.version)),
+            Some((gone.id.as_str(), 3))
+        );
+        assert!(t.person(&fifth).is_none());
+        // The others keep their ids and their mailboxes.
+        let after = t.person(&sixth.0).expect("still there");
+        assert_eq!(after.id, sixth.1);
+        let i = t.find(&sixth.0).expect("index");
+        assert_eq!(t.find_id(&sixth.1), Some(i));
+        assert_eq!(t.people.len(), t.mailboxes.len());
+        // A later person never gets an id given before.
+        t.push(
+            Tenant::scripted_person("later@contoso.com"),
+            Mailbox::default(),
+        );
+        assert_eq!(
+            t.person("later@contoso.com").map(|p| p.id.clone()),
+            Some(user_id(11))
+        );
+        assert_eq!(
+            t.transitive_members(FRONT_DESK_GROUP_ID)
+                .map(|m| m.iter().any(|m| *m
+                    == Member::User {
+                        id: gone.id.clone()
+                    })),
+            Some(false)
+        );
     }
 
     #[test]

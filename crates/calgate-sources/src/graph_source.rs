@@ -18,6 +18,10 @@
 //! members of a batch one by one against the same per-mailbox limit, so it saves round trips but
 //! not throttling budget, and a getSchedule already carries 20 mailboxes.
 //!
+//! [`GraphSource::get`] is a plain GET with the same sign-in, hold and cap, answering Graph's
+//! error answer as read: the directory reader (calgate-directory) lists people through it with
+//! the source's own credentials.
+//!
 //! Bodies are read up to a cap; no header value, token or secret reaches a log line, an error
 //! message or `Debug` output.
 
@@ -174,6 +178,21 @@ enum CallError {
 impl From<SourceFailure> for CallError {
     fn from(f: SourceFailure) -> CallError {
         CallError::Failed(f)
+    }
+}
+
+/// Why a Graph request gave no 200 answer: Graph's error answer (any status but 401, which the
+/// sign-in handles), or a failure before or without one (throttling hold, network, sign-in,
+/// a body cut short or too large).
+#[derive(Debug, Clone)]
+pub enum GraphCallError {
+    Answered(ServiceError),
+    Failed(SourceFailure),
+}
+
+impl From<SourceFailure> for GraphCallError {
+    fn from(f: SourceFailure) -> GraphCallError {
+        GraphCallError::Failed(f)
     }
 }
 
@@ -361,6 +380,43 @@ impl GraphSource {
         body: String,
         cap: usize,
     ) -> Result<Vec<u8>, CallError> {
+        match self.call(operation, url, Some(body), cap).await {
+            Ok(body) => Ok(body),
+            Err(GraphCallError::Answered(e)) if e.status == StatusCode::NOT_FOUND.as_u16() => {
+                Err(CallError::AnchorNotFound(e))
+            }
+            Err(GraphCallError::Answered(e)) => Err(service_failure(&e).into()),
+            Err(GraphCallError::Failed(f)) => Err(f.into()),
+        }
+    }
+
+    /// The versioned API root (`…/v1.0`) requests are made under. A link Graph hands back
+    /// (`@odata.nextLink`) is followed only on this root's origin: the bearer token goes
+    /// nowhere else.
+    pub fn api_root(&self) -> &reqwest::Url {
+        &self.root
+    }
+
+    /// `GET url` with this source's sign-in, under its throttling hold: the 200 body (at most
+    /// `cap` bytes), or Graph's error answer, or why there was none. The directory reads
+    /// through it with the Graph source's own app credentials.
+    pub async fn get(
+        &self,
+        operation: &'static str,
+        url: &reqwest::Url,
+        cap: usize,
+    ) -> Result<Vec<u8>, GraphCallError> {
+        self.call(operation, url, None, cap).await
+    }
+
+    /// One request (a POST of `body`, else a GET) with one repeat after a refused token.
+    async fn call(
+        &self,
+        operation: &'static str,
+        url: &reqwest::Url,
+        body: Option<String>,
+        cap: usize,
+    ) -> Result<Vec<u8>, GraphCallError> {
         let mut refused_once = false;
         loop {
             self.throttle().check_hold()?;
@@ -372,15 +428,19 @@ impl GraphSource {
             // A token may have taken a while: a Retry-After heard meanwhile still counts.
             let admission = self.admit().await?;
             let started = Instant::now();
-            let sent = self
-                .client
-                .post(url.clone())
+            let request = match &body {
+                Some(body) => self
+                    .client
+                    .post(url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone()),
+                None => self.client.get(url.clone()),
+            };
+            let sent = request
                 .header(
                     reqwest::header::AUTHORIZATION,
                     authorization.header_value().clone(),
                 )
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone())
                 .send()
                 .await;
             let mut response = match sent {
@@ -442,10 +502,7 @@ impl GraphSource {
                 .await
                 .unwrap_or_default();
             let error = ServiceError::read(status.as_u16(), retry_after.as_deref(), &error_body);
-            if status == StatusCode::NOT_FOUND {
-                return Err(CallError::AnchorNotFound(error));
-            }
-            return Err(service_failure(&error).into());
+            return Err(GraphCallError::Answered(error));
         }
     }
 

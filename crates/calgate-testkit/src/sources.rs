@@ -14,6 +14,24 @@ use calgate_sources::graph_source::GraphSource;
 /// # Panics
 /// When the simulator has no TLS CA or the source cannot be built: the test must fail loudly.
 pub fn graph_app_source(sim: &calgate_sim::Running, client_secret: &str) -> GraphSource {
+    calgate_sources::build_graph(&graph_app_settings(sim, client_secret), &sign_in_context())
+        .unwrap_or_else(|e| panic!("Graph source: {}: {}", e.code, e.message))
+}
+
+/// A sign-in context of its own (a lockout guard and an in-memory refresh-token store).
+pub fn sign_in_context() -> SignInContext {
+    SignInContext::with(
+        LockoutGuard::new(Arc::new(SystemClock)),
+        Arc::new(MemoryRefreshTokens::default()),
+    )
+}
+
+/// The settings of an app-only `microsoft365` source against `sim`'s Entra ID and Graph
+/// endpoints, signing in with `client_secret`, as the gateway keeps them.
+///
+/// # Panics
+/// When the simulator has no TLS CA.
+pub fn graph_app_settings(sim: &calgate_sim::Running, client_secret: &str) -> CalendarSettings {
     let ca_path = sim
         .urls
         .ca_cert_pem_path
@@ -29,7 +47,7 @@ pub fn graph_app_source(sim: &calgate_sim::Running, client_secret: &str) -> Grap
         .trim_end_matches("/v1.0")
         .parse()
         .unwrap_or_else(|e| panic!("the simulator's Graph URL: {e}"));
-    let settings = CalendarSettings {
+    CalendarSettings {
         provider: Provider::Microsoft365,
         tenant_id: Some(sim.state.tenant_id.clone()),
         client_id: Some(sim.state.client_id.clone()),
@@ -38,11 +56,5 @@ pub fn graph_app_source(sim: &calgate_sim::Running, client_secret: &str) -> Grap
         graph_endpoint: host,
         extra_ca_pem: Some(ca),
         ..CalendarSettings::default()
-    };
-    let sign_in = SignInContext::with(
-        LockoutGuard::new(Arc::new(SystemClock)),
-        Arc::new(MemoryRefreshTokens::default()),
-    );
-    calgate_sources::build_graph(&settings, &sign_in)
-        .unwrap_or_else(|e| panic!("Graph source: {}: {}", e.code, e.message))
+    }
 }

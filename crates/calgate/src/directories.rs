@@ -599,7 +599,8 @@ async fn ldap_read(
     calgate_directory::ldap::read(config, password, options).await
 }
 
-/// Reads a Graph directory with the credentials of `source`.
+/// Reads a Graph directory with the credentials of `source` (its sign-in, under the same
+/// lockout guard; the secret is not copied).
 async fn graph_read(
     app: &AppState,
     config: &DirectoryConfig,
@@ -607,9 +608,13 @@ async fn graph_read(
     delta: Option<&str>,
     limit: Option<usize>,
 ) -> Result<Read, ReadError> {
-    let _ = (app, config, source, delta, limit);
-    Err(ReadError::new(
-        Code::DirectoryGraphSourceMissing,
-        "Graph directories cannot be read by this build",
-    ))
+    let directory = calgate_directory::graph::GraphDirectory::build(
+        config,
+        Some(&source.settings),
+        &app.sign_in,
+    )?;
+    match limit {
+        Some(n) => directory.read_first(n).await,
+        None => directory.read(delta).await,
+    }
 }

@@ -17,6 +17,7 @@ mod ews_client;
 mod gateway_api;
 mod gateway_sources;
 mod graph;
+mod graph_directory;
 mod hardening;
 mod languages;
 mod ldap_directory;
