@@ -463,9 +463,10 @@ impl AppState {
         .await
     }
 
-    /// Directories whose scheduled sync is due at `now`: never synced, or the last sync is
-    /// older than the interval (plus a spread of up to a tenth of it, by id, so directories
-    /// saved together do not sync together).
+    /// Directories whose scheduled sync is due at `now`: the last sync (or, before the first,
+    /// the last save) is older than the interval, plus a spread of up to a tenth of it by id so
+    /// directories saved together do not sync together. A new directory is not synced on its
+    /// own at once: the administrator previews it and syncs it the first time.
     pub async fn due_directories(&self, now: Timestamp) -> Result<Vec<String>, StoreError> {
         let mut due = Vec::new();
         for d in self.store.load_directories().await? {
@@ -477,11 +478,12 @@ impl AppState {
                 .as_ref()
                 .and_then(|o| o.get("at"))
                 .and_then(|a| a.as_str())
-                .and_then(|a| a.parse::<Timestamp>().ok());
+                .and_then(|a| a.parse::<Timestamp>().ok())
+                .unwrap_or(d.updated_at)
+                .max(d.updated_at);
             let interval = i64::from(d.config.sync_interval_s);
             let spread = spread_of(&d.id, interval / 10);
-            let next = last.map(|l| l + SignedDuration::from_secs(interval + spread));
-            if next.is_none_or(|n| n <= now) {
+            if last + SignedDuration::from_secs(interval + spread) <= now {
                 due.push(d.id);
             }
         }

@@ -916,11 +916,13 @@ async fn operator_console_in_chromium() {
             email: live_email.into(),
             name: Some("Lena Live".into()),
             extension: Some("7001".into()),
+            origin: None,
         },
         calgate::view::Person {
             email: "nobody.here@contoso.com".into(),
             name: Some("Nora Nobody".into()),
             extension: Some("7002".into()),
+            origin: None,
         },
     ])
     .await

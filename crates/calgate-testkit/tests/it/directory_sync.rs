@@ -1,0 +1,370 @@
+//! The watch list synced from a directory through the gateway's API: a real slapd and the
+//! simulator's Entra ID. A sync adds the directory's people and never touches a person added by
+//! hand; an unchanged re-sync changes nothing; a 10 % removal goes through, a 60 % one is held
+//! until confirmed; a wrong bind password costs one bind; a Graph directory's second sync reads
+//! only the changes.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use calgate_sim::SimConfig;
+use calgate_testkit::gateway::{TestGateway, spawn_gateway_from_settings};
+use calgate_testkit::slapd::Slapd;
+use calgate_testkit::{sim_http_client, sim_stats, spawn_sim};
+
+async fn expect(
+    gw: &TestGateway,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    want: u16,
+) -> Value {
+    let (status, answer) = gw.call(method.clone(), path, body).await;
+    assert_eq!(status, want, "{method} {path}: {answer}");
+    answer
+}
+
+async fn sync(gw: &TestGateway, id: &str, query: &str) -> Value {
+    expect(
+        gw,
+        Method::POST,
+        &format!("/api/v1/directories/{id}/sync{query}"),
+        None,
+        200,
+    )
+    .await
+}
+
+async fn watched(gw: &TestGateway) -> Vec<Value> {
+    let people = expect(gw, Method::GET, "/api/v1/people?limit=10000", None, 200).await;
+    people.as_array().cloned().unwrap_or_default()
+}
+
+fn count(outcome: &Value, key: &str) -> u64 {
+    outcome[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} in {outcome}"))
+}
+
+/// The slapd tree's config with `filter` ANDed to Active Directory's default filter.
+fn ldap_body(server: &Slapd, filter: Option<&str>, password: &str) -> Value {
+    let mut body = serde_json::to_value(server.config(false)).expect("config");
+    if let Some(f) = filter {
+        body["filter"] = json!(format!(
+            "(&{}{f})",
+            calgate_settings::directories::AD_DEFAULT_FILTER
+        ));
+    }
+    body["bind_password"] = json!(password);
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ldap_directory_keeps_the_watch_list_and_never_touches_manual_people() {
+    let server = tokio::task::spawn_blocking(|| Slapd::start(2_000))
+        .await
+        .expect("join")
+        .expect("slapd");
+    let password = server.password().expose_secret().to_string();
+    let selected: Vec<_> = server.selected().cloned().collect();
+    let by_hand = selected[0].email.clone().expect("mail");
+    let gw = spawn_gateway_from_settings().await;
+    expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/people",
+        Some(&json!([{"email": by_hand, "name": "Added By Hand", "extension": "1"}])),
+        200,
+    )
+    .await;
+
+    let saved = expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/directories/corp",
+        Some(&ldap_body(&server, None, &password)),
+        201,
+    )
+    .await;
+    assert_eq!(saved["bind_password_set"], true);
+    assert!(saved.get("bind_password").is_none(), "{saved}");
+    assert!(!saved.to_string().contains(&password), "write-only");
+
+    // A dry run changes nothing.
+    let preview = sync(&gw, "corp", "?dry_run=true").await;
+    assert_eq!(preview["status"], "ok", "{preview}");
+    let n = selected.len() as u64;
+    assert_eq!(
+        count(&preview, "added"),
+        n - 1,
+        "everyone but the manual person"
+    );
+    assert_eq!(watched(&gw).await.len(), 1);
+
+    let first = sync(&gw, "corp", "").await;
+    assert_eq!(count(&first, "added"), n - 1, "{first}");
+    assert!(
+        first["warnings"].to_string().contains(&by_hand),
+        "the manual person is named: {first}"
+    );
+    let people = watched(&gw).await;
+    assert_eq!(people.len() as u64, n);
+    let manual = expect(
+        &gw,
+        Method::GET,
+        &format!("/api/v1/people/{by_hand}"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(manual["origin"], "manual");
+    assert_eq!(manual["name"], "Added By Hand");
+    let someone = &selected[1];
+    let record = expect(
+        &gw,
+        Method::GET,
+        &format!("/api/v1/people/{}", someone.email.as_deref().expect("mail")),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(record["origin"], "corp");
+    assert_eq!(
+        record["name"].as_str(),
+        Some(someone.display_name.clone().unwrap_or_default().as_str()).filter(|n| !n.is_empty())
+    );
+    assert_eq!(
+        record["extension"].as_str(),
+        someone.phones.first().map(String::as_str)
+    );
+
+    let again = sync(&gw, "corp", "").await;
+    for key in ["added", "updated", "removed", "held"] {
+        assert_eq!(
+            count(&again, key),
+            0,
+            "an unchanged re-sync writes nothing: {again}"
+        );
+    }
+    assert_eq!(count(&again, "unchanged"), n - 1);
+
+    // About 10 % leave (uids ending in 1): removed.
+    let leaving: BTreeSet<String> = selected
+        .iter()
+        .filter(|p| p.dn.split(',').next().is_some_and(|rdn| rdn.ends_with('1')))
+        .filter_map(|p| p.email.clone())
+        .filter(|e| *e != by_hand)
+        .collect();
+    expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/directories/corp",
+        Some(&ldap_body(&server, Some("(!(uid=*1))"), "")),
+        200,
+    )
+    .await;
+    let tenth = sync(&gw, "corp", "").await;
+    assert_eq!(tenth["status"], "ok", "{tenth}");
+    assert_eq!(count(&tenth, "removed"), leaving.len() as u64);
+    assert_eq!(watched(&gw).await.len() as u64, n - leaving.len() as u64);
+
+    // 60 % would leave: held, nothing removed, until confirmed.
+    expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/directories/corp",
+        Some(&ldap_body(
+            &server,
+            Some("(|(uid=*2)(uid=*3)(uid=*4)(uid=*5))"),
+            "",
+        )),
+        200,
+    )
+    .await;
+    let before = watched(&gw).await.len();
+    let held = sync(&gw, "corp", "").await;
+    assert_eq!(held["status"], "held", "{held}");
+    assert_eq!(count(&held, "removed"), 0);
+    assert!(count(&held, "held") > 0);
+    assert!(
+        held["warnings"]
+            .to_string()
+            .contains("DIRECTORY_MASS_REMOVAL_HELD")
+    );
+    assert_eq!(watched(&gw).await.len(), before, "the list stays whole");
+    let listed = expect(&gw, Method::GET, "/api/v1/directories", None, 200).await;
+    assert_eq!(listed[0]["last_sync"]["status"], "held", "{listed}");
+    let confirmed = sync(&gw, "corp", "?confirm_removals=true").await;
+    assert_eq!(
+        count(&confirmed, "removed"),
+        count(&held, "held"),
+        "{confirmed}"
+    );
+    assert!(
+        watched(&gw)
+            .await
+            .iter()
+            .any(|p| p["email"] == by_hand.as_str()),
+        "manual people survive every sync"
+    );
+
+    // A wrong bind password: one refused bind, then the guard holds.
+    expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/directories/corp",
+        Some(&ldap_body(&server, None, "not-the-password")),
+        200,
+    )
+    .await;
+    let binds = server.binds().await.expect("monitor");
+    let refused = sync(&gw, "corp", "").await;
+    assert_eq!(refused["status"], "failed");
+    assert_eq!(
+        refused["error"]["code"], "DIRECTORY_BIND_REFUSED",
+        "{refused}"
+    );
+    let still = sync(&gw, "corp", "").await;
+    assert_eq!(still["error"]["code"], "DIRECTORY_BIND_HELD", "{still}");
+    assert_eq!(
+        server.binds().await.expect("monitor") - binds,
+        1,
+        "N syncs with a wrong password cost one bind"
+    );
+    assert!(!still.to_string().contains("not-the-password"));
+
+    // Deleting the directory keeps its people, as manual ones.
+    let count_before = watched(&gw).await.len();
+    expect(&gw, Method::DELETE, "/api/v1/directories/corp", None, 204).await;
+    let people = watched(&gw).await;
+    assert_eq!(people.len(), count_before);
+    assert!(people.iter().all(|p| p["origin"] == "manual"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_directory_syncs_then_reads_only_the_changes() {
+    const SECRET: &str = "directory-sync-secret";
+    let sim = spawn_sim(SimConfig {
+        people: 120,
+        seed: 5,
+        client_secret: Some(SECRET.to_owned()),
+        ..SimConfig::default()
+    })
+    .await;
+    let http = sim_http_client(&sim);
+    let base = sim
+        .urls
+        .graph_url
+        .trim_end_matches('/')
+        .trim_end_matches("/v1.0")
+        .to_string();
+    let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
+    let gw = spawn_gateway_from_settings().await;
+    expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/sources/online",
+        Some(&json!({
+            "provider": "microsoft365", "tenant_id": sim.state.tenant_id,
+            "client_id": sim.state.client_id, "client_secret": SECRET,
+            "authority_host": base, "graph_endpoint": base, "extra_ca_pem": ca,
+        })),
+        201,
+    )
+    .await;
+    // A Graph directory needs an existing Graph source.
+    expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/directories/entra",
+        Some(&json!({"kind": "graph", "source": "default"})),
+        422,
+    )
+    .await;
+    expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/directories/entra",
+        Some(&json!({"kind": "graph", "source": "online"})),
+        201,
+    )
+    .await;
+    let want = sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .filter(|p| p.directory.account_enabled && p.directory.mail_listed)
+        .count() as u64;
+    let test = expect(
+        &gw,
+        Method::POST,
+        "/api/v1/directories/entra/test",
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(test["people"].as_array().map(Vec::len), Some(10), "{test}");
+
+    let first = sync(&gw, "entra", "").await;
+    assert_eq!(first["status"], "ok", "{first}");
+    assert_eq!(count(&first, "added"), want);
+    assert_eq!(first["delta_read"], false);
+
+    let control = |path: &str| format!("{}/{path}", sim.urls.control_url.trim_end_matches('/'));
+    let r = http
+        .post(control("people"))
+        .json(&json!({"email": "joiner@contoso.com", "name": "New Joiner", "extension": "7100"}))
+        .send()
+        .await
+        .expect("add");
+    assert_eq!(r.status(), 201);
+    let leaver = sim
+        .state
+        .tenant()
+        .people
+        .iter()
+        .find(|p| p.directory.account_enabled && p.directory.mail_listed)
+        .map(|p| p.email.to_lowercase())
+        .expect("someone");
+    let r = http
+        .delete(control(&format!("people/{leaver}")))
+        .send()
+        .await
+        .expect("remove");
+    assert_eq!(r.status(), 204);
+    let r = http.delete(control("stats")).send().await.expect("stats");
+    assert!(r.status().is_success());
+
+    let second = sync(&gw, "entra", "").await;
+    assert_eq!(second["delta_read"], true, "{second}");
+    assert_eq!(count(&second, "added"), 1);
+    assert_eq!(count(&second, "removed"), 1);
+    let stats = sim_stats(&http, &sim).await;
+    assert_eq!(stats["requests"]["graph.users.delta.changes"], 1, "{stats}");
+    assert!(
+        stats["requests"].get("graph.users.delta").is_none(),
+        "{stats}"
+    );
+    let joiner = expect(
+        &gw,
+        Method::GET,
+        "/api/v1/people/joiner@contoso.com",
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(joiner["origin"], "entra");
+    assert_eq!(joiner["extension"], "7100");
+    expect(
+        &gw,
+        Method::GET,
+        &format!("/api/v1/people/{leaver}"),
+        None,
+        404,
+    )
+    .await;
+}
