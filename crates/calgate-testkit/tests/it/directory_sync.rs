@@ -368,3 +368,90 @@ async fn a_graph_directory_syncs_then_reads_only_the_changes() {
     )
     .await;
 }
+
+async fn post_csv(
+    gw: &TestGateway,
+    query: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let resp = gw
+        .admin
+        .post(format!("{}/api/v1/people/import{query}", gw.url()))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("import");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// A spreadsheet's CSV: a byte order mark, `;` separators, the header in another order, quoted
+/// names with separators and quotes; bad rows answered by line and the good ones imported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_import_takes_what_spreadsheets_write_and_reports_bad_rows_by_line() {
+    let gw = spawn_gateway_from_settings().await;
+    let csv = "\u{feff}Extension;E-mail;Display name\r\n\
+               2001;anna.rossi@contoso.com;\"Rossi; Anna\"\r\n\
+               ;ann.lee@contoso.com;\"Lee, \"\"Ann\"\"\"\r\n\
+               3;not-an-address;Nobody\r\n\
+               2004;ANNA.ROSSI@contoso.com;Twice\r\n\
+               2005;bob.ruiz@contoso.com;Bob Ruiz\r\n";
+    let (status, dry) = post_csv(&gw, "?dry_run=true", "text/csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!(dry["valid"], 3);
+    assert_eq!(dry["imported"], 0);
+    let errors: Vec<(u64, &str)> = dry["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap_or(0),
+                e["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(errors, vec![(4, "not_an_email"), (5, "duplicate_email")]);
+    assert!(watched(&gw).await.is_empty(), "a dry run imports nothing");
+
+    let (status, done) =
+        post_csv(&gw, "", "text/csv; charset=utf-8", csv.as_bytes().to_vec()).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["imported"], 3);
+    let lee = expect(
+        &gw,
+        Method::GET,
+        "/api/v1/people/ann.lee@contoso.com",
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(lee["name"], "Lee, \"Ann\"");
+    assert_eq!(lee["origin"], "import");
+    let rossi = expect(
+        &gw,
+        Method::GET,
+        "/api/v1/people/anna.rossi@contoso.com",
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (rossi["name"].as_str(), rossi["extension"].as_str()),
+        (Some("Rossi; Anna"), Some("2001"))
+    );
+
+    let (status, refused) = post_csv(&gw, "", "application/json", b"[]".to_vec()).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    let (status, refused) = post_csv(&gw, "", "text/csv", vec![b'a', 0xff, 0xfe, b'\n']).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("invalid_encoding"))
+    );
+    assert_eq!(watched(&gw).await.len(), 3, "nothing else changed");
+}

@@ -55,8 +55,10 @@ pub fn document() -> Value {
         "422": error("the body does not have the documented shape")
     });
     let with_body_errors = |responses: Value| with(with_errors(responses), &body_errors);
+    let origin = json!({"type": "string", "description": "where the person came from: `manual`, `import` or the id of the directory that syncs it"});
     let person_summary = json!({"type": "object", "required": ["email", "status"], "properties": {
         "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "extension": {"type": ["string", "null"]},
+        "origin": origin.clone(),
         "source": {"type": "string", "description": "the id of the calendar source that serves this person"},
         "status": {"$ref": "#/components/schemas/Status"},
         "freshness": {"type": "string", "enum": ["pending", "fresh", "stale", "error"]},
@@ -83,12 +85,14 @@ pub fn document() -> Value {
     let test_request = json!({"type": "object", "properties": {
         "mailbox": {"type": "string", "format": "email", "description": "default: the first watched person the source serves"},
         "settings": {"$ref": "#/components/schemas/Settings", "description": "settings to test instead of the saved ones, applied over them like PUT; never saved"}}});
+    let dir_id = json!({"name": "id", "in": "path", "required": true, "description": "the directory id: 1 to 32 of a-z, 0-9 and -, not manual or import", "schema": {"type": "string", "pattern": SOURCE_ID_PATTERN}});
     let source_id = json!({"name": "id", "in": "path", "required": true, "description": "the source id: 1 to 32 of a-z, 0-9 and -", "schema": {"type": "string", "pattern": SOURCE_ID_PATTERN}});
     let test_answer = json!({"type": "object", "required": ["ok", "mailbox", "provider", "elapsed_ms"], "properties": {
         "ok": {"type": "boolean"}, "mailbox": {"type": "string"}, "provider": {"type": "string"},
         "status": {"$ref": "#/components/schemas/Status"}, "events_today": {"type": "integer", "minimum": 0},
         "code": {"type": "string"}, "message": {"type": "string"}, "elapsed_ms": {"type": "integer", "minimum": 0}}});
-    json!({
+    let directory_paths = directory_paths(&dir_id, &with_errors, &with_body_errors);
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "calgate",
@@ -117,6 +121,7 @@ pub fn document() -> Value {
                     "extension": {"type": ["string", "null"], "maxLength": 32, "description": "printable characters"}}},
                 "Person": {"type": "object", "properties": {
                     "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "extension": {"type": ["string", "null"]},
+                    "origin": origin,
                     "source": {"type": "string", "description": "the id of the calendar source that serves this person"},
                     "status": {"$ref": "#/components/schemas/Status"},
                     "today": {"type": "array", "items": {"type": "object"}},
@@ -276,6 +281,92 @@ pub fn document() -> Value {
                     "responses": with_errors(json!({"204": {"description": "forgotten"}}))}},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         }
+    });
+    if let Some(paths) = doc.get_mut("paths") {
+        *paths = merge(paths.take(), directory_paths);
+    }
+    if let Some(schemas) = doc.pointer_mut("/components/schemas") {
+        *schemas = merge(schemas.take(), directory_schemas());
+    }
+    doc
+}
+
+/// The directory sync's schemas (kept apart: one `json!` of the whole document would pass the
+/// macro's recursion limit).
+fn directory_schemas() -> Value {
+    json!({
+                "Directory": {"type": "object", "required": ["kind"], "description": "a directory the watch list is synced from; absent fields take their defaults", "properties": {
+                    "kind": {"type": "string", "enum": ["graph", "ldap"]},
+                    "name": {"type": "string", "maxLength": 64},
+                    "sync_interval_s": {"type": "integer", "minimum": 300, "maximum": 604_800, "description": "default 3600"},
+                    "max_removal_share": {"type": "number", "minimum": 0, "maximum": 1, "description": "default 0.2: a sync that would remove more of the directory's people is held"},
+                    "attributes": {"type": "object", "required": ["email", "name", "extension"], "properties": {
+                        "email": {"type": "string"}, "name": {"type": "string"}, "extension": {"type": "string"},
+                        "source": {"type": ["string", "null"], "description": "an attribute naming the source a person's mailbox is read from"}}},
+                    "source": {"type": "string", "description": "graph: the id of the Graph source whose app credentials are used"},
+                    "group_id": {"type": "string", "description": "graph: only this group's (transitive) members"},
+                    "url": {"type": "string", "description": "ldap: ldaps://host[:port] or ldap://host[:port]"},
+                    "starttls": {"type": "boolean"}, "allow_insecure_ldap": {"type": "boolean"},
+                    "bind_dn": {"type": "string"}, "bind_password": {"type": ["string", "null"], "description": "write-only; absent or empty keeps the stored one, null removes it"},
+                    "base_dn": {"type": "string"}, "filter": {"type": "string", "description": "default: Active Directory's people with mail that are not disabled"},
+                    "extra_ca_pem": {"type": "string"}}},
+                "DirectoryView": {"type": "object", "required": ["id", "kind", "bind_password_set", "syncing"], "properties": {
+                    "id": {"type": "string"}, "kind": {"type": "string", "enum": ["graph", "ldap"]},
+                    "bind_password_set": {"type": "boolean"}, "syncing": {"type": "boolean"}, "delta_saved": {"type": "boolean"},
+                    "last_sync": {"oneOf": [{"$ref": "#/components/schemas/SyncOutcome"}, {"type": "null"}]}}},
+                "SyncOutcome": {"type": "object", "required": ["status", "added", "updated", "removed", "unchanged", "held", "warnings"], "properties": {
+                    "status": {"type": "string", "enum": ["ok", "held", "failed"]},
+                    "at": {"type": "string", "format": "date-time"}, "trigger": {"type": "string", "enum": ["admin", "schedule"]},
+                    "dry_run": {"type": "boolean"}, "delta_read": {"type": "boolean"},
+                    "added": {"type": "integer", "minimum": 0}, "updated": {"type": "integer", "minimum": 0},
+                    "removed": {"type": "integer", "minimum": 0}, "unchanged": {"type": "integer", "minimum": 0},
+                    "held": {"type": "integer", "minimum": 0, "description": "removals waiting for confirmation"},
+                    "warnings": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+                    "error": {"type": ["object", "null"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+                    "duration_ms": {"type": "integer", "minimum": 0},
+                    "preview": {"type": "object", "description": "a dry run's or held sync's first changes"}}}
+    })
+}
+
+/// The directory sync's and the import's paths.
+fn directory_paths(
+    dir_id: &Value,
+    with_errors: &dyn Fn(Value) -> Value,
+    with_body_errors: &dyn Fn(Value) -> Value,
+) -> Value {
+    json!({
+            "/api/v1/directories": {"get": {"summary": "Every directory the watch list is synced from, with its last sync (admin)",
+                "responses": with_errors(json!({"200": merge(json!({"description": "directories"}), json_body(json!({"type": "array", "items": {"$ref": "#/components/schemas/DirectoryView"}})))}))}},
+            "/api/v1/directories/{id}": {
+                "parameters": [dir_id.clone()],
+                "put": {"summary": "Create or replace a directory (admin); the first sync is started by hand (or after one interval)", "operationId": "putDirectory",
+                    "requestBody": request_body(json!({"$ref": "#/components/schemas/Directory"})),
+                    "responses": with_body_errors(json!({"200": merge(json!({"description": "replaced"}), json_body(json!({"$ref": "#/components/schemas/DirectoryView"}))),
+                        "201": merge(json!({"description": "created"}), json_body(json!({"$ref": "#/components/schemas/DirectoryView"}))),
+                        "422": error("a refused id (`invalid_directory_id`) or configuration (`invalid_directory`, with field errors); nothing saved")}))},
+                "delete": {"summary": "Remove a directory and its bind password (admin); its people stay watched, as manual ones",
+                    "responses": with_errors(json!({"204": {"description": "removed"}, "404": error("no such directory"), "422": error("a refused id")}))}},
+            "/api/v1/directories/{id}/sync": {"parameters": [dir_id.clone(),
+                    {"name": "dry_run", "in": "query", "description": "answer what would change, change nothing", "schema": {"type": "boolean"}},
+                    {"name": "confirm_removals", "in": "query", "description": "remove even more than the directory's share (confirms a held sync)", "schema": {"type": "boolean"}}],
+                "post": {"summary": "Sync now (admin), after a running sync of the same directory ends; `status` tells ok, held or failed (nothing changed)",
+                "responses": with_errors(json!({"200": merge(json!({"description": "the outcome"}), json_body(json!({"$ref": "#/components/schemas/SyncOutcome"}))),
+                    "400": error("the query string cannot be read"), "404": error("no such directory"), "422": error("a refused id")}))}},
+            "/api/v1/directories/{id}/test": {"parameters": [dir_id],
+                "post": {"summary": "Bind and read the first ten people, mapped, changing nothing (admin)",
+                "responses": with_errors(json!({"200": merge(json!({"description": "the first people, or the warnings that explain why none"}), json_body(json!({"type": "object", "required": ["ok", "people", "warnings"], "properties": {
+                        "ok": {"type": "boolean"},
+                        "people": {"type": "array", "items": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "extension": {"type": ["string", "null"]}, "source": {"type": ["string", "null"]}}}},
+                        "warnings": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}}))),
+                    "404": error("no such directory"), "422": error("a refused id")}))}},
+            "/api/v1/people/import": {"post": {"summary": "Import a CSV (admin): RFC 4180, UTF-8 with or without BOM, `,` `;` or tab separated, an optional header naming email, name and extension in any order; the valid rows are watched (origin `import`) and the bad ones answered by line", "operationId": "importPeople",
+                "parameters": [{"name": "dry_run", "in": "query", "description": "only check", "schema": {"type": "boolean"}}],
+                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "responses": with_errors(json!({"200": merge(json!({"description": "what was imported"}), json_body(json!({"type": "object", "required": ["valid", "imported", "errors"], "properties": {
+                        "valid": {"type": "integer", "minimum": 0}, "imported": {"type": "integer", "minimum": 0}, "watched": {"type": ["integer", "null"]},
+                        "errors": {"type": "array", "items": {"type": "object", "required": ["line", "code", "message"], "properties": {"line": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"}}}}}}))),
+                    "400": error("the query string cannot be read"), "413": error("the body is larger than the watch list's limit"),
+                    "415": error("not sent as text/csv"), "422": error("the CSV is not UTF-8")}))}}
     })
 }
 
