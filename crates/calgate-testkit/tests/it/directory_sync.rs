@@ -455,3 +455,98 @@ async fn a_csv_import_takes_what_spreadsheets_write_and_reports_bad_rows_by_line
     );
     assert_eq!(watched(&gw).await.len(), 3, "nothing else changed");
 }
+
+/// A directory's `source` attribute routes each person's mailbox (hybrid); a failed read
+/// (nobody listening, a broken filter, a base DN that does not exist) is a clear error on the
+/// directory's status and removes no one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_routes_mailboxes_and_a_failed_read_removes_no_one() {
+    let server = tokio::task::spawn_blocking(|| Slapd::start(300))
+        .await
+        .expect("join")
+        .expect("slapd");
+    let password = server.password().expose_secret().to_string();
+    let gw = spawn_gateway_from_settings().await;
+    // A second source to route to (it never needs to answer here).
+    expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/sources/online",
+        Some(
+            &json!({"provider": "microsoft365", "tenant_id": "contoso.onmicrosoft.com",
+            "client_id": "00000000-0000-0000-0000-000000000001", "client_secret": "unused",
+            "authority_host": "https://127.0.0.1:9", "graph_endpoint": "https://127.0.0.1:9",
+            "allow_insecure_http": false}),
+        ),
+        201,
+    )
+    .await;
+    let mut body = ldap_body(&server, None, &password);
+    body["attributes"] = json!({"email": "mail", "name": "displayName",
+        "extension": "telephoneNumber", "source": "departmentNumber"});
+    expect(
+        &gw,
+        Method::PUT,
+        "/api/v1/directories/corp",
+        Some(&body),
+        201,
+    )
+    .await;
+    let first = sync(&gw, "corp", "").await;
+    assert_eq!(first["status"], "ok", "{first}");
+    let selected: Vec<_> = server.selected().cloned().collect();
+    assert_eq!(count(&first, "added"), selected.len() as u64);
+    for p in selected.iter().take(6) {
+        let email = p.email.as_deref().expect("mail");
+        let record = expect(
+            &gw,
+            Method::GET,
+            &format!("/api/v1/people/{email}"),
+            None,
+            200,
+        )
+        .await;
+        assert_eq!(
+            record["source"],
+            p.department.as_str(),
+            "{email} is read from its source"
+        );
+    }
+    let n = watched(&gw).await.len();
+
+    for (change, code) in [
+        (
+            json!({"filter": "(&(mail=*)(cn=a)"}),
+            "DIRECTORY_FILTER_INVALID",
+        ),
+        (
+            json!({"base_dn": "ou=nowhere,dc=example,dc=org"}),
+            "DIRECTORY_BASE_NOT_FOUND",
+        ),
+        (
+            json!({"url": "ldaps://127.0.0.1:9", "starttls": false}),
+            "DIRECTORY_CONNECT",
+        ),
+    ] {
+        let mut broken = body.clone();
+        for (k, v) in change.as_object().expect("object") {
+            broken[k] = v.clone();
+        }
+        broken["bind_password"] = json!("");
+        expect(
+            &gw,
+            Method::PUT,
+            "/api/v1/directories/corp",
+            Some(&broken),
+            200,
+        )
+        .await;
+        let outcome = sync(&gw, "corp", "").await;
+        assert_eq!(outcome["status"], "failed", "{outcome}");
+        assert_eq!(outcome["error"]["code"], code, "{outcome}");
+        assert_eq!(count(&outcome, "removed"), 0);
+        assert_eq!(watched(&gw).await.len(), n, "{code}: no one removed");
+        let listed = expect(&gw, Method::GET, "/api/v1/directories", None, 200).await;
+        assert_eq!(listed[0]["last_sync"]["error"]["code"], code);
+    }
+}
