@@ -220,14 +220,23 @@ impl GetSchedule {
     }
 }
 
-/// The getSchedule request body as it travels.
+/// The getSchedule request body as it travels. calgate writes camelCase; Graph also takes the
+/// PascalCase names Microsoft's SDKs write (`Schedules`, `StartTime`…), and so does the
+/// simulator's reading of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GetScheduleBody {
+    #[serde(alias = "Schedules")]
     pub schedules: Vec<String>,
+    #[serde(alias = "StartTime")]
     pub start_time: DateTimeTimeZone,
+    #[serde(alias = "EndTime")]
     pub end_time: DateTimeTimeZone,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "AvailabilityViewInterval",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub availability_view_interval: Option<u32>,
 }
 
@@ -692,8 +701,10 @@ fn slot_count(start: Timestamp, end: Timestamp, interval_minutes: u32) -> usize 
     usize::try_from((total + step - 1) / step).unwrap_or(0)
 }
 
-/// The `availabilityView` string: for each slot the digit of the strongest event overlapping it
-/// (by [`BusyType::rank`]), `0` where nothing is.
+/// The `availabilityView` string as Graph writes it today: for each slot the digit of the
+/// strongest event overlapping it (by [`BusyType::rank`]), `0` where nothing is — and `0` for
+/// working elsewhere too, which the current documentation folds into free (the older resource
+/// page gave it `4`; [`events_from_view`] reads both).
 pub fn availability_view(
     events: &[CalendarEvent],
     start: Timestamp,
@@ -703,7 +714,11 @@ pub fn availability_view(
     let n = slot_count(start, end, interval_minutes);
     let mut slots: Vec<Option<BusyType>> = vec![None; n];
     for e in events {
-        if e.busy_type == BusyType::Free || e.end <= start || e.start >= end {
+        // Working elsewhere is written as free: it must not hide a weaker event either.
+        if matches!(e.busy_type, BusyType::Free | BusyType::WorkingElsewhere)
+            || e.end <= start
+            || e.start >= end
+        {
             continue;
         }
         let first = index_of(e.start.max(start), start, interval_minutes);

@@ -412,6 +412,28 @@ fn availability_view_digits() {
     ];
     // Slots: 08:00 08:30 09:00 09:30 10:00(partial)
     assert_eq!(availability_view(&events, start, end, 30), "02203");
+    // Working elsewhere is written `0`, as today's Graph does; a `4` from the older behaviour
+    // still reads as working elsewhere.
+    let elsewhere = [CalendarEvent::new(
+        ts("2025-06-02T08:00:00Z"),
+        ts("2025-06-02T09:00:00Z"),
+        BusyType::WorkingElsewhere,
+    )];
+    assert_eq!(availability_view(&elsewhere, start, end, 30), "00000");
+    let read = events_from_view("44000", start, end, 30);
+    assert_eq!(read[0].busy_type, BusyType::WorkingElsewhere);
+}
+
+#[test]
+fn the_sdks_pascal_case_request_is_read_like_camel_case() {
+    let pascal = r#"{"Schedules":["a@x.com"],"StartTime":{"DateTime":"2025-06-02T08:00:00","TimeZone":"UTC"},
+        "EndTime":{"DateTime":"2025-06-02T18:00:00","TimeZone":"UTC"},"AvailabilityViewInterval":15}"#;
+    let camel = r#"{"schedules":["a@x.com"],"startTime":{"dateTime":"2025-06-02T08:00:00","timeZone":"UTC"},
+        "endTime":{"dateTime":"2025-06-02T18:00:00","timeZone":"UTC"},"availabilityViewInterval":15}"#;
+    let a: crate::schedule::GetScheduleBody = serde_json::from_str(pascal).expect("PascalCase");
+    let b: crate::schedule::GetScheduleBody = serde_json::from_str(camel).expect("camelCase");
+    assert_eq!(a, b);
+    assert_eq!(a.availability_view_interval, Some(15));
 }
 
 #[test]
@@ -674,7 +696,8 @@ proptest! {
         prop_assert_eq!(&avs[0].error, &None);
     }
 
-    /// The view derived from arbitrary events never shows a slot as free where a non-free event is.
+    /// The view derived from arbitrary events never shows a slot as free where a busy, tentative
+    /// or out-of-office event is (working elsewhere is `0` in today's Graph).
     #[test]
     fn view_never_hides_a_busy_event(
         events in proptest::collection::vec(event(), 0..12),
@@ -683,7 +706,7 @@ proptest! {
         let start = ts("2025-06-02T00:00:00Z");
         let end = ts("2025-06-03T00:00:00Z");
         let view: Vec<char> = availability_view(&events, start, end, interval).chars().collect();
-        for e in events.iter().filter(|e| e.busy_type != BusyType::Free && e.start < end && e.end > start && e.end > e.start) {
+        for e in events.iter().filter(|e| !matches!(e.busy_type, BusyType::Free | BusyType::WorkingElsewhere) && e.start < end && e.end > start && e.end > e.start) {
             let first = (e.start.max(start).as_second() - start.as_second()) / (i64::from(interval) * 60);
             let digit = view.get(usize::try_from(first).unwrap_or(usize::MAX)).copied();
             prop_assert!(digit.is_some_and(|d| d != '0'), "{:?} shows free at slot {}", e, first);

@@ -25,10 +25,15 @@ pub enum TimeError {
 /// Graph's `dateTimeTimeZone`: `{"dateTime": "2025-06-02T09:00:00.0000000", "timeZone": "UTC"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateTimeTimeZone {
-    #[serde(rename = "dateTime")]
+    #[serde(rename = "dateTime", alias = "DateTime")]
     pub date_time: String,
     /// Absent means UTC (Graph's documented default).
-    #[serde(rename = "timeZone", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "timeZone",
+        alias = "TimeZone",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub time_zone: Option<String>,
 }
 

@@ -753,16 +753,39 @@ fn fractional_seconds(ms: u64) -> String {
     }
 }
 
+/// A body Graph cannot read, in Graph's words: JSON that does not parse is `BadRequest` "Unable
+/// to read JSON request payload…", a missing property names it, a wrong type says so.
+fn unreadable_body(e: &serde_json::Error, request_id: &str) -> Answer {
+    use serde_json::error::Category;
+    let message = match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and \
+             payload is of valid JSON format."
+                .to_string()
+        }
+        Category::Data => {
+            let text = e.to_string();
+            match text
+                .strip_prefix("missing field `")
+                .and_then(|t| t.split('`').next())
+            {
+                Some(field) => {
+                    format!("Required property '{field}' not found in the request body.")
+                }
+                None => format!(
+                    "Invalid request body: {}",
+                    text.split(" at line").next().unwrap_or(&text)
+                ),
+            }
+        }
+    };
+    Answer::bad_request("BadRequest", &message, request_id)
+}
+
 fn get_schedule(state: &SimState, headers: &HeaderMap, body: &[u8], request_id: &str) -> Answer {
     let request: GetScheduleBody = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => {
-            return Answer::bad_request(
-                "RequestBodyRead",
-                &format!("The request body could not be read: {e}"),
-                request_id,
-            );
-        }
+        Err(e) => return unreadable_body(&e, request_id),
     };
     let limit = settings(state).schedule_limit;
     if request.schedules.is_empty() {
@@ -928,13 +951,7 @@ fn active_oof(oof: Option<&OutOfOffice>, now: Timestamp) -> Option<&OutOfOffice>
 fn get_mail_tips(state: &SimState, body: &[u8], request_id: &str) -> Answer {
     let request: GetMailTipsBody = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => {
-            return Answer::bad_request(
-                "RequestBodyRead",
-                &format!("The request body could not be read: {e}"),
-                request_id,
-            );
-        }
+        Err(e) => return unreadable_body(&e, request_id),
     };
     if request.email_addresses.is_empty() || request.email_addresses.len() > MAX_SCHEDULE_LIMIT {
         return Answer::bad_request(

@@ -245,12 +245,13 @@ async fn ground_truth(
 }
 
 /// The strongest status in a slot, written independently of the simulator's view builder.
+/// A slot's `availabilityView` status as Graph writes it today: working elsewhere is folded into
+/// free.
 fn slot_status(events: &[CalendarEvent], from: Timestamp, to: Timestamp) -> BusyType {
     let order = [
         BusyType::Oof,
         BusyType::NoData,
         BusyType::Busy,
-        BusyType::WorkingElsewhere,
         BusyType::Tentative,
     ];
     order
@@ -1069,4 +1070,68 @@ async fn a_fifth_request_in_flight_on_one_mailbox_is_throttled() {
     let stats = sim_stats(&client, &running).await;
     assert_eq!(stats["outcomes"]["graph.getSchedule"]["throttled"], 2);
     assert!(stats["max_in_flight"].as_u64().is_some_and(|n| n >= 4));
+}
+
+/// What Microsoft's SDKs send: the simulator's getSchedule takes the PascalCase property names
+/// beside camelCase, as Graph does, and answers a body it cannot read in Graph's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_schedule_takes_the_sdks_property_names_and_refuses_in_graphs_words() {
+    let running = start_sim(10).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let people = sim_people(&running);
+    let url = format!(
+        "{}/users/{}/calendar/getSchedule",
+        running.urls.graph_url, people[0]
+    );
+    let (start, end) = window();
+    let at = |t: Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S").to_string();
+    let post = |body: String| {
+        client
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let pascal = serde_json::json!({
+        "Schedules": [people[1], people[2]],
+        "StartTime": {"DateTime": at(start), "TimeZone": "UTC"},
+        "EndTime": {"DateTime": at(end), "TimeZone": "UTC"},
+        "AvailabilityViewInterval": 60,
+    });
+    let camel = serde_json::json!({
+        "schedules": [people[1], people[2]],
+        "startTime": {"dateTime": at(start), "timeZone": "UTC"},
+        "endTime": {"dateTime": at(end), "timeZone": "UTC"},
+        "availabilityViewInterval": 60,
+    });
+    let mut answers = Vec::new();
+    for body in [pascal, camel] {
+        let r = post(body.to_string()).await.expect("answers");
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.expect("json");
+        answers.push(v["value"].clone());
+    }
+    assert_eq!(answers[0], answers[1], "both spellings ask the same");
+    assert_eq!(answers[0].as_array().map(Vec::len), Some(2));
+
+    for (body, words) in [
+        ("{\"schedules\": [", "Unable to read JSON request payload"),
+        (
+            "{\"Schedules\": [\"a@x.com\"]}",
+            "Required property 'startTime'",
+        ),
+    ] {
+        let r = post(body.to_string()).await.expect("answers");
+        assert_eq!(r.status(), 400, "{body}");
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["error"]["code"], "BadRequest", "{v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(words)),
+            "{v}"
+        );
+    }
 }
