@@ -237,6 +237,21 @@ fn accented(name: &str) -> Option<char> {
     }
 }
 
+/// The shape every watched address must have: one `@`, something on both sides, a dot in the
+/// domain, at most 320 bytes, no spaces or control characters. The API, the import and the
+/// directory readers all check addresses with it.
+pub fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && s.len() <= 320
+        && s.chars().all(|c| !c.is_whitespace() && !c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,14 +3,14 @@
 
 use std::collections::HashSet;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite};
 
 use calgate_settings::{DirectoryConfig, source_id_problem};
 
 use crate::error::{Result, StoreError};
-use crate::people::{WatchedPerson, insert_words};
+use crate::people::{WatchedPerson, forget_words, insert_people, insert_words};
 use crate::settings::secret_aad;
 use crate::{Store, now_ms, timestamp};
 
@@ -179,22 +179,7 @@ impl Store {
         let slot = password_slot(id);
         match password {
             PasswordChange::Keep => {}
-            PasswordChange::Set(secret) => {
-                let sealed = self
-                    .sealer
-                    .seal(&secret_aad(&slot), secret.expose_secret().as_bytes())?;
-                sqlx::query(
-                    "INSERT INTO secrets (slot, key_id, sealed, updated_at_ms) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (slot) DO UPDATE SET key_id = excluded.key_id, \
-                     sealed = excluded.sealed, updated_at_ms = excluded.updated_at_ms",
-                )
-                .bind(&slot)
-                .bind(self.sealer.key_id())
-                .bind(sealed)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
+            PasswordChange::Set(secret) => self.put_sealed(&mut tx, &slot, &secret, now).await?,
             PasswordChange::Clear => {
                 sqlx::query("DELETE FROM secrets WHERE slot = ?1")
                     .bind(&slot)
@@ -331,19 +316,7 @@ impl Store {
         let mut written = SyncWritten::default();
         let mut mine: Vec<&WatchedPerson> = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO people (email, display_name, extension, origin, origin_id, route, \
-                 updated_at_ms) ",
-            );
-            q.push_values(chunk, |mut row, p| {
-                row.push_bind(p.email.as_str())
-                    .push_bind(p.display_name.as_str())
-                    .push_bind(p.extension.as_deref())
-                    .push_bind(p.origin.as_str())
-                    .push_bind(p.origin_id.as_deref())
-                    .push_bind(p.route.as_deref())
-                    .push_bind(now);
-            });
+            let mut q = insert_people(chunk, now);
             // A person of another origin is left alone, even if it appeared since the plan.
             q.push(
                 " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
@@ -358,14 +331,7 @@ impl Store {
                 .filter(|p| written_set.contains(p.email.as_str()))
                 .collect();
             if !chunk_mine.is_empty() {
-                let mut forget =
-                    QueryBuilder::<Sqlite>::new("DELETE FROM people_name_words WHERE email IN (");
-                let mut list = forget.separated(", ");
-                for p in &chunk_mine {
-                    list.push_bind(p.email.as_str());
-                }
-                forget.push(")");
-                forget.build().execute(&mut *tx).await?;
+                forget_words(&mut tx, chunk_mine.iter().map(|p| p.email.as_str())).await?;
             }
             written.upserted += chunk_mine.len() as u64;
             mine.extend(chunk_mine);

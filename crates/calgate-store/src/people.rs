@@ -301,25 +301,49 @@ pub(crate) fn into_person(
     }
 }
 
+/// `INSERT INTO people … VALUES` for `people` (the caller adds its `ON CONFLICT` clause).
+pub(crate) fn insert_people<'a>(
+    people: impl IntoIterator<Item = &'a WatchedPerson>,
+    now: i64,
+) -> QueryBuilder<Sqlite> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO people (email, display_name, extension, origin, origin_id, route, \
+         updated_at_ms) ",
+    );
+    q.push_values(people, |mut row, p| {
+        row.push_bind(p.email.as_str())
+            .push_bind(p.display_name.as_str())
+            .push_bind(p.extension.as_deref())
+            .push_bind(p.origin.as_str())
+            .push_bind(p.origin_id.as_deref())
+            .push_bind(p.route.as_deref())
+            .push_bind(now);
+    });
+    q
+}
+
+/// Drops the name words of `emails` (they are written again after an update).
+pub(crate) async fn forget_words<'a>(
+    conn: &mut SqliteConnection,
+    emails: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
+    let mut forget = QueryBuilder::<Sqlite>::new("DELETE FROM people_name_words WHERE email IN (");
+    let mut list = forget.separated(", ");
+    for email in emails {
+        list.push_bind(email);
+    }
+    forget.push(")");
+    forget.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Writes sorted, distinct people and their name words in one transaction.
 async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -> Result<u64> {
     let now = now_ms();
     let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
     // Multi-row statements: one round through SQLite per chunk instead of per person.
     for chunk in unique.chunks(PEOPLE_PER_STATEMENT) {
-        let mut upsert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO people (email, display_name, extension, origin, origin_id, route, \
-             updated_at_ms) ",
-        );
-        upsert.push_values(chunk, |mut row, p| {
-            row.push_bind(p.email.as_str())
-                .push_bind(p.display_name.as_str())
-                .push_bind(p.extension.as_deref())
-                .push_bind(p.origin.as_str())
-                .push_bind(p.origin_id.as_deref())
-                .push_bind(p.route.as_deref())
-                .push_bind(now);
-        });
+        let mut upsert = insert_people(chunk.iter().copied(), now);
         upsert.push(
             " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
                  extension = excluded.extension, \
@@ -333,14 +357,7 @@ async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -
         );
         upsert.build().execute(&mut *tx).await?;
 
-        let mut forget =
-            QueryBuilder::<Sqlite>::new("DELETE FROM people_name_words WHERE email IN (");
-        let mut emails = forget.separated(", ");
-        for p in chunk {
-            emails.push_bind(p.email.as_str());
-        }
-        forget.push(")");
-        forget.build().execute(&mut *tx).await?;
+        forget_words(&mut tx, chunk.iter().map(|p| p.email.as_str())).await?;
     }
     insert_words(&mut tx, unique).await?;
     tx.commit().await?;

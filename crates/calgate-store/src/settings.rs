@@ -83,6 +83,33 @@ fn slot(id: &str, field: SecretField) -> String {
     }
 }
 
+impl Store {
+    /// Seals `secret` into `slot` of the secrets table (created or replaced) within `tx`.
+    pub(crate) async fn put_sealed(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        slot: &str,
+        secret: &SecretString,
+        now: i64,
+    ) -> Result<()> {
+        let sealed = self
+            .sealer
+            .seal(&secret_aad(slot), secret.expose_secret().as_bytes())?;
+        sqlx::query(
+            "INSERT INTO secrets (slot, key_id, sealed, updated_at_ms) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (slot) DO UPDATE SET key_id = excluded.key_id, \
+             sealed = excluded.sealed, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(slot)
+        .bind(self.sealer.key_id())
+        .bind(sealed)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
 /// The AAD of a secrets-table slot: table and row, so a value opens only where it was sealed.
 pub(crate) fn secret_aad(slot: &str) -> String {
     format!("calgate/v1/secrets/{slot}")
@@ -202,22 +229,7 @@ impl Store {
         for field in SecretField::ALL {
             let slot = slot(id, field);
             match settings.secret(field) {
-                Some(secret) => {
-                    let sealed = self
-                        .sealer
-                        .seal(&secret_aad(&slot), secret.expose_secret().as_bytes())?;
-                    sqlx::query(
-                        "INSERT INTO secrets (slot, key_id, sealed, updated_at_ms) VALUES (?1, ?2, ?3, ?4) \
-                         ON CONFLICT (slot) DO UPDATE SET key_id = excluded.key_id, \
-                         sealed = excluded.sealed, updated_at_ms = excluded.updated_at_ms",
-                    )
-                    .bind(&slot)
-                    .bind(self.sealer.key_id())
-                    .bind(sealed)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                Some(secret) => self.put_sealed(&mut tx, &slot, secret, now).await?,
                 None => {
                     sqlx::query("DELETE FROM secrets WHERE slot = ?1")
                         .bind(&slot)

@@ -199,15 +199,4 @@ fn working_hours_view(hours: &calgate_core::WorkingHours) -> Option<WorkingHours
     })
 }
 
-/// A plain shape check: one `@`, something on both sides, no spaces or control characters.
-pub fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && s.len() <= 320
-        && s.chars().all(|c| !c.is_whitespace() && !c.is_control())
-}
+pub use calgate_core::text::looks_like_email;

@@ -130,7 +130,7 @@ pub(crate) fn map_entry(raw: &RawEntry, map: &AttributeMap) -> Result<Entry, Str
             ));
         }
     };
-    if !looks_like_email(&email) {
+    if !calgate_core::text::looks_like_email(&email) {
         return Err(format!(
             "{dn}: its {} value is not a mail address",
             map.email
@@ -193,20 +193,6 @@ fn first_text(raw: &RawEntry, name: &str) -> Option<String> {
         .collect();
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_string())
-}
-
-/// The same shape check the API applies to a watched address: one `@`, something on both sides,
-/// a dot in the domain, no spaces or control characters.
-fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && s.len() <= 320
-        && s.chars().all(|c| !c.is_whitespace() && !c.is_control())
 }
 
 /// A DN as shown in a message: cut when long.

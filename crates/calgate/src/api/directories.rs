@@ -43,15 +43,11 @@ fn check_id(id: &str) -> Result<(), ApiError> {
         });
     match problem {
         None => Ok(()),
-        Some(problem) => {
-            let mut e = ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_directory_id",
-                format!("the directory id is refused: {problem}"),
-            );
-            e.fields.insert("id".into(), problem);
-            Err(e)
-        }
+        Some(problem) => Err(crate::api::refused_id(
+            "invalid_directory_id",
+            "directory",
+            problem,
+        )),
     }
 }
 

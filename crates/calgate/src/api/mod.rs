@@ -238,6 +238,18 @@ pub async fn no_route(uri: axum::http::Uri) -> Response {
 /// A store failure as an API error: the message names the problem (a full disk, say) but never
 /// a secret, which store errors never hold. Input the store refuses is the caller's mistake
 /// (422), not an unavailable store: a client told 503 would retry the same request for ever.
+/// A 422 for an id in a path that is refused (`code` names which kind of id), with the problem
+/// as the `id` field's error.
+pub fn refused_id(code: &'static str, what: &str, problem: String) -> ApiError {
+    let mut e = ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        code,
+        format!("the {what} id is refused: {problem}"),
+    );
+    e.fields.insert("id".into(), problem);
+    e
+}
+
 pub fn store_error(e: calgate_store::StoreError) -> ApiError {
     if let calgate_store::StoreError::InvalidInput { .. } = &e {
         tracing::info!(error = %e, "input refused by the store");

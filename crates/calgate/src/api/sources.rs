@@ -66,15 +66,11 @@ pub fn source_views(app: &AppState) -> Vec<SourceView> {
 fn check_id(id: &str) -> Result<(), ApiError> {
     match source_id_problem(id) {
         None => Ok(()),
-        Some(problem) => {
-            let mut e = ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_source_id",
-                format!("the source id is refused: {problem}"),
-            );
-            e.fields.insert("id".into(), problem);
-            Err(e)
-        }
+        Some(problem) => Err(crate::api::refused_id(
+            "invalid_source_id",
+            "source",
+            problem,
+        )),
     }
 }
 
