@@ -214,6 +214,7 @@ impl AppState {
                 outcome.error = Some(warning(e.code, e.message));
                 outcome.duration_ms = elapsed_ms(started);
                 if !mode.dry_run {
+                    self.metrics.record_directory_sync(id, &outcome);
                     self.store
                         .save_directory_state(id, None, &outcome.to_json())
                         .await?;
@@ -261,6 +262,7 @@ impl AppState {
         }
         self.apply_plan(id, &plan).await?;
         outcome.duration_ms = elapsed_ms(started);
+        self.metrics.record_directory_sync(id, &outcome);
         // A held sync reads the same changes again next time (its delta is not advanced).
         let next_delta = if plan.held() {
             None

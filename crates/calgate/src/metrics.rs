@@ -23,6 +23,105 @@ pub struct GatewayMetrics {
     pub sse_clients: AtomicI64,
     pub http_requests: AtomicU64,
     pub auth_rejections: AtomicU64,
+    /// Directory syncs by directory id: how many ended ok, held or failed, the people they
+    /// added, updated and removed, and when the last one ended (Unix seconds).
+    directories: std::sync::Mutex<std::collections::BTreeMap<String, DirectoryCounts>>,
+}
+
+/// One directory's sync counters.
+#[derive(Debug, Default, Clone, Copy)]
+struct DirectoryCounts {
+    ok: u64,
+    held: u64,
+    failed: u64,
+    added: u64,
+    updated: u64,
+    removed: u64,
+    last_sync_s: i64,
+}
+
+impl GatewayMetrics {
+    /// Counts a sync of directory `id` that wrote (not a dry run).
+    pub fn record_directory_sync(&self, id: &str, outcome: &crate::directories::Outcome) {
+        let mut all = self.directories.lock().unwrap_or_else(|e| e.into_inner());
+        let c = all.entry(id.to_string()).or_default();
+        match outcome.status() {
+            "ok" => c.ok += 1,
+            "held" => c.held += 1,
+            _ => c.failed += 1,
+        }
+        c.added += outcome.added as u64;
+        c.updated += outcome.updated as u64;
+        c.removed += outcome.removed as u64;
+        c.last_sync_s = outcome.at.as_second();
+    }
+
+    /// Forgets a deleted directory's series.
+    pub fn forget_directory(&self, id: &str) {
+        self.directories
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+}
+
+fn render_directories(out: &mut String, metrics: &GatewayMetrics) {
+    let all = metrics
+        .directories
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if all.is_empty() {
+        return;
+    }
+    family(
+        out,
+        "calgate_directory_syncs_total",
+        "counter",
+        "Directory syncs by how they ended: ok, held (removals wait for confirmation) or failed.",
+    );
+    for (id, c) in &all {
+        let id = escape_label(id);
+        for (status, n) in [("ok", c.ok), ("held", c.held), ("failed", c.failed)] {
+            let _ = writeln!(
+                out,
+                "calgate_directory_syncs_total{{directory=\"{id}\",status=\"{status}\"}} {n}"
+            );
+        }
+    }
+    family(
+        out,
+        "calgate_directory_changes_total",
+        "counter",
+        "Watched people a directory's syncs added, updated and removed.",
+    );
+    for (id, c) in &all {
+        let id = escape_label(id);
+        for (change, n) in [
+            ("added", c.added),
+            ("updated", c.updated),
+            ("removed", c.removed),
+        ] {
+            let _ = writeln!(
+                out,
+                "calgate_directory_changes_total{{directory=\"{id}\",change=\"{change}\"}} {n}"
+            );
+        }
+    }
+    family(
+        out,
+        "calgate_directory_last_sync_timestamp_seconds",
+        "gauge",
+        "When a directory's last sync ended (Unix time).",
+    );
+    for (id, c) in &all {
+        let _ = writeln!(
+            out,
+            "calgate_directory_last_sync_timestamp_seconds{{directory=\"{}\"}} {}",
+            escape_label(id),
+            c.last_sync_s
+        );
+    }
 }
 
 const STATES: [SourceState; 8] = [
@@ -144,6 +243,7 @@ pub fn render(
         metrics.auth_rejections.load(Ordering::Relaxed),
     );
     render_sources(&mut out, engine, now);
+    render_directories(&mut out, metrics);
     out
 }
 

@@ -236,6 +236,25 @@ async fn an_ldap_directory_keeps_the_watch_list_and_never_touches_manual_people(
     );
     assert!(!still.to_string().contains("not-the-password"));
 
+    // The syncs are counted for scraping: three ok, one held, one confirmed, two failed.
+    let metrics = reqwest::get(format!("{}/metrics", gw.url()))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "calgate_directory_syncs_total{directory=\"corp\",status=\"held\"} 1",
+        "calgate_directory_syncs_total{directory=\"corp\",status=\"failed\"} 2",
+        "calgate_directory_syncs_total{directory=\"corp\",status=\"ok\"} 4",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+    assert!(metrics.contains(&format!(
+        "calgate_directory_changes_total{{directory=\"corp\",change=\"added\"}} {}",
+        n - 1
+    )));
+
     // Deleting the directory keeps its people, as manual ones.
     let count_before = watched(&gw).await.len();
     expect(&gw, Method::DELETE, "/api/v1/directories/corp", None, 204).await;

@@ -164,6 +164,7 @@ pub async fn delete(
         .await
         .map_err(store_error)?;
     if existed {
+        app.metrics.forget_directory(&id);
         tracing::info!(directory = %id, "directory deleted");
         Ok(StatusCode::NO_CONTENT)
     } else {
