@@ -30,7 +30,7 @@ enum Role {
 /// Where the gateway keeps its data and listens.
 #[derive(Debug, clap::Args)]
 struct Location {
-    /// A TOML file with `listen`, `data_dir`, `site_time_zone`.
+    /// A TOML file with `listen`, `data_dir`, `site_time_zone`, `tls_cert`, `tls_key`, …
     #[arg(long)]
     config: Option<PathBuf>,
     /// The data directory (database, key file, logs).

@@ -256,4 +256,64 @@ mod tests {
         };
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
+
+    /// A peer that opens a connection and never starts its TLS handshake holds its place only
+    /// for the header timeout: with one place, the next client is served after it.
+    #[tokio::test]
+    async fn a_silent_peer_loses_its_place_at_the_handshake_timeout() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("certificate");
+        let files = crate::tls::TlsFiles {
+            cert: dir.path().join("cert.pem"),
+            key: dir.path().join("key.pem"),
+        };
+        std::fs::write(&files.cert, cert.pem()).expect("write");
+        std::fs::write(&files.key, key.serialize_pem()).expect("write");
+        let live = crate::tls::LiveCertificate::open(files)
+            .await
+            .expect("loads");
+        let acceptor = TlsAcceptor::from(live.server_config().expect("config"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let limits = ServerLimits {
+            max_connections: 1,
+            header_timeout_s: 1,
+            ..ServerLimits::default()
+        };
+        let routes = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, routes, limits, Some(acceptor), async {
+            let _ = stopped.await;
+        }));
+
+        let _silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        let client = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(cert.pem().as_bytes()).expect("pem")])
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        let answer = client
+            .get(format!("https://{addr}/"))
+            .send()
+            .await
+            .expect("served once the silent peer is gone");
+        assert_eq!(answer.status(), 200);
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(500) && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
+        let _ = stop.send(());
+        drop(client);
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the server stops")
+            .expect("the server task ends");
+    }
 }
