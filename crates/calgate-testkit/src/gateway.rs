@@ -195,16 +195,17 @@ impl TestGateway {
     }
 }
 
-fn client_with(token: &str) -> reqwest::Client {
+fn client_with(token: &str, roots: &[reqwest::Certificate]) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
         .expect("token is a header value");
     value.set_sensitive(true);
     headers.insert(reqwest::header::AUTHORIZATION, value);
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("client")
+    let mut builder = reqwest::Client::builder().default_headers(headers);
+    if !roots.is_empty() {
+        builder = builder.tls_certs_only(roots.iter().cloned());
+    }
+    builder.build().expect("client")
 }
 
 /// Starts a gateway on 127.0.0.1:0 with a fixed source (or none) and fixed engine options.
@@ -228,8 +229,36 @@ pub async fn spawn_gateway_on(data_dir: tempfile::TempDir) -> TestGateway {
         SourceMode::FromSettings,
         None,
         calgate::config::ServerLimits::default(),
+        Https::default(),
     )
     .await
+}
+
+/// Starts a gateway from saved settings with its HTTPS configuration (`tls_cert`/`tls_key`,
+/// the redirect listener, trusted proxies); its API-token clients trust only `roots` when
+/// some are given.
+pub async fn spawn_gateway_https(
+    https: calgate::config::HttpsConfig,
+    roots: &[reqwest::Certificate],
+) -> TestGateway {
+    spawn_gateway_in(
+        tempfile::tempdir().expect("temp dir"),
+        SourceMode::FromSettings,
+        None,
+        calgate::config::ServerLimits::default(),
+        Https {
+            config: https,
+            roots: roots.to_vec(),
+        },
+    )
+    .await
+}
+
+/// HTTPS settings of a test gateway and the roots its clients trust.
+#[derive(Default)]
+struct Https {
+    config: calgate::config::HttpsConfig,
+    roots: Vec<reqwest::Certificate>,
 }
 
 /// Like [`spawn_gateway`] without a source, with the server's limits set.
@@ -242,6 +271,7 @@ pub async fn spawn_gateway_limited(
         SourceMode::Fixed(None),
         Some(options),
         limits,
+        Https::default(),
     )
     .await
 }
@@ -252,6 +282,7 @@ async fn spawn_gateway_with(source: SourceMode, options: Option<EngineOptions>) 
         source,
         options,
         calgate::config::ServerLimits::default(),
+        Https::default(),
     )
     .await
 }
@@ -261,6 +292,7 @@ async fn spawn_gateway_in(
     source: SourceMode,
     options: Option<EngineOptions>,
     limits: calgate::config::ServerLimits,
+    https: Https,
 ) -> TestGateway {
     let mut config = GatewayConfig::new(
         "127.0.0.1:0".parse().expect("loopback address"),
@@ -269,6 +301,7 @@ async fn spawn_gateway_in(
     config.source = source;
     config.engine_override = options;
     config.limits = limits;
+    config.https = https.config;
     let gateway = start(config).await.expect("gateway starts");
     let admin_token = create_token(&gateway.app.store, ApiRole::Admin, "test admin")
         .await
@@ -277,8 +310,8 @@ async fn spawn_gateway_in(
         .await
         .expect("console token");
     TestGateway {
-        admin: client_with(&admin_token),
-        console: client_with(&console_token),
+        admin: client_with(&admin_token, &https.roots),
+        console: client_with(&console_token, &https.roots),
         gateway,
         data_dir,
         admin_token,

@@ -5,6 +5,9 @@
 //! Sources, later ones winning: built-in defaults, the TOML file (`--config`), environment
 //! variables `CALGATE_LISTEN`, `CALGATE_DATA_DIR`, `CALGATE_SITE_TIME_ZONE`, then command-line flags.
 //! The server's limits (connections, streams, timeouts) come from the file's `[limits]` table.
+//! HTTPS: `tls_cert` and `tls_key` (PEM files, both or neither; flags `--tls-cert`, `--tls-key`),
+//! `https_redirect_listen` (a plain-HTTP listener answering every request with a redirect to
+//! HTTPS) and `trusted_proxies` (peers whose `X-Forwarded-For` / `X-Forwarded-Proto` count).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,6 +25,31 @@ pub struct BootConfig {
     /// The pages' language when a reader's browser asks for none they are written in.
     pub default_language: crate::i18n::Lang,
     pub limits: ServerLimits,
+    pub https: HttpsConfig,
+}
+
+/// How the gateway meets HTTPS: serving it itself, and believing the proxies in front of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpsConfig {
+    /// The certificate and key served over TLS; `None` serves plain HTTP.
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// A plain-HTTP listener answering every request with a 308 to the same path over HTTPS.
+    pub redirect_listen: Option<SocketAddr>,
+    /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (none by default).
+    pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// How often the certificate files are looked at for a renewal.
+    pub reload_every: std::time::Duration,
+}
+
+impl Default for HttpsConfig {
+    fn default() -> HttpsConfig {
+        HttpsConfig {
+            tls: None,
+            redirect_listen: None,
+            trusted_proxies: crate::proxies::TrustedProxies::default(),
+            reload_every: crate::tls::RELOAD_EVERY,
+        }
+    }
 }
 
 /// What one peer or many may hold of the server. The defaults suit an office network; a
@@ -78,6 +106,20 @@ struct FileConfig {
     default_language: Option<String>,
     #[serde(default)]
     limits: ServerLimits,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    https_redirect_listen: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+}
+
+/// What the command line says; each value given beats the file and the environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags<'a> {
+    pub listen: Option<&'a str>,
+    pub data_dir: Option<&'a Path>,
+    pub tls_cert: Option<&'a Path>,
+    pub tls_key: Option<&'a Path>,
 }
 
 /// The platform's conventional data directory: `$XDG_DATA_HOME/calgate`, else
@@ -99,6 +141,23 @@ impl BootConfig {
         listen_flag: Option<&str>,
         data_dir_flag: Option<&Path>,
     ) -> anyhow::Result<BootConfig> {
+        BootConfig::load_with(
+            file,
+            Flags {
+                listen: listen_flag,
+                data_dir: data_dir_flag,
+                ..Flags::default()
+            },
+        )
+    }
+
+    /// Loads defaults < file < environment < `flags`.
+    pub fn load_with(file: Option<&Path>, flags: Flags<'_>) -> anyhow::Result<BootConfig> {
+        let Flags {
+            listen: listen_flag,
+            data_dir: data_dir_flag,
+            ..
+        } = flags;
         let from_file = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -135,12 +194,35 @@ impl BootConfig {
                 format!("default_language {tag:?} is not one of en, it, de, fr, es")
             })?,
         };
+        let tls = match (
+            flags.tls_cert.map(Path::to_path_buf).or(from_file.tls_cert),
+            flags.tls_key.map(Path::to_path_buf).or(from_file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(crate::tls::TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => bail!("tls_cert is set but tls_key is not: HTTPS needs both"),
+            (None, Some(_)) => bail!("tls_key is set but tls_cert is not: HTTPS needs both"),
+        };
+        let redirect_listen = match from_file.https_redirect_listen {
+            None => None,
+            Some(addr) => Some(
+                addr.parse::<SocketAddr>()
+                    .with_context(|| format!("https_redirect_listen {addr:?} is not HOST:PORT"))?,
+            ),
+        };
+        let trusted_proxies = crate::proxies::TrustedProxies::parse(&from_file.trusted_proxies)?;
         Ok(BootConfig {
             listen,
             data_dir,
             site_time_zone,
             default_language,
             limits: from_file.limits,
+            https: HttpsConfig {
+                tls,
+                redirect_listen,
+                trusted_proxies,
+                ..HttpsConfig::default()
+            },
         })
     }
 
@@ -199,5 +281,72 @@ mod tests {
         std::fs::write(&file, "colour = \"blue\"\n").expect("write");
         let err = BootConfig::load(Some(&file), None, Some(dir.path())).expect_err("refused");
         assert!(format!("{err:#}").contains("colour"), "{err:#}");
+    }
+
+    #[test]
+    fn https_keys_come_in_pairs_and_flags_beat_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("calgate.toml");
+        let load = |text: &str, flags: Flags<'_>| {
+            std::fs::write(&file, text).expect("write");
+            BootConfig::load_with(Some(&file), flags)
+        };
+        let c = load("", Flags::default()).expect("loads");
+        assert_eq!(c.https, HttpsConfig::default());
+        assert!(
+            c.https.trusted_proxies.is_empty(),
+            "nobody is trusted by default"
+        );
+
+        let c = load(
+            "tls_cert = \"/etc/calgate/cert.pem\"\ntls_key = \"/etc/calgate/key.pem\"\n\
+             https_redirect_listen = \"0.0.0.0:80\"\n\
+             trusted_proxies = [\"10.0.0.5\", \"192.168.0.0/24\"]\n",
+            Flags::default(),
+        )
+        .expect("loads");
+        let tls = c.https.tls.clone().expect("TLS");
+        assert_eq!(tls.cert, Path::new("/etc/calgate/cert.pem"));
+        assert_eq!(c.https.redirect_listen.map(|a| a.port()), Some(80));
+        assert!(
+            c.https
+                .trusted_proxies
+                .trusts("192.168.0.9".parse().expect("ip"))
+        );
+
+        let c = load(
+            "tls_cert = \"/etc/calgate/cert.pem\"\n",
+            Flags {
+                tls_key: Some(Path::new("/run/key.pem")),
+                ..Flags::default()
+            },
+        )
+        .expect("a flag completes the file");
+        assert_eq!(
+            c.https.tls.map(|t| t.key),
+            Some(PathBuf::from("/run/key.pem"))
+        );
+
+        let err = load("tls_cert = \"/etc/calgate/cert.pem\"\n", Flags::default())
+            .expect_err("one alone");
+        assert!(err.to_string().contains("tls_key"), "{err}");
+        let err = load(
+            "",
+            Flags {
+                tls_key: Some(Path::new("/k.pem")),
+                ..Flags::default()
+            },
+        )
+        .expect_err("one alone");
+        assert!(err.to_string().contains("tls_cert"), "{err}");
+        let err = load(
+            "tls_cert = \"c\"\ntls_key = \"k\"\nhttps_redirect_listen = \"port 80\"\n",
+            Flags::default(),
+        )
+        .expect_err("bad address");
+        assert!(err.to_string().contains("port 80"), "{err}");
+        let err = load("trusted_proxies = [\"proxy.local\"]\n", Flags::default())
+            .expect_err("not an address");
+        assert!(err.to_string().contains("proxy.local"), "{err}");
     }
 }

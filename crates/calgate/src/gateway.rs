@@ -36,6 +36,8 @@ pub struct GatewayConfig {
     pub limits: crate::config::ServerLimits,
     /// The pages' language when a reader's browser asks for none they are written in.
     pub default_language: crate::i18n::Lang,
+    /// HTTPS served directly, its redirect listener, and the proxies believed.
+    pub https: crate::config::HttpsConfig,
 }
 
 impl GatewayConfig {
@@ -49,6 +51,7 @@ impl GatewayConfig {
             admin_password: None,
             limits: crate::config::ServerLimits::default(),
             default_language: crate::i18n::Lang::En,
+            https: crate::config::HttpsConfig::default(),
         }
     }
 }
@@ -57,18 +60,24 @@ impl GatewayConfig {
 #[derive(Debug)]
 pub struct RunningGateway {
     pub addr: SocketAddr,
+    /// Whether `addr` serves HTTPS.
+    pub tls: bool,
+    /// Where the plain-HTTP listener that redirects to HTTPS listens, if there is one.
+    pub redirect_addr: Option<SocketAddr>,
     pub app: Arc<AppState>,
     /// The admin password generated on first start, to print once.
     pub generated_admin_password: Option<SecretString>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     persist: JoinHandle<()>,
+    redirect: Option<JoinHandle<()>>,
 }
 
 impl RunningGateway {
-    /// The base URL (`http://127.0.0.1:PORT`).
+    /// The base URL (`http://127.0.0.1:PORT`, or `https://…` when serving TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Waits until the server ends.
@@ -108,6 +117,9 @@ impl Drop for RunningGateway {
         self.stop();
         self.task.abort();
         self.persist.abort();
+        if let Some(redirect) = &self.redirect {
+            redirect.abort();
+        }
     }
 }
 
@@ -123,6 +135,16 @@ fn random_password() -> SecretString {
 
 /// Starts the gateway.
 pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
+    // Before anything is opened: a certificate that cannot be served stops the start.
+    let certificate = match &config.https.tls {
+        Some(files) => Some(crate::tls::LiveCertificate::open(files.clone()).await?),
+        None => None,
+    };
+    if config.https.redirect_listen.is_some() && certificate.is_none() {
+        anyhow::bail!(
+            "https_redirect_listen needs tls_cert and tls_key: there is no HTTPS to send to"
+        );
+    }
     crate::config::private_dir(&config.data_dir)?;
     let store = Store::open(&config.data_dir)
         .await
@@ -158,7 +180,7 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
             .collect(),
         routing: store.load_routing().await?.unwrap_or_default(),
     };
-    let app = Arc::new(AppState::new(
+    let mut state = AppState::new(
         store,
         configured,
         config.site_time_zone.clone(),
@@ -166,7 +188,9 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         config.engine_override.clone(),
         sign_in,
         config.limits,
-    ));
+    );
+    state.trusted_proxies = config.https.trusted_proxies.clone();
+    let app = Arc::new(state);
     app.set_default_language(config.default_language);
     let engine = app.engine();
     // Warm restart: last-known data is served (as stale, by its age) until fresh data arrives.
@@ -197,6 +221,26 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
+    let redirect_listener = match config.https.redirect_listen {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("binding https_redirect_listen {at}"))?,
+        ),
+        None => None,
+    };
+    let tls = match &certificate {
+        Some(certificate) => {
+            tokio::spawn(
+                certificate
+                    .clone()
+                    .watch(config.https.reload_every, app.shutdown.clone()),
+            );
+            let server_config = certificate.server_config().context("setting up TLS")?;
+            Some(tokio_rustls::TlsAcceptor::from(server_config))
+        }
+        None => None,
+    };
     app.apply_all();
     // After the source is in place: mailboxes whose saved data is still fresh are asked again
     // when due, not all at once.
@@ -213,15 +257,39 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
     let (tx, rx) = oneshot::channel::<()>();
     app.set_ready(true);
     let limits = config.limits;
+    let serves_tls = tls.is_some();
     let task = tokio::spawn(async move {
-        crate::server::serve(listener, routes, limits, async {
+        crate::server::serve(listener, routes, limits, tls, async {
             let _ = rx.await;
         })
         .await;
     });
-    tracing::info!(%addr, "gateway listening");
+    tracing::info!(%addr, tls = serves_tls, "gateway listening");
+    let mut redirect_addr = None;
+    let mut redirect = None;
+    if let Some(listener) = redirect_listener {
+        let at = listener
+            .local_addr()
+            .context("reading the redirect listener's address")?;
+        let stop = app.shutdown.clone();
+        redirect_addr = Some(at);
+        redirect = Some(tokio::spawn(async move {
+            crate::server::serve(
+                listener,
+                crate::router::https_redirect(addr.port()),
+                limits,
+                None,
+                stop.cancelled_owned(),
+            )
+            .await;
+        }));
+        tracing::info!(addr = %at, "redirecting plain HTTP to HTTPS");
+    }
     Ok(RunningGateway {
         addr,
+        tls: serves_tls,
+        redirect_addr,
+        redirect,
         app,
         generated_admin_password,
         stop: Some(tx),

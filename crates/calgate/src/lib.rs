@@ -11,6 +11,7 @@ pub mod import;
 pub mod logging;
 pub mod metrics;
 pub mod portal;
+pub mod proxies;
 pub mod router;
 pub mod server;
 pub mod sessions;
@@ -19,6 +20,7 @@ pub mod signin_store;
 pub mod sources;
 pub mod state;
 pub mod store_probe;
+pub mod tls;
 pub mod tokens;
 pub mod view;
 

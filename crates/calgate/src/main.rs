@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 
-use calgate::config::BootConfig;
+use calgate::config::{BootConfig, Flags};
 use calgate::gateway::{ADMIN_USER, GatewayConfig, create_token, start};
 use calgate_store::{ApiRole, Store};
 
@@ -30,7 +30,7 @@ enum Role {
 /// Where the gateway keeps its data and listens.
 #[derive(Debug, clap::Args)]
 struct Location {
-    /// A TOML file with `listen`, `data_dir`, `site_time_zone`.
+    /// A TOML file with `listen`, `data_dir`, `site_time_zone`, `tls_cert`, `tls_key`, …
     #[arg(long)]
     config: Option<PathBuf>,
     /// The data directory (database, key file, logs).
@@ -47,6 +47,13 @@ enum Command {
         /// Where to listen (HOST:PORT).
         #[arg(long)]
         listen: Option<String>,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key; re-read when it
+        /// changes on disk).
+        #[arg(long, value_name = "PEM_FILE")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, value_name = "PEM_FILE")]
+        tls_key: Option<PathBuf>,
     },
     /// Run the gateway with a built-in simulated tenant, ready to click through.
     Demo {
@@ -163,19 +170,41 @@ fn boot(location: &Location, listen: Option<&str>) -> anyhow::Result<BootConfig>
     )
 }
 
-async fn serve(location: Location, listen: Option<String>) -> anyhow::Result<ExitCode> {
-    let boot = boot(&location, listen.as_deref())?;
+/// The command line's HTTPS files.
+struct TlsFlags {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+}
+
+async fn serve(
+    location: Location,
+    listen: Option<String>,
+    tls: TlsFlags,
+) -> anyhow::Result<ExitCode> {
+    let boot = BootConfig::load_with(
+        location.config.as_deref(),
+        Flags {
+            listen: listen.as_deref(),
+            data_dir: location.data_dir.as_deref(),
+            tls_cert: tls.cert.as_deref(),
+            tls_key: tls.key.as_deref(),
+        },
+    )?;
     let _log_guard = calgate::logging::init(&boot.data_dir)?;
     let mut config = GatewayConfig::new(boot.listen, boot.data_dir.clone());
     config.site_time_zone = boot.time_zone();
     config.limits = boot.limits;
     config.default_language = boot.default_language;
+    config.https = boot.https;
     config.admin_password = std::env::var("CALGATE_ADMIN_PASSWORD")
         .ok()
         .filter(|p| !p.is_empty())
         .map(SecretString::from);
     let mut gateway = start(config).await?;
     println!("calgate listening on {}", gateway.url());
+    if let Some(addr) = gateway.redirect_addr {
+        println!("calgate redirecting http://{addr} to HTTPS");
+    }
     if let Some(pw) = &gateway.generated_admin_password {
         println!(
             "First start: the portal's admin account is `{ADMIN_USER}` with password {} (shown once; change it with `calgate admin set-password`).",
@@ -377,7 +406,19 @@ fn main() -> ExitCode {
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { location, listen } => run_async(serve(location, listen)),
+        Command::Serve {
+            location,
+            listen,
+            tls_cert,
+            tls_key,
+        } => run_async(serve(
+            location,
+            listen,
+            TlsFlags {
+                cert: tls_cert,
+                key: tls_key,
+            },
+        )),
         Command::Demo {
             listen,
             data_dir,

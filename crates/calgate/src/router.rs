@@ -184,8 +184,81 @@ pub fn router(app: Arc<AppState>) -> Router {
         .with_state(app)
 }
 
+/// The plain-HTTP listener beside an HTTPS one: every request, whatever its method, gets a
+/// 308 to the same path and query on the HTTPS port of the host it asked for (308 keeps a
+/// POST a POST). Without a usable `Host` there is nowhere to send it: 400.
+pub fn https_redirect(https_port: u16) -> Router {
+    Router::new().fallback(move |req: Request| async move {
+        match https_location(&req, https_port) {
+            Some(location) => (
+                axum::http::StatusCode::PERMANENT_REDIRECT,
+                [(header::LOCATION, location)],
+                "This gateway is served over HTTPS.\n",
+            )
+                .into_response(),
+            None => (
+                axum::http::StatusCode::BAD_REQUEST,
+                "A Host header is needed to redirect to HTTPS.\n",
+            )
+                .into_response(),
+        }
+    })
+}
+
+fn https_location(req: &Request, https_port: u16) -> Option<String> {
+    let host = req.headers().get(header::HOST)?.to_str().ok()?;
+    // A user part has no place in a Host header; refusing it keeps the parse simple.
+    if host.is_empty() || host.contains('@') {
+        return None;
+    }
+    let authority: axum::http::uri::Authority = host.parse().ok()?;
+    let port = if https_port == 443 {
+        String::new()
+    } else {
+        format!(":{https_port}")
+    };
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", axum::http::uri::PathAndQuery::as_str);
+    Some(format!("https://{}{port}{path}", authority.host()))
+}
+
 /// Every request is handled in its reader's language (see [`crate::i18n`]).
 async fn language(State(app): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let lang = crate::i18n::negotiate(req.headers(), app.default_language());
     crate::i18n::scope(lang, next.run(req)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(host: Option<&str>, target: &str, port: u16) -> Option<String> {
+        let mut req = Request::builder().uri(target);
+        if let Some(host) = host {
+            req = req.header(header::HOST, host);
+        }
+        https_location(&req.body(axum::body::Body::empty()).ok()?, port)
+    }
+
+    #[test]
+    fn the_redirect_keeps_host_path_and_query_and_names_the_https_port() {
+        assert_eq!(
+            location(Some("gw.example:80"), "/portal/login?next=/console", 8443).as_deref(),
+            Some("https://gw.example:8443/portal/login?next=/console")
+        );
+        assert_eq!(
+            location(Some("gw.example"), "/", 443).as_deref(),
+            Some("https://gw.example/")
+        );
+        assert_eq!(
+            location(Some("[2001:db8::1]:80"), "/x", 443).as_deref(),
+            Some("https://[2001:db8::1]/x")
+        );
+        assert_eq!(location(None, "/", 443), None);
+        assert_eq!(location(Some("evil@gw.example"), "/", 443), None);
+        assert_eq!(location(Some("gw example"), "/", 443), None);
+        assert_eq!(location(Some(""), "/", 443), None);
+    }
 }

@@ -8,9 +8,13 @@
 //!   the connection waits for a request head);
 //! - a write timeout: a write that makes no progress for that long closes the connection (a
 //!   stream client that stopped reading);
-//! - the request body timeout is a layer on the routes ([`crate::gateway`]).
+//! - the request body timeout is a layer on the routes ([`crate::gateway`]);
+//! - over HTTPS, the TLS handshake must finish within the header timeout, so a peer that says
+//!   nothing cannot hold a place either.
 //!
-//! The peer's address is handed to the routes as axum's `ConnectInfo`, for per-address limits.
+//! Each request carries what the server knows of its connection: the peer's address as axum's
+//! `ConnectInfo`, for per-address limits, and its [`Transport`] (plain or TLS), for `Secure`
+//! cookies.
 
 use std::future::Future;
 use std::io;
@@ -27,6 +31,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::Sleep;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::config::ServerLimits;
@@ -36,6 +41,13 @@ use crate::config::ServerLimits;
 const MAX_HEAD_BYTES: usize = 256 * 1024;
 /// Headers hyper parses at most; the routes refuse more than [`crate::api::MAX_HEADERS`].
 const MAX_HEADERS: usize = 256;
+
+/// How a request reached the server, set on every request as an extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Plain,
+    Tls,
+}
 
 /// A stream whose writes fail with `TimedOut` when they make no progress for `limit`.
 struct WriteTimeout<T> {
@@ -117,12 +129,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<T> {
     }
 }
 
-/// Serves `routes` on `listener` until `stop` resolves, then lets open connections finish
-/// their requests (the caller bounds how long it waits for that).
+/// Serves `routes` on `listener` (over TLS when `tls` is given) until `stop` resolves, then
+/// lets open connections finish their requests (the caller bounds how long it waits for that).
 pub async fn serve(
     listener: TcpListener,
     routes: Router,
     limits: ServerLimits,
+    tls: Option<TlsAcceptor>,
     stop: impl Future<Output = ()> + Send,
 ) {
     let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -154,25 +167,67 @@ pub async fn serve(
             () = &mut stop => break,
         };
         let _ = socket.set_nodelay(true);
-        let io = TokioIo::new(WriteTimeout::new(socket, limits.write_timeout()));
+        let socket = WriteTimeout::new(socket, limits.write_timeout());
+        // Taken now: a shutdown waits for a connection still in its handshake.
+        let watcher = graceful.watcher();
+        let http = http.clone();
         let routes = routes.clone();
-        let service =
-            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let mut req = req.map(axum::body::Body::new);
-                req.extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(remote));
-                routes.clone().oneshot(req)
-            });
-        let connection = graceful.watch(http.serve_connection(io, service));
+        let tls = tls.clone();
+        let handshake_limit = limits.header_timeout();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, %remote, "connection ended with an error");
+            match tls {
+                None => {
+                    serve_connection(&http, socket, routes, remote, Transport::Plain, watcher).await
+                }
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_limit, acceptor.accept(socket)).await {
+                        Ok(Ok(stream)) => {
+                            serve_connection(
+                                &http,
+                                stream,
+                                routes,
+                                remote,
+                                Transport::Tls,
+                                watcher,
+                            )
+                            .await;
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, %remote, "TLS handshake failed");
+                        }
+                        Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+                    }
+                }
             }
             drop(permit);
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Serves the requests of one connection, each with its peer's address and transport.
+async fn serve_connection<IO>(
+    http: &hyper::server::conn::http1::Builder,
+    io: IO,
+    routes: Router,
+    remote: SocketAddr,
+    transport: Transport,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let mut req = req.map(axum::body::Body::new);
+        req.extensions_mut()
+            .insert(ConnectInfo::<SocketAddr>(remote));
+        req.extensions_mut().insert(transport);
+        routes.clone().oneshot(req)
+    });
+    let connection = watcher.watch(http.serve_connection(TokioIo::new(io), service));
+    if let Err(e) = connection.await {
+        tracing::debug!(error = %e, %remote, "connection ended with an error");
+    }
 }
 
 #[cfg(test)]
@@ -200,5 +255,65 @@ mod tests {
             );
         };
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
+
+    /// A peer that opens a connection and never starts its TLS handshake holds its place only
+    /// for the header timeout: with one place, the next client is served after it.
+    #[tokio::test]
+    async fn a_silent_peer_loses_its_place_at_the_handshake_timeout() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("certificate");
+        let files = crate::tls::TlsFiles {
+            cert: dir.path().join("cert.pem"),
+            key: dir.path().join("key.pem"),
+        };
+        std::fs::write(&files.cert, cert.pem()).expect("write");
+        std::fs::write(&files.key, key.serialize_pem()).expect("write");
+        let live = crate::tls::LiveCertificate::open(files)
+            .await
+            .expect("loads");
+        let acceptor = TlsAcceptor::from(live.server_config().expect("config"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let limits = ServerLimits {
+            max_connections: 1,
+            header_timeout_s: 1,
+            ..ServerLimits::default()
+        };
+        let routes = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, routes, limits, Some(acceptor), async {
+            let _ = stopped.await;
+        }));
+
+        let _silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        let client = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(cert.pem().as_bytes()).expect("pem")])
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        let answer = client
+            .get(format!("https://{addr}/"))
+            .send()
+            .await
+            .expect("served once the silent peer is gone");
+        assert_eq!(answer.status(), 200);
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(500) && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
+        let _ = stop.send(());
+        drop(client);
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the server stops")
+            .expect("the server task ends");
     }
 }

@@ -129,7 +129,8 @@ impl Sessions {
     }
 
     /// Starts a session; returns its `Set-Cookie` value and the session. `secure` marks the
-    /// cookie for HTTPS only (the pages are served through a TLS front end).
+    /// cookie for HTTPS only (the request came over TLS, or through a trusted proxy that
+    /// terminated it).
     pub fn create(
         &self,
         role: Role,

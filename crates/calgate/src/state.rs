@@ -74,6 +74,8 @@ pub struct AppState {
     pub store_probe: crate::store_probe::ProbeCache,
     /// Connections, streams and timeouts.
     pub limits: crate::config::ServerLimits,
+    /// Peers whose forwarding headers are believed (see [`crate::proxies`]).
+    pub trusted_proxies: crate::proxies::TrustedProxies,
     /// The pages' language when a reader's browser asks for none they are written in.
     default_language: std::sync::atomic::AtomicU8,
 }
@@ -135,6 +137,7 @@ impl AppState {
             shutdown: tokio_util::sync::CancellationToken::new(),
             store_probe: crate::store_probe::ProbeCache::default(),
             limits,
+            trusted_proxies: crate::proxies::TrustedProxies::default(),
             default_language: std::sync::atomic::AtomicU8::new(0),
         }
     }

@@ -20,6 +20,7 @@ mod gateway_sources;
 mod graph;
 mod graph_directory;
 mod hardening;
+mod https;
 mod languages;
 mod ldap_directory;
 mod lockout;

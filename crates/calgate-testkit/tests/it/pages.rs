@@ -232,6 +232,7 @@ pub(crate) async fn demo(people: usize) -> (Demo, tempfile::TempDir) {
         site_time_zone: "UTC".to_string(),
         default_language: calgate::i18n::Lang::En,
         limits: calgate::config::ServerLimits::default(),
+        https: calgate::config::HttpsConfig::default(),
     };
     let demo = start_demo(&boot, people).await.expect("demo starts");
     (demo, dir)

@@ -9,14 +9,16 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fluent_bundle::FluentValue;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::login::{over_https, signed_in};
-use super::{AdminSession, Chrome, ClientAddress, Credential, Role, Session, text, with_notice};
+use super::login::signed_in;
+use super::{
+    AdminSession, Chrome, ClientAddress, Credential, OverHttps, Role, Session, text, with_notice,
+};
 use crate::i18n::{t, t_with};
 use crate::state::AppState;
 
@@ -144,7 +146,7 @@ pub async fn change_password(
     State(app): State<Arc<AppState>>,
     AdminSession(s): AdminSession,
     ClientAddress(client): ClientAddress,
-    headers: HeaderMap,
+    OverHttps(secure): OverHttps,
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let errors = check_new_password(
@@ -242,7 +244,7 @@ pub async fn change_password(
         Role::Admin,
         &s.user,
         Credential::Password(new_stamp),
-        over_https(&headers),
+        secure,
     );
     signed_in(
         cookie,

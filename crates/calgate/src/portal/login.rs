@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use fluent_bundle::FluentValue;
 use serde::Deserialize;
 
-use super::{ClientAddress, Credential, Role};
+use super::{ClientAddress, Credential, OverHttps, Role};
 use crate::i18n::{t, t_with};
 use crate::state::AppState;
 
@@ -54,14 +54,18 @@ pub struct LanguageQuery {
 
 /// `GET /portal/language?lang=it&next=/console`: the reader's language, kept in a cookie for a
 /// year (it overrides the browser's wish); an unknown tag changes nothing.
-pub async fn choose_language(Query(q): Query<LanguageQuery>) -> Response {
+pub async fn choose_language(
+    OverHttps(secure): OverHttps,
+    Query(q): Query<LanguageQuery>,
+) -> Response {
     let next = safe_next(q.next.as_deref());
     let mut resp = Redirect::to(&next).into_response();
     if let Some(lang) = crate::i18n::Lang::parse(&q.lang) {
         let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
             crate::i18n::LANG_COOKIE,
-            lang.code()
+            lang.code(),
+            if secure { "; Secure" } else { "" }
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             resp.headers_mut().append(header::SET_COOKIE, value);
@@ -139,23 +143,14 @@ impl std::fmt::Debug for LoginForm {
     }
 }
 
-/// Whether the browser reached us over HTTPS (through a TLS front end that says so).
-pub(super) fn over_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
-}
-
 /// `POST /portal/login`: the administrator's password or a console token.
 pub async fn sign_in(
     State(app): State<Arc<AppState>>,
     ClientAddress(client): ClientAddress,
-    headers: HeaderMap,
+    OverHttps(secure): OverHttps,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
-    let secure = over_https(&headers);
     let username = shown_user(&form.username);
     let refuse = |status: StatusCode, why: String| {
         (

@@ -167,25 +167,56 @@ impl FromRequestParts<Arc<AppState>> for AnySession {
     }
 }
 
-/// The address the request came from (its TCP peer: forwarded-for headers are not trusted).
+/// The address the request came from: its TCP peer, or the client a trusted proxy names in
+/// `X-Forwarded-For` ([`crate::proxies`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub std::net::IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+/// The TCP peer and whether the connection is TLS, as the server set them on the request.
+fn connection(parts: &Parts) -> (std::net::IpAddr, bool) {
+    // Served by our own loop the peer is always known; without it, every such request
+    // shares one bucket, which limits more, never less.
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let tls =
+        parts.extensions.get::<crate::server::Transport>() == Some(&crate::server::Transport::Tls);
+    (peer, tls)
+}
+
+impl FromRequestParts<Arc<AppState>> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        _: &S,
+        app: &Arc<AppState>,
     ) -> Result<ClientAddress, Self::Rejection> {
-        // Served by our own loop the peer is always known; without it, every such request
-        // shares one bucket, which limits more, never less.
+        let (peer, _) = connection(parts);
         Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
+            app.trusted_proxies.client_address(peer, &parts.headers),
         ))
+    }
+}
+
+/// Whether the browser reached us over HTTPS (then cookies are `Secure`): the connection is
+/// TLS, or a trusted proxy says it terminated TLS.
+#[derive(Debug, Clone, Copy)]
+pub struct OverHttps(pub bool);
+
+impl FromRequestParts<Arc<AppState>> for OverHttps {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<AppState>,
+    ) -> Result<OverHttps, Self::Rejection> {
+        let (peer, tls) = connection(parts);
+        Ok(OverHttps(app.trusted_proxies.over_https(
+            tls,
+            peer,
+            &parts.headers,
+        )))
     }
 }
 
