@@ -934,7 +934,7 @@ async fn run(app: &AppState, s: &Session, id: &str, mode: SyncMode) -> Response 
         }
     };
     let tz = app.options().site_time_zone;
-    let Some(view) = SyncView::from_json(&outcome.to_json(), &tz, Timestamp::now()) else {
+    let Some(mut view) = SyncView::from_json(&outcome.to_json(), &tz, Timestamp::now()) else {
         return DirectoriesPage::refused(
             app,
             s,
@@ -954,6 +954,12 @@ async fn run(app: &AppState, s: &Session, id: &str, mode: SyncMode) -> Response 
         ("unchanged", FluentValue::from(view.unchanged)),
     ];
     let (kind, title) = if mode.dry_run {
+        // A dry run changed nothing: its status says what a sync would do.
+        view.status_words = match view.status.as_str() {
+            "ok" => t("dir-preview-ok"),
+            "held" => t("dir-preview-would-hold"),
+            _ => view.status_words.clone(),
+        };
         ("preview", t_with("dir-preview-title", &counts))
     } else {
         ("sync", t_with("dir-outcome-title", &counts))
@@ -1332,6 +1338,29 @@ mod tests {
             "a Graph directory keeps no password"
         );
         assert!(errors.contains_key("max_removal_percent"));
+    }
+
+    /// Every input of the form has a label in the catalogues.
+    #[test]
+    fn every_input_has_a_label() {
+        let form = FormView::blank(vec!["online".into()]);
+        let inputs: Vec<FieldView> = std::iter::once(form.id_field())
+            .chain(form.general())
+            .chain(form.graph())
+            .chain(form.ldap())
+            .chain(form.mapping())
+            .chain(form.schedule())
+            .collect();
+        assert_eq!(inputs.len(), 19);
+        for f in inputs {
+            assert!(!f.label.starts_with("dir-f-"), "{}: {}", f.name, f.label);
+            assert!(!f.help.starts_with("dir-f-"), "{}: {}", f.name, f.help);
+        }
+        assert_eq!(form.field("source").options[1].label, "online");
+        assert!(
+            form.field("source").options[1].selected,
+            "the one Graph source"
+        );
     }
 
     /// Every message the directory validator gives for the usual mistakes has words in the
