@@ -255,6 +255,13 @@ async fn directories_page_in_chromium() {
             .contains(&format!("{} removals wait", leaving.len()))
     );
     assert_eq!(number(&mut b, "#result-held").await, leaving.len());
+    let listed: Vec<String> = serde_json::from_value(
+        b.cmd(json!({"op": "texts", "sel": "#held-corp .held-removals li"}))
+            .await,
+    )
+    .expect("addresses");
+    assert_eq!(listed.len(), leaving.len().min(50));
+    assert!(listed.iter().all(|e| leaving.contains(e)), "{listed:?}");
     assert_eq!(number(&mut b, "#result-removed").await, 0);
     assert_eq!(watched(&base, &token).await, before + n, "nobody left yet");
 
@@ -342,7 +349,8 @@ async fn directories_page_in_chromium() {
     assert!(b.visible("#rows-file").await);
     b.cmd(json!({
         "op": "upload", "sel": "#rows-file", "name": "people.csv",
-        "text": "email,name,extension\njurgen.muller@contoso.com,Jürgen Müller,4001\nnot-an-address,X,1\nzoe@contoso.com,Zoë Faure,4002\n",
+        "text": "email,name,extension\njurgen.muller@contoso.com,Jürgen Müller,4001\n\
+                 not-an-address,X,1\nzoe@contoso.com,Zoë Faure,4002\n",
     }))
     .await;
     b.wait("#preview-table").await;

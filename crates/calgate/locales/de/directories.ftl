@@ -45,6 +45,7 @@ dir-held-title = { $id }: { $count ->
 dir-held-body = Die letzte Synchronisierung würde mehr Personen des Verzeichnisses entfernen, als seine Grenze erlaubt; deshalb wurde niemand entfernt. Sind diese Personen wirklich gegangen, bestätigen Sie das Entfernen; andernfalls korrigieren Sie den Filter oder den Basis-DN und synchronisieren Sie erneut.
 dir-held-confirm = Entfernen bestätigen
 dir-held-help = „Abbrechen“ entfernt niemanden und ändert nichts: Die nächste Synchronisierung hält dieselben Entfernungen wieder zurück.
+dir-held-who = Wer entfernt würde (die ersten)
 dir-held-kept = Aus { $id } wurde niemand entfernt: Alle bleiben beobachtet, und die Entfernungen bleiben zurückgehalten, bis Sie sie bestätigen oder das Verzeichnis korrigieren.
 
 ## Removing a directory

@@ -48,6 +48,7 @@ dir-held-title = { $id }: { $count ->
 dir-held-body = The last sync would remove more of the directory's people than its limit allows, so nobody was removed. If they really left, confirm the removals; if not, fix the filter or the base DN and sync again.
 dir-held-confirm = Confirm removals
 dir-held-help = Cancel removes nobody and changes nothing: the next sync holds the same removals again.
+dir-held-who = Who would leave (the first ones)
 dir-held-kept = Nothing was removed from { $id }: everyone stays on the watch list, and the removals stay held until you confirm them or fix the directory.
 
 ## Removing a directory

@@ -45,6 +45,7 @@ dir-held-title = { $id }: { $count ->
 dir-held-body = La última sincronización quitaría más personas del directorio de las que permite su límite, así que no se quitó a nadie. Si de verdad se fueron, confirme las bajas; si no, corrija el filtro o el DN base y vuelva a sincronizar.
 dir-held-confirm = Confirmar las bajas
 dir-held-help = Cancelar no quita a nadie ni cambia nada: la próxima sincronización vuelve a retener las mismas bajas.
+dir-held-who = Quién saldría (los primeros)
 dir-held-kept = No se quitó a nadie de { $id }: todos siguen vigilados, y las bajas siguen retenidas hasta que usted las confirme o corrija el directorio.
 
 ## Removing a directory

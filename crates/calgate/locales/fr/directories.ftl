@@ -45,6 +45,7 @@ dir-held-title = { $id } : { $count ->
 dir-held-body = La dernière synchronisation retirerait plus de personnes de l'annuaire que sa limite ne le permet ; personne n'a donc été retiré. Si elles sont vraiment parties, confirmez les retraits ; sinon, corrigez le filtre ou le DN de base et synchronisez à nouveau.
 dir-held-confirm = Confirmer les retraits
 dir-held-help = Annuler ne retire personne et ne change rien : la prochaine synchronisation retient à nouveau les mêmes retraits.
+dir-held-who = Qui partirait (les premiers)
 dir-held-kept = Personne n'a été retiré de { $id } : tout le monde reste suivi, et les retraits restent retenus jusqu'à ce que vous les confirmiez ou corrigiez l'annuaire.
 
 ## Removing a directory

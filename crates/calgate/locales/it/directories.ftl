@@ -45,6 +45,7 @@ dir-held-title = { $id }: { $count ->
 dir-held-body = L'ultima sincronizzazione rimuoverebbe più persone della directory di quante ne consenta il suo limite, quindi non è stato rimosso nessuno. Se se ne sono davvero andate, conferma le rimozioni; altrimenti correggi il filtro o il DN di base e sincronizza di nuovo.
 dir-held-confirm = Conferma le rimozioni
 dir-held-help = Annulla non rimuove nessuno e non cambia nulla: la prossima sincronizzazione sospende di nuovo le stesse rimozioni.
+dir-held-who = Chi uscirebbe (i primi)
 dir-held-kept = Da { $id } non è stato rimosso nessuno: tutti restano monitorati e le rimozioni restano sospese finché non le confermi o correggi la directory.
 
 ## Removing a directory

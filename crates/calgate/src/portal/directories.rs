@@ -333,6 +333,8 @@ pub struct HeldView {
     pub id: String,
     pub title: String,
     pub body: String,
+    /// The first people who would leave.
+    pub removals: Vec<String>,
 }
 
 /// A directory whose removal waits for the administrator's confirmation.
@@ -735,6 +737,7 @@ impl DirectoriesPage {
                     id: r.id.clone(),
                     title: t_with("dir-held-title", &args),
                     body: t_with("dir-held-body", &args),
+                    removals: last.removals.clone(),
                 })
             })
             .collect();
@@ -749,13 +752,7 @@ impl DirectoriesPage {
             test: None,
             result: None,
             form: FormView::blank(graph_sources(app)),
-            times_note: t_with(
-                "date-times-note",
-                &[(
-                    "zone",
-                    FluentValue::from(tz.iana_name().unwrap_or("UTC").to_string()),
-                )],
-            ),
+            times_note: super::health::times_note(&tz),
         }
     }
 
@@ -1222,7 +1219,12 @@ pub async fn save(
                 .await
             {
                 Ok(_) => {
-                    tracing::info!(user = %s.user, directory = %id, kind = ?config.kind, "directory saved from the portal");
+                    tracing::info!(
+                        user = %s.user,
+                        directory = %id,
+                        kind = ?config.kind,
+                        "directory saved from the portal"
+                    );
                     let key = if created { "dir-created" } else { "dir-saved" };
                     with_notice("/portal/directories", &about(key, &id))
                 }

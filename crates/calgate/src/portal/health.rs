@@ -1,6 +1,6 @@
 //! *Health* (the default source's state, its timings, every source in a table, each directory's
-//! last sync, mailboxes by freshness, recent errors, "Retry now" and the troubleshooting guidance next to
-//! `auth_failed`) and *Logs* (recent entries, level filter, download).
+//! last sync, mailboxes by freshness, recent errors, "Retry now" and the troubleshooting guidance
+//! next to `auth_failed`) and *Logs* (recent entries, level filter, download).
 
 use std::sync::Arc;
 
@@ -266,7 +266,7 @@ pub async fn page(
 }
 
 /// The sentence that says which time zone a page's times are in.
-fn times_note(tz: &jiff::tz::TimeZone) -> String {
+pub(super) fn times_note(tz: &jiff::tz::TimeZone) -> String {
     let zone = tz.iana_name().unwrap_or("UTC").to_string();
     crate::i18n::t_with(
         "date-times-note",
