@@ -47,6 +47,8 @@ async function run(c) {
     case "click": await page.click(c.sel, { timeout: T }); return null;
     case "clickNav": await Promise.all([page.waitForNavigation({ timeout: T }), page.click(c.sel, { timeout: T })]); return page.url();
     case "check": await page.check(c.sel, { timeout: T }); return null;
+    // A file chosen in a file input: `name` and its UTF-8 `text`.
+    case "upload": await page.setInputFiles(c.sel, { name: c.name, mimeType: c.mime || "text/csv", buffer: Buffer.from(c.text, "utf8") }, { timeout: T }); return null;
     case "uncheck": await page.uncheck(c.sel, { timeout: T }); return null;
     case "select": await page.selectOption(c.sel, c.value, { timeout: T }); return null;
     case "press": await page.keyboard.press(c.key); return null;
@@ -55,6 +57,7 @@ async function run(c) {
     case "text": return await page.textContent(c.sel, { timeout: T });
     case "texts": return await page.$$eval(c.sel, (els) => els.map((e) => e.textContent));
     case "attr": return await page.getAttribute(c.sel, c.name, { timeout: T });
+    case "value": return await page.inputValue(c.sel, { timeout: T });
     case "visible": return await page.isVisible(c.sel);
     case "count": return await page.locator(c.sel).count();
     case "wait": await page.waitForSelector(c.sel, { state: c.state || "visible", timeout: c.timeout || T }); return null;

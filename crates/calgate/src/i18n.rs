@@ -56,7 +56,10 @@ impl Lang {
         Lang::ALL.into_iter().find(|l| l.code() == primary)
     }
 
-    /// The language's catalogue, one file per area of the pages (the frame and most pages, the settings form, guidance for error codes, the notices and confirmations of actions) (`locales/<lang>/<area>.ftl`).
+    /// The language's catalogue, one file per area of the pages (the frame and most pages, the
+    /// settings form, guidance for error codes, the notices and confirmations of actions, the
+    /// Directories page with the words of directory sync on other pages)
+    /// (`locales/<lang>/<area>.ftl`).
     fn sources(self) -> &'static [&'static str] {
         macro_rules! areas {
             ($lang:literal) => {
@@ -65,6 +68,7 @@ impl Lang {
                     include_str!(concat!("../locales/", $lang, "/settings.ftl")),
                     include_str!(concat!("../locales/", $lang, "/guidance.ftl")),
                     include_str!(concat!("../locales/", $lang, "/notices.ftl")),
+                    include_str!(concat!("../locales/", $lang, "/directories.ftl")),
                 ]
             };
         }

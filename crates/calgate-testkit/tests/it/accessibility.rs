@@ -7,10 +7,12 @@ use serde_json::{Value, json};
 use crate::pages::{Browser, demo};
 
 /// The pages an admin and an operator use.
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 11] = [
     "/portal/settings",
     "/portal/settings?source=online",
     "/portal/sources",
+    "/portal/directories",
+    "/portal/directories?edit=entra",
     "/portal/health",
     "/portal/people",
     "/portal/tokens",
@@ -44,6 +46,14 @@ async fn serious_findings(b: &mut Browser, page: &str) -> Vec<String> {
 async fn every_page_passes_axe_core() {
     let (demo, _dir) = demo(12).await;
     let base = demo.gateway.url();
+    // A directory, so the Directories page lists one and Health shows its card.
+    let saved = crate::pages::admin_client(&demo.admin_token)
+        .put(format!("{base}/api/v1/directories/entra"))
+        .json(&json!({"kind": "graph", "source": "online", "name": "Entra ID"}))
+        .send()
+        .await
+        .expect("directory PUT");
+    assert_eq!(saved.status(), 201);
     let mut b = Browser::launch(&base).await;
     let mut serious = Vec::new();
     b.goto("/portal/login").await;

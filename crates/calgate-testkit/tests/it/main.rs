@@ -4,6 +4,7 @@
 mod accessibility;
 mod console_truth;
 mod demo;
+mod directories_page;
 mod directory_sync;
 mod drills_crash;
 mod drills_disk;

@@ -44,3 +44,37 @@ gw-refresh-interval-low = So häufige Aktualisierungen können dazu führen, das
 gw-insecure-http = Kennwörter und Kalenderdaten werden über http:// unverschlüsselt übertragen. Verwenden Sie das nur in einer Testumgebung.
 gw-local-target = Die Adresse zeigt auf den Rechner des Gateways selbst. Für einen lokalen Proxy oder eine Testumgebung ist das richtig; bei einem echten Exchange oder Microsoft 365 ist es ein Fehler.
 gw-ews-url-unusual-path = EWS-URLs enden normalerweise auf /EWS/Exchange.asmx; prüfen Sie die Adresse, wenn der Verbindungstest fehlschlägt.
+
+## Directory syncs: likely cause and what to do
+g-dir-bind-refused-cause = Der Verzeichnisserver hat den Bind-DN oder dessen Kennwort abgelehnt.
+g-dir-bind-refused-fix = Prüfen Sie Bind-DN und Bind-Kennwort auf der Seite „Verzeichnisse“ und speichern Sie beide erneut. Der Sperrschutz hält weitere Binds mit dem abgelehnten Kennwort zurück, damit Wiederholungen das Konto nicht sperren.
+g-dir-bind-held-cause = Das Bind-Kennwort wurde bereits abgelehnt; der Sperrschutz hält weitere Binds damit bis zu seinem nächsten Probeversuch zurück.
+g-dir-bind-held-fix = Speichern Sie das richtige Bind-Kennwort (ein neues Kennwort wird sofort versucht) oder warten Sie den nächsten Probeversuch des Sperrschutzes ab.
+g-dir-removal-held-cause = Die Synchronisierung würde mehr Personen des Verzeichnisses entfernen, als seine Grenze erlaubt; deshalb wurde niemand entfernt.
+g-dir-removal-held-fix = Prüfen Sie die Vorschau: Sind diese Personen wirklich gegangen, bestätigen Sie das Entfernen; andernfalls korrigieren Sie den Filter oder den Basis-DN und synchronisieren Sie erneut.
+g-dir-empty-cause = Das Verzeichnis hat überhaupt niemanden geliefert; die Liste der beobachteten Personen blieb daher unverändert.
+g-dir-empty-fix = Prüfen Sie Filter, Basis-DN oder Gruppe: Ein Test sollte Personen auflisten.
+g-dir-insecure-cause = Eine einfache ldap://-Verbindung ohne StartTLS würde das Bind-Kennwort im Klartext senden und wurde daher abgelehnt.
+g-dir-insecure-fix = Verwenden Sie eine ldaps://-URL oder kreuzen Sie StartTLS an; unverschlüsseltes LDAP erlauben Sie nur in einer Testumgebung.
+g-dir-unreachable-cause = calgate konnte den Verzeichnisserver nicht rechtzeitig erreichen (Name, Netzwerk, Firewall oder Port).
+g-dir-unreachable-fix = Prüfen Sie die LDAP-URL (Host und Port: 636 für LDAPS, 389 für StartTLS) und ob dieser Rechner den Server erreicht.
+g-dir-tls-cause = Der TLS-Handshake mit dem Verzeichnisserver ist fehlgeschlagen: Seinem Zertifikat wird nicht vertraut, oder er spricht auf diesem Port kein TLS.
+g-dir-tls-fix = Fügen Sie die Zertifizierungsstelle, die das Zertifikat des Servers signiert hat, unter „Zusätzliche vertrauenswürdige CA-Zertifikate“ hinzu, und prüfen Sie Port und Schema der URL (ldaps:// oder StartTLS).
+g-dir-filter-cause = Der LDAP-Filter ist nicht lesbar.
+g-dir-filter-fix = Schreiben Sie den Filter in Klammern, etwa (mail=*), oder wählen Sie eine der Vorgaben.
+g-dir-base-cause = Den Basis-DN gibt es auf dem Verzeichnisserver nicht.
+g-dir-base-fix = Prüfen Sie die Schreibweise des Basis-DN (etwa DC=contoso,DC=com) und ob der Bind-DN ihn lesen darf.
+g-dir-referral-cause = Der Verzeichnisserver hat calgate an einen anderen Server verwiesen; solchen Verweisen folgt calgate nicht.
+g-dir-referral-fix = Verwenden Sie den Server, der den Basis-DN enthält (bei Active Directory einen Domänencontroller dieser Domäne oder den globalen Katalog auf Port 3269).
+g-dir-search-cause = Der Verzeichnisserver hat die Suche abgelehnt.
+g-dir-search-fix = Lesen Sie die Meldung; prüfen Sie, ob der Bind-DN unterhalb des Basis-DN suchen darf und ob der Server seitenweise Suchen erlaubt.
+g-dir-skipped-cause = Einige Einträge waren nicht verwendbar (keine oder mehrere Adressen, ein zu großer Wert oder eine Person, die bereits anderweitig beobachtet wird) und wurden übersprungen.
+g-dir-skipped-fix = Die Warnungen nennen jeden Eintrag. Korrigieren Sie diese im Verzeichnis oder lassen Sie sie so: Die übrigen werden synchronisiert.
+g-dir-malformed-cause = Die Antwort des Verzeichnisses war nicht lesbar.
+g-dir-malformed-fix = Testen Sie erneut; schlägt es weiter fehl, sehen Sie auf der Seite „Protokolle“ nach und prüfen Sie, was zwischen calgate und dem Server liegt (ein Proxy oder ein Load Balancer).
+g-dir-graph-source-cause = Die Graph-Quelle, deren App-Zugangsdaten dieses Verzeichnis verwendet, gibt es nicht, oder sie ist keine Microsoft 365-(Graph-)Quelle.
+g-dir-graph-source-fix = Wählen Sie im Formular des Verzeichnisses eine vorhandene Microsoft 365-(Graph-)Quelle, oder fügen Sie auf der Seite „Quellen“ eine hinzu.
+g-dir-delta-expired-cause = Microsoft Graph hat den gespeicherten Änderungslink nicht mehr angenommen; deshalb wurden alle Personen neu gelesen.
+g-dir-delta-expired-fix = Nichts zu tun: Die nächsten Synchronisierungen lesen wieder nur die Änderungen.
+g-dir-group-cause = Microsoft Graph kennt keine Gruppe mit dieser Objekt-ID.
+g-dir-group-fix = Kopieren Sie die Objekt-ID der Gruppe aus Entra ID (Gruppen, die Gruppe, Übersicht), oder lassen Sie das Feld für alle leer.

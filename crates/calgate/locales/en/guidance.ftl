@@ -47,3 +47,37 @@ gw-refresh-interval-low = Refreshing this often can get the service account thro
 gw-insecure-http = Passwords and calendar data travel unencrypted over http://. Use it in a test lab only.
 gw-local-target = The address points at the gateway's own machine. That is right for a local proxy or a test lab; against a real Exchange or Microsoft 365 it is a mistake.
 gw-ews-url-unusual-path = EWS URLs normally end in /EWS/Exchange.asmx; check the address if the connection test fails.
+
+## Directory syncs: likely cause and what to do
+g-dir-bind-refused-cause = The directory server refused the bind DN or its password.
+g-dir-bind-refused-fix = Check the bind DN and the bind password on the Directories page and save them again. The lockout guard holds further binds with the refused password, so the account is not locked by retries.
+g-dir-bind-held-cause = The bind password was refused before, and the lockout guard holds further binds with it until its next probe.
+g-dir-bind-held-fix = Save the right bind password (a new password is tried at once), or wait for the guard's next probe.
+g-dir-removal-held-cause = The sync would remove more of the directory's people than its limit allows, so nobody was removed.
+g-dir-removal-held-fix = Review the preview: if those people really left, confirm the removals; if not, fix the filter or the base DN and sync again.
+g-dir-empty-cause = The directory answered with nobody at all, so the watch list was left as it was.
+g-dir-empty-fix = Check the filter, the base DN or the group: a test should list people.
+g-dir-insecure-cause = A plain ldap:// connection without StartTLS would send the bind password in clear, so it was refused.
+g-dir-insecure-fix = Use an ldaps:// URL or tick StartTLS; allow plain LDAP only in a test lab.
+g-dir-unreachable-cause = calgate could not reach the directory server in time (name, network, firewall or port).
+g-dir-unreachable-fix = Check the LDAP URL (host and port: 636 for LDAPS, 389 for StartTLS) and that this machine can reach the server.
+g-dir-tls-cause = The TLS handshake with the directory server failed: its certificate is not trusted, or it does not speak TLS on that port.
+g-dir-tls-fix = Add the CA that signed the server's certificate under Extra trusted CA certificates, and check the URL's port and scheme (ldaps:// or StartTLS).
+g-dir-filter-cause = The LDAP filter cannot be read.
+g-dir-filter-fix = Write the filter in parentheses, such as (mail=*), or choose one of the presets.
+g-dir-base-cause = The base DN does not exist on the directory server.
+g-dir-base-fix = Check the base DN's spelling (such as DC=contoso,DC=com), and that the bind DN may read it.
+g-dir-referral-cause = The directory server sent calgate to another server, which calgate does not follow.
+g-dir-referral-fix = Use the server that holds the base DN (for Active Directory a domain controller of that domain, or the global catalog on port 3269).
+g-dir-search-cause = The directory server refused the search.
+g-dir-search-fix = See the message; check that the bind DN may search below the base DN and that the server allows paged searches.
+g-dir-skipped-cause = Some entries could not be used (no address or several, an oversized value, or a person already watched another way) and were skipped.
+g-dir-skipped-fix = The warnings name each entry. Fix them in the directory, or leave them: the others are synced.
+g-dir-malformed-cause = The directory's answer could not be read.
+g-dir-malformed-fix = Test again; if it keeps failing, see the Logs page and check what sits between calgate and the server (a proxy or a load balancer).
+g-dir-graph-source-cause = The Graph source whose app credentials this directory uses does not exist, or is not a Microsoft 365 (Graph) source.
+g-dir-graph-source-fix = Choose an existing Microsoft 365 (Graph) source in the directory's form, or add one on the Sources page.
+g-dir-delta-expired-cause = Microsoft Graph no longer accepted the saved changes link, so everyone was read again.
+g-dir-delta-expired-fix = Nothing to do: the next syncs read only the changes again.
+g-dir-group-cause = Microsoft Graph has no group with this object ID.
+g-dir-group-fix = Copy the group's object ID from Entra ID (Groups, the group, Overview), or leave it empty for everyone.

@@ -44,3 +44,37 @@ gw-refresh-interval-low = Actualizar con tanta frecuencia puede hacer que la cue
 gw-insecure-http = Las contraseñas y los datos de calendario viajan sin cifrar por http://. Úselo solo en un entorno de pruebas.
 gw-local-target = La dirección apunta al propio equipo de la pasarela. Es correcto para un proxy local o un entorno de pruebas; contra un Exchange o Microsoft 365 real es un error.
 gw-ews-url-unusual-path = Las URL de EWS suelen terminar en /EWS/Exchange.asmx; compruebe la dirección si la prueba de conexión falla.
+
+## Directory syncs: likely cause and what to do
+g-dir-bind-refused-cause = El servidor de directorio rechazó el DN de enlace o su contraseña.
+g-dir-bind-refused-fix = Compruebe el DN de enlace y la contraseña de enlace en la página Directorios y vuelva a guardarlos. La protección contra bloqueo retiene los siguientes enlaces con la contraseña rechazada, para que los reintentos no bloqueen la cuenta.
+g-dir-bind-held-cause = La contraseña de enlace ya fue rechazada, y la protección contra bloqueo retiene los siguientes enlaces con ella hasta su próximo intento de prueba.
+g-dir-bind-held-fix = Guarde la contraseña de enlace correcta (una contraseña nueva se prueba enseguida) o espere al próximo intento de prueba de la protección.
+g-dir-removal-held-cause = La sincronización quitaría más personas del directorio de las que permite su límite, así que no se quitó a nadie.
+g-dir-removal-held-fix = Revise la vista previa: si esas personas se fueron de verdad, confirme las bajas; si no, corrija el filtro o el DN base y vuelva a sincronizar.
+g-dir-empty-cause = El directorio no devolvió a nadie, así que la lista de personas vigiladas quedó como estaba.
+g-dir-empty-fix = Compruebe el filtro, el DN base o el grupo: una prueba debería listar personas.
+g-dir-insecure-cause = Una conexión ldap:// simple sin StartTLS enviaría la contraseña de enlace sin cifrar, así que se rechazó.
+g-dir-insecure-fix = Use una URL ldaps:// o marque StartTLS; permita LDAP sin cifrar solo en un entorno de pruebas.
+g-dir-unreachable-cause = calgate no pudo conectar a tiempo con el servidor de directorio (nombre, red, firewall o puerto).
+g-dir-unreachable-fix = Compruebe la URL LDAP (host y puerto: 636 para LDAPS, 389 para StartTLS) y que este equipo llega al servidor.
+g-dir-tls-cause = Falló el protocolo de enlace TLS con el servidor de directorio: su certificado no es de confianza, o no habla TLS en ese puerto.
+g-dir-tls-fix = Añada la CA que firmó el certificado del servidor en Certificados de CA de confianza adicionales y compruebe el puerto y el esquema de la URL (ldaps:// o StartTLS).
+g-dir-filter-cause = No se puede leer el filtro LDAP.
+g-dir-filter-fix = Escriba el filtro entre paréntesis, por ejemplo (mail=*), o elija uno de los filtros predefinidos.
+g-dir-base-cause = El DN base no existe en el servidor de directorio.
+g-dir-base-fix = Compruebe cómo está escrito el DN base (por ejemplo DC=contoso,DC=com) y que el DN de enlace puede leerlo.
+g-dir-referral-cause = El servidor de directorio remitió a calgate a otro servidor, y calgate no sigue esas referencias.
+g-dir-referral-fix = Use el servidor que contiene el DN base (en Active Directory, un controlador de ese dominio, o el catálogo global en el puerto 3269).
+g-dir-search-cause = El servidor de directorio rechazó la búsqueda.
+g-dir-search-fix = Lea el mensaje; compruebe que el DN de enlace puede buscar bajo el DN base y que el servidor permite búsquedas paginadas.
+g-dir-skipped-cause = Algunas entradas no se podían usar (sin dirección o con varias, un valor demasiado grande, o una persona ya vigilada de otra forma) y se omitieron.
+g-dir-skipped-fix = Las advertencias nombran cada entrada. Corríjalas en el directorio o déjelas así: las demás se sincronizan.
+g-dir-malformed-cause = No se pudo leer la respuesta del directorio.
+g-dir-malformed-fix = Vuelva a probar; si sigue fallando, consulte la página Registros y compruebe qué hay entre calgate y el servidor (un proxy o un equilibrador de carga).
+g-dir-graph-source-cause = El origen Graph cuyas credenciales de aplicación usa este directorio no existe, o no es un origen Microsoft 365 (Graph).
+g-dir-graph-source-fix = Elija un origen Microsoft 365 (Graph) existente en el formulario del directorio, o añada uno en la página Orígenes.
+g-dir-delta-expired-cause = Microsoft Graph ya no aceptó el enlace de cambios guardado, así que se volvió a leer a todo el mundo.
+g-dir-delta-expired-fix = No hay nada que hacer: las próximas sincronizaciones vuelven a leer solo los cambios.
+g-dir-group-cause = Microsoft Graph no tiene ningún grupo con este Id. de objeto.
+g-dir-group-fix = Copie el Id. de objeto del grupo desde Entra ID (Grupos, el grupo, Información general), o deje el campo vacío para todo el mundo.

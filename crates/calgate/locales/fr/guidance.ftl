@@ -44,3 +44,37 @@ gw-refresh-interval-low = Une actualisation aussi fréquente peut faire limiter 
 gw-insecure-http = Les mots de passe et les données de calendrier circulent en clair via http://. À réserver à un environnement de test.
 gw-local-target = L'adresse pointe vers la machine même de la passerelle. C'est correct pour un proxy local ou un environnement de test ; vers un vrai serveur Exchange ou Microsoft 365, c'est une erreur.
 gw-ews-url-unusual-path = Les URL EWS se terminent normalement par /EWS/Exchange.asmx ; vérifiez l'adresse si le test de connexion échoue.
+
+## Directory syncs: likely cause and what to do
+g-dir-bind-refused-cause = Le serveur d'annuaire a refusé le DN de liaison ou son mot de passe.
+g-dir-bind-refused-fix = Vérifiez le DN de liaison et le mot de passe de liaison sur la page Annuaires, puis enregistrez-les à nouveau. La protection contre le verrouillage retient les liaisons suivantes avec le mot de passe refusé, pour que les nouvelles tentatives ne verrouillent pas le compte.
+g-dir-bind-held-cause = Le mot de passe de liaison a déjà été refusé, et la protection contre le verrouillage retient les liaisons suivantes avec lui jusqu'à son prochain essai.
+g-dir-bind-held-fix = Enregistrez le bon mot de passe de liaison (un nouveau mot de passe est essayé aussitôt), ou attendez le prochain essai de la protection.
+g-dir-removal-held-cause = La synchronisation retirerait plus de personnes de l'annuaire que sa limite ne le permet ; personne n'a donc été retiré.
+g-dir-removal-held-fix = Examinez l'aperçu : si ces personnes sont vraiment parties, confirmez les retraits ; sinon, corrigez le filtre ou le DN de base et synchronisez à nouveau.
+g-dir-empty-cause = L'annuaire n'a renvoyé personne ; la liste des personnes suivies est donc restée telle quelle.
+g-dir-empty-fix = Vérifiez le filtre, le DN de base ou le groupe : un test doit lister des personnes.
+g-dir-insecure-cause = Une connexion ldap:// simple sans StartTLS enverrait le mot de passe de liaison en clair ; elle a donc été refusée.
+g-dir-insecure-fix = Utilisez une URL ldaps:// ou cochez StartTLS ; n'autorisez LDAP non chiffré que dans un environnement de test.
+g-dir-unreachable-cause = calgate n'a pas pu joindre le serveur d'annuaire à temps (nom, réseau, pare-feu ou port).
+g-dir-unreachable-fix = Vérifiez l'URL LDAP (hôte et port : 636 pour LDAPS, 389 pour StartTLS) et que cette machine peut joindre le serveur.
+g-dir-tls-cause = La négociation TLS avec le serveur d'annuaire a échoué : son certificat n'est pas approuvé, ou il ne parle pas TLS sur ce port.
+g-dir-tls-fix = Ajoutez l'autorité de certification qui a signé le certificat du serveur sous Certificats d'AC de confiance supplémentaires, et vérifiez le port et le schéma de l'URL (ldaps:// ou StartTLS).
+g-dir-filter-cause = Le filtre LDAP est illisible.
+g-dir-filter-fix = Écrivez le filtre entre parenthèses, par exemple (mail=*), ou choisissez l'un des filtres prédéfinis.
+g-dir-base-cause = Le DN de base n'existe pas sur le serveur d'annuaire.
+g-dir-base-fix = Vérifiez l'orthographe du DN de base (par exemple DC=contoso,DC=com) et que le DN de liaison peut le lire.
+g-dir-referral-cause = Le serveur d'annuaire a renvoyé calgate vers un autre serveur, ce que calgate ne suit pas.
+g-dir-referral-fix = Utilisez le serveur qui contient le DN de base (pour Active Directory, un contrôleur de ce domaine, ou le catalogue global sur le port 3269).
+g-dir-search-cause = Le serveur d'annuaire a refusé la recherche.
+g-dir-search-fix = Lisez le message ; vérifiez que le DN de liaison peut chercher sous le DN de base et que le serveur autorise les recherches paginées.
+g-dir-skipped-cause = Certaines entrées étaient inutilisables (aucune adresse ou plusieurs, une valeur trop grande, ou une personne déjà suivie autrement) et ont été ignorées.
+g-dir-skipped-fix = Les avertissements nomment chaque entrée. Corrigez-les dans l'annuaire, ou laissez-les : les autres sont synchronisées.
+g-dir-malformed-cause = La réponse de l'annuaire est illisible.
+g-dir-malformed-fix = Testez à nouveau ; si l'échec persiste, consultez la page Journaux et vérifiez ce qui se trouve entre calgate et le serveur (un proxy ou un répartiteur de charge).
+g-dir-graph-source-cause = La source Graph dont cet annuaire utilise les identifiants d'application n'existe pas, ou n'est pas une source Microsoft 365 (Graph).
+g-dir-graph-source-fix = Choisissez une source Microsoft 365 (Graph) existante dans le formulaire de l'annuaire, ou ajoutez-en une sur la page Sources.
+g-dir-delta-expired-cause = Microsoft Graph n'a plus accepté le lien de modifications enregistré ; tout le monde a donc été relu.
+g-dir-delta-expired-fix = Rien à faire : les prochaines synchronisations ne lisent à nouveau que les modifications.
+g-dir-group-cause = Microsoft Graph n'a aucun groupe avec cet ID d'objet.
+g-dir-group-fix = Copiez l'ID d'objet du groupe depuis Entra ID (Groupes, le groupe, Vue d'ensemble), ou laissez le champ vide pour tout le monde.

@@ -44,3 +44,37 @@ gw-refresh-interval-low = Aggiornare così spesso può far limitare o bloccare l
 gw-insecure-http = Password e dati del calendario viaggiano in chiaro su http://. Usalo solo in un ambiente di test.
 gw-local-target = L'indirizzo punta al computer stesso del gateway. Va bene per un proxy locale o un ambiente di test; verso un vero Exchange o Microsoft 365 è un errore.
 gw-ews-url-unusual-path = Gli URL EWS di norma terminano con /EWS/Exchange.asmx; controlla l'indirizzo se il test di connessione non riesce.
+
+## Directory syncs: likely cause and what to do
+g-dir-bind-refused-cause = Il server della directory ha rifiutato il DN di bind o la sua password.
+g-dir-bind-refused-fix = Controlla il DN di bind e la password di bind nella pagina Directory e salvali di nuovo. La protezione dal blocco sospende altri bind con la password rifiutata, così i tentativi non bloccano l'account.
+g-dir-bind-held-cause = La password di bind è già stata rifiutata e la protezione dal blocco sospende altri bind con essa fino alla prossima verifica.
+g-dir-bind-held-fix = Salva la password di bind corretta (una nuova password viene provata subito) oppure attendi la prossima verifica della protezione.
+g-dir-removal-held-cause = La sincronizzazione rimuoverebbe più persone della directory di quante ne consenta il suo limite, quindi non è stato rimosso nessuno.
+g-dir-removal-held-fix = Controlla l'anteprima: se quelle persone se ne sono davvero andate, conferma le rimozioni; altrimenti correggi il filtro o il DN di base e sincronizza di nuovo.
+g-dir-empty-cause = La directory non ha restituito nessuno, quindi l'elenco delle persone monitorate è rimasto com'era.
+g-dir-empty-fix = Controlla il filtro, il DN di base o il gruppo: una prova deve elencare delle persone.
+g-dir-insecure-cause = Una connessione ldap:// semplice senza StartTLS invierebbe la password di bind in chiaro, quindi è stata rifiutata.
+g-dir-insecure-fix = Usa un URL ldaps:// oppure spunta StartTLS; consenti LDAP non cifrato solo in un ambiente di prova.
+g-dir-unreachable-cause = calgate non è riuscito a raggiungere in tempo il server della directory (nome, rete, firewall o porta).
+g-dir-unreachable-fix = Controlla l'URL LDAP (host e porta: 636 per LDAPS, 389 per StartTLS) e che questa macchina raggiunga il server.
+g-dir-tls-cause = L'handshake TLS con il server della directory non è riuscito: il suo certificato non è attendibile oppure su quella porta non parla TLS.
+g-dir-tls-fix = Aggiungi la CA che ha firmato il certificato del server in Certificati CA attendibili aggiuntivi e controlla porta e schema dell'URL (ldaps:// o StartTLS).
+g-dir-filter-cause = Il filtro LDAP non è leggibile.
+g-dir-filter-fix = Scrivi il filtro tra parentesi, per esempio (mail=*), oppure scegli uno dei filtri predefiniti.
+g-dir-base-cause = Il DN di base non esiste sul server della directory.
+g-dir-base-fix = Controlla come è scritto il DN di base (per esempio DC=contoso,DC=com) e che il DN di bind possa leggerlo.
+g-dir-referral-cause = Il server della directory ha rimandato calgate a un altro server, e calgate non segue questi rinvii.
+g-dir-referral-fix = Usa il server che contiene il DN di base (per Active Directory un controller di quel dominio, oppure il catalogo globale sulla porta 3269).
+g-dir-search-cause = Il server della directory ha rifiutato la ricerca.
+g-dir-search-fix = Leggi il messaggio; controlla che il DN di bind possa cercare sotto il DN di base e che il server consenta le ricerche a pagine.
+g-dir-skipped-cause = Alcune voci non erano utilizzabili (nessun indirizzo o più di uno, un valore troppo grande, oppure una persona già monitorata in altro modo) e sono state saltate.
+g-dir-skipped-fix = Gli avvisi indicano ogni voce. Correggile nella directory oppure lasciale così: le altre vengono sincronizzate.
+g-dir-malformed-cause = Non è stato possibile leggere la risposta della directory.
+g-dir-malformed-fix = Ripeti la prova; se continua a non riuscire, guarda la pagina Log e controlla cosa c'è tra calgate e il server (un proxy o un bilanciatore di carico).
+g-dir-graph-source-cause = L'origine Graph di cui questa directory usa le credenziali dell'app non esiste oppure non è un'origine Microsoft 365 (Graph).
+g-dir-graph-source-fix = Scegli un'origine Microsoft 365 (Graph) esistente nel modulo della directory, oppure aggiungine una nella pagina Origini.
+g-dir-delta-expired-cause = Microsoft Graph non ha più accettato il collegamento alle modifiche salvato, quindi sono state rilette tutte le persone.
+g-dir-delta-expired-fix = Non devi fare nulla: le prossime sincronizzazioni leggono di nuovo solo le modifiche.
+g-dir-group-cause = Microsoft Graph non ha nessun gruppo con questo ID oggetto.
+g-dir-group-fix = Copia l'ID oggetto del gruppo da Entra ID (Gruppi, il gruppo, Panoramica), oppure lascialo vuoto per tutti.

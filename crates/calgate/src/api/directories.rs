@@ -20,7 +20,7 @@ use crate::directories::{SyncError, SyncMode, Trigger, directory_view, graph_sou
 use crate::state::AppState;
 
 /// People a test query answers at most.
-const TEST_PEOPLE: usize = 10;
+pub(crate) const TEST_PEOPLE: usize = 10;
 
 /// `GET /api/v1/directories`: every directory with its last sync's outcome.
 pub async fn list(State(app): State<Arc<AppState>>) -> Result<Json<Vec<Value>>, ApiError> {
@@ -33,15 +33,20 @@ pub async fn list(State(app): State<Arc<AppState>>) -> Result<Json<Vec<Value>>, 
     ))
 }
 
-fn check_id(id: &str) -> Result<(), ApiError> {
-    let problem = source_id_problem(id)
+/// Why `id` cannot name a directory (the source id rule, and the origins taken already), or
+/// `None`.
+pub(crate) fn id_problem(id: &str) -> Option<String> {
+    source_id_problem(id)
         .map(|p| p.replace("source id", "directory id"))
         .or_else(|| {
             [calgate_store::ORIGIN_MANUAL, calgate_store::ORIGIN_IMPORT]
                 .contains(&id)
                 .then(|| format!("{id} names people added another way"))
-        });
-    match problem {
+        })
+}
+
+fn check_id(id: &str) -> Result<(), ApiError> {
+    match id_problem(id) {
         None => Ok(()),
         Some(problem) => Err(crate::api::refused_id(
             "invalid_directory_id",

@@ -193,6 +193,70 @@ fn keys_for_known(code: Code) -> Keys {
             cause: "g-settings-incomplete-cause",
             fix: "g-settings-incomplete-fix",
         },
+        Code::DirectoryBindRefused => Keys {
+            cause: "g-dir-bind-refused-cause",
+            fix: "g-dir-bind-refused-fix",
+        },
+        Code::DirectoryBindHeld => Keys {
+            cause: "g-dir-bind-held-cause",
+            fix: "g-dir-bind-held-fix",
+        },
+        Code::DirectoryMassRemovalHeld => Keys {
+            cause: "g-dir-removal-held-cause",
+            fix: "g-dir-removal-held-fix",
+        },
+        Code::DirectoryEmptyAnswer => Keys {
+            cause: "g-dir-empty-cause",
+            fix: "g-dir-empty-fix",
+        },
+        Code::DirectoryInsecureRefused => Keys {
+            cause: "g-dir-insecure-cause",
+            fix: "g-dir-insecure-fix",
+        },
+        Code::DirectoryConnect | Code::DirectoryTimeout => Keys {
+            cause: "g-dir-unreachable-cause",
+            fix: "g-dir-unreachable-fix",
+        },
+        Code::DirectoryTls => Keys {
+            cause: "g-dir-tls-cause",
+            fix: "g-dir-tls-fix",
+        },
+        Code::DirectoryFilterInvalid => Keys {
+            cause: "g-dir-filter-cause",
+            fix: "g-dir-filter-fix",
+        },
+        Code::DirectoryBaseNotFound => Keys {
+            cause: "g-dir-base-cause",
+            fix: "g-dir-base-fix",
+        },
+        Code::DirectoryReferral => Keys {
+            cause: "g-dir-referral-cause",
+            fix: "g-dir-referral-fix",
+        },
+        Code::DirectorySearchFailed => Keys {
+            cause: "g-dir-search-cause",
+            fix: "g-dir-search-fix",
+        },
+        Code::DirectoryEntrySkipped => Keys {
+            cause: "g-dir-skipped-cause",
+            fix: "g-dir-skipped-fix",
+        },
+        Code::DirectoryMalformedResponse => Keys {
+            cause: "g-dir-malformed-cause",
+            fix: "g-dir-malformed-fix",
+        },
+        Code::DirectoryGraphSourceMissing => Keys {
+            cause: "g-dir-graph-source-cause",
+            fix: "g-dir-graph-source-fix",
+        },
+        Code::DirectoryDeltaExpired => Keys {
+            cause: "g-dir-delta-expired-cause",
+            fix: "g-dir-delta-expired-fix",
+        },
+        Code::DirectoryGroupNotFound => Keys {
+            cause: "g-dir-group-cause",
+            fix: "g-dir-group-fix",
+        },
         _ => UNREADABLE,
     }
 }
@@ -266,6 +330,22 @@ mod tests {
             keys_for_known(Code::EntraInvalidGrant),
             keys_for_known(Code::SettingsNoAuth),
             keys_for_code("NO_SUCH_CODE"),
+            keys_for_known(Code::DirectoryBindRefused),
+            keys_for_known(Code::DirectoryBindHeld),
+            keys_for_known(Code::DirectoryMassRemovalHeld),
+            keys_for_known(Code::DirectoryEmptyAnswer),
+            keys_for_known(Code::DirectoryInsecureRefused),
+            keys_for_known(Code::DirectoryTimeout),
+            keys_for_known(Code::DirectoryTls),
+            keys_for_known(Code::DirectoryFilterInvalid),
+            keys_for_known(Code::DirectoryBaseNotFound),
+            keys_for_known(Code::DirectoryReferral),
+            keys_for_known(Code::DirectorySearchFailed),
+            keys_for_known(Code::DirectoryEntrySkipped),
+            keys_for_known(Code::DirectoryMalformedResponse),
+            keys_for_known(Code::DirectoryGraphSourceMissing),
+            keys_for_known(Code::DirectoryDeltaExpired),
+            keys_for_known(Code::DirectoryGroupNotFound),
         ];
         let keys = codes
             .iter()
@@ -275,6 +355,19 @@ mod tests {
         for key in keys {
             assert!(english.iter().any(|k| k == key), "{key}");
         }
+    }
+
+    /// Every directory code has its own words, never the general answer.
+    #[test]
+    fn directory_codes_are_explained() {
+        for code in Code::FIXED
+            .iter()
+            .filter(|c| c.to_string().starts_with("DIRECTORY_"))
+        {
+            assert_ne!(keys_for_known(*code), UNREADABLE, "{code}");
+        }
+        let german = for_code_in(Lang::De, "DIRECTORY_BIND_REFUSED");
+        assert!(german.fix.contains("Bind-DN"), "{}", german.fix);
     }
 
     #[tokio::test]

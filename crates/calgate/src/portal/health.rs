@@ -1,6 +1,6 @@
-//! *Health* (the default source's state, its timings, every source in a table, mailboxes by
-//! freshness, recent errors, "Retry now" and the troubleshooting guidance next to
-//! `auth_failed`) and *Logs* (recent entries, level filter, download).
+//! *Health* (the default source's state, its timings, every source in a table, each directory's
+//! last sync, mailboxes by freshness, recent errors, "Retry now" and the troubleshooting guidance
+//! next to `auth_failed`) and *Logs* (recent entries, level filter, download).
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use calgate_engine::{SourceHealth, SourceState};
 
+use super::directories::{DirectoryRow, directory_rows};
 use super::guidance::{self, Guidance};
 use super::sources::{SourceRow, source_rows};
 use super::text::{relative, when};
@@ -98,6 +99,8 @@ pub struct HealthPage {
     retried: bool,
     /// Every configured source, `default` first.
     sources: Vec<SourceRow>,
+    /// Every directory with its last sync (none: no card).
+    directories: Vec<DirectoryRow>,
     /// The mailboxes whose last answer was an error, with the cause and what to do.
     failing: Vec<FailingMailbox>,
     times_note: String,
@@ -256,13 +259,14 @@ pub async fn page(
         errors,
         retried: q.retried.is_some(),
         sources: source_rows(&app),
+        directories: directory_rows(&app).await.unwrap_or_default(),
         failing: failing_mailboxes(&app, now).await,
         times_note: times_note(&tz),
     }
 }
 
 /// The sentence that says which time zone a page's times are in.
-fn times_note(tz: &jiff::tz::TimeZone) -> String {
+pub(super) fn times_note(tz: &jiff::tz::TimeZone) -> String {
     let zone = tz.iana_name().unwrap_or("UTC").to_string();
     crate::i18n::t_with(
         "date-times-note",

@@ -1,5 +1,6 @@
 //! The web pages: the admin portal (settings per source, test connection, sources and routing,
-//! health, watch list, API tokens, the administrator's account, logs) and the operator console.
+//! directories, health, watch list, API tokens, the administrator's account, logs) and the
+//! operator console.
 //! Server-rendered with askama (auto-escaped), a little plain JavaScript of our own for live
 //! updates and showing only the fields that apply, and no inline script or style so a
 //! strict Content-Security-Policy holds.
@@ -14,6 +15,7 @@
 
 mod account;
 mod console;
+mod directories;
 mod guidance;
 mod health;
 mod login;
@@ -92,6 +94,7 @@ impl Chrome {
     pub fn path(&self) -> &'static str {
         match self.active {
             "sources" => "/portal/sources",
+            "directories" => "/portal/directories",
             "health" => "/portal/health",
             "people" => "/portal/people",
             "logs" => "/portal/logs",
@@ -247,6 +250,12 @@ pub fn router(app: Arc<AppState>) -> Router<Arc<AppState>> {
             "/portal/routing",
             get(|| async { Redirect::to("/portal/sources#routing") }).post(sources::save_routing),
         )
+        .route("/portal/directories", get(directories::page))
+        .route("/portal/directories/save", post(directories::save))
+        .route("/portal/directories/test", post(directories::test))
+        .route("/portal/directories/preview", post(directories::preview))
+        .route("/portal/directories/sync", post(directories::sync))
+        .route("/portal/directories/remove", post(directories::remove))
         .route("/portal/health", get(health::page))
         .route("/portal/health/retry", post(health::retry))
         .route("/portal/logs", get(health::logs))

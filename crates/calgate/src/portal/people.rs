@@ -1,6 +1,7 @@
-//! *Watch list*: search, add, edit (name and extension; the address is the key), remove, and a
-//! pasted import (`email,name,extension` per line) with
-//! a preview and per-row errors before anything is saved.
+//! *Watch list*: search, add, edit (name and extension; the address is the key), remove, where
+//! each person came from (by hand, an import, a directory), and an import
+//! (`email,name,extension` per line, pasted or read from a chosen CSV file by the page's script)
+//! with a preview and per-row errors before anything is saved.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -105,6 +106,10 @@ pub struct PersonRow {
     pub state_words: String,
     /// The address as a query parameter (the Edit link).
     pub key: String,
+    /// `manual`, `import` or the id of the directory that syncs the person.
+    pub origin: String,
+    /// The origin in words (a directory by its name).
+    pub origin_words: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,7 +186,7 @@ impl PeoplePage {
             chrome: Chrome::new(s, "people"),
             query: query.to_string(),
             state: state.map(freshness_name).unwrap_or_default().to_string(),
-            people: rows(app, people),
+            people: rows(app, people, &super::directories::directory_names(app).await),
             total: app.store.count_people().await.unwrap_or(0),
             notice: None,
             error: None,
@@ -255,7 +260,7 @@ fn freshness_name(f: Freshness) -> &'static str {
 }
 
 /// The people with their data's state in words (the error's cause for a failing mailbox).
-fn rows(app: &AppState, people: Vec<Person>) -> Vec<PersonRow> {
+fn rows(app: &AppState, people: Vec<Person>, names: &HashMap<String, String>) -> Vec<PersonRow> {
     let now = jiff::Timestamp::now();
     let stale_age = app.stale_age();
     let board = app.engine().board();
@@ -274,7 +279,12 @@ fn rows(app: &AppState, people: Vec<Person>) -> Vec<PersonRow> {
                     .map(|e| super::guidance::for_code(&e.code).cause)
                     .unwrap_or_else(|| t("n-person-failed")),
             };
+            let origin = p
+                .origin
+                .unwrap_or_else(|| calgate_store::ORIGIN_MANUAL.to_string());
             PersonRow {
+                origin_words: super::directories::origin_words(&origin, names),
+                origin,
                 key: super::text::url_encode(&p.email),
                 email: p.email,
                 name: p.name,
