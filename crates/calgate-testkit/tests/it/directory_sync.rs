@@ -551,7 +551,20 @@ async fn a_directory_routes_mailboxes_and_a_failed_read_removes_no_one() {
         for (k, v) in change.as_object().expect("object") {
             broken[k] = v.clone();
         }
+        // A stored bind password is never sent to another server: a new URL needs it again.
         broken["bind_password"] = json!("");
+        if change.get("url").is_some() {
+            let refused = expect(
+                &gw,
+                Method::PUT,
+                "/api/v1/directories/corp",
+                Some(&broken),
+                422,
+            )
+            .await;
+            assert!(refused["fields"]["bind_password"].is_string(), "{refused}");
+            broken["bind_password"] = json!(password);
+        }
         expect(
             &gw,
             Method::PUT,

@@ -70,11 +70,32 @@ fn invalid(fields: FieldErrors) -> ApiError {
 }
 
 /// The configuration and password change in a `PUT` body, or why it is refused.
+/// What is stored of a directory before a save: whether a bind password is, and the URL it
+/// was entered for.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Stored<'a> {
+    pub password: bool,
+    pub url: Option<&'a str>,
+}
+
+impl<'a> Stored<'a> {
+    pub(crate) fn of(d: Option<&'a calgate_store::StoredDirectory>) -> Stored<'a> {
+        Stored {
+            password: d.is_some_and(|d| d.bind_password.is_some()),
+            url: d.and_then(|d| d.config.url.as_deref()),
+        }
+    }
+}
+
+/// The configuration and password change in a `PUT` body, or why it is refused. A stored bind
+/// password is never sent to another server: when the URL changes, the password must be
+/// entered again (as a calendar source's secrets must when their addresses move).
 pub(crate) fn parse_body(
     mut body: Value,
-    stored_password: bool,
+    stored: Stored<'_>,
     graph: &[String],
 ) -> Result<(DirectoryConfig, PasswordChange), FieldErrors> {
+    let stored_password = stored.password;
     let mut errors = FieldErrors::default();
     let password = match body.as_object_mut().map(|o| o.remove("bind_password")) {
         None | Some(None) => PasswordChange::Keep,
@@ -115,7 +136,25 @@ pub(crate) fn parse_body(
         PasswordChange::Set(_) => true,
         PasswordChange::Clear => false,
     };
-    Ok((config.checked(password_set, graph)?, password))
+    let config = config.checked(password_set, graph)?;
+    let same = |a: Option<&str>, b: Option<&str>| {
+        a.map(|u| u.trim().to_ascii_lowercase()) == b.map(|u| u.trim().to_ascii_lowercase())
+    };
+    if stored_password
+        && matches!(password, PasswordChange::Keep)
+        && config.bind_dn.is_some()
+        && !same(stored.url, config.url.as_deref())
+    {
+        let mut errors = FieldErrors::default();
+        errors.insert_coded(
+            "bind_password",
+            calgate_settings::SECRET_REENTRY_CODE,
+            "enter the bind password again: the URL changed, and a stored password is never \
+             sent to another server",
+        );
+        return Err(errors);
+    }
+    Ok((config, password))
 }
 
 /// `PUT /api/v1/directories/{id}`: creates or replaces a directory. `bind_password` is
@@ -128,9 +167,8 @@ pub async fn put(
 ) -> Result<Response, ApiError> {
     check_id(&id)?;
     let existing = app.store.load_directory(&id).await.map_err(store_error)?;
-    let stored_password = existing.as_ref().is_some_and(|d| d.bind_password.is_some());
     let (config, password) =
-        parse_body(body, stored_password, &graph_sources(&app)).map_err(invalid)?;
+        parse_body(body, Stored::of(existing.as_ref()), &graph_sources(&app)).map_err(invalid)?;
     app.store
         .save_directory(
             &id,

@@ -31,7 +31,7 @@ use calgate_store::{ORIGIN_IMPORT, ORIGIN_MANUAL, StoredDirectory};
 use super::settings_form::Opt;
 use super::text::when;
 use super::{AdminSession, Chrome, Session, guidance, with_notice};
-use crate::api::directories::{TEST_PEOPLE, id_problem, parse_body};
+use crate::api::directories::{Stored, TEST_PEOPLE, id_problem, parse_body};
 use crate::directories::{SyncError, SyncMode, Trigger, entries_of, graph_sources};
 use crate::i18n::{self, Lang, t, t_with};
 use crate::state::AppState;
@@ -1210,7 +1210,7 @@ pub async fn save(
     let (body, typed_errors) = body_of(&form, stored_password);
     errors.extend(typed_errors);
     let mut other = None;
-    match parse_body(body, stored_password, &graph) {
+    match parse_body(body, Stored::of(existing.as_ref()), &graph) {
         Ok((config, password)) if errors.is_empty() => {
             let created = existing.is_none();
             return match app
@@ -1321,7 +1321,7 @@ mod tests {
         assert_eq!(body["attributes"]["extension"], "ipPhone");
         assert_eq!(body["attributes"]["name"], "displayName");
         assert_eq!(body["max_removal_share"], 0.25);
-        let (config, _) = parse_body(body, false, &[]).expect("valid");
+        let (config, _) = parse_body(body, Stored::default(), &[]).expect("valid");
         assert_eq!(config.name, "Corp");
         assert_eq!(config.sync_interval_s, 900);
 
