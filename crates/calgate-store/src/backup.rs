@@ -121,13 +121,7 @@ pub async fn write_backup(data_dir: &Path, out: &Path, include_key: bool) -> Res
         .ok_or_else(|| refused(&parent, "the directory's name is not UTF-8"))?
         .to_string();
 
-    let mut live = SqliteConnection::connect_with(
-        &SqliteConnectOptions::new()
-            .filename(&db_path)
-            .read_only(true)
-            .busy_timeout(crate::BUSY_TIMEOUT),
-    )
-    .await?;
+    let mut live = SqliteConnection::connect_with(&crate::read_only_options(&db_path)).await?;
     sqlx::query("VACUUM INTO ?1")
         .bind(&snapshot_name)
         .execute(&mut live)
@@ -135,6 +129,15 @@ pub async fn write_backup(data_dir: &Path, out: &Path, include_key: bool) -> Res
     live.close().await?;
 
     let facts = read_facts(&snapshot).await?;
+    if facts.integrity != ["ok"] {
+        return Err(refused(
+            &db_path,
+            format!(
+                "SQLite's integrity check fails on the copy ({}); nothing was written",
+                facts.integrity.join("; ")
+            ),
+        ));
+    }
     let key = if include_key {
         let key_path = data_dir.join(KEY_FILE);
         let key = read_key(&key_path)?;

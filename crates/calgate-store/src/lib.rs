@@ -196,23 +196,25 @@ impl Store {
 /// connection (`0` for a database without calgate's migrations table).
 pub(crate) async fn applied_schema_version(db_path: &Path) -> Result<i64> {
     use sqlx::Connection;
-    // A read-only connection to a WAL database makes its `-wal` and `-shm` files when they are
-    // missing and cannot remove them again. They exist whenever another process has the
-    // database open; without them nobody does, and the file is read as it is (immutable).
-    let mut wal = db_path.as_os_str().to_owned();
-    wal.push("-wal");
-    let in_use = Path::new(&wal).exists();
-    let mut conn = sqlx::SqliteConnection::connect_with(
-        &SqliteConnectOptions::new()
-            .filename(db_path)
-            .read_only(true)
-            .immutable(!in_use)
-            .busy_timeout(BUSY_TIMEOUT),
-    )
-    .await?;
+    let mut conn = sqlx::SqliteConnection::connect_with(&read_only_options(db_path)).await?;
     let version = schema_version_of(&mut conn).await;
     conn.close().await?;
     version
+}
+
+/// A read-only connection to a database another process may be writing. Read-only connections
+/// to a WAL database make its `-wal` and `-shm` files when they are missing and cannot remove
+/// them again; the files exist whenever another process has the database open, and without them
+/// nobody does, so the file is then read as it is (immutable) and nothing is left beside it.
+pub(crate) fn read_only_options(db_path: &Path) -> SqliteConnectOptions {
+    let mut wal = db_path.as_os_str().to_owned();
+    wal.push("-wal");
+    let in_use = Path::new(&wal).exists();
+    SqliteConnectOptions::new()
+        .filename(db_path)
+        .read_only(true)
+        .immutable(!in_use)
+        .busy_timeout(BUSY_TIMEOUT)
 }
 
 /// The newest successful migration recorded in `_sqlx_migrations`, `0` without that table.

@@ -1781,11 +1781,17 @@ async fn a_backup_restores_with_or_without_its_key() {
             .key_included
     );
     store.close().await;
+    // A stopped gateway's directory is read as it is: nothing is left beside its database.
+    let before = snapshot_dir(dir.path());
+    backup::write_backup(dir.path(), &out.path().join("stopped.cgb"), false)
+        .await
+        .expect("backup of a closed store");
+    assert_eq!(snapshot_dir(dir.path()), before);
     let leftovers: Vec<_> = std::fs::read_dir(out.path())
         .expect("out dir")
         .map(|e| e.expect("entry").file_name())
         .collect();
-    assert_eq!(leftovers.len(), 2, "only the two backups: {leftovers:?}");
+    assert_eq!(leftovers.len(), 3, "only the three backups: {leftovers:?}");
 
     let target = out.path().join("restored");
     let restored = backup::restore_backup(&with_key, &target)
