@@ -24,6 +24,7 @@ mod languages;
 mod ldap_directory;
 mod lockout;
 mod metrics;
+mod packaging;
 mod pages;
 mod portal_habits;
 mod schemathesis;
