@@ -1464,6 +1464,94 @@ async fn a_database_of_release_0_1_0_upgrades_in_place() {
     assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
 }
 
+/// A data directory written at schema 5 (two sources routed by domain, a directory, people of
+/// both, two API tokens) opens with everything, every sealed secret usable. Kept so that later
+/// releases prove they upgrade an installation of today.
+#[tokio::test]
+async fn a_database_of_schema_5_opens_with_everything() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../calgate-testkit/fixtures/db-schema-5-hybrid");
+    let dir = data_dir();
+    for file in ["calgate.db", "secret.key"] {
+        std::fs::copy(fixture.join(file), dir.path().join(file)).expect("copy fixture");
+    }
+    std::fs::set_permissions(
+        dir.path().join("secret.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let store = Store::open(dir.path()).await.expect("open the database");
+    let sources = store.load_sources().await.expect("sources");
+    let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["default", "online"]);
+    let secret = |s: &StoredSource, field| {
+        s.settings
+            .secret(field)
+            .map(|p| p.expose_secret().to_string())
+    };
+    assert_eq!(
+        secret(&sources[0], calgate_settings::SecretField::Password).as_deref(),
+        Some("Fixture-Passw0rd-2!")
+    );
+    assert_eq!(sources[0].settings.view().refresh_interval_s, 120);
+    assert_eq!(sources[1].display_name, "Microsoft 365");
+    assert_eq!(
+        secret(&sources[1], calgate_settings::SecretField::ClientSecret).as_deref(),
+        Some("Fixture-Client-Secret-2")
+    );
+    let routing = store.load_routing().await.expect("routing").expect("saved");
+    assert_eq!(routing.source_for("carla.diaz@fabrikam.com"), "online");
+    assert_eq!(routing.source_for("ann.lee@contoso.com"), "default");
+    let people = store.list_people().await.expect("people");
+    let people: Vec<(&str, Option<&str>)> = people
+        .iter()
+        .map(|p| (p.email.as_str(), p.extension.as_deref()))
+        .collect();
+    assert_eq!(
+        people,
+        [
+            ("ann.lee@contoso.com", Some("201")),
+            ("bob.ruiz@contoso.com", None),
+            ("carla.diaz@fabrikam.com", Some("305")),
+        ]
+    );
+    assert_eq!(
+        store
+            .search_people("diaz carla", 10)
+            .await
+            .expect("search")
+            .len(),
+        1
+    );
+    let directories = store.load_directories().await.expect("directories");
+    assert_eq!(directories.len(), 1);
+    assert_eq!(directories[0].id, "corp");
+    assert_eq!(
+        directories[0]
+            .bind_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_string())
+            .as_deref(),
+        Some("Fixture-Bind-Passw0rd-2")
+    );
+    let mut labels: Vec<String> = store
+        .list_api_tokens()
+        .await
+        .expect("tokens")
+        .into_iter()
+        .map(|t| t.label)
+        .collect();
+    labels.sort();
+    assert_eq!(labels, ["fixture", "fixture-console"]);
+    assert!(
+        store
+            .verify_admin_password("admin", &SecretString::from("Fixture-Admin-Passw0rd-2"))
+            .await
+            .expect("verify")
+    );
+    assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
+}
+
 #[tokio::test]
 async fn search_folds_diacritics_and_takes_words_in_any_order() {
     let dir = data_dir();
