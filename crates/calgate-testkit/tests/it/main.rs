@@ -24,6 +24,7 @@ mod languages;
 mod ldap_directory;
 mod lockout;
 mod metrics;
+mod operations;
 mod packaging;
 mod pages;
 mod portal_habits;
