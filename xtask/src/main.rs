@@ -1,6 +1,7 @@
 //! Project automation. `cargo xtask test` installs what the test suite needs (the Python venv
-//! with the pinned third-party clients, xmllint, Chromium, OpenLDAP's slapd) and runs every
-//! check CI runs.
+//! with the pinned third-party clients, xmllint, Chromium, OpenLDAP's slapd, systemd's
+//! `systemd-analyze`) and runs every check CI runs; `cargo xtask package` builds the Debian
+//! package.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -17,12 +18,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("setup") => setup().map(|_| ()),
+        Some("package") => package(&args[1..]),
         Some("bench") => bench::run_cli(&args[1..]),
         Some("fuzz") => fuzz::run(&root(), &args[1..]),
         Some("gen-windows-zones") => windows_zones::generate(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [ARGS]   install test prerequisites, check formatting and lints, run all tests\n  setup         install test prerequisites only\n  bench [--quick|--memory|--tiny]  calgate against exchangelib and the floor (BENCHMARKS.md)\n  fuzz ews|graph|settings|event-id|all [SECONDS] [--runs N] [--asan]  fuzz targets for SECONDS (or N executions) each (RELIABILITY.md)"
+                "usage: cargo xtask <command>\n\n  test [ARGS]   install test prerequisites, check formatting and lints, run all tests\n  setup         install test prerequisites only\n  package [--debug]  build calgate (release, or debug) and target/package/calgate_<version>_<arch>.deb\n  bench [--quick|--memory|--tiny]  calgate against exchangelib and the floor (BENCHMARKS.md)\n  fuzz ews|graph|settings|event-id|all [SECONDS] [--runs N] [--asan]  fuzz targets for SECONDS (or N executions) each (RELIABILITY.md)"
             );
             return ExitCode::from(2);
         }
@@ -185,8 +187,44 @@ fn browser_node() -> Result<PathBuf> {
     Ok(package)
 }
 
+/// `cargo xtask package [--debug]`: builds the binary and the `.deb` in `<target>/package/`.
+fn package(args: &[String]) -> Result<()> {
+    let debug = match args {
+        [] => false,
+        [flag] if flag == "--debug" => true,
+        _ => bail!("usage: cargo xtask package [--debug]"),
+    };
+    let root = root();
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut build = Command::new(&cargo);
+    build
+        .current_dir(&root)
+        .args(["build", "-p", "calgate", "--bin", "calgate"]);
+    if !debug {
+        build.arg("--release");
+    }
+    run(&mut build)?;
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { root.join(t) })
+        .unwrap_or_else(|| root.join("target"));
+    let binary = target
+        .join(if debug { "debug" } else { "release" })
+        .join("calgate");
+    let deb = xtask::package::build_deb(&xtask::package::DebInput {
+        root: &root,
+        binary: &binary,
+        out_dir: &target.join("package"),
+        compress: !debug,
+    })?;
+    println!("{}", deb.display());
+    Ok(())
+}
+
 fn setup() -> Result<PathBuf> {
     apt_install(&[
+        // The packaging tests check the unit with systemd-analyze (no running systemd needed).
+        ("systemd-analyze", "systemd"),
         ("xmllint", "libxml2-utils"),
         ("chromium", "chromium"),
         // The directory tests' OpenLDAP server, and its command-line clients.

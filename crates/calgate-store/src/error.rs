@@ -46,6 +46,23 @@ pub enum StoreError {
     DiskFull(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The database was written by a newer release: its schema has migrations this build does
+    /// not know. Nothing was written to it.
+    #[error(
+        "the database {} has schema version {found}, newer than calgate {} knows (schema \
+         {known}): it was written by a newer release. Nothing was changed; run that release or a \
+         later one, or restore a backup taken with this release",
+        path.display(),
+        env!("CARGO_PKG_VERSION")
+    )]
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    /// A backup could not be written or read back (`reason` says what is wrong with it).
+    #[error("{}: {reason}", path.display())]
+    Backup { path: PathBuf, reason: String },
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the stored {what} is unreadable: {reason}")]

@@ -10,6 +10,7 @@
 
 mod admin;
 mod availability;
+pub mod backup;
 mod credentials;
 mod directories;
 mod error;
@@ -39,6 +40,15 @@ use seal::{KeyFile, Sealer};
 pub const DB_FILE: &str = "calgate.db";
 /// The secret key file's name inside the data directory.
 pub const KEY_FILE: &str = "secret.key";
+
+/// The migrations this build knows, embedded at compile time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The schema version this build writes: the number of its newest migration. A database whose
+/// newest applied migration is above it was written by a newer release and is refused.
+pub fn schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
 
 /// How long a writer waits for another writer before giving up with `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -88,11 +98,15 @@ impl Store {
     }
 
     pub(crate) async fn open_with(data_dir: &Path, options: OpenOptions) -> Result<Store> {
+        let db_path = data_dir.join(DB_FILE);
+        // Before anything is created or written: a newer release's database is left as it is.
+        if db_path.is_file() {
+            refuse_newer_schema(&db_path).await?;
+        }
         create_private_dir(data_dir)?;
         let key_path = data_dir.join(KEY_FILE);
         let key = seal::read_key_file(&key_path)?;
 
-        let db_path = data_dir.join(DB_FILE);
         let mut connect = SqliteConnectOptions::new()
             .filename(&db_path)
             .create_if_missing(true)
@@ -124,7 +138,7 @@ impl Store {
             .connect_with(connect)
             .await?;
         restrict_file(&db_path)?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         people::reindex_if_asked(&pool).await?;
 
         let sealer = attach_key(&pool, key, &key_path).await?;
@@ -176,6 +190,62 @@ impl Store {
     pub(crate) fn pool_for_tests(&self) -> &SqlitePool {
         self.sqlite()
     }
+}
+
+/// The newest migration applied to the database at `db_path`, read through a read-only
+/// connection (`0` for a database without calgate's migrations table).
+pub(crate) async fn applied_schema_version(db_path: &Path) -> Result<i64> {
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect_with(&read_only_options(db_path)).await?;
+    let version = schema_version_of(&mut conn).await;
+    conn.close().await?;
+    version
+}
+
+/// A read-only connection to a database another process may be writing. Read-only connections
+/// to a WAL database make its `-wal` and `-shm` files when they are missing and cannot remove
+/// them again; the files exist whenever another process has the database open, and without them
+/// nobody does, so the file is then read as it is (immutable) and nothing is left beside it.
+pub(crate) fn read_only_options(db_path: &Path) -> SqliteConnectOptions {
+    let mut wal = db_path.as_os_str().to_owned();
+    wal.push("-wal");
+    let in_use = Path::new(&wal).exists();
+    SqliteConnectOptions::new()
+        .filename(db_path)
+        .read_only(true)
+        .immutable(!in_use)
+        .busy_timeout(BUSY_TIMEOUT)
+}
+
+/// The newest successful migration recorded in `_sqlx_migrations`, `0` without that table.
+pub(crate) async fn schema_version_of(conn: &mut sqlx::SqliteConnection) -> Result<i64> {
+    let table: Option<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if table.is_none() {
+        return Ok(0);
+    }
+    let (version,): (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(version.unwrap_or(0))
+}
+
+/// Refuses a database written by a newer release (a migration beyond this build's newest).
+async fn refuse_newer_schema(db_path: &Path) -> Result<()> {
+    let found = applied_schema_version(db_path).await?;
+    let known = schema_version();
+    if found > known {
+        return Err(StoreError::SchemaTooNew {
+            path: db_path.to_path_buf(),
+            found,
+            known,
+        });
+    }
+    Ok(())
 }
 
 /// Pairs the key file with the database: on first start records the key's id and a sealed check

@@ -110,6 +110,17 @@ impl Sealer {
     }
 }
 
+/// Whether `key` (a key file's bytes) opens a store's check value: the key its secrets are
+/// sealed with.
+pub(crate) fn key_opens(key: &[u8], check: &[u8]) -> bool {
+    let Ok(key) = <&[u8; KEY_LEN]>::try_from(key) else {
+        return false;
+    };
+    Sealer::from_key(key)
+        .open(crate::KEY_CHECK_AAD, check)
+        .is_ok()
+}
+
 /// Where the key lives and whether it already existed.
 pub(crate) enum KeyFile {
     Existing(Sealer),

@@ -1464,6 +1464,94 @@ async fn a_database_of_release_0_1_0_upgrades_in_place() {
     assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
 }
 
+/// A data directory written at schema 5 (two sources routed by domain, a directory, people of
+/// both, two API tokens) opens with everything, every sealed secret usable. Kept so that later
+/// releases prove they upgrade an installation of today.
+#[tokio::test]
+async fn a_database_of_schema_5_opens_with_everything() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../calgate-testkit/fixtures/db-schema-5-hybrid");
+    let dir = data_dir();
+    for file in ["calgate.db", "secret.key"] {
+        std::fs::copy(fixture.join(file), dir.path().join(file)).expect("copy fixture");
+    }
+    std::fs::set_permissions(
+        dir.path().join("secret.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
+    let store = Store::open(dir.path()).await.expect("open the database");
+    let sources = store.load_sources().await.expect("sources");
+    let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["default", "online"]);
+    let secret = |s: &StoredSource, field| {
+        s.settings
+            .secret(field)
+            .map(|p| p.expose_secret().to_string())
+    };
+    assert_eq!(
+        secret(&sources[0], calgate_settings::SecretField::Password).as_deref(),
+        Some("Fixture-Passw0rd-2!")
+    );
+    assert_eq!(sources[0].settings.view().refresh_interval_s, 120);
+    assert_eq!(sources[1].display_name, "Microsoft 365");
+    assert_eq!(
+        secret(&sources[1], calgate_settings::SecretField::ClientSecret).as_deref(),
+        Some("Fixture-Client-Secret-2")
+    );
+    let routing = store.load_routing().await.expect("routing").expect("saved");
+    assert_eq!(routing.source_for("carla.diaz@fabrikam.com"), "online");
+    assert_eq!(routing.source_for("ann.lee@contoso.com"), "default");
+    let people = store.list_people().await.expect("people");
+    let people: Vec<(&str, Option<&str>)> = people
+        .iter()
+        .map(|p| (p.email.as_str(), p.extension.as_deref()))
+        .collect();
+    assert_eq!(
+        people,
+        [
+            ("ann.lee@contoso.com", Some("201")),
+            ("bob.ruiz@contoso.com", None),
+            ("carla.diaz@fabrikam.com", Some("305")),
+        ]
+    );
+    assert_eq!(
+        store
+            .search_people("diaz carla", 10)
+            .await
+            .expect("search")
+            .len(),
+        1
+    );
+    let directories = store.load_directories().await.expect("directories");
+    assert_eq!(directories.len(), 1);
+    assert_eq!(directories[0].id, "corp");
+    assert_eq!(
+        directories[0]
+            .bind_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_string())
+            .as_deref(),
+        Some("Fixture-Bind-Passw0rd-2")
+    );
+    let mut labels: Vec<String> = store
+        .list_api_tokens()
+        .await
+        .expect("tokens")
+        .into_iter()
+        .map(|t| t.label)
+        .collect();
+    labels.sort();
+    assert_eq!(labels, ["fixture", "fixture-console"]);
+    assert!(
+        store
+            .verify_admin_password("admin", &SecretString::from("Fixture-Admin-Passw0rd-2"))
+            .await
+            .expect("verify")
+    );
+    assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
+}
+
 #[tokio::test]
 async fn search_folds_diacritics_and_takes_words_in_any_order() {
     let dir = data_dir();
@@ -1663,4 +1751,265 @@ async fn directories_keep_their_secret_and_their_own_people() {
         .expect("kept");
     assert_eq!(ann.origin, ORIGIN_MANUAL);
     assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
+}
+
+/// Every file of a directory with a digest of its bytes and its modification time.
+fn snapshot_dir(dir: &Path) -> Vec<(String, String, std::time::SystemTime)> {
+    use sha2::Digest;
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let meta = std::fs::metadata(&p).expect("metadata");
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                format!(
+                    "{:x}",
+                    sha2::Sha256::digest(std::fs::read(&p).expect("read"))
+                ),
+                meta.modified().expect("mtime"),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A database that a newer release migrated (a migration row beyond this build's newest) is
+/// refused before anything is written, with a message naming both schema versions.
+#[tokio::test]
+async fn a_database_of_a_newer_schema_is_refused_and_left_untouched() {
+    let dir = data_dir();
+    {
+        let store = Store::open(dir.path()).await.expect("open");
+        store
+            .save_calendar_settings(&settings_with_secrets(), "admin")
+            .await
+            .expect("save");
+        let future = schema_version() + 1;
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations \
+             (version, description, installed_on, success, checksum, execution_time) \
+             VALUES (?1, 'from a newer release', CURRENT_TIMESTAMP, TRUE, X'00', 1)",
+        )
+        .bind(future)
+        .execute(store.pool_for_tests())
+        .await
+        .expect("future migration row");
+        store.close().await;
+    }
+    let before = snapshot_dir(dir.path());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let err = Store::open(dir.path()).await.expect_err("refused");
+    let StoreError::SchemaTooNew { found, known, .. } = &err else {
+        panic!("expected SchemaTooNew, got {err}")
+    };
+    assert_eq!((*found, *known), (schema_version() + 1, schema_version()));
+    let text = err.to_string();
+    for part in [
+        format!("schema version {}", schema_version() + 1),
+        format!("(schema {})", schema_version()),
+        "Nothing was changed".to_string(),
+    ] {
+        assert!(text.contains(&part), "{text}");
+    }
+    assert_eq!(snapshot_dir(dir.path()), before, "nothing written");
+}
+
+#[test]
+fn the_schema_version_is_the_newest_migration() {
+    let newest = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite"))
+        .expect("migrations")
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .split('_')
+                .next()?
+                .parse::<i64>()
+                .ok()
+        })
+        .max();
+    assert_eq!(Some(schema_version()), newest);
+}
+
+/// A backup with the key restores into a new directory whose store opens with everything;
+/// without the key the restored store needs the original key file.
+#[tokio::test]
+async fn a_backup_restores_with_or_without_its_key() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    store
+        .save_calendar_settings(&settings_with_secrets(), "admin")
+        .await
+        .expect("save");
+    store
+        .upsert_people(&[person("ann@contoso.com", "Ann Lee", Some("201"))])
+        .await
+        .expect("people");
+    let out = data_dir();
+    let with_key = out.path().join("with-key.cgb");
+    let written = backup::write_backup(dir.path(), &with_key, true)
+        .await
+        .expect("backup");
+    assert!(written.key_included);
+    assert_eq!(written.schema_version, schema_version());
+    assert_eq!(written.key_id.as_deref(), Some(store.key_id()));
+    assert_eq!(mode(&with_key), 0o600);
+    let err = backup::write_backup(dir.path(), &with_key, true)
+        .await
+        .expect_err("never over another file");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    let without_key = out.path().join("without-key.cgb");
+    assert!(
+        !backup::write_backup(dir.path(), &without_key, false)
+            .await
+            .expect("backup")
+            .key_included
+    );
+    store.close().await;
+    // A stopped gateway's directory is read as it is: nothing is left beside its database.
+    let before = snapshot_dir(dir.path());
+    backup::write_backup(dir.path(), &out.path().join("stopped.cgb"), false)
+        .await
+        .expect("backup of a closed store");
+    assert_eq!(snapshot_dir(dir.path()), before);
+    let leftovers: Vec<_> = std::fs::read_dir(out.path())
+        .expect("out dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 3, "only the three backups: {leftovers:?}");
+
+    let target = out.path().join("restored");
+    let restored = backup::restore_backup(&with_key, &target)
+        .await
+        .expect("restore");
+    assert!(restored.key_restored);
+    assert_eq!(restored.calgate_version, env!("CARGO_PKG_VERSION"));
+    let reopened = Store::open(&target).await.expect("open restored");
+    let settings = reopened
+        .load_calendar_settings()
+        .await
+        .expect("load")
+        .expect("saved");
+    assert_eq!(
+        settings
+            .settings
+            .password
+            .as_ref()
+            .map(|p| p.expose_secret()),
+        Some(PASSWORD)
+    );
+    assert_eq!(reopened.list_people().await.expect("people").len(), 1);
+    reopened.close().await;
+
+    let bare = out.path().join("bare");
+    let restored = backup::restore_backup(&without_key, &bare)
+        .await
+        .expect("restore");
+    assert!(!restored.key_restored);
+    assert!(!bare.join(KEY_FILE).exists());
+    let err = Store::open(&bare).await.expect_err("needs the key");
+    assert!(matches!(err, StoreError::KeyFileMissing { .. }), "{err}");
+    std::fs::copy(dir.path().join(KEY_FILE), bare.join(KEY_FILE)).expect("copy key");
+    let reopened = Store::open(&bare).await.expect("opens with the key");
+    assert!(
+        reopened
+            .load_calendar_settings()
+            .await
+            .expect("load")
+            .is_some()
+    );
+}
+
+/// A truncated file, one with bytes after its end, a damaged one, another program's file and a
+/// restore into a directory that holds something: each refused by name, nothing written.
+#[tokio::test]
+async fn a_bad_backup_or_a_used_directory_is_refused_and_nothing_is_written() {
+    let dir = data_dir();
+    let store = Store::open(dir.path()).await.expect("open");
+    store
+        .save_calendar_settings(&settings_with_secrets(), "admin")
+        .await
+        .expect("save");
+    let out = data_dir();
+    let good = out.path().join("good.cgb");
+    backup::write_backup(dir.path(), &good, true)
+        .await
+        .expect("backup");
+    store.close().await;
+    let bytes = std::fs::read(&good).expect("read");
+    let bad = |name: &str, content: &[u8]| {
+        let path = out.path().join(name);
+        std::fs::write(&path, content).expect("write");
+        path
+    };
+    let mut flipped = bytes.clone();
+    let middle = flipped.len() - 2_000;
+    flipped[middle] ^= 0x55;
+    let mut longer = bytes.clone();
+    longer.extend_from_slice(b"tail");
+    let cases = [
+        (
+            bad("truncated.cgb", &bytes[..bytes.len() - 100]),
+            "is truncated",
+        ),
+        (
+            bad("header-only.cgb", &bytes[..40]),
+            "header cannot be read",
+        ),
+        (bad("longer.cgb", &longer), "4 bytes after its end"),
+        (bad("flipped.cgb", &flipped), "checksum"),
+        (
+            bad("zip.cgb", b"PK\x03\x04 not ours at all"),
+            "is not a calgate backup",
+        ),
+        (bad("empty.cgb", b""), "is not a calgate backup"),
+        (
+            bad("future.cgb", b"calgate-backup 9\n{}\n"),
+            "format 9; this calgate reads format 1",
+        ),
+        (out.path().join("missing.cgb"), "cannot open"),
+    ];
+    for (file, expected) in &cases {
+        let target = out.path().join("target");
+        let err = backup::restore_backup(file, &target)
+            .await
+            .expect_err("refused");
+        let text = err.to_string();
+        assert!(text.contains(expected), "{}: {text}", file.display());
+        assert!(
+            !target.exists(),
+            "{}: the directory was removed again",
+            file.display()
+        );
+    }
+
+    let used = out.path().join("used");
+    std::fs::create_dir(&used).expect("mkdir");
+    std::fs::write(used.join("notes.txt"), b"keep me").expect("write");
+    let err = backup::restore_backup(&good, &used)
+        .await
+        .expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("is not empty (it holds notes.txt)"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&used).expect("read").count(),
+        1,
+        "nothing added"
+    );
+    assert_eq!(
+        std::fs::read(used.join("notes.txt")).expect("read"),
+        b"keep me"
+    );
+
+    let empty = out.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    backup::restore_backup(&good, &empty)
+        .await
+        .expect("an empty directory is fine");
 }

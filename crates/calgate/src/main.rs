@@ -10,10 +10,20 @@ use calgate::config::{BootConfig, Flags};
 use calgate::gateway::{ADMIN_USER, GatewayConfig, create_token, start};
 use calgate_store::{ApiRole, Store};
 
+/// `calgate --version`: the release and the schema version its database is at after a start
+/// (the newest migration it knows; a database of a newer schema is refused).
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (schema {})",
+        env!("CARGO_PKG_VERSION"),
+        calgate_store::schema_version()
+    )
+});
+
 #[derive(Debug, Parser)]
 #[command(
     name = "calgate",
-    version,
+    version = VERSION.as_str(),
     about = "Calendar availability for telephone attendant consoles"
 )]
 struct Cli {
@@ -90,6 +100,27 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Write a backup of the data directory to one file: a consistent copy of the database,
+    /// taken while the gateway runs, and the key file only with `--include-key`.
+    Backup {
+        #[command(flatten)]
+        location: Location,
+        /// The backup file to write: a new file (an existing one is never written over).
+        #[arg(long)]
+        out: PathBuf,
+        /// Put the key file (`secret.key`) in too. The backup then opens the sealed secrets on
+        /// its own: keep it as safe as the key.
+        #[arg(long)]
+        include_key: bool,
+    },
+    /// Restore a backup into an empty or new data directory (one that holds anything is
+    /// refused, and nothing in it is changed).
+    Restore {
+        /// The backup file, written by `calgate backup`.
+        file: PathBuf,
+        #[command(flatten)]
+        location: Location,
     },
 }
 
@@ -401,6 +432,69 @@ async fn set_password(location: Location) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn backup(location: Location, out: PathBuf, include_key: bool) -> anyhow::Result<ExitCode> {
+    let boot = boot(&location, None)?;
+    let written = calgate_store::backup::write_backup(&boot.data_dir, &out, include_key).await?;
+    let key_id = written.key_id.as_deref().unwrap_or("none yet");
+    println!(
+        "backup written to {} (database {} bytes, schema {}, key file {})",
+        out.display(),
+        written.database_bytes,
+        written.schema_version,
+        if written.key_included {
+            "included"
+        } else {
+            "not included"
+        }
+    );
+    if written.key_included {
+        eprintln!(
+            "warning: {} holds the key file: whoever has this backup can open the sealed \
+             secrets (source passwords, client secrets, directory bind passwords). Keep it as \
+             safe as the key itself.",
+            out.display()
+        );
+    } else {
+        eprintln!(
+            "note: the backup holds no key file; a restore needs {} (key id {key_id}), so keep a \
+             copy of it apart from the backups",
+            boot.data_dir.join(calgate_store::KEY_FILE).display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn restore(file: PathBuf, location: Location) -> anyhow::Result<ExitCode> {
+    let boot = boot(&location, None)?;
+    let dir = &boot.data_dir;
+    let restored = calgate_store::backup::restore_backup(&file, dir).await?;
+    println!(
+        "restored into {}: the database of calgate {} (schema {}), backed up at {}",
+        dir.display(),
+        restored.calgate_version,
+        restored.schema_version,
+        restored.created_at
+    );
+    if restored.schema_version < calgate_store::schema_version() {
+        println!(
+            "the gateway upgrades it to schema {} at its first start",
+            calgate_store::schema_version()
+        );
+    }
+    if restored.key_restored {
+        println!("the key file came with it: the gateway can start on this directory");
+    } else if let Some(key_id) = &restored.key_id {
+        println!(
+            "the backup holds no key file: copy the original {} (key id {key_id}) into {} with \
+             mode 600 before starting the gateway; without it the sealed secrets cannot be \
+             opened and the gateway refuses to start",
+            calgate_store::KEY_FILE,
+            dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     // The data directory, database, key file and logs are for this account alone.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
@@ -451,5 +545,11 @@ fn main() -> ExitCode {
         Command::Admin {
             command: AdminCommand::SetPassword { location },
         } => run_async(set_password(location)),
+        Command::Backup {
+            location,
+            out,
+            include_key,
+        } => run_async(backup(location, out, include_key)),
+        Command::Restore { file, location } => run_async(restore(file, location)),
     }
 }

@@ -26,6 +26,8 @@ mod languages;
 mod ldap_directory;
 mod lockout;
 mod metrics;
+mod operations;
+mod packaging;
 mod pages;
 mod portal_habits;
 mod schemathesis;
