@@ -617,6 +617,8 @@ class Slapd:
         if not line:
             raise RuntimeError("slapd did not start (see its log)")
         self.info = json.loads(line)
+        # The server itself runs under a small supervising shell.
+        self.server_pid = descendant(self.proc.pid, "slapd")
 
     def stop(self):
         self.proc.stdin.close()
@@ -628,22 +630,44 @@ class Slapd:
         self.log.close()
 
 
+def descendant(pid, name):
+    """The first process called `name` below `pid`, or None."""
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            for task in os.listdir(f"/proc/{parent}/task"):
+                with open(f"/proc/{parent}/task/{task}/children", encoding="ascii") as f:
+                    todo += [int(c) for c in f.read().split()]
+            if parent != pid:
+                with open(f"/proc/{parent}/comm", encoding="utf-8") as f:
+                    if f.read().strip() == name:
+                        return parent
+        except OSError:
+            continue
+    return None
+
+
 def watched(gw):
     return sum(int(v) for v in gw.api("GET", "/api/v1/health")["mailboxes"].values())
 
 
-def timed_sync(gw, directory, timeout):
-    """One `POST /api/v1/directories/{id}/sync`: wall time and the gateway's CPU around the
-    call, its peak and current RSS after it, and the outcome's counts."""
+def timed_sync(gw, directory, timeout, server_pid):
+    """One `POST /api/v1/directories/{id}/sync`: wall time, the gateway's CPU and the directory
+    server's (slapd or the simulator) around the call, the gateway's peak and current RSS after
+    it, and the outcome's counts."""
+    server0 = cpu_s(server_pid) if server_pid else None
     cpu0 = cpu_s(gw.pid)
     t0 = time.monotonic()
     outcome = gw.api("POST", f"/api/v1/directories/{directory}/sync", timeout=timeout)
     wall = time.monotonic() - t0
     cpu1 = cpu_s(gw.pid)
+    server_cpu = cpu_s(server_pid) - server0 if server_pid else None
     peak, rss = mem_mb(gw.pid)
     if outcome.get("status") != "ok":
         raise RuntimeError(f"the sync of {directory} did not succeed: {json.dumps(outcome)[:800]}")
-    return {"wall_s": wall, "cpu_s": cpu1 - cpu0, "_cpu_end": cpu1, "peak_rss_mb": peak,
+    return {"wall_s": wall, "cpu_s": cpu1 - cpu0, "_cpu_end": cpu1, "server_cpu_s": server_cpu,
+            "peak_rss_mb": peak,
             "rss_mb": rss, "duration_ms": outcome["duration_ms"],
             "delta_read": outcome["delta_read"],
             **{k: outcome[k] for k in ("added", "updated", "removed", "unchanged", "held")},
@@ -675,7 +699,7 @@ def run_ldap_sync(a, n, work):
         time.sleep(0.5)
         peak0, rss0 = mem_mb(gw.pid)
         log(f"directory: LDAP first sync of {n}")
-        first = timed_sync(gw, "corp", a.timeout)
+        first = timed_sync(gw, "corp", a.timeout, server.server_pid)
         time.sleep(DIRECTORY_SETTLE_S)
         first["cpu_incl_settle_s"] = cpu_s(gw.pid) - first["_cpu_end"] + first["cpu_s"]
         first["peak_rss_incl_settle_mb"], first["rss_after_settle_mb"] = mem_mb(gw.pid)
@@ -683,7 +707,7 @@ def run_ldap_sync(a, n, work):
         expect_counts(f"LDAP first sync of {n}", first, added=info["selected"], updated=0,
                       removed=0, held=0, watched_after=info["selected"])
         log(f"directory: LDAP unchanged re-sync of {n}")
-        again = timed_sync(gw, "corp", a.timeout)
+        again = timed_sync(gw, "corp", a.timeout, server.server_pid)
         expect_counts(f"LDAP unchanged re-sync of {n} (it must write nothing)", again, added=0,
                       updated=0, removed=0, held=0, unchanged=first["added"])
         for s in (first, again):
@@ -735,7 +759,7 @@ def run_graph_sync(a, n, work):
         time.sleep(0.5)
         sim.reset_stats()
         log(f"directory: Graph first sync of {n}")
-        first = timed_sync(gw, "entra", a.timeout)
+        first = timed_sync(gw, "entra", a.timeout, sim.proc.pid)
         first.update(directory_requests(sim))
         expect_counts(f"Graph first sync of {n}", first, added=len(listed), updated=0,
                       removed=0, held=0, delta_read=False)
@@ -748,7 +772,7 @@ def run_graph_sync(a, n, work):
             sim.control_api("DELETE", f"/people/{email}")
         sim.reset_stats()
         log(f"directory: Graph sync of {n} after {GRAPH_JOINERS + GRAPH_LEAVERS} changes")
-        changes = timed_sync(gw, "entra", a.timeout)
+        changes = timed_sync(gw, "entra", a.timeout, sim.proc.pid)
         changes.update(directory_requests(sim))
         expect_counts(f"Graph sync of {n} after the changes", changes, added=GRAPH_JOINERS,
                       removed=GRAPH_LEAVERS, updated=0, held=0, delta_read=True)
@@ -879,7 +903,7 @@ def table(results):
 def directory_table(d):
     rows = ["| directory | people | sync | wall s | gateway CPU s | CPU µs / person | "
             "peak RSS MB | RSS growth KB / person | added / updated / removed / unchanged | "
-            "requests |", "|---|---|---|---|---|---|---|---|---|---|"]
+            "requests | server CPU s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def counts(s):
         return f"{s['added']} / {s['updated']} / {s['removed']} / {s['unchanged']}"
@@ -890,24 +914,24 @@ def directory_table(d):
     for r in d.get("ldap", []):
         n = r["people"]
         if "failed" in r:
-            rows.append(f"| LDAP | {n} | failed: {r['failed']} | | | | | | | |")
+            rows.append(f"| LDAP | {n} | failed: {r['failed']} | | | | | | | | |")
             continue
         f, u = r["first"], r["unchanged"]
         growth = (f["peak_rss_mb"] - r["rss_before_mb"]) * 1024 / max(1, f["added"])
         rows.append(f"| LDAP | {n} | first | {fmt(f['wall_s'])} | {fmt(f['cpu_s'])} | "
                     f"{per_person(f, f['added'])} | {fmt(f['peak_rss_mb'], digits=1)} "
                     f"({fmt(r['rss_before_mb'], digits=1)} before) | {growth:.2f} | "
-                    f"{counts(f)} | – |")
+                    f"{counts(f)} | – | {fmt(f['server_cpu_s'])} |")
         rows.append(f"| LDAP | {n} | first, incl. the {DIRECTORY_SETTLE_S} s after | – | "
                     f"{fmt(f['cpu_incl_settle_s'])} | | "
-                    f"{fmt(f['peak_rss_incl_settle_mb'], digits=1)} | | | |")
+                    f"{fmt(f['peak_rss_incl_settle_mb'], digits=1)} | | | | |")
         rows.append(f"| LDAP | {n} | nothing changed | {fmt(u['wall_s'])} | {fmt(u['cpu_s'])} | "
                     f"{per_person(u, u['unchanged'])} | {fmt(u['peak_rss_mb'], digits=1)} | | "
-                    f"{counts(u)} | – |")
+                    f"{counts(u)} | – | {fmt(u['server_cpu_s'])} |")
     for r in d.get("graph", []):
         n = r["people"]
         if "failed" in r:
-            rows.append(f"| Graph | {n} | failed: {r['failed']} | | | | | | | |")
+            rows.append(f"| Graph | {n} | failed: {r['failed']} | | | | | | | | |")
             continue
         for label, s in (("first", r["first"]),
                          (f"after {r['joined']} joined, {r['left']} left", r["changes"])):
@@ -916,7 +940,7 @@ def directory_table(d):
                         f"{fmt(s['cpu_s'])} | – | {fmt(s['peak_rss_mb'], digits=1)} | | "
                         f"{counts(s)} | Graph {s['graph_requests']}, token "
                         f"{s['token_requests']}{other}; delta read: "
-                        f"{'yes' if s['delta_read'] else 'no'} |")
+                        f"{'yes' if s['delta_read'] else 'no'} | {fmt(s['server_cpu_s'])} |")
     ok = sorted((r for r in d.get("ldap", []) if "failed" not in r), key=lambda r: r["people"])
     if len(ok) >= 2 and ok[-1]["first"]["added"] > ok[0]["first"]["added"]:
         lo, hi = ok[0]["first"], ok[-1]["first"]
@@ -929,8 +953,9 @@ def directory_table(d):
                     f"RSS per person; unchanged re-sync "
                     f"{(ok[-1]['unchanged']['cpu_s'] - ok[0]['unchanged']['cpu_s']) / people * 1e6:.0f}"
                     " µs per person.")
+    rows.append("")
+    rows.append("Server CPU is slapd's for LDAP, the simulator's for Graph.")
     if d.get("graph") and "page_size" in d["graph"][0]:
-        rows.append("")
         rows.append(f"Graph: {d['graph'][0]['page_size']} people per `/users/delta` page.")
     return "\n".join(rows)
 
