@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """calgate's benchmark: calgate and exchangelib doing the same free/busy work against the same
 simulator, next to the floor (tokenizing the same bytes), plus freshness at meeting boundaries
-and push latency to many stream clients. Run through `cargo xtask bench [--quick]`, which builds
-the release binaries and the venv and passes their paths here.
+and push latency to many stream clients; and the cost of directory sync (the watch list kept
+in step with a real slapd, or with the simulator's Entra ID through Graph). Run through
+`cargo xtask bench [--quick|--directory]`, which builds the release binaries and the venv and
+passes their paths here.
 
 Every CPU figure is user+system time from /proc/<pid>/stat of one process, read just before and
 just after the work; memory figures are VmHWM (peak) and VmRSS (now) from /proc/<pid>/status.
-Prints a Markdown table and writes the figures as JSON.
+Prints Markdown tables and writes the figures as JSON.
 """
 import argparse
 import datetime as dt
@@ -18,6 +20,7 @@ import resource
 import selectors
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -80,7 +83,7 @@ def loadavg():
 
 # ---- HTTP ------------------------------------------------------------------------------------
 
-def call(method, url, body=None, token=None, timeout=120):
+def call(method, url, body=None, token=None, timeout=120, context=None):
     data = None
     headers = {}
     if body is not None:
@@ -90,7 +93,7 @@ def call(method, url, body=None, token=None, timeout=120):
         headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
             text = r.read()
     except urllib.error.HTTPError as e:
         raise RuntimeError(f"{method} {url}: {e.code} {e.read()[:500]!r}") from None
@@ -118,9 +121,12 @@ def wait_until(check, timeout, what, every=0.05):
 # ---- processes -------------------------------------------------------------------------------
 
 class Sim:
-    def __init__(self, binary, people, work, today_as=None):
-        self.log = open(os.path.join(work, f"sim-{people}.log"), "w", encoding="utf-8")
-        args = [binary, "--plain", "--people", str(people), "--seed", "1"]
+    def __init__(self, binary, people, work, today_as=None, extra=(), name=None):
+        """Plain HTTP unless `extra` asks otherwise (`--tls`)."""
+        self.log = open(os.path.join(work, f"sim-{name or people}.log"), "w", encoding="utf-8")
+        args = [binary, "--people", str(people), "--seed", "1", *extra]
+        if "--tls" not in extra:
+            args.append("--plain")
         if today_as:
             # Today's calendars are generated as this weekday's (see window_info).
             args += ["--today-as", today_as]
@@ -131,16 +137,23 @@ class Sim:
         self.urls = json.loads(line)
         self.ews = self.urls["ews_url"]
         self.control = self.urls["control_url"]
+        ca = self.urls.get("ca_cert_pem_path")
+        self.tls = ssl.create_default_context(cafile=ca) if ca else None
+
+    def control_api(self, method, path, body=None):
+        return call(method, f"{self.control}{path}", body, context=self.tls)
 
     def people(self):
-        return call("GET", f"{self.control}/people")
+        return self.control_api("GET", "/people")
 
     def reset_stats(self):
-        call("DELETE", f"{self.control}/stats")
+        self.control_api("DELETE", "/stats")
+
+    def stats(self):
+        return self.control_api("GET", "/stats").get("requests", {})
 
     def requests(self, operation="GetUserAvailability"):
-        stats = call("GET", f"{self.control}/stats")
-        return int(stats.get("requests", {}).get(operation, 0))
+        return int(self.stats().get(operation, 0))
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -168,8 +181,8 @@ class Gateway:
                    30, "the gateway to listen")
         self.pid = self.proc.pid
 
-    def api(self, method, path, body=None):
-        return call(method, f"{self.base}{path}", body, self.token)
+    def api(self, method, path, body=None, timeout=120):
+        return call(method, f"{self.base}{path}", body, self.token, timeout)
 
     def connect(self, sim):
         self.api("PUT", "/api/v1/settings/calendar", {
@@ -580,6 +593,225 @@ def run_push(a, work):
         sim.stop()
 
 
+# ---- directory sync --------------------------------------------------------------------------
+
+GRAPH_TENANT = "4b6c0d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e"
+GRAPH_CLIENT = "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d"
+GRAPH_SECRET = "bench-directory-secret"
+# After a first sync, the gateway's CPU is read again this long after the answer: the engine
+# takes the new watch list on after the API has answered.
+DIRECTORY_SETTLE_S = 3
+GRAPH_JOINERS = 5
+GRAPH_LEAVERS = 5
+
+
+class Slapd:
+    """A real OpenLDAP slapd with the test suite's generated tree of N people
+    (crates/calgate-testkit/examples/slapd.rs); it stops when its standard input closes."""
+
+    def __init__(self, binary, people, work):
+        self.log = open(os.path.join(work, f"slapd-{people}.log"), "w", encoding="utf-8")
+        self.proc = subprocess.Popen([binary, str(people)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("slapd did not start (see its log)")
+        self.info = json.loads(line)
+        # The server itself runs under a small supervising shell.
+        self.server_pid = descendant(self.proc.pid, "slapd")
+
+    def stop(self):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def descendant(pid, name):
+    """The first process called `name` below `pid`, or None."""
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            for task in os.listdir(f"/proc/{parent}/task"):
+                with open(f"/proc/{parent}/task/{task}/children", encoding="ascii") as f:
+                    todo += [int(c) for c in f.read().split()]
+            if parent != pid:
+                with open(f"/proc/{parent}/comm", encoding="utf-8") as f:
+                    if f.read().strip() == name:
+                        return parent
+        except OSError:
+            continue
+    return None
+
+
+def watched(gw):
+    return sum(int(v) for v in gw.api("GET", "/api/v1/health")["mailboxes"].values())
+
+
+def timed_sync(gw, directory, timeout, server_pid):
+    """One `POST /api/v1/directories/{id}/sync`: wall time, the gateway's CPU and the directory
+    server's (slapd or the simulator) around the call, the gateway's peak and current RSS after
+    it, and the outcome's counts."""
+    server0 = cpu_s(server_pid) if server_pid else None
+    cpu0 = cpu_s(gw.pid)
+    t0 = time.monotonic()
+    outcome = gw.api("POST", f"/api/v1/directories/{directory}/sync", timeout=timeout)
+    wall = time.monotonic() - t0
+    cpu1 = cpu_s(gw.pid)
+    server_cpu = cpu_s(server_pid) - server0 if server_pid else None
+    peak, rss = mem_mb(gw.pid)
+    if outcome.get("status") != "ok":
+        raise RuntimeError(f"the sync of {directory} did not succeed: {json.dumps(outcome)[:800]}")
+    return {"wall_s": wall, "cpu_s": cpu1 - cpu0, "_cpu_end": cpu1, "server_cpu_s": server_cpu,
+            "peak_rss_mb": peak,
+            "rss_mb": rss, "duration_ms": outcome["duration_ms"],
+            "delta_read": outcome["delta_read"],
+            **{k: outcome[k] for k in ("added", "updated", "removed", "unchanged", "held")},
+            "warnings": len(outcome["warnings"]),
+            "warning_codes": sorted({w["code"] for w in outcome["warnings"]})}
+
+
+def expect_counts(what, sync, **want):
+    wrong = {k: (sync[k], v) for k, v in want.items() if sync[k] != v}
+    if wrong:
+        raise RuntimeError(f"{what}: " + ", ".join(f"{k} {got} (expected {v})"
+                                                   for k, (got, v) in wrong.items()))
+
+
+def run_ldap_sync(a, n, work):
+    """A gateway syncing a slapd tree of N people: the first sync (everyone added), then a
+    second with nothing changed, which must write nothing. No calendar source is configured, so
+    the gateway's work is the directory's alone."""
+    log(f"directory: slapd with {n} people")
+    server = Slapd(a.slapd, n, work)
+    gw = None
+    try:
+        info = server.info
+        gw = Gateway(a.calgate, work, f"ldap-{n}")
+        gw.api("PUT", "/api/v1/directories/corp", {
+            "kind": "ldap", "url": info["url"], "starttls": True, "bind_dn": info["bind_dn"],
+            "bind_password": info["bind_password"], "base_dn": info["base_dn"],
+            "extra_ca_pem": info["ca_pem"]})
+        time.sleep(0.5)
+        peak0, rss0 = mem_mb(gw.pid)
+        log(f"directory: LDAP first sync of {n}")
+        first = timed_sync(gw, "corp", a.timeout, server.server_pid)
+        time.sleep(DIRECTORY_SETTLE_S)
+        first["cpu_incl_settle_s"] = cpu_s(gw.pid) - first["_cpu_end"] + first["cpu_s"]
+        first["peak_rss_incl_settle_mb"], first["rss_after_settle_mb"] = mem_mb(gw.pid)
+        first["watched_after"] = watched(gw)
+        expect_counts(f"LDAP first sync of {n}", first, added=info["selected"], updated=0,
+                      removed=0, held=0, watched_after=info["selected"])
+        log(f"directory: LDAP unchanged re-sync of {n}")
+        again = timed_sync(gw, "corp", a.timeout, server.server_pid)
+        expect_counts(f"LDAP unchanged re-sync of {n} (it must write nothing)", again, added=0,
+                      updated=0, removed=0, held=0, unchanged=first["added"])
+        for s in (first, again):
+            s.pop("_cpu_end")
+        return {"people": n, "selected": info["selected"],
+                "slapd_started_in_s": info["started_in_s"], "rss_before_mb": rss0,
+                "peak_rss_before_mb": peak0, "first": first, "unchanged": again}
+    finally:
+        if gw:
+            gw.stop()
+        server.stop()
+
+
+def directory_requests(sim):
+    """What the simulator answered since its statistics were reset: Graph's directory
+    requests, Entra ID's token requests and anything else, by operation."""
+    stats = sim.stats()
+    graph = {k: v for k, v in stats.items() if k.startswith("graph.users") or
+             k.startswith("graph.groups")}
+    token = {k: v for k, v in stats.items() if k.startswith("entra.token")}
+    other = {k: v for k, v in stats.items() if k not in graph and k not in token}
+    return {"graph_requests": sum(graph.values()), "token_requests": sum(token.values()),
+            "other_requests": sum(other.values()), "requests_by_operation": stats}
+
+
+def run_graph_sync(a, n, work):
+    """A gateway syncing the simulator's Entra ID directory of N people through Graph: the
+    first sync reads every page of `/users/delta`; after 5 people join and 5 leave, the next
+    sync continues from the delta link and reads only the changes."""
+    log(f"directory: simulator with {n} people for Graph")
+    sim = Sim(a.sim, n, work, extra=("--tls", "--tenant-id", GRAPH_TENANT, "--client-id",
+                                      GRAPH_CLIENT, "--client-secret", GRAPH_SECRET),
+              name=f"graph-{n}")
+    gw = None
+    try:
+        base = sim.urls["graph_url"].rstrip("/").removesuffix("/v1.0")
+        with open(sim.urls["ca_cert_pem_path"], encoding="ascii") as f:
+            ca = f.read()
+        if a.graph_page_size:
+            sim.control_api("PUT", "/graph", {"directory_page_size": a.graph_page_size})
+        page_size = sim.control_api("GET", "/graph")["directory_page_size"]
+        listed = [p["email"] for p in sim.people() if p["account_enabled"] and p["mail_listed"]]
+        gw = Gateway(a.calgate, work, f"graph-{n}")
+        gw.api("PUT", "/api/v1/sources/online", {
+            "provider": "microsoft365", "tenant_id": GRAPH_TENANT, "client_id": GRAPH_CLIENT,
+            "client_secret": GRAPH_SECRET, "authority_host": base, "graph_endpoint": base,
+            "extra_ca_pem": ca})
+        gw.api("PUT", "/api/v1/directories/entra", {"kind": "graph", "source": "online"})
+        time.sleep(0.5)
+        sim.reset_stats()
+        log(f"directory: Graph first sync of {n}")
+        first = timed_sync(gw, "entra", a.timeout, sim.proc.pid)
+        first.update(directory_requests(sim))
+        expect_counts(f"Graph first sync of {n}", first, added=len(listed), updated=0,
+                      removed=0, held=0, delta_read=False)
+        for i in range(GRAPH_JOINERS):
+            sim.control_api("POST", "/people", {"email": f"bench.joiner.{i}@contoso.com",
+                                                "name": f"Bench Joiner {i}",
+                                                "extension": str(7100 + i)})
+        step = max(1, len(listed) // GRAPH_LEAVERS)
+        for email in listed[::step][:GRAPH_LEAVERS]:
+            sim.control_api("DELETE", f"/people/{email}")
+        sim.reset_stats()
+        log(f"directory: Graph sync of {n} after {GRAPH_JOINERS + GRAPH_LEAVERS} changes")
+        changes = timed_sync(gw, "entra", a.timeout, sim.proc.pid)
+        changes.update(directory_requests(sim))
+        expect_counts(f"Graph sync of {n} after the changes", changes, added=GRAPH_JOINERS,
+                      removed=GRAPH_LEAVERS, updated=0, held=0, delta_read=True)
+        for s in (first, changes):
+            s.pop("_cpu_end")
+        return {"people": n, "listed": len(listed), "page_size": page_size,
+                "joined": GRAPH_JOINERS, "left": GRAPH_LEAVERS, "first": first,
+                "changes": changes}
+    finally:
+        if gw:
+            gw.stop()
+        sim.stop()
+
+
+def run_directory(a, work, results, loads):
+    """Every directory scenario asked for; a failure is recorded and the run goes on (main
+    exits non-zero at the end, since the checks are about correctness)."""
+    out = {"ldap": [], "graph": []}
+    for n in sizes(a.ldap_people):
+        try:
+            out["ldap"].append(run_ldap_sync(a, n, work))
+        except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+            log(f"directory: LDAP {n} failed: {e!r}")
+            out["ldap"].append({"people": n, "failed": repr(e)})
+        loads.append(loadavg())
+    for n in sizes(a.graph_people):
+        try:
+            out["graph"].append(run_graph_sync(a, n, work))
+        except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+            log(f"directory: Graph {n} failed: {e!r}")
+            out["graph"].append({"people": n, "failed": repr(e)})
+        loads.append(loadavg())
+    results["directory"] = out
+
+
+def sizes(text):
+    return [int(x) for x in text.split(",") if x.strip() and int(x) > 0]
+
+
 # ---- report ----------------------------------------------------------------------------------
 
 def fmt(v, unit="", digits=2):
@@ -668,6 +900,66 @@ def table(results):
     return "\n".join(rows)
 
 
+def directory_table(d):
+    rows = ["| directory | people | sync | wall s | gateway CPU s | CPU µs / person | "
+            "peak RSS MB | RSS growth KB / person | added / updated / removed / unchanged | "
+            "requests | server CPU s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def counts(s):
+        return f"{s['added']} / {s['updated']} / {s['removed']} / {s['unchanged']}"
+
+    def per_person(s, people):
+        return f"{s['cpu_s'] / people * 1e6:.0f}" if people else "–"
+
+    for r in d.get("ldap", []):
+        n = r["people"]
+        if "failed" in r:
+            rows.append(f"| LDAP | {n} | failed: {r['failed']} | | | | | | | | |")
+            continue
+        f, u = r["first"], r["unchanged"]
+        growth = (f["peak_rss_mb"] - r["rss_before_mb"]) * 1024 / max(1, f["added"])
+        rows.append(f"| LDAP | {n} | first | {fmt(f['wall_s'])} | {fmt(f['cpu_s'])} | "
+                    f"{per_person(f, f['added'])} | {fmt(f['peak_rss_mb'], digits=1)} "
+                    f"({fmt(r['rss_before_mb'], digits=1)} before) | {growth:.2f} | "
+                    f"{counts(f)} | – | {fmt(f['server_cpu_s'])} |")
+        rows.append(f"| LDAP | {n} | first, incl. the {DIRECTORY_SETTLE_S} s after | – | "
+                    f"{fmt(f['cpu_incl_settle_s'])} | | "
+                    f"{fmt(f['peak_rss_incl_settle_mb'], digits=1)} | | | | |")
+        rows.append(f"| LDAP | {n} | nothing changed | {fmt(u['wall_s'])} | {fmt(u['cpu_s'])} | "
+                    f"{per_person(u, u['unchanged'])} | {fmt(u['peak_rss_mb'], digits=1)} | | "
+                    f"{counts(u)} | – | {fmt(u['server_cpu_s'])} |")
+    for r in d.get("graph", []):
+        n = r["people"]
+        if "failed" in r:
+            rows.append(f"| Graph | {n} | failed: {r['failed']} | | | | | | | | |")
+            continue
+        for label, s in (("first", r["first"]),
+                         (f"after {r['joined']} joined, {r['left']} left", r["changes"])):
+            other = f", other {s['other_requests']}" if s["other_requests"] else ""
+            rows.append(f"| Graph | {n} ({r['listed']} listed) | {label} | {fmt(s['wall_s'])} | "
+                        f"{fmt(s['cpu_s'])} | – | {fmt(s['peak_rss_mb'], digits=1)} | | "
+                        f"{counts(s)} | Graph {s['graph_requests']}, token "
+                        f"{s['token_requests']}{other}; delta read: "
+                        f"{'yes' if s['delta_read'] else 'no'} | {fmt(s['server_cpu_s'])} |")
+    ok = sorted((r for r in d.get("ldap", []) if "failed" not in r), key=lambda r: r["people"])
+    if len(ok) >= 2 and ok[-1]["first"]["added"] > ok[0]["first"]["added"]:
+        lo, hi = ok[0]["first"], ok[-1]["first"]
+        people = hi["added"] - lo["added"]
+        rows.append("")
+        rows.append(f"LDAP, from {ok[0]['people']} to {ok[-1]['people']} people (what each "
+                    f"further person costs, the fixed part left out): first sync "
+                    f"{(hi['cpu_s'] - lo['cpu_s']) / people * 1e6:.0f} µs of CPU and "
+                    f"{(hi['peak_rss_mb'] - lo['peak_rss_mb']) * 1024 / people:.2f} KB of peak "
+                    f"RSS per person; unchanged re-sync "
+                    f"{(ok[-1]['unchanged']['cpu_s'] - ok[0]['unchanged']['cpu_s']) / people * 1e6:.0f}"
+                    " µs per person.")
+    rows.append("")
+    rows.append("Server CPU is slapd's for LDAP, the simulator's for Graph.")
+    if d.get("graph") and "page_size" in d["graph"][0]:
+        rows.append(f"Graph: {d['graph'][0]['page_size']} people per `/users/delta` page.")
+    return "\n".join(rows)
+
+
 def run_scenario(a, n, work, results, lags, loads):
     log(f"scenario {n}: starting the simulator")
     # Every watched mailbox has its details readable (as in the Detailed-view scenario);
@@ -718,7 +1010,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sim", required=True)
     ap.add_argument("--calgate", required=True)
-    ap.add_argument("--tokenize", required=True)
+    ap.add_argument("--tokenize", help="the tokenize-only tool (needed with --scenarios)")
+    ap.add_argument("--slapd", help="crates/calgate-testkit/examples/slapd.rs, built (needed "
+                                    "with --ldap-people)")
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--scenarios", default="1000,10000,100000")
     ap.add_argument("--exchangelib-max", type=int, default=10000)
@@ -730,8 +1024,18 @@ def main():
                     help="the simulator generates today's calendars as this weekday's (mon … "
                          "sun), so the two-day window is that day and the next whatever day the "
                          "bench runs; '' for today's own weekday")
+    ap.add_argument("--ldap-people", default="",
+                    help="directory sync from slapd at these sizes (comma list; '' for none)")
+    ap.add_argument("--graph-people", default="",
+                    help="directory sync through Graph from the simulator at these sizes")
+    ap.add_argument("--graph-page-size", type=int, default=0,
+                    help="people per /users/delta page (the simulator's own, 100, when 0)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
+    if sizes(a.ldap_people) and not a.slapd:
+        ap.error("--ldap-people needs --slapd")
+    if [x for x in a.scenarios.split(",") if x] and not a.tokenize:
+        ap.error("--scenarios needs --tokenize")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = max(soft, min(hard, a.push_clients * 2 + 1024)) if hard != resource.RLIM_INFINITY \
         else a.push_clients * 2 + 1024
@@ -763,13 +1067,24 @@ def main():
             results["scenarios"].append({"mailboxes": n, "failed": repr(e)})
         loads.append(loadavg())
 
+    if sizes(a.ldap_people) or sizes(a.graph_people):
+        run_directory(a, work, results, loads)
+
     results["loadavg_during"] = loads
     results["total_s"] = time.monotonic() - began
     with open(a.out, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2)
-    print(table(results))
+    if results["scenarios"] or push:
+        print(table(results))
+    if "directory" in results:
+        print()
+        print(directory_table(results["directory"]))
     print(f"\nload average (1 min) during the run: {', '.join(str(x[0]) for x in loads)}; "
           f"total {results['total_s']:.0f} s; JSON: {a.out}")
+    failed = [f"{kind} {r['people']}" for kind, runs in results.get("directory", {}).items()
+              for r in runs if "failed" in r]
+    if failed:
+        sys.exit(f"bench: directory sync failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
-//! `cargo xtask bench [--quick|--memory|--tiny] [-- ARGS]`: calgate against exchangelib and against the
-//! floor, side by side in one run. Installs the benchmark venv (`target/bench-venv`, exchangelib
-//! pinned in `bench/requirements-bench.txt`), builds the release binaries (gateway, simulator,
-//! the quick-xml tokenize-only tool) and hands them to `bench/run.py`, which measures, prints
-//! the Markdown table and writes `target/bench/results.json`.
+//! `cargo xtask bench [--quick|--memory|--directory|--tiny] [-- ARGS]`: calgate against exchangelib
+//! and against the floor, side by side in one run, and the cost of directory sync. Installs the
+//! benchmark venv (`target/bench-venv`, exchangelib pinned in `bench/requirements-bench.txt`),
+//! builds the release binaries (gateway, simulator, the quick-xml tokenize-only tool, the
+//! test suite's slapd starter) and hands them to `bench/run.py`, which measures, prints the
+//! Markdown tables and writes `target/bench/results.json`.
 //!
 //! - default: 1 000, 10 000 and 100 000 watched mailboxes (exchangelib at each), push to
-//!   1 000 stream clients;
+//!   1 000 stream clients, directory sync from slapd (10 000 and 100 000 people) and through
+//!   Graph (10 000);
 //! - `--quick`: 1 000 watched mailboxes only, the same push scenario (a smoke run of minutes);
 //! - `--memory`: 100 000 watched mailboxes, calgate alone (no exchangelib, no push): the
 //!   memory bar in a few minutes;
-//! - `--tiny`: 100 mailboxes and 10 stream clients, debug binaries; what CI runs so the
-//!   command cannot rot (it checks the run completes and counts add up, never speed).
+//! - `--directory`: directory sync alone, the default's sizes (no venv needed);
+//! - `--tiny`: 100 mailboxes, 10 stream clients and directories of 300 people, debug binaries;
+//!   what CI runs so the command cannot rot (it checks the run completes and counts add up,
+//!   never speed).
 //!
 //! Whatever day it runs, the window is a working day and the next: the simulator generates
 //! today's calendars as a Thursday's (`run.py --today-as thu`, the default), so the figures do
@@ -29,8 +33,12 @@ pub enum Size {
     Full,
     Quick,
     Memory,
+    Directory,
     Tiny,
 }
+
+/// Directory sync sizes of the default run and of `--directory`.
+const DIRECTORY_ARGS: &[&str] = &["--ldap-people", "10000,100000", "--graph-people", "10000"];
 
 impl Size {
     fn args(self) -> &'static [&'static str] {
@@ -43,6 +51,7 @@ impl Size {
                 "--push-clients",
                 "1000",
             ],
+            Size::Directory => &["--scenarios", "", "--push-clients", "0"],
             Size::Quick => &[
                 "--scenarios",
                 "1000",
@@ -72,11 +81,25 @@ impl Size {
         }
     }
 
+    /// The directory sync sizes, added to [`Size::args`].
+    fn directory_args(self) -> &'static [&'static str] {
+        match self {
+            Size::Full | Size::Directory => DIRECTORY_ARGS,
+            Size::Tiny => &["--ldap-people", "300", "--graph-people", "300"],
+            Size::Quick | Size::Memory => &[],
+        }
+    }
+
+    /// Whether the run has free/busy scenarios (which need exchangelib and the tokenize tool).
+    fn free_busy(self) -> bool {
+        self != Size::Directory
+    }
+
     /// Cargo profile directory the binaries come from.
     fn profile(self) -> &'static str {
         match self {
             Size::Tiny => "debug",
-            Size::Full | Size::Quick | Size::Memory => "release",
+            Size::Full | Size::Quick | Size::Memory | Size::Directory => "release",
         }
     }
 }
@@ -90,14 +113,22 @@ pub fn run_cli(args: &[String]) -> Result<()> {
             _ if rest => extra.push(a.clone()),
             "--quick" => size = Size::Quick,
             "--memory" => size = Size::Memory,
+            "--directory" => size = Size::Directory,
             "--tiny" => size = Size::Tiny,
             "--" => rest = true,
             other => {
-                bail!("bench: unknown argument {other:?} (use --quick, --memory, --tiny, -- ARGS)")
+                bail!(
+                    "bench: unknown argument {other:?} (use --quick, --memory, --directory, --tiny, -- ARGS)"
+                )
             }
         }
     }
-    let python = bench_venv()?;
+    // Directory sync alone drives the gateway with the standard library only.
+    let python = if size.free_busy() {
+        bench_venv()?
+    } else {
+        PathBuf::from("python3")
+    };
     let out = root().join("target").join("bench").join("results.json");
     bench(size, &python, &out, &extra)
 }
@@ -115,25 +146,40 @@ pub fn bench(size: Size, python: &Path, out: &Path, extra: &[String]) -> Result<
         .current_dir(&root)
         .args(["build", "-p", "calgate", "-p", "calgate-sim"])
         .args(release))?;
-    run(Command::new(&cargo)
-        .current_dir(&root)
-        .args(["build", "-p", "calgate-ews", "--example", "tokenize"])
-        .args(release))?;
     let bin = root.join("target").join(size.profile());
-    run(Command::new(python)
+    let mut script = Command::new(python);
+    script
         .current_dir(&root)
         .arg(root.join("bench").join("run.py"))
         .arg("--sim")
         .arg(bin.join("calgate-sim"))
         .arg("--calgate")
         .arg(bin.join("calgate"))
-        .arg("--tokenize")
-        .arg(bin.join("examples").join("tokenize"))
         .arg("--python")
         .arg(python)
         .arg("--out")
-        .arg(out)
+        .arg(out);
+    if size.free_busy() {
+        run(Command::new(&cargo)
+            .current_dir(&root)
+            .args(["build", "-p", "calgate-ews", "--example", "tokenize"])
+            .args(release))?;
+        script
+            .arg("--tokenize")
+            .arg(bin.join("examples").join("tokenize"));
+    }
+    if !size.directory_args().is_empty() {
+        run(Command::new(&cargo)
+            .current_dir(&root)
+            .args(["build", "-p", "calgate-testkit", "--example", "slapd"])
+            .args(release))?;
+        script
+            .arg("--slapd")
+            .arg(bin.join("examples").join("slapd"));
+    }
+    run(script
         .args(size.args())
+        .args(size.directory_args())
         .args(extra))
 }
 
@@ -167,9 +213,9 @@ fn bench_venv() -> Result<PathBuf> {
 mod tests {
     use super::*;
 
-    /// The whole benchmark at 100 mailboxes with debug binaries: the command runs end to end and
-    /// its counts add up. Speed is never asserted. Needs a python with exchangelib
-    /// (`CALGATE_TEST_PYTHON`, set by `cargo xtask test`).
+    /// The whole benchmark at 100 mailboxes and directories of 300 people with debug binaries:
+    /// the command runs end to end and its counts add up. Speed is never asserted. Needs a
+    /// python with exchangelib (`CALGATE_TEST_PYTHON`, set by `cargo xtask test`) and slapd.
     #[test]
     fn tiny_bench_runs_end_to_end() {
         let Some(python) = std::env::var_os("CALGATE_TEST_PYTHON").map(PathBuf::from) else {
@@ -197,5 +243,23 @@ mod tests {
         assert_eq!(push["received"], push["expected"], "{push}");
         assert_eq!(push["snapshots"], 10, "{push}");
         assert!(r["freshness"]["boundaries"].as_u64() > Some(0), "{r}");
+        // Directory sync: run.py itself fails when an unchanged re-sync writes anything or the
+        // changes are not read from the delta; here, that both ran and their counts add up.
+        let ldap = &r["directory"]["ldap"][0];
+        assert_eq!(ldap["people"], 300, "{ldap}");
+        assert_eq!(ldap["first"]["added"], ldap["selected"], "{ldap}");
+        assert_eq!(ldap["unchanged"]["unchanged"], ldap["selected"], "{ldap}");
+        assert_eq!(ldap["unchanged"]["added"], 0, "{ldap}");
+        let graph = &r["directory"]["graph"][0];
+        assert_eq!(graph["first"]["added"], graph["listed"], "{graph}");
+        assert_eq!(graph["first"]["delta_read"], false, "{graph}");
+        assert_eq!(graph["changes"]["delta_read"], true, "{graph}");
+        assert_eq!(graph["changes"]["added"], 5, "{graph}");
+        assert_eq!(graph["changes"]["removed"], 5, "{graph}");
+        assert!(
+            graph["first"]["graph_requests"].as_u64() >= Some(3),
+            "{graph}"
+        );
+        assert_eq!(graph["changes"]["graph_requests"], 1, "{graph}");
     }
 }
