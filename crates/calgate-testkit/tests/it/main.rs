@@ -28,6 +28,7 @@ mod lockout;
 mod metrics;
 mod pages;
 mod portal_habits;
+mod presence;
 mod schemathesis;
 mod sim_conformance;
 mod testkit_selfcheck;
