@@ -9,6 +9,7 @@ pub mod busy;
 pub mod code;
 pub mod exchange_version;
 pub mod intern;
+pub mod presence;
 pub mod status;
 pub mod text;
 pub mod tz;
@@ -20,6 +21,7 @@ pub use availability::{
 pub use busy::BusyType;
 pub use code::Code;
 pub use exchange_version::ExchangeVersion;
+pub use presence::Presence;
 pub use status::{
     EventView, Freshness, OperatorState, OperatorStatus, PRIVATE_SUBJECT, Privacy, StatusOptions,
     StatusRules, TentativeRule, TimelineEntry, WorkingElsewhereRule, compute_status, day_window,

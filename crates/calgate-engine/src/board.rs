@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use calgate_core::{Availability, OperatorStatus, StatusOptions, compute_status};
+use calgate_core::{Availability, OperatorStatus, Presence, StatusOptions, compute_status};
 
 use crate::event_id::EventId;
 
@@ -39,6 +39,8 @@ pub struct StatusChange {
     pub seq: u64,
     pub email: String,
     pub status: OperatorStatus,
+    /// Teams presence beside the status (`None`: the person's source reads none).
+    pub presence: Option<Presence>,
     pub at: Timestamp,
 }
 
@@ -48,6 +50,9 @@ pub struct PersonEntry {
     /// Shared, so recomputing a status at a boundary or reading a record copies no events.
     pub availability: Option<Arc<Availability>>,
     pub status: OperatorStatus,
+    /// Teams presence, kept apart from the calendar status it never changes; boxed, as only
+    /// people of a source that reads presence have one.
+    pub presence: Option<Box<Presence>>,
 }
 
 #[derive(Debug, Default)]
@@ -78,7 +83,7 @@ pub struct StatusBoard {
 pub struct SnapshotPage {
     /// The last change the board had published when the page was read.
     pub seq: u64,
-    pub people: Vec<(Arc<str>, OperatorStatus)>,
+    pub people: Vec<(Arc<str>, OperatorStatus, Option<Presence>)>,
     /// Whether people follow the last one of this page.
     pub more: bool,
 }
@@ -287,13 +292,67 @@ impl StatusBoard {
         let mut range = inner
             .people
             .range::<str, _>((start, Bound::Unbounded))
-            .map(|(e, p)| (e.clone(), p.status.clone()));
+            .map(|(e, p)| (e.clone(), p.status.clone(), p.presence.as_deref().cloned()));
         let people: Vec<_> = range.by_ref().take(limit).collect();
         let more = range.next().is_some();
         SnapshotPage {
             seq: inner.seq,
             people,
             more,
+        }
+    }
+
+    /// Stores presences read now and publishes those an operator would see change (a person
+    /// new to presence included). People no longer watched are skipped.
+    pub fn set_presence(&self, read: impl IntoIterator<Item = (String, Presence)>, now: Timestamp) {
+        let mut inner = self.inner();
+        for (email, presence) in read {
+            let Some(entry) = inner.people.get_mut(email.as_str()) else {
+                continue;
+            };
+            let changed = entry
+                .presence
+                .as_deref()
+                .is_none_or(|p| p.differs_from(&presence));
+            entry.presence = Some(Box::new(presence));
+            if changed {
+                let status = entry.status.clone();
+                let presence = entry.presence.as_deref().cloned();
+                self.publish_locked(&mut inner, &email, status, presence, now);
+            }
+        }
+    }
+
+    /// Turns presence read before `older_than` to unknown (reads keep failing), publishing it.
+    pub fn expire_presence(&self, emails: &[String], older_than: Timestamp, now: Timestamp) {
+        let stale: Vec<(String, Presence)> = {
+            let inner = self.inner();
+            emails
+                .iter()
+                .filter(|e| {
+                    inner.people.get(e.as_str()).is_some_and(|p| {
+                        p.presence
+                            .as_deref()
+                            .is_some_and(|p| p.is_known() && p.as_of < older_than)
+                    })
+                })
+                .map(|e| (e.clone(), Presence::unknown(now)))
+                .collect()
+        };
+        self.set_presence(stale, now);
+    }
+
+    /// Forgets these people's presence (their source stopped reading it), publishing it.
+    pub fn clear_presence<'a>(&self, emails: impl IntoIterator<Item = &'a str>, now: Timestamp) {
+        let mut inner = self.inner();
+        for email in emails {
+            let Some(entry) = inner.people.get_mut(email) else {
+                continue;
+            };
+            if entry.presence.take().is_some() {
+                let status = entry.status.clone();
+                self.publish_locked(&mut inner, email, status, None, now);
+            }
         }
     }
 
@@ -404,10 +463,11 @@ impl StatusBoard {
             inner.timers.insert((at, key.clone()));
         }
         let published = changed.then(|| status.clone());
-        match inner.people.get_mut(email) {
+        let presence = match inner.people.get_mut(email) {
             Some(entry) => {
                 entry.availability = availability;
                 entry.status = status;
+                entry.presence.as_deref().cloned()
             }
             None => {
                 inner.people.insert(
@@ -415,26 +475,41 @@ impl StatusBoard {
                     Box::new(PersonEntry {
                         availability,
                         status,
+                        presence: None,
                     }),
                 );
+                None
             }
-        }
+        };
         if let Some(status) = published {
-            inner.seq += 1;
-            let change = StatusChange {
-                seq: inner.seq,
-                email: email.to_string(),
-                status,
-                at: now,
-            };
-            inner.history.push_back(change.clone());
-            if inner.history.len() > HISTORY {
-                inner.history.pop_front();
-            }
-            // No receivers is fine: nobody is listening.
-            let _ = self.tx.send(change);
+            self.publish_locked(inner, email, status, presence, now);
         }
         (key, changed)
+    }
+
+    /// Numbers a change, keeps it for resumption and sends it to stream clients.
+    fn publish_locked(
+        &self,
+        inner: &mut Inner,
+        email: &str,
+        status: OperatorStatus,
+        presence: Option<Presence>,
+        now: Timestamp,
+    ) {
+        inner.seq += 1;
+        let change = StatusChange {
+            seq: inner.seq,
+            email: email.to_string(),
+            status,
+            presence,
+            at: now,
+        };
+        inner.history.push_back(change.clone());
+        if inner.history.len() > HISTORY {
+            inner.history.pop_front();
+        }
+        // No receivers is fine: nobody is listening.
+        let _ = self.tx.send(change);
     }
 }
 
@@ -505,6 +580,55 @@ mod tests {
     }
 
     #[test]
+    fn presence_is_published_on_change_only_and_never_touches_the_status() {
+        let board = StatusBoard::new(StatusOptions::default());
+        let now = Timestamp::now();
+        board.update(no_events(now), now);
+        let status = board.get("a@contoso.com").expect("entry").status;
+        let mut changes = board.subscribe();
+        let seq = board.last_seq();
+        let email = || "a@contoso.com".to_string();
+        board.set_presence([(email(), Presence::new("Busy", "InACall", now))], now);
+        let change = changes.try_recv().expect("a change");
+        assert_eq!(change.seq, seq + 1);
+        assert_eq!(change.status, status, "the status is untouched");
+        assert_eq!(change.presence.expect("presence").activity, "InACall");
+        // Read again with nothing new: no event.
+        let later = now + jiff::SignedDuration::from_secs(30);
+        board.set_presence([(email(), Presence::new("Busy", "InACall", later))], later);
+        assert!(changes.try_recv().is_err());
+        let entry = board.get("a@contoso.com").expect("entry");
+        assert_eq!(entry.presence.expect("presence").as_of, later);
+        assert_eq!(entry.status, status);
+        // A status change carries the presence along.
+        board.update(no_events(later), later);
+        if let Ok(change) = changes.try_recv() {
+            assert_eq!(change.presence.expect("presence").activity, "InACall");
+        }
+        // Old presence turns unknown, never available; cleared presence is absent.
+        board.expire_presence(
+            &[email()],
+            later + jiff::SignedDuration::from_secs(1),
+            later,
+        );
+        let entry = board.get("a@contoso.com").expect("entry");
+        assert!(!entry.presence.expect("presence").is_known());
+        board.clear_presence(["a@contoso.com"], later);
+        assert!(
+            board
+                .get("a@contoso.com")
+                .expect("entry")
+                .presence
+                .is_none()
+        );
+        // Nobody unwatched gets presence.
+        board.set_presence([("b@contoso.com".to_string(), Presence::unknown(now))], now);
+        assert!(board.get("b@contoso.com").is_none());
+        let page = board.snapshot_page(None, 10);
+        assert_eq!(page.people.len(), 1);
+    }
+
+    #[test]
     fn a_snapshot_is_read_in_pages_in_address_order() {
         let board = StatusBoard::new(StatusOptions::default());
         let now = Timestamp::now();
@@ -517,8 +641,8 @@ mod tests {
             let page = board.snapshot_page(after.as_deref(), 10);
             assert!(page.people.len() <= 10);
             assert_eq!(page.seq, 25, "each watch published one change");
-            seen.extend(page.people.iter().map(|(e, _)| e.to_string()));
-            after = page.people.last().map(|(e, _)| e.clone());
+            seen.extend(page.people.iter().map(|(e, _, _)| e.to_string()));
+            after = page.people.last().map(|(e, _, _)| e.clone());
             if !page.more {
                 break;
             }

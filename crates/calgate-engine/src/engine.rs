@@ -21,7 +21,7 @@ use std::task::Poll;
 
 use jiff::{SignedDuration, Timestamp};
 use rand::Rng;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
 use calgate_core::Code;
@@ -30,6 +30,7 @@ use calgate_core::{Availability, SourceError, StatusOptions};
 use crate::backoff::BackOff;
 use crate::board::StatusBoard;
 use crate::health::{SourceHealth, SourceState};
+use crate::presence::{PresencePoller, asker};
 use crate::routing::{REASON_NO_SOURCE, Routing, SourceId, normalize};
 use crate::source::{CalendarSource, FailureAction, SourceFailure, Window};
 
@@ -96,6 +97,8 @@ enum Command {
     ),
     RemoveSource(SourceId),
     SetRouting(Box<Routing>),
+    /// A presence poller asks for the mailboxes its source serves.
+    PresenceMailboxes(SourceId, oneshot::Sender<Vec<String>>),
 }
 
 /// Counters for metrics and benchmarks.
@@ -149,7 +152,7 @@ impl Engine {
             health.clone(),
             counters.clone(),
         );
-        let hub = Hub::new(runner, board.clone(), counters.clone());
+        let hub = Hub::new(runner, board.clone(), counters.clone(), tx.downgrade());
         let task = tokio::spawn(hub.run(rx));
         let healths = BTreeMap::from([(SourceId::default(), health.clone())]);
         Engine {
@@ -346,20 +349,71 @@ struct Hub {
     runners: BTreeMap<SourceId, Runner>,
     /// Watched mailboxes whose route names a source without a runner (shown `unknown`).
     unrouted: HashSet<String>,
+    /// For presence pollers to ask for their mailboxes; weak, so the engine still stops when
+    /// its handle is dropped.
+    commands: mpsc::WeakUnboundedSender<Command>,
 }
 
 impl Hub {
-    fn new(default: Runner, board: Arc<StatusBoard>, counters: Arc<EngineCounters>) -> Hub {
+    fn new(
+        default: Runner,
+        board: Arc<StatusBoard>,
+        counters: Arc<EngineCounters>,
+        commands: mpsc::WeakUnboundedSender<Command>,
+    ) -> Hub {
         Hub {
             board,
             counters,
             routing: Routing::new(),
             runners: BTreeMap::from([(SourceId::default(), default)]),
             unrouted: HashSet::new(),
+            commands,
+        }
+    }
+
+    /// Starts a presence poller for each source that reads presence and has none for its
+    /// current source; stops those whose source no longer reads it, forgetting the presence of
+    /// that source's people.
+    fn sync_presence(&mut self) {
+        let now = Timestamp::now();
+        for (id, runner) in &mut self.runners {
+            let wanted = runner
+                .source
+                .as_ref()
+                .and_then(|s| s.presence_interval().map(|i| (s.clone(), i)));
+            match wanted {
+                Some((source, interval)) => {
+                    if runner
+                        .presence
+                        .as_ref()
+                        .is_some_and(|p| p.generation == runner.generation)
+                    {
+                        continue;
+                    }
+                    let id = id.clone();
+                    let ask = asker(self.commands.clone(), move |reply| {
+                        Command::PresenceMailboxes(id.clone(), reply)
+                    });
+                    runner.presence = Some(PresencePoller::start(
+                        runner.generation,
+                        source,
+                        interval,
+                        self.board.clone(),
+                        ask,
+                    ));
+                }
+                None => {
+                    if runner.presence.take().is_some() {
+                        let watched: Vec<Mailbox> = runner.watched().cloned().collect();
+                        self.board.clear_presence(watched.iter().map(|e| &**e), now);
+                    }
+                }
+            }
         }
     }
 
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        self.sync_presence();
         loop {
             let now = Timestamp::now();
             self.board.tick(now);
@@ -371,7 +425,10 @@ impl Hub {
             let waiting = self.runners.values().any(|r| !r.tasks.is_empty());
             tokio::select! {
                 cmd = commands.recv() => match cmd {
-                    Some(cmd) => self.command(cmd),
+                    Some(cmd) => {
+                        self.command(cmd);
+                        self.sync_presence();
+                    }
                     None => return,
                 },
                 (id, joined) = next_answer(&mut self.runners), if waiting => {
@@ -518,6 +575,14 @@ impl Hub {
                     }
                 }
             }
+            Command::PresenceMailboxes(id, reply) => {
+                let mailboxes = self
+                    .runners
+                    .get(&id)
+                    .map(|r| r.watched().map(|e| e.to_string()).collect())
+                    .unwrap_or_default();
+                let _ = reply.send(mailboxes);
+            }
             Command::SetRouting(routing) => {
                 self.routing = *routing;
                 let mut moving: Vec<String> = Vec::new();
@@ -638,6 +703,8 @@ struct Runner {
     paused_for_credentials: bool,
     /// The last answer was a failure: send one request at a time until one succeeds.
     probing: bool,
+    /// Reads presence while the source does (see [`Hub::sync_presence`]).
+    presence: Option<PresencePoller>,
 }
 
 impl Runner {
@@ -669,6 +736,7 @@ impl Runner {
             last_on_demand: None,
             paused_for_credentials: false,
             probing: false,
+            presence: None,
         }
     }
 
@@ -756,6 +824,11 @@ impl Runner {
     fn release(&mut self, emails: &[Mailbox]) {
         for email in emails {
             self.forget(email);
+        }
+        // Presence is this source's: the next source may read none.
+        if self.presence.is_some() {
+            self.board
+                .clear_presence(emails.iter().map(|e| &**e), Timestamp::now());
         }
     }
 

@@ -17,6 +17,7 @@ pub mod engine;
 mod event_id;
 pub mod health;
 pub mod observe;
+mod presence;
 pub mod routing;
 pub mod source;
 

@@ -328,6 +328,17 @@ impl CalendarSource for ObservedSource {
             result
         })
     }
+
+    fn presence_interval(&self) -> Option<jiff::SignedDuration> {
+        self.inner.presence_interval()
+    }
+
+    fn presence<'a>(
+        &'a self,
+        mailboxes: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<calgate_core::Presence>, SourceFailure>> {
+        self.inner.presence(mailboxes)
+    }
 }
 
 #[cfg(test)]

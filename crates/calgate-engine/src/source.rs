@@ -4,7 +4,7 @@
 use futures::future::BoxFuture;
 use jiff::{SignedDuration, Timestamp};
 
-use calgate_core::Availability;
+use calgate_core::{Availability, Presence};
 
 /// The span of calendar data fetched for every mailbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,4 +72,20 @@ pub trait CalendarSource: Send + Sync + 'static {
         mailboxes: &'a [String],
         window: Window,
     ) -> BoxFuture<'a, Result<Vec<Availability>, SourceFailure>>;
+
+    /// How often this source reads presence (Microsoft Teams), `None` when it does not.
+    fn presence_interval(&self) -> Option<SignedDuration> {
+        None
+    }
+
+    /// The presence of each mailbox, in order: one per requested mailbox, `PresenceUnknown`
+    /// for those that could not be read. A failed request fails the round, as `fetch` does.
+    fn presence<'a>(
+        &'a self,
+        mailboxes: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Presence>, SourceFailure>> {
+        let now = Timestamp::now();
+        let unknown = mailboxes.iter().map(|_| Presence::unknown(now)).collect();
+        Box::pin(async move { Ok(unknown) })
+    }
 }

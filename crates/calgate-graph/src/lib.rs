@@ -1,5 +1,5 @@
 //! Microsoft Graph wire format for what calgate reads: `calendar/getSchedule` (free/busy and
-//! schedule items), `getMailTips` (automatic replies), the `users` listing, the directory a
+//! schedule items), `getMailTips` (automatic replies), `getPresencesByUserId` (Teams presence), the `users` listing, the directory a
 //! watch list is synced from (`users/delta`, a group's `transitiveMembers`), and Graph's JSON
 //! error bodies with the action the engine must take. Both halves live here: the client's
 //! request writers and response readers, and the writers and readers calgate-sim serves with,
@@ -13,12 +13,14 @@ pub mod directory;
 pub mod error;
 mod lenient;
 pub mod mailtips;
+pub mod presence;
 pub mod schedule;
 pub mod time;
 pub mod users;
 
 pub use error::{ErrorAction, ErrorBody, ErrorCode, ServiceError, parse_retry_after};
 pub use mailtips::{GetMailTips, GetMailTipsBody, MailTips, MailTipsResponse, MailTipsResult};
+pub use presence::{GetPresences, GetPresencesBody, Presence, PresenceItem, PresencesResponse};
 pub use schedule::{
     GetSchedule, GetScheduleBody, OutputZone, ReadError, RequestError, ScheduleInformation,
     ScheduleItem, ScheduleLimit, ScheduleResponse, availability_view,

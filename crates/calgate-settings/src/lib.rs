@@ -19,7 +19,8 @@ pub use directories::{AttributeMap, DirectoryConfig, DirectoryKind};
 pub use fields::{FieldId, FieldKind, FieldSpec, NeedsGrant, docs_markdown, field, fields};
 pub use model::{
     CalendarSettings, CalendarSettingsView, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT,
-    DEFAULT_REFRESH_INTERVAL_S, EwsAuth, GraphSignIn, OFFICE365_EWS_URL, Provider, SecretField,
+    DEFAULT_PRESENCE_INTERVAL_S, DEFAULT_REFRESH_INTERVAL_S, EwsAuth, GraphSignIn,
+    MAX_PRESENCE_INTERVAL_S, MIN_PRESENCE_INTERVAL_S, OFFICE365_EWS_URL, Provider, SecretField,
     SettingsSecrets, changed_fields,
 };
 pub use sources::{

@@ -17,6 +17,10 @@ pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.microsoft.com";
 /// The refresh interval a fresh installation starts with.
 pub const DEFAULT_REFRESH_INTERVAL_S: u32 = 300;
+/// How often Teams presence is read when it is switched on.
+pub const DEFAULT_PRESENCE_INTERVAL_S: u32 = 30;
+pub const MIN_PRESENCE_INTERVAL_S: u32 = 10;
+pub const MAX_PRESENCE_INTERVAL_S: u32 = 3_600;
 
 /// Where calendars are read from (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -173,6 +177,9 @@ pub struct CalendarSettings {
     pub exchange_version: ExchangeVersion,
     pub ews_url: Option<Url>,
     pub refresh_interval_s: u32,
+    /// Read Microsoft Teams presence (Graph only).
+    pub presence: bool,
+    pub presence_interval_s: u32,
     pub privacy: Privacy,
     pub allow_insecure_http: bool,
     pub authority_host: Url,
@@ -198,6 +205,8 @@ impl Default for CalendarSettings {
             exchange_version: ExchangeVersion::Exchange2013Sp1,
             ews_url: None,
             refresh_interval_s: DEFAULT_REFRESH_INTERVAL_S,
+            presence: false,
+            presence_interval_s: DEFAULT_PRESENCE_INTERVAL_S,
             privacy: Privacy::default(),
             allow_insecure_http: false,
             authority_host: default_authority_host(),
@@ -286,6 +295,8 @@ impl CalendarSettings {
             exchange_version: self.exchange_version,
             ews_url: self.ews_url.clone(),
             refresh_interval_s: self.refresh_interval_s,
+            presence: self.presence,
+            presence_interval_s: self.presence_interval_s,
             privacy: self.privacy,
             allow_insecure_http: self.allow_insecure_http,
             authority_host: self.authority_host.clone(),
@@ -312,6 +323,8 @@ impl CalendarSettings {
             exchange_version: view.exchange_version,
             ews_url: view.ews_url,
             refresh_interval_s: view.refresh_interval_s,
+            presence: view.presence,
+            presence_interval_s: view.presence_interval_s,
             privacy: view.privacy,
             allow_insecure_http: view.allow_insecure_http,
             authority_host: view.authority_host,
@@ -351,12 +364,21 @@ pub struct CalendarSettingsView {
     pub exchange_version: ExchangeVersion,
     pub ews_url: Option<Url>,
     pub refresh_interval_s: u32,
+    /// Absent from views stored before presence existed.
+    #[serde(default)]
+    pub presence: bool,
+    #[serde(default = "default_presence_interval_s")]
+    pub presence_interval_s: u32,
     pub privacy: Privacy,
     pub allow_insecure_http: bool,
     pub authority_host: Url,
     pub graph_endpoint: Url,
     pub extra_ca_pem: Option<String>,
     pub status_rules: StatusRules,
+}
+
+fn default_presence_interval_s() -> u32 {
+    DEFAULT_PRESENCE_INTERVAL_S
 }
 
 /// `exchange_version` in its settings spelling (`exchange2013_sp1`); either spelling is read.
@@ -404,6 +426,8 @@ pub fn changed_fields(old: &CalendarSettings, new: &CalendarSettings) -> Vec<&'s
                 FieldId::ExchangeVersion => old.exchange_version == new.exchange_version,
                 FieldId::EwsUrl => old.ews_url == new.ews_url,
                 FieldId::RefreshIntervalS => old.refresh_interval_s == new.refresh_interval_s,
+                FieldId::Presence => old.presence == new.presence,
+                FieldId::PresenceIntervalS => old.presence_interval_s == new.presence_interval_s,
                 FieldId::Privacy => old.privacy == new.privacy,
                 FieldId::AllowInsecureHttp => old.allow_insecure_http == new.allow_insecure_http,
                 FieldId::AuthorityHost => old.authority_host == new.authority_host,

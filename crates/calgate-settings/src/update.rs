@@ -54,6 +54,9 @@ pub struct CalendarSettingsUpdate {
     pub ews_url: Patch<String>,
     /// Carried wide so an out-of-range number is a field error rather than a type error.
     pub refresh_interval_s: Option<i64>,
+    pub presence: Option<bool>,
+    /// Carried wide, as `refresh_interval_s`.
+    pub presence_interval_s: Option<i64>,
     pub privacy: Option<Privacy>,
     pub allow_insecure_http: Option<bool>,
     pub authority_host: Patch<String>,
@@ -116,6 +119,15 @@ impl CalendarSettingsUpdate {
             FieldId::EwsUrl => self.ews_url = text(value)?,
             FieldId::RefreshIntervalS => {
                 self.refresh_interval_s = Some(
+                    value
+                        .as_i64()
+                        .or_else(|| value.as_u64().map(|_| i64::MAX))
+                        .ok_or("expected a whole number of seconds")?,
+                )
+            }
+            FieldId::Presence => self.presence = Some(boolean(value)?),
+            FieldId::PresenceIntervalS => {
+                self.presence_interval_s = Some(
                     value
                         .as_i64()
                         .or_else(|| value.as_u64().map(|_| i64::MAX))

@@ -11,7 +11,10 @@ use url::Url;
 
 use crate::domain;
 use crate::fields::{self, FieldId};
-use crate::model::{CalendarSettings, Provider, default_authority_host, default_graph_endpoint};
+use crate::model::{
+    CalendarSettings, MAX_PRESENCE_INTERVAL_S, MIN_PRESENCE_INTERVAL_S, Provider,
+    default_authority_host, default_graph_endpoint,
+};
 use crate::pem;
 use crate::target::{self, Target};
 use crate::update::{CalendarSettingsUpdate, Patch};
@@ -201,6 +204,22 @@ pub fn validate(
         }
         if let Some(i) = rules.ignore_all_day_free {
             s.status_rules.ignore_all_day_free = i;
+        }
+    }
+    if let Some(b) = update.presence {
+        s.presence = b;
+    }
+    if let Some(n) = update.presence_interval_s {
+        match u32::try_from(n) {
+            Ok(n) if (MIN_PRESENCE_INTERVAL_S..=MAX_PRESENCE_INTERVAL_S).contains(&n) => {
+                s.presence_interval_s = n
+            }
+            _ => errors.insert(
+                "presence_interval_s",
+                format!(
+                    "must be between {MIN_PRESENCE_INTERVAL_S} and {MAX_PRESENCE_INTERVAL_S} seconds"
+                ),
+            ),
         }
     }
     if let Some(n) = update.refresh_interval_s {

@@ -47,6 +47,10 @@ pub fn router() -> Router<Arc<SimState>> {
             get(get_oof).put(put_oof).delete(delete_oof),
         )
         .route("/_sim/mailboxes/{smtp}/access", put(put_access))
+        .route(
+            "/_sim/mailboxes/{smtp}/presence",
+            get(get_presence).put(put_presence),
+        )
         .route("/_sim/accounts/{upn}/password", put(put_password))
         .route("/_sim/accounts/{upn}", get(get_account))
         .route("/_sim/policy", get(get_policy).put(put_policy))
@@ -452,7 +456,14 @@ async fn put_events(
             state
                 .accounts
                 .set_password(&person.email, &state.people_password);
-            tenant.push(person, Mailbox { events, oof: None });
+            tenant.push(
+                person,
+                Mailbox {
+                    events,
+                    oof: None,
+                    presence: None,
+                },
+            );
         }
     }
     StatusCode::NO_CONTENT.into_response()
@@ -511,6 +522,62 @@ async fn delete_oof(State(state): State<Arc<SimState>>, Path(smtp): Path<String>
     match tenant.mailbox_mut(&smtp) {
         Some(m) => {
             m.oof = None;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => not_found("mailbox"),
+    }
+}
+
+/// A person's Teams presence, as Graph spells the values (any string is kept, as Graph may
+/// add values).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresenceJson {
+    availability: String,
+    activity: String,
+}
+
+async fn get_presence(State(state): State<Arc<SimState>>, Path(smtp): Path<String>) -> Response {
+    let tenant = state.tenant();
+    match tenant.mailbox(&smtp) {
+        Some(m) => {
+            let (availability, activity) = m.presence();
+            Json(PresenceJson {
+                availability: availability.to_owned(),
+                activity: activity.to_owned(),
+            })
+            .into_response()
+        }
+        None => not_found("mailbox"),
+    }
+}
+
+async fn put_presence(
+    State(state): State<Arc<SimState>>,
+    Path(smtp): Path<String>,
+    body: Result<Json<PresenceJson>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(p) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_presence",
+                e.body_text(),
+            );
+        }
+    };
+    if p.availability.trim().is_empty() || p.activity.trim().is_empty() {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_presence",
+            "availability and activity must not be empty",
+        );
+    }
+    let mut tenant = state.tenant_mut();
+    match tenant.mailbox_mut(&smtp) {
+        Some(m) => {
+            m.presence = Some((p.availability, p.activity));
             StatusCode::NO_CONTENT.into_response()
         }
         None => not_found("mailbox"),

@@ -528,6 +528,7 @@ fn app_token(
             "Mail.Read".to_owned(),
             "User.Read.All".to_owned(),
             "GroupMember.Read.All".to_owned(),
+            "Presence.Read.All".to_owned(),
         ],
     };
     let claims = AccessClaims {

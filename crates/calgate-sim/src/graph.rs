@@ -1,5 +1,5 @@
 //! Microsoft Graph endpoints under `/v1.0`: `calendar/getSchedule` and `getMailTips` on
-//! `/users/{id}` or `/me`, and the directory (`/users`, `/users/delta`,
+//! `/users/{id}` or `/me`, Teams presence (`communications/getPresencesByUserId`), and the directory (`/users`, `/users/delta`,
 //! `/groups/{id}/transitiveMembers`, answered by `directory.rs`).
 //!
 //! Bodies are written with calgate-graph's types, the same ones calgate's client reads, so the
@@ -21,6 +21,9 @@ use axum::routing::{delete, get, post};
 use calgate_core::{CalendarEvent, OutOfOffice};
 use calgate_graph::ErrorBody;
 use calgate_graph::mailtips::{GetMailTipsBody, MailTips, MailTipsResponse};
+use calgate_graph::presence::{
+    GetPresencesBody, MAX_PRESENCE_IDS, PresenceItem, PresencesResponse,
+};
 use calgate_graph::schedule::{
     DEFAULT_INTERVAL_MINUTES, DEFAULT_SCHEDULE_LIMIT, GetScheduleBody, MAX_INTERVAL_MINUTES,
     MAX_SCHEDULE_LIMIT, MIN_INTERVAL_MINUTES, OutputZone, ScheduleInformation, ScheduleResponse,
@@ -41,6 +44,10 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/v1.0/me/calendar/getSchedule", post(get_schedule_for_me))
         .route("/v1.0/users/{id}/getMailTips", post(mail_tips_for_user))
         .route("/v1.0/me/getMailTips", post(mail_tips_for_me))
+        .route(
+            "/v1.0/communications/getPresencesByUserId",
+            post(presences_by_user_id),
+        )
         .route("/v1.0/users", get(list_users))
         .route("/v1.0/users/delta", get(users_delta))
         .route(
@@ -238,6 +245,8 @@ fn take_slot(state: &SimState, credential: &str, mailbox: &str, limit: u32) -> O
 enum Operation {
     GetSchedule,
     GetMailTips,
+    /// `communications/getPresencesByUserId`.
+    GetPresences,
     ListUsers,
     /// `/users/delta`; `changes` when it reads the changes since a delta token rather than
     /// the initial listing.
@@ -252,6 +261,7 @@ impl Operation {
         match self {
             Operation::GetSchedule => "graph.getSchedule",
             Operation::GetMailTips => "graph.getMailTips",
+            Operation::GetPresences => "graph.presence",
             Operation::ListUsers => "graph.users",
             Operation::UsersDelta { changes: false } => "graph.users.delta",
             Operation::UsersDelta { changes: true } => "graph.users.delta.changes",
@@ -271,6 +281,7 @@ impl Operation {
                 "Calendars.ReadWrite.Shared",
             ],
             Operation::GetMailTips => &["Mail.Read", "Mail.Read.Shared", "Mail.ReadWrite"],
+            Operation::GetPresences => &["Presence.Read.All", "Presence.ReadWrite.All"],
             Operation::ListUsers => &[
                 "User.ReadBasic.All",
                 "User.Read.All",
@@ -371,6 +382,22 @@ async fn mail_tips_for_me(
         &state,
         Operation::GetMailTips,
         Target::Me,
+        &headers,
+        &body,
+        None,
+    )
+    .await
+}
+
+async fn presences_by_user_id(
+    State(state): State<Arc<SimState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(
+        &state,
+        Operation::GetPresences,
+        Target::None,
         &headers,
         &body,
         None,
@@ -641,6 +668,7 @@ async fn answer(
     let answer = match op {
         Operation::GetSchedule => get_schedule(state, headers, body, request_id),
         Operation::GetMailTips => get_mail_tips(state, body, request_id),
+        Operation::GetPresences => get_presences(state, body, request_id),
         Operation::ListUsers => crate::directory::users_page(state, &query, request_id),
         Operation::UsersDelta { .. } => crate::directory::users_delta(state, &query, request_id),
         Operation::TransitiveMembers => {
@@ -1001,6 +1029,46 @@ fn get_mail_tips(state: &SimState, body: &[u8], request_id: &str) -> Answer {
         Outcome::Success
     };
     Answer::ok(MailTipsResponse::new(tips).to_json(), outcome)
+}
+
+/// Presence by directory object id: ids the tenant does not know are left out of the answer,
+/// as Graph leaves them out; more than 650 ids is Graph's 400.
+fn get_presences(state: &SimState, body: &[u8], request_id: &str) -> Answer {
+    let request: GetPresencesBody = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => return unreadable_body(&e, request_id),
+    };
+    if request.ids.is_empty() {
+        return Answer::bad_request(
+            "BadRequest",
+            "The ids collection must not be empty.",
+            request_id,
+        );
+    }
+    if request.ids.len() > MAX_PRESENCE_IDS {
+        return Answer::bad_request(
+            "BadRequest",
+            &format!(
+                "The number of ids ({}) exceeds the maximum of {MAX_PRESENCE_IDS} per request.",
+                request.ids.len()
+            ),
+            request_id,
+        );
+    }
+    let tenant = state.tenant();
+    let items: Vec<PresenceItem> = request
+        .ids
+        .iter()
+        .filter_map(|id| {
+            let i = tenant.find_id(id)?;
+            let person = tenant.people.get(i)?;
+            let mailbox = tenant.mailboxes.get(i)?;
+            let (availability, activity) = mailbox.presence();
+            Some(PresenceItem::new(&person.id, availability, activity))
+        })
+        .collect();
+    drop(tenant);
+    Answer::ok(PresencesResponse::new(items).to_json(), Outcome::Success)
 }
 
 fn respond(answer: Answer, request_id: &str, request_headers: &HeaderMap) -> Response {

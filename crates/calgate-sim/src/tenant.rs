@@ -148,9 +148,20 @@ pub struct Mailbox {
     /// Sorted by start.
     pub events: Vec<CalendarEvent>,
     pub oof: Option<OutOfOffice>,
+    /// Teams presence (availability, activity) as set through the control API; `None` is
+    /// Graph's `Available`/`Available`.
+    pub presence: Option<(String, String)>,
 }
 
 impl Mailbox {
+    /// The presence Graph answers for this person.
+    pub fn presence(&self) -> (&str, &str) {
+        match &self.presence {
+            Some((availability, activity)) => (availability, activity),
+            None => ("Available", "Available"),
+        }
+    }
+
     /// Events overlapping `[start, end)`, with their indexes (the index makes the event id).
     pub fn overlapping(
         &self,
@@ -642,7 +653,11 @@ fn generate_one(seed: u64, i: usize, domain: &str, today: Date, shift: i64) -> G
             directory,
             changed: 0,
         },
-        mailbox: Mailbox { events, oof },
+        mailbox: Mailbox {
+            events,
+            oof,
+            presence: None,
+        },
     }
 }
 

@@ -402,6 +402,9 @@ pub fn build_graph(
     };
     let mut config = GraphConfig::new(settings.graph_endpoint.clone(), anchor);
     config.extra_ca_pem = settings.extra_ca_pem.clone().map(String::into_bytes);
+    config.presence_interval = settings
+        .presence
+        .then(|| std::time::Duration::from_secs(u64::from(settings.presence_interval_s)));
     let http = graph_source::http_client(
         config.extra_ca_pem.as_deref(),
         config.timeout,

@@ -18,6 +18,8 @@
 //! members of a batch one by one against the same per-mailbox limit, so it saves round trips but
 //! not throttling budget, and a getSchedule already carries 20 mailboxes.
 //!
+//! With presence on, `getPresencesByUserId` reads Microsoft Teams presence (`presence.rs`).
+//!
 //! [`GraphSource::get`] is a plain GET with the same sign-in, hold and cap, answering Graph's
 //! error answer as read: the directory reader (calgate-directory) lists people through it with
 //! the source's own credentials.
@@ -46,6 +48,8 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 
 use crate::http::{ClientError, ClientSettings};
+
+mod presence;
 
 /// Requests in flight per anchor mailbox, as Graph allows for Outlook resources.
 pub const GRAPH_MAX_IN_FLIGHT: usize = 4;
@@ -80,6 +84,8 @@ pub struct GraphConfig {
     pub interval_minutes: u32,
     /// Ask getMailTips for the automatic reply of mailboxes out of office now.
     pub automatic_replies: bool,
+    /// Read Microsoft Teams presence this often (`None`: not at all).
+    pub presence_interval: Option<Duration>,
     /// The whole request, body included.
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -96,6 +102,7 @@ impl GraphConfig {
             max_in_flight: GRAPH_MAX_IN_FLIGHT,
             interval_minutes: VIEW_INTERVAL_MINUTES,
             automatic_replies: true,
+            presence_interval: None,
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             extra_ca_pem: None,
@@ -112,6 +119,7 @@ impl fmt::Debug for GraphConfig {
             .field("max_in_flight", &self.max_in_flight)
             .field("interval_minutes", &self.interval_minutes)
             .field("automatic_replies", &self.automatic_replies)
+            .field("presence_interval", &self.presence_interval)
             .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(|p| p.len()))
             .finish_non_exhaustive()
     }
@@ -267,6 +275,8 @@ pub struct GraphSource {
     mail_tips_refused: AtomicBool,
     /// Automatic replies already read, reused rather than asked again at every refresh.
     replies: std::sync::Mutex<crate::replies::ReplyCache>,
+    /// Directory ids of the addresses whose presence is read.
+    presence_ids: std::sync::Mutex<presence::IdMap>,
 }
 
 impl fmt::Debug for GraphSource {
@@ -305,6 +315,7 @@ impl GraphSource {
             throttle: Mutex::new(Throttle::default()),
             mail_tips_refused: AtomicBool::new(false),
             replies: std::sync::Mutex::new(crate::replies::ReplyCache::default()),
+            presence_ids: std::sync::Mutex::new(presence::IdMap::default()),
         })
     }
 
@@ -728,6 +739,19 @@ impl CalendarSource for GraphSource {
         window: Window,
     ) -> BoxFuture<'a, Result<Vec<Availability>, SourceFailure>> {
         Box::pin(self.fetch_all(mailboxes, window))
+    }
+
+    fn presence_interval(&self) -> Option<SignedDuration> {
+        self.config
+            .presence_interval
+            .and_then(|d| SignedDuration::try_from(d).ok())
+    }
+
+    fn presence<'a>(
+        &'a self,
+        mailboxes: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<calgate_core::Presence>, SourceFailure>> {
+        Box::pin(self.read_presence(mailboxes))
     }
 }
 

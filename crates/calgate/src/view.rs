@@ -72,6 +72,33 @@ pub fn reason_words(reason: &str) -> &'static str {
     }
 }
 
+/// Microsoft Teams presence beside the calendar status (Graph's values: availability
+/// `Available`, `Busy`, `DoNotDisturb`, `Away`, `Offline`, `PresenceUnknown`…; activity
+/// `InACall`, `InAMeeting`, `Presenting`…). It never changes the status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PresenceView {
+    pub availability: String,
+    pub activity: String,
+    pub as_of: Timestamp,
+}
+
+impl From<&calgate_core::Presence> for PresenceView {
+    fn from(p: &calgate_core::Presence) -> PresenceView {
+        PresenceView {
+            availability: p.availability.clone(),
+            activity: p.activity.clone(),
+            as_of: p.as_of,
+        }
+    }
+}
+
+/// A board entry's presence (`None` when its source reads none).
+pub fn presence_view(entry: Option<&PersonEntry>) -> Option<PresenceView> {
+    entry
+        .and_then(|e| e.presence.as_deref())
+        .map(PresenceView::from)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct OutOfOfficeView {
     pub message: Option<String>,
@@ -103,6 +130,9 @@ pub struct PersonView {
     /// The id of the calendar source that serves this person (by the routing table).
     pub source: String,
     pub status: StatusView,
+    /// Teams presence; absent when the person's source does not read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<PresenceView>,
     pub today: Vec<TimelineEntry>,
     pub out_of_office: Option<OutOfOfficeView>,
     pub working_hours: Option<WorkingHoursView>,
@@ -148,6 +178,7 @@ pub fn person_view(
             .unwrap_or_else(|| calgate_store::ORIGIN_MANUAL.to_string()),
         source,
         status: status_view(entry),
+        presence: presence_view(entry),
         today: availability
             .map(|a| today(a, now, &options.site_time_zone, &options.status))
             .unwrap_or_default(),

@@ -10,6 +10,7 @@
   var live = document.getElementById("live");
   var people = [];          // the current result list: {email, name, extension, status}
   var statuses = {};        // email -> status, from the stream (newer than the search answer)
+  var presences = {};       // email -> Teams presence (null: none read), from the stream
   var selected = -1;
   var opened = null;        // the person record shown in the detail pane
   var searchSeq = 0;
@@ -109,6 +110,29 @@
   function stateOf(st) { return (st && st.state) || "unknown"; }
 
   function statusFor(p) { return statuses[p.email] || p.status; }
+  function presenceFor(p) { return p.email in presences ? presences[p.email] : p.presence; }
+
+  // Teams presence in words beside the calendar status (never colour alone): the activity when
+  // it says more than the availability. Unknown presence says so; it is never "available".
+  var ACTIVITY = { InACall: "c-pres-in-a-call", InAConferenceCall: "c-pres-in-a-conference-call",
+    InAMeeting: "c-pres-in-a-meeting", Presenting: "c-pres-presenting" };
+  var AVAILABILITY = { DoNotDisturb: "c-pres-do-not-disturb", Busy: "c-pres-busy", BusyIdle: "c-pres-busy",
+    Away: "c-pres-away", BeRightBack: "c-pres-be-right-back", Available: "c-pres-available",
+    AvailableIdle: "c-pres-available", Offline: "c-pres-offline" };
+  function presenceWords(pr) {
+    if (!pr) { return null; }
+    if (!pr.availability || pr.availability === "PresenceUnknown") { return T("c-pres-unknown"); }
+    var key = ACTIVITY[pr.activity] || AVAILABILITY[pr.availability];
+    return key ? T(key) : T("c-pres-other", { VALUE: pr.availability });
+  }
+  function presenceBadge(pr) {
+    var text = presenceWords(pr);
+    if (!text) { return null; }
+    var badge = el("span", "presence", T("c-teams") + ": " + text);
+    badge.setAttribute("data-availability", pr.availability || "PresenceUnknown");
+    badge.setAttribute("data-activity", pr.activity || "PresenceUnknown");
+    return badge;
+  }
 
   function renderRow(li, p) {
     var st = statusFor(p);
@@ -122,6 +146,8 @@
     li.appendChild(el("span", "name", p.name || p.email));
     li.appendChild(el("span", "ext", p.extension ? "☎ " + p.extension : ""));
     li.appendChild(el("span", "words", words(st)));
+    var badge = presenceBadge(presenceFor(p));
+    if (badge) { li.appendChild(badge); }
     // Data that is not current says so on the row itself, not only in the detail pane.
     var fresh = p.freshness;
     if (fresh === "stale" || (fresh === "error" && state !== "unknown")) {
@@ -249,6 +275,11 @@
     banner.appendChild(icon);
     banner.appendChild(el("span", "words", words(st)));
     detail.appendChild(banner);
+    var presence = presenceBadge(presenceFor(rec));
+    if (presence) {
+      presence.id = "detail-presence";
+      detail.appendChild(presence);
+    }
     var dl = el("dl", "grid");
     if (st && st.next_free && state !== "free") { row(dl, T("c-next-free"), when(st.next_free)); }
     if (st && st.event) {
@@ -303,8 +334,9 @@
     detail.appendChild(ul);
   }
 
-  function applyStatus(email, status) {
+  function applyStatus(email, status, presence) {
     statuses[email] = status;
+    presences[email] = presence || null;
     var items = results.querySelectorAll("li[data-email]");
     for (var i = 0; i < items.length; i++) {
       if (items[i].getAttribute("data-email") === email) {
@@ -324,20 +356,26 @@
     es.addEventListener("open", function () { live.textContent = T("c-live"); live.className = "live-state on"; });
     // A snapshot comes in parts; the list changes once the last part is in.
     var incoming = null;
+    var incomingPresence = null;
     es.addEventListener("snapshot", function (m) {
       var snap = JSON.parse(m.data);
-      if (!snap.part || incoming === null) { incoming = {}; }
-      (snap.people || []).forEach(function (e) { incoming[e.email] = e.status; });
+      if (!snap.part || incoming === null) { incoming = {}; incomingPresence = {}; }
+      (snap.people || []).forEach(function (e) {
+        incoming[e.email] = e.status;
+        incomingPresence[e.email] = e.presence || null;
+      });
       if (snap.more) { return; }
       statuses = incoming;
+      presences = incomingPresence;
       incoming = null;
+      incomingPresence = null;
       renderList();
       select(selected);
       renderDetail();
     });
     es.addEventListener("status", function (m) {
       var ch = JSON.parse(m.data);
-      applyStatus(ch.email, ch.status);
+      applyStatus(ch.email, ch.status, ch.presence);
     });
     es.addEventListener("error", function () {
       live.textContent = T("c-reconnecting");

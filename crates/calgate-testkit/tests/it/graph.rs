@@ -1135,3 +1135,91 @@ async fn get_schedule_takes_the_sdks_property_names_and_refuses_in_graphs_words(
         );
     }
 }
+
+/// Teams presence: `getPresencesByUserId` answers by directory id (default `Available`), takes
+/// what the control API sets, leaves out ids the tenant does not know, refuses a 651st id with
+/// Graph's 400, needs `Presence.Read.All`, and is counted as `graph.presence`.
+#[tokio::test]
+async fn get_presences_by_user_id_follows_the_control_api() {
+    use calgate_graph::presence::{GetPresences, MAX_PRESENCE_IDS};
+    let running = start_sim(5).await;
+    let client = https_client(&running);
+    let token = app_token(&client, &running).await;
+    let (ids, emails): (Vec<String>, Vec<String>) = running
+        .state
+        .tenant()
+        .people
+        .iter()
+        .map(|p| (p.id.clone(), p.email.clone()))
+        .unzip();
+    let url = format!(
+        "{}/communications/getPresencesByUserId",
+        running.urls.graph_url
+    );
+    let put = client
+        .put(format!(
+            "{}/mailboxes/{}/presence",
+            running.urls.control_url, emails[1]
+        ))
+        .json(&serde_json::json!({"availability": "Busy", "activity": "InACall"}))
+        .send()
+        .await
+        .expect("control API answers");
+    assert_eq!(put.status(), 204);
+    let mut asked = ids.clone();
+    asked.push("00000000-0000-0000-0000-00000000beef".into());
+    let request = GetPresences::new(asked).expect("request");
+    let response = client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(request.to_json())
+        .send()
+        .await
+        .expect("Graph answers");
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.expect("body");
+    let read = request.read_response(&body).expect("readable");
+    assert_eq!(read.len(), ids.len(), "the unknown id is left out");
+    assert_eq!(
+        (
+            read[&ids[1]].availability.as_str(),
+            read[&ids[1]].activity.as_str()
+        ),
+        ("Busy", "InACall")
+    );
+    assert_eq!(read[&ids[0]].availability, "Available");
+    assert_eq!(read[&ids[0]].activity, "Available");
+
+    // 651 ids: Graph's 400, in Graph's error body.
+    let too_many: Vec<String> = (0..=MAX_PRESENCE_IDS).map(|i| format!("id-{i}")).collect();
+    let response = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "ids": too_many }))
+        .send()
+        .await
+        .expect("Graph answers");
+    assert_eq!(response.status(), 400);
+    let error = ServiceError::read(400, None, &response.bytes().await.expect("body"));
+    assert!(error.message.unwrap_or_default().contains("650"));
+
+    // A delegated token with calendar scopes only is refused.
+    let delegated = user_token(
+        &client,
+        &running,
+        "https://graph.microsoft.com/Calendars.Read",
+    )
+    .await;
+    let response = client
+        .post(&url)
+        .bearer_auth(&delegated)
+        .json(&serde_json::json!({ "ids": [ids[0]] }))
+        .send()
+        .await
+        .expect("Graph answers");
+    assert_eq!(response.status(), 403);
+
+    let stats = sim_stats(&client, &running).await;
+    assert_eq!(stats["requests"]["graph.presence"], 3, "{stats}");
+}

@@ -30,6 +30,7 @@ mod operations;
 mod packaging;
 mod pages;
 mod portal_habits;
+mod presence;
 mod schemathesis;
 mod sim_conformance;
 mod testkit_selfcheck;

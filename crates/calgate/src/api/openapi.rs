@@ -61,11 +61,13 @@ pub fn document() -> Value {
         "origin": origin.clone(),
         "source": {"type": "string", "description": "the id of the calendar source that serves this person"},
         "status": {"$ref": "#/components/schemas/Status"},
+        "presence": {"$ref": "#/components/schemas/Presence"},
         "freshness": {"type": "string", "enum": ["pending", "fresh", "stale", "error"]},
         "as_of": {"type": ["string", "null"], "format": "date-time"},
         "error": {"type": "object", "description": "what the source answered for this mailbox when it failed", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}});
     // One server-sent event: `snapshot` first (and after a client fell behind), then `status`.
     let status_ref = json!({"$ref": "#/components/schemas/Status"});
+    let presence_ref = json!({"$ref": "#/components/schemas/Presence"});
     let event = |name: &str, data: Value| {
         json!({"type": "object", "required": ["event", "data"], "properties": {
             "event": {"const": name},
@@ -78,9 +80,9 @@ pub fn document() -> Value {
             "part": {"type": "integer", "minimum": 0, "description": "0 for the first part of a snapshot"},
             "more": {"type": "boolean", "description": "true until the snapshot's last part"},
             "people": {"type": "array", "items": {"type": "object", "required": ["email", "status"], "properties": {
-                "email": {"type": "string"}, "status": status_ref}}}}})),
-        event("status", json!({"type": "object", "required": ["email", "status", "at"], "properties": {
-            "email": {"type": "string"}, "status": status_ref, "at": {"type": "string", "format": "date-time"}}}))
+                "email": {"type": "string"}, "status": status_ref, "presence": presence_ref}}}}})),
+        event("status", json!({"type": "object", "required": ["email", "status", "at"], "description": "a change of the person's status or of their Teams presence", "properties": {
+            "email": {"type": "string"}, "status": status_ref, "presence": presence_ref, "at": {"type": "string", "format": "date-time"}}}))
     ]});
     let test_request = json!({"type": "object", "properties": {
         "mailbox": {"type": "string", "format": "email", "description": "default: the first watched person the source serves"},
@@ -115,6 +117,10 @@ pub fn document() -> Value {
                         "subject": {"type": ["string", "null"]}, "location": {"type": ["string", "null"]}, "private": {"type": "boolean"}}},
                     "unknown_reason": {"type": "string", "description": "a stable code: NO_DATA, STALE, OUTSIDE_WINDOW, SOURCE_NO_DATA or the source's error code"},
                     "unknown_words": {"type": "string", "description": "the reason in words"}}},
+                "Presence": {"type": "object", "required": ["availability", "activity", "as_of"], "description": "Microsoft Teams presence beside the calendar status, for people of a Graph source with presence on (absent otherwise); it never changes the status, and PresenceUnknown is unknown, never available", "properties": {
+                    "availability": {"type": "string", "description": "Graph's value: Available, AvailableIdle, Away, BeRightBack, Busy, BusyIdle, DoNotDisturb, Offline, PresenceUnknown, or one Graph adds later"},
+                    "activity": {"type": "string", "description": "Graph's value: InACall, InAConferenceCall, InAMeeting, Presenting, Away, Available, Offline, OffWork, OutOfOffice, PresenceUnknown…"},
+                    "as_of": {"type": "string", "format": "date-time", "description": "when it was read"}}},
                 "PersonInput": {"type": "object", "required": ["email"], "properties": {
                     "email": {"type": "string", "format": "email", "description": "at most 256 characters unless a name is given"},
                     "name": {"type": ["string", "null"], "maxLength": 256, "description": "printable characters"},
@@ -124,6 +130,7 @@ pub fn document() -> Value {
                     "origin": origin,
                     "source": {"type": "string", "description": "the id of the calendar source that serves this person"},
                     "status": {"$ref": "#/components/schemas/Status"},
+                    "presence": {"$ref": "#/components/schemas/Presence"},
                     "today": {"type": "array", "items": {"type": "object"}},
                     "out_of_office": {"type": ["object", "null"]},
                     "working_hours": {"type": ["object", "null"]},

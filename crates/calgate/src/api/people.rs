@@ -33,6 +33,9 @@ pub struct PersonSummary {
     /// The id of the calendar source that serves this person.
     pub source: String,
     pub status: StatusView,
+    /// Teams presence; absent when the person's source does not read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<crate::view::PresenceView>,
     pub freshness: calgate_engine::Freshness,
     /// When the data was read (`None` before the first answer).
     pub as_of: Option<Timestamp>,
@@ -63,6 +66,7 @@ pub async fn list(
             let availability = entry.as_ref().and_then(|e| e.availability.as_deref());
             PersonSummary {
                 status: status_view(entry.as_ref()),
+                presence: crate::view::presence_view(entry.as_ref()),
                 source: app.source_of(&p.email),
                 freshness: calgate_engine::board::freshness(availability, now, stale_age),
                 as_of: availability.map(|a| a.fetched_at),

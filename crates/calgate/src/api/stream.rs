@@ -1,5 +1,6 @@
 //! `GET /api/v1/stream`: server-sent events. A `snapshot` of the watched people first, sent in
-//! pages (`more: true` until the last), then one `status` event per change. Every change's id is
+//! pages (`more: true` until the last), then one `status` event per change of a person's status
+//! or of their Teams presence (each event carries both). Every change's id is
 //! the board's epoch and its sequence number (`EPOCH-SEQ`); a client that reconnects with
 //! `Last-Event-ID` gets exactly the changes it missed, or a new snapshot when the id is not one
 //! this gateway can resume from (another process's, one never given out, or too far behind).
@@ -27,7 +28,7 @@ use calgate_engine::{EventId, StatusBoard, StatusChange};
 
 use super::ApiError;
 use crate::state::AppState;
-use crate::view::StatusView;
+use crate::view::{PresenceView, StatusView};
 
 /// People per snapshot page (about 100 KB of JSON).
 pub const SNAPSHOT_PAGE: usize = 500;
@@ -50,6 +51,8 @@ pub struct StreamQuery {
 struct SnapshotEntry<'a> {
     email: &'a str,
     status: StatusView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presence: Option<PresenceView>,
 }
 
 #[derive(Serialize)]
@@ -64,6 +67,9 @@ struct SnapshotPart<'a> {
 struct ChangeData<'a> {
     email: &'a str,
     status: StatusView,
+    /// Teams presence; absent when the person's source does not read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presence: Option<PresenceView>,
     at: jiff::Timestamp,
 }
 
@@ -216,7 +222,7 @@ impl Feed {
                 let page = self.board.snapshot_page(after.as_deref(), SNAPSHOT_PAGE);
                 let cursor = page
                     .more
-                    .then(|| page.people.last().map(|(e, _)| e.clone()))
+                    .then(|| page.people.last().map(|(e, _, _)| e.clone()))
                     .flatten();
                 (page.seq, page.people, cursor)
             }
@@ -228,7 +234,11 @@ impl Feed {
                     .iter()
                     .filter_map(|e| {
                         let entry = self.board.get(e)?;
-                        Some((Arc::<str>::from(e.as_str()), entry.status))
+                        Some((
+                            Arc::<str>::from(e.as_str()),
+                            entry.status,
+                            entry.presence.map(|p| *p),
+                        ))
                     })
                     .collect();
                 // The cursor is the last listed address, on the board or not.
@@ -245,7 +255,11 @@ impl Feed {
         seq: u64,
         part: u32,
         more: bool,
-        people: &[(Arc<str>, calgate_core::OperatorStatus)],
+        people: &[(
+            Arc<str>,
+            calgate_core::OperatorStatus,
+            Option<calgate_core::Presence>,
+        )],
     ) -> Event {
         if part == 0 {
             // Changes up to here are in the snapshot; later ones follow it from the live feed.
@@ -257,9 +271,10 @@ impl Feed {
             more,
             people: people
                 .iter()
-                .map(|(email, status)| SnapshotEntry {
+                .map(|(email, status, presence)| SnapshotEntry {
                     email,
                     status: StatusView::from(status),
+                    presence: presence.as_ref().map(PresenceView::from),
                 })
                 .collect(),
         })
@@ -282,6 +297,7 @@ fn change_event(board: &StatusBoard, change: &StatusChange) -> Event {
     let data = serde_json::to_string(&ChangeData {
         email: &change.email,
         status: StatusView::from(&change.status),
+        presence: change.presence.as_ref().map(PresenceView::from),
         at: change.at,
     })
     .unwrap_or_else(|_| "{}".into());

@@ -89,6 +89,8 @@ const GROUPS: &[(&str, bool, &[FieldId])] = &[
         false,
         &[
             FieldId::RefreshIntervalS,
+            FieldId::Presence,
+            FieldId::PresenceIntervalS,
             FieldId::Privacy,
             FieldId::StatusRules,
         ],
@@ -547,6 +549,7 @@ mod tests {
         let updates = [
             json!({"refresh_interval_s": 5}),
             json!({"refresh_interval_s": "soon"}),
+            json!({"presence_interval_s": 5}),
             json!({"tenant_id": "not a tenant!", "client_id": "nope"}),
             json!({"provider": "microsoft365"}),
             json!({"provider": "exchange", "grant_modern_auth": true}),
