@@ -249,3 +249,38 @@ async fn presence_off_never_asks_and_a_thousand_people_cost_two_requests_a_round
     // The ids were listed once, in pages of 999.
     assert_eq!(stats["requests"]["graph.users"], 2, "{stats}");
 }
+
+/// The console shows Teams presence in words beside the calendar status ("Teams: In a call"),
+/// in Chromium against the demo with presence switched on for its Microsoft 365 half.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_teams_presence_in_words() {
+    let (demo, _dir) = crate::pages::demo(12).await;
+    let base = demo.gateway.url();
+    let put = crate::pages::admin_client(&demo.admin_token)
+        .put(format!("{base}/api/v1/sources/online"))
+        .json(&json!({"presence": true, "presence_interval_s": 10}))
+        .send()
+        .await
+        .expect("source PUT");
+    assert!(put.status().is_success(), "{}", put.status());
+    let online = sim_people(&demo.online_sim);
+    let caller = online
+        .iter()
+        .find(|e| e.ends_with(calgate::demo::ONLINE_DOMAIN))
+        .cloned()
+        .expect("a Microsoft 365 colleague");
+    let http = sim_http_client(&demo.online_sim);
+    set_presence(&http, &demo.online_sim, &caller, "Busy", "InACall").await;
+
+    let mut b = crate::pages::Browser::launch(&base).await;
+    b.sign_in().await;
+    b.goto("/console").await;
+    b.wait("#results li[data-email]").await;
+    b.fill("#search", &caller).await;
+    let row = format!("#results li[data-email=\"{caller}\"]");
+    b.cmd(json!({"op": "waitText", "sel": row, "text": "Teams: In a call", "timeout": 40000}))
+        .await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "no script errors: {errors:?}");
+    b.quit().await;
+}
