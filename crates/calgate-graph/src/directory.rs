@@ -395,17 +395,11 @@ impl DirectoryPage {
     /// Reads a page. A page without a `value` array, or with both a next and a delta link (Graph
     /// never writes both), is malformed; a link of the wrong type reads as absent.
     pub fn read(body: &[u8]) -> Result<DirectoryPage, ReadError> {
-        if body.len() > MAX_DIRECTORY_PAGE_BYTES {
-            return Err(ReadError::TooLarge {
-                len: body.len(),
-                limit: MAX_DIRECTORY_PAGE_BYTES,
-            });
-        }
         let root: Map<String, Value> =
-            serde_json::from_slice(body).map_err(|e| ReadError::Malformed(e.to_string()))?;
+            crate::schedule::read_capped(body, MAX_DIRECTORY_PAGE_BYTES)?;
         let link = |name: &str| root.get(name).and_then(Value::as_str).map(str::to_owned);
         let Some(Value::Array(items)) = root.get("value") else {
-            return Err(ReadError::Malformed("no `value` array".to_owned()));
+            return Err(ReadError::no_value());
         };
         let mut page = DirectoryPage {
             context: link("@odata.context"),

@@ -77,17 +77,9 @@ impl GetMailTips {
     /// Reads a 200 answer: one result per requested address, in request order, matched by
     /// `emailAddress.address` (case-insensitive).
     pub fn read_response(&self, body: &[u8]) -> Result<Vec<MailTipsResult>, ReadError> {
-        if body.len() > MAX_MAILTIPS_RESPONSE_BYTES {
-            return Err(ReadError::TooLarge {
-                len: body.len(),
-                limit: MAX_MAILTIPS_RESPONSE_BYTES,
-            });
-        }
         let response: MailTipsResponse =
-            serde_json::from_slice(body).map_err(|e| ReadError::Malformed(e.to_string()))?;
-        let tips = response
-            .value
-            .ok_or_else(|| ReadError::Malformed("no `value` array".to_owned()))?;
+            crate::schedule::read_capped(body, MAX_MAILTIPS_RESPONSE_BYTES)?;
+        let tips = response.value.ok_or_else(ReadError::no_value)?;
         let mut by_address: HashMap<String, &MailTips> = HashMap::new();
         for t in &tips {
             if let Some(a) = t.email_address.as_ref().and_then(|e| e.address.as_deref()) {

@@ -99,17 +99,9 @@ impl GetPresences {
     /// Reads a 200 answer: the presence of each requested id Graph answered for, keyed by the
     /// id as requested. An id left out, or whose item has no availability, is not in the map.
     pub fn read_response(&self, body: &[u8]) -> Result<HashMap<String, Presence>, ReadError> {
-        if body.len() > MAX_PRESENCE_RESPONSE_BYTES {
-            return Err(ReadError::TooLarge {
-                len: body.len(),
-                limit: MAX_PRESENCE_RESPONSE_BYTES,
-            });
-        }
         let response: PresencesResponse =
-            serde_json::from_slice(body).map_err(|e| ReadError::Malformed(e.to_string()))?;
-        let items = response
-            .value
-            .ok_or_else(|| ReadError::Malformed("no `value` array".to_owned()))?;
+            crate::schedule::read_capped(body, MAX_PRESENCE_RESPONSE_BYTES)?;
+        let items = response.value.ok_or_else(ReadError::no_value)?;
         let mut by_id: HashMap<String, Presence> = HashMap::new();
         for item in items {
             let (Some(id), Some(availability)) = (item.id, item.availability) else {

@@ -85,6 +85,28 @@ pub enum ReadError {
 }
 
 impl ReadError {
+    /// The error of an answer without its `value` list.
+    pub(crate) fn no_value() -> ReadError {
+        ReadError::Malformed("no `value` array".to_owned())
+    }
+}
+
+/// Reads a JSON answer of at most `limit` bytes: the one size cap and parse every Graph reader
+/// applies before looking inside.
+pub(crate) fn read_capped<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    limit: usize,
+) -> Result<T, ReadError> {
+    if body.len() > limit {
+        return Err(ReadError::TooLarge {
+            len: body.len(),
+            limit,
+        });
+    }
+    serde_json::from_slice(body).map_err(|e| ReadError::Malformed(e.to_string()))
+}
+
+impl ReadError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ReadError::TooLarge { .. } => ErrorCode::ResponseTooLarge,
@@ -174,17 +196,8 @@ impl GetSchedule {
         body: &[u8],
         fetched_at: Timestamp,
     ) -> Result<Vec<Availability>, ReadError> {
-        if body.len() > MAX_RESPONSE_BYTES {
-            return Err(ReadError::TooLarge {
-                len: body.len(),
-                limit: MAX_RESPONSE_BYTES,
-            });
-        }
-        let response: ScheduleResponse =
-            serde_json::from_slice(body).map_err(|e| ReadError::Malformed(e.to_string()))?;
-        let infos = response
-            .value
-            .ok_or_else(|| ReadError::Malformed("no `value` array".to_owned()))?;
+        let response: ScheduleResponse = crate::schedule::read_capped(body, MAX_RESPONSE_BYTES)?;
+        let infos = response.value.ok_or_else(ReadError::no_value)?;
         let mut by_id: HashMap<String, &ScheduleInformation> = HashMap::new();
         for info in &infos {
             if let Some(id) = &info.schedule_id {

@@ -65,16 +65,9 @@ impl UserPage {
     }
 
     pub fn read(body: &[u8]) -> Result<UserPage, ReadError> {
-        if body.len() > MAX_USERS_RESPONSE_BYTES {
-            return Err(ReadError::TooLarge {
-                len: body.len(),
-                limit: MAX_USERS_RESPONSE_BYTES,
-            });
-        }
-        let page: UserPage =
-            serde_json::from_slice(body).map_err(|e| ReadError::Malformed(e.to_string()))?;
+        let page: UserPage = crate::schedule::read_capped(body, MAX_USERS_RESPONSE_BYTES)?;
         if page.value.is_none() {
-            return Err(ReadError::Malformed("no `value` array".to_owned()));
+            return Err(ReadError::no_value());
         }
         Ok(page)
     }
