@@ -9,6 +9,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::validate::FieldErrors;
 
+/// The origin of people added by hand (the API or the portal).
+pub const ORIGIN_MANUAL: &str = "manual";
+/// The origin of people a CSV import brought.
+pub const ORIGIN_IMPORT: &str = "import";
+
+/// Why `id` cannot name a directory, or `None`: the source id rule (`[a-z0-9-]{1,32}`), and not
+/// an origin name already taken (`manual`, `import`), since a directory's id is its people's
+/// origin.
+pub fn directory_id_problem(id: &str) -> Option<String> {
+    crate::sources::source_id_problem(id)
+        .map(|p| p.replace("source id", "directory id"))
+        .or_else(|| {
+            [ORIGIN_MANUAL, ORIGIN_IMPORT]
+                .contains(&id)
+                .then(|| format!("{id} names people added another way"))
+        })
+}
+
 /// Default time between scheduled syncs.
 pub const DEFAULT_SYNC_INTERVAL_S: u32 = 3600;
 pub const MIN_SYNC_INTERVAL_S: u32 = 300;

@@ -15,7 +15,10 @@ pub mod target;
 mod update;
 mod validate;
 
-pub use directories::{AttributeMap, DirectoryConfig, DirectoryKind};
+pub use directories::{
+    AttributeMap, DirectoryConfig, DirectoryKind, ORIGIN_IMPORT, ORIGIN_MANUAL,
+    directory_id_problem,
+};
 pub use fields::{FieldId, FieldKind, FieldSpec, NeedsGrant, docs_markdown, field, fields};
 pub use model::{
     CalendarSettings, CalendarSettingsView, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT,

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite};
 
-use calgate_settings::{DirectoryConfig, source_id_problem};
+use calgate_settings::{DirectoryConfig, directory_id_problem};
 
 use crate::error::{Result, StoreError};
 use crate::people::{WatchedPerson, forget_words, insert_people, insert_words};
@@ -50,18 +50,8 @@ fn password_slot(id: &str) -> String {
     format!("directory.{id}.bind_password")
 }
 
-/// Ids that name an origin already.
-const RESERVED_IDS: [&str; 2] = [crate::ORIGIN_MANUAL, crate::ORIGIN_IMPORT];
-
 fn check_directory_id(id: &str) -> Result<()> {
-    let problem = source_id_problem(id)
-        .map(|p| p.replace("source id", "directory id"))
-        .or_else(|| {
-            RESERVED_IDS
-                .contains(&id)
-                .then(|| format!("{id:?} names people added another way"))
-        });
-    match problem {
+    match directory_id_problem(id) {
         None => Ok(()),
         Some(reason) => Err(StoreError::InvalidInput {
             what: "directory id",

@@ -23,10 +23,7 @@ pub struct WatchedPerson {
     pub route: Option<String>,
 }
 
-/// People added by hand, through the API or the portal.
-pub const ORIGIN_MANUAL: &str = "manual";
-/// People added by a CSV import.
-pub const ORIGIN_IMPORT: &str = "import";
+pub use calgate_settings::{ORIGIN_IMPORT, ORIGIN_MANUAL};
 
 impl WatchedPerson {
     /// A person added by hand.

@@ -81,23 +81,27 @@ impl AppState {
         routing.source_for(&mailbox).to_string()
     }
 
-    /// Replaces the directories' routes of `emails` (`None`: no route) and hands the engine
-    /// the new routing.
+    /// Replaces the directories' routes of `emails` (`None`: no route) and, when one of them
+    /// changed, hands the engine the new routing: a sync that moves no mailbox costs the engine
+    /// no pass over the watch list.
     pub fn set_people_routes(&self, routes: impl IntoIterator<Item = (String, Option<String>)>) {
+        let mut changed = false;
         {
             let mut people = self
                 .people_routes
                 .write()
                 .unwrap_or_else(|e| e.into_inner());
             for (email, route) in routes {
-                match route {
-                    Some(id) => people.insert(email, id),
-                    None => people.remove(&email),
+                changed |= match route {
+                    Some(id) => people.insert(email, id.clone()).as_ref() != Some(&id),
+                    None => people.remove(&email).is_some(),
                 };
             }
         }
-        self.engine()
-            .set_routing(engine_routing(&self.routing(), &self.people_routes()));
+        if changed {
+            self.engine()
+                .set_routing(engine_routing(&self.routing(), &self.people_routes()));
+        }
     }
 
     /// Saves validated settings for source `id` (created when new; `display_name` `None` keeps

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use calgate_settings::{DirectoryConfig, FieldErrors, source_id_problem};
+use calgate_settings::{DirectoryConfig, FieldErrors};
 use calgate_store::{ApiToken, PasswordChange};
 
 use crate::api::{ApiError, store_error};
@@ -33,17 +33,8 @@ pub async fn list(State(app): State<Arc<AppState>>) -> Result<Json<Vec<Value>>, 
     ))
 }
 
-/// Why `id` cannot name a directory (the source id rule, and the origins taken already), or
-/// `None`.
-pub(crate) fn id_problem(id: &str) -> Option<String> {
-    source_id_problem(id)
-        .map(|p| p.replace("source id", "directory id"))
-        .or_else(|| {
-            [calgate_store::ORIGIN_MANUAL, calgate_store::ORIGIN_IMPORT]
-                .contains(&id)
-                .then(|| format!("{id} names people added another way"))
-        })
-}
+// Why `id` cannot name a directory (the settings crate's rule), or `None`.
+pub(crate) use calgate_settings::directory_id_problem as id_problem;
 
 fn check_id(id: &str) -> Result<(), ApiError> {
     match id_problem(id) {
