@@ -190,7 +190,6 @@ impl AppState {
         };
         let started = std::time::Instant::now();
         let at = Timestamp::now();
-        let delta = stored.delta.clone();
         let read = self.read_directory(&stored, None).await;
         let mut outcome = Outcome {
             at,
@@ -278,7 +277,7 @@ impl AppState {
             updated = outcome.updated,
             removed = outcome.removed,
             held = outcome.held,
-            from_delta = delta.is_some() && outcome.delta_read,
+            from_delta = outcome.delta_read,
             "directory synced"
         );
         Ok(outcome)
@@ -578,16 +577,16 @@ pub fn graph_sources(app: &AppState) -> Vec<String> {
         .collect()
 }
 
-/// The people a read lists, by address (tests and the pages' preview).
-pub fn entries_of(read: &Read) -> HashMap<String, Entry> {
+/// The people a read lists, by address, each address once (the test query's answer).
+pub fn people_of(read: &Read) -> Vec<Entry> {
     let entries = match &read.listing {
         calgate_directory::Listing::Full(e) => e,
         calgate_directory::Listing::Changes { changed, .. } => changed,
     };
-    entries
-        .iter()
-        .map(|e| (e.email.clone(), e.clone()))
-        .collect()
+    let mut people = entries.clone();
+    people.sort_by(|a, b| a.email.cmp(&b.email));
+    people.dedup_by(|a, b| a.email == b.email);
+    people
 }
 
 /// Reads an LDAP directory (the reader lives in calgate-directory).

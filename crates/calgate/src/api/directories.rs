@@ -257,10 +257,7 @@ pub async fn test(
         .test_directory(&id, TEST_PEOPLE)
         .await
         .map_err(sync_error)?;
-    let mut people: Vec<_> = crate::directories::entries_of(&read)
-        .into_values()
-        .collect();
-    people.sort_by(|a, b| a.email.cmp(&b.email));
+    let people = crate::directories::people_of(&read);
     let warnings: Vec<Value> = read
         .warnings
         .iter()

@@ -32,7 +32,7 @@ use super::settings_form::Opt;
 use super::text::when;
 use super::{AdminSession, Chrome, Session, guidance, with_notice};
 use crate::api::directories::{Stored, TEST_PEOPLE, id_problem, parse_body};
-use crate::directories::{SyncError, SyncMode, Trigger, entries_of, graph_sources};
+use crate::directories::{SyncError, SyncMode, Trigger, graph_sources, people_of};
 use crate::i18n::{self, Lang, t, t_with};
 use crate::state::AppState;
 
@@ -852,8 +852,7 @@ pub async fn test(
             return DirectoriesPage::refused(&app, &s, status, why).await;
         }
     };
-    let mut people: Vec<_> = entries_of(&read).into_values().collect();
-    people.sort_by(|a, b| a.email.cmp(&b.email));
+    let people = people_of(&read);
     let mut warnings: Vec<WarningLine> = read
         .warnings
         .iter()
