@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 use secrecy::ExposeSecret;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use calgate_core::Code;
@@ -28,7 +28,7 @@ const MAX_WARNINGS: usize = 100;
 const MAX_LISTED: usize = 50;
 
 /// What starts a sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     Admin,
@@ -78,7 +78,7 @@ impl DirectorySyncs {
 }
 
 /// A sync's outcome, as the API answers it and the store keeps it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
     pub at: Timestamp,
     pub trigger: Trigger,
@@ -101,21 +101,21 @@ pub struct Outcome {
 }
 
 /// A code and its words.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutcomeWarning {
     pub code: String,
     pub message: String,
 }
 
 /// The first changes of a plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Preview {
     pub add: Vec<PreviewPerson>,
     pub update: Vec<PreviewUpdate>,
     pub remove: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PreviewPerson {
     pub email: String,
     pub name: String,
@@ -123,11 +123,11 @@ pub struct PreviewPerson {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PreviewUpdate {
     #[serde(flatten)]
     pub person: PreviewPerson,
-    pub fields: Vec<&'static str>,
+    pub fields: Vec<String>,
 }
 
 impl Outcome {
@@ -140,6 +140,12 @@ impl Outcome {
         } else {
             "ok"
         }
+    }
+
+    /// An outcome as [`Outcome::to_json`] wrote it (the store keeps it so); `None` for anything
+    /// else.
+    pub fn from_json(v: &Value) -> Option<Outcome> {
+        serde_json::from_value(v.clone()).ok()
     }
 
     /// The answer of `POST …/sync`: counts, status and warnings.
@@ -243,7 +249,7 @@ impl AppState {
                     .take(MAX_LISTED)
                     .map(|u| PreviewUpdate {
                         person: preview_person(&u.entry),
-                        fields: u.fields.clone(),
+                        fields: u.fields.iter().map(|f| (*f).to_string()).collect(),
                     })
                     .collect(),
                 remove: plan

@@ -32,7 +32,9 @@ use super::settings_form::Opt;
 use super::text::when;
 use super::{AdminSession, Chrome, Session, guidance, with_notice};
 use crate::api::directories::{Stored, TEST_PEOPLE, id_problem, parse_body};
-use crate::directories::{SyncError, SyncMode, Trigger, graph_sources, people_of};
+use crate::directories::{
+    Outcome, Preview, PreviewPerson, SyncError, SyncMode, Trigger, graph_sources, people_of,
+};
 use crate::i18n::{self, Lang, t, t_with};
 use crate::state::AppState;
 
@@ -101,64 +103,6 @@ pub struct SyncView {
     pub removals: Vec<String>,
 }
 
-/// A code and its words, as an outcome carries them.
-#[derive(Debug, Default, Deserialize)]
-struct Coded {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    message: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PreviewPersonJson {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    extension: Option<String>,
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    fields: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PreviewJson {
-    #[serde(default)]
-    add: Vec<PreviewPersonJson>,
-    #[serde(default)]
-    update: Vec<PreviewPersonJson>,
-    #[serde(default)]
-    remove: Vec<String>,
-}
-
-/// An outcome as `Outcome::to_json` writes it (and the store keeps it).
-#[derive(Debug, Default, Deserialize)]
-struct OutcomeJson {
-    #[serde(default)]
-    at: Option<Timestamp>,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    added: u64,
-    #[serde(default)]
-    updated: u64,
-    #[serde(default)]
-    removed: u64,
-    #[serde(default)]
-    unchanged: u64,
-    #[serde(default)]
-    held: u64,
-    #[serde(default)]
-    warnings: Vec<Coded>,
-    #[serde(default)]
-    error: Option<Coded>,
-    #[serde(default)]
-    preview: Option<PreviewJson>,
-}
-
 /// A preview's changed fields in words: "name, extension".
 fn fields_words(fields: &[String]) -> String {
     fields
@@ -174,9 +118,9 @@ fn fields_words(fields: &[String]) -> String {
         .join(", ")
 }
 
-fn person_line(p: PreviewPersonJson) -> PersonLine {
+fn person_line(p: PreviewPerson, fields: &[String]) -> PersonLine {
     PersonLine {
-        fields: fields_words(&p.fields),
+        fields: fields_words(fields),
         email: p.email,
         name: p.name,
         extension: p.extension.unwrap_or_default(),
@@ -195,28 +139,23 @@ fn status_words(status: &str) -> String {
 }
 
 impl SyncView {
-    /// The view of an outcome's JSON; `None` when it is not one.
-    fn from_json(v: &Value, tz: &TimeZone, now: Timestamp) -> Option<SyncView> {
-        let o: OutcomeJson = serde_json::from_value(v.clone()).ok()?;
-        let status = if !o.status.is_empty() {
-            o.status
-        } else if o.error.is_some() {
-            "failed".to_string()
-        } else if o.held > 0 {
-            "held".to_string()
-        } else {
-            "ok".to_string()
-        };
-        let preview = o.preview.unwrap_or_default();
-        Some(SyncView {
-            at: when(o.at, tz, now),
+    /// The view of a sync's outcome.
+    fn of(o: Outcome, tz: &TimeZone, now: Timestamp) -> SyncView {
+        let status = o.status().to_string();
+        let preview = o.preview.unwrap_or(Preview {
+            add: Vec::new(),
+            update: Vec::new(),
+            remove: Vec::new(),
+        });
+        SyncView {
+            at: when(Some(o.at), tz, now),
             status_words: status_words(&status),
             status,
-            added: o.added,
-            updated: o.updated,
-            removed: o.removed,
-            unchanged: o.unchanged,
-            held: o.held,
+            added: o.added as u64,
+            updated: o.updated as u64,
+            removed: o.removed as u64,
+            unchanged: o.unchanged as u64,
+            held: o.held as u64,
             warning_count: o.warnings.len(),
             warnings: o
                 .warnings
@@ -228,10 +167,18 @@ impl SyncView {
                 })
                 .collect(),
             error: o.error.map(|e| ErrorView::of(&e.code, &e.message)),
-            adds: preview.add.into_iter().map(person_line).collect(),
-            updates: preview.update.into_iter().map(person_line).collect(),
+            adds: preview
+                .add
+                .into_iter()
+                .map(|p| person_line(p, &[]))
+                .collect(),
+            updates: preview
+                .update
+                .into_iter()
+                .map(|u| person_line(u.person, &u.fields))
+                .collect(),
             removals: preview.remove,
-        })
+        }
     }
 
     /// "3 warnings", for the list.
@@ -288,7 +235,8 @@ fn row_of(app: &AppState, d: &StoredDirectory, tz: &TimeZone, now: Timestamp) ->
         last: d
             .outcome
             .as_ref()
-            .and_then(|o| SyncView::from_json(o, tz, now)),
+            .and_then(Outcome::from_json)
+            .map(|o| SyncView::of(o, tz, now)),
     }
 }
 
@@ -930,15 +878,7 @@ async fn run(app: &AppState, s: &Session, id: &str, mode: SyncMode) -> Response 
         }
     };
     let tz = app.options().site_time_zone;
-    let Some(mut view) = SyncView::from_json(&outcome.to_json(), &tz, Timestamp::now()) else {
-        return DirectoriesPage::refused(
-            app,
-            s,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            t("g-unreadable-cause"),
-        )
-        .await;
-    };
+    let mut view = SyncView::of(outcome, &tz, Timestamp::now());
     let mut page = DirectoriesPage::build(app, s).await;
     let label = page.label(id);
     let counts = [
