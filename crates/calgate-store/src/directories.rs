@@ -22,6 +22,10 @@ const ROWS_PER_STATEMENT: usize = 500;
 pub struct StoredDirectory {
     pub id: String,
     pub config: DirectoryConfig,
+    /// A bind password is stored.
+    pub bind_password_set: bool,
+    /// The bind password itself: unsealed by [`Store::load_directory`] only (a sync or a save
+    /// needs it; a listing never does).
     pub bind_password: Option<SecretString>,
     /// Where the next read continues from (Graph's delta link).
     pub delta: Option<String>,
@@ -73,7 +77,7 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            out.push(self.directory_from_row(row).await?);
+            out.push(self.directory_from_row(row, false).await?);
         }
         Ok(out)
     }
@@ -87,7 +91,7 @@ impl Store {
         .fetch_optional(self.sqlite())
         .await?;
         match row {
-            Some(row) => Ok(Some(self.directory_from_row(row).await?)),
+            Some(row) => Ok(Some(self.directory_from_row(row, true).await?)),
             None => Ok(None),
         }
     }
@@ -95,6 +99,7 @@ impl Store {
     async fn directory_from_row(
         &self,
         (id, json, delta, outcome, revision, updated_at_ms): DirectoryRow,
+        unseal: bool,
     ) -> Result<StoredDirectory> {
         let config: DirectoryConfig = serde_json::from_str(&json)
             .map_err(|e| StoreError::corrupt_json(format!("directory {id}"), &e))?;
@@ -104,7 +109,8 @@ impl Store {
                 .bind(&slot)
                 .fetch_optional(self.sqlite())
                 .await?;
-        let bind_password = match sealed {
+        let bind_password_set = sealed.is_some();
+        let bind_password = match sealed.filter(|_| unseal) {
             Some((sealed,)) => {
                 let clear = self.sealer.open(&secret_aad(&slot), &sealed)?;
                 let text = String::from_utf8(clear.to_vec())
@@ -120,6 +126,7 @@ impl Store {
         Ok(StoredDirectory {
             id,
             config,
+            bind_password_set,
             bind_password,
             delta,
             outcome,

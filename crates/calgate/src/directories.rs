@@ -565,7 +565,7 @@ pub fn directory_view(app: &AppState, d: &StoredDirectory) -> Value {
     let mut config = serde_json::to_value(&d.config).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut config {
         map.insert("id".into(), json!(d.id));
-        map.insert("bind_password_set".into(), json!(d.bind_password.is_some()));
+        map.insert("bind_password_set".into(), json!(d.bind_password_set));
         map.insert("attributes".into(), json!(d.config.attributes()));
         map.insert("last_sync".into(), d.outcome.clone().unwrap_or(Value::Null));
         map.insert("syncing".into(), json!(app.directories.is_running(&d.id)));

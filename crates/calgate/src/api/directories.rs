@@ -72,7 +72,7 @@ pub(crate) struct Stored<'a> {
 impl<'a> Stored<'a> {
     pub(crate) fn of(d: Option<&'a calgate_store::StoredDirectory>) -> Stored<'a> {
         Stored {
-            password: d.is_some_and(|d| d.bind_password.is_some()),
+            password: d.is_some_and(|d| d.bind_password_set),
             url: d.and_then(|d| d.config.url.as_deref()),
         }
     }

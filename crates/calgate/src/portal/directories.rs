@@ -463,7 +463,7 @@ impl FormView {
             values,
             flags,
             graph_sources,
-            password_set: d.bind_password.is_some(),
+            password_set: d.bind_password_set,
             ..FormView::default()
         }
     }
@@ -1145,7 +1145,7 @@ pub async fn save(
         }
         _ => {}
     }
-    let stored_password = existing.as_ref().is_some_and(|d| d.bind_password.is_some());
+    let stored_password = existing.as_ref().is_some_and(|d| d.bind_password_set);
     let (body, typed_errors) = body_of(&form, stored_password);
     errors.extend(typed_errors);
     let mut other = None;
