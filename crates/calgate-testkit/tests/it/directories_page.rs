@@ -205,7 +205,8 @@ async fn directories_page_in_chromium() {
         "ok"
     );
     assert_eq!(watched(&base, &token).await, before + n);
-    b.screenshot("directories.png").await;
+    let shot = b.screenshot("directories.png").await;
+    crate::pages::publish(&shot, "screenshot-directories.png");
 
     // The Watch list tells where each person came from.
     let someone = selected[0].email.clone().expect("mail");
@@ -343,6 +344,8 @@ async fn directories_page_in_chromium() {
             .await
             .contains("Verzeichnis hinzufügen")
     );
+    let shot = b.screenshot("directories-de.png").await;
+    crate::pages::publish(&shot, "screenshot-directories-de.png");
     b.goto("/portal/language?lang=en&next=/portal/people").await;
 
     // The Watch list's import reads a chosen CSV file (UTF-8) and previews it.
