@@ -1526,9 +1526,15 @@ async fn a_database_of_schema_5_opens_with_everything() {
     let directories = store.load_directories().await.expect("directories");
     assert_eq!(directories.len(), 1);
     assert_eq!(directories[0].id, "corp");
+    // A listing says only that a password is set; loading the directory unseals it.
+    assert!(directories[0].bind_password_set);
+    let corp = store
+        .load_directory("corp")
+        .await
+        .expect("directory")
+        .expect("corp");
     assert_eq!(
-        directories[0]
-            .bind_password
+        corp.bind_password
             .as_ref()
             .map(|p| p.expose_secret().to_string())
             .as_deref(),
