@@ -1,5 +1,6 @@
 //! Microsoft Graph wire format for what calgate reads: `calendar/getSchedule` (free/busy and
-//! schedule items), `getMailTips` (automatic replies), `getPresencesByUserId` (Teams presence), the `users` listing, the directory a
+//! schedule items), `getMailTips` (automatic replies), `getPresencesByUserId` (Teams presence), change notifications (`subscriptions` and the
+//! notifications Graph posts), the `users` listing, the directory a
 //! watch list is synced from (`users/delta`, a group's `transitiveMembers`), and Graph's JSON
 //! error bodies with the action the engine must take. Both halves live here: the client's
 //! request writers and response readers, and the writers and readers calgate-sim serves with,
@@ -15,6 +16,7 @@ mod lenient;
 pub mod mailtips;
 pub mod presence;
 pub mod schedule;
+pub mod subscriptions;
 pub mod time;
 pub mod users;
 
