@@ -450,9 +450,9 @@ mod tests {
 
     #[test]
     fn a_new_subscription_travels_in_camel_case_and_is_read_in_pascal_case_too() {
-        let at: Timestamp = "2026-12-05T10:00:00Z".parse().unwrap();
+        let at: Timestamp = "2026-12-05T10:00:00Z".parse().expect("test value");
         let s = NewSubscription::events("a@x.test", "https://gw/n", "https://gw/l", at, "cs");
-        let json: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&s.to_json()).expect("test value");
         assert_eq!(json["changeType"], "created,updated,deleted");
         assert_eq!(json["resource"], "users/a@x.test/events");
         assert_eq!(json["expirationDateTime"], "2026-12-05T10:00:00.000Z");
@@ -460,7 +460,7 @@ mod tests {
         assert_eq!(json["clientState"], "cs");
         let pascal = r#"{"ChangeType":"updated","NotificationUrl":"https://gw/n",
             "Resource":"users/b/events","ExpirationDateTime":"2026-12-05T10:00:00.0000000Z"}"#;
-        let read: NewSubscription = serde_json::from_str(pascal).unwrap();
+        let read: NewSubscription = serde_json::from_str(pascal).expect("test value");
         assert_eq!(read.resource, "users/b/events");
         assert_eq!(read.expires(), Some(at));
         assert_eq!(read.client_state, None);
@@ -469,7 +469,7 @@ mod tests {
     #[test]
     fn an_answer_without_id_or_readable_expiry_is_malformed() {
         let ok = br#"{"id":"s1","expirationDateTime":"2026-12-05T10:00:00.9356913Z"}"#;
-        let accepted = Subscription::read(ok).unwrap();
+        let accepted = Subscription::read(ok).expect("test value");
         assert_eq!(accepted.id, "s1");
         for bad in [
             &br#"{"expirationDateTime":"2026-12-05T10:00:00Z"}"#[..],
@@ -501,7 +501,7 @@ mod tests {
             {"subscriptionId":5,"clientState":["x"]},
             "junk"
         ]}"#;
-        let read = NotificationCollection::read(body, 1 << 20).unwrap();
+        let read = NotificationCollection::read(body, 1 << 20).expect("test value");
         assert_eq!(read.len(), 3);
         assert_eq!(read[0].client_state.as_deref(), Some("c"));
         assert_eq!(read[0].lifecycle_event(), None);
@@ -518,13 +518,13 @@ mod tests {
 
     #[test]
     fn what_the_simulator_writes_the_client_reads() {
-        let at: Timestamp = "2026-12-05T10:00:00Z".parse().unwrap();
+        let at: Timestamp = "2026-12-05T10:00:00Z".parse().expect("test value");
         let change =
             Notification::change("s1", at, Some("c"), "created", "Users/1/Events/9", "t", "9");
         let life =
             Notification::lifecycle("s2", at, None, LifecycleEvent::SubscriptionRemoved, "t");
         let body = NotificationCollection::new(vec![change.clone(), life.clone()]).to_json();
-        let read = NotificationCollection::read(body.as_bytes(), 1 << 20).unwrap();
+        let read = NotificationCollection::read(body.as_bytes(), 1 << 20).expect("test value");
         assert_eq!(read, vec![change, life]);
         assert_eq!(
             read[1].lifecycle_event(),
@@ -556,7 +556,7 @@ mod tests {
 
     #[test]
     fn graph_times_are_read_with_and_without_an_offset() {
-        let at: Timestamp = "2026-12-05T10:00:00Z".parse().unwrap();
+        let at: Timestamp = "2026-12-05T10:00:00Z".parse().expect("test value");
         assert_eq!(read_time("2026-12-05T10:00:00Z"), Some(at));
         assert_eq!(read_time("2026-12-05T11:00:00+01:00"), Some(at));
         assert_eq!(read_time("2026-12-05T10:00:00.0000000"), Some(at));
