@@ -182,6 +182,7 @@ error_codes! {
         SourceMissingAnswer = "SOURCE_MISSING_ANSWER", "The source answered without this mailbox.";
         SourceMailboxErrors = "SOURCE_MAILBOX_ERRORS", "Some mailboxes of the last answer failed.";
         RouteSourceNotConfigured = "ROUTE_SOURCE_NOT_CONFIGURED", "The mailbox is routed to a source that is not configured.";
+        SourceNoNotifications = "SOURCE_NO_NOTIFICATIONS", "The calendar source does not offer change notifications.";
         // Directory sync (calgate-directory)
         DirectoryMassRemovalHeld = "DIRECTORY_MASS_REMOVAL_HELD", "A sync would remove more of the directory's people than allowed; nothing was removed until an administrator confirms.";
         DirectoryEmptyAnswer = "DIRECTORY_EMPTY_ANSWER", "The directory answered with no people at all; the watch list was left as it was.";

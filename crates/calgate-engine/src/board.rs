@@ -53,6 +53,39 @@ pub struct PersonEntry {
     /// Teams presence, kept apart from the calendar status it never changes; boxed, as only
     /// people of a source that reads presence have one.
     pub presence: Option<Box<Presence>>,
+    /// Seconds this person's data stays good when not the board's rule: data of a mailbox
+    /// whose changes are notified is read only at the safety sweep.
+    stale_after_s: Option<std::num::NonZeroU32>,
+}
+
+impl PersonEntry {
+    /// How old this person's data may be before it is unknown, given the board's rule.
+    pub fn stale_after(&self, board_rule: jiff::SignedDuration) -> jiff::SignedDuration {
+        self.stale_after_s.map_or(board_rule, |s| {
+            jiff::SignedDuration::from_secs(i64::from(s.get()))
+        })
+    }
+
+    /// The freshness verdict at `now`, under this person's own staleness limit.
+    pub fn freshness(&self, now: Timestamp, board_rule: jiff::SignedDuration) -> Freshness {
+        freshness(
+            self.availability.as_deref(),
+            now,
+            self.stale_after(board_rule),
+        )
+    }
+
+    fn options(&self, board: &StatusOptions) -> StatusOptions {
+        StatusOptions {
+            stale_after: self.stale_after(board.stale_after),
+            ..*board
+        }
+    }
+}
+
+fn stale_secs(d: Option<jiff::SignedDuration>) -> Option<std::num::NonZeroU32> {
+    d.and_then(|d| u32::try_from(d.as_secs()).ok())
+        .and_then(std::num::NonZeroU32::new)
 }
 
 #[derive(Debug, Default)]
@@ -189,20 +222,40 @@ impl StatusBoard {
 
     /// Stores a freshly fetched availability and publishes the status if it changed.
     pub fn update(&self, availability: Availability, now: Timestamp) {
-        self.put(availability, now, true);
+        self.put(availability, now, true, None);
+    }
+
+    /// Like [`StatusBoard::update`], with this person's own staleness limit (`None`: the
+    /// board's rule).
+    pub fn update_for(
+        &self,
+        availability: Availability,
+        now: Timestamp,
+        stale_after: Option<jiff::SignedDuration>,
+    ) {
+        self.put(availability, now, true, stale_secs(stale_after));
     }
 
     /// Puts back an availability saved before a restart. Like [`StatusBoard::update`], except
     /// that it is not marked for saving again: it is already on disk.
     pub fn restore(&self, availability: Availability, now: Timestamp) {
-        self.put(availability, now, false);
+        self.put(availability, now, false, None);
     }
 
-    fn put(&self, mut availability: Availability, now: Timestamp, to_save: bool) {
+    fn put(
+        &self,
+        mut availability: Availability,
+        now: Timestamp,
+        to_save: bool,
+        stale_after_s: Option<std::num::NonZeroU32>,
+    ) {
         // Kept for a whole interval: without the parser's growth slack (a third of the events'
         // memory at 100 000 people).
         availability.events.shrink_to_fit();
-        let options = self.options();
+        let mut options = self.options();
+        if let Some(s) = stale_after_s {
+            options.stale_after = jiff::SignedDuration::from_secs(i64::from(s.get()));
+        }
         let status = compute_status(Some(&availability), now, &options);
         let availability = Arc::new(availability);
         let mut inner = self.inner();
@@ -213,6 +266,9 @@ impl StatusBoard {
             status,
             now,
         );
+        if let Some(entry) = inner.people.get_mut(&*key) {
+            entry.stale_after_s = stale_after_s;
+        }
         if to_save {
             inner.changed.insert(key);
         }
@@ -385,7 +441,7 @@ impl StatusBoard {
         let inner = self.inner();
         let mut counts = [0usize; 4];
         for p in inner.people.values() {
-            let f = freshness(p.availability.as_deref(), now, stale_age);
+            let f = p.freshness(now, stale_age);
             counts[f as usize] += 1;
         }
         counts
@@ -404,7 +460,7 @@ impl StatusBoard {
         inner
             .people
             .iter()
-            .filter(|(_, p)| freshness(p.availability.as_deref(), now, stale_age) == want)
+            .filter(|(_, p)| p.freshness(now, stale_age) == want)
             .take(limit)
             .map(|(email, _)| email.to_string())
             .collect()
@@ -420,11 +476,11 @@ impl StatusBoard {
         email: &str,
         now: Timestamp,
     ) -> bool {
-        let availability = match inner.people.get(email) {
-            Some(p) => p.availability.clone(),
+        let (availability, options) = match inner.people.get(email) {
+            Some(p) => (p.availability.clone(), p.options(options)),
             None => return false,
         };
-        let status = compute_status(availability.as_deref(), now, options);
+        let status = compute_status(availability.as_deref(), now, &options);
         self.store_locked(inner, email, availability, status, now).1
     }
 
@@ -476,6 +532,7 @@ impl StatusBoard {
                         availability,
                         status,
                         presence: None,
+                        stale_after_s: None,
                     }),
                 );
                 None

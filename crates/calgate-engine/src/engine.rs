@@ -15,7 +15,7 @@
 //! single-source gateway only ever sees the default source. All runners live in the one task, so
 //! moving a mailbox between them (a routing change) is one step with no race on the board.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -30,6 +30,7 @@ use calgate_core::{Availability, SourceError, StatusOptions};
 use crate::backoff::BackOff;
 use crate::board::StatusBoard;
 use crate::health::{SourceHealth, SourceState};
+use crate::notifications::{Keeper, NotificationDesk};
 use crate::presence::{PresencePoller, asker};
 use crate::routing::{REASON_NO_SOURCE, Routing, SourceId, normalize};
 use crate::source::{CalendarSource, FailureAction, SourceFailure, Window};
@@ -48,6 +49,9 @@ pub struct EngineOptions {
     /// Days fetched from the start of today.
     pub window_days: i64,
     pub status: StatusOptions,
+    /// With change notifications: how often a mailbox with a live subscription is read anyway
+    /// (the safety sweep). Mailboxes without one are read at `refresh_interval`.
+    pub sweep_interval: Option<SignedDuration>,
 }
 
 impl EngineOptions {
@@ -64,7 +68,14 @@ impl EngineOptions {
             site_time_zone: jiff::tz::TimeZone::UTC,
             window_days: 2,
             status,
+            sweep_interval: None,
         }
+    }
+
+    /// How old a swept mailbox's data may be before it is unknown: one sweep late, plus the
+    /// tolerance polled data has.
+    fn swept_stale_after(&self) -> Option<SignedDuration> {
+        self.sweep_interval.map(|s| s + self.status.stale_after)
     }
 
     /// The fetch window at `now`: start of the local day to `window_days` later.
@@ -99,6 +110,12 @@ enum Command {
     SetRouting(Box<Routing>),
     /// A presence poller asks for the mailboxes its source serves.
     PresenceMailboxes(SourceId, oneshot::Sender<Vec<String>>),
+    /// A subscription keeper asks for the mailboxes its source serves.
+    WatchedMailboxes(SourceId, oneshot::Sender<Vec<Arc<str>>>),
+    /// These mailboxes gained (`true`) or lost a live subscription.
+    Subscribed(SourceId, Vec<Arc<str>>, bool),
+    /// A notification says these mailboxes changed (at the instant given): read them now.
+    Notified(SourceId, Vec<Arc<str>>, Timestamp),
 }
 
 /// Counters for metrics and benchmarks.
@@ -123,6 +140,7 @@ pub struct Engine {
     /// Every source's health, kept here so a source added a moment ago is already listed.
     healths: Mutex<BTreeMap<SourceId, HealthCell>>,
     counters: Arc<EngineCounters>,
+    desk: Arc<NotificationDesk>,
     task: JoinHandle<()>,
 }
 
@@ -144,7 +162,13 @@ impl Engine {
         )));
         let counters = Arc::new(EngineCounters::default());
         let (tx, rx) = mpsc::unbounded_channel();
-        let runner = Runner::new(
+        let weak = tx.downgrade();
+        let desk = Arc::new(NotificationDesk::new(Box::new(move |id, mailboxes, at| {
+            if let Some(tx) = weak.upgrade() {
+                let _ = tx.send(Command::Notified(id, mailboxes, at));
+            }
+        })));
+        let mut runner = Runner::new(
             SourceId::default(),
             source,
             options,
@@ -152,7 +176,14 @@ impl Engine {
             health.clone(),
             counters.clone(),
         );
-        let hub = Hub::new(runner, board.clone(), counters.clone(), tx.downgrade());
+        runner.desk = Some(desk.clone());
+        let hub = Hub::new(
+            runner,
+            board.clone(),
+            counters.clone(),
+            desk.clone(),
+            tx.downgrade(),
+        );
         let task = tokio::spawn(hub.run(rx));
         let healths = BTreeMap::from([(SourceId::default(), health.clone())]);
         Engine {
@@ -161,8 +192,15 @@ impl Engine {
             health,
             healths: Mutex::new(healths),
             counters,
+            desk,
             task,
         }
+    }
+
+    /// Change notifications: live subscriptions, the counters, and the door the gateway's
+    /// notification endpoint hands deliveries to.
+    pub fn notifications(&self) -> &Arc<NotificationDesk> {
+        &self.desk
     }
 
     pub fn board(&self) -> &Arc<StatusBoard> {
@@ -352,6 +390,7 @@ struct Hub {
     /// For presence pollers to ask for their mailboxes; weak, so the engine still stops when
     /// its handle is dropped.
     commands: mpsc::WeakUnboundedSender<Command>,
+    desk: Arc<NotificationDesk>,
 }
 
 impl Hub {
@@ -359,6 +398,7 @@ impl Hub {
         default: Runner,
         board: Arc<StatusBoard>,
         counters: Arc<EngineCounters>,
+        desk: Arc<NotificationDesk>,
         commands: mpsc::WeakUnboundedSender<Command>,
     ) -> Hub {
         Hub {
@@ -368,6 +408,68 @@ impl Hub {
             runners: BTreeMap::from([(SourceId::default(), default)]),
             unrouted: HashSet::new(),
             commands,
+            desk,
+        }
+    }
+
+    /// Starts a subscription keeper for each source that takes change notifications and has
+    /// none for its current source; stops those whose source no longer does, deleting their
+    /// subscriptions (their mailboxes go back to the refresh interval).
+    fn sync_notifications(&mut self) {
+        let now = Timestamp::now();
+        for (id, runner) in &mut self.runners {
+            let wanted = runner
+                .source
+                .as_ref()
+                .filter(|s| s.change_notifications())
+                .cloned();
+            match wanted {
+                Some(source) => {
+                    if runner
+                        .keeper
+                        .as_ref()
+                        .is_some_and(|k| k.generation == runner.generation)
+                    {
+                        continue;
+                    }
+                    let asking = id.clone();
+                    let ask = Box::new({
+                        let commands = self.commands.clone();
+                        move |reply| {
+                            commands.upgrade().is_some_and(|tx| {
+                                tx.send(Command::WatchedMailboxes(asking.clone(), reply))
+                                    .is_ok()
+                            })
+                        }
+                    });
+                    let telling = id.clone();
+                    let tell = Box::new({
+                        let commands = self.commands.clone();
+                        move |mailboxes, on| {
+                            commands.upgrade().is_some_and(|tx| {
+                                tx.send(Command::Subscribed(telling.clone(), mailboxes, on))
+                                    .is_ok()
+                            })
+                        }
+                    });
+                    // The old keeper stops before the new one adopts the subscriptions.
+                    runner.keeper = None;
+                    runner.keeper = Some(Keeper::start(
+                        runner.generation,
+                        id.clone(),
+                        source,
+                        self.desk.clone(),
+                        ask,
+                        tell,
+                    ));
+                }
+                None => {
+                    if runner.keeper.take().is_some() {
+                        self.desk.release(id);
+                        runner.unsubscribe_all(now);
+                    }
+                }
+            }
         }
     }
 
@@ -414,6 +516,7 @@ impl Hub {
 
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         self.sync_presence();
+        self.sync_notifications();
         loop {
             let now = Timestamp::now();
             self.board.tick(now);
@@ -428,6 +531,7 @@ impl Hub {
                     Some(cmd) => {
                         self.command(cmd);
                         self.sync_presence();
+                        self.sync_notifications();
                     }
                     None => return,
                 },
@@ -547,6 +651,7 @@ impl Hub {
                     health,
                     self.counters.clone(),
                 );
+                runner.desk = Some(self.desk.clone());
                 // Mailboxes that waited for this source move in and are fetched promptly.
                 let waiting: Vec<String> = self
                     .unrouted
@@ -568,11 +673,31 @@ impl Hub {
                     }
                     return;
                 }
-                // Dropping the runner drops its requests in flight.
+                // Dropping the runner drops its requests in flight and its keeper; its
+                // subscriptions are deleted.
+                self.desk.release(&id);
                 if let Some(mut runner) = self.runners.remove(&id) {
                     for email in runner.release_all() {
                         self.mark_unrouted(email.to_string(), &id, now);
                     }
+                }
+            }
+            Command::WatchedMailboxes(id, reply) => {
+                let mailboxes = self
+                    .runners
+                    .get(&id)
+                    .map(|r| r.watched().cloned().collect())
+                    .unwrap_or_default();
+                let _ = reply.send(mailboxes);
+            }
+            Command::Subscribed(id, mailboxes, on) => {
+                if let Some(runner) = self.runners.get_mut(&id) {
+                    runner.set_subscribed(mailboxes, on, now);
+                }
+            }
+            Command::Notified(id, mailboxes, at) => {
+                if let Some(runner) = self.runners.get_mut(&id) {
+                    runner.notified(mailboxes, at);
                 }
             }
             Command::PresenceMailboxes(id, reply) => {
@@ -705,7 +830,23 @@ struct Runner {
     probing: bool,
     /// Reads presence while the source does (see [`Hub::sync_presence`]).
     presence: Option<PresencePoller>,
+    /// Keeps a subscription per mailbox while the source takes change notifications.
+    keeper: Option<Keeper>,
+    /// Where notification delays are counted.
+    desk: Option<Arc<NotificationDesk>>,
+    /// Mailboxes with a live subscription: read at the sweep interval.
+    subscribed: HashSet<Mailbox>,
+    /// Notified mailboxes waiting to be read, oldest first, with when the notification came.
+    notified: VecDeque<(Mailbox, Timestamp)>,
+    /// Notified mailboxes waiting or in flight, with the first notification's arrival.
+    notified_at: HashMap<Mailbox, Timestamp>,
+    /// Notified while their read was in flight: read again after it (that read may predate
+    /// the change).
+    renotify: HashMap<Mailbox, Timestamp>,
 }
+
+/// Notifications that arrive within this window go out together (up to a full batch).
+const NOTIFY_COALESCE: SignedDuration = SignedDuration::from_millis(250);
 
 impl Runner {
     fn new(
@@ -737,6 +878,118 @@ impl Runner {
             paused_for_credentials: false,
             probing: false,
             presence: None,
+            keeper: None,
+            desk: None,
+            subscribed: HashSet::new(),
+            notified: VecDeque::new(),
+            notified_at: HashMap::new(),
+            renotify: HashMap::new(),
+        }
+    }
+
+    /// Mailboxes that gained or lost a live subscription. One that lost it is due again
+    /// within the refresh interval (it was being read at the slower sweep).
+    fn set_subscribed(&mut self, mailboxes: Vec<Arc<str>>, on: bool, now: Timestamp) {
+        for mailbox in mailboxes {
+            if on {
+                if let Some((key, _)) = self.due_of.get_key_value(&*mailbox) {
+                    self.subscribed.insert(key.clone());
+                } else if let Some(key) = self.in_flight.get(&*mailbox) {
+                    self.subscribed.insert(key.clone());
+                }
+            } else if self.subscribed.remove(&*mailbox) {
+                self.poll_again(&mailbox, now);
+            }
+        }
+    }
+
+    /// Every subscription ended (notifications switched off or the source gone).
+    fn unsubscribe_all(&mut self, now: Timestamp) {
+        let all: Vec<Mailbox> = self.subscribed.drain().collect();
+        for mailbox in all {
+            self.poll_again(&mailbox, now);
+        }
+    }
+
+    /// Brings a mailbox's next read within the refresh interval.
+    fn poll_again(&mut self, mailbox: &str, now: Timestamp) {
+        let limit = now + self.options.refresh_interval;
+        if let Some((key, at)) = self.due_of.get_key_value(mailbox)
+            && *at > limit
+        {
+            let key = key.clone();
+            self.schedule(key, limit);
+        }
+    }
+
+    /// A notification says these mailboxes changed: each is read soon, together with others
+    /// notified within a short window; one being read right now is read again after.
+    fn notified(&mut self, mailboxes: Vec<Arc<str>>, at: Timestamp) {
+        for mailbox in mailboxes {
+            if let Some(key) = self.in_flight.get(&*mailbox) {
+                self.renotify.entry(key.clone()).or_insert(at);
+            } else if let Some((key, _)) = self.due_of.get_key_value(&*mailbox) {
+                if !self.notified_at.contains_key(key) {
+                    let key = key.clone();
+                    self.notified_at.insert(key.clone(), at);
+                    self.notified.push_back((key, at));
+                }
+            }
+        }
+    }
+
+    /// The next batch of notified mailboxes, once a full batch is waiting or the oldest has
+    /// waited the coalescing window.
+    fn notified_batch(&mut self, now: Timestamp, batch_size: usize) -> Vec<Mailbox> {
+        let ready = self.notified.len() >= batch_size
+            || self
+                .notified
+                .front()
+                .is_some_and(|(_, at)| *at + NOTIFY_COALESCE <= now);
+        let mut batch = Vec::new();
+        if !ready {
+            return batch;
+        }
+        while batch.len() < batch_size {
+            let Some((email, _)) = self.notified.pop_front() else {
+                break;
+            };
+            if self.take(&email) {
+                batch.push(email);
+            }
+        }
+        batch
+    }
+
+    /// When the waiting notified mailboxes go out.
+    fn notified_send_at(&self, now: Timestamp, batch_size: usize) -> Option<Timestamp> {
+        if self.notified.len() >= batch_size {
+            return Some(now);
+        }
+        self.notified.front().map(|(_, at)| *at + NOTIFY_COALESCE)
+    }
+
+    /// How long until a mailbox just read is read again.
+    fn interval_for(&self, email: &str) -> SignedDuration {
+        match self.options.sweep_interval {
+            Some(sweep) if self.subscribed.contains(email) => sweep,
+            _ => self.options.refresh_interval,
+        }
+    }
+
+    /// After a read of a notified mailbox: the delay from notification to new data is counted,
+    /// and a notification that came while it was read sends it again.
+    fn notified_read(&mut self, email: &Mailbox, now: Timestamp) {
+        if let Some(at) = self.notified_at.remove(email)
+            && let Some(desk) = &self.desk
+        {
+            desk.counters
+                .delay
+                .observe(to_std(now.duration_since(at).max(SignedDuration::ZERO)));
+        }
+        if let Some(at) = self.renotify.remove(email) {
+            self.notified_at.insert(email.clone(), at);
+            self.notified.push_back((email.clone(), at));
         }
     }
 
@@ -844,6 +1097,10 @@ impl Runner {
             self.due.remove(&(at, key));
         }
         self.never_fetched.remove(email);
+        self.subscribed.remove(email);
+        self.notified_at.remove(email);
+        self.renotify.remove(email);
+        self.notified.retain(|(e, _)| &**e != email);
         self.urgent.retain(|e| &**e != email);
         self.in_flight.remove(email);
     }
@@ -899,6 +1156,10 @@ impl Runner {
         if self.board.fetched_at(&email).is_none() {
             self.never_fetched.insert(email.clone());
         }
+        // A notified mailbox keeps its place among the notified.
+        if let Some(at) = self.notified_at.get(&email) {
+            self.notified.push_back((email.clone(), *at));
+        }
         self.schedule(email, now);
     }
 
@@ -912,11 +1173,28 @@ impl Runner {
         }
     }
 
-    /// Slot spacing: the interval divided by the number of full batches.
+    /// Slot spacing: the interval divided by the number of full batches. With a safety sweep,
+    /// the batches that fall due per second count the swept mailboxes at the sweep interval
+    /// and the others at the refresh interval, so a sweep goes out in full batches too.
     fn spacing(&self, batch_size: usize) -> SignedDuration {
         let watched = self.due_of.len() + self.in_flight.len();
-        let batches = watched.div_ceil(batch_size.max(1)).max(1);
-        self.options.refresh_interval / i32::try_from(batches).unwrap_or(i32::MAX)
+        let swept = match self.options.sweep_interval {
+            Some(_) => self.subscribed.len().min(watched),
+            None => 0,
+        };
+        match self.options.sweep_interval {
+            Some(sweep) if swept > 0 => {
+                let polled = (watched - swept) as f64;
+                let per_second = polled / self.options.refresh_interval.as_secs_f64().max(1.0)
+                    + swept as f64 / sweep.as_secs_f64().max(1.0);
+                let spacing = batch_size.max(1) as f64 / per_second.max(f64::MIN_POSITIVE);
+                SignedDuration::from_secs_f64(spacing.min(sweep.as_secs_f64()))
+            }
+            _ => {
+                let batches = watched.div_ceil(batch_size.max(1)).max(1);
+                self.options.refresh_interval / i32::try_from(batches).unwrap_or(i32::MAX)
+            }
+        }
     }
 
     fn dispatch(&mut self, now: Timestamp) {
@@ -946,6 +1224,10 @@ impl Runner {
     /// Picks the next batch: never-fetched and on-demand mailboxes first (promptly), then the
     /// earliest-due mailboxes when the pacing slot has come.
     fn next_batch(&mut self, now: Timestamp, batch_size: usize) -> Vec<Mailbox> {
+        let batch = self.notified_batch(now, batch_size);
+        if !batch.is_empty() {
+            return batch;
+        }
         let mut batch = Vec::new();
         let on_demand_ok = self
             .last_on_demand
@@ -1067,11 +1349,18 @@ impl Runner {
                     if *availability.mailbox != *email {
                         availability.mailbox = email.to_string();
                     }
-                    self.board.update(availability, now);
+                    // Swept data stays good until one sweep is missed.
+                    let stale_after = self
+                        .subscribed
+                        .contains(&email)
+                        .then(|| self.options.swept_stale_after())
+                        .flatten();
+                    self.board.update_for(availability, now, stale_after);
                     self.counters
                         .mailboxes_fetched
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let next = now + self.options.refresh_interval;
+                    let next = now + self.interval_for(&email);
+                    self.notified_read(&email, now);
                     self.schedule(email, next);
                 }
                 // Mailboxes that refuse the service account (or do not exist) are their own
@@ -1172,6 +1461,10 @@ impl Runner {
         let mut send_at = self.due.first().map(|(at, _)| (*at).max(self.next_slot));
         if !self.never_fetched.is_empty() {
             send_at = Some(now);
+        }
+        let batch_size = self.source.as_ref().map_or(1, |s| s.limits().batch_size);
+        if let Some(at) = self.notified_send_at(now, batch_size) {
+            send_at = Some(send_at.map_or(at, |s| s.min(at)));
         }
         if !self.urgent.is_empty() {
             let gap_end = self

@@ -16,6 +16,7 @@ pub mod board;
 pub mod engine;
 mod event_id;
 pub mod health;
+pub mod notifications;
 pub mod observe;
 mod presence;
 pub mod routing;
@@ -25,5 +26,8 @@ pub use board::{Freshness, SnapshotPage, StatusBoard, StatusChange};
 pub use engine::{Engine, EngineCounters, EngineOptions};
 pub use event_id::EventId;
 pub use health::{SourceHealth, SourceState};
+pub use notifications::{Incoming, Lifecycle, NotificationDesk, Receipt};
 pub use routing::{REASON_NO_SOURCE, Routing, SourceId};
-pub use source::{CalendarSource, FailureAction, SourceFailure, SourceLimits, Window};
+pub use source::{
+    CalendarSource, FailureAction, Renewed, SourceFailure, SourceLimits, Subscription, Window,
+};

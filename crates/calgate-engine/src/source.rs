@@ -61,6 +61,22 @@ impl SourceFailure {
     }
 }
 
+/// A subscription the source made: the server's id for it and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: String,
+    pub expires: Timestamp,
+}
+
+/// The answer to a renewal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Renewed {
+    /// The subscription now ends then.
+    Until(Timestamp),
+    /// The server no longer knows the subscription (expired or removed): make a new one.
+    Gone,
+}
+
 /// A calendar source. `fetch` answers one `Availability` per requested mailbox, in order; a
 /// per-mailbox problem is an `Availability` with `error` set, not a failed request.
 pub trait CalendarSource: Send + Sync + 'static {
@@ -88,4 +104,51 @@ pub trait CalendarSource: Send + Sync + 'static {
         let unknown = mailboxes.iter().map(|_| Presence::unknown(now)).collect();
         Box::pin(async move { Ok(unknown) })
     }
+
+    /// Whether this source is told of calendar changes (a subscription per mailbox) rather
+    /// than relying on reading every calendar each interval.
+    fn change_notifications(&self) -> bool {
+        false
+    }
+
+    /// What makes this source's subscriptions its own (the service, the application, where
+    /// notifications go): a source built again with the same scope keeps the subscriptions
+    /// of the one it replaces; with another, they are deleted and made anew.
+    fn subscription_scope(&self) -> String {
+        String::new()
+    }
+
+    /// Subscribes to changes of one mailbox's calendar; notifications must carry
+    /// `client_state`.
+    fn subscribe<'a>(
+        &'a self,
+        _mailbox: &'a str,
+        _client_state: &'a str,
+    ) -> BoxFuture<'a, Result<Subscription, SourceFailure>> {
+        Box::pin(async { Err(not_subscribing()) })
+    }
+
+    /// Extends a subscription as far as the server allows.
+    fn renew<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<Renewed, SourceFailure>> {
+        Box::pin(async { Err(not_subscribing()) })
+    }
+
+    /// Deletes a subscription (one the server no longer knows counts as deleted).
+    fn unsubscribe<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<(), SourceFailure>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The ids of subscriptions that notify this source's notification address, as the
+    /// server lists them: those not made by this process are left over from an earlier one.
+    fn listed_subscriptions(&self) -> BoxFuture<'_, Result<Vec<String>, SourceFailure>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+fn not_subscribing() -> SourceFailure {
+    SourceFailure::new(
+        calgate_core::Code::SourceNoNotifications,
+        "this calendar source does not offer change notifications",
+        FailureAction::Misconfigured,
+    )
 }

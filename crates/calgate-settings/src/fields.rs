@@ -25,6 +25,9 @@ pub enum FieldId {
     RefreshIntervalS,
     Presence,
     PresenceIntervalS,
+    ChangeNotifications,
+    NotificationUrl,
+    NotificationSweepS,
     Privacy,
     AllowInsecureHttp,
     AuthorityHost,
@@ -325,6 +328,46 @@ const FIELDS: &[FieldSpec] = &[
             min: 10,
             max: 3_600,
             default: 30,
+        },
+        providers: GRAPH,
+        secret: false,
+        needs_grant: None,
+    },
+    FieldSpec {
+        id: FieldId::ChangeNotifications,
+        name: "change_notifications",
+        label: "Change notifications",
+        help: "Let Microsoft Graph tell calgate the moment a calendar changes (a subscription per \
+               watched mailbox) instead of reading every calendar at each refresh; everyone is \
+               still read at the safety sweep. Needs an app registration with an application \
+               permission to read calendars, and a notification URL Graph can reach.",
+        kind: FieldKind::Bool,
+        providers: GRAPH,
+        secret: false,
+        needs_grant: None,
+    },
+    FieldSpec {
+        id: FieldId::NotificationUrl,
+        name: "notification_url",
+        label: "Notification URL",
+        help: "This gateway's public address as Microsoft Graph reaches it, such as \
+               https://calgate.contoso.com; Graph posts to /api/v1/notifications/graph under it.",
+        kind: FieldKind::Url,
+        providers: GRAPH,
+        secret: false,
+        needs_grant: None,
+    },
+    FieldSpec {
+        id: FieldId::NotificationSweepS,
+        name: "notification_sweep_s",
+        label: "Safety sweep interval (s)",
+        help: "With change notifications on, how often every calendar is still read, so a lost \
+               notification costs at most this long. Mailboxes without a working subscription \
+               are read at the data refresh interval.",
+        kind: FieldKind::Seconds {
+            min: 300,
+            max: 86_400,
+            default: 3_600,
         },
         providers: GRAPH,
         secret: false,

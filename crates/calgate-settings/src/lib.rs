@@ -22,9 +22,9 @@ pub use directories::{
 pub use fields::{FieldId, FieldKind, FieldSpec, NeedsGrant, docs_markdown, field, fields};
 pub use model::{
     CalendarSettings, CalendarSettingsView, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT,
-    DEFAULT_PRESENCE_INTERVAL_S, DEFAULT_REFRESH_INTERVAL_S, EwsAuth, GraphSignIn,
-    MAX_PRESENCE_INTERVAL_S, MIN_PRESENCE_INTERVAL_S, OFFICE365_EWS_URL, Provider, SecretField,
-    SettingsSecrets, changed_fields,
+    DEFAULT_NOTIFICATION_SWEEP_S, DEFAULT_PRESENCE_INTERVAL_S, DEFAULT_REFRESH_INTERVAL_S, EwsAuth,
+    GraphSignIn, MAX_PRESENCE_INTERVAL_S, MIN_PRESENCE_INTERVAL_S, OFFICE365_EWS_URL, Provider,
+    SecretField, SettingsSecrets, changed_fields,
 };
 pub use sources::{
     DEFAULT_SOURCE_ID, RoutingTable, UNKNOWN_SOURCE_CODE, check_display_name, source_id_problem,

@@ -21,6 +21,10 @@ pub const DEFAULT_REFRESH_INTERVAL_S: u32 = 300;
 pub const DEFAULT_PRESENCE_INTERVAL_S: u32 = 30;
 pub const MIN_PRESENCE_INTERVAL_S: u32 = 10;
 pub const MAX_PRESENCE_INTERVAL_S: u32 = 3_600;
+/// How often everyone is read when change notifications are on.
+pub const DEFAULT_NOTIFICATION_SWEEP_S: u32 = 3_600;
+pub const MIN_NOTIFICATION_SWEEP_S: u32 = 300;
+pub const MAX_NOTIFICATION_SWEEP_S: u32 = 86_400;
 
 /// Where calendars are read from (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -180,6 +184,11 @@ pub struct CalendarSettings {
     /// Read Microsoft Teams presence (Graph only).
     pub presence: bool,
     pub presence_interval_s: u32,
+    /// Graph change notifications instead of polling (Graph only).
+    pub change_notifications: bool,
+    /// The gateway's public base URL, where Graph posts notifications.
+    pub notification_url: Option<Url>,
+    pub notification_sweep_s: u32,
     pub privacy: Privacy,
     pub allow_insecure_http: bool,
     pub authority_host: Url,
@@ -207,6 +216,9 @@ impl Default for CalendarSettings {
             refresh_interval_s: DEFAULT_REFRESH_INTERVAL_S,
             presence: false,
             presence_interval_s: DEFAULT_PRESENCE_INTERVAL_S,
+            change_notifications: false,
+            notification_url: None,
+            notification_sweep_s: DEFAULT_NOTIFICATION_SWEEP_S,
             privacy: Privacy::default(),
             allow_insecure_http: false,
             authority_host: default_authority_host(),
@@ -297,6 +309,9 @@ impl CalendarSettings {
             refresh_interval_s: self.refresh_interval_s,
             presence: self.presence,
             presence_interval_s: self.presence_interval_s,
+            change_notifications: self.change_notifications,
+            notification_url: self.notification_url.clone(),
+            notification_sweep_s: self.notification_sweep_s,
             privacy: self.privacy,
             allow_insecure_http: self.allow_insecure_http,
             authority_host: self.authority_host.clone(),
@@ -325,6 +340,9 @@ impl CalendarSettings {
             refresh_interval_s: view.refresh_interval_s,
             presence: view.presence,
             presence_interval_s: view.presence_interval_s,
+            change_notifications: view.change_notifications,
+            notification_url: view.notification_url,
+            notification_sweep_s: view.notification_sweep_s,
             privacy: view.privacy,
             allow_insecure_http: view.allow_insecure_http,
             authority_host: view.authority_host,
@@ -369,6 +387,13 @@ pub struct CalendarSettingsView {
     pub presence: bool,
     #[serde(default = "default_presence_interval_s")]
     pub presence_interval_s: u32,
+    /// Absent from views stored before change notifications existed.
+    #[serde(default)]
+    pub change_notifications: bool,
+    #[serde(default)]
+    pub notification_url: Option<Url>,
+    #[serde(default = "default_notification_sweep_s")]
+    pub notification_sweep_s: u32,
     pub privacy: Privacy,
     pub allow_insecure_http: bool,
     pub authority_host: Url,
@@ -379,6 +404,10 @@ pub struct CalendarSettingsView {
 
 fn default_presence_interval_s() -> u32 {
     DEFAULT_PRESENCE_INTERVAL_S
+}
+
+fn default_notification_sweep_s() -> u32 {
+    DEFAULT_NOTIFICATION_SWEEP_S
 }
 
 /// `exchange_version` in its settings spelling (`exchange2013_sp1`); either spelling is read.
@@ -428,6 +457,11 @@ pub fn changed_fields(old: &CalendarSettings, new: &CalendarSettings) -> Vec<&'s
                 FieldId::RefreshIntervalS => old.refresh_interval_s == new.refresh_interval_s,
                 FieldId::Presence => old.presence == new.presence,
                 FieldId::PresenceIntervalS => old.presence_interval_s == new.presence_interval_s,
+                FieldId::ChangeNotifications => {
+                    old.change_notifications == new.change_notifications
+                }
+                FieldId::NotificationUrl => old.notification_url == new.notification_url,
+                FieldId::NotificationSweepS => old.notification_sweep_s == new.notification_sweep_s,
                 FieldId::Privacy => old.privacy == new.privacy,
                 FieldId::AllowInsecureHttp => old.allow_insecure_http == new.allow_insecure_http,
                 FieldId::AuthorityHost => old.authority_host == new.authority_host,

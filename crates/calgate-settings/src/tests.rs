@@ -1155,3 +1155,90 @@ fn the_entra_app_ids_are_in_use_with_graph_or_modern_authentication() {
     assert!(username.applies_with(Provider::Exchange, none));
     assert!(docs_markdown().contains("(exchange, office365 only with `grant_modern_auth`)"));
 }
+
+#[test]
+fn change_notifications_need_a_reachable_base_url() {
+    use Expect::{Err, Ok};
+    use WarningCode::*;
+    let on = |extra: Value| {
+        with(
+            microsoft365_secret(),
+            with(json!({"change_notifications": true}), extra),
+        )
+    };
+    check(
+        "no notification URL",
+        on(json!({})),
+        Err(&["notification_url"]),
+    );
+    check(
+        "public https base",
+        on(json!({"notification_url": "https://calgate.contoso.com"})),
+        Ok(&[]),
+    );
+    check(
+        "plain http without allow_insecure_http",
+        on(json!({"notification_url": "http://calgate.contoso.com"})),
+        Err(&["notification_url"]),
+    );
+    check(
+        "plain http in a lab",
+        on(json!({"notification_url": "http://127.0.0.1:8080", "allow_insecure_http": true})),
+        Ok(&[InsecureHttp, LocalTarget]),
+    );
+    check(
+        "a query cannot be carried",
+        on(json!({"notification_url": "https://calgate.contoso.com/?a=b"})),
+        Err(&["notification_url"]),
+    );
+    check(
+        "metadata service",
+        on(json!({"notification_url": "https://169.254.169.254"})),
+        Err(&["notification_url"]),
+    );
+    check(
+        "sweep below its floor",
+        on(json!({"notification_url": "https://gw.contoso.com", "notification_sweep_s": 60})),
+        Err(&["notification_sweep_s"]),
+    );
+    check(
+        "off: an http URL kept for later is not checked",
+        with(
+            microsoft365_secret(),
+            json!({"notification_url": "http://calgate.contoso.com"}),
+        ),
+        Ok(&[]),
+    );
+
+    let (saved, _) = validate_json(
+        &on(json!({"notification_url": "https://gw.contoso.com/calgate/", "notification_sweep_s": 7200})),
+        &CalendarSettings::default(),
+    )
+    .expect("saved");
+    assert!(saved.change_notifications);
+    assert_eq!(
+        saved.notification_url.as_ref().map(|u| u.as_str()),
+        Some("https://gw.contoso.com/calgate"),
+        "the trailing slash is dropped: the endpoint's path is appended"
+    );
+    assert_eq!(saved.notification_sweep_s, 7200);
+    let view = saved.view();
+    let json = serde_json::to_value(&view).expect("view");
+    assert_eq!(json["change_notifications"], true);
+    assert_eq!(json["notification_sweep_s"], 7200);
+    // Views stored before the fields existed read with notifications off.
+    let mut old = json.clone();
+    for k in [
+        "change_notifications",
+        "notification_url",
+        "notification_sweep_s",
+    ] {
+        old.as_object_mut().expect("object").remove(k);
+    }
+    let old: CalendarSettingsView = serde_json::from_value(old).expect("old view");
+    assert!(!old.change_notifications);
+    assert_eq!(
+        old.notification_sweep_s,
+        crate::DEFAULT_NOTIFICATION_SWEEP_S
+    );
+}

@@ -57,6 +57,10 @@ pub struct CalendarSettingsUpdate {
     pub presence: Option<bool>,
     /// Carried wide, as `refresh_interval_s`.
     pub presence_interval_s: Option<i64>,
+    pub change_notifications: Option<bool>,
+    pub notification_url: Patch<String>,
+    /// Carried wide, as `refresh_interval_s`.
+    pub notification_sweep_s: Option<i64>,
     pub privacy: Option<Privacy>,
     pub allow_insecure_http: Option<bool>,
     pub authority_host: Patch<String>,
@@ -117,23 +121,12 @@ impl CalendarSettingsUpdate {
                 self.exchange_version = Some(choice(value, kind, ExchangeVersion::parse)?)
             }
             FieldId::EwsUrl => self.ews_url = text(value)?,
-            FieldId::RefreshIntervalS => {
-                self.refresh_interval_s = Some(
-                    value
-                        .as_i64()
-                        .or_else(|| value.as_u64().map(|_| i64::MAX))
-                        .ok_or("expected a whole number of seconds")?,
-                )
-            }
+            FieldId::RefreshIntervalS => self.refresh_interval_s = Some(seconds(value)?),
             FieldId::Presence => self.presence = Some(boolean(value)?),
-            FieldId::PresenceIntervalS => {
-                self.presence_interval_s = Some(
-                    value
-                        .as_i64()
-                        .or_else(|| value.as_u64().map(|_| i64::MAX))
-                        .ok_or("expected a whole number of seconds")?,
-                )
-            }
+            FieldId::PresenceIntervalS => self.presence_interval_s = Some(seconds(value)?),
+            FieldId::ChangeNotifications => self.change_notifications = Some(boolean(value)?),
+            FieldId::NotificationUrl => self.notification_url = text(value)?,
+            FieldId::NotificationSweepS => self.notification_sweep_s = Some(seconds(value)?),
             FieldId::Privacy => {
                 self.privacy = Some(choice(value, kind, |s| {
                     serde_json::from_value(Value::String(s.to_string())).ok()
@@ -147,6 +140,15 @@ impl CalendarSettingsUpdate {
         }
         Ok(())
     }
+}
+
+/// Whole seconds, carried wide: a number too large for `i64` reads as `i64::MAX`, so the range
+/// check reports it rather than a type error.
+fn seconds(value: &Value) -> Result<i64, String> {
+    value
+        .as_i64()
+        .or_else(|| value.as_u64().map(|_| i64::MAX))
+        .ok_or_else(|| "expected a whole number of seconds".to_string())
 }
 
 fn boolean(value: &Value) -> Result<bool, String> {

@@ -12,8 +12,8 @@ use url::Url;
 use crate::domain;
 use crate::fields::{self, FieldId};
 use crate::model::{
-    CalendarSettings, MAX_PRESENCE_INTERVAL_S, MIN_PRESENCE_INTERVAL_S, Provider,
-    default_authority_host, default_graph_endpoint,
+    CalendarSettings, MAX_NOTIFICATION_SWEEP_S, MAX_PRESENCE_INTERVAL_S, MIN_NOTIFICATION_SWEEP_S,
+    MIN_PRESENCE_INTERVAL_S, Provider, default_authority_host, default_graph_endpoint,
 };
 use crate::pem;
 use crate::target::{self, Target};
@@ -209,32 +209,30 @@ pub fn validate(
     if let Some(b) = update.presence {
         s.presence = b;
     }
-    if let Some(n) = update.presence_interval_s {
-        match u32::try_from(n) {
-            Ok(n) if (MIN_PRESENCE_INTERVAL_S..=MAX_PRESENCE_INTERVAL_S).contains(&n) => {
-                s.presence_interval_s = n
-            }
-            _ => errors.insert(
-                "presence_interval_s",
-                format!(
-                    "must be between {MIN_PRESENCE_INTERVAL_S} and {MAX_PRESENCE_INTERVAL_S} seconds"
-                ),
-            ),
-        }
+    apply_seconds(
+        update.presence_interval_s,
+        (MIN_PRESENCE_INTERVAL_S, MAX_PRESENCE_INTERVAL_S),
+        "presence_interval_s",
+        &mut s.presence_interval_s,
+        &mut errors,
+    );
+    apply_seconds(
+        update.refresh_interval_s,
+        (MIN_REFRESH_INTERVAL_S, MAX_REFRESH_INTERVAL_S),
+        "refresh_interval_s",
+        &mut s.refresh_interval_s,
+        &mut errors,
+    );
+    if let Some(b) = update.change_notifications {
+        s.change_notifications = b;
     }
-    if let Some(n) = update.refresh_interval_s {
-        match u32::try_from(n) {
-            Ok(n) if (MIN_REFRESH_INTERVAL_S..=MAX_REFRESH_INTERVAL_S).contains(&n) => {
-                s.refresh_interval_s = n
-            }
-            _ => errors.insert(
-                "refresh_interval_s",
-                format!(
-                    "must be between {MIN_REFRESH_INTERVAL_S} and {MAX_REFRESH_INTERVAL_S} seconds"
-                ),
-            ),
-        }
-    }
+    apply_seconds(
+        update.notification_sweep_s,
+        (MIN_NOTIFICATION_SWEEP_S, MAX_NOTIFICATION_SWEEP_S),
+        "notification_sweep_s",
+        &mut s.notification_sweep_s,
+        &mut errors,
+    );
 
     // Identifiers, checked locally.
     match &update.tenant_id {
@@ -329,6 +327,25 @@ pub fn validate(
             Err(message) => errors.insert("graph_endpoint", message),
         },
     }
+    match &update.notification_url {
+        Patch::Keep => {}
+        Patch::Clear => s.notification_url = None,
+        Patch::Set(raw) => match parse_url(raw).and_then(base_url) {
+            Ok(u) => s.notification_url = Some(u),
+            Err(message) => errors.insert("notification_url", message),
+        },
+    }
+    if s.change_notifications
+        && s.provider == Provider::Microsoft365
+        && s.notification_url.is_none()
+        && errors.get("notification_url").is_none()
+    {
+        errors.insert(
+            "notification_url",
+            "is required for change notifications (this gateway's public address, such as \
+             https://calgate.contoso.com)",
+        );
+    }
     check_schemes(&s, &mut errors, &mut warnings);
     check_secret_binding(current, &mut s, update, &mut errors);
     if let Some(url) = &s.ews_url {
@@ -365,6 +382,32 @@ pub fn validate(
     } else {
         Err(errors)
     }
+}
+
+/// Sets `slot` from whole seconds within `min..=max`, or records the field's range error.
+fn apply_seconds(
+    value: Option<i64>,
+    (min, max): (u32, u32),
+    name: &str,
+    slot: &mut u32,
+    errors: &mut FieldErrors,
+) {
+    let Some(n) = value else { return };
+    match u32::try_from(n) {
+        Ok(n) if (min..=max).contains(&n) => *slot = n,
+        _ => errors.insert(name, format!("must be between {min} and {max} seconds")),
+    }
+}
+
+/// A base URL for notifications: no query, its path ends without a slash (the endpoint's path
+/// is appended).
+fn base_url(mut url: Url) -> Result<Url, String> {
+    if url.query().is_some() {
+        return Err("must not contain a ?query".to_string());
+    }
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    Ok(url)
 }
 
 fn apply_secret(
@@ -437,6 +480,12 @@ fn check_schemes(s: &CalendarSettings, errors: &mut FieldErrors, warnings: &mut 
         (FieldId::EwsUrl, s.ews_url.as_ref()),
         (FieldId::AuthorityHost, Some(&s.authority_host)),
         (FieldId::GraphEndpoint, Some(&s.graph_endpoint)),
+        (
+            FieldId::NotificationUrl,
+            s.notification_url
+                .as_ref()
+                .filter(|_| s.change_notifications),
+        ),
     ];
     let mut insecure = Vec::new();
     let mut local = Vec::new();

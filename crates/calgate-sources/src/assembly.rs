@@ -405,6 +405,12 @@ pub fn build_graph(
     config.presence_interval = settings
         .presence
         .then(|| std::time::Duration::from_secs(u64::from(settings.presence_interval_s)));
+    config.notifications = settings
+        .notification_url
+        .as_ref()
+        .filter(|_| settings.change_notifications)
+        .map(graph_source::Notifications::under);
+    config.application = format!("{tenant}/{client_id}");
     let http = graph_source::http_client(
         config.extra_ca_pem.as_deref(),
         config.timeout,

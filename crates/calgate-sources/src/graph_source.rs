@@ -19,6 +19,8 @@
 //! not throttling budget, and a getSchedule already carries 20 mailboxes.
 //!
 //! With presence on, `getPresencesByUserId` reads Microsoft Teams presence (`presence.rs`).
+//! With change notifications on, `subscriptions.rs` makes, renews and deletes a subscription per
+//! mailbox on `users/{address}/events`, under the same sign-in and throttling hold.
 //!
 //! [`GraphSource::get`] is a plain GET with the same sign-in, hold and cap, answering Graph's
 //! error answer as read: the directory reader (calgate-directory) lists people through it with
@@ -50,6 +52,9 @@ use reqwest::StatusCode;
 use crate::http::{ClientError, ClientSettings};
 
 mod presence;
+mod subscriptions;
+
+pub use subscriptions::{LIFECYCLE_PATH, NOTIFICATION_PATH, Notifications};
 
 /// Requests in flight per anchor mailbox, as Graph allows for Outlook resources.
 pub const GRAPH_MAX_IN_FLIGHT: usize = 4;
@@ -86,6 +91,10 @@ pub struct GraphConfig {
     pub automatic_replies: bool,
     /// Read Microsoft Teams presence this often (`None`: not at all).
     pub presence_interval: Option<Duration>,
+    /// Subscribe to each mailbox's calendar changes (`None`: not at all).
+    pub notifications: Option<Notifications>,
+    /// The tenant and application the source signs in as (subscriptions belong to them).
+    pub application: String,
     /// The whole request, body included.
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -103,6 +112,8 @@ impl GraphConfig {
             interval_minutes: VIEW_INTERVAL_MINUTES,
             automatic_replies: true,
             presence_interval: None,
+            notifications: None,
+            application: String::new(),
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             extra_ca_pem: None,
@@ -120,6 +131,7 @@ impl fmt::Debug for GraphConfig {
             .field("interval_minutes", &self.interval_minutes)
             .field("automatic_replies", &self.automatic_replies)
             .field("presence_interval", &self.presence_interval)
+            .field("notifications", &self.notifications)
             .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(|p| p.len()))
             .finish_non_exhaustive()
     }
@@ -277,6 +289,8 @@ pub struct GraphSource {
     replies: std::sync::Mutex<crate::replies::ReplyCache>,
     /// Directory ids of the addresses whose presence is read.
     presence_ids: std::sync::Mutex<presence::IdMap>,
+    /// The subscription lifetime asked for, lowered when Graph names a shorter limit.
+    lifetime_minutes: std::sync::atomic::AtomicU32,
 }
 
 impl fmt::Debug for GraphSource {
@@ -316,6 +330,9 @@ impl GraphSource {
             mail_tips_refused: AtomicBool::new(false),
             replies: std::sync::Mutex::new(crate::replies::ReplyCache::default()),
             presence_ids: std::sync::Mutex::new(presence::IdMap::default()),
+            lifetime_minutes: std::sync::atomic::AtomicU32::new(
+                subscriptions::FIRST_LIFETIME_MINUTES,
+            ),
         })
     }
 
@@ -428,6 +445,24 @@ impl GraphSource {
         body: Option<String>,
         cap: usize,
     ) -> Result<Vec<u8>, GraphCallError> {
+        let method = if body.is_some() {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::GET
+        };
+        self.call_with(method, operation, url, body, cap).await
+    }
+
+    /// One request of any method, with a JSON `body` when given; any 2xx answer is a success
+    /// (its body, at most `cap` bytes; empty for 204).
+    async fn call_with(
+        &self,
+        method: reqwest::Method,
+        operation: &'static str,
+        url: &reqwest::Url,
+        body: Option<String>,
+        cap: usize,
+    ) -> Result<Vec<u8>, GraphCallError> {
         let mut refused_once = false;
         loop {
             self.throttle().check_hold()?;
@@ -442,10 +477,10 @@ impl GraphSource {
             let request = match &body {
                 Some(body) => self
                     .client
-                    .post(url.clone())
+                    .request(method.clone(), url.clone())
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone()),
-                None => self.client.get(url.clone()),
+                None => self.client.request(method.clone(), url.clone()),
             };
             let sent = request
                 .header(
@@ -505,7 +540,7 @@ impl GraphSource {
                 }
             }
             self.authorizer.accepted(authorization);
-            if status == StatusCode::OK {
+            if status.is_success() {
                 return read_capped(&mut response, cap).await.map_err(Into::into);
             }
             // An error body is only for the message; a cut or oversized one is not a failure.
@@ -752,6 +787,37 @@ impl CalendarSource for GraphSource {
         mailboxes: &'a [String],
     ) -> BoxFuture<'a, Result<Vec<calgate_core::Presence>, SourceFailure>> {
         Box::pin(self.read_presence(mailboxes))
+    }
+
+    fn change_notifications(&self) -> bool {
+        self.config.notifications.is_some()
+    }
+
+    fn subscription_scope(&self) -> String {
+        self.scope()
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        mailbox: &'a str,
+        client_state: &'a str,
+    ) -> BoxFuture<'a, Result<calgate_engine::Subscription, SourceFailure>> {
+        Box::pin(self.create_subscription(mailbox, client_state))
+    }
+
+    fn renew<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<calgate_engine::Renewed, SourceFailure>> {
+        Box::pin(self.renew_subscription(id))
+    }
+
+    fn unsubscribe<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), SourceFailure>> {
+        Box::pin(self.delete_subscription(id))
+    }
+
+    fn listed_subscriptions(&self) -> BoxFuture<'_, Result<Vec<String>, SourceFailure>> {
+        Box::pin(self.list_subscriptions())
     }
 }
 

@@ -244,7 +244,128 @@ pub fn render(
     );
     render_sources(&mut out, engine, now);
     render_directories(&mut out, metrics);
+    render_notifications(&mut out, engine);
     out
+}
+
+/// Graph change notifications: subscriptions, deliveries, what was dropped and why, and the
+/// delay from a notification to the new data. Written only once any source subscribes.
+fn render_notifications(out: &mut String, engine: &Engine) {
+    let desk = engine.notifications();
+    let active = desk.active_by_source();
+    if active.is_empty() {
+        return;
+    }
+    let c = &desk.counters;
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    family(
+        out,
+        "calgate_notification_subscriptions",
+        "gauge",
+        "Live change-notification subscriptions per source.",
+    );
+    for (id, n) in &active {
+        let _ = writeln!(
+            out,
+            "calgate_notification_subscriptions{{source=\"{}\"}} {n}",
+            escape_label(id.as_str())
+        );
+    }
+    family(
+        out,
+        "calgate_notification_subscription_changes_total",
+        "counter",
+        "Subscriptions created, renewed, deleted and lost (gone when renewed), and failed \
+         creations and renewals.",
+    );
+    for (change, n) in [
+        ("created", load(&c.created)),
+        ("create_failed", load(&c.create_failures)),
+        ("renewed", load(&c.renewed)),
+        ("renew_failed", load(&c.renew_failures)),
+        ("deleted", load(&c.deleted)),
+        ("lost", load(&c.lost)),
+    ] {
+        let _ = writeln!(
+            out,
+            "calgate_notification_subscription_changes_total{{change=\"{change}\"}} {n}"
+        );
+    }
+    family(
+        out,
+        "calgate_notifications_total",
+        "counter",
+        "Notifications received and how they ended: accepted, or dropped for a wrong \
+         clientState or an unknown subscription; deliveries refused whole as malformed or too \
+         large.",
+    );
+    for (outcome, n) in [
+        ("received", load(&c.received)),
+        ("accepted", load(&c.accepted)),
+        ("dropped_client_state", load(&c.dropped_client_state)),
+        ("dropped_unknown_subscription", load(&c.dropped_unknown)),
+        ("refused_malformed", load(&c.dropped_malformed)),
+        ("refused_too_large", load(&c.dropped_too_large)),
+    ] {
+        let _ = writeln!(
+            out,
+            "calgate_notifications_total{{outcome=\"{outcome}\"}} {n}"
+        );
+    }
+    family(
+        out,
+        "calgate_notification_lifecycle_events_total",
+        "counter",
+        "Lifecycle events received, by kind.",
+    );
+    for (event, n) in [
+        (
+            "reauthorization_required",
+            load(&c.lifecycle_reauthorization),
+        ),
+        ("subscription_removed", load(&c.lifecycle_removed)),
+        ("missed", load(&c.lifecycle_missed)),
+    ] {
+        let _ = writeln!(
+            out,
+            "calgate_notification_lifecycle_events_total{{event=\"{event}\"}} {n}"
+        );
+    }
+    family(
+        out,
+        "calgate_notification_validations_total",
+        "counter",
+        "Validation requests answered, and refused because no subscription was being made.",
+    );
+    for (outcome, n) in [
+        ("answered", load(&c.validations_answered)),
+        ("refused", load(&c.validations_refused)),
+    ] {
+        let _ = writeln!(
+            out,
+            "calgate_notification_validations_total{{outcome=\"{outcome}\"}} {n}"
+        );
+    }
+    family(
+        out,
+        "calgate_notification_delay_seconds",
+        "histogram",
+        "Time from a notification's arrival to the mailbox's new data on the board.",
+    );
+    let h = c.delay.snapshot();
+    for (le, n) in &h.cumulative {
+        let _ = writeln!(
+            out,
+            "calgate_notification_delay_seconds_bucket{{le=\"{le}\"}} {n}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "calgate_notification_delay_seconds_bucket{{le=\"+Inf\"}} {}\n\
+         calgate_notification_delay_seconds_sum {}\n\
+         calgate_notification_delay_seconds_count {}",
+        h.count, h.sum_seconds, h.count
+    );
 }
 
 /// Escapes a label value for the Prometheus text format (backslash, double quote, newline).

@@ -101,7 +101,9 @@ async fn admin_auth(State(app): State<Arc<AppState>>, mut req: Request, next: Ne
 }
 
 /// All routes. Console tokens read people, statuses, the stream and health; admin tokens may
-/// also change the watch list and the settings. Liveness, readiness and metrics are open.
+/// also change the watch list and the settings. Liveness, readiness, metrics and the endpoints
+/// Microsoft Graph posts notifications to are open (a notification proves itself by its
+/// subscription's `clientState`).
 pub fn router(app: Arc<AppState>) -> Router {
     let console = Router::new()
         .route("/api/v1/health", get(api::health::health))
@@ -175,6 +177,14 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .route("/metrics", get(metrics))
+        .route(
+            calgate_sources::graph_source::NOTIFICATION_PATH,
+            post(api::notifications::change),
+        )
+        .route(
+            calgate_sources::graph_source::LIFECYCLE_PATH,
+            post(api::notifications::lifecycle),
+        )
         .route("/api/v1/openapi.json", get(api::openapi::openapi))
         .merge(console)
         .merge(admin)

@@ -88,6 +88,14 @@ pub fn engine_options(settings: &CalendarSettings, tz: &jiff::tz::TimeZone) -> E
     options.site_time_zone = tz.clone();
     options.status.privacy = settings.privacy;
     options.status.rules = settings.status_rules;
+    if settings.change_notifications
+        && settings.provider == calgate_settings::Provider::Microsoft365
+        && settings.notification_url.is_some()
+    {
+        options.sweep_interval = Some(SignedDuration::from_secs(i64::from(
+            settings.notification_sweep_s,
+        )));
+    }
     options
 }
 

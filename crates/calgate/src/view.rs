@@ -7,7 +7,7 @@ use serde::Serialize;
 use calgate_core::status::{TimelineEntry, today};
 use calgate_core::{EventView, OperatorState, OperatorStatus, WorkTimeZone};
 use calgate_engine::EngineOptions;
-use calgate_engine::board::{Freshness, PersonEntry, freshness};
+use calgate_engine::board::{Freshness, PersonEntry};
 
 /// A watched person's directory data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -193,7 +193,7 @@ pub fn person_view(
             .and_then(|a| a.working_hours.as_deref())
             .and_then(working_hours_view),
         as_of: availability.map(|a| a.fetched_at),
-        freshness: freshness(availability, now, stale_age),
+        freshness: entry.map_or(Freshness::Pending, |e| e.freshness(now, stale_age)),
         error: availability
             .and_then(|a| a.error.as_ref())
             .map(|e| ErrorView {

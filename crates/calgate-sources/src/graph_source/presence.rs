@@ -144,7 +144,7 @@ impl GraphSource {
     }
 
     /// `{root}/{segments…}`.
-    fn operation_url(&self, segments: &[&str]) -> reqwest::Url {
+    pub(super) fn operation_url(&self, segments: &[&str]) -> reqwest::Url {
         let mut url = self.api_root().clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
@@ -154,7 +154,7 @@ impl GraphSource {
 
     /// A next link, only on the API root's origin and under its path: the token goes nowhere
     /// else.
-    fn followable(&self, link: &str) -> Result<reqwest::Url, SourceFailure> {
+    pub(super) fn followable(&self, link: &str) -> Result<reqwest::Url, SourceFailure> {
         let refuse = |why: &str| {
             SourceFailure::new(
                 Code::GraphMalformedResponse,
@@ -177,7 +177,7 @@ impl GraphSource {
     }
 }
 
-fn call_failure(e: GraphCallError) -> SourceFailure {
+pub(super) fn call_failure(e: GraphCallError) -> SourceFailure {
     match e {
         GraphCallError::Answered(e) => service_failure(&e),
         GraphCallError::Failed(f) => f,

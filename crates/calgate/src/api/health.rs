@@ -51,6 +51,50 @@ pub struct HealthView {
     pub sources: Vec<SourceEntry>,
     pub mailboxes: MailboxCounts,
     pub store: StoreView,
+    /// Graph change notifications; absent while no source subscribes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationsView>,
+}
+
+/// Graph change notifications at a glance.
+#[derive(Debug, Serialize)]
+pub struct NotificationsView {
+    /// Live subscriptions, all sources together.
+    pub subscriptions: usize,
+    pub received: u64,
+    pub accepted: u64,
+    /// Dropped for a wrong `clientState` or an unknown subscription, or refused whole.
+    pub dropped: u64,
+    pub renewed: u64,
+    /// Subscriptions that could not be made (those mailboxes are read at the refresh interval).
+    pub failed_subscriptions: u64,
+    /// Mean delay from a notification to the new data, in seconds (none yet: `null`).
+    pub mean_delay_s: Option<f64>,
+}
+
+impl NotificationsView {
+    pub fn of(engine: &calgate_engine::Engine) -> Option<NotificationsView> {
+        let desk = engine.notifications();
+        let by_source = desk.active_by_source();
+        if by_source.is_empty() {
+            return None;
+        }
+        let c = &desk.counters;
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        let delay = c.delay.snapshot();
+        Some(NotificationsView {
+            subscriptions: by_source.iter().map(|(_, n)| n).sum(),
+            received: load(&c.received),
+            accepted: load(&c.accepted),
+            dropped: load(&c.dropped_client_state)
+                + load(&c.dropped_unknown)
+                + load(&c.dropped_malformed)
+                + load(&c.dropped_too_large),
+            renewed: load(&c.renewed),
+            failed_subscriptions: load(&c.create_failures),
+            mean_delay_s: (delay.count > 0).then(|| delay.sum_seconds / delay.count as f64),
+        })
+    }
 }
 
 /// `GET /api/v1/health`.
@@ -81,6 +125,7 @@ pub async fn health(State(app): State<Arc<AppState>>) -> Json<HealthView> {
             error,
         },
         store,
+        notifications: NotificationsView::of(app.engine()),
     })
 }
 

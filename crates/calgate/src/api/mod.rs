@@ -3,6 +3,7 @@
 
 pub mod directories;
 pub mod health;
+pub mod notifications;
 pub mod openapi;
 pub mod people;
 pub mod routing;

@@ -68,7 +68,11 @@ pub async fn list(
                 status: status_view(entry.as_ref()),
                 presence: crate::view::presence_view(entry.as_ref()),
                 source: app.source_of(&p.email),
-                freshness: calgate_engine::board::freshness(availability, now, stale_age),
+                freshness: entry
+                    .as_ref()
+                    .map_or(calgate_engine::Freshness::Pending, |e| {
+                        e.freshness(now, stale_age)
+                    }),
                 as_of: availability.map(|a| a.fetched_at),
                 error: availability.and_then(|a| a.error.as_ref()).map(|e| {
                     crate::view::ErrorView {

@@ -269,7 +269,9 @@ fn rows(app: &AppState, people: Vec<Person>, names: &HashMap<String, String>) ->
         .map(|p| {
             let entry = board.get(&p.email);
             let availability = entry.as_ref().and_then(|e| e.availability.as_deref());
-            let f = calgate_engine::board::freshness(availability, now, stale_age);
+            let f = entry
+                .as_ref()
+                .map_or(Freshness::Pending, |e| e.freshness(now, stale_age));
             let state_words = match f {
                 Freshness::Pending => t("p-not-read"),
                 Freshness::Fresh => t("p-current"),
