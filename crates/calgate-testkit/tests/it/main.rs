@@ -26,6 +26,7 @@ mod languages;
 mod ldap_directory;
 mod lockout;
 mod metrics;
+mod notifications;
 mod operations;
 mod packaging;
 mod pages;

@@ -237,3 +237,14 @@ s-id-help = 1 bis 32 Zeichen aus a-z, 0-9 und -. Das Routing nennt sie so; die I
 s-name = Anzeigename
 s-continue = Weiter zu den Einstellungen
 s-created = Die Quelle entsteht beim ersten Speichern ihrer Einstellungen.
+
+## Health: Graph change notifications
+h-notif-title = Änderungsbenachrichtigungen (Microsoft Graph)
+h-notif-help = Microsoft Graph meldet calgate, wenn sich ein Kalender ändert; beim Sicherheitsdurchlauf werden trotzdem alle gelesen, Personen ohne funktionierendes Abonnement im Aktualisierungsintervall.
+h-notif-subscriptions = aktive Abonnements
+h-notif-received = empfangene Benachrichtigungen
+h-notif-accepted = verarbeitet
+h-notif-dropped = verworfen (falscher clientState, unbekanntes Abonnement oder unlesbar)
+h-notif-renewed = Verlängerungen
+h-notif-failed = Abonnements, die nicht angelegt werden konnten (diese Personen werden im Aktualisierungsintervall gelesen)
+h-notif-delay = im Mittel von einer Benachrichtigung bis zum neuen Status

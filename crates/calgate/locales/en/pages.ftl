@@ -239,3 +239,14 @@ s-id-help = 1 to 32 of a-z, 0-9 and -. The routing names it; it does not change 
 s-name = Display name
 s-continue = Continue to its settings
 s-created = The source is created when its settings are first saved.
+
+## Health: Graph change notifications
+h-notif-title = Change notifications (Microsoft Graph)
+h-notif-help = Microsoft Graph tells calgate when a calendar changes; everyone is still read at the safety sweep, and people without a working subscription at the refresh interval.
+h-notif-subscriptions = live subscriptions
+h-notif-received = notifications received
+h-notif-accepted = acted on
+h-notif-dropped = dropped (wrong clientState, unknown subscription or unreadable)
+h-notif-renewed = renewals
+h-notif-failed = subscriptions that could not be made (those people are read at the refresh interval)
+h-notif-delay = on average from a notification to the new status

@@ -237,3 +237,14 @@ s-id-help = De 1 a 32 caracteres entre a-z, 0-9 y -. El enrutamiento lo nombra a
 s-name = Nombre visible
 s-continue = Continuar a su configuración
 s-created = El origen se crea al guardar su configuración por primera vez.
+
+## Health: Graph change notifications
+h-notif-title = Notificaciones de cambios (Microsoft Graph)
+h-notif-help = Microsoft Graph avisa a calgate cuando cambia un calendario; todos se siguen leyendo en el barrido de seguridad, y las personas sin una suscripción que funcione en el intervalo de actualización.
+h-notif-subscriptions = suscripciones activas
+h-notif-received = notificaciones recibidas
+h-notif-accepted = procesadas
+h-notif-dropped = descartadas (clientState incorrecto, suscripción desconocida o ilegibles)
+h-notif-renewed = renovaciones
+h-notif-failed = suscripciones que no se pudieron crear (esas personas se leen en el intervalo de actualización)
+h-notif-delay = de media desde una notificación hasta el nuevo estado

@@ -237,3 +237,14 @@ s-id-help = De 1 à 32 caractères parmi a-z, 0-9 et -. Le routage la nomme ains
 s-name = Nom affiché
 s-continue = Continuer vers ses paramètres
 s-created = La source est créée au premier enregistrement de ses paramètres.
+
+## Health: Graph change notifications
+h-notif-title = Notifications de modification (Microsoft Graph)
+h-notif-help = Microsoft Graph prévient calgate quand un calendrier change ; tout le monde est quand même relu au balayage de sécurité, et les personnes sans abonnement en état de marche à l'intervalle d'actualisation.
+h-notif-subscriptions = abonnements actifs
+h-notif-received = notifications reçues
+h-notif-accepted = traitées
+h-notif-dropped = écartées (clientState erroné, abonnement inconnu ou illisibles)
+h-notif-renewed = renouvellements
+h-notif-failed = abonnements qui n'ont pas pu être créés (ces personnes sont relues à l'intervalle d'actualisation)
+h-notif-delay = en moyenne d'une notification au nouveau statut

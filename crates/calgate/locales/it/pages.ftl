@@ -237,3 +237,14 @@ s-id-help = Da 1 a 32 tra a-z, 0-9 e -. L'instradamento la nomina così; non cam
 s-name = Nome visualizzato
 s-continue = Continua con le impostazioni
 s-created = L'origine viene creata al primo salvataggio delle sue impostazioni.
+
+## Health: Graph change notifications
+h-notif-title = Notifiche di modifica (Microsoft Graph)
+h-notif-help = Microsoft Graph avvisa calgate quando un calendario cambia; tutti vengono comunque letti al controllo di sicurezza, e le persone senza una sottoscrizione funzionante all'intervallo di aggiornamento.
+h-notif-subscriptions = sottoscrizioni attive
+h-notif-received = notifiche ricevute
+h-notif-accepted = elaborate
+h-notif-dropped = scartate (clientState errato, sottoscrizione sconosciuta o illeggibili)
+h-notif-renewed = rinnovi
+h-notif-failed = sottoscrizioni non create (queste persone vengono lette all'intervallo di aggiornamento)
+h-notif-delay = in media da una notifica al nuovo stato

@@ -101,6 +101,8 @@ pub struct HealthPage {
     sources: Vec<SourceRow>,
     /// Every directory with its last sync (none: no card).
     directories: Vec<DirectoryRow>,
+    /// Graph change notifications (none: no source subscribes, no card).
+    notifications: Option<crate::api::health::NotificationsView>,
     /// The mailboxes whose last answer was an error, with the cause and what to do.
     failing: Vec<FailingMailbox>,
     times_note: String,
@@ -260,6 +262,7 @@ pub async fn page(
         retried: q.retried.is_some(),
         sources: source_rows(&app),
         directories: directory_rows(&app).await.unwrap_or_default(),
+        notifications: crate::api::health::NotificationsView::of(app.engine()),
         failing: failing_mailboxes(&app, now).await,
         times_note: times_note(&tz),
     }
