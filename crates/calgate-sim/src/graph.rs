@@ -684,7 +684,8 @@ async fn answer(
             Some(credential),
         );
     }
-    let group = match &target {
+    // The group or subscription id in the path.
+    let path_id = match &target {
         Target::Group(id) | Target::Subscription(id) => id.clone(),
         _ => String::new(),
     };
@@ -699,10 +700,10 @@ async fn answer(
         Operation::ListUsers => crate::directory::users_page(state, &query, request_id),
         Operation::UsersDelta { .. } => crate::directory::users_delta(state, &query, request_id),
         Operation::TransitiveMembers => {
-            crate::directory::transitive_members(state, &group, &query, request_id)
+            crate::directory::transitive_members(state, &path_id, &query, request_id)
         }
         Operation::Subscriptions(call) => {
-            crate::subscriptions::answer(state, call, &claims, &group, body, &query, request_id)
+            crate::subscriptions::answer(state, call, &claims, &path_id, body, &query, request_id)
                 .await
         }
     };

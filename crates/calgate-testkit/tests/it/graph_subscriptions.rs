@@ -43,6 +43,8 @@ enum Answering {
     Echo,
     /// 200 with another body.
     WrongToken,
+    /// The token echoed, but every notification refused with a 500.
+    RefuseNotifications,
 }
 
 /// One request the receiver got.
@@ -132,7 +134,7 @@ async fn receive(
         body: body.to_vec(),
     });
     match (token, receiver.answering) {
-        (Some(token), Answering::Echo) => (
+        (Some(token), Answering::Echo | Answering::RefuseNotifications) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain")],
             token,
@@ -144,6 +146,7 @@ async fn receive(
             "not the token",
         )
             .into_response(),
+        (None, Answering::RefuseNotifications) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         (None, _) => StatusCode::ACCEPTED.into_response(),
     }
 }
@@ -824,4 +827,51 @@ async fn the_listing_is_paged_by_next_links() {
     }
     assert_eq!(pages, 2);
     assert_eq!(listed, made);
+}
+
+#[tokio::test]
+async fn notifications_a_receiver_refuses_are_counted_as_failed() {
+    let g = Graph::start().await;
+    let (receiver, base) = Receiver::start(Answering::RefuseNotifications).await;
+    let (address, _) = g.person(8);
+    let s = NewSubscription::events(
+        &address,
+        &format!("{base}/notify"),
+        &format!("{base}/lifecycle"),
+        in_hours(24),
+        "refused",
+    );
+    let (status, body) = g.subscribe(&s).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().expect("id").to_owned();
+    g.set_events(&address, one_meeting(3)).await;
+    assert_eq!(receiver.wait_for("/notify", 1).await.len(), 1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    let stats = loop {
+        let stats = g.stats().await;
+        if !stats["outbound"]["graph.subscriptions.notifications.failed"].is_null()
+            || tokio::time::Instant::now() >= deadline
+        {
+            break stats;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        stats["outbound"]["graph.subscriptions.notifications.sent"], 1,
+        "{stats}"
+    );
+    assert_eq!(
+        stats["outbound"]["graph.subscriptions.notifications.failed"], 1,
+        "{stats}"
+    );
+    let (status, answer) = g.lifecycle(&id, "reauthorizationRequired").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["receiver_status"], 500);
+    let listed = g.control_list().await;
+    assert_eq!(listed[0]["notifications_failed"], 1);
+    let stats = g.stats().await;
+    assert_eq!(
+        stats["outbound"]["graph.subscriptions.lifecycle.failed"], 1,
+        "{stats}"
+    );
 }
