@@ -11,6 +11,9 @@
 //! - `PUT /_sim/accounts/{upn}/password`, `GET /_sim/accounts/{upn}`
 //! - `GET/PUT /_sim/policy` (PUT takes any subset of the fields)
 //! - `GET/DELETE /_sim/stats`, `GET /_sim/responses` (bodies kept when `record_responses` > 0)
+//! - Graph subscriptions (`subscriptions.rs`): `GET /_sim/graph/subscriptions`,
+//!   `POST /_sim/graph/subscriptions/{id}/lifecycle`; a `PUT …/events` notifies the mailbox's
+//!   subscribers
 
 use std::sync::Arc;
 
@@ -28,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::policy::Policy;
 use crate::state::{RecordedResponse, SimState};
 use crate::stats::StatsSnapshot;
+use crate::subscriptions::EventChange;
 use crate::tenant::{FreeBusyAccess, Group, Mailbox, Member, Tenant};
 
 pub fn router() -> Router<Arc<SimState>> {
@@ -65,7 +69,11 @@ struct ApiError {
     message: String,
 }
 
-fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+pub(crate) fn error(
+    status: StatusCode,
+    code: &'static str,
+    message: impl Into<String>,
+) -> Response {
     (
         status,
         Json(ApiError {
@@ -450,7 +458,13 @@ async fn put_events(
     events.sort_by_key(|e| (e.start, e.end));
     let mut tenant = state.tenant_mut();
     match tenant.mailbox_mut(&smtp) {
-        Some(m) => m.events = events,
+        Some(m) => {
+            let (change, index) = EventChange::between(&m.events, &events);
+            m.events = events;
+            drop(tenant);
+            // Graph tells the mailbox's subscribers; a new scripted mailbox has none.
+            crate::subscriptions::events_changed(&state, &smtp, change, index);
+        }
         None => {
             let person = Tenant::scripted_person(&smtp.to_ascii_lowercase());
             state

@@ -1,6 +1,7 @@
 //! Microsoft Graph endpoints under `/v1.0`: `calendar/getSchedule` and `getMailTips` on
 //! `/users/{id}` or `/me`, Teams presence (`communications/getPresencesByUserId`), and the directory (`/users`, `/users/delta`,
-//! `/groups/{id}/transitiveMembers`, answered by `directory.rs`).
+//! `/groups/{id}/transitiveMembers`, answered by `directory.rs`), and change-notification
+//! subscriptions (`/subscriptions`, answered by `subscriptions.rs`).
 //!
 //! Bodies are written with calgate-graph's types, the same ones calgate's client reads, so the
 //! simulator cannot drift into a dialect of its own. Every request is authenticated with a Graph
@@ -28,6 +29,7 @@ use calgate_graph::schedule::{
     DEFAULT_INTERVAL_MINUTES, DEFAULT_SCHEDULE_LIMIT, GetScheduleBody, MAX_INTERVAL_MINUTES,
     MAX_SCHEDULE_LIMIT, MIN_INTERVAL_MINUTES, OutputZone, ScheduleInformation, ScheduleResponse,
 };
+use calgate_graph::subscriptions::DOCUMENTED_MAX_LIFETIME_MINUTES;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::state::{SimState, Throttle};
@@ -80,6 +82,14 @@ pub struct GraphSettings {
     /// Breaks the `@odata.nextLink` of directory pages, for tests of a client that must refuse
     /// to follow it.
     pub next_link_fault: NextLinkFault,
+    /// The longest lifetime a subscription may ask for, in minutes: a later
+    /// `expirationDateTime` is refused with Graph's 400 naming this number (Graph documents
+    /// 10 080 for events).
+    pub subscription_max_minutes: u32,
+    /// A simulated short clock for subscriptions: when above 0, every subscription created or
+    /// renewed expires at most this many seconds from now, whatever it asked for, and the
+    /// answer carries that expiry (a client must read the expiry it is given). 0 is off.
+    pub subscription_lifetime_cap_s: u64,
 }
 
 /// How `@odata.nextLink` is broken.
@@ -102,6 +112,8 @@ impl Default for GraphSettings {
             max_concurrency_per_mailbox: 4,
             directory_page_size: 100,
             next_link_fault: NextLinkFault::None,
+            subscription_max_minutes: DOCUMENTED_MAX_LIFETIME_MINUTES,
+            subscription_lifetime_cap_s: 0,
         }
     }
 }
@@ -164,6 +176,9 @@ async fn put_graph_settings(State(state): State<Arc<SimState>>, body: Bytes) -> 
     }
     if !(1..=999).contains(&new.directory_page_size) {
         return refuse("directory_page_size must be 1–999".to_owned());
+    }
+    if new.subscription_max_minutes == 0 {
+        return refuse("subscription_max_minutes must be at least 1".to_owned());
     }
     set_settings(&state, new);
     axum::Json(new).into_response()
@@ -242,7 +257,7 @@ fn take_slot(state: &SimState, credential: &str, mailbox: &str, limit: u32) -> O
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Operation {
+pub(crate) enum Operation {
     GetSchedule,
     GetMailTips,
     /// `communications/getPresencesByUserId`.
@@ -254,6 +269,8 @@ enum Operation {
         changes: bool,
     },
     TransitiveMembers,
+    /// `/subscriptions` (change notifications), answered by `subscriptions.rs`.
+    Subscriptions(crate::subscriptions::Call),
 }
 
 impl Operation {
@@ -266,13 +283,15 @@ impl Operation {
             Operation::UsersDelta { changes: false } => "graph.users.delta",
             Operation::UsersDelta { changes: true } => "graph.users.delta.changes",
             Operation::TransitiveMembers => "graph.groups.transitiveMembers",
+            Operation::Subscriptions(call) => call.stat_name(),
         }
     }
 
     /// Permissions (application roles or delegated scopes) any one of which allows the call.
     fn permissions(self) -> &'static [&'static str] {
         match self {
-            Operation::GetSchedule => &[
+            // Graph wants a calendar read permission to subscribe to a mailbox's events.
+            Operation::GetSchedule | Operation::Subscriptions(_) => &[
                 "Calendars.ReadBasic",
                 "Calendars.ReadBasic.All",
                 "Calendars.Read",
@@ -315,12 +334,14 @@ impl Operation {
     }
 }
 
-/// Which mailbox (or group) the call is made on.
-enum Target {
+/// Which mailbox (or group, or subscription) the call is made on.
+pub(crate) enum Target {
     User(String),
     Me,
     None,
     Group(String),
+    /// A subscription's id (`/subscriptions/{id}`); the mailbox is in its resource.
+    Subscription(String),
 }
 
 async fn get_schedule_for_user(
@@ -491,6 +512,12 @@ impl Answer {
         }
     }
 
+    /// The same answer under another success status (201, 204).
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Answer {
+        self.status = status;
+        self
+    }
+
     pub(crate) fn bad_request(code: &str, message: &str, request_id: &str) -> Answer {
         Answer::error(
             StatusCode::BAD_REQUEST,
@@ -502,7 +529,7 @@ impl Answer {
     }
 }
 
-async fn serve(
+pub(crate) async fn serve(
     state: &SimState,
     op: Operation,
     target: Target,
@@ -616,7 +643,7 @@ async fn answer(
     let mailbox = match &target {
         Target::User(id) => Some(id.clone()),
         Target::Me => claims.upn.clone(),
-        Target::None | Target::Group(_) => None,
+        Target::None | Target::Group(_) | Target::Subscription(_) => None,
     };
     let _slot = match mailbox {
         Some(m) => {
@@ -657,8 +684,9 @@ async fn answer(
             Some(credential),
         );
     }
-    let group = match &target {
-        Target::Group(id) => id.clone(),
+    // The group or subscription id in the path.
+    let path_id = match &target {
+        Target::Group(id) | Target::Subscription(id) => id.clone(),
         _ => String::new(),
     };
     if let Err(refusal) = check_target(state, &claims, target, request_id) {
@@ -672,7 +700,11 @@ async fn answer(
         Operation::ListUsers => crate::directory::users_page(state, &query, request_id),
         Operation::UsersDelta { .. } => crate::directory::users_delta(state, &query, request_id),
         Operation::TransitiveMembers => {
-            crate::directory::transitive_members(state, &group, &query, request_id)
+            crate::directory::transitive_members(state, &path_id, &query, request_id)
+        }
+        Operation::Subscriptions(call) => {
+            crate::subscriptions::answer(state, call, &claims, &path_id, body, &query, request_id)
+                .await
         }
     };
     (answer, Some(credential))
@@ -716,7 +748,7 @@ fn check_target(
     request_id: &str,
 ) -> Result<(), Answer> {
     let id = match target {
-        Target::None | Target::Group(_) => return Ok(()),
+        Target::None | Target::Group(_) | Target::Subscription(_) => return Ok(()),
         Target::Me => claims.upn.clone().ok_or_else(|| {
             Answer::bad_request(
                 "BadRequest",
@@ -783,7 +815,7 @@ fn fractional_seconds(ms: u64) -> String {
 
 /// A body Graph cannot read, in Graph's words: JSON that does not parse is `BadRequest` "Unable
 /// to read JSON request payload…", a missing property names it, a wrong type says so.
-fn unreadable_body(e: &serde_json::Error, request_id: &str) -> Answer {
+pub(crate) fn unreadable_body(e: &serde_json::Error, request_id: &str) -> Answer {
     use serde_json::error::Category;
     let message = match e.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
@@ -1072,14 +1104,19 @@ fn get_presences(state: &SimState, body: &[u8], request_id: &str) -> Answer {
 }
 
 fn respond(answer: Answer, request_id: &str, request_headers: &HeaderMap) -> Response {
+    let no_content = answer.status == StatusCode::NO_CONTENT;
     let mut response = (answer.status, answer.body).into_response();
     let h = response.headers_mut();
-    let content_type = if answer.status.is_success() {
+    let content_type = if no_content {
+        ""
+    } else if answer.status.is_success() {
         "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
     } else {
         "application/json"
     };
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if !content_type.is_empty() {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("request-id", v);
     }

@@ -28,6 +28,7 @@ pub mod graph;
 pub mod policy;
 pub mod state;
 pub mod stats;
+pub mod subscriptions;
 pub mod tenant;
 pub mod tls;
 pub mod tokens;
@@ -182,6 +183,7 @@ pub fn app(state: Arc<SimState>) -> Router {
         .merge(control::router())
         .merge(entra::router())
         .merge(graph::router())
+        .merge(subscriptions::router())
         .with_state(state)
 }
 

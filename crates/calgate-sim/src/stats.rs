@@ -1,6 +1,7 @@
 //! Request statistics: by operation and outcome, by credential, auth failures, lockouts,
 //! throttled answers, the most requests seen in flight, back-off violations, and Windows sign-ins
-//! by the form their tokens took.
+//! by the form their tokens took, and what the simulator sent on its own (Graph's validation
+//! requests and notifications).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -48,6 +49,7 @@ struct Counters {
     throttled: u64,
     backoff_violations: u64,
     windows_logons: WindowsLogons,
+    outbound: BTreeMap<String, u64>,
 }
 
 /// The statistics of one simulator run.
@@ -71,6 +73,10 @@ pub struct StatsSnapshot {
     pub max_in_flight: u64,
     pub backoff_violations: u64,
     pub windows_logons: WindowsLogons,
+    /// What the simulator sent or did on its own rather than answered: Graph's validation
+    /// requests and notifications (sent, failed) and subscriptions that expired. Kept apart
+    /// from `requests` so request counts stay the client's.
+    pub outbound: BTreeMap<String, u64>,
 }
 
 /// Counts a request as in flight until dropped.
@@ -137,6 +143,14 @@ impl Stats {
         }
     }
 
+    /// Counts one thing the simulator did on its own (`outbound`), such as a notification sent.
+    pub fn count_outbound(&self, name: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        *self.lock().outbound.entry(name.to_owned()).or_default() += n;
+    }
+
     /// Marks a request in flight; the maximum is kept.
     pub fn enter(&self) -> InFlight<'_> {
         let count = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -157,6 +171,7 @@ impl Stats {
             max_in_flight: self.max_in_flight.load(Ordering::SeqCst),
             backoff_violations: c.backoff_violations,
             windows_logons: c.windows_logons,
+            outbound: c.outbound.clone(),
         }
     }
 

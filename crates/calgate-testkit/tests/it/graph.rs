@@ -26,7 +26,7 @@ async fn start_sim(people: usize) -> Running {
     calgate_sim::spawn(config).await.expect("simulator starts")
 }
 
-fn https_client(running: &Running) -> reqwest::Client {
+pub(crate) fn https_client(running: &Running) -> reqwest::Client {
     let ca = running
         .urls
         .ca_cert_pem_path
@@ -42,7 +42,7 @@ fn https_client(running: &Running) -> reqwest::Client {
 }
 
 /// An app-only Graph token from the simulator's Entra endpoint (client credentials).
-async fn app_token(client: &reqwest::Client, running: &Running) -> String {
+pub(crate) async fn app_token(client: &reqwest::Client, running: &Running) -> String {
     let config = SimConfig::default();
     let response = client
         .post(format!("{}/oauth2/v2.0/token", running.urls.authority))
@@ -65,7 +65,7 @@ async fn app_token(client: &reqwest::Client, running: &Running) -> String {
 }
 
 /// A delegated Graph token for the service account (password grant) with the given scopes.
-async fn user_token(client: &reqwest::Client, running: &Running, scope: &str) -> String {
+pub(crate) async fn user_token(client: &reqwest::Client, running: &Running, scope: &str) -> String {
     let config = SimConfig::default();
     let (upn, password) = config.service_account.clone().expect("service account");
     let response = client

@@ -20,6 +20,7 @@ mod gateway_api;
 mod gateway_sources;
 mod graph;
 mod graph_directory;
+mod graph_subscriptions;
 mod hardening;
 mod https;
 mod languages;
