@@ -928,12 +928,12 @@ impl Runner {
         for mailbox in mailboxes {
             if let Some(key) = self.in_flight.get(&*mailbox) {
                 self.renotify.entry(key.clone()).or_insert(at);
-            } else if let Some((key, _)) = self.due_of.get_key_value(&*mailbox) {
-                if !self.notified_at.contains_key(key) {
-                    let key = key.clone();
-                    self.notified_at.insert(key.clone(), at);
-                    self.notified.push_back((key, at));
-                }
+            } else if let Some((key, _)) = self.due_of.get_key_value(&*mailbox)
+                && !self.notified_at.contains_key(key)
+            {
+                let key = key.clone();
+                self.notified_at.insert(key.clone(), at);
+                self.notified.push_back((key, at));
             }
         }
     }
