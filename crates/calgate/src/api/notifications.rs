@@ -6,7 +6,8 @@
 //! A validation request (`?validationToken=…`) is answered with the token as `text/plain` only
 //! while a subscription is being made; any other is refused. A delivery is answered `202` at
 //! once: the desk queues the reads, it does not make them. A body that is too large or not a
-//! notification collection is refused whole, counted, and changes nothing.
+//! notification collection is refused whole, counted, and changes nothing. Refusals are the
+//! API's JSON errors.
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use calgate_graph::subscriptions::{
     LifecycleEvent, NotificationCollection, VALIDATION_TOKEN_PARAM,
 };
 
+use crate::api::ApiError;
 use crate::state::AppState;
 
 /// The largest delivery read: Graph batches notifications, each under a kilobyte.
@@ -64,7 +66,7 @@ async fn receive(app: &AppState, validation: Validation, body: Body) -> Response
         Ok(bytes) => bytes,
         Err(_) => {
             desk.refuse_delivery(true);
-            return plain(
+            return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "a notification delivery is at most 512 KiB",
             );
@@ -74,7 +76,7 @@ async fn receive(app: &AppState, validation: Validation, body: Body) -> Response
         Ok(items) => items,
         Err(e) => {
             desk.refuse_delivery(false);
-            return plain(
+            return refuse(
                 StatusCode::BAD_REQUEST,
                 &format!("not a notification collection: {e}"),
             );
@@ -109,7 +111,7 @@ fn lifecycle_of(event: LifecycleEvent) -> Lifecycle {
 /// is being made and the token looks like one.
 fn validate(expected: bool, token: String) -> Response {
     if !expected {
-        return plain(
+        return refuse(
             StatusCode::FORBIDDEN,
             "no subscription is being made: this validation request is not expected",
         );
@@ -118,7 +120,7 @@ fn validate(expected: bool, token: String) -> Response {
         || token.chars().count() > MAX_VALIDATION_TOKEN_CHARS
         || token.chars().any(char::is_control)
     {
-        return plain(
+        return refuse(
             StatusCode::BAD_REQUEST,
             &format!("{VALIDATION_TOKEN_PARAM} is empty, too long or holds control characters"),
         );
@@ -134,11 +136,11 @@ fn validate(expected: bool, token: String) -> Response {
         .into_response()
 }
 
-fn plain(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{message}\n"),
-    )
-        .into_response()
+fn refuse(status: StatusCode, message: &str) -> Response {
+    let code = match status {
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        _ => "bad_request",
+    };
+    ApiError::new(status, code, message).into_response()
 }

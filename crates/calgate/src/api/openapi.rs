@@ -286,7 +286,9 @@ pub fn document() -> Value {
                     "responses": with_errors(json!({"200": merge(json!({"description": "state"}), json_body(json!({"$ref": "#/components/schemas/DeviceCode"})))}))},
                 "delete": {"summary": "Forget the device-code sign-in (admin); EWS goes back to the stored service account",
                     "responses": with_errors(json!({"204": {"description": "forgotten"}}))}},
-            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/api/v1/notifications/graph": notification_endpoint("Where Microsoft Graph posts change notifications for calgate's subscriptions (open: a notification is acted on only when its subscription id and clientState are calgate's own)", "graphChangeNotifications"),
+            "/api/v1/notifications/graph/lifecycle": notification_endpoint("Where Microsoft Graph posts lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed) for calgate's subscriptions", "graphLifecycleNotifications")
         }
     });
     if let Some(paths) = doc.get_mut("paths") {
@@ -375,6 +377,24 @@ fn directory_paths(
                     "400": error("the query string cannot be read"), "413": error("the body is larger than the watch list's limit"),
                     "415": error("not sent as text/csv"), "422": error("the CSV is not UTF-8")}))}}
     })
+}
+
+/// An endpoint Microsoft Graph posts to: the validation handshake, or a notification
+/// collection answered 202 at once.
+fn notification_endpoint(summary: &str, operation_id: &str) -> Value {
+    let text = |description: &str| json!({"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}});
+    json!({"post": {"summary": summary, "operationId": operation_id, "security": [],
+        "parameters": [{"name": "validationToken", "in": "query", "description": "Graph's validation handshake: answered with the token as text/plain while calgate is making a subscription", "schema": {"type": "string"}}],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"value": {"type": "array", "items": {"type": "object", "properties": {
+            "subscriptionId": {"type": "string"}, "clientState": {"type": "string"}, "changeType": {"type": "string"},
+            "resource": {"type": "string"}, "lifecycleEvent": {"type": "string"}, "tenantId": {"type": "string"},
+            "subscriptionExpirationDateTime": {"type": "string"}}}}}}}}},
+        "responses": {
+            "200": text("the validation token, echoed"),
+            "202": {"description": "taken in: notifications of calgate's subscriptions with their clientState are acted on, the others dropped and counted"},
+            "400": error("not a notification collection, or an unusable validation token"),
+            "403": error("a validation request while no subscription is being made"),
+            "413": error("more than 512 KiB")}}})
 }
 
 fn merge(mut a: Value, b: Value) -> Value {
