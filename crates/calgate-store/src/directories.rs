@@ -12,7 +12,7 @@ use calgate_settings::{DirectoryConfig, directory_id_problem};
 use crate::backend::{on_pool, on_tx};
 use crate::error::{Result, StoreError};
 use crate::people::{WatchedPerson, forget_words, insert_people, insert_words};
-use crate::settings::secret_aad;
+use crate::settings::{delete_sealed, secret_aad};
 use crate::{Store, now_ms, timestamp};
 
 /// Rows per multi-row statement (7 bound values each, far below PostgreSQL's 65 535).
@@ -182,13 +182,7 @@ impl Store {
             PasswordChange::Keep => {}
             PasswordChange::Set(secret) => self.put_sealed(&mut tx, &slot, &secret, now).await?,
             PasswordChange::Clear => {
-                on_tx!(&mut tx, |tx| sqlx::query(
-                    "DELETE FROM secrets WHERE slot = $1"
-                )
-                .bind(&slot)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected());
+                delete_sealed(&mut tx, &slot).await?;
             }
         }
         crate::settings::audit(
@@ -218,13 +212,7 @@ impl Store {
         .rows_affected())
             > 0;
         if deleted {
-            on_tx!(&mut tx, |tx| sqlx::query(
-                "DELETE FROM secrets WHERE slot = $1"
-            )
-            .bind(password_slot(id))
-            .execute(&mut **tx)
-            .await?
-            .rows_affected());
+            delete_sealed(&mut tx, &password_slot(id)).await?;
             on_tx!(&mut tx, |tx| sqlx::query(
                 "UPDATE people SET origin = 'manual', origin_id = NULL, route = NULL \
                  WHERE origin = $1",

@@ -111,6 +111,16 @@ impl Store {
     }
 }
 
+/// Removes the sealed value of `slot`, if any, within `tx`.
+pub(crate) async fn delete_sealed(tx: &mut Tx, slot: &str) -> Result<()> {
+    on_tx!(tx, |tx| sqlx::query("DELETE FROM secrets WHERE slot = $1")
+        .bind(slot)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
 /// The AAD of a secrets-table slot: table and row, so a value opens only where it was sealed.
 pub(crate) fn secret_aad(slot: &str) -> String {
     format!("calgate/v1/secrets/{slot}")
@@ -234,13 +244,7 @@ impl Store {
             match settings.secret(field) {
                 Some(secret) => self.put_sealed(&mut tx, &slot, secret, now).await?,
                 None => {
-                    on_tx!(&mut tx, |tx| sqlx::query(
-                        "DELETE FROM secrets WHERE slot = $1"
-                    )
-                    .bind(&slot)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected());
+                    delete_sealed(&mut tx, &slot).await?;
                 }
             }
         }
@@ -284,13 +288,7 @@ impl Store {
         .await?
         .rows_affected());
         for field in SecretField::ALL {
-            on_tx!(&mut tx, |tx| sqlx::query(
-                "DELETE FROM secrets WHERE slot = $1"
-            )
-            .bind(slot(id, field))
-            .execute(&mut **tx)
-            .await?
-            .rows_affected());
+            delete_sealed(&mut tx, &slot(id, field)).await?;
         }
         audit(
             &mut tx,
