@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 /// The superuser's name and password (password authentication on the TCP port).
 pub const SUPERUSER: &str = "postgres";
-const PASSWORD: &str = "calgate-test-pw";
+/// The superuser's password.
+pub const SUPERUSER_PASSWORD: &str = "calgate-test-pw";
 
 /// Stops the server (fast shutdown) when standard input closes, then removes its directory.
 /// `$1` is the command prefix that runs as the server's account, `$2` the directory, `$3` the
@@ -128,7 +129,7 @@ impl TestServer {
     /// A URL of database `name` for the superuser, with its password.
     pub fn url(&self, name: &str) -> String {
         format!(
-            "postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{}/{name}",
+            "postgres://{SUPERUSER}:{SUPERUSER_PASSWORD}@127.0.0.1:{}/{name}",
             self.port
         )
     }
@@ -204,7 +205,7 @@ fn prepare(dir: &Path, bin: &Path) -> Result<String, String> {
         .map_err(|e| format!("linking the binaries: {e}"))?;
     let pwfile = dir.join("pwfile");
     let mut file = std::fs::File::create(&pwfile).map_err(|e| format!("password file: {e}"))?;
-    file.write_all(PASSWORD.as_bytes())
+    file.write_all(SUPERUSER_PASSWORD.as_bytes())
         .map_err(|e| format!("password file: {e}"))?;
     drop(file);
     if !as_server.is_empty() {

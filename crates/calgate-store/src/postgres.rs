@@ -19,6 +19,9 @@ pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 const MAX_CONNECTIONS: u32 = 8;
 /// How long the first connection may take before the server counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request waits for a pooled connection (writers queue on the write lock while
+/// holding one).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A `postgres://` URL. It holds a password: its `Debug` and `Display` show only the host,
 /// port and database name.
@@ -117,7 +120,7 @@ pub(crate) async fn open(url: &DatabaseUrl) -> Result<PgPool> {
     }
     let pool = PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
-        .acquire_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
         .map_err(|e| unreachable(e.to_string()))?;

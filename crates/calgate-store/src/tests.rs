@@ -2195,6 +2195,15 @@ async fn a_database_url_never_shows_its_password() {
     assert!(!text.contains(secret), "{text}");
     assert!(!dir.path().join(KEY_FILE).exists(), "nothing written");
 
+    // No TLS in this build: a URL that requires it is refused, not sent in clear.
+    let tls =
+        DatabaseUrl::parse(&format!("{}?sslmode=require", server.url("postgres"))).expect("url");
+    let err = Store::open_database(dir.path(), Some(&tls))
+        .await
+        .expect_err("TLS required");
+    assert!(matches!(err, StoreError::Connect { .. }), "{err}");
+    assert!(!format!("{err} {err:?}").contains(calgate_pgtest::SUPERUSER_PASSWORD));
+
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")

@@ -13,7 +13,7 @@ use tokio::process::Command;
 
 use crate::drills_crash::{GatewayProcess, calgate_bin};
 
-const DB_PASSWORD_MARK: &str = "calgate-test-pw";
+const DB_PASSWORD_MARK: &str = calgate_pgtest::SUPERUSER_PASSWORD;
 
 /// A `calgate` command with the database named in the environment (off the process list).
 fn calgate(database_url: &str) -> Command {
