@@ -59,9 +59,9 @@ impl Store {
         }
         let password = password.clone();
         let hash = blocking(move || hash_password(&password)).await?;
-        on_pool!(self.db(), |pool| {
-            sqlx::query(
-            "INSERT INTO admin_user (id, username, password_hash, updated_at_ms) VALUES (1, $1, $2, $3) \
+        on_pool!(self.db(), |pool| sqlx::query(
+            "INSERT INTO admin_user (id, username, password_hash, updated_at_ms) \
+             VALUES (1, $1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET username = excluded.username, \
              password_hash = excluded.password_hash, updated_at_ms = excluded.updated_at_ms",
         )
@@ -69,8 +69,8 @@ impl Store {
         .bind(&hash)
         .bind(now_ms())
         .execute(pool)
-        .await?.rows_affected()
-        });
+        .await?
+        .rows_affected());
         Ok(credential_stamp(&username, &hash))
     }
 

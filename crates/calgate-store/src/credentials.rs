@@ -35,9 +35,9 @@ impl Store {
         check_fingerprint(fingerprint)?;
         let json = serde_json::to_string(state)
             .map_err(|e| StoreError::corrupt_json("guard state", &e))?;
-        on_pool!(self.db(), |pool| {
-            sqlx::query(
-            "INSERT INTO lockout_guard (fingerprint, state_json, updated_at_ms) VALUES ($1, $2, $3) \
+        on_pool!(self.db(), |pool| sqlx::query(
+            "INSERT INTO lockout_guard (fingerprint, state_json, updated_at_ms) \
+             VALUES ($1, $2, $3) \
              ON CONFLICT (fingerprint) DO UPDATE SET state_json = excluded.state_json, \
              updated_at_ms = excluded.updated_at_ms",
         )
@@ -45,8 +45,8 @@ impl Store {
         .bind(json)
         .bind(now_ms())
         .execute(pool)
-        .await?.rows_affected()
-        });
+        .await?
+        .rows_affected());
         Ok(())
     }
 
@@ -99,9 +99,9 @@ impl Store {
             &refresh_token_aad(fingerprint),
             token.expose_secret().as_bytes(),
         )?;
-        on_pool!(self.db(), |pool| {
-            sqlx::query(
-            "INSERT INTO refresh_tokens (fingerprint, key_id, sealed, updated_at_ms) VALUES ($1, $2, $3, $4) \
+        on_pool!(self.db(), |pool| sqlx::query(
+            "INSERT INTO refresh_tokens (fingerprint, key_id, sealed, updated_at_ms) \
+             VALUES ($1, $2, $3, $4) \
              ON CONFLICT (fingerprint) DO UPDATE SET key_id = excluded.key_id, \
              sealed = excluded.sealed, updated_at_ms = excluded.updated_at_ms",
         )
@@ -110,8 +110,8 @@ impl Store {
         .bind(sealed)
         .bind(now_ms())
         .execute(pool)
-        .await?.rows_affected()
-        });
+        .await?
+        .rows_affected());
         Ok(())
     }
 

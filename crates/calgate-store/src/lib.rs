@@ -113,6 +113,8 @@ impl Store {
         let Some(url) = database else {
             return Store::open(data_dir).await;
         };
+        // A key file that cannot be read stops the open before the database is touched.
+        seal::read_key_file(&data_dir.join(KEY_FILE))?;
         let pool = postgres::open(url).await?;
         Store::attach(data_dir, Backend::Postgres(pool), Some(url.clone())).await
     }

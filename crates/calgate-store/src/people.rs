@@ -181,14 +181,13 @@ impl Store {
     }
 
     pub async fn get_person(&self, email: &str) -> Result<Option<WatchedPerson>> {
-        let row: Option<PersonRow> = on_pool!(self.db(), |pool| {
-            sqlx::query_as(
-            "SELECT email, display_name, extension, origin, origin_id, route FROM people WHERE email = $1",
+        let row: Option<PersonRow> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT email, display_name, extension, origin, origin_id, route FROM people \
+             WHERE email = $1",
         )
         .bind(email.trim().to_lowercase())
         .fetch_optional(pool)
-        .await?
-        });
+        .await?);
         Ok(row.map(into_person))
     }
 
@@ -278,13 +277,12 @@ impl Store {
 
     /// The whole watch list, ordered by email (what the refresh scheduler starts from).
     pub async fn list_people(&self) -> Result<Vec<WatchedPerson>> {
-        let rows: Vec<PersonRow> = on_pool!(self.db(), |pool| {
-            sqlx::query_as(
-            "SELECT email, display_name, extension, origin, origin_id, route FROM people ORDER BY email",
+        let rows: Vec<PersonRow> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT email, display_name, extension, origin, origin_id, route FROM people \
+             ORDER BY email",
         )
         .fetch_all(pool)
-        .await?
-        });
+        .await?);
         Ok(rows.into_iter().map(into_person).collect())
     }
 

@@ -222,10 +222,9 @@ impl Store {
         if previous_name.as_deref().unwrap_or("") != display_name {
             changed.insert(0, "display_name");
         }
-        on_tx!(&mut tx, |tx| {
-            sqlx::query(
-            "INSERT INTO sources (id, display_name, settings_json, revision, updated_at_ms, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+        on_tx!(&mut tx, |tx| sqlx::query(
+            "INSERT INTO sources (id, display_name, settings_json, revision, updated_at_ms, \
+             updated_by) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, \
              settings_json = excluded.settings_json, revision = excluded.revision, \
              updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by",
@@ -237,8 +236,8 @@ impl Store {
         .bind(now)
         .bind(actor)
         .execute(&mut **tx)
-        .await?.rows_affected()
-        });
+        .await?
+        .rows_affected());
         for field in SecretField::ALL {
             let slot = slot(id, field);
             match settings.secret(field) {
