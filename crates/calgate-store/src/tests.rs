@@ -2226,3 +2226,63 @@ async fn a_database_url_never_shows_its_password() {
         assert!(!text.contains(secret), "{text}");
     }
 }
+
+/// A fresh database of each backend at the newest schema has the same tables, columns (with
+/// their NOT NULL and primary-key parts) and named indexes.
+#[tokio::test]
+async fn both_backends_migrate_to_the_same_schema() {
+    type Column = (String, String, bool, bool);
+    let sqlite = TestDb::sqlite().open().await.expect("open SQLite");
+    let postgres_db = TestDb::postgres();
+    let postgres = postgres_db.open().await.expect("open PostgreSQL");
+
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT m.name, p.name, p.\"notnull\", p.pk FROM sqlite_master m, \
+         pragma_table_info(m.name) p WHERE m.type = 'table' \
+         AND m.name NOT IN ('_sqlx_migrations', 'sqlite_sequence')",
+    )
+    .fetch_all(sqlite.pool_for_tests())
+    .await
+    .expect("SQLite columns");
+    let mut sqlite_columns: Vec<Column> = rows
+        .into_iter()
+        .map(|(t, c, notnull, pk)| (t, c, notnull != 0 || pk != 0, pk != 0))
+        .collect();
+    let (sqlite_indexes,): (String,) = sqlx::query_as(
+        "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master \
+         WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name)",
+    )
+    .fetch_one(sqlite.pool_for_tests())
+    .await
+    .expect("SQLite indexes");
+
+    let Backend::Postgres(pool) = postgres.db() else {
+        panic!("a PostgreSQL store")
+    };
+    let mut postgres_columns: Vec<Column> = sqlx::query_as(
+        "SELECT c.table_name::text, c.column_name::text, c.is_nullable = 'NO', \
+         EXISTS (SELECT 1 FROM information_schema.table_constraints t \
+             JOIN information_schema.key_column_usage k USING (constraint_schema, constraint_name) \
+             WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_name = c.table_name \
+             AND k.column_name = c.column_name) \
+         FROM information_schema.columns c \
+         WHERE c.table_schema = current_schema() AND c.table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("PostgreSQL columns");
+    let (postgres_indexes,): (String,) = sqlx::query_as(
+        "SELECT string_agg(indexname::text, ' ' ORDER BY indexname) FROM pg_indexes \
+         WHERE schemaname = current_schema() AND indexname NOT LIKE '%\\_pkey' \
+         AND indexname NOT LIKE '%\\_key'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("PostgreSQL indexes");
+
+    sqlite_columns.sort();
+    postgres_columns.sort();
+    assert!(sqlite_columns.len() > 40, "{sqlite_columns:?}");
+    assert_eq!(postgres_columns, sqlite_columns);
+    assert_eq!(postgres_indexes, sqlite_indexes);
+}
