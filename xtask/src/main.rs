@@ -1,5 +1,5 @@
 //! Project automation. `cargo xtask test` installs what the test suite needs (the Python venv
-//! with the pinned third-party clients, xmllint, Chromium, OpenLDAP's slapd, systemd's
+//! with the pinned third-party clients, xmllint, Chromium, OpenLDAP's slapd, PostgreSQL, systemd's
 //! `systemd-analyze`) and runs every check CI runs; `cargo xtask package` builds the Debian
 //! package.
 
@@ -68,7 +68,8 @@ fn have(program: &str) -> bool {
 /// one on port 389 through `invoke-rc.d` (containers have no systemd to stop it). A
 /// `policy-rc.d` that answers 101 ("action forbidden") is put in place for the install when the
 /// machine has none, and slapd's own configuration step is skipped (the tests write their own
-/// `slapd.conf`).
+/// `slapd.conf`). PostgreSQL is told not to make its `main` cluster (the tests `initdb` their
+/// own server in a temporary directory).
 fn apt_install(packages: &[(&str, &str)]) -> Result<()> {
     let missing: Vec<&str> = packages
         .iter()
@@ -81,6 +82,16 @@ fn apt_install(packages: &[(&str, &str)]) -> Result<()> {
     run(Command::new("apt-get").args(["update", "-q"]))?;
     if missing.contains(&"slapd") {
         preseed("slapd slapd/no_configuration boolean true")?;
+    }
+    if missing.contains(&"postgresql") {
+        let dir = Path::new("/etc/postgresql-common/createcluster.d");
+        std::fs::create_dir_all(dir).context("creating createcluster.d")?;
+        std::fs::write(
+            dir.join("calgate-tests.conf"),
+            "# The calgate tests start their own server; no system-wide cluster.\n\
+             create_main_cluster = false\n",
+        )
+        .context("writing createcluster.d/calgate-tests.conf")?;
     }
     let policy = Path::new("/usr/sbin/policy-rc.d");
     let ours = !policy.exists();
@@ -230,6 +241,8 @@ fn setup() -> Result<PathBuf> {
         // The directory tests' OpenLDAP server, and its command-line clients.
         ("/usr/sbin/slapd", "slapd"),
         ("ldapsearch", "ldap-utils"),
+        // The store's and the gateway's PostgreSQL tests (`calgate-pgtest` runs its own server).
+        ("/usr/lib/postgresql/*/bin/initdb", "postgresql"),
     ])?;
     browser_node()?;
     python_venv()

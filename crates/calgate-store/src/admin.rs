@@ -5,6 +5,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::backend::on_pool;
 use crate::error::{Result, StoreError};
 use crate::{Store, now_ms};
 
@@ -58,24 +59,28 @@ impl Store {
         }
         let password = password.clone();
         let hash = blocking(move || hash_password(&password)).await?;
-        sqlx::query(
-            "INSERT INTO admin_user (id, username, password_hash, updated_at_ms) VALUES (1, ?1, ?2, ?3) \
+        on_pool!(self.db(), |pool| sqlx::query(
+            "INSERT INTO admin_user (id, username, password_hash, updated_at_ms) \
+             VALUES (1, $1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET username = excluded.username, \
              password_hash = excluded.password_hash, updated_at_ms = excluded.updated_at_ms",
         )
         .bind(&username)
         .bind(&hash)
         .bind(now_ms())
-        .execute(self.sqlite())
-        .await?;
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(credential_stamp(&username, &hash))
     }
 
     /// The administrator's name, if one is set.
     pub async fn admin_username(&self) -> Result<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT username FROM admin_user WHERE id = 1")
-            .fetch_optional(self.sqlite())
-            .await?;
+        let row: Option<(String,)> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT username FROM admin_user WHERE id = 1"
+        )
+        .fetch_optional(pool)
+        .await?);
         Ok(row.map(|(u,)| u))
     }
 
@@ -96,10 +101,11 @@ impl Store {
     /// the stored PHC string, whose salt is new every time): a sign-in session remembers it and
     /// ends when it no longer matches. `None` when no administrator is set.
     pub async fn admin_credential_stamp(&self) -> Result<Option<String>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT username, password_hash FROM admin_user WHERE id = 1")
-                .fetch_optional(self.sqlite())
-                .await?;
+        let row: Option<(String, String)> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT username, password_hash FROM admin_user WHERE id = 1"
+        )
+        .fetch_optional(pool)
+        .await?);
         Ok(row.map(|(user, phc)| credential_stamp(&user, &phc)))
     }
 
@@ -110,10 +116,11 @@ impl Store {
         username: &str,
         password: &SecretString,
     ) -> Result<Option<String>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT username, password_hash FROM admin_user WHERE id = 1")
-                .fetch_optional(self.sqlite())
-                .await?;
+        let row: Option<(String, String)> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT username, password_hash FROM admin_user WHERE id = 1"
+        )
+        .fetch_optional(pool)
+        .await?);
         let password = password.clone();
         let username = username.trim().to_string();
         blocking(move || match row {

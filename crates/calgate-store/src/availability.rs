@@ -2,12 +2,14 @@
 //! its true age, turning `unknown` when too old — instead of nothing.
 
 use calgate_core::Availability;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 
 use crate::Store;
+use crate::backend::{on_pool, on_tx};
 use crate::error::{Result, StoreError};
 
-/// Rows per upsert statement (three parameters each, far below SQLite's limit).
+/// Rows per upsert statement (three parameters each, far below SQLite's and PostgreSQL's
+/// limits).
 const AVAILABILITY_PER_STATEMENT: usize = 200;
 
 impl Store {
@@ -28,26 +30,37 @@ impl Store {
                 a.fetched_at.as_millisecond(),
             ));
         }
-        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
+        // A mailbox twice in one batch keeps the newer entry (the later one of equals), as
+        // separate saves would; PostgreSQL refuses to update one row twice in one statement.
+        rows.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
+        let mut newest: Vec<(String, String, i64)> = Vec::with_capacity(rows.len());
+        for row in rows {
+            match newest.last_mut() {
+                Some(last) if last.0 == row.0 => *last = row,
+                _ => newest.push(row),
+            }
+        }
+        let mut tx = self.db().begin_write().await?;
         // Multi-row statements: each statement is a hand-off to the driver's SQLite thread, so
         // one per row made a 100 000-mailbox save mostly thread wake-ups.
-        for chunk in rows.chunks(AVAILABILITY_PER_STATEMENT) {
-            let mut upsert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO last_availability (mailbox, availability_json, fetched_at_ms) ",
-            );
-            upsert.push_values(chunk, |mut row, (mailbox, json, fetched_at_ms)| {
-                row.push_bind(mailbox.as_str())
-                    .push_bind(json.as_str())
-                    .push_bind(*fetched_at_ms);
+        for chunk in newest.chunks(AVAILABILITY_PER_STATEMENT) {
+            on_tx!(&mut tx, |tx| {
+                let mut upsert = QueryBuilder::<Db>::new(
+                    "INSERT INTO last_availability (mailbox, availability_json, fetched_at_ms) ",
+                );
+                upsert.push_values(chunk, |mut row, (mailbox, json, fetched_at_ms)| {
+                    row.push_bind(mailbox.as_str())
+                        .push_bind(json.as_str())
+                        .push_bind(*fetched_at_ms);
+                });
+                upsert.push(
+                    " ON CONFLICT (mailbox) DO UPDATE SET \
+                     availability_json = excluded.availability_json, \
+                     fetched_at_ms = excluded.fetched_at_ms \
+                     WHERE excluded.fetched_at_ms >= last_availability.fetched_at_ms",
+                );
+                upsert.build().execute(&mut **tx).await?;
             });
-            // SQLite applies the rows in order, so a mailbox twice in one statement keeps the
-            // newer of the two, as separate statements would.
-            upsert.push(
-                " ON CONFLICT (mailbox) DO UPDATE SET availability_json = excluded.availability_json, \
-                 fetched_at_ms = excluded.fetched_at_ms \
-                 WHERE excluded.fetched_at_ms >= last_availability.fetched_at_ms",
-            );
-            upsert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -75,14 +88,14 @@ impl Store {
         after: &str,
         limit: u32,
     ) -> Result<Vec<Availability>> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT mailbox, availability_json FROM last_availability WHERE mailbox > ?1 \
-             ORDER BY mailbox LIMIT ?2",
+        let rows: Vec<(String, String)> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT mailbox, availability_json FROM last_availability WHERE mailbox > $1 \
+             ORDER BY mailbox LIMIT $2",
         )
         .bind(after)
         .bind(i64::from(limit))
-        .fetch_all(self.sqlite())
-        .await?;
+        .fetch_all(pool)
+        .await?);
         rows.into_iter()
             .map(|(mailbox, json)| {
                 let mut availability: Availability = serde_json::from_str(&json).map_err(|e| {
@@ -96,11 +109,12 @@ impl Store {
     }
 
     pub async fn load_availability_for(&self, mailbox: &str) -> Result<Option<Availability>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT availability_json FROM last_availability WHERE mailbox = ?1")
-                .bind(mailbox.trim().to_lowercase())
-                .fetch_optional(self.sqlite())
-                .await?;
+        let row: Option<(String,)> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT availability_json FROM last_availability WHERE mailbox = $1"
+        )
+        .bind(mailbox.trim().to_lowercase())
+        .fetch_optional(pool)
+        .await?);
         row.map(|(json,)| {
             serde_json::from_str(&json).map_err(|e| StoreError::corrupt_json("availability", &e))
         })

@@ -4,6 +4,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::backend::on_pool;
 use crate::error::{Result, StoreError};
 use crate::{Store, now_ms};
 
@@ -34,25 +35,28 @@ impl Store {
         check_fingerprint(fingerprint)?;
         let json = serde_json::to_string(state)
             .map_err(|e| StoreError::corrupt_json("guard state", &e))?;
-        sqlx::query(
-            "INSERT INTO lockout_guard (fingerprint, state_json, updated_at_ms) VALUES (?1, ?2, ?3) \
+        on_pool!(self.db(), |pool| sqlx::query(
+            "INSERT INTO lockout_guard (fingerprint, state_json, updated_at_ms) \
+             VALUES ($1, $2, $3) \
              ON CONFLICT (fingerprint) DO UPDATE SET state_json = excluded.state_json, \
              updated_at_ms = excluded.updated_at_ms",
         )
         .bind(fingerprint)
         .bind(json)
         .bind(now_ms())
-        .execute(self.sqlite())
-        .await?;
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
     pub async fn load_guard_state(&self, fingerprint: &str) -> Result<Option<serde_json::Value>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT state_json FROM lockout_guard WHERE fingerprint = ?1")
-                .bind(fingerprint)
-                .fetch_optional(self.sqlite())
-                .await?;
+        let row: Option<(String,)> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT state_json FROM lockout_guard WHERE fingerprint = $1"
+        )
+        .bind(fingerprint)
+        .fetch_optional(pool)
+        .await?);
         row.map(|(json,)| {
             serde_json::from_str(&json).map_err(|e| StoreError::corrupt_json("guard state", &e))
         })
@@ -61,11 +65,11 @@ impl Store {
 
     /// Every stored guard state, by fingerprint.
     pub async fn load_guard_states(&self) -> Result<Vec<(String, serde_json::Value)>> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
+        let rows: Vec<(String, String)> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT fingerprint, state_json FROM lockout_guard ORDER BY fingerprint",
         )
-        .fetch_all(self.sqlite())
-        .await?;
+        .fetch_all(pool)
+        .await?);
         rows.into_iter()
             .map(|(fp, json)| {
                 let state = serde_json::from_str(&json)
@@ -76,11 +80,13 @@ impl Store {
     }
 
     pub async fn delete_guard_state(&self, fingerprint: &str) -> Result<bool> {
-        let n = sqlx::query("DELETE FROM lockout_guard WHERE fingerprint = ?1")
-            .bind(fingerprint)
-            .execute(self.sqlite())
-            .await?
-            .rows_affected();
+        let n = on_pool!(self.db(), |pool| sqlx::query(
+            "DELETE FROM lockout_guard WHERE fingerprint = $1"
+        )
+        .bind(fingerprint)
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(n > 0)
     }
 
@@ -93,8 +99,9 @@ impl Store {
             &refresh_token_aad(fingerprint),
             token.expose_secret().as_bytes(),
         )?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (fingerprint, key_id, sealed, updated_at_ms) VALUES (?1, ?2, ?3, ?4) \
+        on_pool!(self.db(), |pool| sqlx::query(
+            "INSERT INTO refresh_tokens (fingerprint, key_id, sealed, updated_at_ms) \
+             VALUES ($1, $2, $3, $4) \
              ON CONFLICT (fingerprint) DO UPDATE SET key_id = excluded.key_id, \
              sealed = excluded.sealed, updated_at_ms = excluded.updated_at_ms",
         )
@@ -102,17 +109,19 @@ impl Store {
         .bind(self.sealer.key_id())
         .bind(sealed)
         .bind(now_ms())
-        .execute(self.sqlite())
-        .await?;
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
     pub async fn load_refresh_token(&self, fingerprint: &str) -> Result<Option<SecretString>> {
-        let row: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT sealed FROM refresh_tokens WHERE fingerprint = ?1")
-                .bind(fingerprint)
-                .fetch_optional(self.sqlite())
-                .await?;
+        let row: Option<(Vec<u8>,)> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT sealed FROM refresh_tokens WHERE fingerprint = $1"
+        )
+        .bind(fingerprint)
+        .fetch_optional(pool)
+        .await?);
         let Some((sealed,)) = row else {
             return Ok(None);
         };
@@ -124,11 +133,13 @@ impl Store {
     }
 
     pub async fn delete_refresh_token(&self, fingerprint: &str) -> Result<bool> {
-        let n = sqlx::query("DELETE FROM refresh_tokens WHERE fingerprint = ?1")
-            .bind(fingerprint)
-            .execute(self.sqlite())
-            .await?
-            .rows_affected();
+        let n = on_pool!(self.db(), |pool| sqlx::query(
+            "DELETE FROM refresh_tokens WHERE fingerprint = $1"
+        )
+        .bind(fingerprint)
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(n > 0)
     }
 }

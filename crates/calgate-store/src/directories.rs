@@ -5,16 +5,17 @@ use std::collections::HashSet;
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 
 use calgate_settings::{DirectoryConfig, directory_id_problem};
 
+use crate::backend::{on_pool, on_tx};
 use crate::error::{Result, StoreError};
 use crate::people::{WatchedPerson, forget_words, insert_people, insert_words};
-use crate::settings::secret_aad;
+use crate::settings::{delete_sealed, secret_aad};
 use crate::{Store, now_ms, timestamp};
 
-/// Rows per multi-row statement (7 bound values each).
+/// Rows per multi-row statement (7 bound values each, far below PostgreSQL's 65 535).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// One stored directory.
@@ -69,12 +70,12 @@ type DirectoryRow = (String, String, Option<String>, Option<String>, i64, i64);
 impl Store {
     /// Every directory, by id.
     pub async fn load_directories(&self) -> Result<Vec<StoredDirectory>> {
-        let rows: Vec<DirectoryRow> = sqlx::query_as(
+        let rows: Vec<DirectoryRow> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT id, config_json, delta, outcome_json, revision, updated_at_ms \
              FROM directories ORDER BY id",
         )
-        .fetch_all(self.sqlite())
-        .await?;
+        .fetch_all(pool)
+        .await?);
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             out.push(self.directory_from_row(row, false).await?);
@@ -83,13 +84,13 @@ impl Store {
     }
 
     pub async fn load_directory(&self, id: &str) -> Result<Option<StoredDirectory>> {
-        let row: Option<DirectoryRow> = sqlx::query_as(
+        let row: Option<DirectoryRow> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT id, config_json, delta, outcome_json, revision, updated_at_ms \
-             FROM directories WHERE id = ?1",
+             FROM directories WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(self.sqlite())
-        .await?;
+        .fetch_optional(pool)
+        .await?);
         match row {
             Some(row) => Ok(Some(self.directory_from_row(row, true).await?)),
             None => Ok(None),
@@ -104,11 +105,12 @@ impl Store {
         let config: DirectoryConfig = serde_json::from_str(&json)
             .map_err(|e| StoreError::corrupt_json(format!("directory {id}"), &e))?;
         let slot = password_slot(&id);
-        let sealed: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT sealed FROM secrets WHERE slot = ?1")
-                .bind(&slot)
-                .fetch_optional(self.sqlite())
-                .await?;
+        let sealed: Option<(Vec<u8>,)> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT sealed FROM secrets WHERE slot = $1"
+        )
+        .bind(&slot)
+        .fetch_optional(pool)
+        .await?);
         let bind_password_set = sealed.is_some();
         let bind_password = match sealed.filter(|_| unseal) {
             Some((sealed,)) => {
@@ -149,19 +151,20 @@ impl Store {
         let json = serde_json::to_string(config)
             .map_err(|e| StoreError::corrupt_json("directory being saved", &e))?;
         let now = now_ms();
-        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
-        let previous: Option<(String, i64)> =
-            sqlx::query_as("SELECT config_json, revision FROM directories WHERE id = ?1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let mut tx = self.db().begin_write().await?;
+        let previous: Option<(String, i64)> = on_tx!(&mut tx, |tx| sqlx::query_as(
+            "SELECT config_json, revision FROM directories WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?);
         let revision = previous.as_ref().map_or(1, |(_, r)| r + 1);
         let same_config = previous.as_ref().is_some_and(|(j, _)| *j == json);
-        sqlx::query(
+        on_tx!(&mut tx, |tx| sqlx::query(
             "INSERT INTO directories (id, config_json, delta, outcome_json, revision, \
-             updated_at_ms, updated_by) VALUES (?1, ?2, NULL, NULL, ?3, ?4, ?5) \
+             updated_at_ms, updated_by) VALUES ($1, $2, NULL, NULL, $3, $4, $5) \
              ON CONFLICT (id) DO UPDATE SET config_json = excluded.config_json, \
-             delta = CASE WHEN ?6 THEN directories.delta ELSE NULL END, \
+             delta = CASE WHEN $6 THEN directories.delta ELSE NULL END, \
              revision = excluded.revision, updated_at_ms = excluded.updated_at_ms, \
              updated_by = excluded.updated_by",
         )
@@ -171,17 +174,15 @@ impl Store {
         .bind(now)
         .bind(actor)
         .bind(same_config && matches!(password, PasswordChange::Keep))
-        .execute(&mut *tx)
-        .await?;
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
         let slot = password_slot(id);
         match password {
             PasswordChange::Keep => {}
             PasswordChange::Set(secret) => self.put_sealed(&mut tx, &slot, &secret, now).await?,
             PasswordChange::Clear => {
-                sqlx::query("DELETE FROM secrets WHERE slot = ?1")
-                    .bind(&slot)
-                    .execute(&mut *tx)
-                    .await?;
+                delete_sealed(&mut tx, &slot).await?;
             }
         }
         crate::settings::audit(
@@ -201,25 +202,25 @@ impl Store {
     /// by hand. Returns whether it existed.
     pub async fn delete_directory(&self, id: &str, actor: &str) -> Result<bool> {
         let now = now_ms();
-        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
-        let deleted = sqlx::query("DELETE FROM directories WHERE id = ?1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let mut tx = self.db().begin_write().await?;
+        let deleted = on_tx!(&mut tx, |tx| sqlx::query(
+            "DELETE FROM directories WHERE id = $1"
+        )
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
             > 0;
         if deleted {
-            sqlx::query("DELETE FROM secrets WHERE slot = ?1")
-                .bind(password_slot(id))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
+            delete_sealed(&mut tx, &password_slot(id)).await?;
+            on_tx!(&mut tx, |tx| sqlx::query(
                 "UPDATE people SET origin = 'manual', origin_id = NULL, route = NULL \
-                 WHERE origin = ?1",
+                 WHERE origin = $1",
             )
             .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
             crate::settings::audit(
                 &mut tx,
                 now,
@@ -244,19 +245,25 @@ impl Store {
         let outcome = outcome.to_string();
         match delta {
             Some(delta) => {
-                sqlx::query("UPDATE directories SET delta = ?2, outcome_json = ?3 WHERE id = ?1")
-                    .bind(id)
-                    .bind(delta)
-                    .bind(outcome)
-                    .execute(self.sqlite())
-                    .await?
+                on_pool!(self.db(), |pool| sqlx::query(
+                    "UPDATE directories SET delta = $2, outcome_json = $3 WHERE id = $1"
+                )
+                .bind(id)
+                .bind(delta)
+                .bind(outcome)
+                .execute(pool)
+                .await?
+                .rows_affected())
             }
             None => {
-                sqlx::query("UPDATE directories SET outcome_json = ?2 WHERE id = ?1")
-                    .bind(id)
-                    .bind(outcome)
-                    .execute(self.sqlite())
-                    .await?
+                on_pool!(self.db(), |pool| sqlx::query(
+                    "UPDATE directories SET outcome_json = $2 WHERE id = $1"
+                )
+                .bind(id)
+                .bind(outcome)
+                .execute(pool)
+                .await?
+                .rows_affected())
             }
         };
         Ok(())
@@ -264,22 +271,24 @@ impl Store {
 
     /// The people directory `origin` synced, by email.
     pub async fn people_of_origin(&self, origin: &str) -> Result<Vec<WatchedPerson>> {
-        let rows: Vec<crate::people::PersonRow> = sqlx::query_as(
+        let rows: Vec<crate::people::PersonRow> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT email, display_name, extension, origin, origin_id, route FROM people \
-             WHERE origin = ?1 ORDER BY email",
+             WHERE origin = $1 ORDER BY email",
         )
         .bind(origin)
-        .fetch_all(self.sqlite())
-        .await?;
+        .fetch_all(pool)
+        .await?);
         Ok(rows.into_iter().map(crate::people::into_person).collect())
     }
 
     /// Every watched address whose origin is not `origin`.
     pub async fn emails_not_of_origin(&self, origin: &str) -> Result<HashSet<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT email FROM people WHERE origin <> ?1")
-            .bind(origin)
-            .fetch_all(self.sqlite())
-            .await?;
+        let rows: Vec<(String,)> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT email FROM people WHERE origin <> $1"
+        )
+        .bind(origin)
+        .fetch_all(pool)
+        .await?);
         Ok(rows.into_iter().map(|(e,)| e).collect())
     }
 
@@ -309,19 +318,21 @@ impl Store {
         rows.sort_by(|a, b| a.email.cmp(&b.email));
         rows.dedup_by(|a, b| a.email == b.email);
         let now = now_ms();
-        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db().begin_write().await?;
         let mut written = SyncWritten::default();
         let mut mine: Vec<&WatchedPerson> = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut q = insert_people(chunk, now);
-            // A person of another origin is left alone, even if it appeared since the plan.
-            q.push(
-                " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
-                 extension = excluded.extension, origin_id = excluded.origin_id, \
-                 route = excluded.route, updated_at_ms = excluded.updated_at_ms \
-                 WHERE people.origin = excluded.origin RETURNING email",
-            );
-            let written_emails: Vec<(String,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let written_emails: Vec<(String,)> = on_tx!(&mut tx, |tx| {
+                let mut q = insert_people::<Db>(chunk, now);
+                // A person of another origin is left alone, even if it appeared since the plan.
+                q.push(
+                    " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
+                     extension = excluded.extension, origin_id = excluded.origin_id, \
+                     route = excluded.route, updated_at_ms = excluded.updated_at_ms \
+                     WHERE people.origin = excluded.origin RETURNING email",
+                );
+                q.build_query_as().fetch_all(&mut **tx).await?
+            });
             let written_set: HashSet<&str> = written_emails.iter().map(|(e,)| e.as_str()).collect();
             let chunk_mine: Vec<&WatchedPerson> = chunk
                 .iter()
@@ -335,27 +346,31 @@ impl Store {
         }
         insert_words(&mut tx, &mine).await?;
         for chunk in removals.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM people WHERE origin = ");
-            q.push_bind(origin).push(" AND email IN (");
-            let mut list = q.separated(", ");
-            for email in chunk {
-                list.push_bind(email.trim().to_lowercase());
-            }
-            q.push(") RETURNING email");
-            let gone: Vec<(String,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let gone: Vec<(String,)> = on_tx!(&mut tx, |tx| {
+                let mut q = QueryBuilder::<Db>::new("DELETE FROM people WHERE origin = ");
+                q.push_bind(origin).push(" AND email IN (");
+                let mut list = q.separated(", ");
+                for email in chunk {
+                    list.push_bind(email.trim().to_lowercase());
+                }
+                q.push(") RETURNING email");
+                q.build_query_as().fetch_all(&mut **tx).await?
+            });
             written.removed += gone.len() as u64;
             if gone.is_empty() {
                 continue;
             }
             // The name words go with the row (foreign key); the cached availability here.
-            let mut q =
-                QueryBuilder::<Sqlite>::new("DELETE FROM last_availability WHERE mailbox IN (");
-            let mut list = q.separated(", ");
-            for (email,) in &gone {
-                list.push_bind(email.as_str());
-            }
-            q.push(")");
-            q.build().execute(&mut *tx).await?;
+            on_tx!(&mut tx, |tx| {
+                let mut q =
+                    QueryBuilder::<Db>::new("DELETE FROM last_availability WHERE mailbox IN (");
+                let mut list = q.separated(", ");
+                for (email,) in &gone {
+                    list.push_bind(email.as_str());
+                }
+                q.push(")");
+                q.build().execute(&mut **tx).await?;
+            });
         }
         tx.commit().await?;
         Ok(written)

@@ -1,5 +1,6 @@
-//! The store's errors. None of them carries a secret: database messages come from SQLite (which
-//! does not quote bound values), and JSON problems are reported by position only.
+//! The store's errors. None of them carries a secret: database messages come from SQLite or
+//! PostgreSQL (neither quotes bound values), a database URL is shown without its password, and
+//! JSON problems are reported by position only.
 
 use std::path::PathBuf;
 
@@ -22,13 +23,16 @@ pub enum StoreError {
     KeyFileInvalid { path: PathBuf, len: u64 },
     #[error(
         "the key file {} is missing, but the database holds secrets sealed with key {key_id}; \
-         restore the key file from a backup (a new key cannot open them)",
+         restore the key file from a backup, or copy it from a gateway sharing this database \
+         (every gateway sharing a database needs the same secret.key; a new key cannot open \
+         them)",
         path.display()
     )]
     KeyFileMissing { path: PathBuf, key_id: String },
     #[error(
         "the key file {} holds key {found}, but the database's secrets are sealed with key \
-         {expected}; restore the matching key file",
+         {expected}; restore the matching key file (every gateway sharing a database needs the \
+         same secret.key)",
         path.display()
     )]
     WrongKey {
@@ -46,17 +50,27 @@ pub enum StoreError {
     DiskFull(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The PostgreSQL server cannot be reached or refused us (`database` is shown without the
+    /// password). Nothing was written.
+    #[error("cannot open the PostgreSQL database {database}: {reason}")]
+    Connect { database: String, reason: String },
+    /// Something only the SQLite backend has.
+    #[error("{what} is for SQLite databases only; {instead}")]
+    SqliteOnly {
+        what: &'static str,
+        instead: &'static str,
+    },
     /// The database was written by a newer release: its schema has migrations this build does
     /// not know. Nothing was written to it.
     #[error(
-        "the database {} has schema version {found}, newer than calgate {} knows (schema \
-         {known}): it was written by a newer release. Nothing was changed; run that release or a \
-         later one, or restore a backup taken with this release",
-        path.display(),
+        "the database {database} has schema version {found}, newer than calgate {} knows \
+         (schema {known}): it was written by a newer release. Nothing was changed; run that \
+         release or a later one, or restore a backup taken with this release",
         env!("CARGO_PKG_VERSION")
     )]
     SchemaTooNew {
-        path: PathBuf,
+        /// The SQLite file's path, or the PostgreSQL database without its password.
+        database: String,
         found: i64,
         known: i64,
     },
@@ -80,15 +94,23 @@ pub enum StoreError {
 
 /// SQLite's primary result code for a full disk (`SQLITE_FULL`).
 const SQLITE_FULL: i64 = 13;
+/// PostgreSQL's SQLSTATE `disk_full`.
+const PG_DISK_FULL: &str = "53100";
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        let full = e
-            .as_database_error()
-            .and_then(|db| db.code())
-            .and_then(|code| code.parse::<i64>().ok())
-            // Extended result codes keep the primary code in the low byte.
-            .is_some_and(|code| code & 0xff == SQLITE_FULL);
+        let full = e.as_database_error().is_some_and(|db| {
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                return db.code().as_deref() == Some(PG_DISK_FULL);
+            }
+            db.code()
+                .and_then(|code| code.parse::<i64>().ok())
+                // Extended result codes keep the primary code in the low byte.
+                .is_some_and(|code| code & 0xff == SQLITE_FULL)
+        });
         if full {
             StoreError::DiskFull(e)
         } else {

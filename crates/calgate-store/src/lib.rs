@@ -1,12 +1,15 @@
 //! calgate's persistence: one SQLite database in the data directory (WAL, foreign keys, a busy
-//! timeout, migrations embedded from `migrations/sqlite/`), and secrets sealed with a key kept in
-//! its own 0600 file beside it.
+//! timeout, migrations embedded from `migrations/sqlite/`) or a PostgreSQL database named by a
+//! [`DatabaseUrl`] (migrations from `migrations/postgres/`), and secrets sealed with a key kept
+//! in its own 0600 file in the data directory.
 //!
 //! [`Store`] is the only way in. It holds the calendar settings (non-secret JSON plus sealed
 //! secrets, saved together with an audit row in one transaction), the lockout guard's state, rotated
 //! refresh tokens, the watch list, API tokens (hashed), the administrator (Argon2id), and the
-//! last-known availability per mailbox for a warm restart. Its backend is an enum so PostgreSQL
-//! can join later with its own migrations folder, as the research recommends.
+//! last-known availability per mailbox for a warm restart. Its backend is an enum
+//! (`backend.rs`); the code and SQL of each method are written once for both.
+
+mod backend;
 
 mod admin;
 mod availability;
@@ -16,6 +19,7 @@ mod directories;
 mod error;
 mod fold;
 mod people;
+mod postgres;
 mod seal;
 mod settings;
 mod tokens;
@@ -24,13 +28,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use backend::{Backend, on_tx};
 
 pub use directories::{PasswordChange, StoredDirectory, SyncWritten};
 pub use error::{Result, StoreError};
 pub use people::{ORIGIN_IMPORT, ORIGIN_MANUAL, WatchedPerson};
+pub use postgres::DatabaseUrl;
 pub use settings::{AuditEntry, SettingsSaved, StoredCalendarSettings, StoredSource};
 pub use tokens::{ApiRole, ApiToken, NewApiToken};
 
@@ -41,7 +46,8 @@ pub const DB_FILE: &str = "calgate.db";
 /// The secret key file's name inside the data directory.
 pub const KEY_FILE: &str = "secret.key";
 
-/// The migrations this build knows, embedded at compile time.
+/// The migrations this build knows, embedded at compile time (PostgreSQL's, in
+/// `postgres.rs`, have the same versions and descriptions).
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The schema version this build writes: the number of its newest migration. A database whose
@@ -59,11 +65,8 @@ const MAX_CONNECTIONS: u32 = 4;
 const KEY_CHECK_AAD: &str = "calgate/v1/store_meta/key_check";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"calgate key check";
 
-/// The storage backends. Only SQLite exists today; PostgreSQL would be a second variant with
-/// its own pool and `migrations/postgres/`, matched in each method.
-enum Backend {
-    Sqlite(SqlitePool),
-}
+/// The newest successful migration recorded in `_sqlx_migrations` (both backends).
+pub(crate) const NEWEST_MIGRATION: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
 
 /// The gateway's persistent state. Cheap to share behind an `Arc`; every method is a short
 /// transaction.
@@ -71,12 +74,14 @@ pub struct Store {
     backend: Backend,
     sealer: Sealer,
     data_dir: PathBuf,
+    database: Option<DatabaseUrl>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
             .field("key_id", &self.sealer.key_id())
             .finish_non_exhaustive()
     }
@@ -97,6 +102,23 @@ impl Store {
         Store::open_with(data_dir.as_ref(), OpenOptions::default()).await
     }
 
+    /// Opens the PostgreSQL database `database` when one is given (the key file still lives in
+    /// `data_dir`, and every gateway sharing the database needs the same one), else the SQLite
+    /// database of `data_dir` as [`Store::open`] does.
+    pub async fn open_database(
+        data_dir: impl AsRef<Path>,
+        database: Option<&DatabaseUrl>,
+    ) -> Result<Store> {
+        let data_dir = data_dir.as_ref();
+        let Some(url) = database else {
+            return Store::open(data_dir).await;
+        };
+        // A key file that cannot be read stops the open before the database is touched.
+        seal::read_key_file(&data_dir.join(KEY_FILE))?;
+        let pool = postgres::open(url).await?;
+        Store::attach(data_dir, Backend::Postgres(pool), Some(url.clone())).await
+    }
+
     pub(crate) async fn open_with(data_dir: &Path, options: OpenOptions) -> Result<Store> {
         let db_path = data_dir.join(DB_FILE);
         // Before anything is created or written: a newer release's database is left as it is.
@@ -104,8 +126,8 @@ impl Store {
             refuse_newer_schema(&db_path).await?;
         }
         create_private_dir(data_dir)?;
-        let key_path = data_dir.join(KEY_FILE);
-        let key = seal::read_key_file(&key_path)?;
+        // A key file that cannot be read stops the open before the database is created.
+        seal::read_key_file(&data_dir.join(KEY_FILE))?;
 
         let mut connect = SqliteConnectOptions::new()
             .filename(&db_path)
@@ -139,14 +161,35 @@ impl Store {
             .await?;
         restrict_file(&db_path)?;
         MIGRATOR.run(&pool).await?;
-        people::reindex_if_asked(&pool).await?;
+        Store::attach(data_dir, Backend::Sqlite(pool), None).await
+    }
 
-        let sealer = attach_key(&pool, key, &key_path).await?;
-        Ok(Store {
-            backend: Backend::Sqlite(pool),
-            sealer,
-            data_dir: data_dir.to_path_buf(),
-        })
+    /// The steps after migrating, the same on both backends: the name words made again when a
+    /// migration asked, and the key file paired with the database.
+    async fn attach(
+        data_dir: &Path,
+        backend: Backend,
+        database: Option<DatabaseUrl>,
+    ) -> Result<Store> {
+        let prepared = async {
+            create_private_dir(data_dir)?;
+            let key_path = data_dir.join(KEY_FILE);
+            let key = seal::read_key_file(&key_path)?;
+            people::reindex_if_asked(&backend).await?;
+            attach_key(&backend, key, &key_path).await
+        };
+        match prepared.await {
+            Ok(sealer) => Ok(Store {
+                backend,
+                sealer,
+                data_dir: data_dir.to_path_buf(),
+                database,
+            }),
+            Err(e) => {
+                backend.close().await;
+                Err(e)
+            }
+        }
     }
 
     /// The data directory this store lives in.
@@ -165,30 +208,43 @@ impl Store {
         secrecy::SecretSlice::from(self.sealer.fingerprint_key().to_vec())
     }
 
-    /// SQLite's own consistency check: `Ok(vec!["ok"])` when the database is sound.
+    /// The PostgreSQL database this store is in; `None` for the SQLite file of the data
+    /// directory.
+    pub fn database_url(&self) -> Option<&DatabaseUrl> {
+        self.database.as_ref()
+    }
+
+    /// SQLite's own consistency check: `Ok(vec!["ok"])` when the database is sound. PostgreSQL
+    /// has no such check ([`StoreError::SqliteOnly`]).
     pub async fn integrity_check(&self) -> Result<Vec<String>> {
+        let Backend::Sqlite(pool) = &self.backend else {
+            return Err(StoreError::SqliteOnly {
+                what: "the integrity check",
+                instead: "PostgreSQL checks its own pages",
+            });
+        };
         let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
-            .fetch_all(self.sqlite())
+            .fetch_all(pool)
             .await?;
         Ok(rows.into_iter().map(|(line,)| line).collect())
     }
 
     /// Waits for in-flight statements and closes the database (graceful shutdown).
     pub async fn close(&self) {
-        match &self.backend {
-            Backend::Sqlite(pool) => pool.close().await,
-        }
+        self.backend.close().await;
     }
 
-    fn sqlite(&self) -> &SqlitePool {
+    pub(crate) fn db(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The SQLite pool, for the tests of the SQLite file itself.
+    #[cfg(test)]
+    pub(crate) fn pool_for_tests(&self) -> &sqlx::SqlitePool {
         match &self.backend {
             Backend::Sqlite(pool) => pool,
+            Backend::Postgres(_) => panic!("a test of SQLite's own ran on PostgreSQL"),
         }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn pool_for_tests(&self) -> &SqlitePool {
-        self.sqlite()
     }
 }
 
@@ -227,10 +283,9 @@ pub(crate) async fn schema_version_of(conn: &mut sqlx::SqliteConnection) -> Resu
     if table.is_none() {
         return Ok(0);
     }
-    let (version,): (Option<i64>,) =
-        sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&mut *conn)
-            .await?;
+    let (version,): (Option<i64>,) = sqlx::query_as(NEWEST_MIGRATION)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(version.unwrap_or(0))
 }
 
@@ -240,7 +295,7 @@ async fn refuse_newer_schema(db_path: &Path) -> Result<()> {
     let known = schema_version();
     if found > known {
         return Err(StoreError::SchemaTooNew {
-            path: db_path.to_path_buf(),
+            database: db_path.display().to_string(),
             found,
             known,
         });
@@ -249,14 +304,17 @@ async fn refuse_newer_schema(db_path: &Path) -> Result<()> {
 }
 
 /// Pairs the key file with the database: on first start records the key's id and a sealed check
-/// value; later, proves the key file is the one the secrets were sealed with.
-async fn attach_key(pool: &SqlitePool, key: KeyFile, key_path: &Path) -> Result<Sealer> {
-    let stored: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+/// value; later, proves the key file is the one the secrets were sealed with. The pairing is
+/// read and written under the write lock, so two gateways starting together on one PostgreSQL
+/// database with different keys cannot both record theirs.
+async fn attach_key(backend: &Backend, key: KeyFile, key_path: &Path) -> Result<Sealer> {
+    let mut tx = backend.begin_write().await?;
+    let stored: Option<(Vec<u8>, Vec<u8>)> = on_tx!(&mut tx, |tx| sqlx::query_as(
         "SELECT k.value, c.value FROM store_meta k, store_meta c \
          WHERE k.name = 'key_id' AND c.name = 'key_check'",
     )
-    .fetch_optional(pool)
-    .await?;
+    .fetch_optional(&mut **tx)
+    .await?);
     let sealer = match (key, stored) {
         (KeyFile::Missing(path), Some((key_id, _))) => {
             return Err(StoreError::KeyFileMissing {
@@ -286,16 +344,19 @@ async fn attach_key(pool: &SqlitePool, key: KeyFile, key_path: &Path) -> Result<
         (KeyFile::Existing(sealer) | KeyFile::Created(sealer), None) => sealer,
     };
     let check = sealer.seal(KEY_CHECK_AAD, KEY_CHECK_PLAINTEXT)?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     for (name, value) in [
         ("key_id", sealer.key_id().as_bytes().to_vec()),
         ("key_check", check),
     ] {
-        sqlx::query("INSERT OR REPLACE INTO store_meta (name, value) VALUES (?1, ?2)")
-            .bind(name)
-            .bind(value)
-            .execute(&mut *tx)
-            .await?;
+        on_tx!(&mut tx, |tx| sqlx::query(
+            "INSERT INTO store_meta (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
     }
     tx.commit().await?;
     Ok(sealer)

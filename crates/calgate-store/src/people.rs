@@ -2,7 +2,9 @@
 //! an operator searches by.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
+
+use crate::backend::{Backend, Tx, on_pool, on_tx};
 
 use crate::error::{Result, StoreError};
 use crate::fold;
@@ -44,7 +46,8 @@ const MAX_NAME: usize = 256;
 const MAX_EXTENSION: usize = 32;
 const MAX_ORIGIN: usize = 64;
 const MAX_ORIGIN_ID: usize = 256;
-/// Rows per multi-row statement: 7 bound values each stays far below SQLite's variable limit.
+/// Rows per multi-row statement: 7 bound values each stays far below SQLite's variable limit
+/// and PostgreSQL's 65 535 parameters.
 const PEOPLE_PER_STATEMENT: usize = 500;
 
 impl WatchedPerson {
@@ -152,34 +155,39 @@ impl Store {
         let mut unique: Vec<&WatchedPerson> = normalized.iter().rev().collect();
         unique.sort_by(|a, b| a.email.cmp(&b.email));
         unique.dedup_by(|a, b| a.email == b.email);
-        let mut conn = self.sqlite().acquire().await?;
-        upsert_sorted(&mut conn, &unique).await
+        upsert_sorted(self.db(), &unique).await
     }
 
     /// Removes a person (and their cached availability). Returns whether they were watched.
     pub async fn delete_person(&self, email: &str) -> Result<bool> {
         let email = email.trim().to_lowercase();
-        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
-        let deleted = sqlx::query("DELETE FROM people WHERE email = ?1")
-            .bind(&email)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query("DELETE FROM last_availability WHERE mailbox = ?1")
-            .bind(&email)
-            .execute(&mut *tx)
-            .await?;
+        let mut tx = self.db().begin_write().await?;
+        let deleted = on_tx!(&mut tx, |tx| sqlx::query(
+            "DELETE FROM people WHERE email = $1"
+        )
+        .bind(&email)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
+        on_tx!(&mut tx, |tx| sqlx::query(
+            "DELETE FROM last_availability WHERE mailbox = $1"
+        )
+        .bind(&email)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
         tx.commit().await?;
         Ok(deleted > 0)
     }
 
     pub async fn get_person(&self, email: &str) -> Result<Option<WatchedPerson>> {
-        let row: Option<PersonRow> = sqlx::query_as(
-            "SELECT email, display_name, extension, origin, origin_id, route FROM people WHERE email = ?1",
+        let row: Option<PersonRow> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT email, display_name, extension, origin, origin_id, route FROM people \
+             WHERE email = $1",
         )
         .bind(email.trim().to_lowercase())
-        .fetch_optional(self.sqlite())
-        .await?;
+        .fetch_optional(pool)
+        .await?);
         Ok(row.map(into_person))
     }
 
@@ -190,52 +198,58 @@ impl Store {
     /// people or a hundred thousand. An empty query lists everyone up to `limit`.
     pub async fn search_people(&self, query: &str, limit: u32) -> Result<Vec<WatchedPerson>> {
         let query = query.trim();
-        let rows: Vec<PersonRow> = if query.is_empty() {
-            sqlx::query_as(
-                "SELECT email, display_name, extension, origin, origin_id, route FROM people \
-                 ORDER BY display_name, email LIMIT ?1",
-            )
-            .bind(i64::from(limit))
-            .fetch_all(self.sqlite())
-            .await?
-        } else {
-            let words: Vec<String> = fold::words(query)
-                .into_iter()
-                .take(MAX_QUERY_WORDS)
-                .collect();
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT email, display_name, extension, origin, origin_id, route FROM people WHERE email IN ( \
-                 SELECT email FROM people WHERE email >= ",
+        // No name, address or extension holds a control character (they are refused when
+        // saved), and PostgreSQL refuses NUL in any text.
+        if query.contains('\0') {
+            return Ok(Vec::new());
+        }
+        // The address is stored in lower case, and the name is compared with ASCII case folded
+        // (see `Backend::folded_name`): both ranges start at the query in lower case.
+        let folded = query.to_ascii_lowercase();
+        let name = self.db().folded_name();
+        let words: Vec<String> = fold::words(query)
+            .into_iter()
+            .take(MAX_QUERY_WORDS)
+            .collect();
+        let rows: Vec<PersonRow> = on_pool!(self.db(), |pool| {
+            let mut q = QueryBuilder::<Db>::new(
+                "SELECT email, display_name, extension, origin, origin_id, route FROM people ",
             );
-            let end = prefix_end(query);
-            q.push_bind(query)
-                .push(" AND email < ")
-                .push_bind(end.clone());
-            q.push(" UNION SELECT email FROM people WHERE display_name >= ")
-                .push_bind(query)
-                .push(" AND display_name < ")
-                .push_bind(end.clone());
-            q.push(" UNION SELECT email FROM people WHERE extension >= ")
-                .push_bind(query)
-                .push(" AND extension < ")
+            if !query.is_empty() {
+                let end = prefix_end(&folded);
+                q.push("WHERE email IN (SELECT email FROM people WHERE email >= ")
+                    .push_bind(folded.as_str())
+                    .push(" AND email < ")
+                    .push_bind(end.clone());
+                q.push(format_args!(
+                    " UNION SELECT email FROM people WHERE {name} >= "
+                ))
+                .push_bind(folded.as_str())
+                .push(format_args!(" AND {name} < "))
                 .push_bind(end);
-            if !words.is_empty() {
-                q.push(" UNION SELECT * FROM (");
-                for (i, word) in words.iter().enumerate() {
-                    if i > 0 {
-                        q.push(" INTERSECT ");
+                q.push(" UNION SELECT email FROM people WHERE extension >= ")
+                    .push_bind(query)
+                    .push(" AND extension < ")
+                    .push_bind(prefix_end(query));
+                if !words.is_empty() {
+                    q.push(" UNION SELECT * FROM (");
+                    for (i, word) in words.iter().enumerate() {
+                        if i > 0 {
+                            q.push(" INTERSECT ");
+                        }
+                        q.push("SELECT email FROM people_name_words WHERE word >= ")
+                            .push_bind(word.as_str())
+                            .push(" AND word < ")
+                            .push_bind(prefix_end(word));
                     }
-                    q.push("SELECT email FROM people_name_words WHERE word >= ")
-                        .push_bind(word.clone())
-                        .push(" AND word < ")
-                        .push_bind(prefix_end(word));
+                    q.push(") AS words");
                 }
-                q.push(")");
+                q.push(") ");
             }
-            q.push(") ORDER BY display_name, email LIMIT ")
+            q.push(format_args!("ORDER BY {name}, email LIMIT "))
                 .push_bind(i64::from(limit));
-            q.build_query_as().fetch_all(self.sqlite()).await?
-        };
+            q.build_query_as().fetch_all(pool).await?
+        });
         Ok(rows.into_iter().map(into_person).collect())
     }
 
@@ -243,15 +257,18 @@ impl Store {
     pub async fn get_people(&self, emails: &[String]) -> Result<Vec<WatchedPerson>> {
         let mut out = Vec::with_capacity(emails.len());
         for chunk in emails.chunks(PEOPLE_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT email, display_name, extension, origin, origin_id, route FROM people WHERE email IN (",
-            );
-            let mut list = q.separated(", ");
-            for email in chunk {
-                list.push_bind(email.trim().to_lowercase());
-            }
-            q.push(")");
-            let rows: Vec<PersonRow> = q.build_query_as().fetch_all(self.sqlite()).await?;
+            let rows: Vec<PersonRow> = on_pool!(self.db(), |pool| {
+                let mut q = QueryBuilder::<Db>::new(
+                    "SELECT email, display_name, extension, origin, origin_id, route FROM people \
+                     WHERE email IN (",
+                );
+                let mut list = q.separated(", ");
+                for email in chunk {
+                    list.push_bind(email.trim().to_lowercase());
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
             out.extend(rows.into_iter().map(into_person));
         }
         out.sort_by(|a, b| (&a.display_name, &a.email).cmp(&(&b.display_name, &b.email)));
@@ -260,18 +277,21 @@ impl Store {
 
     /// The whole watch list, ordered by email (what the refresh scheduler starts from).
     pub async fn list_people(&self) -> Result<Vec<WatchedPerson>> {
-        let rows: Vec<PersonRow> = sqlx::query_as(
-            "SELECT email, display_name, extension, origin, origin_id, route FROM people ORDER BY email",
+        let rows: Vec<PersonRow> = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT email, display_name, extension, origin, origin_id, route FROM people \
+             ORDER BY email",
         )
-        .fetch_all(self.sqlite())
-        .await?;
+        .fetch_all(pool)
+        .await?);
         Ok(rows.into_iter().map(into_person).collect())
     }
 
     pub async fn count_people(&self) -> Result<u64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people")
-            .fetch_one(self.sqlite())
-            .await?;
+        let (n,): (i64,) = on_pool!(self.db(), |pool| sqlx::query_as(
+            "SELECT COUNT(*) FROM people"
+        )
+        .fetch_one(pool)
+        .await?);
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
@@ -299,11 +319,18 @@ pub(crate) fn into_person(
 }
 
 /// `INSERT INTO people … VALUES` for `people` (the caller adds its `ON CONFLICT` clause).
-pub(crate) fn insert_people<'a>(
+pub(crate) fn insert_people<'a, DB>(
     people: impl IntoIterator<Item = &'a WatchedPerson>,
     now: i64,
-) -> QueryBuilder<Sqlite> {
-    let mut q = QueryBuilder::<Sqlite>::new(
+) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    DB::Arguments: Default,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q = QueryBuilder::<DB>::new(
         "INSERT INTO people (email, display_name, extension, origin, origin_id, route, \
          updated_at_ms) ",
     );
@@ -321,39 +348,42 @@ pub(crate) fn insert_people<'a>(
 
 /// Drops the name words of `emails` (they are written again after an update).
 pub(crate) async fn forget_words<'a>(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     emails: impl IntoIterator<Item = &'a str>,
 ) -> Result<()> {
-    let mut forget = QueryBuilder::<Sqlite>::new("DELETE FROM people_name_words WHERE email IN (");
-    let mut list = forget.separated(", ");
-    for email in emails {
-        list.push_bind(email);
-    }
-    forget.push(")");
-    forget.build().execute(&mut *conn).await?;
+    on_tx!(tx, |tx| {
+        let mut forget = QueryBuilder::<Db>::new("DELETE FROM people_name_words WHERE email IN (");
+        let mut list = forget.separated(", ");
+        for email in emails {
+            list.push_bind(email);
+        }
+        forget.push(")");
+        forget.build().execute(&mut **tx).await?;
+    });
     Ok(())
 }
 
 /// Writes sorted, distinct people and their name words in one transaction.
-async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -> Result<u64> {
+async fn upsert_sorted(db: &Backend, unique: &[&WatchedPerson]) -> Result<u64> {
     let now = now_ms();
-    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-    // Multi-row statements: one round through SQLite per chunk instead of per person.
+    let mut tx = db.begin_write().await?;
+    // Multi-row statements: one round through the database per chunk instead of per person.
     for chunk in unique.chunks(PEOPLE_PER_STATEMENT) {
-        let mut upsert = insert_people(chunk.iter().copied(), now);
-        upsert.push(
-            " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
-                 extension = excluded.extension, \
-                 origin = CASE WHEN people.origin IN ('manual', 'import') \
-                     THEN excluded.origin ELSE people.origin END, \
-                 origin_id = CASE WHEN people.origin IN ('manual', 'import') \
-                     THEN excluded.origin_id ELSE people.origin_id END, \
-                 route = CASE WHEN people.origin IN ('manual', 'import') \
-                     THEN excluded.route ELSE people.route END, \
-                 updated_at_ms = excluded.updated_at_ms",
-        );
-        upsert.build().execute(&mut *tx).await?;
-
+        on_tx!(&mut tx, |tx| {
+            let mut upsert = insert_people::<Db>(chunk.iter().copied(), now);
+            upsert.push(
+                " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
+                     extension = excluded.extension, \
+                     origin = CASE WHEN people.origin IN ('manual', 'import') \
+                         THEN excluded.origin ELSE people.origin END, \
+                     origin_id = CASE WHEN people.origin IN ('manual', 'import') \
+                         THEN excluded.origin_id ELSE people.origin_id END, \
+                     route = CASE WHEN people.origin IN ('manual', 'import') \
+                         THEN excluded.route ELSE people.route END, \
+                     updated_at_ms = excluded.updated_at_ms",
+            );
+            upsert.build().execute(&mut **tx).await?;
+        });
         forget_words(&mut tx, chunk.iter().map(|p| p.email.as_str())).await?;
     }
     insert_words(&mut tx, unique).await?;
@@ -363,10 +393,7 @@ async fn upsert_sorted(conn: &mut SqliteConnection, unique: &[&WatchedPerson]) -
 
 /// Inserts the folded name words of `people`. The words table is keyed by (word, email):
 /// inserted in that order, so each index page is visited once.
-pub(crate) async fn insert_words(
-    conn: &mut SqliteConnection,
-    people: &[&WatchedPerson],
-) -> Result<()> {
+pub(crate) async fn insert_words(tx: &mut Tx, people: &[&WatchedPerson]) -> Result<()> {
     let mut words: Vec<(String, &str)> = people
         .iter()
         .flat_map(|p| {
@@ -376,13 +403,17 @@ pub(crate) async fn insert_words(
         })
         .collect();
     words.sort_unstable();
+    words.dedup();
     for words in words.chunks(PEOPLE_PER_STATEMENT * 2) {
-        let mut insert =
-            QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO people_name_words (word, email) ");
-        insert.push_values(words, |mut row, (word, email)| {
-            row.push_bind(word.as_str()).push_bind(*email);
+        on_tx!(&mut *tx, |tx| {
+            let mut insert =
+                QueryBuilder::<Db>::new("INSERT INTO people_name_words (word, email) ");
+            insert.push_values(words, |mut row, (word, email)| {
+                row.push_bind(word.as_str()).push_bind(*email);
+            });
+            insert.push(" ON CONFLICT DO NOTHING");
+            insert.build().execute(&mut **tx).await?;
         });
-        insert.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -393,27 +424,30 @@ const REINDEX_MARK: &str = "reindex_name_words";
 
 /// Makes every name word again when a migration asked for it: in one transaction, in pages of
 /// the watch list, then the request is dropped.
-pub(crate) async fn reindex_if_asked(pool: &sqlx::SqlitePool) -> Result<()> {
-    let asked: Option<(Vec<u8>,)> = sqlx::query_as("SELECT value FROM store_meta WHERE name = ?1")
-        .bind(REINDEX_MARK)
-        .fetch_optional(pool)
-        .await?;
+pub(crate) async fn reindex_if_asked(db: &Backend) -> Result<()> {
+    let asked: Option<(Vec<u8>,)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT value FROM store_meta WHERE name = $1"
+    )
+    .bind(REINDEX_MARK)
+    .fetch_optional(pool)
+    .await?);
     if asked.is_none() {
         return Ok(());
     }
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query("DELETE FROM people_name_words")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = db.begin_write().await?;
+    on_tx!(&mut tx, |tx| sqlx::query("DELETE FROM people_name_words")
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
     let mut after = String::new();
     loop {
-        let rows: Vec<PersonRow> = sqlx::query_as(
-            "SELECT email, display_name, extension, origin, origin_id, route FROM people WHERE email > ?1 \
-             ORDER BY email LIMIT 5000",
+        let rows: Vec<PersonRow> = on_tx!(&mut tx, |tx| sqlx::query_as(
+            "SELECT email, display_name, extension, origin, origin_id, route FROM people \
+             WHERE email > $1 ORDER BY email LIMIT 5000",
         )
         .bind(&after)
-        .fetch_all(&mut *tx)
-        .await?;
+        .fetch_all(&mut **tx)
+        .await?);
         let Some(last) = rows.last() else {
             break;
         };
@@ -422,10 +456,13 @@ pub(crate) async fn reindex_if_asked(pool: &sqlx::SqlitePool) -> Result<()> {
         let refs: Vec<&WatchedPerson> = people.iter().collect();
         insert_words(&mut tx, &refs).await?;
     }
-    sqlx::query("DELETE FROM store_meta WHERE name = ?1")
-        .bind(REINDEX_MARK)
-        .execute(&mut *tx)
-        .await?;
+    on_tx!(&mut tx, |tx| sqlx::query(
+        "DELETE FROM store_meta WHERE name = $1"
+    )
+    .bind(REINDEX_MARK)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected());
     tx.commit().await?;
     Ok(())
 }

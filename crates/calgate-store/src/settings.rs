@@ -3,6 +3,7 @@
 //! fields — written in one transaction, so a crash leaves either the old settings or the new
 //! ones, never a mix. The source `default` is what the single-source settings API configures.
 
+use crate::backend::{Tx, on_pool, on_tx};
 use calgate_settings::{
     CalendarSettings, CalendarSettingsView, DEFAULT_SOURCE_ID, RoutingTable, SecretField,
     SettingsSecrets, changed_fields, check_display_name, source_id_problem,
@@ -10,7 +11,6 @@ use calgate_settings::{
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sqlx::{Sqlite, Transaction};
 
 use crate::error::{Result, StoreError};
 use crate::{Store, now_ms, timestamp};
@@ -87,7 +87,7 @@ impl Store {
     /// Seals `secret` into `slot` of the secrets table (created or replaced) within `tx`.
     pub(crate) async fn put_sealed(
         &self,
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut Tx,
         slot: &str,
         secret: &SecretString,
         now: i64,
@@ -95,8 +95,8 @@ impl Store {
         let sealed = self
             .sealer
             .seal(&secret_aad(slot), secret.expose_secret().as_bytes())?;
-        sqlx::query(
-            "INSERT INTO secrets (slot, key_id, sealed, updated_at_ms) VALUES (?1, ?2, ?3, ?4) \
+        on_tx!(tx, |tx| sqlx::query(
+            "INSERT INTO secrets (slot, key_id, sealed, updated_at_ms) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (slot) DO UPDATE SET key_id = excluded.key_id, \
              sealed = excluded.sealed, updated_at_ms = excluded.updated_at_ms",
         )
@@ -105,9 +105,20 @@ impl Store {
         .bind(sealed)
         .bind(now)
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected());
         Ok(())
     }
+}
+
+/// Removes the sealed value of `slot`, if any, within `tx`.
+pub(crate) async fn delete_sealed(tx: &mut Tx, slot: &str) -> Result<()> {
+    on_tx!(tx, |tx| sqlx::query("DELETE FROM secrets WHERE slot = $1")
+        .bind(slot)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
+    Ok(())
 }
 
 /// The AAD of a secrets-table slot: table and row, so a value opens only where it was sealed.
@@ -153,13 +164,13 @@ impl Store {
 
     /// Every saved source, by id.
     pub async fn load_sources(&self) -> Result<Vec<StoredSource>> {
-        let mut tx = self.sqlite().begin().await?;
-        let rows: Vec<SourceRow> = sqlx::query_as(
+        let mut tx = self.db().begin_read().await?;
+        let rows: Vec<SourceRow> = on_tx!(&mut tx, |tx| sqlx::query_as(
             "SELECT id, display_name, settings_json, revision, updated_at_ms, updated_by \
              FROM sources ORDER BY id",
         )
-        .fetch_all(&mut *tx)
-        .await?;
+        .fetch_all(&mut **tx)
+        .await?);
         let mut sources = Vec::with_capacity(rows.len());
         for row in rows {
             sources.push(self.source_from_row(&mut tx, row).await?);
@@ -170,7 +181,7 @@ impl Store {
 
     /// One saved source, or `None`.
     pub async fn load_source(&self, id: &str) -> Result<Option<StoredSource>> {
-        let mut tx = self.sqlite().begin().await?;
+        let mut tx = self.db().begin_read().await?;
         let loaded = self.load_source_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(loaded)
@@ -200,7 +211,7 @@ impl Store {
         let now = now_ms();
         // IMMEDIATE takes the write lock up front, so the read-compare-write below cannot
         // interleave with another save.
-        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db().begin_write().await?;
         let previous = self.load_source_in(&mut tx, id).await?;
         let (revision, mut changed) = match &previous {
             Some(prev) => (prev.revision + 1, changed_fields(&prev.settings, settings)),
@@ -211,9 +222,9 @@ impl Store {
         if previous_name.as_deref().unwrap_or("") != display_name {
             changed.insert(0, "display_name");
         }
-        sqlx::query(
-            "INSERT INTO sources (id, display_name, settings_json, revision, updated_at_ms, updated_by) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+        on_tx!(&mut tx, |tx| sqlx::query(
+            "INSERT INTO sources (id, display_name, settings_json, revision, updated_at_ms, \
+             updated_by) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, \
              settings_json = excluded.settings_json, revision = excluded.revision, \
              updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by",
@@ -224,17 +235,15 @@ impl Store {
         .bind(revision)
         .bind(now)
         .bind(actor)
-        .execute(&mut *tx)
-        .await?;
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
         for field in SecretField::ALL {
             let slot = slot(id, field);
             match settings.secret(field) {
                 Some(secret) => self.put_sealed(&mut tx, &slot, secret, now).await?,
                 None => {
-                    sqlx::query("DELETE FROM secrets WHERE slot = ?1")
-                        .bind(&slot)
-                        .execute(&mut *tx)
-                        .await?;
+                    delete_sealed(&mut tx, &slot).await?;
                 }
             }
         }
@@ -253,7 +262,7 @@ impl Store {
         check_actor(actor)?;
         check_source_id(id)?;
         let now = now_ms();
-        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db().begin_write().await?;
         let routing = load_routing_in(&mut tx).await?.unwrap_or_default();
         if routing.names(id) {
             return Err(StoreError::InUse {
@@ -261,22 +270,24 @@ impl Store {
                 by: "the routing table".to_string(),
             });
         }
-        let revision: Option<(i64,)> = sqlx::query_as("SELECT revision FROM sources WHERE id = ?1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let revision: Option<(i64,)> = on_tx!(&mut tx, |tx| sqlx::query_as(
+            "SELECT revision FROM sources WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?);
         let Some((revision,)) = revision else {
             return Ok(false);
         };
-        sqlx::query("DELETE FROM sources WHERE id = ?1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        on_tx!(&mut tx, |tx| sqlx::query(
+            "DELETE FROM sources WHERE id = $1"
+        )
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
         for field in SecretField::ALL {
-            sqlx::query("DELETE FROM secrets WHERE slot = ?1")
-                .bind(slot(id, field))
-                .execute(&mut *tx)
-                .await?;
+            delete_sealed(&mut tx, &slot(id, field)).await?;
         }
         audit(
             &mut tx,
@@ -293,7 +304,7 @@ impl Store {
 
     /// The saved routing table, or `None` before the first save (everything to `default`).
     pub async fn load_routing(&self) -> Result<Option<RoutingTable>> {
-        let mut tx = self.sqlite().begin().await?;
+        let mut tx = self.db().begin_read().await?;
         let routing = load_routing_in(&mut tx).await?;
         tx.commit().await?;
         Ok(routing)
@@ -307,10 +318,10 @@ impl Store {
         let json = serde_json::to_string(routing)
             .map_err(|e| StoreError::corrupt_json("routing being saved", &e))?;
         let now = now_ms();
-        let mut tx = self.sqlite().begin_with("BEGIN IMMEDIATE").await?;
-        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM sources")
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut tx = self.db().begin_write().await?;
+        let ids: Vec<(String,)> = on_tx!(&mut tx, |tx| sqlx::query_as("SELECT id FROM sources")
+            .fetch_all(&mut **tx)
+            .await?);
         let exists = |id: &str| id == DEFAULT_SOURCE_ID || ids.iter().any(|(k,)| k == id);
         let mut named = std::iter::once(&routing.default)
             .chain(routing.domains.values())
@@ -321,13 +332,15 @@ impl Store {
                 reason: format!("no source has the id {missing}"),
             });
         }
-        let previous: Option<(i64,)> = sqlx::query_as("SELECT revision FROM routing WHERE id = 1")
-            .fetch_optional(&mut *tx)
-            .await?;
+        let previous: Option<(i64,)> = on_tx!(&mut tx, |tx| sqlx::query_as(
+            "SELECT revision FROM routing WHERE id = 1"
+        )
+        .fetch_optional(&mut **tx)
+        .await?);
         let revision = previous.map_or(1, |(r,)| r + 1);
-        sqlx::query(
+        on_tx!(&mut tx, |tx| sqlx::query(
             "INSERT INTO routing (id, routing_json, revision, updated_at_ms, updated_by) \
-             VALUES (1, ?1, ?2, ?3, ?4) \
+             VALUES (1, $1, $2, $3, $4) \
              ON CONFLICT (id) DO UPDATE SET routing_json = excluded.routing_json, \
              revision = excluded.revision, updated_at_ms = excluded.updated_at_ms, \
              updated_by = excluded.updated_by",
@@ -336,8 +349,9 @@ impl Store {
         .bind(revision)
         .bind(now)
         .bind(actor)
-        .execute(&mut *tx)
-        .await?;
+        .execute(&mut **tx)
+        .await?
+        .rows_affected());
         audit(&mut tx, now, actor, ROUTING_SUBJECT, revision, &["routing"]).await?;
         tx.commit().await?;
         Ok(revision)
@@ -345,41 +359,37 @@ impl Store {
 
     /// The newest audit entries first.
     pub async fn recent_audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {
-        let rows: Vec<AuditRow> = sqlx::query_as(
+        let rows: Vec<AuditRow> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT id, at_ms, actor, subject, revision, fields FROM settings_audit \
-             ORDER BY id DESC LIMIT ?1",
+             ORDER BY id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
-        .fetch_all(self.sqlite())
-        .await?;
+        .fetch_all(pool)
+        .await?);
         audit_entries(rows)
     }
 
     /// The newest `limit` audit entries of source `id`'s settings, newest first.
     pub async fn recent_source_audit(&self, id: &str, limit: u32) -> Result<Vec<AuditEntry>> {
-        let rows: Vec<AuditRow> = sqlx::query_as(
+        let rows: Vec<AuditRow> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT id, at_ms, actor, subject, revision, fields FROM settings_audit \
-             WHERE subject = ?1 ORDER BY id DESC LIMIT ?2",
+             WHERE subject = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(subject(id))
         .bind(i64::from(limit))
-        .fetch_all(self.sqlite())
-        .await?;
+        .fetch_all(pool)
+        .await?);
         audit_entries(rows)
     }
 
-    async fn load_source_in(
-        &self,
-        tx: &mut Transaction<'static, Sqlite>,
-        id: &str,
-    ) -> Result<Option<StoredSource>> {
-        let row: Option<SourceRow> = sqlx::query_as(
+    async fn load_source_in(&self, tx: &mut Tx, id: &str) -> Result<Option<StoredSource>> {
+        let row: Option<SourceRow> = on_tx!(tx, |tx| sqlx::query_as(
             "SELECT id, display_name, settings_json, revision, updated_at_ms, updated_by \
-             FROM sources WHERE id = ?1",
+             FROM sources WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&mut **tx)
-        .await?;
+        .await?);
         match row {
             Some(row) => Ok(Some(self.source_from_row(tx, row).await?)),
             None => Ok(None),
@@ -388,7 +398,7 @@ impl Store {
 
     async fn source_from_row(
         &self,
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut Tx,
         (id, display_name, json, revision, updated_at_ms, updated_by): SourceRow,
     ) -> Result<StoredSource> {
         let view: CalendarSettingsView = serde_json::from_str(&json)
@@ -404,11 +414,12 @@ impl Store {
                 continue;
             }
             let slot = slot(&id, field);
-            let sealed: Option<(Vec<u8>,)> =
-                sqlx::query_as("SELECT sealed FROM secrets WHERE slot = ?1")
-                    .bind(&slot)
-                    .fetch_optional(&mut **tx)
-                    .await?;
+            let sealed: Option<(Vec<u8>,)> = on_tx!(tx, |tx| sqlx::query_as(
+                "SELECT sealed FROM secrets WHERE slot = $1"
+            )
+            .bind(&slot)
+            .fetch_optional(&mut **tx)
+            .await?);
             let Some((sealed,)) = sealed else {
                 return Err(StoreError::Corrupt {
                     what: slot,
@@ -431,10 +442,12 @@ impl Store {
     }
 }
 
-async fn load_routing_in(tx: &mut Transaction<'static, Sqlite>) -> Result<Option<RoutingTable>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT routing_json FROM routing WHERE id = 1")
-        .fetch_optional(&mut **tx)
-        .await?;
+async fn load_routing_in(tx: &mut Tx) -> Result<Option<RoutingTable>> {
+    let row: Option<(String,)> = on_tx!(tx, |tx| sqlx::query_as(
+        "SELECT routing_json FROM routing WHERE id = 1"
+    )
+    .fetch_optional(&mut **tx)
+    .await?);
     row.map(|(json,)| {
         serde_json::from_str(&json).map_err(|e| StoreError::corrupt_json("routing", &e))
     })
@@ -442,7 +455,7 @@ async fn load_routing_in(tx: &mut Transaction<'static, Sqlite>) -> Result<Option
 }
 
 pub(crate) async fn audit(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Tx,
     now: i64,
     actor: &str,
     subject: &str,
@@ -451,9 +464,9 @@ pub(crate) async fn audit(
 ) -> Result<()> {
     let fields_json =
         serde_json::to_string(fields).map_err(|e| StoreError::corrupt_json("audit fields", &e))?;
-    sqlx::query(
+    on_tx!(tx, |tx| sqlx::query(
         "INSERT INTO settings_audit (at_ms, actor, subject, revision, fields) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(now)
     .bind(actor)
@@ -461,7 +474,8 @@ pub(crate) async fn audit(
     .bind(revision)
     .bind(fields_json)
     .execute(&mut **tx)
-    .await?;
+    .await?
+    .rows_affected());
     Ok(())
 }
 

@@ -1,6 +1,10 @@
-//! The store against a real SQLite file in a temporary directory: round trips for every table,
-//! secrets sealed at rest and bound to their slot, key-file faults, durability across reopen,
-//! a real `SQLITE_FULL`, and `PRAGMA integrity_check`.
+//! The store against a real SQLite file in a temporary directory and against a real PostgreSQL
+//! (a fresh database of the test process's server, `calgate-pgtest`): round trips for every
+//! table, secrets sealed at rest and bound to their slot, key-file faults, durability across
+//! reopen. A test written once over a [`TestDb`] runs on both (`both!` makes its `sqlite` and
+//! `postgres` variants); the tests of the SQLite file itself (its permissions and pragmas, a
+//! real `SQLITE_FULL`, a killed writer, backups, the data directories of older releases) are
+//! SQLite's alone and say so.
 
 use std::path::Path;
 
@@ -11,7 +15,65 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use tempfile::TempDir;
 
+use crate::backend::{Backend, on_pool};
 use crate::*;
+
+/// Where a test's store lives: a temporary data directory (the key file is there on both
+/// backends), and for PostgreSQL a fresh database of the test server.
+struct TestDb {
+    dir: TempDir,
+    url: Option<DatabaseUrl>,
+}
+
+impl TestDb {
+    fn sqlite() -> TestDb {
+        TestDb {
+            dir: data_dir(),
+            url: None,
+        }
+    }
+
+    fn postgres() -> TestDb {
+        let url = calgate_pgtest::server().create_database();
+        TestDb {
+            dir: data_dir(),
+            url: Some(DatabaseUrl::parse(&url).expect("test database URL")),
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    async fn open(&self) -> Result<Store> {
+        Store::open_database(self.dir.path(), self.url.as_ref()).await
+    }
+}
+
+/// Runs each test `async fn name(db: TestDb)` on both backends, as `name::sqlite` and
+/// `name::postgres`.
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(super::TestDb::sqlite()).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$name(super::TestDb::postgres()).await
+            }
+        }
+    };
+}
+
+/// SQLite's integrity check; PostgreSQL checks its own pages and has no such command.
+async fn assert_sound(store: &Store) {
+    if let Backend::Sqlite(_) = store.db() {
+        assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
+    }
+}
 
 const PASSWORD: &str = "Svc-Pa55-4e1f-in-clear-never";
 const CLIENT_SECRET: &str = "Client-Secret-9c2d-never-clear";
@@ -98,6 +160,7 @@ fn mode(path: &Path) -> u32 {
         & 0o777
 }
 
+// SQLite only: the database file's mode and SQLite's pragmas.
 #[tokio::test]
 async fn first_open_creates_a_private_key_and_database() {
     let dir = data_dir();
@@ -147,10 +210,8 @@ async fn first_open_creates_a_private_key_and_database() {
     assert!(debug.contains(store.key_id()));
 }
 
-#[tokio::test]
-async fn settings_round_trip_with_audit_and_revisions() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn settings_round_trip_with_audit_and_revisions(db: TestDb) {
+    let store = db.open().await.expect("open");
     let first = settings_with_secrets();
     let saved = store
         .save_calendar_settings(&first, "admin")
@@ -208,10 +269,12 @@ async fn settings_round_trip_with_audit_and_revisions() {
         loaded.settings.password.as_ref().map(|p| p.expose_secret()),
         Some(PASSWORD)
     );
-    let (secrets,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM secrets")
-        .fetch_one(store.pool_for_tests())
-        .await
-        .expect("count");
+    let (secrets,): (i64,) = on_pool!(store.db(), |pool| sqlx::query_as(
+        "SELECT COUNT(*) FROM secrets"
+    )
+    .fetch_one(pool)
+    .await
+    .expect("count"));
     assert_eq!(secrets, 1, "a cleared secret leaves no sealed value behind");
 
     let audit = store.recent_audit(10).await.expect("audit");
@@ -231,11 +294,10 @@ async fn settings_round_trip_with_audit_and_revisions() {
         Err(StoreError::InvalidInput { what: "actor", .. })
     ));
 }
+both!(settings_round_trip_with_audit_and_revisions);
 
-#[tokio::test]
-async fn concurrent_saves_each_get_their_own_revision_and_audit_row() {
-    let dir = data_dir();
-    let store = std::sync::Arc::new(Store::open(dir.path()).await.expect("open"));
+async fn concurrent_saves_each_get_their_own_revision_and_audit_row(db: TestDb) {
+    let store = std::sync::Arc::new(db.open().await.expect("open"));
     let base = settings_with_secrets();
     let mut tasks = Vec::new();
     for i in 0..16u32 {
@@ -263,7 +325,9 @@ async fn concurrent_saves_each_get_their_own_revision_and_audit_row() {
     assert_eq!(last.revision, 16);
     assert_eq!(audit[0].actor, last.updated_by);
 }
+both!(concurrent_saves_each_get_their_own_revision_and_audit_row);
 
+// SQLite only: it reads the database files byte by byte.
 #[tokio::test]
 async fn secrets_are_not_in_clear_in_the_database_files() {
     let dir = data_dir();
@@ -322,23 +386,19 @@ async fn secrets_are_not_in_clear_in_the_database_files() {
     }
 }
 
-#[tokio::test]
-async fn without_the_key_file_secrets_stay_sealed() {
-    let dir = data_dir();
+async fn without_the_key_file_secrets_stay_sealed(db: TestDb) {
     {
-        let store = Store::open(dir.path()).await.expect("open");
+        let store = db.open().await.expect("open");
         store
             .save_calendar_settings(&settings_with_secrets(), "admin")
             .await
             .expect("save");
         store.close().await;
     }
-    let key_path = dir.path().join(KEY_FILE);
+    let key_path = db.dir().join(KEY_FILE);
     let original_key = std::fs::read(&key_path).expect("key");
     std::fs::remove_file(&key_path).expect("remove key");
-    let err = Store::open(dir.path())
-        .await
-        .expect_err("must refuse without the key");
+    let err = db.open().await.expect_err("must refuse without the key");
     assert!(matches!(err, StoreError::KeyFileMissing { .. }), "{err}");
     assert!(
         !key_path.exists(),
@@ -347,9 +407,7 @@ async fn without_the_key_file_secrets_stay_sealed() {
 
     // A different key: a clear error naming both key ids.
     write_key(&key_path, &[7u8; 32]);
-    let err = Store::open(dir.path())
-        .await
-        .expect_err("must refuse a wrong key");
+    let err = db.open().await.expect_err("must refuse a wrong key");
     let StoreError::WrongKey {
         expected, found, ..
     } = &err
@@ -362,19 +420,10 @@ async fn without_the_key_file_secrets_stay_sealed() {
     // The right key again: everything opens.
     std::fs::remove_file(&key_path).expect("remove key");
     write_key(&key_path, &original_key);
-    let store = Store::open(dir.path())
-        .await
-        .expect("open with the right key");
-    let loaded = store
-        .load_calendar_settings()
-        .await
-        .expect("load")
-        .expect("present");
-    assert_eq!(
-        loaded.settings.password.as_ref().map(|p| p.expose_secret()),
-        Some(PASSWORD)
-    );
+    let store = db.open().await.expect("open with the right key");
+    assert_the_password_opens(&store).await;
 }
+both!(without_the_key_file_secrets_stay_sealed);
 
 fn write_key(path: &Path, key: &[u8]) {
     let mut options = std::fs::OpenOptions::new();
@@ -393,52 +442,49 @@ fn write_key(path: &Path, key: &[u8]) {
 }
 
 #[cfg(unix)]
-#[tokio::test]
-async fn a_key_file_others_can_read_is_refused() {
+async fn a_key_file_others_can_read_is_refused(db: TestDb) {
     use std::os::unix::fs::PermissionsExt;
-    let dir = data_dir();
-    Store::open(dir.path()).await.expect("open").close().await;
-    let key_path = dir.path().join(KEY_FILE);
+    db.open().await.expect("open").close().await;
+    let key_path = db.dir().join(KEY_FILE);
     std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    let err = Store::open(dir.path()).await.expect_err("refused");
+    let err = db.open().await.expect_err("refused");
     assert!(
         matches!(err, StoreError::KeyFilePermissions { mode: 0o644, .. }),
         "{err}"
     );
     assert!(err.to_string().contains("chmod 600"));
     std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    Store::open(dir.path()).await.expect("open again");
+    db.open().await.expect("open again");
 }
+both!(a_key_file_others_can_read_is_refused);
 
-#[tokio::test]
-async fn a_truncated_key_file_is_refused() {
-    let dir = data_dir();
-    std::fs::create_dir_all(dir.path()).expect("dir");
-    write_key(&dir.path().join(KEY_FILE), &[1u8; 16]);
-    let err = Store::open(dir.path()).await.expect_err("refused");
+async fn a_truncated_key_file_is_refused(db: TestDb) {
+    std::fs::create_dir_all(db.dir()).expect("dir");
+    write_key(&db.dir().join(KEY_FILE), &[1u8; 16]);
+    let err = db.open().await.expect_err("refused");
     assert!(
         matches!(err, StoreError::KeyFileInvalid { len: 16, .. }),
         "{err}"
     );
 }
+both!(a_truncated_key_file_is_refused);
 
-#[tokio::test]
-async fn a_sealed_value_opens_only_in_its_own_slot() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn a_sealed_value_opens_only_in_its_own_slot(db: TestDb) {
+    let store = db.open().await.expect("open");
     store
         .save_calendar_settings(&settings_with_secrets(), "admin")
         .await
         .expect("save");
-    let pool = store.pool_for_tests();
     // Move the password's ciphertext into the client-secret slot.
-    sqlx::query(
+    on_pool!(store.db(), |pool| {
+        sqlx::query(
         "UPDATE secrets SET sealed = (SELECT sealed FROM secrets WHERE slot = 'calendar_settings.password') \
          WHERE slot = 'calendar_settings.client_secret'",
     )
     .execute(pool)
     .await
-    .expect("swap");
+    .expect("swap").rows_affected()
+    });
     let err = store
         .load_calendar_settings()
         .await
@@ -454,30 +500,33 @@ async fn a_sealed_value_opens_only_in_its_own_slot() {
         .save_refresh_token("cred-1", &SecretString::from(REFRESH_TOKEN))
         .await
         .expect("save");
-    let (mut sealed,): (Vec<u8>,) =
-        sqlx::query_as("SELECT sealed FROM refresh_tokens WHERE fingerprint = 'cred-1'")
-            .fetch_one(pool)
-            .await
-            .expect("row");
+    let (mut sealed,): (Vec<u8>,) = on_pool!(store.db(), |pool| sqlx::query_as(
+        "SELECT sealed FROM refresh_tokens WHERE fingerprint = 'cred-1'"
+    )
+    .fetch_one(pool)
+    .await
+    .expect("row"));
     if let Some(last) = sealed.last_mut() {
         *last ^= 0x01;
     }
-    sqlx::query("UPDATE refresh_tokens SET sealed = ?1 WHERE fingerprint = 'cred-1'")
-        .bind(sealed)
-        .execute(pool)
-        .await
-        .expect("tamper");
+    on_pool!(store.db(), |pool| sqlx::query(
+        "UPDATE refresh_tokens SET sealed = $1 WHERE fingerprint = 'cred-1'"
+    )
+    .bind(sealed)
+    .execute(pool)
+    .await
+    .expect("tamper")
+    .rows_affected());
     let err = store
         .load_refresh_token("cred-1")
         .await
         .expect_err("must not open");
     assert!(matches!(err, StoreError::Undecryptable { .. }), "{err}");
 }
+both!(a_sealed_value_opens_only_in_its_own_slot);
 
-#[tokio::test]
-async fn guard_state_and_refresh_tokens_round_trip() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn guard_state_and_refresh_tokens_round_trip(db: TestDb) {
+    let store = db.open().await.expect("open");
     let state =
         json!({"failures": 2, "next_probe": "2026-11-27T12:00:00Z", "reason": "ENTRA_AADSTS50126"});
     store.save_guard_state("fp-a", &state).await.expect("save");
@@ -537,11 +586,10 @@ async fn guard_state_and_refresh_tokens_round_trip() {
             .is_none()
     );
 }
+both!(guard_state_and_refresh_tokens_round_trip);
 
-#[tokio::test]
-async fn the_watch_list_upserts_searches_and_deletes() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn the_watch_list_upserts_searches_and_deletes(db: TestDb) {
+    let store = db.open().await.expect("open");
     let n = store
         .upsert_people(&[
             person("Anna.Rossi@Contoso.com", "Anna Rossi", Some("2041")),
@@ -754,19 +802,18 @@ async fn the_watch_list_upserts_searches_and_deletes() {
             "elena.moretti@contoso.com"
         ]
     );
-    let (words,): (i64,) = sqlx::query_as(
+    let (words,): (i64,) = on_pool!(store.db(), |pool| sqlx::query_as(
         "SELECT COUNT(*) FROM people_name_words WHERE email = 'bruno.bianchi@contoso.com'",
     )
-    .fetch_one(store.pool_for_tests())
+    .fetch_one(pool)
     .await
-    .expect("count");
+    .expect("count"));
     assert_eq!(words, 0, "deleting a person deletes their name words");
 }
+both!(the_watch_list_upserts_searches_and_deletes);
 
-#[tokio::test]
-async fn api_tokens_are_stored_hashed_and_verify_by_role() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn api_tokens_are_stored_hashed_and_verify_by_role(db: TestDb) {
+    let store = db.open().await.expect("open");
     let admin = store
         .create_api_token(ApiRole::Admin, "ops laptop")
         .await
@@ -808,11 +855,13 @@ async fn api_tokens_are_stored_hashed_and_verify_by_role() {
     assert!(store.verify_api_token("").await.expect("verify").is_none());
 
     // Only the hash is stored.
-    let (hash,): (Vec<u8>,) = sqlx::query_as("SELECT token_sha256 FROM api_tokens WHERE id = ?1")
-        .bind(admin.token.id.to_string())
-        .fetch_one(store.pool_for_tests())
-        .await
-        .expect("row");
+    let (hash,): (Vec<u8>,) = on_pool!(store.db(), |pool| sqlx::query_as(
+        "SELECT token_sha256 FROM api_tokens WHERE id = $1"
+    )
+    .bind(admin.token.id.to_string())
+    .fetch_one(pool)
+    .await
+    .expect("row"));
     use sha2::Digest;
     assert_eq!(
         hash,
@@ -845,11 +894,10 @@ async fn api_tokens_are_stored_hashed_and_verify_by_role() {
         vec!["reception"]
     );
 }
+both!(api_tokens_are_stored_hashed_and_verify_by_role);
 
-#[tokio::test]
-async fn the_admin_password_is_argon2id_and_verifies() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn the_admin_password_is_argon2id_and_verifies(db: TestDb) {
+    let store = db.open().await.expect("open");
     let pw = SecretString::from(ADMIN_PASSWORD);
     assert!(
         !store
@@ -882,10 +930,12 @@ async fn the_admin_password_is_argon2id_and_verifies() {
             .await
             .expect("verify")
     );
-    let (phc,): (String,) = sqlx::query_as("SELECT password_hash FROM admin_user")
-        .fetch_one(store.pool_for_tests())
-        .await
-        .expect("row");
+    let (phc,): (String,) = on_pool!(store.db(), |pool| sqlx::query_as(
+        "SELECT password_hash FROM admin_user"
+    )
+    .fetch_one(pool)
+    .await
+    .expect("row"));
     assert!(phc.starts_with("$argon2id$"), "PHC string of Argon2id");
 
     let new_pw = SecretString::from("another long passphrase");
@@ -918,11 +968,10 @@ async fn the_admin_password_is_argon2id_and_verifies() {
             .is_err()
     );
 }
+both!(the_admin_password_is_argon2id_and_verifies);
 
-#[tokio::test]
-async fn a_large_save_spans_statements_and_keeps_the_newest_of_duplicates() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn a_large_save_spans_statements_and_keeps_the_newest_of_duplicates(db: TestDb) {
+    let store = db.open().await.expect("open");
     // More rows than one statement holds, with mailboxes repeated next to each other (one
     // statement) and far apart (two statements), the newer one first and second.
     let mut items: Vec<Availability> = (0..450)
@@ -983,11 +1032,10 @@ async fn a_large_save_spans_statements_and_keeps_the_newest_of_duplicates() {
         Some(ts("2026-11-27T08:00:00Z"))
     );
 }
+both!(a_large_save_spans_statements_and_keeps_the_newest_of_duplicates);
 
-#[tokio::test]
-async fn last_known_availability_round_trips_and_never_rolls_back() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn last_known_availability_round_trips_and_never_rolls_back(db: TestDb) {
+    let store = db.open().await.expect("open");
     let newer = availability("anna.rossi@contoso.com", "2026-11-27T08:05:00Z");
     let other = availability("bruno.bianchi@contoso.com", "2026-11-27T08:00:00Z");
     store
@@ -1042,14 +1090,13 @@ async fn last_known_availability_round_trips_and_never_rolls_back() {
         None
     );
 }
+both!(last_known_availability_round_trips_and_never_rolls_back);
 
-#[tokio::test]
-async fn reopening_keeps_everything() {
-    let dir = data_dir();
+async fn reopening_keeps_everything(db: TestDb) {
     let settings = settings_with_secrets();
     let fingerprint_key;
     let (console_secret, key_id) = {
-        let store = Store::open(dir.path()).await.expect("open");
+        let store = db.open().await.expect("open");
         store
             .save_calendar_settings(&settings, "admin")
             .await
@@ -1087,7 +1134,7 @@ async fn reopening_keeps_everything() {
         drop(store);
         (token.secret, key_id)
     };
-    let store = Store::open(dir.path()).await.expect("reopen");
+    let store = db.open().await.expect("reopen");
     assert_eq!(store.key_id(), key_id);
     assert_eq!(
         store.fingerprint_key().expose_secret(),
@@ -1128,12 +1175,11 @@ async fn reopening_keeps_everything() {
     );
     assert_eq!(store.load_availability().await.expect("avail").len(), 1);
     assert_eq!(store.recent_audit(10).await.expect("audit").len(), 1);
-    assert_eq!(
-        store.integrity_check().await.expect("check"),
-        vec!["ok".to_string()]
-    );
+    assert_sound(&store).await;
 }
+both!(reopening_keeps_everything);
 
+// SQLite only: `max_page_count` makes SQLite answer `SQLITE_FULL`.
 #[tokio::test]
 async fn a_full_disk_is_its_own_error_and_loses_nothing_saved() {
     let dir = data_dir();
@@ -1224,6 +1270,7 @@ async fn child_saving_settings_until_killed() {
     }
 }
 
+// SQLite only: a killed writer and the file it leaves behind.
 #[test]
 fn kill_9_during_a_burst_of_saves_keeps_the_last_acknowledged_one() {
     use std::io::{BufRead, BufReader};
@@ -1305,10 +1352,8 @@ fn kill_9_during_a_burst_of_saves_keeps_the_last_acknowledged_one() {
     });
 }
 
-#[tokio::test]
-async fn sources_keep_their_own_settings_and_secrets() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn sources_keep_their_own_settings_and_secrets(db: TestDb) {
+    let store = db.open().await.expect("open");
     let (onprem, _) = validate_json(
         &json!({"provider": "exchange", "grant_windows_auth": true,
             "username": "CONTOSO\\svc", "password": "OnPrem-Pw-7f1e-never-clear",
@@ -1388,10 +1433,12 @@ async fn sources_keep_their_own_settings_and_secrets() {
             .expect("delete")
     );
     assert!(!store.delete_source("onprem", "admin").await.expect("gone"));
-    let slots: Vec<(String,)> = sqlx::query_as("SELECT slot FROM secrets ORDER BY slot")
-        .fetch_all(store.pool_for_tests())
-        .await
-        .expect("slots");
+    let slots: Vec<(String,)> = on_pool!(store.db(), |pool| sqlx::query_as(
+        "SELECT slot FROM secrets ORDER BY slot"
+    )
+    .fetch_all(pool)
+    .await
+    .expect("slots"));
     assert!(
         slots.iter().all(|(s,)| s.starts_with("calendar_settings.")),
         "{slots:?}"
@@ -1401,7 +1448,9 @@ async fn sources_keep_their_own_settings_and_secrets() {
     assert_eq!(audit[0].fields, ["deleted"]);
     assert!(audit.iter().any(|a| a.subject == "routing"));
 }
+both!(sources_keep_their_own_settings_and_secrets);
 
+// SQLite only: a data directory of release 0.1.0 (no PostgreSQL database is that old).
 /// A data directory written by release 0.1.0 (one source, schema 2) opens: its settings become
 /// the source `default` with their sealed password usable, and nothing else is lost.
 #[tokio::test]
@@ -1464,6 +1513,7 @@ async fn a_database_of_release_0_1_0_upgrades_in_place() {
     assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
 }
 
+// SQLite only: a data directory written at schema 5.
 /// A data directory written at schema 5 (two sources routed by domain, a directory, people of
 /// both, two API tokens) opens with everything, every sealed secret usable. Kept so that later
 /// releases prove they upgrade an installation of today.
@@ -1558,10 +1608,8 @@ async fn a_database_of_schema_5_opens_with_everything() {
     assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
 }
 
-#[tokio::test]
-async fn search_folds_diacritics_and_takes_words_in_any_order() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn search_folds_diacritics_and_takes_words_in_any_order(db: TestDb) {
+    let store = db.open().await.expect("open");
     store
         .upsert_people(&[
             person("lucia.patel@contoso.com", "Lucía López-Patel", Some("2041")),
@@ -1595,6 +1643,7 @@ async fn search_folds_diacritics_and_takes_words_in_any_order() {
     let long = "a ".repeat(40);
     assert!(store.search_people(&long, 10).await.is_ok());
 }
+both!(search_folds_diacritics_and_takes_words_in_any_order);
 
 fn from_directory(email: &str, name: &str, id: &str) -> WatchedPerson {
     WatchedPerson {
@@ -1608,10 +1657,8 @@ fn from_directory(email: &str, name: &str, id: &str) -> WatchedPerson {
 /// A directory's bind password is sealed; a sync writes only the directory's own people, never
 /// over a person added by hand; a hand edit keeps a directory person the directory's; deleting
 /// the directory keeps its people as manual ones.
-#[tokio::test]
-async fn directories_keep_their_secret_and_their_own_people() {
-    let dir = data_dir();
-    let store = Store::open(dir.path()).await.expect("open");
+async fn directories_keep_their_secret_and_their_own_people(db: TestDb) {
+    let store = db.open().await.expect("open");
     let config: calgate_settings::DirectoryConfig = serde_json::from_value(json!({
         "kind": "ldap", "url": "ldaps://dc1.contoso.com", "bind_dn": "cn=reader,dc=contoso,dc=com",
         "base_dn": "dc=contoso,dc=com"
@@ -1649,7 +1696,7 @@ async fn directories_keep_their_secret_and_their_own_people() {
         Some(PASSWORD)
     );
     assert!(
-        !contains(&database_bytes(dir.path()), PASSWORD),
+        !contains(&database_bytes(db.dir()), PASSWORD),
         "sealed at rest"
     );
     store
@@ -1756,8 +1803,9 @@ async fn directories_keep_their_secret_and_their_own_people() {
         .expect("get")
         .expect("kept");
     assert_eq!(ann.origin, ORIGIN_MANUAL);
-    assert_eq!(store.integrity_check().await.expect("check"), ["ok"]);
+    assert_sound(&store).await;
 }
+both!(directories_keep_their_secret_and_their_own_people);
 
 /// Every file of a directory with a digest of its bytes and its modification time.
 fn snapshot_dir(dir: &Path) -> Vec<(String, String, std::time::SystemTime)> {
@@ -1782,6 +1830,8 @@ fn snapshot_dir(dir: &Path) -> Vec<(String, String, std::time::SystemTime)> {
     files
 }
 
+// SQLite: the files are left byte for byte; PostgreSQL's variant is
+// `a_postgres_database_of_a_newer_schema_is_refused`.
 /// A database that a newer release migrated (a migration row beyond this build's newest) is
 /// refused before anything is written, with a message naming both schema versions.
 #[tokio::test]
@@ -1840,6 +1890,7 @@ fn the_schema_version_is_the_newest_migration() {
     assert_eq!(Some(schema_version()), newest);
 }
 
+// SQLite only: backups are `VACUUM INTO` copies (PostgreSQL's are `pg_dump`'s).
 /// A backup with the key restores into a new directory whose store opens with everything;
 /// without the key the restored store needs the original key file.
 #[tokio::test]
@@ -1929,6 +1980,7 @@ async fn a_backup_restores_with_or_without_its_key() {
     );
 }
 
+// SQLite only: backups.
 /// A truncated file, one with bytes after its end, a damaged one, another program's file and a
 /// restore into a directory that holds something: each refused by name, nothing written.
 #[tokio::test]
@@ -2018,4 +2070,219 @@ async fn a_bad_backup_or_a_used_directory_is_refused_and_nothing_is_written() {
     backup::restore_backup(&good, &empty)
         .await
         .expect("an empty directory is fine");
+}
+
+/// One list of changes: the PostgreSQL migrations have SQLite's versions and descriptions.
+#[test]
+fn the_two_migration_folders_list_the_same_changes() {
+    let list = |m: &sqlx::migrate::Migrator| {
+        m.iter()
+            .map(|m| (m.version, m.description.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let sqlite = list(&MIGRATOR);
+    assert!(!sqlite.is_empty());
+    assert_eq!(list(&postgres::MIGRATOR), sqlite);
+}
+
+/// A PostgreSQL database a newer release migrated is refused before anything is written: the
+/// migrations table keeps its rows, and a new data directory gets no key file.
+#[tokio::test]
+async fn a_postgres_database_of_a_newer_schema_is_refused() {
+    let db = TestDb::postgres();
+    let store = db.open().await.expect("open");
+    let future = schema_version() + 1;
+    on_pool!(store.db(), |pool| sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ($1, 'from a newer release', TRUE, '\\x00', 1)",
+    )
+    .bind(future)
+    .execute(pool)
+    .await
+    .expect("future migration row")
+    .rows_affected());
+    store.close().await;
+    let url = db.url.as_ref().expect("postgres");
+    let fresh = data_dir();
+    let err = Store::open_database(fresh.path().join("new"), Some(url))
+        .await
+        .expect_err("refused");
+    let StoreError::SchemaTooNew {
+        database,
+        found,
+        known,
+    } = &err
+    else {
+        panic!("expected SchemaTooNew, got {err}")
+    };
+    assert_eq!((*found, *known), (future, schema_version()));
+    assert_eq!(database, &url.to_string());
+    assert!(err.to_string().contains("Nothing was changed"), "{err}");
+    assert!(!fresh.path().join("new").exists(), "nothing written");
+    let rows = calgate_pgtest::server()
+        .psql_in(
+            url.to_string().rsplit('/').next().expect("name"),
+            "SELECT COUNT(*) FROM _sqlx_migrations",
+        )
+        .expect("count");
+    assert_eq!(rows, (schema_version() + 1).to_string());
+}
+
+/// Gateways sharing one PostgreSQL database must hold the same key file: a second data
+/// directory without it, or with another key, is refused with a message naming the fix; with a
+/// copy of the first one's key it opens the first one's secrets.
+#[tokio::test]
+async fn a_second_gateway_needs_the_same_key_file() {
+    let first = TestDb::postgres();
+    let store = first.open().await.expect("open");
+    store
+        .save_calendar_settings(&settings_with_secrets(), "admin")
+        .await
+        .expect("save");
+    store.close().await;
+    let second = TestDb {
+        dir: data_dir(),
+        url: first.url.clone(),
+    };
+    let err = second.open().await.expect_err("no key file");
+    assert!(matches!(err, StoreError::KeyFileMissing { .. }), "{err}");
+    assert!(err.to_string().contains("same secret.key"), "{err}");
+    assert!(!second.dir().join(KEY_FILE).exists());
+
+    write_key(&second.dir().join(KEY_FILE), &[9u8; 32]);
+    let err = second.open().await.expect_err("another key");
+    assert!(matches!(err, StoreError::WrongKey { .. }), "{err}");
+    assert!(err.to_string().contains("same secret.key"), "{err}");
+
+    std::fs::remove_file(second.dir().join(KEY_FILE)).expect("remove");
+    let key = std::fs::read(first.dir().join(KEY_FILE)).expect("key");
+    write_key(&second.dir().join(KEY_FILE), &key);
+    let store = second.open().await.expect("the same key opens");
+    assert_the_password_opens(&store).await;
+}
+
+/// The saved settings' password is unsealed in clear.
+async fn assert_the_password_opens(store: &Store) {
+    let loaded = store
+        .load_calendar_settings()
+        .await
+        .expect("load")
+        .expect("present");
+    assert_eq!(
+        loaded.settings.password.as_ref().map(|p| p.expose_secret()),
+        Some(PASSWORD)
+    );
+}
+
+/// A database URL shows host, port and database only; a refused password, a server that is not
+/// there and a malformed URL are clear errors that never quote the password.
+#[tokio::test]
+async fn a_database_url_never_shows_its_password() {
+    let server = calgate_pgtest::server();
+    let secret = "Pg-Pw-3f9a-never-shown";
+    let url = DatabaseUrl::parse(&server.url_with_password("postgres", secret)).expect("url");
+    let shown = format!("{url} {url:?}");
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(shown.contains(&format!("127.0.0.1:{}/postgres", server.port())));
+
+    let dir = data_dir();
+    let err = Store::open_database(dir.path(), Some(&url))
+        .await
+        .expect_err("wrong password");
+    assert!(matches!(err, StoreError::Connect { .. }), "{err}");
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("password authentication failed"), "{text}");
+    assert!(!text.contains(secret), "{text}");
+    assert!(!dir.path().join(KEY_FILE).exists(), "nothing written");
+
+    // No TLS in this build: a URL that requires it is refused, not sent in clear.
+    let tls =
+        DatabaseUrl::parse(&format!("{}?sslmode=require", server.url("postgres"))).expect("url");
+    let err = Store::open_database(dir.path(), Some(&tls))
+        .await
+        .expect_err("TLS required");
+    assert!(matches!(err, StoreError::Connect { .. }), "{err}");
+    assert!(!format!("{err} {err:?}").contains(calgate_pgtest::SUPERUSER_PASSWORD));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let url =
+        DatabaseUrl::parse(&format!("postgres://u:{secret}@127.0.0.1:{closed}/x")).expect("url");
+    let err = Store::open_database(dir.path(), Some(&url))
+        .await
+        .expect_err("nobody listens");
+    assert!(matches!(err, StoreError::Connect { .. }), "{err}");
+    assert!(!format!("{err} {err:?}").contains(secret));
+
+    for bad in [
+        format!("mysql://u:{secret}@localhost/x"),
+        format!("postgres://u:{secret}@localhost:notaport/x"),
+    ] {
+        let err = DatabaseUrl::parse(&bad).expect_err("refused");
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("database URL"), "{text}");
+        assert!(!text.contains(secret), "{text}");
+    }
+}
+
+/// A fresh database of each backend at the newest schema has the same tables, columns (with
+/// their NOT NULL and primary-key parts) and named indexes.
+#[tokio::test]
+async fn both_backends_migrate_to_the_same_schema() {
+    type Column = (String, String, bool, bool);
+    let sqlite = TestDb::sqlite().open().await.expect("open SQLite");
+    let postgres_db = TestDb::postgres();
+    let postgres = postgres_db.open().await.expect("open PostgreSQL");
+
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT m.name, p.name, p.\"notnull\", p.pk FROM sqlite_master m, \
+         pragma_table_info(m.name) p WHERE m.type = 'table' \
+         AND m.name NOT IN ('_sqlx_migrations', 'sqlite_sequence')",
+    )
+    .fetch_all(sqlite.pool_for_tests())
+    .await
+    .expect("SQLite columns");
+    let mut sqlite_columns: Vec<Column> = rows
+        .into_iter()
+        .map(|(t, c, notnull, pk)| (t, c, notnull != 0 || pk != 0, pk != 0))
+        .collect();
+    let (sqlite_indexes,): (String,) = sqlx::query_as(
+        "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master \
+         WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name)",
+    )
+    .fetch_one(sqlite.pool_for_tests())
+    .await
+    .expect("SQLite indexes");
+
+    let Backend::Postgres(pool) = postgres.db() else {
+        panic!("a PostgreSQL store")
+    };
+    let mut postgres_columns: Vec<Column> = sqlx::query_as(
+        "SELECT c.table_name::text, c.column_name::text, c.is_nullable = 'NO', \
+         EXISTS (SELECT 1 FROM information_schema.table_constraints t \
+             JOIN information_schema.key_column_usage k USING (constraint_schema, constraint_name) \
+             WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_name = c.table_name \
+             AND k.column_name = c.column_name) \
+         FROM information_schema.columns c \
+         WHERE c.table_schema = current_schema() AND c.table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("PostgreSQL columns");
+    let (postgres_indexes,): (String,) = sqlx::query_as(
+        "SELECT string_agg(indexname::text, ' ' ORDER BY indexname) FROM pg_indexes \
+         WHERE schemaname = current_schema() AND indexname NOT LIKE '%\\_pkey' \
+         AND indexname NOT LIKE '%\\_key'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("PostgreSQL indexes");
+
+    sqlite_columns.sort();
+    postgres_columns.sort();
+    assert!(sqlite_columns.len() > 40, "{sqlite_columns:?}");
+    assert_eq!(postgres_columns, sqlite_columns);
+    assert_eq!(postgres_indexes, sqlite_indexes);
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::backend::on_pool;
 use crate::error::{Result, StoreError};
 use crate::{Store, now_ms, timestamp};
 
@@ -102,17 +103,18 @@ impl Store {
         let secret = SecretString::from(clear);
         let id = Uuid::new_v4();
         let now = now_ms();
-        sqlx::query(
+        on_pool!(self.db(), |pool| sqlx::query(
             "INSERT INTO api_tokens (id, label, role, token_sha256, created_at_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id.to_string())
         .bind(label)
         .bind(role.as_str())
         .bind(token_hash(secret.expose_secret()))
         .bind(now)
-        .execute(self.sqlite())
-        .await?;
+        .execute(pool)
+        .await?
+        .rows_affected());
         Ok(NewApiToken {
             token: ApiToken {
                 id,
@@ -131,13 +133,13 @@ impl Store {
             return Ok(None);
         }
         let hash = token_hash(presented);
-        let row: Option<TokenRow> = sqlx::query_as(
+        let row: Option<TokenRow> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT id, label, role, created_at_ms, last_used_at_ms FROM api_tokens \
-             WHERE token_sha256 = ?1 AND revoked_at_ms IS NULL",
+             WHERE token_sha256 = $1 AND revoked_at_ms IS NULL",
         )
         .bind(&hash)
-        .fetch_optional(self.sqlite())
-        .await?;
+        .fetch_optional(pool)
+        .await?);
         let Some(row) = row else { return Ok(None) };
         let mut token = into_token(row)?;
         let now = now_ms();
@@ -145,11 +147,14 @@ impl Store {
             .last_used_at
             .is_none_or(|t| now - t.as_millisecond() >= LAST_USED_RESOLUTION_MS);
         if stale {
-            sqlx::query("UPDATE api_tokens SET last_used_at_ms = ?1 WHERE token_sha256 = ?2")
-                .bind(now)
-                .bind(&hash)
-                .execute(self.sqlite())
-                .await?;
+            on_pool!(self.db(), |pool| sqlx::query(
+                "UPDATE api_tokens SET last_used_at_ms = $1 WHERE token_sha256 = $2"
+            )
+            .bind(now)
+            .bind(&hash)
+            .execute(pool)
+            .await?
+            .rows_affected());
             token.last_used_at = Some(timestamp(now, "token use time")?);
         }
         Ok(Some(token))
@@ -157,24 +162,24 @@ impl Store {
 
     /// Live (not revoked) tokens, oldest first.
     pub async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
-        let rows: Vec<TokenRow> = sqlx::query_as(
+        let rows: Vec<TokenRow> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT id, label, role, created_at_ms, last_used_at_ms FROM api_tokens \
              WHERE revoked_at_ms IS NULL ORDER BY created_at_ms, id",
         )
-        .fetch_all(self.sqlite())
-        .await?;
+        .fetch_all(pool)
+        .await?);
         rows.into_iter().map(into_token).collect()
     }
 
     /// The live (not revoked) token with `id`.
     pub async fn api_token(&self, id: Uuid) -> Result<Option<ApiToken>> {
-        let row: Option<TokenRow> = sqlx::query_as(
+        let row: Option<TokenRow> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT id, label, role, created_at_ms, last_used_at_ms FROM api_tokens \
-             WHERE id = ?1 AND revoked_at_ms IS NULL",
+             WHERE id = $1 AND revoked_at_ms IS NULL",
         )
         .bind(id.to_string())
-        .fetch_optional(self.sqlite())
-        .await?;
+        .fetch_optional(pool)
+        .await?);
         row.map(into_token).transpose()
     }
 
@@ -183,26 +188,26 @@ impl Store {
         if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 128 {
             return Ok(None);
         }
-        let row: Option<TokenRow> = sqlx::query_as(
+        let row: Option<TokenRow> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT id, label, role, created_at_ms, last_used_at_ms FROM api_tokens \
-             WHERE token_sha256 = ?1 AND revoked_at_ms IS NULL",
+             WHERE token_sha256 = $1 AND revoked_at_ms IS NULL",
         )
         .bind(token_hash(presented))
-        .fetch_optional(self.sqlite())
-        .await?;
+        .fetch_optional(pool)
+        .await?);
         row.map(into_token).transpose()
     }
 
     /// Revokes a token at once. Returns whether a live token was revoked.
     pub async fn revoke_api_token(&self, id: Uuid) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE api_tokens SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
+        let n = on_pool!(self.db(), |pool| sqlx::query(
+            "UPDATE api_tokens SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
         )
         .bind(now_ms())
         .bind(id.to_string())
-        .execute(self.sqlite())
+        .execute(pool)
         .await?
-        .rows_affected();
+        .rows_affected());
         Ok(n > 0)
     }
 }

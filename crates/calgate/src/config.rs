@@ -3,7 +3,10 @@
 //! edited in the portal; this file holds only what is needed before the database is open.
 //!
 //! Sources, later ones winning: built-in defaults, the TOML file (`--config`), environment
-//! variables `CALGATE_LISTEN`, `CALGATE_DATA_DIR`, `CALGATE_SITE_TIME_ZONE`, then command-line flags.
+//! variables `CALGATE_LISTEN`, `CALGATE_DATA_DIR`, `CALGATE_SITE_TIME_ZONE`, `CALGATE_DATABASE_URL`,
+//! then command-line flags. `database_url` (`--database-url`) names a PostgreSQL database to keep
+//! the state in instead of the data directory's SQLite file; the key file stays in the data
+//! directory.
 //! The server's limits (connections, streams, timeouts) come from the file's `[limits]` table.
 //! HTTPS: `tls_cert` and `tls_key` (PEM files, both or neither; flags `--tls-cert`, `--tls-key`),
 //! `https_redirect_listen` (a plain-HTTP listener answering every request with a redirect to
@@ -20,6 +23,9 @@ use serde::Deserialize;
 pub struct BootConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// A PostgreSQL database instead of the data directory's SQLite file (shown without its
+    /// password).
+    pub database_url: Option<calgate_store::DatabaseUrl>,
     /// IANA name; the operator's "today" and the fetch window start at its local midnight.
     pub site_time_zone: String,
     /// The pages' language when a reader's browser asks for none they are written in.
@@ -102,6 +108,7 @@ impl ServerLimits {
 struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
+    database_url: Option<String>,
     site_time_zone: Option<String>,
     default_language: Option<String>,
     #[serde(default)]
@@ -118,6 +125,7 @@ struct FileConfig {
 pub struct Flags<'a> {
     pub listen: Option<&'a str>,
     pub data_dir: Option<&'a Path>,
+    pub database_url: Option<&'a str>,
     pub tls_cert: Option<&'a Path>,
     pub tls_key: Option<&'a Path>,
 }
@@ -181,6 +189,15 @@ impl BootConfig {
             .or_else(|| env("CALGATE_DATA_DIR").map(PathBuf::from))
             .or(from_file.data_dir)
             .unwrap_or_else(default_data_dir);
+        // Parsed here so a bad URL stops the start before anything else; the error never
+        // quotes the URL (it holds a password).
+        let database_url = flags
+            .database_url
+            .map(str::to_string)
+            .or_else(|| env("CALGATE_DATABASE_URL"))
+            .or(from_file.database_url)
+            .map(|url| calgate_store::DatabaseUrl::parse(&url))
+            .transpose()?;
         let site_time_zone = env("CALGATE_SITE_TIME_ZONE")
             .or(from_file.site_time_zone)
             .unwrap_or_else(|| "UTC".to_string());
@@ -214,6 +231,7 @@ impl BootConfig {
         Ok(BootConfig {
             listen,
             data_dir,
+            database_url,
             site_time_zone,
             default_language,
             limits: from_file.limits,
@@ -244,6 +262,47 @@ pub fn private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_url_comes_from_the_file_or_the_flag_and_hides_its_password() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("calgate.toml");
+        std::fs::write(
+            &file,
+            "database_url = \"postgres://calgate:file-pw-1@db.example:5433/calgate\"\n",
+        )
+        .expect("write");
+        let c = BootConfig::load(Some(&file), None, Some(dir.path())).expect("loads");
+        let url = c.database_url.as_ref().expect("from the file");
+        assert_eq!(url.to_string(), "postgres://db.example:5433/calgate");
+        assert!(!format!("{c:?}").contains("file-pw-1"));
+        let flags = Flags {
+            data_dir: Some(dir.path()),
+            database_url: Some("postgres://calgate:flag-pw-2@db2.example/other"),
+            ..Flags::default()
+        };
+        let c = BootConfig::load_with(Some(&file), flags).expect("loads");
+        assert_eq!(
+            c.database_url.map(|u| u.to_string()).as_deref(),
+            Some("postgres://db2.example:5432/other"),
+            "the flag wins"
+        );
+        std::fs::write(&file, "database_url = \"mysql://u:file-pw-3@h/db\"\n").expect("write");
+        let err = BootConfig::load(Some(&file), None, Some(dir.path())).expect_err("refused");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("postgres://") && !text.contains("file-pw-3"),
+            "{text}"
+        );
+        assert!(
+            BootConfig::load(None, None, Some(dir.path()))
+                .expect("loads")
+                .database_url
+                .is_none()
+                || std::env::var_os("CALGATE_DATABASE_URL").is_some(),
+            "SQLite by default"
+        );
+    }
 
     #[test]
     fn flags_beat_file_and_bad_values_are_named() {

@@ -26,6 +26,9 @@ pub use crate::state::ADMIN_USER;
 pub struct GatewayConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// The PostgreSQL database to keep the state in instead of the data directory's SQLite file
+    /// (the key file stays in the data directory).
+    pub database_url: Option<calgate_store::DatabaseUrl>,
     pub site_time_zone: jiff::tz::TimeZone,
     pub source: SourceMode,
     /// Fixed engine options instead of those derived from the saved settings (tests).
@@ -45,6 +48,7 @@ impl GatewayConfig {
         GatewayConfig {
             listen,
             data_dir,
+            database_url: None,
             site_time_zone: jiff::tz::TimeZone::UTC,
             source: SourceMode::FromSettings,
             engine_override: None,
@@ -146,7 +150,7 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         );
     }
     crate::config::private_dir(&config.data_dir)?;
-    let store = Store::open(&config.data_dir)
+    let store = Store::open_database(&config.data_dir, config.database_url.as_ref())
         .await
         .context("opening the database")?;
 

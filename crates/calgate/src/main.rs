@@ -46,6 +46,12 @@ struct Location {
     /// The data directory (database, key file, logs).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Keep the state in this PostgreSQL database instead of the data directory's SQLite file
+    /// (`postgres://USER:PASSWORD@HOST:PORT/DBNAME`; also `database_url` in the file or
+    /// `CALGATE_DATABASE_URL`, which keep the password off the process list). The key file
+    /// stays in the data directory.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,11 +200,33 @@ async fn shutdown_signal() {
 }
 
 fn boot(location: &Location, listen: Option<&str>) -> anyhow::Result<BootConfig> {
-    BootConfig::load(
+    BootConfig::load_with(
         location.config.as_deref(),
-        listen,
-        location.data_dir.as_deref(),
+        Flags {
+            listen,
+            data_dir: location.data_dir.as_deref(),
+            database_url: location.database_url.as_deref(),
+            ..Flags::default()
+        },
     )
+}
+
+/// The store the configuration names: its PostgreSQL database, or the data directory's SQLite.
+async fn open_store(boot: &BootConfig) -> anyhow::Result<Store> {
+    Ok(Store::open_database(&boot.data_dir, boot.database_url.as_ref()).await?)
+}
+
+/// Backups and restores are of the SQLite file; a PostgreSQL database is PostgreSQL's to back up.
+fn refuse_on_postgres(boot: &BootConfig, what: &str) -> anyhow::Result<()> {
+    if let Some(url) = &boot.database_url {
+        anyhow::bail!(
+            "calgate {what} is for the SQLite database of a data directory; this configuration \
+             keeps its state in PostgreSQL ({url}): use pg_dump and pg_restore for the database, \
+             and keep a copy of {} (the key file, the same on every gateway) apart from them",
+            boot.data_dir.join(calgate_store::KEY_FILE).display()
+        );
+    }
+    Ok(())
 }
 
 /// The command line's HTTPS files.
@@ -217,12 +245,14 @@ async fn serve(
         Flags {
             listen: listen.as_deref(),
             data_dir: location.data_dir.as_deref(),
+            database_url: location.database_url.as_deref(),
             tls_cert: tls.cert.as_deref(),
             tls_key: tls.key.as_deref(),
         },
     )?;
     let _log_guard = calgate::logging::init(&boot.data_dir)?;
     let mut config = GatewayConfig::new(boot.listen, boot.data_dir.clone());
+    config.database_url = boot.database_url.clone();
     config.site_time_zone = boot.time_zone();
     config.limits = boot.limits;
     config.default_language = boot.default_language;
@@ -282,7 +312,7 @@ async fn check(
 ) -> anyhow::Result<ExitCode> {
     let boot = boot(&location, None)?;
     // A check answers about an installation; it never makes one.
-    if !boot.data_dir.join(calgate_store::DB_FILE).is_file() {
+    if boot.database_url.is_none() && !boot.data_dir.join(calgate_store::DB_FILE).is_file() {
         anyhow::bail!(
             "no calgate database in {}: pass --data-dir (or --config) naming the gateway's data \
              directory; nothing was created",
@@ -290,7 +320,10 @@ async fn check(
         );
     }
     eprintln!("data directory: {}", boot.data_dir.display());
-    let store = Store::open(&boot.data_dir).await?;
+    if let Some(url) = &boot.database_url {
+        eprintln!("database: {url}");
+    }
+    let store = open_store(&boot).await?;
     let routing = store.load_routing().await?.unwrap_or_default();
     let id = match (&source, &mailbox) {
         (Some(id), _) => id.clone(),
@@ -364,7 +397,7 @@ async fn check(
 
 async fn token_create(location: Location, role: Role, label: String) -> anyhow::Result<ExitCode> {
     let boot = boot(&location, None)?;
-    let store = Store::open(&boot.data_dir).await?;
+    let store = open_store(&boot).await?;
     let role = match role {
         Role::Admin => ApiRole::Admin,
         Role::Console => ApiRole::Console,
@@ -375,7 +408,7 @@ async fn token_create(location: Location, role: Role, label: String) -> anyhow::
 
 async fn token_list(location: Location) -> anyhow::Result<ExitCode> {
     let boot = boot(&location, None)?;
-    let store = Store::open(&boot.data_dir).await?;
+    let store = open_store(&boot).await?;
     let tokens = store.list_api_tokens().await?;
     if tokens.is_empty() {
         println!("no live tokens");
@@ -398,7 +431,7 @@ async fn token_list(location: Location) -> anyhow::Result<ExitCode> {
 
 async fn token_revoke(location: Location, token_or_id: String) -> anyhow::Result<ExitCode> {
     let boot = boot(&location, None)?;
-    let store = Store::open(&boot.data_dir).await?;
+    let store = open_store(&boot).await?;
     match calgate::tokens::revoke(&store, &token_or_id).await {
         Ok(t) => {
             println!("revoked {} ({}, {})", t.id, t.role.as_str(), t.label);
@@ -424,7 +457,7 @@ async fn set_password(location: Location) -> anyhow::Result<ExitCode> {
     if password.chars().count() < 12 {
         anyhow::bail!("the admin password must have at least 12 characters");
     }
-    let store = Store::open(&boot.data_dir).await?;
+    let store = open_store(&boot).await?;
     store
         .set_admin_password(ADMIN_USER, &SecretString::from(password))
         .await?;
@@ -434,6 +467,7 @@ async fn set_password(location: Location) -> anyhow::Result<ExitCode> {
 
 async fn backup(location: Location, out: PathBuf, include_key: bool) -> anyhow::Result<ExitCode> {
     let boot = boot(&location, None)?;
+    refuse_on_postgres(&boot, "backup")?;
     let written = calgate_store::backup::write_backup(&boot.data_dir, &out, include_key).await?;
     let key_id = written.key_id.as_deref().unwrap_or("none yet");
     println!(
@@ -466,6 +500,7 @@ async fn backup(location: Location, out: PathBuf, include_key: bool) -> anyhow::
 
 async fn restore(file: PathBuf, location: Location) -> anyhow::Result<ExitCode> {
     let boot = boot(&location, None)?;
+    refuse_on_postgres(&boot, "restore")?;
     let dir = &boot.data_dir;
     let restored = calgate_store::backup::restore_backup(&file, dir).await?;
     println!(

@@ -58,9 +58,12 @@ impl std::fmt::Debug for SignInWriter {
 }
 
 impl SignInWriter {
-    /// Starts the writer thread on the database in `data_dir` (already opened and migrated by
-    /// the gateway's own handle).
-    pub async fn start(data_dir: &Path) -> anyhow::Result<SignInWriter> {
+    /// Starts the writer thread on the database in `data_dir`, or on `database` when one is
+    /// given (already opened and migrated by the gateway's own handle).
+    pub async fn start(
+        data_dir: &Path,
+        database: Option<calgate_store::DatabaseUrl>,
+    ) -> anyhow::Result<SignInWriter> {
         let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<anyhow::Result<()>>();
         let dir = data_dir.to_path_buf();
@@ -78,7 +81,7 @@ impl SignInWriter {
                     }
                 };
                 runtime.block_on(async move {
-                    let store = match Store::open(&dir).await {
+                    let store = match Store::open_database(&dir, database.as_ref()).await {
                         Ok(s) => s,
                         Err(e) => {
                             let _ = ready_tx.send(Err(e.into()));
@@ -199,7 +202,7 @@ pub async fn context(store: &Store) -> anyhow::Result<SignInContext> {
     let fresh = guard_state.is_none();
     let state = guard_state.unwrap_or_else(fresh_state);
     let guard = LockoutGuard::restore_keyed(state, Arc::new(SystemClock), store.fingerprint_key());
-    let writer = SignInWriter::start(store.data_dir()).await?;
+    let writer = SignInWriter::start(store.data_dir(), store.database_url().cloned()).await?;
     {
         let writer = writer.clone();
         guard.on_change(move |state| writer.save_guard(state));

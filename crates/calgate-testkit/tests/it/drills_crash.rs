@@ -52,6 +52,24 @@ impl GatewayProcess {
         token: &str,
         stderr_to: Option<&Path>,
     ) -> GatewayProcess {
+        GatewayProcess::launch(data_dir, token, stderr_to, &[]).await
+    }
+
+    /// Like [`GatewayProcess::start`], with these environment variables set for the gateway.
+    pub(crate) async fn start_with_env(
+        data_dir: &Path,
+        token: &str,
+        env: &[(&str, &str)],
+    ) -> GatewayProcess {
+        GatewayProcess::launch(data_dir, token, None, env).await
+    }
+
+    async fn launch(
+        data_dir: &Path,
+        token: &str,
+        stderr_to: Option<&Path>,
+        env: &[(&str, &str)],
+    ) -> GatewayProcess {
         let stderr = match stderr_to {
             Some(path) => Stdio::from(std::fs::File::create(path).expect("stderr file")),
             None => Stdio::null(),
@@ -62,6 +80,7 @@ impl GatewayProcess {
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .kill_on_drop(true)

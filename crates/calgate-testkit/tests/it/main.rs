@@ -32,6 +32,7 @@ mod operations;
 mod packaging;
 mod pages;
 mod portal_habits;
+mod postgres;
 mod presence;
 mod schemathesis;
 mod sim_conformance;

@@ -303,6 +303,7 @@ fn alert_metric_names() -> Vec<String> {
 /// each turns something on). They are left commented when the example is compared with the
 /// defaults; the HTTPS ones are read by builds that serve HTTPS themselves.
 const EXAMPLE_VALUES: &[&str] = &[
+    "database_url",
     "tls_cert",
     "tls_key",
     "https_redirect_listen",

@@ -229,6 +229,7 @@ pub(crate) async fn demo(people: usize) -> (Demo, tempfile::TempDir) {
     let boot = BootConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.path().to_path_buf(),
+        database_url: None,
         site_time_zone: "UTC".to_string(),
         default_language: calgate::i18n::Lang::En,
         limits: calgate::config::ServerLimits::default(),
