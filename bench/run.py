@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """calgate's benchmark: calgate and exchangelib doing the same free/busy work against the same
 simulator, next to the floor (tokenizing the same bytes), plus freshness at meeting boundaries
-and push latency to many stream clients; and the cost of directory sync (the watch list kept
-in step with a real slapd, or with the simulator's Entra ID through Graph). Run through
+and push latency to many stream clients; the cost of directory sync (the watch list kept
+in step with a real slapd, or with the simulator's Entra ID through Graph); and Graph change
+notifications (bench/notifications.py: Graph requests per mailbox per hour with the sweep at an
+hour, and the delay from a calendar change to the stream). Run through
 `cargo xtask bench [--quick|--directory]`, which builds the release binaries and the venv and
 passes their paths here.
 
@@ -1030,6 +1032,12 @@ def main():
                     help="directory sync through Graph from the simulator at these sizes")
     ap.add_argument("--graph-page-size", type=int, default=0,
                     help="people per /users/delta page (the simulator's own, 100, when 0)")
+    ap.add_argument("--notify-people", default="",
+                    help="Graph change notifications at these sizes (comma list; '' for none)")
+    ap.add_argument("--notify-window-s", type=int, default=300,
+                    help="seconds of steady state counted with notifications on")
+    ap.add_argument("--notify-changes", type=int, default=200,
+                    help="meetings booked on the simulator to time change → stream")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     if sizes(a.ldap_people) and not a.slapd:
@@ -1070,6 +1078,18 @@ def main():
     if sizes(a.ldap_people) or sizes(a.graph_people):
         run_directory(a, work, results, loads)
 
+    if sizes(a.notify_people):
+        import notifications
+        kit = sys.modules[__name__]
+        results["notifications"] = []
+        for n in sizes(a.notify_people):
+            try:
+                results["notifications"].append(notifications.run(a, n, work, kit))
+            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+                log(f"notifications {n} failed: {e!r}")
+                results["notifications"].append({"mailboxes": n, "failed": repr(e)})
+            loads.append(loadavg())
+
     results["loadavg_during"] = loads
     results["total_s"] = time.monotonic() - began
     with open(a.out, "w", encoding="utf-8") as f:
@@ -1079,10 +1099,16 @@ def main():
     if "directory" in results:
         print()
         print(directory_table(results["directory"]))
+    if "notifications" in results:
+        import notifications
+        print()
+        print(notifications.table(results["notifications"], sys.modules[__name__]))
     print(f"\nload average (1 min) during the run: {', '.join(str(x[0]) for x in loads)}; "
           f"total {results['total_s']:.0f} s; JSON: {a.out}")
     failed = [f"{kind} {r['people']}" for kind, runs in results.get("directory", {}).items()
               for r in runs if "failed" in r]
+    failed += [f"notifications {r['mailboxes']}" for r in results.get("notifications", [])
+               if "failed" in r or r["latency"]["seen"] < r["latency"]["changes"]]
     if failed:
         sys.exit(f"bench: directory sync failed: {', '.join(failed)}")
 

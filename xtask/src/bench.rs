@@ -12,6 +12,9 @@
 //! - `--memory`: 100 000 watched mailboxes, calgate alone (no exchangelib, no push): the
 //!   memory bar in a few minutes;
 //! - `--directory`: directory sync alone, the default's sizes (no venv needed);
+//! - `--notifications`: Graph change notifications alone at 10 000 mailboxes (no venv
+//!   needed): Graph requests per mailbox per hour with the sweep at an hour, and the delay
+//!   from a calendar change to the stream;
 //! - `--tiny`: 100 mailboxes, 10 stream clients and directories of 300 people, debug binaries;
 //!   what CI runs so the command cannot rot (it checks the run completes and counts add up,
 //!   never speed).
@@ -34,6 +37,7 @@ pub enum Size {
     Quick,
     Memory,
     Directory,
+    Notifications,
     Tiny,
 }
 
@@ -51,7 +55,7 @@ impl Size {
                 "--push-clients",
                 "1000",
             ],
-            Size::Directory => &["--scenarios", "", "--push-clients", "0"],
+            Size::Directory | Size::Notifications => &["--scenarios", "", "--push-clients", "0"],
             Size::Quick => &[
                 "--scenarios",
                 "1000",
@@ -86,20 +90,38 @@ impl Size {
         match self {
             Size::Full | Size::Directory => DIRECTORY_ARGS,
             Size::Tiny => &["--ldap-people", "300", "--graph-people", "300"],
-            Size::Quick | Size::Memory => &[],
+            Size::Quick | Size::Memory | Size::Notifications => &[],
+        }
+    }
+
+    /// The change-notification sizes, added to [`Size::args`].
+    fn notification_args(self) -> &'static [&'static str] {
+        match self {
+            Size::Full | Size::Notifications => &["--notify-people", "10000"],
+            Size::Tiny => &[
+                "--notify-people",
+                "100",
+                "--notify-window-s",
+                "20",
+                "--notify-changes",
+                "20",
+            ],
+            Size::Quick | Size::Memory | Size::Directory => &[],
         }
     }
 
     /// Whether the run has free/busy scenarios (which need exchangelib and the tokenize tool).
     fn free_busy(self) -> bool {
-        self != Size::Directory
+        !matches!(self, Size::Directory | Size::Notifications)
     }
 
     /// Cargo profile directory the binaries come from.
     fn profile(self) -> &'static str {
         match self {
             Size::Tiny => "debug",
-            Size::Full | Size::Quick | Size::Memory | Size::Directory => "release",
+            Size::Full | Size::Quick | Size::Memory | Size::Directory | Size::Notifications => {
+                "release"
+            }
         }
     }
 }
@@ -114,11 +136,12 @@ pub fn run_cli(args: &[String]) -> Result<()> {
             "--quick" => size = Size::Quick,
             "--memory" => size = Size::Memory,
             "--directory" => size = Size::Directory,
+            "--notifications" => size = Size::Notifications,
             "--tiny" => size = Size::Tiny,
             "--" => rest = true,
             other => {
                 bail!(
-                    "bench: unknown argument {other:?} (use --quick, --memory, --directory, --tiny, -- ARGS)"
+                    "bench: unknown argument {other:?} (use --quick, --memory, --directory, --notifications, --tiny, -- ARGS)"
                 )
             }
         }
@@ -180,6 +203,7 @@ pub fn bench(size: Size, python: &Path, out: &Path, extra: &[String]) -> Result<
     run(script
         .args(size.args())
         .args(size.directory_args())
+        .args(size.notification_args())
         .args(extra))
 }
 
