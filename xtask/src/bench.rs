@@ -285,5 +285,13 @@ mod tests {
             "{graph}"
         );
         assert_eq!(graph["changes"]["graph_requests"], 1, "{graph}");
+        // Change notifications: everyone subscribed once, every booked meeting seen on the
+        // stream (run.py fails otherwise), and the reads it took were getSchedule requests.
+        let n = &r["notifications"][0];
+        assert_eq!(n["mailboxes"], 100, "{n}");
+        assert_eq!(n["setup"]["graph"]["graph.subscriptions.create"], 100, "{n}");
+        assert_eq!(n["latency"]["seen"], n["latency"]["changes"], "{n}");
+        assert!(n["latency"]["graph"]["graph.getSchedule"].as_u64() >= Some(1), "{n}");
+        assert!(n["steady"]["granted_lifetime_h"].as_f64() > Some(1.0), "{n}");
     }
 }
