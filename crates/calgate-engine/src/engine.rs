@@ -895,8 +895,9 @@ struct Runner {
     owned: Option<Arc<HashSet<Shard>>>,
     /// Watched mailboxes of shards another gateway fetches: on the board, never sent.
     parked: HashSet<Mailbox>,
-    /// Mailboxes of a shard just gained whose last fetch (by another gateway) is younger than
-    /// the interval: not taken into a batch before they are due.
+    /// Mailboxes of a shard gained from another gateway: each goes out when it is due (its
+    /// cadence is the other gateway's), never early in a batch of this gateway's own, so no
+    /// mailbox is read twice in an interval and none waits for this gateway's next slot.
     held: HashSet<Mailbox>,
     /// Gateways sharing this source's concurrency.
     instances: usize,
@@ -989,7 +990,10 @@ impl Runner {
                     self.held.insert(email.clone());
                     self.schedule(email, at + interval);
                 }
-                Some(_) => self.schedule(email, now),
+                Some(_) => {
+                    self.held.insert(email.clone());
+                    self.schedule(email, now);
+                }
                 None => {
                     self.never_fetched.insert(email.clone());
                     self.schedule(email, now);
@@ -1011,6 +1015,25 @@ impl Runner {
         }
         self.renotify.remove(&email);
         self.parked.insert(email);
+    }
+
+    /// When the first mailbox gained from another gateway falls due (looked for among the first
+    /// few thousand due; beyond them, a look again in a second).
+    fn next_held(&self, now: Timestamp) -> Option<Timestamp> {
+        if self.held.is_empty() {
+            return None;
+        }
+        let mut looked = 0usize;
+        for (at, email) in &self.due {
+            if self.held.contains(email) {
+                return Some(*at);
+            }
+            looked += 1;
+            if looked >= 4_096 {
+                return Some(now + SignedDuration::from_secs(1));
+            }
+        }
+        None
     }
 
     /// The mailboxes this runner sends (waiting or in flight), parked ones left out.
@@ -1194,7 +1217,8 @@ impl Runner {
         let state = starting_state(source.is_some());
         self.source = source;
         self.set_health(state, None, None, None, now);
-        // Everyone is fetched promptly with the new source.
+        // Everyone is fetched promptly with the new source, in this gateway's own cadence.
+        self.held.clear();
         let all: Vec<Mailbox> = self.due_of.keys().cloned().collect();
         for email in all {
             self.schedule(email.clone(), now);
@@ -1305,7 +1329,6 @@ impl Runner {
         match self.due_of.remove_entry(email) {
             Some((key, at)) => {
                 self.due.remove(&(at, key));
-                self.held.remove(email);
                 true
             }
             None => false,
@@ -1395,6 +1418,21 @@ impl Runner {
                 }
             }
         }
+        if batch.len() < batch_size && !self.held.is_empty() {
+            let ready: Vec<Mailbox> = self
+                .due
+                .iter()
+                .take_while(|(at, _)| *at <= now)
+                .filter(|(_, e)| self.held.contains(e))
+                .take(batch_size - batch.len())
+                .map(|(_, e)| e.clone())
+                .collect();
+            for email in ready {
+                if self.take(&email) {
+                    batch.push(email);
+                }
+            }
+        }
         if !batch.is_empty() {
             return batch;
         }
@@ -1402,20 +1440,20 @@ impl Runner {
         if earliest_due && now >= self.next_slot {
             // Spacing counts the whole watch list, before this batch leaves the due set.
             let spacing = self.spacing(batch_size);
+            let mut not_yet = Vec::new();
             while batch.len() < batch_size {
                 let Some((at, email)) = self.due.pop_first() else {
                     break;
                 };
-                // A mailbox of a shard just gained waits for its time: another gateway fetched
-                // it less than an interval ago.
+                // A mailbox gained from another gateway keeps its own time.
                 if at > now && self.held.contains(&email) {
-                    self.due.insert((at, email));
-                    break;
+                    not_yet.push((at, email));
+                    continue;
                 }
                 self.due_of.remove(&email);
-                self.held.remove(&email);
                 batch.push(email);
             }
+            self.due.extend(not_yet);
             let jitter = rand::rng().random_range(0.9..1.1);
             let ms = (spacing.as_millis() as f64 * jitter) as i64;
             // Slots follow each other at the spacing even when this loop wakes late (a busy
@@ -1603,6 +1641,9 @@ impl Runner {
         let mut send_at = self.due.first().map(|(at, _)| (*at).max(self.next_slot));
         if !self.never_fetched.is_empty() {
             send_at = Some(now);
+        }
+        if let Some(at) = self.next_held(now) {
+            send_at = Some(send_at.map_or(at, |s| s.min(at)));
         }
         let batch_size = self.source.as_ref().map_or(1, |s| s.limits().batch_size);
         if let Some(at) = self.notified_send_at(now, batch_size) {
