@@ -963,8 +963,8 @@ impl Runner {
     }
 
     /// New owned shards: mailboxes of shards lost are parked (a request in flight finishes);
-    /// those of shards gained are due at their last fetch plus the interval, at once when that
-    /// has passed, or first in line when they were never fetched.
+    /// those of shards gained keep the other gateway's cadence when it read them less than an
+    /// interval ago (due at that read plus the interval), else go first in line.
     fn set_owned(&mut self, owned: Option<Arc<HashSet<Shard>>>, now: Timestamp) {
         self.owned = owned;
         let losing: Vec<Mailbox> = self
@@ -990,11 +990,9 @@ impl Runner {
                     self.held.insert(email.clone());
                     self.schedule(email, at + interval);
                 }
-                Some(_) => {
-                    self.held.insert(email.clone());
-                    self.schedule(email, now);
-                }
-                None => {
+                // Overdue, failed or never fetched: first in line, then in this gateway's own
+                // cadence.
+                _ => {
                     self.never_fetched.insert(email.clone());
                     self.schedule(email, now);
                 }
