@@ -2287,6 +2287,34 @@ async fn both_backends_migrate_to_the_same_schema() {
     assert_eq!(postgres_indexes, sqlite_indexes);
 }
 
+async fn availability_of_named_mailboxes_is_read_back(db: TestDb) {
+    let store = db.open().await.expect("open");
+    let saved: Vec<Availability> = (0..450)
+        .map(|i| availability(&format!("p{i:03}@contoso.com"), "2026-11-27T08:00:00Z"))
+        .collect();
+    store.save_availability(&saved).await.expect("save");
+    // Several statements' worth, in any case, some never saved.
+    let mut wanted: Vec<String> = (0..450)
+        .step_by(2)
+        .map(|i| format!("P{i:03}@Contoso.com"))
+        .collect();
+    wanted.push("nobody@contoso.com".into());
+    let mut found: Vec<String> = store
+        .load_availability_of(&wanted)
+        .await
+        .expect("load")
+        .into_iter()
+        .map(|a| a.mailbox)
+        .collect();
+    found.sort();
+    let expected: Vec<String> = (0..450)
+        .step_by(2)
+        .map(|i| format!("p{i:03}@contoso.com"))
+        .collect();
+    assert_eq!(found, expected);
+}
+both!(availability_of_named_mailboxes_is_read_back);
+
 /// Several gateways on one PostgreSQL: store handles opened on one database stand for the
 /// instances (the lease tables exist on SQLite too, and a single gateway there never uses them).
 mod instances {
