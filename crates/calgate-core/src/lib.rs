@@ -10,6 +10,7 @@ pub mod code;
 pub mod exchange_version;
 pub mod intern;
 pub mod presence;
+pub mod shard;
 pub mod status;
 pub mod text;
 pub mod tz;

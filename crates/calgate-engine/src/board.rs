@@ -242,6 +242,26 @@ impl StatusBoard {
         self.put(availability, now, false, None);
     }
 
+    /// Puts availability another gateway fetched (read back from the shared database) on the
+    /// board of a person watched here, when it is newer than what the board holds; a status
+    /// change is published to this board's stream like any other. Not marked for saving: it
+    /// is in the database already. Returns whether it was taken.
+    pub fn share(&self, availability: Availability, now: Timestamp) -> bool {
+        let newer = self
+            .inner()
+            .people
+            .get(availability.mailbox.as_str())
+            .is_some_and(|p| {
+                p.availability
+                    .as_ref()
+                    .is_none_or(|a| a.fetched_at < availability.fetched_at)
+            });
+        if newer {
+            self.put(availability, now, false, None);
+        }
+        newer
+    }
+
     fn put(
         &self,
         mut availability: Availability,
@@ -730,5 +750,25 @@ mod tests {
         assert_eq!(restarted.changes_since(board.event_id(1)), None);
         assert_eq!(restarted.changes_since(board.event_id(0)), None);
         assert_eq!(board.changes_since(board.event_id(4)), None);
+    }
+
+    #[test]
+    fn shared_availability_is_published_when_newer_and_only_for_people_watched_here() {
+        let board = StatusBoard::new(StatusOptions::default());
+        let now = Timestamp::now();
+        // Not watched here: left alone.
+        assert!(!board.share(no_events(now), now));
+        assert!(board.get("a@contoso.com").is_none());
+        board.watch("a@contoso.com", now);
+        let mut changes = board.subscribe();
+        assert!(board.share(no_events(now), now));
+        let change = changes.try_recv().expect("published");
+        assert_eq!(change.status.state, calgate_core::OperatorState::Free);
+        assert!(board.take_changed().is_empty(), "not saved again");
+        // An older or equal copy never replaces what the board holds.
+        let older = now - jiff::SignedDuration::from_secs(5);
+        assert!(!board.share(no_events(older), now));
+        assert!(!board.share(no_events(now), now));
+        assert_eq!(board.fetched_at("a@contoso.com"), Some(now));
     }
 }

@@ -14,6 +14,13 @@
 //! failure or back-off of one source never delays or marks another source's mailboxes. The
 //! single-source gateway only ever sees the default source. All runners live in the one task, so
 //! moving a mailbox between them (a routing change) is one step with no race on the board.
+//!
+//! Several gateways on one database split the fetching by shard ([`calgate_core::shard`]):
+//! [`Engine::set_owned_shards`] names the shards this gateway holds leases on, and a runner keeps
+//! the other mailboxes watched on the board (their data arrives from the gateway that fetches
+//! them) but never sends them. A shard gained is due at its mailboxes' last fetch plus the
+//! interval (at once when that has passed), so a takeover neither leaves a mailbox stale for more
+//! than an interval nor asks for one twice in an interval. `None` (the default) owns everything.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -25,6 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
 use calgate_core::Code;
+use calgate_core::shard::{Shard, shard_of};
 use calgate_core::{Availability, SourceError, StatusOptions};
 
 use crate::backoff::BackOff;
@@ -116,6 +124,10 @@ enum Command {
     Subscribed(SourceId, Vec<Arc<str>>, bool),
     /// A notification says these mailboxes changed (at the instant given): read them now.
     Notified(SourceId, Vec<Arc<str>>, Timestamp),
+    /// The shards this gateway fetches (`None`: every one).
+    SetOwnedShards(Option<Arc<HashSet<Shard>>>),
+    /// How many gateways share the sources' concurrency.
+    SetLiveInstances(usize),
 }
 
 /// Counters for metrics and benchmarks.
@@ -351,6 +363,22 @@ impl Engine {
         let _ = self.commands.send(Command::RemoveSource(id.clone()));
     }
 
+    /// The shards whose mailboxes this gateway fetches (`None`: all, the single gateway). The
+    /// others stay watched on the board, never sent. A mailbox of a shard gained is due at its
+    /// last fetch plus the refresh interval, at once when that has passed or it has none.
+    pub fn set_owned_shards(&self, owned: Option<std::collections::BTreeSet<Shard>>) {
+        let owned = owned.map(|set| Arc::new(set.into_iter().collect::<HashSet<Shard>>()));
+        let _ = self.commands.send(Command::SetOwnedShards(owned));
+    }
+
+    /// How many gateways fetch from the same sources: each source's concurrency is divided by
+    /// it (at least one request each), so together they send no more at once than one would.
+    pub fn set_live_instances(&self, instances: usize) {
+        let _ = self
+            .commands
+            .send(Command::SetLiveInstances(instances.max(1)));
+    }
+
     /// Replaces the routing table: every watched mailbox whose source changes moves to its new
     /// runner, keeping its last data on the board until the new source answers.
     pub fn set_routing(&self, routing: Routing) {
@@ -391,6 +419,10 @@ struct Hub {
     /// its handle is dropped.
     commands: mpsc::WeakUnboundedSender<Command>,
     desk: Arc<NotificationDesk>,
+    /// The shards fetched here (`None`: all), handed to every runner.
+    owned: Option<Arc<HashSet<Shard>>>,
+    /// Gateways sharing the sources' concurrency.
+    instances: usize,
 }
 
 impl Hub {
@@ -409,6 +441,8 @@ impl Hub {
             unrouted: HashSet::new(),
             commands,
             desk,
+            owned: None,
+            instances: 1,
         }
     }
 
@@ -652,6 +686,8 @@ impl Hub {
                     self.counters.clone(),
                 );
                 runner.desk = Some(self.desk.clone());
+                runner.owned = self.owned.clone();
+                runner.instances = self.instances;
                 // Mailboxes that waited for this source move in and are fetched promptly.
                 let waiting: Vec<String> = self
                     .unrouted
@@ -686,7 +722,7 @@ impl Hub {
                 let mailboxes = self
                     .runners
                     .get(&id)
-                    .map(|r| r.watched().cloned().collect())
+                    .map(|r| r.sending().cloned().collect())
                     .unwrap_or_default();
                 let _ = reply.send(mailboxes);
             }
@@ -704,9 +740,21 @@ impl Hub {
                 let mailboxes = self
                     .runners
                     .get(&id)
-                    .map(|r| r.watched().map(|e| e.to_string()).collect())
+                    .map(|r| r.sending().map(|e| e.to_string()).collect())
                     .unwrap_or_default();
                 let _ = reply.send(mailboxes);
+            }
+            Command::SetOwnedShards(owned) => {
+                self.owned = owned;
+                for runner in self.runners.values_mut() {
+                    runner.set_owned(self.owned.clone(), now);
+                }
+            }
+            Command::SetLiveInstances(instances) => {
+                self.instances = instances;
+                for runner in self.runners.values_mut() {
+                    runner.instances = instances;
+                }
             }
             Command::SetRouting(routing) => {
                 self.routing = *routing;
@@ -843,6 +891,16 @@ struct Runner {
     /// Notified while their read was in flight: read again after it (that read may predate
     /// the change).
     renotify: HashMap<Mailbox, Timestamp>,
+    /// The shards this gateway fetches (`None`: all).
+    owned: Option<Arc<HashSet<Shard>>>,
+    /// Watched mailboxes of shards another gateway fetches: on the board, never sent.
+    parked: HashSet<Mailbox>,
+    /// Mailboxes of a shard gained from another gateway: each goes out when it is due (its
+    /// cadence is the other gateway's), never early in a batch of this gateway's own, so no
+    /// mailbox is read twice in an interval and none waits for this gateway's next slot.
+    held: HashSet<Mailbox>,
+    /// Gateways sharing this source's concurrency.
+    instances: usize,
 }
 
 /// Notifications that arrive within this window go out together (up to a full batch).
@@ -884,7 +942,101 @@ impl Runner {
             notified: VecDeque::new(),
             notified_at: HashMap::new(),
             renotify: HashMap::new(),
+            owned: None,
+            parked: HashSet::new(),
+            held: HashSet::new(),
+            instances: 1,
         }
+    }
+
+    /// Whether this gateway fetches `email` (a normalized address).
+    fn owns(&self, email: &str) -> bool {
+        self.owned
+            .as_ref()
+            .is_none_or(|owned| owned.contains(&shard_of(email)))
+    }
+
+    /// Requests allowed in flight: the back-off's concurrency divided among the gateways
+    /// sharing the source, at least one.
+    fn concurrency(&self) -> usize {
+        (self.backoff.concurrency() / self.instances.max(1)).max(1)
+    }
+
+    /// New owned shards: mailboxes of shards lost are parked (a request in flight finishes);
+    /// those of shards gained keep the other gateway's cadence when it read them less than an
+    /// interval ago (due at that read plus the interval), else go first in line.
+    fn set_owned(&mut self, owned: Option<Arc<HashSet<Shard>>>, now: Timestamp) {
+        self.owned = owned;
+        let losing: Vec<Mailbox> = self
+            .due_of
+            .keys()
+            .filter(|e| !self.owns(e))
+            .cloned()
+            .collect();
+        for email in losing {
+            self.park(email);
+        }
+        let gaining: Vec<Mailbox> = self
+            .parked
+            .iter()
+            .filter(|e| self.owns(e))
+            .cloned()
+            .collect();
+        let interval = self.options.refresh_interval;
+        for email in gaining {
+            self.parked.remove(&email);
+            match self.board.get_fetched(&email) {
+                Some((at, true)) if at + interval > now => {
+                    self.held.insert(email.clone());
+                    self.schedule(email, at + interval);
+                }
+                // Overdue, failed or never fetched: first in line, then in this gateway's own
+                // cadence.
+                _ => {
+                    self.never_fetched.insert(email.clone());
+                    self.schedule(email, now);
+                }
+            }
+        }
+    }
+
+    /// Takes a mailbox out of every queue and keeps it watched, unsent.
+    fn park(&mut self, email: Mailbox) {
+        if let Some((key, at)) = self.due_of.remove_entry(&email) {
+            self.due.remove(&(at, key));
+        }
+        self.never_fetched.remove(&email);
+        self.held.remove(&email);
+        self.urgent.retain(|e| *e != email);
+        if self.notified_at.remove(&email).is_some() {
+            self.notified.retain(|(e, _)| *e != email);
+        }
+        self.renotify.remove(&email);
+        self.parked.insert(email);
+    }
+
+    /// When the first mailbox gained from another gateway falls due (looked for among the first
+    /// few thousand due; beyond them, a look again in a second).
+    fn next_held(&self, now: Timestamp) -> Option<Timestamp> {
+        if self.held.is_empty() {
+            return None;
+        }
+        let mut looked = 0usize;
+        for (at, email) in &self.due {
+            if self.held.contains(email) {
+                return Some(*at);
+            }
+            looked += 1;
+            if looked >= 4_096 {
+                return Some(now + SignedDuration::from_secs(1));
+            }
+        }
+        None
+    }
+
+    /// The mailboxes this runner sends (waiting or in flight), parked ones left out.
+    fn sending(&self) -> impl Iterator<Item = &Mailbox> {
+        self.due_of.keys().chain(self.in_flight.iter())
     }
 
     /// Mailboxes that gained or lost a live subscription. One that lost it is due again
@@ -993,9 +1145,9 @@ impl Runner {
         }
     }
 
-    /// Every mailbox this runner serves (waiting or in flight).
+    /// Every mailbox this runner serves (waiting, in flight, or parked for another gateway).
     fn watched(&self) -> impl Iterator<Item = &Mailbox> {
-        self.due_of.keys().chain(self.in_flight.iter())
+        self.sending().chain(self.parked.iter())
     }
 
     /// Unwatches every mailbox not in `wanted`.
@@ -1063,7 +1215,8 @@ impl Runner {
         let state = starting_state(source.is_some());
         self.source = source;
         self.set_health(state, None, None, None, now);
-        // Everyone is fetched promptly with the new source.
+        // Everyone is fetched promptly with the new source, in this gateway's own cadence.
+        self.held.clear();
         let all: Vec<Mailbox> = self.due_of.keys().cloned().collect();
         for email in all {
             self.schedule(email.clone(), now);
@@ -1103,6 +1256,8 @@ impl Runner {
         self.notified.retain(|(e, _)| &**e != email);
         self.urgent.retain(|e| &**e != email);
         self.in_flight.remove(email);
+        self.parked.remove(email);
+        self.held.remove(email);
     }
 
     /// Starts serving these mailboxes (normalized addresses).
@@ -1112,6 +1267,7 @@ impl Runner {
             if email.is_empty()
                 || self.due_of.contains_key(email.as_str())
                 || self.in_flight.contains(email.as_str())
+                || self.parked.contains(email.as_str())
             {
                 continue;
             }
@@ -1143,6 +1299,10 @@ impl Runner {
     }
 
     fn schedule(&mut self, email: Mailbox, at: Timestamp) {
+        if !self.owns(&email) {
+            self.park(email);
+            return;
+        }
         if let Some(old) = self.due_of.insert(email.clone(), at) {
             self.due.remove(&(old, email.clone()));
         }
@@ -1203,11 +1363,7 @@ impl Runner {
         };
         let limits = source.limits();
         // After a failure, one request goes alone until an answer says the server is well again.
-        let allowed = if self.probing {
-            1
-        } else {
-            self.backoff.concurrency()
-        };
+        let allowed = if self.probing { 1 } else { self.concurrency() };
         while self.tasks.len() < allowed && self.backoff.allows(now) {
             let batch = self.next_batch(now, limits.batch_size);
             if batch.is_empty() {
@@ -1260,6 +1416,21 @@ impl Runner {
                 }
             }
         }
+        if batch.len() < batch_size && !self.held.is_empty() {
+            let ready: Vec<Mailbox> = self
+                .due
+                .iter()
+                .take_while(|(at, _)| *at <= now)
+                .filter(|(_, e)| self.held.contains(e))
+                .take(batch_size - batch.len())
+                .map(|(_, e)| e.clone())
+                .collect();
+            for email in ready {
+                if self.take(&email) {
+                    batch.push(email);
+                }
+            }
+        }
         if !batch.is_empty() {
             return batch;
         }
@@ -1267,13 +1438,20 @@ impl Runner {
         if earliest_due && now >= self.next_slot {
             // Spacing counts the whole watch list, before this batch leaves the due set.
             let spacing = self.spacing(batch_size);
+            let mut not_yet = Vec::new();
             while batch.len() < batch_size {
-                let Some((_, email)) = self.due.pop_first() else {
+                let Some((at, email)) = self.due.pop_first() else {
                     break;
                 };
+                // A mailbox gained from another gateway keeps its own time.
+                if at > now && self.held.contains(&email) {
+                    not_yet.push((at, email));
+                    continue;
+                }
                 self.due_of.remove(&email);
                 batch.push(email);
             }
+            self.due.extend(not_yet);
             let jitter = rand::rng().random_range(0.9..1.1);
             let ms = (spacing.as_millis() as f64 * jitter) as i64;
             // Slots follow each other at the spacing even when this loop wakes late (a busy
@@ -1453,7 +1631,7 @@ impl Runner {
         let allowed = if self.probing || self.paused_for_credentials {
             1
         } else {
-            self.backoff.concurrency()
+            self.concurrency()
         };
         if self.source.is_none() || self.tasks.len() >= allowed {
             return None;
@@ -1461,6 +1639,9 @@ impl Runner {
         let mut send_at = self.due.first().map(|(at, _)| (*at).max(self.next_slot));
         if !self.never_fetched.is_empty() {
             send_at = Some(now);
+        }
+        if let Some(at) = self.next_held(now) {
+            send_at = Some(send_at.map_or(at, |s| s.min(at)));
         }
         let batch_size = self.source.as_ref().map_or(1, |s| s.limits().batch_size);
         if let Some(at) = self.notified_send_at(now, batch_size) {
@@ -1852,5 +2033,168 @@ mod tests {
         engine.remove_source(&SourceId::default());
         assert_eq!(engine.health_by_source().len(), 1);
         assert_eq!(engine.health().state, SourceState::Disabled);
+    }
+
+    /// The shards of `mailboxes` split in two: those of even shards and the others.
+    fn halves(mailboxes: &[String]) -> (std::collections::BTreeSet<Shard>, usize) {
+        let even: std::collections::BTreeSet<Shard> = (0..calgate_core::shard::SHARDS)
+            .filter(|s| s % 2 == 0)
+            .collect();
+        let in_even = mailboxes
+            .iter()
+            .filter(|m| even.contains(&shard_of(m)))
+            .count();
+        (even, in_even)
+    }
+
+    #[tokio::test]
+    async fn two_engines_with_disjoint_shards_fetch_each_mailbox_once_and_keep_the_rest_watched() {
+        let mailboxes: Vec<String> = (0..40).map(|i| format!("p{i}@contoso.com")).collect();
+        let (even, in_even) = halves(&mailboxes);
+        assert!(
+            in_even > 5 && in_even < 35,
+            "both halves hold some: {in_even}"
+        );
+        let odd: std::collections::BTreeSet<Shard> = (0..calgate_core::shard::SHARDS)
+            .filter(|s| !even.contains(s))
+            .collect();
+        let (source_a, calls_a) = counting(Vec::new(), None);
+        let (source_b, calls_b) = counting(Vec::new(), None);
+        let a = Engine::start(Some(source_a), options());
+        let b = Engine::start(Some(source_b), options());
+        a.set_owned_shards(Some(even.clone()));
+        b.set_owned_shards(Some(odd));
+        a.set_watch_list(mailboxes.clone());
+        b.set_watch_list(mailboxes.clone());
+        for m in &mailboxes {
+            if even.contains(&shard_of(m)) {
+                wait_asked(&calls_a, m, 1).await;
+            } else {
+                wait_asked(&calls_b, m, 1).await;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        for m in &mailboxes {
+            assert_eq!(asked(&calls_a, m) + asked(&calls_b, m), 1, "{m}");
+            // Every mailbox is on both boards; the one that did not fetch it shows no data yet.
+            assert!(
+                a.board().get(m).is_some() && b.board().get(m).is_some(),
+                "{m}"
+            );
+        }
+        // Owning nothing: nothing more is sent, even promptly for a new person.
+        a.set_owned_shards(Some(std::collections::BTreeSet::new()));
+        a.watch(vec!["new.person@contoso.com".into()]);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(asked(&calls_a, "new.person@contoso.com"), 0);
+        assert!(a.board().get("new.person@contoso.com").is_some());
+        // Owning everything again (`None`): what was never fetched here nor has data goes out.
+        a.set_owned_shards(None);
+        wait_asked(&calls_a, "new.person@contoso.com", 1).await;
+    }
+
+    #[tokio::test]
+    async fn a_gained_shard_is_due_at_its_last_fetch_plus_the_interval() {
+        let (source, calls) = counting(Vec::new(), None);
+        let engine = Engine::start(Some(source), options());
+        engine.set_owned_shards(Some(std::collections::BTreeSet::new()));
+        let minute = SignedDuration::from_mins(1);
+        let now = Timestamp::now();
+        // What the other gateway fetched and this one received through the database.
+        engine
+            .board()
+            .restore(saved("young@contoso.com", minute, false), now);
+        engine
+            .board()
+            .restore(saved("old@contoso.com", minute * 10, false), now);
+        engine
+            .board()
+            .restore(saved("failed@contoso.com", minute, true), now);
+        let all = [
+            "young@contoso.com",
+            "old@contoso.com",
+            "failed@contoso.com",
+            "never@contoso.com",
+        ];
+        engine.set_watch_list(all.iter().map(|s| s.to_string()).collect());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(calls.lock().unwrap_or_else(|e| e.into_inner()).is_empty());
+
+        // The other gateway is gone: this one takes every shard.
+        engine.set_owned_shards(None);
+        for email in ["old@contoso.com", "failed@contoso.com", "never@contoso.com"] {
+            wait_asked(&calls, email, 1).await;
+        }
+        // Fetched a minute ago with a five-minute interval: not before four minutes, even
+        // though the others went out in a batch with room to spare.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(asked(&calls, "young@contoso.com"), 0, "{calls:?}");
+    }
+
+    /// A source that counts the requests in flight at once, answering after a short wait.
+    struct Parallel {
+        now: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    impl CalendarSource for Parallel {
+        fn name(&self) -> &'static str {
+            "parallel"
+        }
+
+        fn limits(&self) -> crate::source::SourceLimits {
+            crate::source::SourceLimits {
+                batch_size: 1,
+                max_in_flight: 4,
+            }
+        }
+
+        fn fetch<'a>(
+            &'a self,
+            mailboxes: &'a [String],
+            window: Window,
+        ) -> futures::future::BoxFuture<'a, Result<Vec<Availability>, SourceFailure>> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let n = self.now.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(n, SeqCst);
+            Box::pin(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                self.now.fetch_sub(1, SeqCst);
+                Ok(mailboxes
+                    .iter()
+                    .map(|m| Availability {
+                        mailbox: m.clone(),
+                        window_start: window.start,
+                        window_end: window.end,
+                        events: Vec::new(),
+                        working_hours: None,
+                        out_of_office: None,
+                        fetched_at: Timestamp::now(),
+                        error: None,
+                    })
+                    .collect())
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_concurrency_is_divided_among_the_live_instances() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let mailboxes: Vec<String> = (0..40).map(|i| format!("q{i}@contoso.com")).collect();
+        for (instances, most) in [(1, 4), (2, 2), (3, 1)] {
+            let source = Arc::new(Parallel {
+                now: 0.into(),
+                most: 0.into(),
+            });
+            let engine = Engine::start(Some(source.clone()), options());
+            engine.set_live_instances(instances);
+            engine.set_watch_list(mailboxes.clone());
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while engine.counters().mailboxes_fetched.load(SeqCst) < 40 {
+                assert!(std::time::Instant::now() < deadline, "not all fetched");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            assert_eq!(source.most.load(SeqCst), most, "{instances} instance(s)");
+        }
     }
 }

@@ -640,6 +640,11 @@ fn answer(
         None => {}
     }
     let tenant = state.tenant();
+    if let Operation::GetUserAvailability(q) = &request.operation {
+        state
+            .stats
+            .count_mailboxes(q.mailboxes.iter().map(|m| m.address.as_str()));
+    }
     let answer = match &request.operation {
         Operation::GetUserAvailability(q) => availability(
             &tenant,

@@ -847,6 +847,9 @@ fn get_schedule(state: &SimState, headers: &HeaderMap, body: &[u8], request_id: 
         Ok(r) => r,
         Err(e) => return unreadable_body(&e, request_id),
     };
+    state
+        .stats
+        .count_mailboxes(request.schedules.iter().map(String::as_str));
     let limit = settings(state).schedule_limit;
     if request.schedules.is_empty() {
         return Answer::bad_request(

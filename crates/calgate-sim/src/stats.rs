@@ -50,6 +50,7 @@ struct Counters {
     backoff_violations: u64,
     windows_logons: WindowsLogons,
     outbound: BTreeMap<String, u64>,
+    mailbox_requests: BTreeMap<String, u64>,
 }
 
 /// The statistics of one simulator run.
@@ -77,6 +78,10 @@ pub struct StatsSnapshot {
     /// requests and notifications (sent, failed) and subscriptions that expired. Kept apart
     /// from `requests` so request counts stay the client's.
     pub outbound: BTreeMap<String, u64>,
+    /// Availability requests per mailbox (lower case): EWS GetUserAvailability and Graph
+    /// getSchedule each count once for every mailbox they name, so a test can prove that no
+    /// mailbox was fetched twice.
+    pub mailbox_requests: BTreeMap<String, u64>,
 }
 
 /// Counts a request as in flight until dropped.
@@ -151,6 +156,16 @@ impl Stats {
         *self.lock().outbound.entry(name.to_owned()).or_default() += n;
     }
 
+    /// Counts one availability request for each of `mailboxes`.
+    pub fn count_mailboxes<'a>(&self, mailboxes: impl IntoIterator<Item = &'a str>) {
+        let mut c = self.lock();
+        for mailbox in mailboxes {
+            *c.mailbox_requests
+                .entry(mailbox.trim().to_ascii_lowercase())
+                .or_default() += 1;
+        }
+    }
+
     /// Marks a request in flight; the maximum is kept.
     pub fn enter(&self) -> InFlight<'_> {
         let count = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -172,6 +187,7 @@ impl Stats {
             backoff_violations: c.backoff_violations,
             windows_logons: c.windows_logons,
             outbound: c.outbound.clone(),
+            mailbox_requests: c.mailbox_requests.clone(),
         }
     }
 

@@ -108,6 +108,34 @@ impl Store {
             .collect()
     }
 
+    /// The stored availabilities of `mailboxes` (those that have one), for a gateway told by
+    /// another that it wrote them.
+    pub async fn load_availability_of(&self, mailboxes: &[String]) -> Result<Vec<Availability>> {
+        let wanted: Vec<String> = mailboxes.iter().map(|m| m.trim().to_lowercase()).collect();
+        let mut out = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(AVAILABILITY_PER_STATEMENT) {
+            let rows: Vec<(String, String)> = on_pool!(self.db(), |pool| {
+                let mut select = QueryBuilder::<Db>::new(
+                    "SELECT mailbox, availability_json FROM last_availability WHERE mailbox IN (",
+                );
+                let mut list = select.separated(", ");
+                for mailbox in chunk {
+                    list.push_bind(mailbox.as_str());
+                }
+                select.push(")");
+                select.build_query_as().fetch_all(pool).await?
+            });
+            for (mailbox, json) in rows {
+                let mut availability: Availability = serde_json::from_str(&json).map_err(|e| {
+                    StoreError::corrupt_json(format!("availability of {mailbox}"), &e)
+                })?;
+                availability.mailbox = mailbox;
+                out.push(availability);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn load_availability_for(&self, mailbox: &str) -> Result<Option<Availability>> {
         let row: Option<(String,)> = on_pool!(self.db(), |pool| sqlx::query_as(
             "SELECT availability_json FROM last_availability WHERE mailbox = $1"

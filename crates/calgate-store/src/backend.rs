@@ -82,6 +82,16 @@ impl Backend {
         })
     }
 
+    /// A transaction for the shard leases: SQLite's write lock (the single writer), on
+    /// PostgreSQL a plain one whose claims lock only their rows (`FOR UPDATE SKIP LOCKED`), so
+    /// lease rounds do not queue behind the store's other writes.
+    pub(crate) async fn begin_leases(&self) -> Result<Tx> {
+        Ok(match self {
+            Backend::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
     /// A transaction for several reads that must see one moment of the database.
     pub(crate) async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {

@@ -18,6 +18,8 @@ mod credentials;
 mod directories;
 mod error;
 mod fold;
+mod instances;
+mod notify;
 mod people;
 mod postgres;
 mod seal;
@@ -34,6 +36,8 @@ use backend::{Backend, on_tx};
 
 pub use directories::{PasswordChange, StoredDirectory, SyncWritten};
 pub use error::{Result, StoreError};
+pub use instances::{Instance, Lease, LeaseRound};
+pub use notify::{Listener, Notice, Topic};
 pub use people::{ORIGIN_IMPORT, ORIGIN_MANUAL, WatchedPerson};
 pub use postgres::DatabaseUrl;
 pub use settings::{AuditEntry, SettingsSaved, StoredCalendarSettings, StoredSource};

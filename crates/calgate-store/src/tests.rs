@@ -2286,3 +2286,250 @@ async fn both_backends_migrate_to_the_same_schema() {
     assert_eq!(postgres_columns, sqlite_columns);
     assert_eq!(postgres_indexes, sqlite_indexes);
 }
+
+async fn availability_of_named_mailboxes_is_read_back(db: TestDb) {
+    let store = db.open().await.expect("open");
+    let saved: Vec<Availability> = (0..450)
+        .map(|i| availability(&format!("p{i:03}@contoso.com"), "2026-11-27T08:00:00Z"))
+        .collect();
+    store.save_availability(&saved).await.expect("save");
+    // Several statements' worth, in any case, some never saved.
+    let mut wanted: Vec<String> = (0..450)
+        .step_by(2)
+        .map(|i| format!("P{i:03}@Contoso.com"))
+        .collect();
+    wanted.push("nobody@contoso.com".into());
+    let mut found: Vec<String> = store
+        .load_availability_of(&wanted)
+        .await
+        .expect("load")
+        .into_iter()
+        .map(|a| a.mailbox)
+        .collect();
+    found.sort();
+    let expected: Vec<String> = (0..450)
+        .step_by(2)
+        .map(|i| format!("p{i:03}@contoso.com"))
+        .collect();
+    assert_eq!(found, expected);
+}
+both!(availability_of_named_mailboxes_is_read_back);
+
+/// Several gateways on one PostgreSQL: store handles opened on one database stand for the
+/// instances (the lease tables exist on SQLite too, and a single gateway there never uses them).
+mod instances {
+    use std::collections::BTreeSet;
+
+    use calgate_core::shard::{SHARDS, Shard};
+
+    use super::TestDb;
+    use crate::backend::on_pool;
+    use crate::{Notice, Store, Topic};
+
+    const LEASE_MS: i64 = 6_000;
+    const LIVE_MS: i64 = 5_000;
+
+    async fn round(store: &Store, id: &str, now: i64) -> BTreeSet<Shard> {
+        store
+            .heartbeat(id, "127.0.0.1:1", now)
+            .await
+            .expect("heartbeat");
+        store
+            .lease_round(id, now, LEASE_MS, now - LIVE_MS)
+            .await
+            .expect("lease round")
+            .owned
+    }
+
+    fn all() -> BTreeSet<Shard> {
+        (0..SHARDS).collect()
+    }
+
+    #[tokio::test]
+    async fn two_instances_split_the_shards_fairly_and_a_dead_ones_shards_are_taken_over() {
+        let db = TestDb::postgres();
+        let a = db.open().await.expect("open a");
+        let b = db.open().await.expect("open b");
+        let t = 1_000_000;
+
+        assert_eq!(round(&a, "a", t).await, all(), "alone, a takes everything");
+        assert!(round(&b, "b", t).await.is_empty(), "nothing is free yet");
+        // a sees two live instances and gives back what is above its share; b takes it.
+        let a_owned = round(&a, "a", t + 1_000).await;
+        assert_eq!(a_owned.len(), usize::from(SHARDS / 2));
+        let b_owned = round(&b, "b", t + 1_000).await;
+        assert_eq!(b_owned.len(), usize::from(SHARDS / 2));
+        assert!(a_owned.is_disjoint(&b_owned));
+        // Renewals keep the split as it is.
+        assert_eq!(round(&a, "a", t + 2_000).await, a_owned);
+        assert_eq!(round(&b, "b", t + 2_000).await, b_owned);
+        let leases = b.leases().await.expect("leases");
+        assert_eq!(leases.len(), usize::from(SHARDS));
+        for lease in &leases {
+            let holder = lease.holder.as_deref();
+            let want = if a_owned.contains(&lease.shard) {
+                "a"
+            } else {
+                "b"
+            };
+            assert_eq!(holder, Some(want), "{lease:?}");
+        }
+        let live = a
+            .live_instances(t + 2_000 - LIVE_MS, t + 2_000)
+            .await
+            .expect("live");
+        let counts: Vec<(String, u32)> = live.iter().map(|i| (i.id.clone(), i.leases)).collect();
+        assert_eq!(counts, [("a".into(), 32), ("b".into(), 32)]);
+
+        // a falls silent. Before its leases expire b takes nothing of a's.
+        assert_eq!(round(&b, "b", t + 7_000).await, b_owned);
+        // Once they have expired (and a is no longer live), b takes every shard.
+        assert_eq!(round(&b, "b", t + 8_100).await, all());
+        let live = b
+            .live_instances(t + 8_100 - LIVE_MS, t + 8_100)
+            .await
+            .expect("live");
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].id, "b");
+        assert_eq!(live[0].leases, u32::from(SHARDS));
+
+        // A graceful leave frees its shards at once.
+        b.leave("b").await.expect("leave");
+        assert!(
+            a.live_instances(t + 8_200 - LIVE_MS, t + 8_200)
+                .await
+                .expect("live")
+                .is_empty()
+        );
+        assert_eq!(round(&a, "a", t + 8_200).await, all());
+    }
+
+    #[tokio::test]
+    async fn instances_claiming_at_once_never_hold_one_shard_twice() {
+        let db = TestDb::postgres();
+        let stores = [
+            db.open().await.expect("open"),
+            db.open().await.expect("open"),
+            db.open().await.expect("open"),
+        ];
+        let ids = ["i1", "i2", "i3"];
+        let t = 5_000_000;
+        for (store, id) in stores.iter().zip(ids) {
+            store
+                .heartbeat(id, "127.0.0.1:1", t)
+                .await
+                .expect("heartbeat");
+        }
+        let mut settled = false;
+        for step in 0..10 {
+            let now = t + step * 500;
+            let (r1, r2, r3) = tokio::join!(
+                round(&stores[0], ids[0], now),
+                round(&stores[1], ids[1], now),
+                round(&stores[2], ids[2], now),
+            );
+            assert!(r1.is_disjoint(&r2) && r1.is_disjoint(&r3) && r2.is_disjoint(&r3));
+            for owned in [&r1, &r2, &r3] {
+                assert!(owned.len() <= 22, "above the fair share: {owned:?}");
+            }
+            if r1.len() + r2.len() + r3.len() == usize::from(SHARDS) {
+                settled = true;
+                break;
+            }
+        }
+        assert!(
+            settled,
+            "three instances hold every shard after a few rounds"
+        );
+    }
+
+    #[tokio::test]
+    async fn notices_reach_the_other_instances_and_a_lost_listener_says_it_missed_some() {
+        let db = TestDb::postgres();
+        let a = db.open().await.expect("open a");
+        let b = db.open().await.expect("open b");
+        let mut heard = a
+            .listen()
+            .await
+            .expect("listen")
+            .expect("a listener on PostgreSQL");
+        let mailboxes: Vec<String> = (0..600).map(|i| format!("person{i}@contoso.com")).collect();
+        b.notify(Topic::Availability, "b", &mailboxes)
+            .await
+            .expect("notify");
+        b.notify(Topic::Config, "b", &["people".to_string()])
+            .await
+            .expect("notify");
+        let mut got = Vec::new();
+        loop {
+            let notice = tokio::time::timeout(std::time::Duration::from_secs(10), heard.next())
+                .await
+                .expect("a notice within 10 s");
+            match notice {
+                Notice::Heard {
+                    topic: Topic::Availability,
+                    origin,
+                    items,
+                } => {
+                    assert_eq!(origin, "b");
+                    got.extend(items);
+                }
+                Notice::Heard {
+                    topic: Topic::Config,
+                    origin,
+                    items,
+                } => {
+                    assert_eq!(origin, "b");
+                    assert_eq!(items, ["people"]);
+                    break;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(got, mailboxes, "every address, in several notifications");
+
+        // The listener's connection is cut: it comes back by itself and says it missed notices.
+        on_pool!(b.db(), |pool| {
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            )
+            .execute(pool)
+            .await
+            .expect("terminate the listener's connection");
+        });
+        let mut heard_missed = false;
+        for _ in 0..3 {
+            let notice = tokio::time::timeout(std::time::Duration::from_secs(10), heard.next())
+                .await
+                .expect("a notice within 10 s");
+            if notice == Notice::Missed {
+                heard_missed = true;
+                break;
+            }
+            b.notify(Topic::Guard, "b", &[]).await.expect("notify");
+        }
+        assert!(heard_missed);
+        b.notify(Topic::Guard, "b", &[]).await.expect("notify");
+        let notice = tokio::time::timeout(std::time::Duration::from_secs(10), heard.next())
+            .await
+            .expect("a notice after the reconnect");
+        assert_eq!(
+            notice,
+            Notice::Heard {
+                topic: Topic::Guard,
+                origin: "b".into(),
+                items: Vec::new()
+            }
+        );
+
+        // SQLite: nothing to tell, nobody to hear.
+        let lone = TestDb::sqlite();
+        let store = lone.open().await.expect("open");
+        store
+            .notify(Topic::Config, "x", &[])
+            .await
+            .expect("a no-op");
+        assert!(store.listen().await.expect("listen").is_none());
+    }
+}

@@ -378,6 +378,7 @@ impl AppState {
         if !plan.remove.is_empty() {
             self.engine().unwatch(plan.remove.clone());
         }
+        crate::cluster::announce(self, crate::cluster::Changed::People).await;
         Ok(())
     }
 
@@ -533,10 +534,20 @@ fn cap_warnings(plan: &Plan) -> Vec<OutcomeWarning> {
 pub async fn run_scheduler(app: std::sync::Arc<AppState>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let never = tokio::sync::Notify::new();
+    let changed = app
+        .cluster
+        .as_ref()
+        .map_or(&never, |c| &c.directories_changed);
     loop {
         tokio::select! {
             () = app.shutdown.cancelled() => return,
             _ = tick.tick() => {}
+            () = changed.notified() => {}
+        }
+        // Several gateways on one database: the holder of shard 0 runs the schedule, once.
+        if app.cluster.as_ref().is_some_and(|c| !c.holds(0)) {
+            continue;
         }
         let due = match app.due_directories(Timestamp::now()).await {
             Ok(due) => due,

@@ -112,6 +112,11 @@ impl RunningGateway {
             tracing::warn!("requests still running after the grace period; closing anyway");
         }
         save_changed_availability(&self.app).await;
+        if let Some(cluster) = &self.app.cluster
+            && let Err(e) = self.app.store.leave(&cluster.id).await
+        {
+            tracing::warn!(error = %e, "could not give back the shard leases");
+        }
         self.app.store.close().await;
     }
 }
@@ -171,10 +176,24 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         .await
         .context("restoring the sign-in state")?;
 
+    // Several gateways on one PostgreSQL database: listen before reading anything, so a change
+    // made meanwhile by another is heard.
+    let cluster = config
+        .database_url
+        .is_some()
+        .then(|| Arc::new(crate::cluster::Cluster::new()));
+    let db_listener = match &cluster {
+        Some(_) => store.listen().await.context("listening to the database")?,
+        None => None,
+    };
+    let stored_sources = store.load_sources().await?;
+    if let Some(cluster) = &cluster {
+        for source in &stored_sources {
+            cluster.applied(&source.id, source.revision);
+        }
+    }
     let configured = crate::state::Configured {
-        sources: store
-            .load_sources()
-            .await?
+        sources: stored_sources
             .into_iter()
             .map(|s| crate::state::SourceConfig {
                 id: s.id,
@@ -194,6 +213,13 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         config.limits,
     );
     state.trusted_proxies = config.https.trusted_proxies.clone();
+    state.cluster = cluster.clone();
+    // Until the first lease round, a gateway of several fetches nothing.
+    if cluster.is_some() {
+        state
+            .engine()
+            .set_owned_shards(Some(std::collections::BTreeSet::new()));
+    }
     let app = Arc::new(state);
     app.set_default_language(config.default_language);
     let engine = app.engine();
@@ -251,6 +277,17 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
     app.engine()
         .resume_watch_list(people.into_iter().map(|p| p.email).collect());
     let persist = tokio::spawn(persist_availability(app.clone()));
+    if let Some(cluster) = &cluster {
+        cluster.set_address(addr.to_string());
+        tokio::spawn(crate::cluster::run_leases(app.clone(), cluster.clone()));
+        if let Some(db_listener) = db_listener {
+            tokio::spawn(crate::cluster::run_listener(
+                app.clone(),
+                cluster.clone(),
+                db_listener,
+            ));
+        }
+    }
     // Ends with the gateway (it watches the shutdown token).
     tokio::spawn(crate::directories::run_scheduler(app.clone()));
     let routes = router(app.clone())
@@ -311,8 +348,14 @@ const SAVE_PART: usize = 2_000;
 /// Saves newly fetched availability every few seconds, for a warm restart. Only what changed
 /// since the last save is written; a failed save is tried again next time.
 async fn persist_availability(app: Arc<AppState>) {
+    // Other gateways on the same database wait for it: every second then.
+    let every = if app.cluster.is_some() {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(5)
+    };
     loop {
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(every).await;
         save_changed_availability(&app).await;
     }
 }
@@ -327,6 +370,9 @@ async fn save_changed_availability(app: &AppState) {
         if let Err(e) = app.store.save_availability(part).await {
             tracing::warn!(error = %e, "could not save last-known availability");
             board.put_back(part.iter().map(|a| a.mailbox.clone()));
+        } else {
+            let written = part.iter().map(|a| a.mailbox.clone()).collect();
+            crate::cluster::announce_availability(app, written).await;
         }
     }
 }

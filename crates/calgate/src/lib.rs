@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod check;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod directories;

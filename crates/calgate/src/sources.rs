@@ -140,6 +140,10 @@ impl AppState {
             },
         );
         self.apply_source(id, &settings);
+        if let Some(cluster) = &self.cluster {
+            cluster.applied(id, saved.revision);
+        }
+        crate::cluster::announce(self, crate::cluster::Changed::Sources).await;
         Ok(())
     }
 
@@ -175,6 +179,7 @@ impl AppState {
             self.engine()
                 .remove_source(&calgate_engine::SourceId::new(id));
         }
+        crate::cluster::announce(self, crate::cluster::Changed::Sources).await;
         Ok(existed)
     }
 
@@ -195,6 +200,7 @@ impl AppState {
         *self.routing.write().unwrap_or_else(|e| e.into_inner()) = checked.clone();
         self.engine()
             .set_routing(engine_routing(&checked, &self.people_routes()));
+        crate::cluster::announce(self, crate::cluster::Changed::Routing).await;
         Ok(checked)
     }
 }

@@ -78,6 +78,8 @@ pub struct AppState {
     pub trusted_proxies: crate::proxies::TrustedProxies,
     /// The pages' language when a reader's browser asks for none they are written in.
     default_language: std::sync::atomic::AtomicU8,
+    /// This gateway as one of several on one PostgreSQL database (`None` on SQLite).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// Engine options for `settings` at the site's time zone.
@@ -147,6 +149,7 @@ impl AppState {
             limits,
             trusted_proxies: crate::proxies::TrustedProxies::default(),
             default_language: std::sync::atomic::AtomicU8::new(0),
+            cluster: None,
         }
     }
 
@@ -335,6 +338,7 @@ impl AppState {
             .collect();
         self.store.upsert_people(&rows).await?;
         self.engine.watch(emails);
+        crate::cluster::announce(self, crate::cluster::Changed::People).await;
         let count = self.store.count_people().await?;
         Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
@@ -343,6 +347,7 @@ impl AppState {
         let removed = self.store.delete_person(email).await?;
         if removed {
             self.engine.unwatch(vec![email.to_string()]);
+            crate::cluster::announce(self, crate::cluster::Changed::People).await;
         }
         Ok(removed)
     }

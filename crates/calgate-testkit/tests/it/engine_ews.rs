@@ -294,3 +294,50 @@ async fn a_throttled_first_fetch_is_retried_when_the_back_off_ends() {
     assert!(s["throttled"].as_u64().unwrap_or(0) >= 1, "{s}");
     assert_eq!(s["backoff_violations"], 0, "{s}");
 }
+
+/// The simulator counts availability requests per mailbox, EWS and Graph alike, so a test can
+/// prove that no mailbox was fetched twice; `DELETE /_sim/stats` starts the count afresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_counts_availability_requests_per_mailbox() {
+    const SECRET: &str = "per-mailbox-count-secret";
+    let config = SimConfig {
+        people: 6,
+        client_secret: Some(SECRET.to_owned()),
+        ..SimConfig::default()
+    };
+    let sim = calgate_sim::spawn(config.clone()).await.expect("simulator");
+    let http = sim_http_client(&sim);
+    let people = sim_people(&sim);
+    let window =
+        EngineOptions::with_interval(SignedDuration::from_secs(300)).window(Timestamp::now());
+    let ews = ews_source(&sim, &config).await;
+    let graph = calgate_testkit::sources::graph_app_source(&sim, SECRET);
+
+    // EWS asks for the first three (one of them in capitals), Graph for the second and third.
+    let mut first = people[..3].to_vec();
+    first[0] = first[0].to_uppercase();
+    ews.fetch(&first, window).await.expect("EWS fetch");
+    graph
+        .fetch(&people[1..3], window)
+        .await
+        .expect("Graph fetch");
+    let stats = sim_stats(&http, &sim).await;
+    let counted = &stats["mailbox_requests"];
+    assert_eq!(counted[people[0].to_lowercase()], 1, "{stats}");
+    assert_eq!(counted[people[1].to_lowercase()], 2, "{stats}");
+    assert_eq!(counted[people[2].to_lowercase()], 2, "{stats}");
+    assert!(counted.get(people[3].to_lowercase()).is_none(), "{stats}");
+    assert_eq!(counted.as_object().map(|o| o.len()), Some(3), "{stats}");
+
+    let reset = http
+        .delete(format!(
+            "{}/stats",
+            sim.urls.control_url.trim_end_matches('/')
+        ))
+        .send()
+        .await
+        .expect("reset");
+    assert!(reset.status().is_success());
+    let stats = sim_stats(&http, &sim).await;
+    assert_eq!(stats["mailbox_requests"], json!({}), "{stats}");
+}

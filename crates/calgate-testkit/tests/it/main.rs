@@ -27,6 +27,7 @@ mod languages;
 mod ldap_directory;
 mod lockout;
 mod metrics;
+mod multi_instance;
 mod notifications;
 mod operations;
 mod packaging;

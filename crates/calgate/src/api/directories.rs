@@ -170,6 +170,7 @@ pub async fn put(
         .await
         .map_err(store_error)?;
     tracing::info!(directory = %id, kind = ?config.kind, "directory saved");
+    crate::cluster::announce(&app, crate::cluster::Changed::Directories).await;
     let saved = app
         .store
         .load_directory(&id)
@@ -200,6 +201,7 @@ pub async fn delete(
     if existed {
         app.metrics.forget_directory(&id);
         tracing::info!(directory = %id, "directory deleted");
+        crate::cluster::announce(&app, crate::cluster::Changed::Directories).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("directory"))

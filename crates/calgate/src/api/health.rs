@@ -51,9 +51,53 @@ pub struct HealthView {
     pub sources: Vec<SourceEntry>,
     pub mailboxes: MailboxCounts,
     pub store: StoreView,
+    /// The gateways sharing this one's PostgreSQL database (absent on SQLite).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<InstanceView>>,
+    /// Whether the PostgreSQL database answers (absent on SQLite).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseView>,
     /// Graph change notifications; absent while no source subscribes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notifications: Option<NotificationsView>,
+}
+
+/// One live gateway on the shared database.
+#[derive(Debug, Serialize)]
+pub struct InstanceView {
+    pub id: String,
+    pub address: String,
+    /// Shard leases it holds.
+    pub leases: u32,
+    pub heartbeat_at: Timestamp,
+    /// Whether it is the gateway answering.
+    pub this: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DatabaseView {
+    pub reachable: bool,
+}
+
+impl InstanceView {
+    /// The live instances as this gateway last read them.
+    pub fn of(app: &AppState) -> Option<Vec<InstanceView>> {
+        let cluster = app.cluster.as_ref()?;
+        Some(
+            cluster
+                .instances()
+                .into_iter()
+                .map(|i| InstanceView {
+                    this: i.id == cluster.id,
+                    heartbeat_at: Timestamp::from_millisecond(i.heartbeat_at_ms)
+                        .unwrap_or(Timestamp::UNIX_EPOCH),
+                    id: i.id,
+                    address: i.address,
+                    leases: i.leases,
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Graph change notifications at a glance.
@@ -125,6 +169,10 @@ pub async fn health(State(app): State<Arc<AppState>>) -> Json<HealthView> {
             error,
         },
         store,
+        instances: InstanceView::of(&app),
+        database: app.cluster.as_ref().map(|c| DatabaseView {
+            reachable: c.reachable(),
+        }),
         notifications: NotificationsView::of(app.engine()),
     })
 }
@@ -136,6 +184,10 @@ pub async fn healthz() -> impl IntoResponse {
 
 /// `GET /readyz`: the gateway is serving (its store is open and its engine runs).
 pub async fn readyz(State(app): State<Arc<AppState>>) -> impl IntoResponse {
+    if app.cluster.as_ref().is_some_and(|c| !c.reachable()) {
+        // A load balancer takes it out: it fetches nothing and may serve old data.
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable");
+    }
     if app.ready() {
         (StatusCode::OK, "ready")
     } else {

@@ -154,7 +154,14 @@ pub fn document() -> Value {
                     "mailboxes": {"type": "object", "additionalProperties": {"type": "integer"}},
                     "store": {"type": "object", "description": "whether the data directory takes writes", "properties": {
                         "state": {"type": "string", "enum": ["ok", "disk_full", "error"]},
-                        "message": {"type": "string"}}}}},
+                        "message": {"type": "string"}}},
+                    "instances": {"type": "array", "description": "on PostgreSQL only: the live gateways sharing the database", "items": {"type": "object", "required": ["id", "address", "leases", "heartbeat_at", "this"], "properties": {
+                        "id": {"type": "string"}, "address": {"type": "string"},
+                        "leases": {"type": "integer", "description": "shard leases held"},
+                        "heartbeat_at": {"type": "string", "format": "date-time"},
+                        "this": {"type": "boolean", "description": "the gateway that answered"}}}},
+                    "database": {"type": "object", "description": "on PostgreSQL only", "required": ["reachable"], "properties": {
+                        "reachable": {"type": "boolean"}}}}},
                 "DeviceCode": {"type": "object", "required": ["state"], "properties": {
                     "state": {"type": "string", "enum": ["none", "pending", "done", "expired", "declined", "failed"]},
                     "user_code": {"type": "string"}, "verification_uri": {"type": "string"}, "message": {"type": "string"},

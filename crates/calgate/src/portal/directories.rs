@@ -971,6 +971,7 @@ pub async fn remove(
     {
         Ok(true) => {
             tracing::info!(user = %s.user, directory = %id, "directory deleted from the portal");
+            crate::cluster::announce(&app, crate::cluster::Changed::Directories).await;
             with_notice(
                 "/portal/directories",
                 &about("dir-removed", &label_of(&stored)),
@@ -1164,6 +1165,7 @@ pub async fn save(
                         kind = ?config.kind,
                         "directory saved from the portal"
                     );
+                    crate::cluster::announce(&app, crate::cluster::Changed::Directories).await;
                     let key = if created { "dir-created" } else { "dir-saved" };
                     with_notice("/portal/directories", &about(key, &id))
                 }

@@ -106,6 +106,41 @@ pub struct HealthPage {
     /// The mailboxes whose last answer was an error, with the cause and what to do.
     failing: Vec<FailingMailbox>,
     times_note: String,
+    /// The gateways sharing the PostgreSQL database (none on SQLite: no card).
+    cluster: Option<ClusterCard>,
+}
+
+/// Several gateways on one database, as Health shows them.
+#[derive(Debug)]
+pub struct ClusterCard {
+    reachable: bool,
+    instances: Vec<InstanceRow>,
+}
+
+#[derive(Debug)]
+pub struct InstanceRow {
+    id: String,
+    address: String,
+    leases: u32,
+    heartbeat: String,
+    this: bool,
+}
+
+fn cluster_card(app: &AppState, tz: &jiff::tz::TimeZone, now: Timestamp) -> Option<ClusterCard> {
+    let instances = crate::api::health::InstanceView::of(app)?;
+    Some(ClusterCard {
+        reachable: app.cluster.as_ref().is_some_and(|c| c.reachable()),
+        instances: instances
+            .into_iter()
+            .map(|i| InstanceRow {
+                heartbeat: when(Some(i.heartbeat_at), tz, now),
+                id: i.id,
+                address: i.address,
+                leases: i.leases,
+                this: i.this,
+            })
+            .collect(),
+    })
 }
 
 /// One mailbox that fails, as Health lists it.
@@ -264,6 +299,7 @@ pub async fn page(
         directories: directory_rows(&app).await.unwrap_or_default(),
         notifications: crate::api::health::NotificationsView::of(app.engine()),
         failing: failing_mailboxes(&app, now).await,
+        cluster: cluster_card(&app, &tz, now),
         times_note: times_note(&tz),
     }
 }

@@ -1,0 +1,356 @@
+//! Several gateways on one PostgreSQL (issue 17): three real `calgate` processes on one database
+//! (the test process's server, `calgate-pgtest`) with one key file, against one simulator.
+//! Settings saved through the first and the watch list through the second are served by the
+//! third; the simulator's per-mailbox counts show every mailbox read once per refresh interval
+//! and none twice; a stream client on the third sees a status change another gateway fetched;
+//! after `kill -9` of one gateway the others take its shards, every mailbox is read again within
+//! about one interval (plus the lease lifetime) and none twice in the interval after.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use tokio::process::Command;
+
+use calgate_sim::SimConfig;
+use calgate_testkit::gateway::SseClient;
+
+use crate::drills_crash::{GatewayProcess, calgate_bin};
+use crate::drills_throttle::{eventually, get_json, sim_stats, tenant_people};
+
+/// The shortest refresh interval the settings allow: the drill waits in multiples of it.
+const INTERVAL: u64 = 10;
+const MAILBOXES: usize = 60;
+
+/// `calgate token create --role admin` on the shared database (the key file is made in
+/// `data_dir`).
+async fn admin_token(url: &str, data_dir: &Path) -> String {
+    let out = Command::new(calgate_bin())
+        .args(["token", "create", "--role", "admin", "--data-dir"])
+        .arg(data_dir)
+        .env("CALGATE_DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("calgate token create");
+    assert!(out.status.success(), "token create: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+async fn start(url: &str, data_dir: &Path, token: &str) -> GatewayProcess {
+    GatewayProcess::start_with_env(data_dir, token, &[("CALGATE_DATABASE_URL", url)]).await
+}
+
+/// The same `secret.key` in another data directory (0600), as an operator copies it.
+fn copy_key(from: &Path, to: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let key = to.join(calgate_store::KEY_FILE);
+    std::fs::copy(from.join(calgate_store::KEY_FILE), &key).expect("copy the key file");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+fn exchange_settings(sim: &calgate_sim::Running, config: &SimConfig) -> Value {
+    let (upn, password) = config.service_account.clone().expect("service account");
+    let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
+    json!({
+        "provider": "exchange",
+        "grant_basic_auth": true,
+        "grant_modern_auth": false,
+        "username": upn,
+        "password": password,
+        "exchange_version": "exchange2013_sp1",
+        "ews_url": sim.urls.ews_url,
+        "refresh_interval_s": INTERVAL,
+        "extra_ca_pem": ca,
+    })
+}
+
+/// The simulator's availability requests per mailbox since its last reset.
+async fn counts(sim_http: &reqwest::Client, control: &str) -> BTreeMap<String, u64> {
+    let stats = sim_stats(sim_http, control).await;
+    stats["mailbox_requests"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn reset_counts(sim_http: &reqwest::Client, control: &str) {
+    let resp = sim_http
+        .delete(format!("{}/stats", control.trim_end_matches('/')))
+        .send()
+        .await
+        .expect("reset stats");
+    assert!(resp.status().is_success());
+}
+
+/// Mailboxes counted other than once (`at_most`: only those above one).
+fn not_once(counts: &BTreeMap<String, u64>, people: &[String], at_most: bool) -> Vec<String> {
+    people
+        .iter()
+        .filter_map(|p| {
+            let n = counts.get(&p.to_lowercase()).copied().unwrap_or(0);
+            let wrong = if at_most { n > 1 } else { n == 0 };
+            wrong.then(|| format!("{p}: {n}"))
+        })
+        .collect()
+}
+
+/// The live instances a gateway lists: (id, leases, is it the one answering).
+async fn instances(gw: &GatewayProcess) -> Vec<(String, u64, bool)> {
+    let health = gw.get_json("/api/v1/health").await;
+    health["instances"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|i| {
+                    (
+                        i["id"].as_str().unwrap_or_default().to_string(),
+                        i["leases"].as_u64().unwrap_or(0),
+                        i["this"].as_bool().unwrap_or(false),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until `gw` lists `n` live instances holding every shard between them.
+async fn balanced(gw: &GatewayProcess, n: usize) {
+    eventually(Duration::from_secs(20), "the shards split", || async {
+        let list = instances(gw).await;
+        let total: u64 = list.iter().map(|(_, l, _)| l).sum();
+        if list.len() == n
+            && total == u64::from(calgate_core::shard::SHARDS)
+            && list.iter().all(|(_, l, _)| *l > 0)
+        {
+            Ok(())
+        } else {
+            Err(format!("{list:?}"))
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_gateways_on_one_database_share_the_work_and_take_over_from_a_dead_one() {
+    let server = calgate_pgtest::server();
+    let url = server.create_database();
+    let db_name = url.rsplit('/').next().expect("database name").to_string();
+    let config = SimConfig {
+        people: 80,
+        ..SimConfig::default()
+    };
+    let sim = calgate_testkit::spawn_sim(config.clone()).await;
+    let sim_http = calgate_testkit::sim_http_client(&sim);
+    let control = sim.urls.control_url.clone();
+    let people = tenant_people(&sim, MAILBOXES);
+    assert_eq!(people.len(), MAILBOXES);
+
+    let dirs = [
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    ];
+    let token = admin_token(&url, dirs[0].path()).await;
+    copy_key(dirs[0].path(), dirs[1].path());
+    copy_key(dirs[0].path(), dirs[2].path());
+    let gw1 = start(&url, dirs[0].path(), &token).await;
+    let gw2 = start(&url, dirs[1].path(), &token).await;
+    let gw3 = start(&url, dirs[2].path(), &token).await;
+    balanced(&gw3, 3).await;
+    let health = gw3.get_json("/api/v1/health").await;
+    assert_eq!(health["database"]["reachable"], true, "{health}");
+    let id3 = instances(&gw3)
+        .await
+        .into_iter()
+        .find(|(_, _, this)| *this)
+        .map(|(id, _, _)| id)
+        .expect("gateway 3 lists itself");
+
+    // Settings through the first, the watch list through the second: the third serves both.
+    let resp = gw1
+        .http
+        .put(format!("{}/api/v1/settings/calendar", gw1.url))
+        .json(&exchange_settings(&sim, &config))
+        .send()
+        .await
+        .expect("put settings");
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+    let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
+    let resp = gw2
+        .http
+        .put(format!("{}/api/v1/people", gw2.url))
+        .json(&list)
+        .send()
+        .await
+        .expect("put people");
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+    let saved = Instant::now();
+    eventually(Duration::from_secs(5), "gateway 3 serves both", || async {
+        let settings = get_json(&gw3.http, &format!("{}/api/v1/settings/calendar", gw3.url)).await;
+        let person = get_json(
+            &gw3.http,
+            &format!("{}/api/v1/people/{}", gw3.url, people[0]),
+        )
+        .await;
+        let engine_watches = gw3.get_json("/api/v1/health").await["mailboxes"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_u64).sum::<u64>())
+            .unwrap_or(0);
+        if settings["settings"]["refresh_interval_s"] == INTERVAL
+            && person["email"].as_str().is_some()
+            && engine_watches == MAILBOXES as u64
+        {
+            Ok(())
+        } else {
+            Err(format!("{settings} {person} watched {engine_watches}"))
+        }
+    })
+    .await;
+    let took = saved.elapsed();
+
+    // Every mailbox is read once, by one of the three.
+    eventually(Duration::from_secs(30), "every mailbox read", || async {
+        let missing = not_once(&counts(&sim_http, &control).await, &people, false);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{missing:?}"))
+        }
+    })
+    .await;
+    let first = counts(&sim_http, &control).await;
+    assert!(
+        not_once(&first, &people, true).is_empty(),
+        "read twice at start: {first:?}"
+    );
+
+    // A stream client on the third; a mailbox another gateway reads becomes busy on the
+    // simulator.
+    // A client of its own: the admin client's 10-second timeout would end a stream.
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    let stream_http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client");
+    let mut stream =
+        SseClient::connect(&stream_http, &format!("{}/api/v1/stream", gw3.url), None).await;
+    let snapshot = stream.next(Duration::from_secs(5)).await.expect("snapshot");
+    assert_eq!(snapshot.event, "snapshot");
+    let shard_holder = |email: &str| {
+        let shard = calgate_core::shard::shard_of(email);
+        server
+            .psql_in(
+                &db_name,
+                &format!("SELECT holder FROM shard_leases WHERE shard = {shard}"),
+            )
+            .expect("lease row")
+    };
+    let other = people
+        .iter()
+        .find(|p| shard_holder(p) != id3)
+        .expect("a mailbox another gateway reads")
+        .clone();
+    let now = Timestamp::now();
+    calgate_testkit::sim_control_put(
+        &sim_http,
+        &sim,
+        &format!("mailboxes/{other}/events"),
+        &json!([{
+            "start": (now - SignedDuration::from_mins(5)).to_string(),
+            "end": (now + SignedDuration::from_mins(30)).to_string(),
+            "busy_type": "busy", "subject": "Drill", "private": false, "all_day": false
+        }]),
+    )
+    .await;
+
+    // Steady state: in a window shorter than the interval's pacing (±10 %) no mailbox is read
+    // twice; in one longer than it, every mailbox is read.
+    reset_counts(&sim_http, &control).await;
+    let window = Instant::now();
+    let pushed = tokio::time::timeout(Duration::from_secs(INTERVAL + 5), async {
+        loop {
+            let event = stream.next(Duration::from_secs(INTERVAL + 5)).await?;
+            let data = event.json();
+            if data["email"] == other.to_lowercase().as_str() && data["status"]["state"] == "busy" {
+                return Some(window.elapsed());
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten();
+    tokio::time::sleep(Duration::from_secs(8).saturating_sub(window.elapsed())).await;
+    let short = counts(&sim_http, &control).await;
+    let twice = not_once(&short, &people, true);
+    assert!(twice.is_empty(), "read twice within 8 s: {twice:?}");
+    tokio::time::sleep(Duration::from_secs(INTERVAL + 3).saturating_sub(window.elapsed())).await;
+    let long = counts(&sim_http, &control).await;
+    let unread = not_once(&long, &people, false);
+    assert!(
+        unread.is_empty(),
+        "not read within {} s: {unread:?}",
+        INTERVAL + 3
+    );
+    if pushed.is_none() {
+        let mut seen = Vec::new();
+        for gw in [&gw1, &gw2, &gw3] {
+            seen.push(gw.get_json(&format!("/api/v1/people/{other}")).await);
+        }
+        panic!("gateway 3's stream did not show {other} busy (read by another gateway): {seen:#?}");
+    }
+
+    // kill -9 of the first: the others take its shards once its leases expire.
+    gw1.kill9().await;
+    reset_counts(&sim_http, &control).await;
+    let killed = Instant::now();
+    eventually(
+        Duration::from_secs(INTERVAL + 12),
+        "every mailbox read again after the kill",
+        || async {
+            let unread = not_once(&counts(&sim_http, &control).await, &people, false);
+            if unread.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{} unread: {unread:?}", unread.len()))
+            }
+        },
+    )
+    .await;
+    let fresh_again = killed.elapsed();
+    balanced(&gw3, 2).await;
+    reset_counts(&sim_http, &control).await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = counts(&sim_http, &control).await;
+    let twice = not_once(&after, &people, true);
+    assert!(
+        twice.is_empty(),
+        "read twice within 8 s after the takeover: {twice:?}"
+    );
+    eprintln!(
+        "three gateways: settings and watch list served by the third after {took:?}; the stream \
+         pushed the change after {pushed:?}; every mailbox read again {fresh_again:?} after the kill"
+    );
+    drop(gw2);
+    drop(gw3);
+}
