@@ -384,10 +384,11 @@ async fn credentials_changed_in_calgate(auth: Auth, threshold: u32) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let (old_before, _) = rig.credential(&old_user).await;
-
     rig.save(&rig.settings(SERVICE, SERVICE_PASSWORD)).await;
     let changed = tokio::time::Instant::now();
+    // Counted once the save is answered: until then the old settings are the saved ones, and
+    // on a loaded machine the save itself can outlast a request of the old source.
+    let (old_before, _) = rig.credential(&old_user).await;
     while rig.credential(SERVICE).await.0 == 0 {
         assert!(
             changed.elapsed() < Duration::from_secs(5),
