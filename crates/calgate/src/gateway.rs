@@ -172,16 +172,19 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         (None, Some(_)) => {}
     }
 
-    let sign_in = crate::signin_store::context(&store)
-        .await
-        .context("restoring the sign-in state")?;
-
-    // Several gateways on one PostgreSQL database: listen before reading anything, so a change
-    // made meanwhile by another is heard.
+    // Several gateways on one PostgreSQL database share the lockout guard, as this instance.
     let cluster = config
         .database_url
         .is_some()
         .then(|| Arc::new(crate::cluster::Cluster::new()));
+    let sharing = cluster.as_ref().map(|c| crate::signin_store::Sharing {
+        instance: c.id.clone(),
+    });
+    let sign_in = crate::signin_store::context(&store, sharing)
+        .await
+        .context("restoring the sign-in state")?;
+
+    // Listen before reading anything, so a change made meanwhile by another gateway is heard.
     let db_listener = match &cluster {
         Some(_) => store.listen().await.context("listening to the database")?,
         None => None,

@@ -5,6 +5,10 @@
 //! and none twice; a stream client on the third sees a status change another gateway fetched;
 //! after `kill -9` of one gateway the others take its shards, every mailbox is read again within
 //! about one interval (plus the lease lifetime) and none twice in the interval after.
+//!
+//! One lockout guard for all: a wrong password saved through one of three gateways costs
+//! exactly one failed sign-in on the simulator's account, and every gateway says `auth_failed`;
+//! the right password brings all three back.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -353,4 +357,151 @@ async fn three_gateways_on_one_database_share_the_work_and_take_over_from_a_dead
     );
     drop(gw2);
     drop(gw3);
+}
+
+/// The simulator's account: failed sign-ins counted toward its lockout, and whether it is locked.
+async fn account(sim_http: &reqwest::Client, control: &str, upn: &str) -> (u64, bool) {
+    let a = get_json(
+        sim_http,
+        &format!("{}/accounts/{upn}", control.trim_end_matches('/')),
+    )
+    .await;
+    (
+        a["failed_attempts"].as_u64().expect("failed_attempts"),
+        a["locked"].as_bool().expect("locked"),
+    )
+}
+
+/// The state of the source `default` on each gateway.
+async fn states(gateways: &[&GatewayProcess]) -> Vec<String> {
+    let mut out = Vec::new();
+    for gw in gateways {
+        let health = gw.get_json("/api/v1/health").await;
+        out.push(
+            health["source"]["state"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string(),
+        );
+    }
+    out
+}
+
+async fn save_settings(gw: &GatewayProcess, settings: &Value) {
+    let resp = gw
+        .http
+        .put(format!("{}/api/v1/settings/calendar", gw.url))
+        .json(settings)
+        .send()
+        .await
+        .expect("put settings");
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_on_three_gateways_costs_one_failed_sign_in() {
+    let server = calgate_pgtest::server();
+    let url = server.create_database();
+    let config = SimConfig {
+        people: 80,
+        ..SimConfig::default()
+    };
+    let sim = calgate_testkit::spawn_sim(config.clone()).await;
+    let sim_http = calgate_testkit::sim_http_client(&sim);
+    let control = sim.urls.control_url.clone();
+    let people = tenant_people(&sim, MAILBOXES);
+    let (upn, _) = config.service_account.clone().expect("service account");
+
+    let dirs = [
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    ];
+    let token = admin_token(&url, dirs[0].path()).await;
+    copy_key(dirs[0].path(), dirs[1].path());
+    copy_key(dirs[0].path(), dirs[2].path());
+    let gw1 = start(&url, dirs[0].path(), &token).await;
+    let gw2 = start(&url, dirs[1].path(), &token).await;
+    let gw3 = start(&url, dirs[2].path(), &token).await;
+    let all = [&gw1, &gw2, &gw3];
+    balanced(&gw3, 3).await;
+    let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
+    let resp = gw2
+        .http
+        .put(format!("{}/api/v1/people", gw2.url))
+        .json(&list)
+        .send()
+        .await
+        .expect("put people");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(account(&sim_http, &control, &upn).await, (0, false));
+
+    // A wrong password, saved through the first: each gateway has mailboxes to read with it.
+    let mut wrong = exchange_settings(&sim, &config);
+    wrong["password"] = json!("Not-the-password-1");
+    save_settings(&gw1, &wrong).await;
+    let saved = Instant::now();
+    eventually(
+        Duration::from_secs(20),
+        "every gateway auth_failed",
+        || async {
+            let now = states(&all).await;
+            if now.iter().all(|s| s == "auth_failed") {
+                Ok(())
+            } else {
+                Err(format!("{now:?}"))
+            }
+        },
+    )
+    .await;
+    // Every gateway has had time to try (and has been told not to).
+    tokio::time::sleep(Duration::from_secs(10).saturating_sub(saved.elapsed())).await;
+    let (failed, locked) = account(&sim_http, &control, &upn).await;
+    assert_eq!(
+        failed, 1,
+        "three gateways, one wrong password: exactly one failed sign-in"
+    );
+    assert!(!locked);
+    let still = states(&all).await;
+    assert!(still.iter().all(|s| s == "auth_failed"), "{still:?}");
+    for gw in all {
+        let health = gw.get_json("/api/v1/health").await;
+        let text = health.to_string();
+        assert!(
+            !text.contains("Not-the-password-1"),
+            "the password never shows: {text}"
+        );
+    }
+
+    // The right password: all three read again, and the failed sign-in stays the only one.
+    reset_counts(&sim_http, &control).await;
+    save_settings(&gw1, &exchange_settings(&sim, &config)).await;
+    eventually(
+        Duration::from_secs(20),
+        "every gateway ok again",
+        || async {
+            let now = states(&all).await;
+            let unread = not_once(&counts(&sim_http, &control).await, &people, false);
+            if now.iter().all(|s| s == "ok") && unread.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{now:?}, {} unread", unread.len()))
+            }
+        },
+    )
+    .await;
+    let (failed, locked) = account(&sim_http, &control, &upn).await;
+    assert!(
+        failed <= 1 && !locked,
+        "{failed} failed sign-ins, locked {locked}"
+    );
+    eprintln!(
+        "one lockout guard: three gateways auth_failed and back after {:?}",
+        saved.elapsed()
+    );
 }
