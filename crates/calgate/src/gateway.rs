@@ -172,23 +172,23 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         (None, Some(_)) => {}
     }
 
-    // Several gateways on one PostgreSQL database share the lockout guard, as this instance.
+    // Several gateways on one PostgreSQL database: listen before reading anything (the lockout
+    // guard's state included), so a change made meanwhile by another is heard.
     let cluster = config
         .database_url
         .is_some()
         .then(|| Arc::new(crate::cluster::Cluster::new()));
+    let db_listener = match &cluster {
+        Some(_) => store.listen().await.context("listening to the database")?,
+        None => None,
+    };
+    // The lockout guard is shared with the others, as this instance.
     let sharing = cluster.as_ref().map(|c| crate::signin_store::Sharing {
         instance: c.id.clone(),
     });
     let sign_in = crate::signin_store::context(&store, sharing)
         .await
         .context("restoring the sign-in state")?;
-
-    // Listen before reading anything, so a change made meanwhile by another gateway is heard.
-    let db_listener = match &cluster {
-        Some(_) => store.listen().await.context("listening to the database")?,
-        None => None,
-    };
     let stored_sources = store.load_sources().await?;
     if let Some(cluster) = &cluster {
         for source in &stored_sources {
