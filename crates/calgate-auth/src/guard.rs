@@ -325,7 +325,11 @@ impl LockoutGuard {
             if exclusive && !self.attempt_due(fingerprint) {
                 self.check(fingerprint).map_err(TurnRefused::Quarantined)?;
             }
-            match claims.claim(fingerprint, exclusive).await {
+            // A database that does not answer gives no turn (and does not keep the caller).
+            let answer = tokio::time::timeout(TURN_WAIT, claims.claim(fingerprint, exclusive))
+                .await
+                .unwrap_or(ClaimAnswer::Held);
+            match answer {
                 ClaimAnswer::Mine => return Ok(Turn::First),
                 ClaimAnswer::Proven => return Ok(Turn::Proven),
                 ClaimAnswer::Held if std::time::Instant::now() >= deadline => {
