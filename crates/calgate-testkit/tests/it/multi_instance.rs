@@ -8,7 +8,8 @@
 //!
 //! One lockout guard for all: a wrong password saved through one of three gateways costs
 //! exactly one failed sign-in on the simulator's account, and every gateway says `auth_failed`;
-//! the right password brings all three back.
+//! "Retry now" through another costs exactly one more; the right password brings all three
+//! back.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -469,6 +470,23 @@ async fn a_wrong_password_on_three_gateways_costs_one_failed_sign_in() {
     assert!(!locked);
     let still = states(&all).await;
     assert!(still.iter().all(|s| s == "auth_failed"), "{still:?}");
+    // What the gateways share names the credential by its keyed hash only.
+    let db_name = url.rsplit('/').next().expect("database name");
+    let claims = server
+        .psql_in(
+            db_name,
+            "SELECT fingerprint, holder, proven FROM credential_claims",
+        )
+        .expect("claims");
+    let guard = server
+        .psql_in(db_name, "SELECT state_json FROM lockout_guard")
+        .expect("guard state");
+    let fingerprint = claims.split('|').next().unwrap_or_default().to_string();
+    assert_eq!(fingerprint.len(), 64, "one claim: {claims}");
+    assert!(guard.contains(&fingerprint), "quarantined: {guard}");
+    for text in [&claims, &guard] {
+        assert!(!text.contains("Not-the-password-1"), "no secret: {text}");
+    }
     for gw in all {
         let health = gw.get_json("/api/v1/health").await;
         let text = health.to_string();
@@ -478,7 +496,42 @@ async fn a_wrong_password_on_three_gateways_costs_one_failed_sign_in() {
         );
     }
 
-    // The right password: all three read again, and the failed sign-in stays the only one.
+    // "Retry now" through the third: one attempt across the three, refused again.
+    let resp = gw3
+        .http
+        .post(format!("{}/api/v1/source/retry", gw3.url))
+        .send()
+        .await
+        .expect("retry now");
+    assert_eq!(resp.status(), 200);
+    eventually(Duration::from_secs(15), "the retry is made", || async {
+        match account(&sim_http, &control, &upn).await {
+            (2, _) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        account(&sim_http, &control, &upn).await,
+        (2, false),
+        "one retry, once"
+    );
+    eventually(
+        Duration::from_secs(10),
+        "every gateway auth_failed after the retry",
+        || async {
+            let now = states(&all).await;
+            if now.iter().all(|s| s == "auth_failed") {
+                Ok(())
+            } else {
+                Err(format!("{now:?}"))
+            }
+        },
+    )
+    .await;
+
+    // The right password: all three read again.
     reset_counts(&sim_http, &control).await;
     save_settings(&gw1, &exchange_settings(&sim, &config)).await;
     eventually(
