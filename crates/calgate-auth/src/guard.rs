@@ -292,15 +292,9 @@ impl LockoutGuard {
     ) {
         let mut state = lock(&self.state);
         match quarantine {
-            Some(q) => {
-                if state.quarantined.get(fingerprint) != Some(&q) {
-                    state.quarantined.insert(fingerprint.clone(), q);
-                }
-            }
-            None => {
-                state.quarantined.remove(fingerprint);
-            }
-        }
+            Some(q) => state.quarantined.insert(fingerprint.clone(), q),
+            None => state.quarantined.remove(fingerprint),
+        };
     }
 
     /// The fingerprints quarantined here.
