@@ -1036,6 +1036,9 @@ def main():
                     help="Graph change notifications at these sizes (comma list; '' for none)")
     ap.add_argument("--notify-window-s", type=int, default=300,
                     help="seconds of steady state counted with notifications on")
+    ap.add_argument("--notify-settle-s", type=int, default=310,
+                    help="the steady window begins this long after everyone was read (the "
+                         "refresh interval and a little: until then nothing is due)")
     ap.add_argument("--notify-changes", type=int, default=200,
                     help="meetings booked on the simulator to time change → stream")
     ap.add_argument("--out", required=True)

@@ -103,6 +103,8 @@ impl Size {
                 "100",
                 "--notify-window-s",
                 "20",
+                "--notify-settle-s",
+                "0",
                 "--notify-changes",
                 "20",
             ],
@@ -289,9 +291,18 @@ mod tests {
         // stream (run.py fails otherwise), and the reads it took were getSchedule requests.
         let n = &r["notifications"][0];
         assert_eq!(n["mailboxes"], 100, "{n}");
-        assert_eq!(n["setup"]["graph"]["graph.subscriptions.create"], 100, "{n}");
+        assert_eq!(
+            n["setup"]["graph"]["graph.subscriptions.create"], 100,
+            "{n}"
+        );
         assert_eq!(n["latency"]["seen"], n["latency"]["changes"], "{n}");
-        assert!(n["latency"]["graph"]["graph.getSchedule"].as_u64() >= Some(1), "{n}");
-        assert!(n["steady"]["granted_lifetime_h"].as_f64() > Some(1.0), "{n}");
+        assert!(
+            n["latency"]["graph"]["graph.getSchedule"].as_u64() >= Some(1),
+            "{n}"
+        );
+        assert!(
+            n["steady"]["granted_lifetime_h"].as_f64() > Some(1.0),
+            "{n}"
+        );
     }
 }

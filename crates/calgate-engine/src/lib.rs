@@ -26,7 +26,7 @@ pub use board::{Freshness, SnapshotPage, StatusBoard, StatusChange};
 pub use engine::{Engine, EngineCounters, EngineOptions};
 pub use event_id::EventId;
 pub use health::{SourceHealth, SourceState};
-pub use notifications::{Incoming, Lifecycle, NotificationDesk, Receipt};
+pub use notifications::{Forwarded, Incoming, Lifecycle, NotificationDesk, Receipt};
 pub use routing::{REASON_NO_SOURCE, Routing, SourceId};
 pub use source::{
     CalendarSource, FailureAction, Renewed, SourceFailure, SourceLimits, Subscription, Window,

@@ -20,6 +20,17 @@
 //!
 //! A mailbox without a working subscription is simply read at the refresh interval, as
 //! without notifications; the runner reads subscribed mailboxes at the slower safety sweep.
+//!
+//! With several gateways on one database ([`NotificationDesk::set_shared`]), Graph may post a
+//! notification to any of them, while only the gateway that made a subscription knows it. A
+//! desk then hands back what it does not know, as the subscription id and a SHA-256 digest of
+//! the `clientState` (never the value), for the gateway to pass to the others; each takes in
+//! what it holds ([`NotificationDesk::receive_forwarded`]) and ignores the rest. Graph's
+//! validation request for a subscription one gateway makes may reach another too: a keeper
+//! about to subscribe says so through the desk's hook ([`NotificationDesk::on_creating`]), the
+//! gateway tells the others, and their desks answer validations for a short while
+//! ([`NotificationDesk::peer_creating`]). A shared desk also leaves the server's list alone at
+//! start: another gateway's subscriptions are there.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -53,6 +64,13 @@ const REFUSED_PAUSE: SignedDuration = SignedDuration::from_mins(10);
 /// A renewal that failed for another reason is tried again after this.
 const RENEW_RETRY: SignedDuration = SignedDuration::from_mins(1);
 
+/// After another gateway says it makes subscriptions, validations are answered this long.
+const PEER_CREATING: SignedDuration = SignedDuration::from_secs(15);
+
+/// A gateway that has just told the others waits this long before its first request, so the
+/// one that may receive Graph's validation has heard it.
+const ANNOUNCE_SETTLE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Random bytes of a `clientState` (hex: 64 characters, within Graph's 128).
 const CLIENT_STATE_BYTES: usize = 32;
 
@@ -77,10 +95,68 @@ pub struct Incoming {
 }
 
 /// What the desk made of a delivery.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Receipt {
     pub accepted: usize,
     pub dropped: usize,
+    /// Notifications of subscriptions this desk does not hold, for the other gateways (only
+    /// when the desk is shared).
+    pub forward: Vec<Forwarded>,
+}
+
+/// A notification passed between gateways: the `clientState` only as a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forwarded {
+    pub subscription_id: String,
+    /// Lower-case hex SHA-256 of the `clientState` as received (empty when it had none).
+    pub client_state_sha256: String,
+    pub lifecycle: Option<Lifecycle>,
+}
+
+impl Forwarded {
+    /// One line: `id digest lifecycle` (`-` for a change notification).
+    pub fn to_line(&self) -> String {
+        let lifecycle = match self.lifecycle {
+            None => "-",
+            Some(Lifecycle::ReauthorizationRequired) => "reauthorizationRequired",
+            Some(Lifecycle::SubscriptionRemoved) => "subscriptionRemoved",
+            Some(Lifecycle::Missed) => "missed",
+        };
+        format!(
+            "{} {} {lifecycle}",
+            self.subscription_id, self.client_state_sha256
+        )
+    }
+
+    /// Reads [`Forwarded::to_line`]'s form; `None` for anything else.
+    pub fn from_line(line: &str) -> Option<Forwarded> {
+        let mut parts = line.split(' ');
+        let (id, digest, lifecycle) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || id.is_empty() || id.len() > 256 {
+            return None;
+        }
+        let lifecycle = match lifecycle {
+            "-" => None,
+            "reauthorizationRequired" => Some(Lifecycle::ReauthorizationRequired),
+            "subscriptionRemoved" => Some(Lifecycle::SubscriptionRemoved),
+            "missed" => Some(Lifecycle::Missed),
+            _ => return None,
+        };
+        Some(Forwarded {
+            subscription_id: id.to_owned(),
+            client_state_sha256: digest.to_owned(),
+            lifecycle,
+        })
+    }
+}
+
+/// Lower-case hex SHA-256 of a `clientState`.
+fn digest(client_state: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(client_state.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Counters for `/metrics` and Health.
@@ -93,6 +169,8 @@ pub struct NotificationCounters {
     pub dropped_client_state: AtomicU64,
     /// Dropped: a subscription id this process does not hold.
     pub dropped_unknown: AtomicU64,
+    /// Passed to the other gateways (a shared desk that does not hold the subscription).
+    pub forwarded: AtomicU64,
     /// Deliveries refused whole: not JSON, no `value` list.
     pub dropped_malformed: AtomicU64,
     /// Deliveries refused whole: over the size limit.
@@ -156,8 +234,16 @@ pub(crate) type ReadNow = Box<dyn Fn(SourceId, Vec<Arc<str>>, Timestamp) + Send 
 /// The engine's record of live subscriptions and its door for notifications.
 pub struct NotificationDesk {
     table: Mutex<Table>,
+    /// Several gateways share the database (see the module's notes).
+    shared: std::sync::atomic::AtomicBool,
     /// Subscription requests on their way: a validation request is expected only meanwhile.
     creating: AtomicUsize,
+    /// Another gateway of a shared database makes subscriptions until then (ms since the epoch).
+    peer_creating_until: std::sync::atomic::AtomicI64,
+    /// When this desk last told the others it makes subscriptions (ms since the epoch).
+    announced_at: std::sync::atomic::AtomicI64,
+    /// Tells the other gateways that this one makes subscriptions now.
+    announce_creating: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
     pub counters: NotificationCounters,
     read_now: ReadNow,
 }
@@ -174,7 +260,11 @@ impl NotificationDesk {
     pub(crate) fn new(read_now: ReadNow) -> NotificationDesk {
         NotificationDesk {
             table: Mutex::new(Table::default()),
+            shared: std::sync::atomic::AtomicBool::new(false),
             creating: AtomicUsize::new(0),
+            peer_creating_until: std::sync::atomic::AtomicI64::new(0),
+            announced_at: std::sync::atomic::AtomicI64::new(0),
+            announce_creating: Mutex::new(None),
             counters: NotificationCounters::default(),
             read_now,
         }
@@ -182,6 +272,54 @@ impl NotificationDesk {
 
     fn table(&self) -> MutexGuard<'_, Table> {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks the desk as one of several gateways' (see the module's notes).
+    pub fn set_shared(&self, shared: bool) {
+        self.shared.store(shared, Ordering::SeqCst);
+    }
+
+    fn is_shared(&self) -> bool {
+        self.shared.load(Ordering::SeqCst)
+    }
+
+    /// How a shared desk tells the other gateways it is about to make subscriptions.
+    pub fn on_creating(&self, announce: Box<dyn Fn() + Send + Sync>) {
+        *self
+            .announce_creating
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(announce);
+    }
+
+    /// Another gateway makes subscriptions: validation requests are expected for a while.
+    pub fn peer_creating(&self) {
+        let until = (Timestamp::now() + PEER_CREATING).as_millisecond();
+        self.peer_creating_until.fetch_max(until, Ordering::SeqCst);
+    }
+
+    /// Tells the others (at most every few seconds) that this gateway makes subscriptions;
+    /// `true` when it told them just now.
+    fn announce_creating(&self) -> bool {
+        if !self.is_shared() {
+            return false;
+        }
+        let now = Timestamp::now().as_millisecond();
+        let last = self.announced_at.load(Ordering::SeqCst);
+        if now - last < (PEER_CREATING / 3).as_millis() as i64 {
+            return false;
+        }
+        self.announced_at.store(now, Ordering::SeqCst);
+        let hook = self
+            .announce_creating
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match hook.as_ref() {
+            Some(announce) => {
+                announce();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Live subscriptions, all sources together.
@@ -204,7 +342,9 @@ impl NotificationDesk {
     /// Whether a validation request can be ours: only while a subscription is being made (the
     /// server validates the notification address before it answers the request). Counted.
     pub fn expecting_validation(&self) -> bool {
-        let expected = self.creating.load(Ordering::SeqCst) > 0;
+        let peers =
+            Timestamp::now().as_millisecond() < self.peer_creating_until.load(Ordering::SeqCst);
+        let expected = self.creating.load(Ordering::SeqCst) > 0 || peers;
         bump(if expected {
             &self.counters.validations_answered
         } else {
@@ -225,21 +365,78 @@ impl NotificationDesk {
     /// Takes in the notifications of one delivery: those whose subscription and `clientState`
     /// are ours are acted on, the others dropped and counted.
     pub fn receive(&self, items: Vec<Incoming>, at: Timestamp) -> Receipt {
+        let shared = self.is_shared();
+        let checked = items
+            .into_iter()
+            .map(|item| {
+                bump(&self.counters.received);
+                let proof = Proof::Value(item.client_state.clone().unwrap_or_default());
+                (item, proof)
+            })
+            .collect();
+        self.take_in(
+            checked,
+            at,
+            if shared {
+                Unknown::Forward
+            } else {
+                Unknown::Drop
+            },
+        )
+    }
+
+    /// Takes in what another gateway passed on: the notifications of subscriptions this desk
+    /// holds are acted on (their digest checked); the others are not this gateway's business.
+    pub fn receive_forwarded(&self, items: Vec<Forwarded>, at: Timestamp) -> Receipt {
+        let checked = items
+            .into_iter()
+            .map(|f| {
+                let item = Incoming {
+                    subscription_id: f.subscription_id,
+                    client_state: None,
+                    lifecycle: f.lifecycle,
+                };
+                (item, Proof::Digest(f.client_state_sha256))
+            })
+            .collect();
+        self.take_in(checked, at, Unknown::Ignore)
+    }
+
+    fn take_in(&self, items: Vec<(Incoming, Proof)>, at: Timestamp, unknown: Unknown) -> Receipt {
         let mut receipt = Receipt::default();
         let mut reads: HashMap<SourceId, Vec<Arc<str>>> = HashMap::new();
         {
             let table = self.table();
-            for item in items {
-                bump(&self.counters.received);
+            for (item, proof) in items {
                 let Some(reg) = table.by_id.get(&item.subscription_id) else {
-                    bump(&self.counters.dropped_unknown);
-                    receipt.dropped += 1;
+                    match unknown {
+                        Unknown::Drop => {
+                            bump(&self.counters.dropped_unknown);
+                            receipt.dropped += 1;
+                        }
+                        Unknown::Forward => {
+                            bump(&self.counters.forwarded);
+                            let digest = match &proof {
+                                Proof::Value(v) if !v.is_empty() => digest(v),
+                                _ => String::new(),
+                            };
+                            receipt.forward.push(Forwarded {
+                                subscription_id: item.subscription_id,
+                                client_state_sha256: digest,
+                                lifecycle: item.lifecycle,
+                            });
+                        }
+                        Unknown::Ignore => {}
+                    }
                     continue;
                 };
-                let state_ok = item
-                    .client_state
-                    .as_deref()
-                    .is_some_and(|s| same_secret(s, &reg.client_state));
+                if matches!(unknown, Unknown::Ignore) {
+                    bump(&self.counters.received);
+                }
+                let state_ok = match &proof {
+                    Proof::Value(v) => !v.is_empty() && same_secret(v, &reg.client_state),
+                    Proof::Digest(d) => same_secret(d, &digest(&reg.client_state)),
+                };
                 if !state_ok {
                     bump(&self.counters.dropped_client_state);
                     receipt.dropped += 1;
@@ -375,6 +572,25 @@ async fn delete_each(
     }
 }
 
+/// How a notification proves it is Graph's.
+enum Proof {
+    /// The `clientState` as Graph sent it (empty: none).
+    Value(String),
+    /// Its digest, as another gateway passed it on.
+    Digest(String),
+}
+
+/// What to do with a notification of a subscription the desk does not hold.
+#[derive(Clone, Copy)]
+enum Unknown {
+    /// Count it dropped (a gateway alone).
+    Drop,
+    /// Hand it back for the other gateways (a shared desk).
+    Forward,
+    /// Leave it (passed on by another gateway: one of the others holds it, or nobody does).
+    Ignore,
+}
+
 /// Whether two secrets are equal, in time that does not depend on where they differ.
 fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -477,7 +693,10 @@ impl Drop for Creating<'_> {
 
 impl KeeperState {
     async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<KeeperMsg>) {
-        self.delete_leftovers().await;
+        // Another gateway's subscriptions are on the server's list too.
+        if !self.desk.is_shared() {
+            self.delete_leftovers().await;
+        }
         loop {
             let now = Timestamp::now();
             let Some(watched) = self.watched().await else {
@@ -600,6 +819,9 @@ impl KeeperState {
         for chunk in missing.chunks(CHUNK) {
             if self.paused(Timestamp::now()) {
                 return;
+            }
+            if self.desk.announce_creating() {
+                tokio::time::sleep(ANNOUNCE_SETTLE).await;
             }
             let results = self.subscribe_chunk(chunk).await;
             let mut made = Vec::new();
@@ -904,6 +1126,96 @@ fn to_std(d: SignedDuration) -> std::time::Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A desk holding one subscription of `a@x.test`, counting the reads it asks for.
+    fn desk_with_one(shared: bool) -> (NotificationDesk, Arc<AtomicUsize>) {
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counted = reads.clone();
+        let desk = NotificationDesk::new(Box::new(move |_, mailboxes, _| {
+            counted.fetch_add(mailboxes.len(), Ordering::SeqCst);
+        }));
+        desk.set_shared(shared);
+        desk.table().by_id.insert(
+            "sub-1".to_owned(),
+            Registered {
+                source: SourceId::default(),
+                mailbox: Arc::from("a@x.test"),
+                client_state: "secret-state".to_owned(),
+            },
+        );
+        (desk, reads)
+    }
+
+    fn incoming(id: &str, state: Option<&str>) -> Incoming {
+        Incoming {
+            subscription_id: id.to_owned(),
+            client_state: state.map(str::to_owned),
+            lifecycle: None,
+        }
+    }
+
+    #[test]
+    fn a_gateway_alone_drops_what_it_does_not_hold_and_reads_what_it_does() {
+        let (desk, reads) = desk_with_one(false);
+        let now = Timestamp::now();
+        let r = desk.receive(
+            vec![
+                incoming("sub-1", Some("secret-state")),
+                incoming("sub-1", Some("guessed")),
+                incoming("sub-1", None),
+                incoming("sub-2", Some("secret-state")),
+            ],
+            now,
+        );
+        assert_eq!((r.accepted, r.dropped), (1, 3));
+        assert!(r.forward.is_empty());
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        assert_eq!(desk.counters.dropped_client_state.load(Ordering::SeqCst), 2);
+        assert_eq!(desk.counters.dropped_unknown.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_shared_desk_passes_on_what_it_does_not_hold_as_a_digest() {
+        let (mine, my_reads) = desk_with_one(true);
+        let (other, _) = desk_with_one(true);
+        other.table().by_id.clear();
+        let now = Timestamp::now();
+        // Graph posted to the other gateway.
+        let r = other.receive(
+            vec![
+                incoming("sub-1", Some("secret-state")),
+                incoming("sub-1", Some("guessed")),
+            ],
+            now,
+        );
+        assert_eq!((r.accepted, r.dropped), (0, 0));
+        assert_eq!(r.forward.len(), 2);
+        let lines: Vec<String> = r.forward.iter().map(Forwarded::to_line).collect();
+        assert!(
+            lines.iter().all(|l| !l.contains("secret-state")),
+            "{lines:?}"
+        );
+        let back: Vec<Forwarded> = lines
+            .iter()
+            .filter_map(|l| Forwarded::from_line(l))
+            .collect();
+        assert_eq!(back, r.forward);
+        // The gateway that holds the subscription acts on the right digest only.
+        let r = mine.receive_forwarded(back, now);
+        assert_eq!((r.accepted, r.dropped), (1, 1));
+        assert_eq!(my_reads.load(Ordering::SeqCst), 1);
+        // One it does not hold either is not its business.
+        let stranger = Forwarded {
+            subscription_id: "sub-9".to_owned(),
+            client_state_sha256: digest("x"),
+            lifecycle: Some(Lifecycle::Missed),
+        };
+        let r = mine.receive_forwarded(vec![stranger], now);
+        assert_eq!((r.accepted, r.dropped), (0, 0));
+        assert!(Forwarded::from_line("only two").is_none());
+        assert!(Forwarded::from_line("a b c d").is_none());
+        assert!(Forwarded::from_line("a b dance").is_none());
+    }
 
     #[test]
     fn secrets_compare_by_value_only() {

@@ -25,16 +25,26 @@ pub enum Topic {
     Availability,
     /// The lockout guard's state changed.
     Guard,
+    /// Graph change notifications that reached a gateway which does not hold their
+    /// subscriptions (the items: subscription id, a digest of the `clientState`, the lifecycle
+    /// event), for the one that does.
+    Notifications,
 }
 
 impl Topic {
-    const ALL: [Topic; 3] = [Topic::Config, Topic::Availability, Topic::Guard];
+    const ALL: [Topic; 4] = [
+        Topic::Config,
+        Topic::Availability,
+        Topic::Guard,
+        Topic::Notifications,
+    ];
 
     fn channel(self) -> &'static str {
         match self {
             Topic::Config => "calgate_config",
             Topic::Availability => "calgate_availability",
             Topic::Guard => "calgate_guard",
+            Topic::Notifications => "calgate_notifications",
         }
     }
 

@@ -255,6 +255,51 @@ pub async fn announce_availability(app: &AppState, mailboxes: Vec<String>) {
     }
 }
 
+/// The item on the notifications topic that says a gateway is about to make subscriptions.
+const CREATING: &str = "creating";
+
+/// Lets this gateway's keepers tell the others when they make subscriptions, so that Graph's
+/// validation request is answered whichever gateway it reaches.
+pub fn announce_creating_through(app: &Arc<AppState>) {
+    let weak = Arc::downgrade(app);
+    app.engine().notifications().on_creating(Box::new(move || {
+        let Some(app) = weak.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let Some(cluster) = &app.cluster else {
+                return;
+            };
+            if let Err(e) = app
+                .store
+                .notify(Topic::Notifications, &cluster.id, &[CREATING.to_string()])
+                .await
+            {
+                tracing::warn!(error = %e, "could not tell the other gateways about new subscriptions");
+            }
+        });
+    }));
+}
+
+/// Passes Graph notifications of subscriptions this gateway does not hold to the others (only
+/// their ids and a digest of their `clientState` travel).
+pub async fn forward_notifications(app: &AppState, items: &[calgate_engine::Forwarded]) {
+    let Some(cluster) = &app.cluster else {
+        return;
+    };
+    let lines: Vec<String> = items
+        .iter()
+        .map(calgate_engine::Forwarded::to_line)
+        .collect();
+    if let Err(e) = app
+        .store
+        .notify(Topic::Notifications, &cluster.id, &lines)
+        .await
+    {
+        tracing::warn!(error = %e, "could not pass Graph notifications to the other gateways");
+    }
+}
+
 /// Hears the other gateways until this one stops.
 pub async fn run_listener(
     app: Arc<AppState>,
@@ -287,6 +332,21 @@ pub async fn run_listener(
                 items,
                 ..
             } => take_guard(&app, Some(&items)).await,
+            Notice::Heard {
+                topic: Topic::Notifications,
+                items,
+                ..
+            } => {
+                let desk = app.engine().notifications();
+                if items.iter().any(|l| l == CREATING) {
+                    desk.peer_creating();
+                }
+                let forwarded = items
+                    .iter()
+                    .filter_map(|l| calgate_engine::Forwarded::from_line(l))
+                    .collect();
+                desk.receive_forwarded(forwarded, jiff::Timestamp::now());
+            }
             Notice::Missed => {
                 tracing::info!("the database listener reconnected; reading everything again");
                 take_guard(&app, None).await;

@@ -222,8 +222,13 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         state
             .engine()
             .set_owned_shards(Some(std::collections::BTreeSet::new()));
+        // Graph may post a notification to any of the gateways.
+        state.engine().notifications().set_shared(true);
     }
     let app = Arc::new(state);
+    if app.cluster.is_some() {
+        crate::cluster::announce_creating_through(&app);
+    }
     app.set_default_language(config.default_language);
     let engine = app.engine();
     // Warm restart: last-known data is served (as stale, by its age) until fresh data arrives.

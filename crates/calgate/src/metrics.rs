@@ -296,14 +296,15 @@ fn render_notifications(out: &mut String, engine: &Engine) {
         "calgate_notifications_total",
         "counter",
         "Notifications received and how they ended: accepted, or dropped for a wrong \
-         clientState or an unknown subscription; deliveries refused whole as malformed or too \
-         large.",
+         clientState or an unknown subscription, or passed to the other gateways of a shared \
+         database; deliveries refused whole as malformed or too large.",
     );
     for (outcome, n) in [
         ("received", load(&c.received)),
         ("accepted", load(&c.accepted)),
         ("dropped_client_state", load(&c.dropped_client_state)),
         ("dropped_unknown_subscription", load(&c.dropped_unknown)),
+        ("forwarded", load(&c.forwarded)),
         ("refused_malformed", load(&c.dropped_malformed)),
         ("refused_too_large", load(&c.dropped_too_large)),
     ] {

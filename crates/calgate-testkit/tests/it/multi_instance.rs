@@ -681,3 +681,152 @@ async fn a_gateway_stops_reading_while_the_database_is_down_and_recovers_by_itse
         back.elapsed()
     );
 }
+
+/// Graph change notifications with two gateways on one database: every notification (and
+/// every validation request) reaches the first gateway's address, as behind one public name,
+/// yet the subscriptions the second made for its shards are validated and its mailboxes turn
+/// busy within seconds: the first passes what it does not hold to the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_reaching_one_gateway_serve_the_subscriptions_of_another() {
+    const SECRET: &str = "cluster-notifications-secret";
+    let server = calgate_pgtest::server();
+    let url = server.create_database();
+    let config = SimConfig {
+        people: 20,
+        client_secret: Some(SECRET.to_owned()),
+        ..SimConfig::default()
+    };
+    let sim = calgate_testkit::spawn_sim(config.clone()).await;
+    let sim_http = calgate_testkit::sim_http_client(&sim);
+    let control = sim.urls.control_url.clone();
+    let people = tenant_people(&sim, 8);
+    for p in &people {
+        let resp = sim_http
+            .put(format!("{control}/mailboxes/{p}/events"))
+            .json(&json!([]))
+            .send()
+            .await
+            .expect("clear events");
+        assert!(resp.status().is_success());
+    }
+
+    let dirs = [
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    ];
+    let token = admin_token(&url, dirs[0].path()).await;
+    copy_key(dirs[0].path(), dirs[1].path());
+    let gw1 = start(&url, dirs[0].path(), &token).await;
+    let gw2 = start(&url, dirs[1].path(), &token).await;
+    balanced(&gw2, 2).await;
+
+    let base = sim
+        .urls
+        .graph_url
+        .trim_end_matches('/')
+        .trim_end_matches("/v1.0")
+        .to_string();
+    let ca = std::fs::read_to_string(sim.urls.ca_cert_pem_path.as_ref().expect("TLS")).expect("CA");
+    let settings = json!({
+        "provider": "microsoft365", "tenant_id": sim.state.tenant_id,
+        "client_id": sim.state.client_id, "client_secret": SECRET,
+        "authority_host": base, "graph_endpoint": base, "extra_ca_pem": ca,
+        "refresh_interval_s": 60, "change_notifications": true,
+        "notification_url": gw1.url, "notification_sweep_s": 3600,
+        "allow_insecure_http": true,
+    });
+    let resp = gw1
+        .http
+        .put(format!("{}/api/v1/settings/calendar", gw1.url))
+        .json(&settings)
+        .send()
+        .await
+        .expect("put settings");
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+    let list: Vec<Value> = people.iter().map(|e| json!({"email": e})).collect();
+    let resp = gw1
+        .http
+        .put(format!("{}/api/v1/people", gw1.url))
+        .json(&list)
+        .send()
+        .await
+        .expect("put people");
+    assert_eq!(resp.status(), 200);
+
+    // Both gateways subscribe their own shards' mailboxes; the second's validations reach the
+    // first, which answers them because the second said it was subscribing.
+    eventually(Duration::from_secs(30), "everyone subscribed", || async {
+        let subs = get_json(&sim_http, &format!("{control}/graph/subscriptions")).await;
+        let n = subs.as_array().map_or(0, Vec::len);
+        if n == people.len() {
+            Ok(())
+        } else {
+            Err(format!("{n} subscriptions: {subs}"))
+        }
+    })
+    .await;
+    let second_holds = gw2.get_json("/api/v1/health").await["notifications"]["subscriptions"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        second_holds > 0,
+        "the second gateway holds some subscriptions"
+    );
+    eventually(Duration::from_secs(20), "everyone read free", || async {
+        for p in &people {
+            let r = get_json(&gw2.http, &format!("{}/api/v1/people/{p}", gw2.url)).await;
+            if r["status"]["state"] != "free" {
+                return Err(format!("{p}: {r}"));
+            }
+        }
+        Ok(())
+    })
+    .await;
+
+    // A meeting booked now for everyone: busy on both gateways within seconds (polling would
+    // take a minute, the sweep an hour).
+    let now = Timestamp::now();
+    let meeting = json!([{"start": now - SignedDuration::from_mins(5),
+                          "end": now + SignedDuration::from_hours(1), "busy_type": "busy"}]);
+    for p in &people {
+        let resp = sim_http
+            .put(format!("{control}/mailboxes/{p}/events"))
+            .json(&meeting)
+            .send()
+            .await
+            .expect("book");
+        assert!(resp.status().is_success());
+    }
+    for gw in [&gw1, &gw2] {
+        eventually(Duration::from_secs(8), "everyone busy", || async {
+            for p in &people {
+                let r = get_json(&gw.http, &format!("{}/api/v1/people/{p}", gw.url)).await;
+                if r["status"]["state"] != "busy" {
+                    return Err(format!("{p}: {r}"));
+                }
+            }
+            Ok(())
+        })
+        .await;
+    }
+    let metrics = reqwest::get(format!("{}/metrics", gw1.url))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let forwarded = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("calgate_notifications_total{outcome=\"forwarded\"} "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(
+        forwarded >= second_holds as f64,
+        "forwarded {forwarded}, held by the second {second_holds}"
+    );
+}

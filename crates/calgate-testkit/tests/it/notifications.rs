@@ -5,8 +5,9 @@
 //! frees them; a wrong `clientState`, an unknown subscription, a body that is not JSON, a
 //! megabyte of notifications and a validation nobody asked for change nothing and are counted;
 //! `missed` reads the mailbox, `subscriptionRemoved` subscribes again; renewals come before
-//! expiry when the simulator grants seconds-long subscriptions; switching notifications off
-//! deletes the subscriptions.
+//! expiry when the simulator grants seconds-long subscriptions; a person no longer watched
+//! loses the subscription and one watched anew gets one; switching notifications off deletes
+//! the subscriptions.
 
 use std::time::Duration;
 
@@ -506,6 +507,31 @@ async fn subscriptions_are_renewed_before_they_expire_and_deleted_when_switched_
         r["status"]["state"] == "busy"
     })
     .await;
+
+    // A person no longer watched loses the subscription; a person watched anew gets one.
+    let (status, _) = gw
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/people/{person}"),
+            None,
+        )
+        .await;
+    assert!(status < 300, "unwatch answered {status}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let subs = subscriptions(&http, &sim).await;
+        if subscription_of(&subs, &person).is_none() {
+            assert_eq!(subs.len(), people.len() - 1, "{subs:?}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{person}'s subscription outlived the watch: {subs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    gw.watch(std::slice::from_ref(&person)).await;
+    wait_subscribed(&http, &sim, &people, Duration::from_secs(10)).await;
 
     // Off: every subscription is deleted.
     gw.save_settings(&settings(&sim, &gw, false)).await;

@@ -7,7 +7,8 @@
 //! while a subscription is being made; any other is refused. A delivery is answered `202` at
 //! once: the desk queues the reads, it does not make them. A body that is too large or not a
 //! notification collection is refused whole, counted, and changes nothing. Refusals are the
-//! API's JSON errors.
+//! API's JSON errors. With several gateways on one database, notifications of subscriptions
+//! another gateway made are passed on to it through the database (see `cluster.rs`).
 
 use std::sync::Arc;
 
@@ -44,7 +45,7 @@ pub async fn change(
     Query(validation): Query<Validation>,
     body: Body,
 ) -> Response {
-    receive(&app, validation, body).await
+    receive(app, validation, body).await
 }
 
 /// `POST /api/v1/notifications/graph/lifecycle`.
@@ -53,10 +54,10 @@ pub async fn lifecycle(
     Query(validation): Query<Validation>,
     body: Body,
 ) -> Response {
-    receive(&app, validation, body).await
+    receive(app, validation, body).await
 }
 
-async fn receive(app: &AppState, validation: Validation, body: Body) -> Response {
+async fn receive(app: Arc<AppState>, validation: Validation, body: Body) -> Response {
     let desk = app.engine().notifications();
     if let Some(token) = validation.validation_token {
         return validate(desk.expecting_validation(), token);
@@ -91,6 +92,12 @@ async fn receive(app: &AppState, validation: Validation, body: Body) -> Response
         })
         .collect();
     let receipt = desk.receive(incoming, received_at);
+    // Several gateways: the one that holds those subscriptions hears of them; Graph is
+    // answered without waiting for that.
+    if !receipt.forward.is_empty() {
+        let forward = receipt.forward.clone();
+        tokio::spawn(async move { crate::cluster::forward_notifications(&app, &forward).await });
+    }
     tracing::debug!(
         accepted = receipt.accepted,
         dropped = receipt.dropped,
