@@ -8,7 +8,8 @@
 //! Basic credentials travel with every request, so a wrong password would be counted once per
 //! request already in flight. Until the server has accepted a Basic credential once, it is used
 //! by one request at a time: a wrong password costs exactly one failed attempt, however many
-//! requests wanted to go.
+//! requests wanted to go. Several gateways sharing the guard also take turns across processes
+//! ([`LockoutGuard::take_turn`]): one of them tries the credential, the others wait for its verdict.
 //!
 //! calgate-engine's `ews_transport::CredentialProvider` is defined downstream of this crate, so
 //! the engine implements it for [`Authorizer`]: `authorize()` →
@@ -28,7 +29,7 @@ use calgate_core::Code;
 
 use crate::credentials::BasicCredential;
 use crate::failure::SignInFailure;
-use crate::guard::{Attempt, AttemptKind, AuthFailed, CredentialFingerprint, LockoutGuard};
+use crate::guard::{Attempt, AttemptKind, AuthFailed, CredentialFingerprint, LockoutGuard, Turn};
 use crate::scopes::Resource;
 use crate::tokens::{AccessToken, AuthError, Refusal, TokenSource};
 
@@ -180,18 +181,29 @@ impl Authorizer {
                 if !basic.guard.attempt_due(&basic.fingerprint) {
                     basic.guard.check(&basic.fingerprint)?;
                 }
-                let first_use = if basic.proven() {
-                    None
-                } else {
+                // A quarantine (perhaps another gateway's) makes a credential unproven again:
+                // its probe goes alone.
+                let unproven =
+                    || !basic.proven() || basic.guard.quarantine_of(&basic.fingerprint).is_some();
+                let mut first_use = if unproven() {
                     let permit = Arc::clone(&basic.first_use).lock_owned().await;
                     // Whoever went first may have proven it (go freely) or been refused (the
                     // guard now says no).
-                    (!basic.proven()).then_some(permit)
+                    unproven().then_some(permit)
+                } else {
+                    None
                 };
                 // Checked after waiting: a request queued behind the first use must not send a
                 // password that was replaced meanwhile.
                 if basic.retired.load(Ordering::SeqCst) {
                     return Err(AuthError::Retired);
+                }
+                if first_use.is_some()
+                    && basic.guard.take_turn(&basic.fingerprint).await? == Turn::Proven
+                {
+                    // Another gateway's request was accepted with it.
+                    basic.proven.store(true, Ordering::SeqCst);
+                    first_use = None;
                 }
                 let attempt = basic.guard.admit(&basic.fingerprint, &basic.label)?;
                 let (header, windows) = if basic.windows {
@@ -227,9 +239,13 @@ impl Authorizer {
     pub fn accepted(&self, authorization: Authorization) {
         match (self, authorization.grant) {
             (Self::Basic(basic) | Self::Windows(basic), Granted::Basic { attempt, .. }) => {
-                basic.proven.store(true, Ordering::SeqCst);
+                // The first acceptance here, or a probe's: tell the gateways sharing the guard.
+                let news = !basic.proven.swap(true, Ordering::SeqCst) || attempt.is_some();
                 if let Some(attempt) = attempt {
                     attempt.succeeded();
+                }
+                if news {
+                    basic.guard.proven(&basic.fingerprint);
                 }
             }
             (Self::OAuth(source), Granted::Bearer(token)) => source.accepted(&token),
@@ -358,5 +374,140 @@ mod tests {
             basic.authorize(Resource::Ews).await,
             Err(AuthError::AuthFailed(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod shared {
+    //! Two gateways sharing one guard, each with its own `LockoutGuard` and the claims of one
+    //! table (here in memory, as the store keeps them).
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::guard::{ClaimAnswer, ClaimFuture, GuardState, SharedClaims};
+    use secrecy::SecretString;
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Table {
+        /// fingerprint → (holder, proven)
+        rows: Mutex<BTreeMap<CredentialFingerprint, (usize, bool)>>,
+    }
+
+    struct Claims {
+        table: Arc<Table>,
+        me: usize,
+    }
+
+    impl SharedClaims for Claims {
+        fn claim<'a>(
+            &'a self,
+            fingerprint: &'a CredentialFingerprint,
+            exclusive: bool,
+        ) -> ClaimFuture<'a> {
+            Box::pin(async move {
+                let mut rows = self.table.rows.lock().expect("table");
+                match rows.get(fingerprint).copied() {
+                    Some((_, true)) if !exclusive => ClaimAnswer::Proven,
+                    Some((holder, false)) if holder != self.me => ClaimAnswer::Held,
+                    _ => {
+                        rows.insert(fingerprint.clone(), (self.me, false));
+                        ClaimAnswer::Mine
+                    }
+                }
+            })
+        }
+
+        fn proven(&self, fingerprint: &CredentialFingerprint) {
+            let mut rows = self.table.rows.lock().expect("table");
+            rows.insert(fingerprint.clone(), (self.me, true));
+        }
+
+        fn refused(&self, fingerprint: &CredentialFingerprint) {
+            let mut rows = self.table.rows.lock().expect("table");
+            rows.insert(fingerprint.clone(), (self.me, false));
+        }
+    }
+
+    fn gateway(table: &Arc<Table>, me: usize, salt: &str) -> Authorizer {
+        let guard = LockoutGuard::restore(
+            GuardState {
+                salt: salt.to_string(),
+                quarantined: Default::default(),
+            },
+            Arc::new(ManualClock::starting_now()),
+        );
+        guard.share(Arc::new(Claims {
+            table: Arc::clone(table),
+            me,
+        }));
+        Authorizer::Basic(Arc::new(BasicSignIn::new(
+            BasicCredential::new("svc", SecretString::from("pw")),
+            guard,
+        )))
+    }
+
+    fn guard_of(authorizer: &Authorizer) -> Arc<LockoutGuard> {
+        match authorizer {
+            Authorizer::Basic(b) | Authorizer::Windows(b) => Arc::clone(&b.guard),
+            Authorizer::OAuth(_) => unreachable!("basic"),
+        }
+    }
+
+    #[tokio::test]
+    async fn one_gateway_tries_a_new_password_and_the_others_follow_its_verdict() {
+        let table = Arc::new(Table::default());
+        let one = gateway(&table, 1, "salt");
+        let two = gateway(&table, 2, "salt");
+        assert_eq!(one.fingerprint(), two.fingerprint(), "one salt, one key");
+
+        // Refused: the second waits, then takes the first's quarantine without sending.
+        let first = one.authorize(Resource::Ews).await.expect("the first tries");
+        let waiting = {
+            let two = two.clone();
+            tokio::spawn(async move { two.authorize(Resource::Ews).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "the second waits for the verdict");
+        assert!(matches!(
+            one.refused(first, Code::EwsHttp(401)),
+            Refusal::Stop(_)
+        ));
+        let fp = one.fingerprint().clone();
+        guard_of(&two).apply_shared(&fp, guard_of(&one).quarantine_of(&fp));
+        assert!(matches!(
+            waiting.await.expect("task"),
+            Err(AuthError::AuthFailed(_))
+        ));
+
+        // Retry now (asked on the second; the first, which holds the claim since its refusal,
+        // makes the one attempt): the second sends nothing meanwhile; accepted, both go.
+        guard_of(&two).retry_now(&fp);
+        guard_of(&one).apply_shared(&fp, guard_of(&two).quarantine_of(&fp));
+        let retry = one.authorize(Resource::Ews).await.expect("the retry");
+        guard_of(&two).apply_shared(&fp, guard_of(&one).quarantine_of(&fp));
+        let held = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            two.authorize(Resource::Ews),
+        )
+        .await
+        .expect("answers within the wait");
+        assert!(
+            matches!(
+                held,
+                Err(AuthError::AuthFailed(_)) | Err(AuthError::Held(_))
+            ),
+            "nothing sent while the other tries: {held:?}"
+        );
+        one.accepted(retry);
+        guard_of(&two).apply_shared(&fp, guard_of(&one).quarantine_of(&fp));
+        assert!(guard_of(&two).quarantine_of(&fp).is_none());
+        let go = two
+            .authorize(Resource::Ews)
+            .await
+            .expect("proven elsewhere");
+        two.accepted(go);
+        assert!(matches!(&two, Authorizer::Basic(b) if b.proven()));
     }
 }

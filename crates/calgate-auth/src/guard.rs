@@ -8,6 +8,11 @@
 //!
 //! The guard's [`GuardState`] is plain serde data so the store can persist it and a restart keeps
 //! the quarantine (a probe that was in flight at the crash is simply not remembered as running).
+//!
+//! Several gateways on one database share one guard: each change is reported with the
+//! credential it concerns so it can be written and announced ([`LockoutGuard::on_change`]), the
+//! others put it in place with [`LockoutGuard::apply_shared`], and [`SharedClaims`] lets only one
+//! gateway at a time try a credential no server has accepted yet (or whose probe is due).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -41,6 +46,13 @@ impl CredentialFingerprint {
     /// The hex form, as stored.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// A fingerprint read back in its hex form (from the store or another gateway's notice):
+    /// 64 lower-case hex digits, or nothing.
+    pub fn parse(hex: &str) -> Option<Self> {
+        (hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| Self(hex.to_string()))
     }
 }
 
@@ -134,7 +146,59 @@ pub enum AttemptKind {
     RetryNow,
 }
 
-type ChangeListener = Arc<dyn Fn(&GuardState) + Send + Sync>;
+type ChangeListener = Arc<dyn Fn(&GuardState, &CredentialFingerprint) + Send + Sync>;
+
+/// How a claim on a credential was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimAnswer {
+    /// This gateway may try it now; the others wait.
+    Mine,
+    /// A server accepted it already: everyone may use it.
+    Proven,
+    /// Another gateway is trying it.
+    Held,
+}
+
+/// What [`SharedClaims::claim`] answers.
+pub type ClaimFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = ClaimAnswer> + Send + 'a>>;
+
+/// The claims several gateways sharing one guard make before trying a credential that is not
+/// proven (never accepted yet, or quarantined with its probe due): only one at a time may try.
+/// Everything is named by fingerprint, never by the secret.
+pub trait SharedClaims: Send + Sync {
+    /// Asks to be the one that tries `fingerprint` now. `exclusive` (a probe of a quarantined
+    /// credential) claims it even when it was proven before.
+    fn claim<'a>(
+        &'a self,
+        fingerprint: &'a CredentialFingerprint,
+        exclusive: bool,
+    ) -> ClaimFuture<'a>;
+    /// A server accepted the credential: everyone may use it. Returns at once.
+    fn proven(&self, fingerprint: &CredentialFingerprint);
+    /// A server refused it: keep the claim a while longer, so that nobody tries it before the
+    /// quarantine has reached every gateway. Returns at once.
+    fn refused(&self, fingerprint: &CredentialFingerprint);
+}
+
+/// How long [`LockoutGuard::take_turn`] waits for another gateway's verdict before answering
+/// "held", and how often it looks.
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const TURN_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// A turn to use an unproven credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// This caller tries it (the only one among the gateways sharing the guard).
+    First,
+    /// A server accepted it already (on another gateway): use it freely.
+    Proven,
+}
+
+/// Another gateway is still trying the credential; nothing was sent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("another gateway is trying this credential first")]
+pub struct Held;
 
 /// See the module documentation.
 pub struct LockoutGuard {
@@ -145,6 +209,8 @@ pub struct LockoutGuard {
     /// Probes or manual retries running now; others are refused meanwhile. Not persisted.
     running: Mutex<HashSet<CredentialFingerprint>>,
     listener: Mutex<Option<ChangeListener>>,
+    /// Set when several gateways share this guard.
+    claims: Mutex<Option<Arc<dyn SharedClaims>>>,
 }
 
 impl fmt::Debug for LockoutGuard {
@@ -193,12 +259,86 @@ impl LockoutGuard {
             fingerprint_key,
             running: Mutex::new(HashSet::new()),
             listener: Mutex::new(None),
+            claims: Mutex::new(None),
         })
     }
 
-    /// Calls `listener` with the new state after every change, so the store can persist it.
-    pub fn on_change(&self, listener: impl Fn(&GuardState) + Send + Sync + 'static) {
+    /// Calls `listener` with the new state and the credential that changed after every change
+    /// made here, so the store can persist it (and tell other gateways). Changes put in place by
+    /// [`apply_shared`](Self::apply_shared) are not reported.
+    pub fn on_change(
+        &self,
+        listener: impl Fn(&GuardState, &CredentialFingerprint) + Send + Sync + 'static,
+    ) {
         *lock(&self.listener) = Some(Arc::new(listener));
+    }
+
+    /// Shares this guard with other gateways: unproven credentials are claimed through
+    /// `claims` before they are tried.
+    pub fn share(&self, claims: Arc<dyn SharedClaims>) {
+        *lock(&self.claims) = Some(claims);
+    }
+
+    fn claims(&self) -> Option<Arc<dyn SharedClaims>> {
+        lock(&self.claims).clone()
+    }
+
+    /// Puts another gateway's verdict on a credential in place: its quarantine, or none. Not
+    /// reported to the change listener (it was written by the gateway that made it).
+    pub fn apply_shared(
+        &self,
+        fingerprint: &CredentialFingerprint,
+        quarantine: Option<Quarantine>,
+    ) {
+        let mut state = lock(&self.state);
+        match quarantine {
+            Some(q) => state.quarantined.insert(fingerprint.clone(), q),
+            None => state.quarantined.remove(fingerprint),
+        };
+    }
+
+    /// The fingerprints quarantined here.
+    pub fn quarantined(&self) -> Vec<CredentialFingerprint> {
+        lock(&self.state).quarantined.keys().cloned().collect()
+    }
+
+    /// Before a credential that is not proven is tried: when the guard is shared, claims it so
+    /// that only one gateway tries it. While another holds the claim this waits (a few seconds
+    /// at most) for its verdict: proven (go), refused (the quarantine arrives: [`AuthFailed`]),
+    /// or still trying ([`Held`]; nothing may be sent). Unshared, the caller goes first.
+    pub async fn take_turn(
+        &self,
+        fingerprint: &CredentialFingerprint,
+    ) -> Result<Turn, TurnRefused> {
+        let Some(claims) = self.claims() else {
+            return Ok(Turn::First);
+        };
+        let deadline = std::time::Instant::now() + TURN_WAIT;
+        loop {
+            let exclusive = self.quarantine_of(fingerprint).is_some();
+            if exclusive && !self.attempt_due(fingerprint) {
+                self.check(fingerprint).map_err(TurnRefused::Quarantined)?;
+            }
+            // A database that does not answer gives no turn (and does not keep the caller).
+            let answer = tokio::time::timeout(TURN_WAIT, claims.claim(fingerprint, exclusive))
+                .await
+                .unwrap_or(ClaimAnswer::Held);
+            match answer {
+                ClaimAnswer::Mine => return Ok(Turn::First),
+                ClaimAnswer::Proven => return Ok(Turn::Proven),
+                ClaimAnswer::Held if std::time::Instant::now() >= deadline => {
+                    return Err(TurnRefused::Held(Held));
+                }
+                ClaimAnswer::Held => tokio::time::sleep(TURN_POLL).await,
+            }
+        }
+    }
+
+    /// A server accepted the credential: other gateways sharing the guard may use it.
+    pub fn proven(&self, fingerprint: &CredentialFingerprint) {
+        if let Some(claims) = self.claims() {
+            claims.proven(fingerprint);
+        }
     }
 
     /// A copy of the state to persist.
@@ -292,7 +432,7 @@ impl LockoutGuard {
             running.insert(fingerprint.clone());
             kind
         };
-        self.notify();
+        self.notify(fingerprint);
         Ok(self.attempt(fingerprint, label, kind))
     }
 
@@ -306,7 +446,7 @@ impl LockoutGuard {
             None => false,
         };
         if found {
-            self.notify();
+            self.notify(fingerprint);
         }
     }
 
@@ -314,7 +454,7 @@ impl LockoutGuard {
     pub fn forget(&self, fingerprint: &CredentialFingerprint) {
         let removed = lock(&self.state).quarantined.remove(fingerprint).is_some();
         if removed {
-            self.notify();
+            self.notify(fingerprint);
         }
     }
 
@@ -357,6 +497,7 @@ impl LockoutGuard {
         outcome: Outcome,
     ) {
         let now = self.clock.now();
+        let refused = matches!(&outcome, Outcome::Failed(f) if f.class.quarantines());
         let changed = {
             let mut state = lock(&self.state);
             lock(&self.running).remove(fingerprint);
@@ -415,17 +556,31 @@ impl LockoutGuard {
             }
         };
         if changed {
-            self.notify();
+            self.notify(fingerprint);
+        }
+        if refused && let Some(claims) = self.claims() {
+            claims.refused(fingerprint);
         }
     }
 
-    fn notify(&self) {
+    fn notify(&self, fingerprint: &CredentialFingerprint) {
         let listener = lock(&self.listener).clone();
         if let Some(listener) = listener {
             let snapshot = self.snapshot();
-            listener(&snapshot);
+            listener(&snapshot, fingerprint);
         }
     }
+}
+
+/// Why [`LockoutGuard::take_turn`] gave no turn.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TurnRefused {
+    /// The credential is quarantined (another gateway's verdict arrived) and no attempt is due.
+    #[error(transparent)]
+    Quarantined(AuthFailed),
+    /// Another gateway is still trying it.
+    #[error(transparent)]
+    Held(Held),
 }
 
 fn failed(q: &Quarantine) -> AuthFailed {
@@ -691,7 +846,10 @@ mod tests {
         let (clock, guard, fp) = setup();
         let seen = Arc::new(Mutex::new(Vec::<GuardState>::new()));
         let sink = seen.clone();
-        guard.on_change(move |state| lock(&sink).push(state.clone()));
+        guard.on_change(move |state, changed| {
+            assert!(state.quarantined.contains_key(changed) || state.quarantined.is_empty());
+            lock(&sink).push(state.clone());
+        });
         guard
             .admit(&fp, "pw")
             .expect("fresh")

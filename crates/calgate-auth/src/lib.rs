@@ -23,7 +23,8 @@ pub use entra::{
 };
 pub use failure::{EntraErrorBody, FailureClass, LIKELY_CAUSES, SignInFailure};
 pub use guard::{
-    AttemptKind, AuthFailed, CredentialFingerprint, GuardState, LockoutGuard, Quarantine,
+    AttemptKind, AuthFailed, ClaimAnswer, ClaimFuture, CredentialFingerprint, GuardState, Held,
+    LockoutGuard, Quarantine, SharedClaims, Turn, TurnRefused,
 };
 pub use scopes::Resource;
 pub use tokens::{

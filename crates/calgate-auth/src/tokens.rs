@@ -29,7 +29,7 @@ use crate::clock::Clock;
 use crate::credentials::AppSecret;
 use crate::entra::{EntraClient, GrantError, TokenGrant};
 use crate::failure::{FailureClass, SignInFailure};
-use crate::guard::{AuthFailed, CredentialFingerprint, LockoutGuard};
+use crate::guard::{AuthFailed, CredentialFingerprint, Held, LockoutGuard, TurnRefused};
 use crate::scopes::{self, Resource};
 
 /// Default renewal margin before `expires_in` runs out.
@@ -164,6 +164,19 @@ pub enum AuthError {
     /// New credentials replaced these; they are never sent again.
     #[error("the credentials were replaced")]
     Retired,
+    /// Another gateway sharing the lockout guard is trying this credential first; nothing was
+    /// sent. Not a credential problem: try again shortly.
+    #[error(transparent)]
+    Held(#[from] Held),
+}
+
+impl From<TurnRefused> for AuthError {
+    fn from(refused: TurnRefused) -> Self {
+        match refused {
+            TurnRefused::Quarantined(failed) => AuthError::AuthFailed(failed),
+            TurnRefused::Held(held) => AuthError::Held(held),
+        }
+    }
 }
 
 impl AuthError {
@@ -173,6 +186,7 @@ impl AuthError {
             Self::AuthFailed(f) => f.code().to_string(),
             Self::Unavailable(e) | Self::Settings(e) => e.code(),
             Self::Retired => Code::AuthCredentialsReplaced.into(),
+            Self::Held(_) => Code::AuthCredentialHeld.into(),
         }
     }
 
@@ -416,11 +430,15 @@ impl TokenSource {
             // Entra's Retry-After has not passed: no request before it does.
             return Err(AuthError::Unavailable(GrantError::Refused(failure.clone())));
         }
+        // Several gateways sharing the guard: one of them signs in first with a credential no
+        // server has accepted yet; the others wait for its verdict.
+        self.guard.take_turn(&self.fingerprint).await?;
         let attempt = self.guard.admit(&self.fingerprint, &self.label)?;
         let result = self.fetch(resource).await;
         match result {
             Ok(grant) => {
                 attempt.succeeded();
+                self.guard.proven(&self.fingerprint);
                 Ok(self.remember(resource, grant))
             }
             Err(GrantError::Refused(failure)) if failure.class.quarantines() => {

@@ -160,6 +160,7 @@ error_codes! {
         // Sign-in (calgate-auth)
         AuthSettingsInvalid = "AUTH_SETTINGS_INVALID", "The sign-in settings are invalid.";
         AuthCredentialsReplaced = "AUTH_CREDENTIALS_REPLACED", "The credentials were replaced while a request was waiting.";
+        AuthCredentialHeld = "AUTH_CREDENTIAL_HELD", "Another gateway on the same database is trying this credential first; this one waits for its verdict.";
         // Building a source from settings (calgate-sources)
         SettingsEwsUrlMissing = "SETTINGS_EWS_URL_MISSING", "No EWS URL is configured.";
         SettingsNoAuth = "SETTINGS_NO_AUTH", "No sign-in method is granted.";

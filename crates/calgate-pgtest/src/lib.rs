@@ -1,7 +1,9 @@
 //! A real PostgreSQL for tests: Debian's server (the newest `/usr/lib/postgresql/*/bin`),
 //! `initdb` into a temporary directory and started on a free 127.0.0.1 port with its unix
 //! socket in that directory, `fsync=off`. One server per test process ([`server`]), a fresh
-//! database per test ([`TestServer::create_database`]).
+//! database per test ([`TestServer::create_database`]); a test that stops the server under a
+//! gateway ([`TestServer::stop`], [`TestServer::start`] again on the same port) starts one of
+//! its own ([`TestServer::private`]), so the others' databases stay up.
 //!
 //! PostgreSQL refuses to run as root: when the tests run as root, `initdb` and the server run
 //! as `nobody` (through `setpriv`), in a directory that account owns.
@@ -16,8 +18,8 @@ use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The superuser's name and password (password authentication on the TCP port).
@@ -54,7 +56,10 @@ pub struct TestServer {
     dir: PathBuf,
     bin: PathBuf,
     port: u16,
-    _supervisor: (Child, ChildStdin),
+    /// The command prefix that runs a program as the server's account.
+    as_server: String,
+    /// The supervising shell and its input; `None` while stopped.
+    supervisor: Mutex<Option<(Child, ChildStdin)>>,
 }
 
 /// The process's one server, started at the first call.
@@ -63,7 +68,7 @@ pub struct TestServer {
 /// When PostgreSQL is not installed (with the command that installs it) or does not start.
 pub fn server() -> &'static TestServer {
     static SERVER: OnceLock<TestServer> = OnceLock::new();
-    SERVER.get_or_init(|| match TestServer::start() {
+    SERVER.get_or_init(|| match TestServer::launch_new() {
         Ok(server) => server,
         Err(e) => panic!("the test PostgreSQL did not start: {e}"),
     })
@@ -85,7 +90,64 @@ pub fn newest_bin_dir() -> Option<PathBuf> {
 }
 
 impl TestServer {
-    fn start() -> Result<TestServer, String> {
+    /// A server of the caller's own (not the process's shared one), stopped and removed when
+    /// dropped: for a test that stops the server under a running gateway.
+    ///
+    /// # Panics
+    /// When PostgreSQL is not installed or does not start.
+    pub fn private() -> TestServer {
+        TestServer::launch_new()
+            .unwrap_or_else(|e| panic!("the test PostgreSQL did not start: {e}"))
+    }
+
+    /// Stops the server (fast shutdown: connections are cut) and waits until it is down; its
+    /// data stay for [`start`](Self::start). Does nothing when it is stopped already.
+    ///
+    /// # Panics
+    /// When the server does not stop within 30 s.
+    pub fn stop(&self) {
+        let mut supervisor = self.supervisor.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((mut child, stdin)) = supervisor.take() else {
+            return;
+        };
+        let pid = std::fs::read_to_string(self.dir.join("data").join("postmaster.pid"))
+            .ok()
+            .and_then(|text| text.lines().next().map(|l| l.trim().to_string()))
+            .unwrap_or_default();
+        if !pid.is_empty() {
+            let _ = Command::new("kill").args(["-INT", &pid]).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the test PostgreSQL did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The shell saw its watcher alive (our input open) and kept the directory.
+        drop(stdin);
+    }
+
+    /// Starts a stopped server again on the same port, with the same data.
+    ///
+    /// # Panics
+    /// When it does not start (another process took the port meanwhile, say).
+    pub fn start(&self) {
+        let mut supervisor = self.supervisor.lock().unwrap_or_else(|e| e.into_inner());
+        if supervisor.is_some() {
+            return;
+        }
+        match launch(&self.dir, &self.as_server, self.port) {
+            Ok(running) => *supervisor = Some(running),
+            Err(e) => panic!("the test PostgreSQL did not start again: {e}"),
+        }
+    }
+
+    fn launch_new() -> Result<TestServer, String> {
         let bin = newest_bin_dir().ok_or(
             "no /usr/lib/postgresql/*/bin/postgres; run `cargo xtask setup` (it installs \
              Debian's postgresql)",
@@ -101,18 +163,19 @@ impl TestServer {
             for _ in 0..3 {
                 let port = free_port()?;
                 match launch(&dir, &as_server, port) {
-                    Ok(supervisor) => return Ok((port, supervisor)),
+                    Ok(supervisor) => return Ok((port, as_server, supervisor)),
                     Err(e) => last = e,
                 }
             }
             Err(last)
         });
         match started {
-            Ok((port, supervisor)) => Ok(TestServer {
+            Ok((port, as_server, supervisor)) => Ok(TestServer {
                 dir,
                 bin,
                 port,
-                _supervisor: supervisor,
+                as_server,
+                supervisor: Mutex::new(Some(supervisor)),
             }),
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -185,6 +248,20 @@ impl TestServer {
             Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
         } else {
             Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // A running server's shell stops it and removes the directory once its input closes;
+        // a stopped one has no shell left to do it.
+        let stopped = self
+            .supervisor
+            .get_mut()
+            .map_or_else(|e| e.into_inner().is_none(), |s| s.is_none());
+        if stopped {
+            let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
 }
@@ -298,5 +375,33 @@ mod tests {
             Ok(name)
         );
         assert!(server.psql("SELECT no_such_column").is_err());
+    }
+
+    #[test]
+    fn a_private_server_stops_and_starts_again_with_its_data() {
+        let server = super::TestServer::private();
+        let url = server.create_database();
+        let name = url.rsplit('/').next().expect("database name");
+        server
+            .psql_in(
+                name,
+                "CREATE TABLE kept (n INT); INSERT INTO kept VALUES (7)",
+            )
+            .expect("write");
+        let port = server.port();
+        server.stop();
+        assert!(server.psql("SELECT 1").is_err(), "down while stopped");
+        server.stop();
+        server.start();
+        assert_eq!(server.port(), port);
+        assert_eq!(
+            server.psql_in(name, "SELECT n FROM kept").as_deref(),
+            Ok("7")
+        );
+        assert_eq!(
+            super::server().psql("SELECT 1").as_deref(),
+            Ok("1"),
+            "the shared server is another"
+        );
     }
 }

@@ -925,6 +925,12 @@ pub fn auth_failure(error: &AuthError) -> SourceFailure {
             "these credentials were replaced by new settings",
             FailureAction::Transient,
         ),
+        // Another gateway tries the credential first; its verdict reaches this one shortly.
+        AuthError::Held(_) => SourceFailure::new(
+            error.code(),
+            error.to_string(),
+            FailureAction::RetryAfter(SignedDuration::from_secs(1)),
+        ),
     }
 }
 

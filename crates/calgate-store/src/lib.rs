@@ -34,6 +34,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use backend::{Backend, on_tx};
 
+pub use credentials::CredentialClaim;
 pub use directories::{PasswordChange, StoredDirectory, SyncWritten};
 pub use error::{Result, StoreError};
 pub use instances::{Instance, Lease, LeaseRound};

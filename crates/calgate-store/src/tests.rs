@@ -2533,3 +2533,95 @@ mod instances {
         assert!(store.listen().await.expect("listen").is_none());
     }
 }
+
+/// Several gateways sharing one guard state: one entry changed at a time, the others kept; the
+/// first state stored under a key stays (its salt names every fingerprint).
+async fn guard_entries_change_one_at_a_time(db: TestDb) {
+    let store = db.open().await.expect("open");
+    let first = json!({"salt": "s1", "quarantined": {}});
+    assert!(
+        store
+            .insert_guard_state_if_absent("guard", &first)
+            .await
+            .expect("insert")
+    );
+    assert!(
+        !store
+            .insert_guard_state_if_absent("guard", &json!({"salt": "s2", "quarantined": {}}))
+            .await
+            .expect("insert again")
+    );
+    let q = json!({"label": "password of svc", "failed_probes": 0});
+    assert!(
+        store
+            .set_guard_entry("guard", "fp-a", Some(&q))
+            .await
+            .expect("set a")
+    );
+    assert!(
+        store
+            .set_guard_entry("guard", "fp-b", Some(&json!({"label": "b"})))
+            .await
+            .expect("set b")
+    );
+    assert!(
+        store
+            .set_guard_entry("guard", "fp-b", None)
+            .await
+            .expect("remove b")
+    );
+    assert_eq!(
+        store.load_guard_state("guard").await.expect("load"),
+        Some(json!({"salt": "s1", "quarantined": {"fp-a": q}}))
+    );
+    assert!(
+        !store
+            .set_guard_entry("nothing-here", "fp-a", None)
+            .await
+            .expect("no state")
+    );
+    assert!(store.set_guard_entry("guard", "", None).await.is_err());
+}
+both!(guard_entries_change_one_at_a_time);
+
+/// The claim on an unproven credential: one holder at a time until it runs out; proven, anyone
+/// may use it (a probe still claims it alone); refused, the refuser holds it.
+async fn credential_claims_admit_one_gateway_at_a_time(db: TestDb) {
+    use crate::CredentialClaim::{self, Held, Mine, Proven};
+    let store = db.open().await.expect("open");
+    async fn claim_as(store: &Store, holder: &str, now: i64, exclusive: bool) -> CredentialClaim {
+        store
+            .claim_credential("fp", holder, now, now + 30_000, exclusive)
+            .await
+            .expect("claim")
+    }
+    let claim = |holder, now, exclusive| claim_as(&store, holder, now, exclusive);
+    assert_eq!(claim("a", 1_000, false).await, Mine);
+    assert_eq!(claim("b", 2_000, false).await, Held);
+    assert_eq!(claim("a", 3_000, false).await, Mine, "the holder again");
+    assert_eq!(claim("b", 40_000, false).await, Mine, "ran out");
+    assert_eq!(claim("a", 41_000, true).await, Held);
+    store.credential_proven("fp", "b").await.expect("proven");
+    assert_eq!(claim("a", 42_000, false).await, Proven);
+    assert_eq!(claim("c", 42_000, false).await, Proven);
+    assert_eq!(claim("a", 43_000, true).await, Mine, "a probe goes alone");
+    assert_eq!(claim("c", 44_000, false).await, Held);
+    store
+        .credential_refused("fp", "c", 100_000)
+        .await
+        .expect("refused");
+    assert_eq!(claim("a", 50_000, true).await, Held, "the refuser holds it");
+    assert_eq!(claim("a", 100_001, true).await, Mine);
+    store
+        .credential_proven("other", "a")
+        .await
+        .expect("proven without a claim");
+    assert_eq!(
+        store
+            .claim_credential("other", "b", 1, 2, false)
+            .await
+            .expect("claim"),
+        Proven
+    );
+}
+both!(credential_claims_admit_one_gateway_at_a_time);

@@ -11,7 +11,9 @@
 //! changes (sources and routing are applied as a save here applies them, the watch list goes to
 //! the engine, a directory change wakes the directory schedule). API tokens and the
 //! administrator's password need nothing: they are checked against the database on every
-//! request. After the listener lost its connection, everything is read again.
+//! request. A lockout guard change (a credential refused, a probe's verdict, "Retry now") is put
+//! in place in this gateway's guard at once. After the listener lost its connection,
+//! everything is read again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -327,8 +329,9 @@ pub async fn run_listener(
             }
             Notice::Heard {
                 topic: Topic::Guard,
+                items,
                 ..
-            } => {}
+            } => take_guard(&app, Some(&items)).await,
             Notice::Heard {
                 topic: Topic::Notifications,
                 items,
@@ -346,12 +349,22 @@ pub async fn run_listener(
             }
             Notice::Missed => {
                 tracing::info!("the database listener reconnected; reading everything again");
+                take_guard(&app, None).await;
                 for what in ["sources", "routing", "people", "directories"] {
                     reload(&app, &cluster, what).await;
                 }
                 take_all_availability(&app).await;
             }
         }
+    }
+}
+
+/// Puts what another gateway's lockout guard decided in place here (a credential it saw
+/// refused is quarantined here too), for the credentials named, or all after missed notices.
+async fn take_guard(app: &AppState, fingerprints: Option<&[String]>) {
+    let guard = app.sign_in.guard.clone();
+    if let Err(e) = crate::signin_store::apply_shared(&app.store, &guard, fingerprints).await {
+        tracing::warn!(error = %e, "could not read another gateway's lockout guard change");
     }
 }
 

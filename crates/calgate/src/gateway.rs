@@ -172,12 +172,8 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         (None, Some(_)) => {}
     }
 
-    let sign_in = crate::signin_store::context(&store)
-        .await
-        .context("restoring the sign-in state")?;
-
-    // Several gateways on one PostgreSQL database: listen before reading anything, so a change
-    // made meanwhile by another is heard.
+    // Several gateways on one PostgreSQL database: listen before reading anything (the lockout
+    // guard's state included), so a change made meanwhile by another is heard.
     let cluster = config
         .database_url
         .is_some()
@@ -186,6 +182,13 @@ pub async fn start(config: GatewayConfig) -> anyhow::Result<RunningGateway> {
         Some(_) => store.listen().await.context("listening to the database")?,
         None => None,
     };
+    // The lockout guard is shared with the others, as this instance.
+    let sharing = cluster.as_ref().map(|c| crate::signin_store::Sharing {
+        instance: c.id.clone(),
+    });
+    let sign_in = crate::signin_store::context(&store, sharing)
+        .await
+        .context("restoring the sign-in state")?;
     let stored_sources = store.load_sources().await?;
     if let Some(cluster) = &cluster {
         for source in &stored_sources {

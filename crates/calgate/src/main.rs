@@ -360,7 +360,13 @@ async fn check(
     };
     let options = calgate::state::engine_options(&settings, &boot.time_zone());
     // The gateway's own lockout guard: a quarantined password is not tried by a check either.
-    let sign_in = calgate::signin_store::context(&store).await?;
+    // On a database several gateways share, the check takes its turn with them.
+    let sharing = store
+        .database_url()
+        .map(|_| calgate::signin_store::Sharing {
+            instance: format!("check-{:016x}", rand::random::<u64>()),
+        });
+    let sign_in = calgate::signin_store::context(&store, sharing).await?;
     let answer =
         calgate::check::run(&settings, &sign_in, &options, &mailbox.to_ascii_lowercase()).await;
     if json {
