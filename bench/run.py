@@ -34,6 +34,9 @@ SERVICE_USER = "attendant@contoso.com"
 SERVICE_PASSWORD = "Attendant-Passw0rd"
 ADMIN_PASSWORD = "Bench-Admin-Passw0rd-1"
 BATCH = 100
+# People per PUT /api/v1/people: the whole list in one request up to this many (the API takes
+# bodies up to 32 MiB, about 700 000 of the bench's entries). `--watch-part` changes it.
+WATCH_PART = 500_000
 REFRESH_INTERVAL_S = 300
 TICK = os.sysconf("SC_CLK_TCK")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -192,11 +195,14 @@ class Gateway:
             "username": SERVICE_USER, "password": SERVICE_PASSWORD, "ews_url": sim.ews,
             "allow_insecure_http": True, "refresh_interval_s": REFRESH_INTERVAL_S})
 
-    def watch(self, emails):
-        """PUT /api/v1/people in parts of 10 000: the API takes bodies up to its request
-        size limit (a 100 000-person list in one body is refused)."""
-        for i in range(0, len(emails), 10000):
-            self.api("PUT", "/api/v1/people", [{"email": e} for e in emails[i:i + 10000]])
+    def watch(self, emails, part=None):
+        """PUT /api/v1/people in parts of `part` people (WATCH_PART unless given): the
+        whole list in one request, as an operator or a directory hands it over, up to the
+        API's request size limit."""
+        part = part or WATCH_PART
+        for i in range(0, len(emails), part):
+            self.api("PUT", "/api/v1/people", [{"email": e} for e in emails[i:i + part]],
+                     timeout=600)
 
     def done(self):
         """Mailboxes with an answer: fresh, or answered with a per-mailbox error (the
@@ -261,7 +267,7 @@ def run_calgate(a, sim, emails, work):
         sim_cpu0 = cpu_s(sim.proc.pid)
         cpu0 = cpu_s(gw.pid)
         t0 = time.monotonic()
-        gw.watch(emails)
+        gw.watch(emails, a.watch_part)
         wait_until(lambda: gw.done() >= n, a.timeout, f"{n} fresh mailboxes", every=0.1)
         out["wall_s"] = time.monotonic() - t0
         out["cpu_s"] = cpu_s(gw.pid) - cpu0
@@ -285,7 +291,7 @@ def run_calgate(a, sim, emails, work):
     try:
         time.sleep(0.5)
         cpu0 = cpu_s(gw.pid)
-        gw.watch(emails)
+        gw.watch(emails, a.watch_part)
         time.sleep(0.5)
         cpu1 = cpu_s(gw.pid)
         out["watch_list_stored_rss_mb"] = mem_mb(gw.pid)[1]
@@ -870,6 +876,8 @@ def table(results):
                     f"{fmt(r.get('calgate_over_tokenize'), '×', 1)} | "
                     f"{fmt(r.get('calgate_fetch_only_over_tokenize'), '×', 1)} | "
                     f"{fmt(s['calgate']['peak_rss_mb'], ' MB', 1)} |")
+    rows.append("")
+    rows.append(flat_table(results))
     p = results.get("push")
     if p:
         b, f = p["boundary_to_receipt_s"], p["change_to_receipt_s"]
@@ -899,6 +907,37 @@ def table(results):
             if x.get("n"):
                 rows.append(f"| {who} | {x['mean']:.3f} | {x['p50']:.3f} | {x['p99']:.3f} | "
                             f"{x['max']:.3f} | {fr[wrong]:.1f} |")
+    return "\n".join(rows)
+
+
+def memory_bar_mb(n):
+    """Issue 22's memory bar: 20 MB plus 1.2 KB per watched mailbox."""
+    return 20 + 1.2 * n / 1024
+
+
+def flat_table(results):
+    """Cost per mailbox by size (issue 22's targets): CPU per mailbox including storing the
+    watch list, against the 10 000 run; storing alone per person; the fetch against the floor;
+    peak RSS against 20 MB + 1.2 KB per mailbox."""
+    ok = [s for s in results["scenarios"] if "failed" not in s]
+    base = next((s for s in ok if s["mailboxes"] == 10000), None)
+    base_us = base["calgate"]["cpu_s"] / 10000 * 1e6 if base else None
+    rows = ["| watched | CPU µs per mailbox, storing included | against 10 000 (bar ≤ 1.25× at "
+            "100 000, ≤ 1.5× at 1 000 000) | storing µs per person (bar ≤ 5) | fetch µs per "
+            "mailbox | fetch / tokenize (bar ≤ 3 at 10 000) | peak RSS MB / bar (20 MB + 1.2 KB "
+            "each) |", "|---|---|---|---|---|---|---|"]
+    for s in ok:
+        n, c = s["mailboxes"], s["calgate"]
+        us = c["cpu_s"] / n * 1e6
+        store_us = c["store_watch_list_cpu_s"] / n * 1e6
+        fetch_us = c["fetch_only_cpu_s"] / n * 1e6
+        against = f"{us / base_us:.2f}×" if base_us else "–"
+        s["flat"] = {"cpu_us_per_mailbox": us, "store_us_per_person": store_us,
+                     "fetch_us_per_mailbox": fetch_us, "memory_bar_mb": memory_bar_mb(n),
+                     "against_10000": us / base_us if base_us else None}
+        rows.append(f"| {n} | {us:.1f} | {against} | {store_us:.1f} | {fetch_us:.1f} | "
+                    f"{fmt(s['ratios'].get('calgate_fetch_only_over_tokenize'), '×', 1)} | "
+                    f"{c['peak_rss_mb']:.1f} / {memory_bar_mb(n):.0f} |")
     return "\n".join(rows)
 
 
@@ -1022,6 +1061,9 @@ def main():
     ap.add_argument("--push-margin", type=float, default=10,
                     help="seconds from scripting the meeting to its start, plus 10 ms per client")
     ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--watch-part", type=int, default=WATCH_PART,
+                    help="people per PUT /api/v1/people (the whole list in one request up to "
+                         "this many)")
     ap.add_argument("--today-as", default="thu",
                     help="the simulator generates today's calendars as this weekday's (mon … "
                          "sun), so the two-day window is that day and the next whatever day the "
@@ -1094,6 +1136,7 @@ def main():
             loads.append(loadavg())
 
     results["loadavg_during"] = loads
+    flat_table(results)  # puts each scenario's per-mailbox figures into the JSON too
     results["total_s"] = time.monotonic() - began
     with open(a.out, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2)

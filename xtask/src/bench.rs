@@ -11,6 +11,8 @@
 //! - `--quick`: 1 000 watched mailboxes only, the same push scenario (a smoke run of minutes);
 //! - `--memory`: 100 000 watched mailboxes, calgate alone (no exchangelib, no push): the
 //!   memory bar in a few minutes;
+//! - `--million`: 10 000 and 1 000 000 watched mailboxes, calgate alone: the flat cost per
+//!   mailbox at a million (the simulator's tenant then holds 1.2 million people);
 //! - `--directory`: directory sync alone, the default's sizes (no venv needed);
 //! - `--notifications`: Graph change notifications alone at 10 000 mailboxes (no venv
 //!   needed): Graph requests per mailbox per hour with the sweep at an hour, and the delay
@@ -36,6 +38,7 @@ pub enum Size {
     Full,
     Quick,
     Memory,
+    Million,
     Directory,
     Notifications,
     Tiny,
@@ -54,6 +57,16 @@ impl Size {
                 "100000",
                 "--push-clients",
                 "1000",
+            ],
+            Size::Million => &[
+                "--scenarios",
+                "10000,1000000",
+                "--exchangelib-max",
+                "0",
+                "--push-clients",
+                "0",
+                "--timeout",
+                "3600",
             ],
             Size::Directory | Size::Notifications => &["--scenarios", "", "--push-clients", "0"],
             Size::Quick => &[
@@ -90,7 +103,7 @@ impl Size {
         match self {
             Size::Full | Size::Directory => DIRECTORY_ARGS,
             Size::Tiny => &["--ldap-people", "300", "--graph-people", "300"],
-            Size::Quick | Size::Memory | Size::Notifications => &[],
+            Size::Quick | Size::Memory | Size::Million | Size::Notifications => &[],
         }
     }
 
@@ -108,7 +121,7 @@ impl Size {
                 "--notify-changes",
                 "20",
             ],
-            Size::Quick | Size::Memory | Size::Directory => &[],
+            Size::Quick | Size::Memory | Size::Million | Size::Directory => &[],
         }
     }
 
@@ -121,9 +134,12 @@ impl Size {
     fn profile(self) -> &'static str {
         match self {
             Size::Tiny => "debug",
-            Size::Full | Size::Quick | Size::Memory | Size::Directory | Size::Notifications => {
-                "release"
-            }
+            Size::Full
+            | Size::Quick
+            | Size::Memory
+            | Size::Million
+            | Size::Directory
+            | Size::Notifications => "release",
         }
     }
 }
@@ -137,13 +153,14 @@ pub fn run_cli(args: &[String]) -> Result<()> {
             _ if rest => extra.push(a.clone()),
             "--quick" => size = Size::Quick,
             "--memory" => size = Size::Memory,
+            "--million" => size = Size::Million,
             "--directory" => size = Size::Directory,
             "--notifications" => size = Size::Notifications,
             "--tiny" => size = Size::Tiny,
             "--" => rest = true,
             other => {
                 bail!(
-                    "bench: unknown argument {other:?} (use --quick, --memory, --directory, --notifications, --tiny, -- ARGS)"
+                    "bench: unknown argument {other:?} (use --quick, --memory, --million, --directory, --notifications, --tiny, -- ARGS)"
                 )
             }
         }

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Some("gen-windows-zones") => windows_zones::generate(&root(), &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [ARGS]   install test prerequisites, check formatting and lints, run all tests\n  setup         install test prerequisites only\n  package [--debug]  build calgate (release, or debug) and target/package/calgate_<version>_<arch>.deb\n  bench [--quick|--memory|--directory|--notifications|--tiny]  calgate against exchangelib and the floor, directory sync, Graph change notifications (BENCHMARKS.md)\n  fuzz ews|graph|settings|event-id|all [SECONDS] [--runs N] [--asan]  fuzz targets for SECONDS (or N executions) each (RELIABILITY.md)"
+                "usage: cargo xtask <command>\n\n  test [ARGS]   install test prerequisites, check formatting and lints, run all tests\n  setup         install test prerequisites only\n  package [--debug]  build calgate (release, or debug) and target/package/calgate_<version>_<arch>.deb\n  bench [--quick|--memory|--million|--directory|--notifications|--tiny]  calgate against exchangelib and the floor, directory sync, Graph change notifications (BENCHMARKS.md)\n  fuzz ews|graph|settings|event-id|all [SECONDS] [--runs N] [--asan]  fuzz targets for SECONDS (or N executions) each (RELIABILITY.md)"
             );
             return ExitCode::from(2);
         }

@@ -99,6 +99,78 @@ struct Inner {
     timers: BTreeSet<(Timestamp, Arc<str>)>,
     seq: u64,
     history: VecDeque<StatusChange>,
+    tally: Tally,
+}
+
+/// The freshness counts kept up to date as entries change, so counting them (the health
+/// endpoint and the metrics, polled often) costs the same with a million people as with ten:
+/// walking every entry at each poll made a refresh of N people cost O(N²).
+#[derive(Debug, Default)]
+struct Tally {
+    pending: usize,
+    error: usize,
+    answered: usize,
+    /// Answered people under the caller's staleness rule: how many were fetched at each
+    /// instant (a batch shares its instant, so there are about N / 100 keys).
+    answered_at: BTreeMap<Timestamp, usize>,
+    /// Answered people with their own limit: how many go stale at each instant.
+    own_stale_at: BTreeMap<Timestamp, usize>,
+}
+
+impl Tally {
+    fn count(&mut self, entry: &PersonEntry, add: bool) {
+        let slot = match entry.availability.as_deref() {
+            None => &mut self.pending,
+            Some(a) if a.error.is_some() => &mut self.error,
+            Some(a) => {
+                if add {
+                    self.answered += 1;
+                } else {
+                    self.answered = self.answered.saturating_sub(1);
+                }
+                let (map, at) = match entry.stale_after_s {
+                    None => (&mut self.answered_at, a.fetched_at),
+                    Some(s) => (
+                        &mut self.own_stale_at,
+                        a.fetched_at
+                            .saturating_add(jiff::SignedDuration::from_secs(i64::from(s.get())))
+                            .unwrap_or(a.fetched_at),
+                    ),
+                };
+                let n = map.entry(at).or_default();
+                if add {
+                    *n += 1;
+                } else {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        map.remove(&at);
+                    }
+                }
+                return;
+            }
+        };
+        if add {
+            *slot += 1;
+        } else {
+            *slot = slot.saturating_sub(1);
+        }
+    }
+
+    /// `[pending, fresh, stale, error]` at `now`: stale is what [`freshness`] says, data older
+    /// than its limit (the caller's `stale_age`, or the person's own).
+    fn counts(&self, now: Timestamp, stale_age: jiff::SignedDuration) -> [usize; 4] {
+        let sum = |map: &BTreeMap<Timestamp, usize>, before: Option<Timestamp>| -> usize {
+            before.map_or(0, |b| map.range(..b).map(|(_, n)| n).sum())
+        };
+        let stale = sum(&self.answered_at, now.checked_sub(stale_age).ok())
+            + sum(&self.own_stale_at, Some(now));
+        [
+            self.pending,
+            self.answered.saturating_sub(stale),
+            stale,
+            self.error,
+        ]
+    }
 }
 
 /// The board. Cheap to share behind an `Arc`.
@@ -213,10 +285,11 @@ impl StatusBoard {
     /// Removes a person from the board.
     pub fn unwatch(&self, email: &str) {
         let mut inner = self.inner();
-        if let Some((key, entry)) = inner.people.remove_entry(email)
-            && let Some(at) = entry.status.next_change
-        {
-            inner.timers.remove(&(at, key));
+        if let Some((key, entry)) = inner.people.remove_entry(email) {
+            inner.tally.count(&entry, false);
+            if let Some(at) = entry.status.next_change {
+                inner.timers.remove(&(at, key));
+            }
         }
     }
 
@@ -286,8 +359,13 @@ impl StatusBoard {
             status,
             now,
         );
-        if let Some(entry) = inner.people.get_mut(&*key) {
+        let Inner { people, tally, .. } = &mut *inner;
+        if let Some(entry) = people.get_mut(&*key)
+            && entry.stale_after_s != stale_after_s
+        {
+            tally.count(entry, false);
             entry.stale_after_s = stale_after_s;
+            tally.count(entry, true);
         }
         if to_save {
             inner.changed.insert(key);
@@ -458,13 +536,7 @@ impl StatusBoard {
 
     /// Counts of people by freshness at `now` given the staleness age.
     pub fn freshness_counts(&self, now: Timestamp, stale_age: jiff::SignedDuration) -> [usize; 4] {
-        let inner = self.inner();
-        let mut counts = [0usize; 4];
-        for p in inner.people.values() {
-            let f = p.freshness(now, stale_age);
-            counts[f as usize] += 1;
-        }
-        counts
+        self.inner().tally.counts(now, stale_age)
     }
 
     /// The addresses whose data has freshness `want` at `now`, in address order, at most
@@ -539,22 +611,24 @@ impl StatusBoard {
             inner.timers.insert((at, key.clone()));
         }
         let published = changed.then(|| status.clone());
-        let presence = match inner.people.get_mut(email) {
+        let Inner { people, tally, .. } = &mut *inner;
+        let presence = match people.get_mut(email) {
             Some(entry) => {
+                tally.count(entry, false);
                 entry.availability = availability;
                 entry.status = status;
+                tally.count(entry, true);
                 entry.presence.as_deref().cloned()
             }
             None => {
-                inner.people.insert(
-                    key.clone(),
-                    Box::new(PersonEntry {
-                        availability,
-                        status,
-                        presence: None,
-                        stale_after_s: None,
-                    }),
-                );
+                let entry = Box::new(PersonEntry {
+                    availability,
+                    status,
+                    presence: None,
+                    stale_after_s: None,
+                });
+                tally.count(&entry, true);
+                people.insert(key.clone(), entry);
                 None
             }
         };
@@ -703,6 +777,61 @@ mod tests {
         assert!(board.get("b@contoso.com").is_none());
         let page = board.snapshot_page(None, 10);
         assert_eq!(page.people.len(), 1);
+    }
+
+    /// The kept counts agree with a walk over every entry, through new people, answers,
+    /// errors, own limits, re-fetches and removals, at instants either side of each limit.
+    #[test]
+    fn freshness_counts_match_a_walk_over_every_entry() {
+        let board = StatusBoard::new(StatusOptions::default());
+        let t0 = Timestamp::now();
+        let secs = jiff::SignedDuration::from_secs;
+        let walk = |now: Timestamp, stale_age: jiff::SignedDuration| {
+            let inner = board.inner();
+            let mut counts = [0usize; 4];
+            for p in inner.people.values() {
+                counts[p.freshness(now, stale_age) as usize] += 1;
+            }
+            counts
+        };
+        let check = |label: &str| {
+            for offset in [0, 59, 60, 61, 119, 120, 121, 600] {
+                for age in [60, 120] {
+                    let now = t0 + secs(offset);
+                    assert_eq!(
+                        board.freshness_counts(now, secs(age)),
+                        walk(now, secs(age)),
+                        "{label}: at +{offset} s, stale after {age} s"
+                    );
+                }
+            }
+        };
+        for n in 0..12 {
+            board.watch(&person(n), t0);
+        }
+        check("all pending");
+        for n in 0..8 {
+            let mut a = no_events(t0 + secs(n as i64 % 3));
+            a.mailbox = person(n);
+            if n % 4 == 0 {
+                a.error = Some(Box::new(calgate_core::SourceError {
+                    code: "EWS_TEST".into(),
+                    message: "test".into(),
+                }));
+            }
+            match n % 3 {
+                0 => board.update(a, t0),
+                1 => board.update_for(a, t0, Some(secs(90))),
+                _ => board.update_for(a, t0, None),
+            }
+        }
+        check("answers, errors and own limits");
+        let mut again = no_events(t0 + secs(30));
+        again.mailbox = person(1);
+        board.update(again, t0);
+        board.unwatch(&person(2));
+        board.unwatch(&person(11));
+        check("a re-fetch and removals");
     }
 
     #[test]

@@ -136,8 +136,8 @@ fn prefix_end(prefix: &str) -> String {
 }
 
 impl Store {
-    /// Inserts or updates people by email, all or nothing. Returns how many distinct people were
-    /// written. A person a directory syncs stays the directory's (its origin, id and route are
+    /// Inserts or updates people by email, all or nothing. Returns how many distinct people the
+    /// batch held (those already stored exactly so are left untouched). A person a directory syncs stays the directory's (its origin, id and route are
     /// kept; the name and extension are written, until the next sync says otherwise).
     pub async fn upsert_people(&self, people: &[WatchedPerson]) -> Result<u64> {
         let mut normalized = Vec::with_capacity(people.len());
@@ -363,14 +363,67 @@ pub(crate) async fn forget_words<'a>(
     Ok(())
 }
 
-/// Writes sorted, distinct people and their name words in one transaction.
+/// What a person is stored as when `incoming` is written over `stored` (if any): a person a
+/// directory syncs keeps the directory's origin, id and route.
+fn merged(incoming: &WatchedPerson, stored: Option<&WatchedPerson>) -> WatchedPerson {
+    match stored {
+        Some(old) if old.origin != ORIGIN_MANUAL && old.origin != ORIGIN_IMPORT => WatchedPerson {
+            origin: old.origin.clone(),
+            origin_id: old.origin_id.clone(),
+            route: old.route.clone(),
+            ..incoming.clone()
+        },
+        _ => incoming.clone(),
+    }
+}
+
+/// Writes sorted, distinct people and their name words in one transaction. Each chunk's stored
+/// rows are read first: a person stored exactly as given is not written again (a directory's
+/// hourly sync or a re-sent list rewrites nothing), and name words are written only for new
+/// people and changed names, so a new person costs no lookup in the words' address index.
 async fn upsert_sorted(db: &Backend, unique: &[&WatchedPerson]) -> Result<u64> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
-    // Multi-row statements: one round through the database per chunk instead of per person.
+    let mut renamed: Vec<&str> = Vec::new();
+    let mut worded: Vec<&WatchedPerson> = Vec::new();
     for chunk in unique.chunks(PEOPLE_PER_STATEMENT) {
+        let stored: Vec<PersonRow> = on_tx!(&mut tx, |tx| {
+            let mut q = QueryBuilder::<Db>::new(
+                "SELECT email, display_name, extension, origin, origin_id, route FROM people \
+                 WHERE email IN (",
+            );
+            let mut list = q.separated(", ");
+            for p in chunk {
+                list.push_bind(p.email.as_str());
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(&mut **tx).await?
+        });
+        let stored: std::collections::HashMap<String, WatchedPerson> = stored
+            .into_iter()
+            .map(|row| (row.0.clone(), into_person(row)))
+            .collect();
+        let mut changed: Vec<&WatchedPerson> = Vec::with_capacity(chunk.len());
+        for &p in chunk {
+            let old = stored.get(&p.email);
+            if old.is_some_and(|old| merged(p, Some(old)) == *old) {
+                continue;
+            }
+            changed.push(p);
+            match old {
+                None => worded.push(p),
+                Some(old) if searchable_name(old) != searchable_name(p) => {
+                    renamed.push(p.email.as_str());
+                    worded.push(p);
+                }
+                Some(_) => {}
+            }
+        }
+        if changed.is_empty() {
+            continue;
+        }
         on_tx!(&mut tx, |tx| {
-            let mut upsert = insert_people::<Db>(chunk.iter().copied(), now);
+            let mut upsert = insert_people::<Db>(changed.iter().copied(), now);
             upsert.push(
                 " ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name, \
                      extension = excluded.extension, \
@@ -384,9 +437,11 @@ async fn upsert_sorted(db: &Backend, unique: &[&WatchedPerson]) -> Result<u64> {
             );
             upsert.build().execute(&mut **tx).await?;
         });
-        forget_words(&mut tx, chunk.iter().map(|p| p.email.as_str())).await?;
     }
-    insert_words(&mut tx, unique).await?;
+    for emails in renamed.chunks(PEOPLE_PER_STATEMENT) {
+        forget_words(&mut tx, emails.iter().copied()).await?;
+    }
+    insert_words(&mut tx, &worded).await?;
     tx.commit().await?;
     Ok(unique.len() as u64)
 }

@@ -812,6 +812,57 @@ async fn the_watch_list_upserts_searches_and_deletes(db: TestDb) {
 }
 both!(the_watch_list_upserts_searches_and_deletes);
 
+/// A list sent again rewrites nobody stored exactly as given (a directory's hourly sync, a
+/// re-sent list): their rows keep their write time; a changed extension is written without
+/// touching the name words, a changed name moves them.
+async fn an_unchanged_person_is_not_written_again(db: TestDb) {
+    let store = db.open().await.expect("open");
+    let list = [
+        person("anna.rossi@contoso.com", "Anna Rossi", Some("2041")),
+        person("bruno.bianchi@contoso.com", "", None),
+    ];
+    store.upsert_people(&list).await.expect("first");
+    async fn written(store: &Store) -> Vec<(String, i64)> {
+        on_pool!(store.db(), |pool| sqlx::query_as(
+            "SELECT email, updated_at_ms FROM people ORDER BY email"
+        )
+        .fetch_all(pool)
+        .await
+        .expect("rows"))
+    }
+    let before = written(&store).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(store.upsert_people(&list).await.expect("again"), 2);
+    assert_eq!(written(&store).await, before, "nothing rewritten");
+    store
+        .upsert_people(&[
+            person("anna.rossi@contoso.com", "Anna Rossi", Some("2099")),
+            person("bruno.bianchi@contoso.com", "Bruno Bianchi", None),
+        ])
+        .await
+        .expect("changes");
+    let after = written(&store).await;
+    assert!(
+        after[0].1 > before[0].1 && after[1].1 > before[1].1,
+        "{after:?}"
+    );
+    let emails =
+        |people: Vec<WatchedPerson>| people.into_iter().map(|p| p.email).collect::<Vec<_>>();
+    assert_eq!(
+        emails(store.search_people("rossi", 10).await.expect("s")),
+        vec!["anna.rossi@contoso.com"]
+    );
+    assert_eq!(
+        emails(store.search_people("2099", 10).await.expect("s")),
+        vec!["anna.rossi@contoso.com"]
+    );
+    assert_eq!(
+        emails(store.search_people("bianchi", 10).await.expect("s")),
+        vec!["bruno.bianchi@contoso.com"]
+    );
+}
+both!(an_unchanged_person_is_not_written_again);
+
 async fn api_tokens_are_stored_hashed_and_verify_by_role(db: TestDb) {
     let store = db.open().await.expect("open");
     let admin = store
