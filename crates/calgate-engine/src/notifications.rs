@@ -542,10 +542,6 @@ impl NotificationDesk {
             handle.spawn(task);
         }
     }
-
-    fn holdings_mut<'a>(table: &'a mut Table, id: &SourceId) -> Option<&'a mut Holdings> {
-        table.holdings.get_mut(id)
-    }
 }
 
 /// Deletes subscriptions with `source`, as many at once as it allows, counting those deleted
@@ -773,7 +769,7 @@ impl KeeperState {
         self.retry.retain(|m, _| wanted.contains(&**m));
         let gone: Vec<(Arc<str>, String)> = {
             let mut table = self.desk.table();
-            let Some(h) = NotificationDesk::holdings_mut(&mut table, &self.id) else {
+            let Some(h) = table.holdings.get_mut(&self.id) else {
                 return;
             };
             let gone: Vec<Arc<str>> = h
@@ -889,7 +885,7 @@ impl KeeperState {
     ) -> bool {
         let now = Timestamp::now();
         let mut table = self.desk.table();
-        let Some(h) = NotificationDesk::holdings_mut(&mut table, &self.id) else {
+        let Some(h) = table.holdings.get_mut(&self.id) else {
             let source = self.source.clone();
             tokio::spawn(async move {
                 let _ = source.unsubscribe(&id).await;
@@ -1003,7 +999,9 @@ impl KeeperState {
             Ok(Renewed::Until(expires)) => {
                 bump(&self.desk.counters.renewed);
                 let mut table = self.desk.table();
-                if let Some(held) = NotificationDesk::holdings_mut(&mut table, &self.id)
+                if let Some(held) = table
+                    .holdings
+                    .get_mut(&self.id)
                     .and_then(|h| h.subs.get_mut(mailbox))
                     .filter(|held| held.id == id)
                 {
@@ -1019,7 +1017,9 @@ impl KeeperState {
                 bump(&self.desk.counters.renew_failures);
                 let expired = {
                     let mut table = self.desk.table();
-                    match NotificationDesk::holdings_mut(&mut table, &self.id)
+                    match table
+                        .holdings
+                        .get_mut(&self.id)
                         .and_then(|h| h.subs.get_mut(mailbox))
                         .filter(|held| held.id == id)
                     {
@@ -1049,9 +1049,16 @@ impl KeeperState {
     /// to the refresh interval) and the mailbox read now, since changes may have gone unheard.
     /// The next round subscribes it again.
     fn lose(&mut self, mailbox: &Arc<str>, id: &str) {
+        self.forget_held(mailbox, id);
+        (self.desk.read_now)(self.id.clone(), vec![mailbox.clone()], Timestamp::now());
+    }
+
+    /// Forgets subscription `id` of the mailbox (if it is still the one held) and tells the
+    /// engine the mailbox has none; the next round subscribes it again.
+    fn forget_held(&mut self, mailbox: &Arc<str>, id: &str) {
         {
             let mut table = self.desk.table();
-            if let Some(h) = NotificationDesk::holdings_mut(&mut table, &self.id)
+            if let Some(h) = table.holdings.get_mut(&self.id)
                 && h.subs.get(mailbox).is_some_and(|held| held.id == id)
             {
                 h.subs.remove(mailbox);
@@ -1060,7 +1067,6 @@ impl KeeperState {
         }
         self.retry.remove(mailbox);
         (self.tell)(vec![mailbox.clone()], false);
-        (self.desk.read_now)(self.id.clone(), vec![mailbox.clone()], Timestamp::now());
     }
 
     async fn handle(&mut self, msg: KeeperMsg) {
@@ -1081,17 +1087,8 @@ impl KeeperState {
             }
             KeeperMsg::Removed(mailbox, id) => {
                 bump(&self.desk.counters.lost);
-                // The desk has asked for the read already; the next round subscribes again.
-                let mut table = self.desk.table();
-                if let Some(h) = NotificationDesk::holdings_mut(&mut table, &self.id)
-                    && h.subs.get(&mailbox).is_some_and(|held| held.id == id)
-                {
-                    h.subs.remove(&mailbox);
-                }
-                table.by_id.remove(&id);
-                drop(table);
-                self.retry.remove(&mailbox);
-                (self.tell)(vec![mailbox], false);
+                // The desk has asked for the read already.
+                self.forget_held(&mailbox, &id);
             }
         }
     }
